@@ -1,0 +1,101 @@
+# kfdash: the two commands a newcomer needs are `make demo` and `make test`.
+# Everything else here is what they are made of. Build dirs: build/ (plain), build-asan/
+# (AddressSanitizer + UndefinedBehaviorSanitizer), build-release/ (for benchmarks).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+APT_PACKAGES := meson ninja-build pkg-config gcc git python3-venv \
+	libmicrohttpd-dev libjwt-dev libcjson-dev libcurl4-openssl-dev libsqlite3-dev \
+	libmbedtls-dev check chromium wrk nginx-light curl
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts \
+	web/tsconfig.json web/package-lock.json
+DEMO_CONFIG ?= packaging/dev/kfdash.json
+
+.PHONY: deps apt-deps npm-deps py-deps web build build-asan build-release test test-plain \
+	test-asan demo bench check-readme clean help
+
+help:
+	@echo "make demo   install what is missing, build, serve the dashboard on http://127.0.0.1:8080"
+	@echo "make test   install what is missing, build, run every test suite, plain and sanitized"
+	@echo "make bench  benchmark kfdash against nginx on this machine"
+	@echo "make build  build/kfdash only"
+
+## deps: install only what is missing
+deps: apt-deps npm-deps py-deps
+
+apt-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing Debian packages: $$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+npm-deps: web/node_modules/.package-lock.json
+
+web/node_modules/.package-lock.json: web/package-lock.json web/package.json
+	@echo "deps: npm ci (web/)"
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+py-deps:
+	@tools/venv.sh tests/requirements.txt >/dev/null
+
+## web: the single-page app, embedded into the binary at build time
+web: web/dist/index.html
+
+web/dist/index.html: $(WEB_SOURCES) web/node_modules/.package-lock.json
+	@echo "web: building the single-page app"
+	cd web && npm run --silent build
+	@touch $@
+
+## build: build/kfdash
+build: web
+	@[ -f build/build.ninja ] || meson setup build --buildtype=debugoptimized
+	ninja -C build
+
+build-asan: web
+	@[ -f build-asan/build.ninja ] || meson setup build-asan --buildtype=debug \
+		-Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C build-asan
+
+build-release: web
+	@[ -f build-release/build.ninja ] || meson setup build-release --buildtype=release -Dtests=false
+	ninja -C build-release
+
+## test: every suite (unit, integration, e2e) against the plain and the sanitized build
+test: deps build build-asan
+	@status=0; \
+	$(MAKE) --no-print-directory test-plain || status=1; \
+	$(MAKE) --no-print-directory test-asan || status=1; \
+	$(MAKE) --no-print-directory check-readme || status=1; \
+	tools/test-summary.sh build build-asan; \
+	exit $$status
+
+test-plain:
+	@echo "== tests: plain build"
+	meson test -C build --print-errorlogs --num-processes 2
+
+test-asan:
+	@echo "== tests: ASan + UBSan build"
+	meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 3
+
+## The README's config reference must be what the binary says.
+check-readme: build
+	@tools/check-readme.sh build/kfdash README.md
+
+## demo: the dashboard on http://127.0.0.1:8080 (Ctrl-C stops it)
+demo: deps build
+	@echo "kfdash: serving on http://127.0.0.1:8080 and http://[::1]:8080 (Ctrl-C to stop)"
+	exec build/kfdash --config $(DEMO_CONFIG)
+
+## bench: kfdash vs nginx on this machine, figures printed
+bench: deps build-release
+	tests/bench/run.sh build-release/kfdash
+
+clean:
+	rm -rf build build-asan build-release web/dist

@@ -1,0 +1,600 @@
+/*
+ * config: settings table, sources and validation; see config.h.
+ *
+ * Every setting is one row of `settings`: its JSON key, environment name, flag, type, bounds,
+ * default and help. Parsing, --help, --check-config and the README reference all read the table,
+ * so they cannot drift apart.
+ */
+#include "server/config.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "k8s/name.h"
+#include "server/buf.h"
+#include "server/listen.h"
+
+#define CONFIG_FILE_MAX (4 << 20)
+#define CONFIG_STRING_MAX 4096
+
+enum kind { K_STRING, K_INT, K_BOOL, K_LIST, K_JSON };
+
+struct setting {
+    const char *key;  /* JSON path in the file, dots between objects */
+    const char *env;  /* environment variable */
+    const char *flag; /* long flag without "--", NULL if none */
+    enum kind kind;   /* how the value is parsed */
+    size_t offset;    /* field in struct config */
+    long min, max;    /* bounds of K_INT values */
+    const char *def;  /* default, written as it would be in the environment */
+    const char *help; /* one line for --help and the README */
+    /* Extra check of a K_STRING/K_LIST item; returns what was expected, NULL when fine. */
+    const char *(*check)(const char *value);
+    bool secret; /* redacted by --check-config */
+};
+
+static const char *check_listen(const char *v)
+{
+    char host[256];
+    unsigned port;
+    return listen_parse(v, host, &port) == 0 ? NULL
+                                             : "host:port, e.g. 127.0.0.1:8080 or [::1]:8080";
+}
+
+static const char *check_log_level(const char *v)
+{
+    static const char *const ok[] = {"debug", "info", "warn", "error"};
+    for (size_t i = 0; i < 4; i++)
+        if (strcmp(v, ok[i]) == 0) return NULL;
+    return "one of debug, info, warn, error";
+}
+
+static const char *check_dir_or_empty(const char *v)
+{
+    struct stat st;
+    if (*v == '\0' || (stat(v, &st) == 0 && S_ISDIR(st.st_mode))) return NULL;
+    return "an existing directory";
+}
+
+static const char *check_header_name(const char *v)
+{
+    if (*v == '\0') return "an HTTP header name";
+    for (const char *c = v; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '-' || *c == '_'))
+            return "an HTTP header name (letters, digits, '-', '_')";
+    return NULL;
+}
+
+static const char *check_url_or_path(const char *v)
+{
+    if (*v == '\0' || (v[0] == '/' && v[1] != '/') || strncmp(v, "https://", 8) == 0 ||
+        strncmp(v, "http://", 7) == 0)
+        return NULL;
+    return "empty, a path starting with '/', or an http(s):// URL";
+}
+
+static const char *check_namespace(const char *v)
+{
+    return k8s_name_is_dns_label(v) ? NULL : "a Kubernetes namespace name (DNS-1123 label)";
+}
+
+#define F(field) offsetof(struct config, field)
+
+static const struct setting settings[] = {
+    {"listen", "KFDASH_LISTEN", "listen", K_LIST, F(listen), 0, 0, "127.0.0.1:8080,[::1]:8080",
+     "Addresses to listen on (repeat the flag, or comma-separate)", check_listen, false},
+    {"threads", "KFDASH_THREADS", "threads", K_INT, F(threads), 0, 256, "0",
+     "HTTP worker threads per address; 0 = one per CPU core", NULL, false},
+    {"web_dir", "KFDASH_WEB_DIR", "web-dir", K_STRING, F(web_dir), 0, 0, "",
+     "Serve the web app from this directory instead of the copy built into the binary",
+     check_dir_or_empty, false},
+    {"log_level", "KFDASH_LOG_LEVEL", "log-level", K_STRING, F(log_level), 0, 0, "info",
+     "Least severe log level written: debug, info, warn, error", check_log_level, false},
+    {"access_log", "KFDASH_ACCESS_LOG", "access-log", K_BOOL, F(access_log), 0, 0, "true",
+     "Write one JSON line per request", NULL, false},
+    {"limits.max_header_bytes", "KFDASH_MAX_HEADER_BYTES", "max-header-bytes", K_INT,
+     F(max_header_bytes), 1024, 1 << 20, "32768",
+     "Largest request header block; more gets 431", NULL, false},
+    {"limits.max_url_bytes", "KFDASH_MAX_URL_BYTES", "max-url-bytes", K_INT, F(max_url_bytes),
+     256, 65536, "8192", "Longest request target (path and query); longer gets 414", NULL, false},
+    {"limits.max_body_bytes", "KFDASH_MAX_BODY_BYTES", "max-body-bytes", K_INT,
+     F(max_body_bytes), 0, 1 << 30, "1048576", "Largest API request body; more gets 413", NULL,
+     false},
+    {"limits.max_connections", "KFDASH_MAX_CONNECTIONS", "max-connections", K_INT,
+     F(max_connections), 1, 1000000, "4096",
+     "Open client connections; requests beyond get 503", NULL, false},
+    {"limits.idle_timeout_s", "KFDASH_IDLE_TIMEOUT", "idle-timeout", K_INT, F(idle_timeout_s), 1,
+     86400, "60", "Seconds a connection may stay silent before it is closed", NULL, false},
+    {"limits.request_timeout_s", "KFDASH_REQUEST_TIMEOUT", "request-timeout", K_INT,
+     F(request_timeout_s), 1, 86400, "30",
+     "Seconds a client may take to send one request's head and body", NULL, false},
+    {"shutdown_grace_s", "KFDASH_SHUTDOWN_GRACE", "shutdown-grace", K_INT, F(shutdown_grace_s), 0,
+     3600, "20", "On SIGTERM, seconds in-flight requests may take to finish", NULL, false},
+    {"dashboard.links", "KFDASH_DASHBOARD_LINKS", NULL, K_JSON, F(dashboard_links), 0, 0, "{}",
+     "Kubeflow dashboard-config `links` JSON: menuLinks, externalLinks, quickLinks, "
+     "documentationItems",
+     NULL, false},
+    {"dashboard.settings", "KFDASH_DASHBOARD_SETTINGS", NULL, K_JSON, F(dashboard_settings), 0, 0,
+     "{\"DASHBOARD_FORCE_IFRAME\":true}", "Kubeflow dashboard-config `settings` JSON", NULL,
+     false},
+    {"dashboard.config_dir", "KFDASH_DASHBOARD_CONFIG_DIR", "dashboard-config-dir", K_STRING,
+     F(dashboard_config_dir), 0, 0, "",
+     "Directory with files `links` and `settings` (the mounted dashboard-config ConfigMap); "
+     "they replace the two settings above",
+     check_dir_or_empty, false},
+    {"kubeflow.userid_header", "USERID_HEADER", "userid-header", K_STRING, F(userid_header), 0,
+     0, "kubeflow-userid", "Header that carries the user's identity to and from Kubeflow apps",
+     check_header_name, false},
+    {"kubeflow.userid_prefix", "USERID_PREFIX", "userid-prefix", K_STRING, F(userid_prefix), 0,
+     0, "", "Prefix in front of the user's email in that header", NULL, false},
+    {"kubeflow.registration_flow", "REGISTRATION_FLOW", "registration-flow", K_BOOL,
+     F(registration_flow), 0, 0, "true", "Users without a profile may create their own", NULL,
+     false},
+    {"kubeflow.logout_url", "LOGOUT_URL", "logout-url", K_STRING, F(logout_url), 0, 0, "",
+     "Where logout sends the browser; empty = kfdash's login page", check_url_or_path, false},
+    {"kubeflow.pod_namespace", "POD_NAMESPACE", "pod-namespace", K_STRING, F(pod_namespace), 0,
+     0, "kubeflow", "Namespace kfdash runs in", check_namespace, false},
+};
+
+#define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+static void *field(struct config *c, const struct setting *s)
+{
+    return (char *)c + s->offset;
+}
+
+static const void *cfield(const struct config *c, const struct setting *s)
+{
+    return (const char *)c + s->offset;
+}
+
+/* Formats the one-line error: where the value came from, the value, and what was expected. */
+static int fail(char err[CONFIG_ERROR_MAX], const char *where, const char *value,
+                const char *expected)
+{
+    struct buf b;
+    buf_init(&b, CONFIG_ERROR_MAX - 1);
+    buf_addf(&b, "%s", where);
+    if (value) {
+        char shown[81];
+        snprintf(shown, sizeof(shown), "%s", value);
+        buf_adds(&b, " = ");
+        buf_add_json_string(&b, shown);
+        if (strlen(value) > 80) buf_adds(&b, "...");
+    }
+    buf_addf(&b, ": expected %s", expected);
+    snprintf(err, CONFIG_ERROR_MAX, "%s", buf_error(&b) ? where : buf_str(&b));
+    buf_reset(&b);
+    return -EINVAL;
+}
+
+static int parse_bool(const char *v, bool *ret)
+{
+    static const char *const yes[] = {"true", "1", "yes", "on"};
+    static const char *const no[] = {"false", "0", "no", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0) return *ret = true, 0;
+        if (strcasecmp(v, no[i]) == 0) return *ret = false, 0;
+    }
+    return -EINVAL;
+}
+
+static int set_string(char **slot, const char *v)
+{
+    char *copy = strdup(v);
+    if (!copy) return -ENOMEM;
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+static void clear_list(struct config *c)
+{
+    for (size_t i = 0; i < c->n_listen; i++) free(c->listen[i]);
+    c->n_listen = 0;
+}
+
+static int add_list_item(struct config *c, const struct setting *s, const char *item,
+                         const char *where, char err[CONFIG_ERROR_MAX])
+{
+    const char *expected = s->check ? s->check(item) : NULL;
+    if (expected) return fail(err, where, item, expected);
+    if (c->n_listen == CONFIG_MAX_LISTEN) return fail(err, where, item, "at most 16 addresses");
+    char *copy = strdup(item);
+    if (!copy) return -ENOMEM;
+    c->listen[c->n_listen++] = copy;
+    return 0;
+}
+
+/* Applies a value written as text (default, environment, flag). append: add to a list. */
+static int set_text(struct config *c, const struct setting *s, const char *v, bool append,
+                    const char *where, char err[CONFIG_ERROR_MAX])
+{
+    if (strlen(v) > CONFIG_STRING_MAX) return fail(err, where, v, "at most 4096 bytes");
+    switch (s->kind) {
+    case K_STRING: {
+        const char *expected = s->check ? s->check(v) : NULL;
+        if (expected) return fail(err, where, v, expected);
+        return set_string(field(c, s), v);
+    }
+    case K_INT: {
+        char *end, range[96];
+        errno = 0;
+        long long n = strtoll(v, &end, 10);
+        snprintf(range, sizeof(range), "an integer from %ld to %ld", s->min, s->max);
+        if (errno || end == v || *end || n < s->min || n > s->max)
+            return fail(err, where, v, range);
+        *(long *)field(c, s) = (long)n;
+        return 0;
+    }
+    case K_BOOL:
+        if (parse_bool(v, field(c, s)) < 0) return fail(err, where, v, "true or false");
+        return 0;
+    case K_LIST: {
+        if (!append) clear_list(c);
+        char *copy = strdup(v), *save = NULL;
+        if (!copy) return -ENOMEM;
+        int r = 0;
+        for (char *item = strtok_r(copy, ",", &save); item && r == 0;
+             item = strtok_r(NULL, ",", &save))
+            r = add_list_item(c, s, item, where, err);
+        free(copy);
+        if (r == 0 && c->n_listen == 0) r = fail(err, where, v, "at least one address");
+        return r;
+    }
+    case K_JSON: {
+        cJSON *j = cJSON_Parse(v);
+        if (!cJSON_IsObject(j)) {
+            cJSON_Delete(j);
+            return fail(err, where, v, "a JSON object");
+        }
+        cJSON **slot = field(c, s);
+        cJSON_Delete(*slot);
+        *slot = j;
+        return 0;
+    }
+    }
+    return -EINVAL;
+}
+
+/* Applies a value from the JSON config file. */
+static int set_json(struct config *c, const struct setting *s, const cJSON *v, const char *where,
+                    char err[CONFIG_ERROR_MAX])
+{
+    char num[32];
+    switch (s->kind) {
+    case K_STRING:
+        if (!cJSON_IsString(v)) return fail(err, where, NULL, "a string");
+        return set_text(c, s, v->valuestring, false, where, err);
+    case K_INT:
+        if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble)
+            return fail(err, where, NULL, "an integer");
+        snprintf(num, sizeof(num), "%lld", (long long)v->valuedouble);
+        return set_text(c, s, num, false, where, err);
+    case K_BOOL:
+        if (!cJSON_IsBool(v)) return fail(err, where, NULL, "true or false");
+        *(bool *)field(c, s) = cJSON_IsTrue(v);
+        return 0;
+    case K_LIST: {
+        if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+            return fail(err, where, NULL, "a non-empty array of strings");
+        clear_list(c);
+        const cJSON *item;
+        cJSON_ArrayForEach(item, v)
+        {
+            if (!cJSON_IsString(item)) return fail(err, where, NULL, "an array of strings");
+            int r = add_list_item(c, s, item->valuestring, where, err);
+            if (r < 0) return r;
+        }
+        return 0;
+    }
+    case K_JSON: {
+        if (!cJSON_IsObject(v)) return fail(err, where, NULL, "a JSON object");
+        cJSON *copy = cJSON_Duplicate(v, 1);
+        if (!copy) return -ENOMEM;
+        cJSON **slot = field(c, s);
+        cJSON_Delete(*slot);
+        *slot = copy;
+        return 0;
+    }
+    }
+    return -EINVAL;
+}
+
+static char *read_file(const char *path, size_t max, int *ret_err)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        *ret_err = -errno;
+        return NULL;
+    }
+    struct buf b;
+    buf_init(&b, max);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (buf_add(&b, chunk, n) < 0) break;
+    int read_err = ferror(f);
+    fclose(f);
+    *ret_err = buf_error(&b) ? buf_error(&b) : read_err ? -EIO : 0;
+    if (*ret_err) {
+        buf_reset(&b);
+        return NULL;
+    }
+    return buf_take(&b, NULL);
+}
+
+/* Walks the file's objects; every leaf must name a setting, so typos are caught. */
+static int apply_file_object(struct config *c, const cJSON *obj, const char *prefix,
+                             const char *path, char err[CONFIG_ERROR_MAX])
+{
+    const cJSON *item;
+    cJSON_ArrayForEach(item, obj)
+    {
+        char key[128], where[256];
+        snprintf(key, sizeof(key), "%s%s%s", prefix, *prefix ? "." : "", item->string);
+        snprintf(where, sizeof(where), "%s: %s", path, key);
+        const struct setting *s = NULL;
+        for (size_t i = 0; i < N_SETTINGS && !s; i++)
+            if (strcmp(settings[i].key, key) == 0) s = &settings[i];
+        if (s) {
+            int r = set_json(c, s, item, where, err);
+            if (r < 0) return r;
+            continue;
+        }
+        size_t klen = strlen(key);
+        bool is_group = false;
+        for (size_t i = 0; i < N_SETTINGS && !is_group; i++)
+            is_group = strncmp(settings[i].key, key, klen) == 0 && settings[i].key[klen] == '.';
+        if (!is_group) return fail(err, where, NULL, "a known setting (see kfdash --help)");
+        if (!cJSON_IsObject(item)) return fail(err, where, NULL, "an object");
+        int r = apply_file_object(c, item, key, path, err);
+        if (r < 0) return r;
+    }
+    return 0;
+}
+
+static int apply_file(struct config *c, const char *path, char err[CONFIG_ERROR_MAX])
+{
+    int e;
+    char *text = read_file(path, CONFIG_FILE_MAX, &e);
+    if (!text) {
+        snprintf(err, CONFIG_ERROR_MAX, "--config %s: cannot read: %s", path,
+                 e == -E2BIG ? "larger than 4 MiB" : strerror(-e));
+        return -EINVAL;
+    }
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    int r;
+    if (!cJSON_IsObject(root)) {
+        snprintf(err, CONFIG_ERROR_MAX, "--config %s: expected a JSON object", path);
+        r = -EINVAL;
+    } else {
+        r = apply_file_object(c, root, "", path, err);
+    }
+    cJSON_Delete(root);
+    return r;
+}
+
+static const char *env_lookup(char **envp, const char *name)
+{
+    size_t n = strlen(name);
+    for (char **e = envp; e && *e; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=') return *e + n + 1;
+    return NULL;
+}
+
+static const struct setting *find_flag(const char *name, size_t len)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        if (settings[i].flag && strlen(settings[i].flag) == len &&
+            strncmp(settings[i].flag, name, len) == 0)
+            return &settings[i];
+    return NULL;
+}
+
+static const struct {
+    const char *flag;
+    enum config_action action;
+    bool takes_value;
+} actions[] = {
+    {"help", CONFIG_HELP, false},           {"version", CONFIG_VERSION, false},
+    {"check-config", CONFIG_CHECK, false},  {"config-reference", CONFIG_REFERENCE, false},
+    {"config", CONFIG_RUN, true},
+};
+
+/* One pass over argv. with_settings: apply setting flags; otherwise only --config/actions. */
+static int parse_flags(int argc, char **argv, struct config *c, enum config_action *action,
+                       bool with_settings, char err[CONFIG_ERROR_MAX])
+{
+    bool listen_from_flag = false;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strncmp(arg, "--", 2) != 0) {
+            snprintf(err, CONFIG_ERROR_MAX, "unexpected argument \"%.80s\" (see --help)", arg);
+            return -EINVAL;
+        }
+        const char *name = arg + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const char *value = eq ? eq + 1 : NULL;
+        bool known = false;
+        for (size_t k = 0; k < sizeof(actions) / sizeof(actions[0]); k++) {
+            if (strlen(actions[k].flag) != len || strncmp(actions[k].flag, name, len) != 0)
+                continue;
+            known = true;
+            if (actions[k].takes_value && !value) {
+                if (i + 1 >= argc) return fail(err, arg, NULL, "a value after it");
+                value = argv[++i];
+            }
+            if (!with_settings) {
+                if (actions[k].takes_value) {
+                    if (set_string(&c->config_file, value) < 0) return -ENOMEM;
+                } else if (*action == CONFIG_RUN) {
+                    *action = actions[k].action;
+                }
+            }
+        }
+        if (known) continue;
+        const struct setting *s = find_flag(name, len);
+        if (!s) {
+            snprintf(err, CONFIG_ERROR_MAX, "unknown option --%.*s (see --help)", (int)len, name);
+            return -EINVAL;
+        }
+        if (!value) {
+            if (s->kind == K_BOOL && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)) {
+                value = "true";
+            } else {
+                if (i + 1 >= argc) return fail(err, arg, NULL, "a value after it");
+                value = argv[++i];
+            }
+        }
+        if (!with_settings) continue;
+        char where[96];
+        snprintf(where, sizeof(where), "--%s", s->flag);
+        bool append = s->kind == K_LIST && listen_from_flag;
+        if (s->kind == K_LIST) listen_from_flag = true;
+        int r = set_text(c, s, value, append, where, err);
+        if (r < 0) return r;
+    }
+    return 0;
+}
+
+int config_load(int argc, char **argv, char **envp, struct config *ret,
+                enum config_action *ret_action, char err[CONFIG_ERROR_MAX])
+{
+    struct config c = {0};
+    enum config_action action = CONFIG_RUN;
+    int r = parse_flags(argc, argv, &c, &action, false, err);
+    for (size_t i = 0; i < N_SETTINGS && r == 0; i++) {
+        char where[96];
+        snprintf(where, sizeof(where), "default of %s", settings[i].key);
+        r = set_text(&c, &settings[i], settings[i].def, false, where, err);
+    }
+    if (r == 0 && c.config_file) r = apply_file(&c, c.config_file, err);
+    for (size_t i = 0; i < N_SETTINGS && r == 0; i++) {
+        const char *v = env_lookup(envp, settings[i].env);
+        if (v) r = set_text(&c, &settings[i], v, false, settings[i].env, err);
+    }
+    if (r == 0) r = parse_flags(argc, argv, &c, &action, true, err);
+    if (r < 0) {
+        if (r == -ENOMEM) snprintf(err, CONFIG_ERROR_MAX, "out of memory");
+        config_reset(&c);
+        return -EINVAL;
+    }
+    *ret = c;
+    *ret_action = action;
+    return 0;
+}
+
+void config_reset(struct config *c)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        if (s->kind == K_STRING) free(*(char **)field(c, s));
+        if (s->kind == K_JSON) cJSON_Delete(*(cJSON **)field(c, s));
+    }
+    clear_list(c);
+    free(c->config_file);
+    *c = (struct config){0};
+}
+
+/* Adds value at the dotted key path below root, creating the objects on the way. */
+static int json_put(cJSON *root, const char *key, cJSON *value)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s", key);
+    cJSON *obj = root;
+    char *save = NULL, *part = strtok_r(path, ".", &save);
+    for (char *next; (next = strtok_r(NULL, ".", &save)); part = next) {
+        cJSON *child = cJSON_GetObjectItemCaseSensitive(obj, part);
+        if (!child) child = cJSON_AddObjectToObject(obj, part);
+        if (!child) return -ENOMEM;
+        obj = child;
+    }
+    return cJSON_AddItemToObject(obj, part, value) ? 0 : -ENOMEM;
+}
+
+char *config_to_json(const struct config *c)
+{
+    cJSON *root = cJSON_CreateObject();
+    for (size_t i = 0; root && i < N_SETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        const void *f = cfield(c, s);
+        cJSON *v = NULL;
+        if (s->secret) {
+            v = cJSON_CreateString(*(char *const *)f && **(char *const *)f ? "<redacted>" : "");
+        } else if (s->kind == K_STRING) {
+            v = cJSON_CreateString(*(char *const *)f);
+        } else if (s->kind == K_INT) {
+            v = cJSON_CreateNumber((double)*(const long *)f);
+        } else if (s->kind == K_BOOL) {
+            v = cJSON_CreateBool(*(const bool *)f);
+        } else if (s->kind == K_LIST) {
+            v = cJSON_CreateStringArray((const char *const *)c->listen, (int)c->n_listen);
+        } else {
+            v = cJSON_Duplicate(*(cJSON *const *)f, 1);
+        }
+        if (!v || json_put(root, s->key, v) < 0) {
+            cJSON_Delete(v);
+            cJSON_Delete(root);
+            return NULL;
+        }
+    }
+    char *text = root ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
+    return text;
+}
+
+static const char *kind_name(enum kind k)
+{
+    static const char *const names[] = {"string", "integer", "boolean", "list", "JSON object"};
+    return names[k];
+}
+
+int config_reference(struct buf *out)
+{
+    buf_adds(out, "| Key (JSON file) | Environment | Flag | Type | Default | Meaning |\n");
+    buf_adds(out, "| --- | --- | --- | --- | --- | --- |\n");
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        char type[64];
+        if (s->kind == K_INT)
+            snprintf(type, sizeof(type), "integer %ld–%ld", s->min, s->max);
+        else
+            snprintf(type, sizeof(type), "%s", kind_name(s->kind));
+        buf_addf(out, "| `%s` | `%s` | %s%s%s | %s | %s%s%s | %s |\n", s->key, s->env,
+                 s->flag ? "`--" : "", s->flag ? s->flag : "", s->flag ? "`" : "", type,
+                 *s->def ? "`" : "", *s->def ? s->def : "(empty)", *s->def ? "`" : "", s->help);
+    }
+    return buf_error(out);
+}
+
+int config_usage(struct buf *out)
+{
+    buf_adds(out, "Usage: kfdash [--config FILE] [OPTIONS]\n\n"
+                  "The central dashboard for Kubeflow and MLflow.\n\n"
+                  "  --config FILE          JSON config file (settings below, nested by key)\n"
+                  "  --check-config         print the effective config and exit\n"
+                  "  --config-reference     print the settings table (Markdown) and exit\n"
+                  "  --help                 this text\n"
+                  "  --version              print the version and exit\n\n"
+                  "Settings (flag, environment, JSON key; flags beat the environment, which "
+                  "beats the file):\n");
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        char flag[64];
+        snprintf(flag, sizeof(flag), "%s%s", s->flag ? "--" : "", s->flag ? s->flag : "");
+        buf_addf(out, "  %-24s %s\n  %-24s %s, %s; default %s\n", flag, s->help, "", s->env,
+                 s->key, *s->def ? s->def : "empty");
+    }
+    return buf_error(out);
+}

@@ -1,0 +1,69 @@
+/*
+ * config: the effective configuration, from defaults < JSON file < environment < flags.
+ *
+ * Owns parsing and validating every setting and printing them (--check-config, the reference
+ * table in the README). Knows nothing of what the settings do. Loaded once at start-up and
+ * read-only afterwards, so any thread may read it without locks.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct cJSON;
+struct buf;
+
+#define CONFIG_MAX_LISTEN 16
+
+struct config {
+    char *config_file;             /* path given with --config, NULL if none */
+    char *listen[CONFIG_MAX_LISTEN]; /* "host:port" addresses, IPv6 hosts in brackets */
+    size_t n_listen;               /* entries used in listen */
+    long threads;                  /* worker threads per listener, 0 = one per core */
+    char *web_dir;                 /* serve the SPA from this directory; "" = embedded copy */
+    char *log_level;               /* debug | info | warn | error */
+    bool access_log;               /* one JSON line per request */
+    long max_header_bytes;         /* request line excluded; more → 431 */
+    long max_url_bytes;            /* request target; longer → 414 */
+    long max_body_bytes;           /* request body of API routes; more → 413 */
+    long max_connections;          /* open client connections; more → 503 */
+    long idle_timeout_s;           /* a connection quiet this long is closed */
+    long request_timeout_s;        /* most time to receive one request's head and body */
+    long shutdown_grace_s;         /* on SIGTERM, how long in-flight requests may finish */
+    struct cJSON *dashboard_links; /* Kubeflow dashboard-config `links` JSON */
+    struct cJSON *dashboard_settings; /* Kubeflow dashboard-config `settings` JSON */
+    char *dashboard_config_dir;    /* files `links` and `settings` (a mounted ConfigMap) */
+    char *userid_header;           /* Kubeflow's USERID_HEADER */
+    char *userid_prefix;           /* Kubeflow's USERID_PREFIX */
+    bool registration_flow;        /* users may create their own profile */
+    char *logout_url;              /* where logout lands; "" = kfdash's login page */
+    char *pod_namespace;           /* namespace kfdash runs in */
+};
+
+/* What went wrong, for the one line printed before exiting with status 2. */
+#define CONFIG_ERROR_MAX 512
+
+/* What the command line asked for besides settings. */
+enum config_action {
+    CONFIG_RUN,
+    CONFIG_HELP,
+    CONFIG_VERSION,
+    CONFIG_CHECK,     /* print the effective config and exit */
+    CONFIG_REFERENCE, /* print the settings table (Markdown) and exit */
+};
+
+/*
+ * Builds the effective config from argv and envp (NULL-terminated "NAME=value" strings).
+ * 0 on success with *ret filled (free with config_reset) and *ret_action set; -EINVAL with a
+ * one-line message in err otherwise, and *ret untouched.
+ */
+int config_load(int argc, char **argv, char **envp, struct config *ret,
+                enum config_action *ret_action, char err[CONFIG_ERROR_MAX]);
+void config_reset(struct config *c);
+
+/* The effective config as JSON (secrets redacted); the caller frees the string. */
+char *config_to_json(const struct config *c);
+/* The settings table in Markdown, for the README. */
+int config_reference(struct buf *out);
+/* The --help text. */
+int config_usage(struct buf *out);
