@@ -6,9 +6,14 @@
 #include <strings.h>
 
 static const char *const exact[] = {
-    "kubeflow-userid",          "kubeflow-groups",         "x-mlflow-workspace",
-    "x-forwarded-user",         "x-forwarded-email",       "x-forwarded-groups",
-    "x-forwarded-preferred-username", "x-forwarded-access-token",
+    "kubeflow-userid",
+    "kubeflow-groups",
+    "x-mlflow-workspace",
+    "x-forwarded-user",
+    "x-forwarded-email",
+    "x-forwarded-groups",
+    "x-forwarded-preferred-username",
+    "x-forwarded-access-token",
 };
 
 static const char *const prefixes[] = {"impersonate-", "x-auth-request-"};

@@ -22,7 +22,7 @@
 #include "server/buf.h"
 #include "server/listen.h"
 
-#define CONFIG_FILE_MAX (4 << 20)
+#define CONFIG_FILE_MAX   (4 << 20)
 #define CONFIG_STRING_MAX 4096
 
 enum kind { K_STRING, K_INT, K_BOOL, K_LIST, K_JSON };
@@ -102,16 +102,15 @@ static const struct setting settings[] = {
     {"access_log", "KFDASH_ACCESS_LOG", "access-log", K_BOOL, F(access_log), 0, 0, "true",
      "Write one JSON line per request", NULL, false},
     {"limits.max_header_bytes", "KFDASH_MAX_HEADER_BYTES", "max-header-bytes", K_INT,
-     F(max_header_bytes), 1024, 1 << 20, "32768",
-     "Largest request header block; more gets 431", NULL, false},
-    {"limits.max_url_bytes", "KFDASH_MAX_URL_BYTES", "max-url-bytes", K_INT, F(max_url_bytes),
-     256, 65536, "8192", "Longest request target (path and query); longer gets 414", NULL, false},
-    {"limits.max_body_bytes", "KFDASH_MAX_BODY_BYTES", "max-body-bytes", K_INT,
-     F(max_body_bytes), 0, 1 << 30, "1048576", "Largest API request body; more gets 413", NULL,
-     false},
+     F(max_header_bytes), 1024, 1 << 20, "32768", "Largest request header block; more gets 431",
+     NULL, false},
+    {"limits.max_url_bytes", "KFDASH_MAX_URL_BYTES", "max-url-bytes", K_INT, F(max_url_bytes), 256,
+     65536, "8192", "Longest request target (path and query); longer gets 414", NULL, false},
+    {"limits.max_body_bytes", "KFDASH_MAX_BODY_BYTES", "max-body-bytes", K_INT, F(max_body_bytes),
+     0, 1 << 30, "1048576", "Largest API request body; more gets 413", NULL, false},
     {"limits.max_connections", "KFDASH_MAX_CONNECTIONS", "max-connections", K_INT,
-     F(max_connections), 1, 1000000, "4096",
-     "Open client connections; requests beyond get 503", NULL, false},
+     F(max_connections), 1, 1000000, "4096", "Open client connections; requests beyond get 503",
+     NULL, false},
     {"limits.idle_timeout_s", "KFDASH_IDLE_TIMEOUT", "idle-timeout", K_INT, F(idle_timeout_s), 1,
      86400, "60", "Seconds a connection may stay silent before it is closed", NULL, false},
     {"limits.request_timeout_s", "KFDASH_REQUEST_TIMEOUT", "request-timeout", K_INT,
@@ -124,25 +123,24 @@ static const struct setting settings[] = {
      "documentationItems",
      NULL, false},
     {"dashboard.settings", "KFDASH_DASHBOARD_SETTINGS", NULL, K_JSON, F(dashboard_settings), 0, 0,
-     "{\"DASHBOARD_FORCE_IFRAME\":true}", "Kubeflow dashboard-config `settings` JSON", NULL,
-     false},
+     "{\"DASHBOARD_FORCE_IFRAME\":true}", "Kubeflow dashboard-config `settings` JSON", NULL, false},
     {"dashboard.config_dir", "KFDASH_DASHBOARD_CONFIG_DIR", "dashboard-config-dir", K_STRING,
      F(dashboard_config_dir), 0, 0, "",
      "Directory with files `links` and `settings` (the mounted dashboard-config ConfigMap); "
      "they replace the two settings above",
      check_dir_or_empty, false},
-    {"kubeflow.userid_header", "USERID_HEADER", "userid-header", K_STRING, F(userid_header), 0,
-     0, "kubeflow-userid", "Header that carries the user's identity to and from Kubeflow apps",
+    {"kubeflow.userid_header", "USERID_HEADER", "userid-header", K_STRING, F(userid_header), 0, 0,
+     "kubeflow-userid", "Header that carries the user's identity to and from Kubeflow apps",
      check_header_name, false},
-    {"kubeflow.userid_prefix", "USERID_PREFIX", "userid-prefix", K_STRING, F(userid_prefix), 0,
-     0, "", "Prefix in front of the user's email in that header", NULL, false},
+    {"kubeflow.userid_prefix", "USERID_PREFIX", "userid-prefix", K_STRING, F(userid_prefix), 0, 0,
+     "", "Prefix in front of the user's email in that header", NULL, false},
     {"kubeflow.registration_flow", "REGISTRATION_FLOW", "registration-flow", K_BOOL,
      F(registration_flow), 0, 0, "true", "Users without a profile may create their own", NULL,
      false},
     {"kubeflow.logout_url", "LOGOUT_URL", "logout-url", K_STRING, F(logout_url), 0, 0, "",
      "Where logout sends the browser; empty = kfdash's login page", check_url_or_path, false},
-    {"kubeflow.pod_namespace", "POD_NAMESPACE", "pod-namespace", K_STRING, F(pod_namespace), 0,
-     0, "kubeflow", "Namespace kfdash runs in", check_namespace, false},
+    {"kubeflow.pod_namespace", "POD_NAMESPACE", "pod-namespace", K_STRING, F(pod_namespace), 0, 0,
+     "kubeflow", "Namespace kfdash runs in", check_namespace, false},
 };
 
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -407,8 +405,8 @@ static const struct {
     enum config_action action;
     bool takes_value;
 } actions[] = {
-    {"help", CONFIG_HELP, false},           {"version", CONFIG_VERSION, false},
-    {"check-config", CONFIG_CHECK, false},  {"config-reference", CONFIG_REFERENCE, false},
+    {"help", CONFIG_HELP, false},          {"version", CONFIG_VERSION, false},
+    {"check-config", CONFIG_CHECK, false}, {"config-reference", CONFIG_REFERENCE, false},
     {"config", CONFIG_RUN, true},
 };
 
@@ -593,8 +591,8 @@ int config_usage(struct buf *out)
         const struct setting *s = &settings[i];
         char flag[64];
         snprintf(flag, sizeof(flag), "%s%s", s->flag ? "--" : "", s->flag ? s->flag : "");
-        buf_addf(out, "  %-24s %s\n  %-24s %s, %s; default %s\n", flag, s->help, "", s->env,
-                 s->key, *s->def ? s->def : "empty");
+        buf_addf(out, "  %-24s %s\n  %-24s %s, %s; default %s\n", flag, s->help, "", s->env, s->key,
+                 *s->def ? s->def : "empty");
     }
     return buf_error(out);
 }

@@ -16,28 +16,28 @@ struct buf;
 #define CONFIG_MAX_LISTEN 16
 
 struct config {
-    char *config_file;             /* path given with --config, NULL if none */
-    char *listen[CONFIG_MAX_LISTEN]; /* "host:port" addresses, IPv6 hosts in brackets */
-    size_t n_listen;               /* entries used in listen */
-    long threads;                  /* worker threads per listener, 0 = one per core */
-    char *web_dir;                 /* serve the SPA from this directory; "" = embedded copy */
-    char *log_level;               /* debug | info | warn | error */
-    bool access_log;               /* one JSON line per request */
-    long max_header_bytes;         /* request line excluded; more → 431 */
-    long max_url_bytes;            /* request target; longer → 414 */
-    long max_body_bytes;           /* request body of API routes; more → 413 */
-    long max_connections;          /* open client connections; more → 503 */
-    long idle_timeout_s;           /* a connection quiet this long is closed */
-    long request_timeout_s;        /* most time to receive one request's head and body */
-    long shutdown_grace_s;         /* on SIGTERM, how long in-flight requests may finish */
-    struct cJSON *dashboard_links; /* Kubeflow dashboard-config `links` JSON */
+    char *config_file;                /* path given with --config, NULL if none */
+    char *listen[CONFIG_MAX_LISTEN];  /* "host:port" addresses, IPv6 hosts in brackets */
+    size_t n_listen;                  /* entries used in listen */
+    long threads;                     /* worker threads per listener, 0 = one per core */
+    char *web_dir;                    /* serve the SPA from this directory; "" = embedded copy */
+    char *log_level;                  /* debug | info | warn | error */
+    bool access_log;                  /* one JSON line per request */
+    long max_header_bytes;            /* request line excluded; more → 431 */
+    long max_url_bytes;               /* request target; longer → 414 */
+    long max_body_bytes;              /* request body of API routes; more → 413 */
+    long max_connections;             /* open client connections; more → 503 */
+    long idle_timeout_s;              /* a connection quiet this long is closed */
+    long request_timeout_s;           /* most time to receive one request's head and body */
+    long shutdown_grace_s;            /* on SIGTERM, how long in-flight requests may finish */
+    struct cJSON *dashboard_links;    /* Kubeflow dashboard-config `links` JSON */
     struct cJSON *dashboard_settings; /* Kubeflow dashboard-config `settings` JSON */
-    char *dashboard_config_dir;    /* files `links` and `settings` (a mounted ConfigMap) */
-    char *userid_header;           /* Kubeflow's USERID_HEADER */
-    char *userid_prefix;           /* Kubeflow's USERID_PREFIX */
-    bool registration_flow;        /* users may create their own profile */
-    char *logout_url;              /* where logout lands; "" = kfdash's login page */
-    char *pod_namespace;           /* namespace kfdash runs in */
+    char *dashboard_config_dir;       /* files `links` and `settings` (a mounted ConfigMap) */
+    char *userid_header;              /* Kubeflow's USERID_HEADER */
+    char *userid_prefix;              /* Kubeflow's USERID_PREFIX */
+    bool registration_flow;           /* users may create their own profile */
+    char *logout_url;                 /* where logout lands; "" = kfdash's login page */
+    char *pod_namespace;              /* namespace kfdash runs in */
 };
 
 /* What went wrong, for the one line printed before exiting with status 2. */

@@ -10,8 +10,8 @@
 #include "version.h"
 
 #define HEALTH_MAX_CHECKS 16
-#define HEALTH_BODY_MAX (64 << 10)
-#define METRICS_BODY_MAX (4 << 20)
+#define HEALTH_BODY_MAX   (64 << 10)
+#define METRICS_BODY_MAX  (4 << 20)
 
 static struct {
     const char *name;      /* shown in /readyz */

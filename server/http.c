@@ -31,6 +31,7 @@
 
 #define REAPER_INTERVAL_MS 250
 
+/* clang-format off: name, value pairs */
 static const char *const security_headers[] = {
     "Content-Security-Policy",
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -41,37 +42,38 @@ static const char *const security_headers[] = {
     "X-Frame-Options", "SAMEORIGIN",
     NULL,
 };
+/* clang-format on */
 
 /* A client connection, tracked so the reaper can close it when the client is too slow. */
 struct http_conn {
-    int fd;                            /* the client socket, valid until CLOSED is notified */
-    _Atomic int64_t receiving_since;   /* µs when the current request began, 0 when idle */
-    struct http_conn *prev, *next;     /* links in http_server.conns */
+    int fd;                          /* the client socket, valid until CLOSED is notified */
+    _Atomic int64_t receiving_since; /* µs when the current request began, 0 when idle */
+    struct http_conn *prev, *next;   /* links in http_server.conns */
 };
 
 struct http_server {
-    const struct config *cfg;          /* borrowed, outlives the server */
-    const struct route *routes;        /* borrowed route table */
-    size_t n_routes;                   /* entries in routes */
+    const struct config *cfg;                   /* borrowed, outlives the server */
+    const struct route *routes;                 /* borrowed route table */
+    size_t n_routes;                            /* entries in routes */
     struct MHD_Daemon *daemons[LISTEN_MAX_FDS]; /* one per listening socket */
-    int fds[LISTEN_MAX_FDS];           /* listening sockets, -1 once closed */
-    size_t n_fds;                      /* entries used in fds and daemons */
-    _Atomic int64_t in_flight;         /* requests between request line and completion */
-    atomic_bool draining;              /* quiesced: no new connections */
-    pthread_mutex_t conns_lock;        /* guards conns and each conn's fd while listed */
-    struct http_conn *conns;           /* open connections */
-    pthread_t reaper;                  /* closes connections of too slow clients */
-    bool reaper_started;               /* reaper must be joined */
-    atomic_bool stopping;              /* tells the reaper to exit */
-    uint64_t id_prefix;                /* random per process: request ids differ across replicas */
-    _Atomic uint64_t id_counter;       /* request ids within this process */
+    int fds[LISTEN_MAX_FDS];                    /* listening sockets, -1 once closed */
+    size_t n_fds;                               /* entries used in fds and daemons */
+    _Atomic int64_t in_flight;                  /* requests between request line and completion */
+    atomic_bool draining;                       /* quiesced: no new connections */
+    pthread_mutex_t conns_lock;                 /* guards conns and each conn's fd while listed */
+    struct http_conn *conns;                    /* open connections */
+    pthread_t reaper;                           /* closes connections of too slow clients */
+    bool reaper_started;                        /* reaper must be joined */
+    atomic_bool stopping;                       /* tells the reaper to exit */
+    uint64_t id_prefix;          /* random per process: request ids differ across replicas */
+    _Atomic uint64_t id_counter; /* request ids within this process */
 };
 
 enum request_state {
-    REQ_NEW,       /* headers received, not yet checked */
-    REQ_RECEIVING, /* buffering the body */
-    REQ_DISCARDING,/* body over its limit: reading it to the end, then 413 */
-    REQ_ANSWERED,  /* a reply is queued */
+    REQ_NEW,        /* headers received, not yet checked */
+    REQ_RECEIVING,  /* buffering the body */
+    REQ_DISCARDING, /* body over its limit: reading it to the end, then 413 */
+    REQ_ANSWERED,   /* a reply is queued */
 };
 
 /* A value allocated for the request and freed with it (decoded query values). */
@@ -81,25 +83,25 @@ struct owned {
 };
 
 struct http_request {
-    struct http_server *server;  /* the server answering */
-    struct MHD_Connection *mhd;  /* the connection, set at the first access call */
-    struct http_conn *conn;      /* tracked connection state, may be NULL */
-    int64_t started_us;          /* monotonic µs at the request line */
-    enum request_state state;    /* where the request is in its life */
-    char *target;                /* request target as sent (path and query), NULL if too long */
-    const char *method;          /* borrowed from libmicrohttpd for the request's life */
-    char *path;                  /* normalised, decoded */
-    char *raw_path;              /* normalised, encoded */
-    const char *raw_query;       /* points into target after '?', or "" */
-    struct route_match match;    /* matched route and parameter slices of path */
+    struct http_server *server;      /* the server answering */
+    struct MHD_Connection *mhd;      /* the connection, set at the first access call */
+    struct http_conn *conn;          /* tracked connection state, may be NULL */
+    int64_t started_us;              /* monotonic µs at the request line */
+    enum request_state state;        /* where the request is in its life */
+    char *target;                    /* request target as sent (path and query), NULL if too long */
+    const char *method;              /* borrowed from libmicrohttpd for the request's life */
+    char *path;                      /* normalised, decoded */
+    char *raw_path;                  /* normalised, encoded */
+    const char *raw_query;           /* points into target after '?', or "" */
+    struct route_match match;        /* matched route and parameter slices of path */
     char *params[ROUTER_MAX_PARAMS]; /* parameter values, NUL-terminated copies */
-    size_t route_index;          /* for metrics; METRICS_NO_ROUTE if none */
+    size_t route_index;              /* for metrics; METRICS_NO_ROUTE if none */
     char id[HTTP_REQUEST_ID_MAX + 1]; /* request id echoed and logged */
-    struct buf body;             /* buffered request body */
-    unsigned status;             /* status of the queued reply, 0 before */
-    bool failed;                 /* no reply could be queued: drop the connection */
-    uint64_t bytes;              /* body bytes of the queued reply */
-    struct owned *owned;         /* values freed with the request */
+    struct buf body;                  /* buffered request body */
+    unsigned status;                  /* status of the queued reply, 0 before */
+    bool failed;                      /* no reply could be queued: drop the connection */
+    uint64_t bytes;                   /* body bytes of the queued reply */
+    struct owned *owned;              /* values freed with the request */
 };
 
 static int64_t now_us(void)
@@ -113,7 +115,8 @@ static int64_t now_us(void)
 
 static void add_headers(struct MHD_Response *resp, const char *const *headers)
 {
-    for (size_t i = 0; headers && headers[i]; i += 2) MHD_add_response_header(resp, headers[i], headers[i + 1]);
+    for (size_t i = 0; headers && headers[i]; i += 2)
+        MHD_add_response_header(resp, headers[i], headers[i + 1]);
 }
 
 /* Adds what every response carries and queues it; takes resp. */
@@ -156,8 +159,8 @@ void http_reply_copy(struct http_request *r, unsigned status, const char *conten
     queue(r, status, resp, content_type, len, headers);
 }
 
-void http_reply_take(struct http_request *r, unsigned status, const char *content_type,
-                     void *body, size_t len, const char *const *headers)
+void http_reply_take(struct http_request *r, unsigned status, const char *content_type, void *body,
+                     size_t len, const char *const *headers)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!resp) free(body);
@@ -449,7 +452,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mhd, const ch
     return r->failed ? MHD_NO : MHD_YES;
 }
 
-static void log_access(const struct http_request *r, int64_t micros, enum MHD_RequestTerminationCode toe)
+static void log_access(const struct http_request *r, int64_t micros,
+                       enum MHD_RequestTerminationCode toe)
 {
     struct buf line;
     log_begin(&line, LOG_INFO, "request");
@@ -470,10 +474,11 @@ static void log_access(const struct http_request *r, int64_t micros, enum MHD_Re
     log_int(&line, "bytes", (int64_t)r->bytes);
     log_int(&line, "us", micros);
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        log_str(&line, "end", toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED     ? "timeout"
-                              : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT      ? "client closed"
-                              : toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN   ? "shutdown"
-                                                                                : "error");
+        log_str(&line, "end",
+                toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED   ? "timeout"
+                : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT    ? "client closed"
+                : toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN ? "shutdown"
+                                                                : "error");
     log_end(&line);
 }
 
@@ -531,8 +536,10 @@ static void on_connection(void *cls, struct MHD_Connection *mhd, void **socket_c
     if (!c) return;
     /* Unlinked before libmicrohttpd closes the fd, so the reaper never touches a reused fd. */
     pthread_mutex_lock(&s->conns_lock);
-    if (c->prev) c->prev->next = c->next;
-    else s->conns = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     pthread_mutex_unlock(&s->conns_lock);
     free(c);
@@ -612,18 +619,14 @@ int http_server_start(struct http_server *s, char err[HTTP_ERROR_MAX])
         s->daemons[i] = MHD_start_daemon(
             MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                 MHD_ALLOW_UPGRADE | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-            0, NULL, NULL, on_access, s,
-            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, /* first, or early messages miss it */
-            MHD_OPTION_LISTEN_SOCKET, s->fds[i],
-            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
-            MHD_OPTION_CONNECTION_LIMIT, hard_limit,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->idle_timeout_s,
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
-            MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-            MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, s,
-            MHD_OPTION_END);
+            0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+            s, /* first, or early messages miss it */
+            MHD_OPTION_LISTEN_SOCKET, s->fds[i], MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+            MHD_OPTION_CONNECTION_LIMIT, hard_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)c->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK,
+            keep_escaped, s, MHD_OPTION_END);
         if (!s->daemons[i]) {
             char where[80];
             listen_describe(s->fds[i], where, sizeof(where));

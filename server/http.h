@@ -21,7 +21,7 @@
 struct http_server;
 struct http_request;
 
-#define HTTP_ERROR_MAX 256
+#define HTTP_ERROR_MAX      256
 #define HTTP_REQUEST_ID_MAX 64
 
 /* Creates the server for a route table that must outlive it. */
@@ -67,8 +67,8 @@ void http_reply_static(struct http_request *r, unsigned status, const char *cont
 void http_reply_copy(struct http_request *r, unsigned status, const char *content_type,
                      const void *body, size_t len, const char *const *headers);
 /* body (malloc'd) is taken and freed once sent. */
-void http_reply_take(struct http_request *r, unsigned status, const char *content_type,
-                     void *body, size_t len, const char *const *headers);
+void http_reply_take(struct http_request *r, unsigned status, const char *content_type, void *body,
+                     size_t len, const char *const *headers);
 /* The file behind fd (taken, closed once sent), size bytes from its start. */
 void http_reply_fd(struct http_request *r, unsigned status, const char *content_type, int fd,
                    uint64_t size, const char *const *headers);

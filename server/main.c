@@ -66,7 +66,7 @@ static void raise_fd_limit(void)
 
 static enum log_level level_from_name(const char *name)
 {
-    return strcmp(name, "debug") == 0  ? LOG_DEBUG
+    return strcmp(name, "debug") == 0   ? LOG_DEBUG
            : strcmp(name, "warn") == 0  ? LOG_WARN
            : strcmp(name, "error") == 0 ? LOG_ERROR
                                         : LOG_INFO;

@@ -9,28 +9,28 @@
 #include <unistd.h>
 
 #define METRICS_MAX_ROUTES 128
-#define STATUS_MIN 100
-#define STATUS_MAX 599
+#define STATUS_MIN         100
+#define STATUS_MAX         599
 
 /* Upper bounds of the latency buckets, in microseconds. */
-static const uint64_t bucket_us[] = {100,   250,    500,    1000,   2500,    5000,    10000,
-                                     25000, 50000, 100000, 250000, 500000, 1000000, 2500000,
-                                     5000000, 10000000};
+static const uint64_t bucket_us[] = {100,     250,     500,     1000,    2500,   5000,
+                                     10000,   25000,   50000,   100000,  250000, 500000,
+                                     1000000, 2500000, 5000000, 10000000};
 #define N_BUCKETS (sizeof(bucket_us) / sizeof(bucket_us[0]))
 
 struct route_stats {
     _Atomic uint64_t by_status[STATUS_MAX - STATUS_MIN + 1]; /* requests per status code */
     _Atomic uint64_t buckets[N_BUCKETS + 1];                 /* latency, last is +Inf */
-    _Atomic uint64_t sum_us;                                  /* total latency */
+    _Atomic uint64_t sum_us;                                 /* total latency */
 };
 
-static const struct route *route_table;  /* registered routes, borrowed for the process life */
-static size_t n_route_table;             /* entries in route_table */
+static const struct route *route_table; /* registered routes, borrowed for the process life */
+static size_t n_route_table;            /* entries in route_table */
 static struct route_stats stats[METRICS_MAX_ROUTES + 1]; /* last slot: no route */
-static _Atomic int64_t in_flight;        /* requests received and not yet completed */
-static _Atomic int64_t connections;      /* open client connections */
-static _Atomic uint64_t timeouts;        /* connections closed for slowness */
-static time_t started_at;                /* process start, for process_start_time_seconds */
+static _Atomic int64_t in_flight;   /* requests received and not yet completed */
+static _Atomic int64_t connections; /* open client connections */
+static _Atomic uint64_t timeouts;   /* connections closed for slowness */
+static time_t started_at;           /* process start, for process_start_time_seconds */
 
 int metrics_init(const struct route *routes, size_t n_routes)
 {

@@ -41,8 +41,8 @@ static int pattern_match(const char *pattern, const char *path, struct route_mat
     }
 }
 
-int router_match(const struct route *routes, size_t n_routes, const char *method,
-                 const char *path, struct route_match *ret, char *ret_allow, size_t allow_size)
+int router_match(const struct route *routes, size_t n_routes, const char *method, const char *path,
+                 struct route_match *ret, char *ret_allow, size_t allow_size)
 {
     int path_seen = 0;
     size_t used = 0;

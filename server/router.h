@@ -13,15 +13,15 @@ struct http_request;
 typedef void (*route_handler_fn)(struct http_request *req);
 
 struct route {
-    const char *method;      /* "GET", "POST", ...; NULL matches any method */
-    const char *pattern;     /* e.g. "/api/activities/:namespace"; also the metrics label */
+    const char *method;  /* "GET", "POST", ...; NULL matches any method */
+    const char *pattern; /* e.g. "/api/activities/:namespace"; also the metrics label */
     route_handler_fn handler;
 };
 
 #define ROUTER_MAX_PARAMS 8
 
 struct route_param {
-    const char *name;  /* points into the pattern, after ':' ("*" for the rest) */
+    const char *name; /* points into the pattern, after ':' ("*" for the rest) */
     size_t name_len;
     const char *value; /* points into the matched path */
     size_t value_len;
@@ -38,5 +38,5 @@ struct route_match {
  * 0: *ret filled. -ENOENT: no pattern matches the path. -EPERM: a pattern matches but not for
  * this method; *ret_allow (if given) lists the methods that would ("GET, POST").
  */
-int router_match(const struct route *routes, size_t n_routes, const char *method,
-                 const char *path, struct route_match *ret, char *ret_allow, size_t allow_size);
+int router_match(const struct route *routes, size_t n_routes, const char *method, const char *path,
+                 struct route_match *ret, char *ret_allow, size_t allow_size);

@@ -62,13 +62,14 @@ static void serve_embedded(struct http_request *r, const char *path)
     }
     const char *type = assets_content_type(a->path);
     if (a->gz && assets_accepts_gzip(http_request_header(r, "Accept-Encoding"))) {
-        const char *headers[] = {"ETag", a->etag, "Cache-Control", cache, "Vary", "Accept-Encoding",
-                                 "Content-Encoding", "gzip", NULL};
+        const char *headers[] = {"ETag", a->etag,           "Cache-Control",    cache,
+                                 "Vary", "Accept-Encoding", "Content-Encoding", "gzip",
+                                 NULL};
         http_reply_static(r, 200, type, a->gz, a->gz_len, headers);
         return;
     }
-    const char *headers[] = {"ETag", a->etag, "Cache-Control", cache,
-                             a->gz ? "Vary" : NULL, "Accept-Encoding", NULL};
+    const char *headers[] = {
+        "ETag", a->etag, "Cache-Control", cache, a->gz ? "Vary" : NULL, "Accept-Encoding", NULL};
     http_reply_static(r, 200, type, a->data, a->len, headers);
 }
 

@@ -4,10 +4,11 @@
 
 START_TEST(recognises_kubeflow_impersonation_and_proxy_identity_headers)
 {
-    const char *spoofs[] = {"kubeflow-userid", "Kubeflow-Groups", "Impersonate-User",
-                            "impersonate-group", "Impersonate-Extra-scopes", "X-MLFLOW-WORKSPACE",
-                            "X-Auth-Request-Email", "x-auth-request-user", "X-Forwarded-User",
-                            "X-Forwarded-Email", "X-Forwarded-Groups", "X-Forwarded-Access-Token"};
+    const char *spoofs[] = {
+        "kubeflow-userid",      "Kubeflow-Groups",          "Impersonate-User",
+        "impersonate-group",    "Impersonate-Extra-scopes", "X-MLFLOW-WORKSPACE",
+        "X-Auth-Request-Email", "x-auth-request-user",      "X-Forwarded-User",
+        "X-Forwarded-Email",    "X-Forwarded-Groups",       "X-Forwarded-Access-Token"};
     for (size_t i = 0; i < sizeof(spoofs) / sizeof(spoofs[0]); i++)
         ck_assert_msg(auth_header_is_identity(spoofs[i], "kubeflow-userid"), "%s", spoofs[i]);
 }
@@ -23,7 +24,7 @@ END_TEST
 
 START_TEST(leaves_ordinary_headers_alone)
 {
-    const char *fine[] = {"Accept", "Cookie", "Authorization", "X-Forwarded-Proto",
+    const char *fine[] = {"Accept",          "Cookie",       "Authorization", "X-Forwarded-Proto",
                           "X-Forwarded-For", "X-Request-Id", "Kubeflow"};
     for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++)
         ck_assert_msg(!auth_header_is_identity(fine[i], "kubeflow-userid"), "%s", fine[i]);

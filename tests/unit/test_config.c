@@ -185,9 +185,8 @@ START_TEST(check_config_prints_nested_json_of_every_setting)
     ck_assert_ptr_nonnull(j);
     cJSON *limits = cJSON_GetObjectItem(j, "limits");
     ck_assert_int_eq(cJSON_GetObjectItem(limits, "max_body_bytes")->valueint, 1048576);
-    ck_assert(cJSON_IsArray(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "dashboard"), "links"),
-                            "menuLinks")));
+    ck_assert(cJSON_IsArray(cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "dashboard"), "links"), "menuLinks")));
     cJSON_Delete(j);
     free(text);
     config_reset(&c);
@@ -199,8 +198,9 @@ START_TEST(reference_lists_every_environment_name)
     struct buf b;
     buf_init(&b, 1 << 16);
     ck_assert_int_eq(config_reference(&b), 0);
-    const char *names[] = {"USERID_HEADER", "USERID_PREFIX", "REGISTRATION_FLOW", "LOGOUT_URL",
-                           "KFDASH_LISTEN", "KFDASH_MAX_BODY_BYTES", "POD_NAMESPACE"};
+    const char *names[] = {"USERID_HEADER", "USERID_PREFIX", "REGISTRATION_FLOW",
+                           "LOGOUT_URL",    "KFDASH_LISTEN", "KFDASH_MAX_BODY_BYTES",
+                           "POD_NAMESPACE"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         ck_assert_ptr_nonnull(strstr(buf_str(&b), names[i]));
     buf_reset(&b);
@@ -211,7 +211,7 @@ RUN_SUITE("config", defaults_listen_on_ipv4_and_ipv6_loopback,
           flags_beat_environment_which_beats_the_file,
           repeated_listen_flags_replace_the_default_list,
           bad_integer_names_the_source_value_and_range, out_of_range_flag_is_refused,
-          unknown_key_in_the_file_is_refused_to_catch_typos,
-          wrong_json_type_in_the_file_is_refused, unreadable_or_malformed_file_is_refused,
-          validates_shapes_of_strings, unknown_flag_and_missing_value_are_refused,
+          unknown_key_in_the_file_is_refused_to_catch_typos, wrong_json_type_in_the_file_is_refused,
+          unreadable_or_malformed_file_is_refused, validates_shapes_of_strings,
+          unknown_flag_and_missing_value_are_refused,
           check_config_prints_nested_json_of_every_setting, reference_lists_every_environment_name)

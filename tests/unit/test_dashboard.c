@@ -18,12 +18,13 @@ START_TEST(accepts_kubeflow_default_links)
 {
     char err[DASHBOARD_ERROR_MAX];
     ck_assert_int_eq(
-        check("{\"menuLinks\":[{\"type\":\"item\",\"link\":\"/jupyter/\",\"text\":\"Notebooks\","
-              "\"icon\":\"book\"},{\"type\":\"section\",\"text\":\"Pipelines\",\"icon\":\"x\","
-              "\"items\":[{\"type\":\"item\",\"link\":\"/pipeline/#/runs\",\"text\":\"Runs\"}]}],"
-              "\"externalLinks\":[],\"quickLinks\":[{\"desc\":\"d\",\"link\":\"/l\",\"text\":\"t\"}],"
-              "\"documentationItems\":[{\"desc\":\"d\",\"link\":\"https://x\",\"text\":\"t\"}]}",
-              err),
+        check(
+            "{\"menuLinks\":[{\"type\":\"item\",\"link\":\"/jupyter/\",\"text\":\"Notebooks\","
+            "\"icon\":\"book\"},{\"type\":\"section\",\"text\":\"Pipelines\",\"icon\":\"x\","
+            "\"items\":[{\"type\":\"item\",\"link\":\"/pipeline/#/runs\",\"text\":\"Runs\"}]}],"
+            "\"externalLinks\":[],\"quickLinks\":[{\"desc\":\"d\",\"link\":\"/l\",\"text\":\"t\"}],"
+            "\"documentationItems\":[{\"desc\":\"d\",\"link\":\"https://x\",\"text\":\"t\"}]}",
+            err),
         0);
     ck_assert_int_eq(check("{}", err), 0);
 }
@@ -32,8 +33,8 @@ END_TEST
 START_TEST(names_the_entry_that_is_malformed)
 {
     char err[DASHBOARD_ERROR_MAX];
-    ck_assert_int_eq(check("{\"menuLinks\":[{\"text\":\"a\",\"link\":\"/a\"},{\"text\":\"b\"}]}", err),
-                     -EINVAL);
+    ck_assert_int_eq(
+        check("{\"menuLinks\":[{\"text\":\"a\",\"link\":\"/a\"},{\"text\":\"b\"}]}", err), -EINVAL);
     ck_assert_str_eq(err, "dashboard links: menuLinks[1]: expected strings \"text\" and \"link\"");
     ck_assert_int_eq(check("{\"menuLinks\":[{\"type\":\"section\",\"text\":\"s\",\"items\":"
                            "[{\"text\":1,\"link\":\"/x\"}]}]}",

@@ -13,8 +13,12 @@ END_TEST
 
 START_TEST(rejects_what_would_escape_a_path_or_a_label)
 {
-    const char *bad[] = {"", "Alice", "a_b", "-a", "a-", "a.b", "../x", "a/b", "a b",
-                         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+    const char *bad[] = {
+        "",     "Alice",
+        "a_b",  "-a",
+        "a-",   "a.b",
+        "../x", "a/b",
+        "a b",  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         ck_assert_msg(!k8s_name_is_dns_label(bad[i]), "%s", bad[i]);
 }

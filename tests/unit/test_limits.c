@@ -22,8 +22,11 @@ static unsigned status_of(struct limits_request req)
 
 static struct limits_request ok(void)
 {
-    return (struct limits_request){.target_bytes = 100, .header_bytes = 1000, .header_count = 10,
-                                   .open_connections = 10, .content_length = "5000"};
+    return (struct limits_request){.target_bytes = 100,
+                                   .header_bytes = 1000,
+                                   .header_count = 10,
+                                   .open_connections = 10,
+                                   .content_length = "5000"};
 }
 
 START_TEST(accepts_a_request_exactly_at_every_limit)
@@ -82,4 +85,5 @@ END_TEST
 
 RUN_SUITE("limits", accepts_a_request_exactly_at_every_limit, long_target_gets_414,
           large_or_many_headers_get_431, too_many_connections_get_503,
-          declared_body_over_the_limit_gets_413_before_it_is_read, malformed_content_length_gets_400)
+          declared_body_over_the_limit_gets_413_before_it_is_read,
+          malformed_content_length_gets_400)

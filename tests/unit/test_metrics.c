@@ -5,7 +5,10 @@
 #include "server/metrics.h"
 #include "unit.h"
 
-static void h(struct http_request *r) { (void)r; }
+static void h(struct http_request *r)
+{
+    (void)r;
+}
 
 static const struct route table[] = {
     {"GET", "/healthz", h},
@@ -61,8 +64,8 @@ START_TEST(histogram_buckets_are_cumulative_and_end_in_inf_equal_to_count)
     char *t = render();
     const char *labels = "route=\"/api/activities/:namespace\",method=\"GET\"";
     char series[256];
-    snprintf(series, sizeof(series), "kfdash_http_request_duration_seconds_bucket{%s,le=\"0.0001\"}",
-             labels);
+    snprintf(series, sizeof(series),
+             "kfdash_http_request_duration_seconds_bucket{%s,le=\"0.0001\"}", labels);
     double first = sample(t, series);
     snprintf(series, sizeof(series), "kfdash_http_request_duration_seconds_bucket{%s,le=\"0.005\"}",
              labels);

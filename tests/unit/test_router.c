@@ -5,10 +5,22 @@
 #include "server/router.h"
 #include "unit.h"
 
-static void h_a(struct http_request *r) { (void)r; }
-static void h_b(struct http_request *r) { (void)r; }
-static void h_c(struct http_request *r) { (void)r; }
-static void h_d(struct http_request *r) { (void)r; }
+static void h_a(struct http_request *r)
+{
+    (void)r;
+}
+static void h_b(struct http_request *r)
+{
+    (void)r;
+}
+static void h_c(struct http_request *r)
+{
+    (void)r;
+}
+static void h_d(struct http_request *r)
+{
+    (void)r;
+}
 
 static const struct route table[] = {
     {"GET", "/healthz", h_a},
@@ -73,8 +85,7 @@ START_TEST(rest_wildcard_takes_the_remaining_segments)
 {
     struct route_match m;
     ck_assert_int_eq(
-        router_match(table, N, "PUT", "/notebook/alice/nb/api/kernels/1/channels", &m, NULL, 0),
-        0);
+        router_match(table, N, "PUT", "/notebook/alice/nb/api/kernels/1/channels", &m, NULL, 0), 0);
     ck_assert_int_eq(route_of(&m), R_D);
     ck_assert_str_eq(param(&m, "namespace"), "alice");
     ck_assert_str_eq(param(&m, "name"), "nb");
