@@ -31,7 +31,8 @@
 
 #define REAPER_INTERVAL_MS 250
 
-/* clang-format off: name, value pairs */
+/* Name, value pairs. */
+/* clang-format off */
 static const char *const security_headers[] = {
     "Content-Security-Policy",
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
