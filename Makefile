@@ -8,13 +8,13 @@ SHELL := /bin/bash
 
 APT_PACKAGES := meson ninja-build pkg-config gcc git python3-venv \
 	libmicrohttpd-dev libjwt-dev libcjson-dev libcurl4-openssl-dev libsqlite3-dev \
-	libmbedtls-dev check chromium wrk nginx-light curl
+	libmbedtls-dev check chromium wrk nginx-light curl clang-format
 WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts \
 	web/tsconfig.json web/package-lock.json
 DEMO_CONFIG ?= packaging/dev/kfdash.json
 
 .PHONY: deps apt-deps npm-deps py-deps web build build-asan build-release test test-plain \
-	test-asan demo bench check-readme clean help
+	test-asan demo bench check-readme lint clean help
 
 help:
 	@echo "make demo   install what is missing, build, serve the dashboard on http://127.0.0.1:8080"
@@ -73,6 +73,7 @@ test: deps build build-asan
 	$(MAKE) --no-print-directory test-plain || status=1; \
 	$(MAKE) --no-print-directory test-asan || status=1; \
 	$(MAKE) --no-print-directory check-readme || status=1; \
+	$(MAKE) --no-print-directory lint || status=1; \
 	tools/test-summary.sh build build-asan; \
 	exit $$status
 
@@ -87,6 +88,12 @@ test-asan:
 ## The README's config reference must be what the binary says.
 check-readme: build
 	@tools/check-readme.sh build/kfdash README.md
+
+## lint: the C follows .clang-format; the web app type-checks
+lint: npm-deps
+	clang-format --dry-run -Werror server/*.[ch] auth/*.[ch] k8s/*.[ch] tests/unit/*.[ch]
+	cd web && npm run --silent typecheck
+	@echo "lint: clean"
 
 ## demo: the dashboard on http://127.0.0.1:8080 (Ctrl-C stops it)
 demo: deps build

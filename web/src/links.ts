@@ -1,0 +1,216 @@
+// The dashboard's link model: what the server's `links` JSON may contain, how it is cleaned,
+// and where each link leads. Everything here is pure (no DOM, no globals) so that every place
+// that renders a link resolves it the same way.
+
+/** A leaf entry of `menuLinks` or `externalLinks`. */
+export interface MenuItem {
+  type: 'item';
+  link: string;
+  text: string;
+  icon?: string;
+  /** Only meaningful for externalLinks: false opens a new tab. */
+  iframe?: boolean;
+}
+
+/** A collapsible group of items in `menuLinks`. */
+export interface MenuSection {
+  type: 'section';
+  text: string;
+  icon?: string;
+  items: MenuItem[];
+}
+
+export type MenuEntry = MenuItem | MenuSection;
+
+/** An entry of `quickLinks` or `documentationItems`. */
+export interface CardLink {
+  link: string;
+  text: string;
+  desc: string;
+}
+
+export interface DashboardLinks {
+  menuLinks: MenuEntry[];
+  externalLinks: MenuItem[];
+  quickLinks: CardLink[];
+  documentationItems: CardLink[];
+}
+
+export interface DashboardSettings {
+  /** Kubeflow's switch: false makes internal links navigate the top window. Default true. */
+  DASHBOARD_FORCE_IFRAME?: boolean;
+}
+
+export const EMPTY_LINKS: DashboardLinks = {
+  menuLinks: [],
+  externalLinks: [],
+  quickLinks: [],
+  documentationItems: [],
+};
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+function toItem(v: unknown): MenuItem | null {
+  if (!isObject(v)) return null;
+  const link = str(v.link);
+  const text = str(v.text);
+  if (link === undefined || !text) return null;
+  const item: MenuItem = { type: 'item', link, text };
+  const icon = str(v.icon);
+  if (icon) item.icon = icon;
+  if (typeof v.iframe === 'boolean') item.iframe = v.iframe;
+  return item;
+}
+
+function toEntry(v: unknown): MenuEntry | null {
+  if (isObject(v) && v.type === 'section') {
+    const text = str(v.text);
+    if (!text) return null;
+    const section: MenuSection = { type: 'section', text, items: [] };
+    const icon = str(v.icon);
+    if (icon) section.icon = icon;
+    section.items = list(v.items).map(toItem).filter((i): i is MenuItem => i !== null);
+    return section;
+  }
+  return toItem(v);
+}
+
+function toCard(v: unknown): CardLink | null {
+  if (!isObject(v)) return null;
+  const link = str(v.link);
+  const text = str(v.text);
+  if (link === undefined || !text) return null;
+  return { link, text, desc: str(v.desc) ?? '' };
+}
+
+/**
+ * Cleans the server's `links` JSON: any of the four keys may be missing, and malformed entries
+ * are dropped rather than breaking the page.
+ */
+export function normalizeLinks(raw: unknown): DashboardLinks {
+  if (!isObject(raw)) return EMPTY_LINKS;
+  const notNull = <T>(x: T | null): x is T => x !== null;
+  return {
+    menuLinks: list(raw.menuLinks).map(toEntry).filter(notNull),
+    externalLinks: list(raw.externalLinks).map(toItem).filter(notNull),
+    quickLinks: list(raw.quickLinks).map(toCard).filter(notNull),
+    documentationItems: list(raw.documentationItems).map(toCard).filter(notNull),
+  };
+}
+
+export function normalizeSettings(raw: unknown): DashboardSettings {
+  if (!isObject(raw)) return {};
+  const settings: DashboardSettings = {};
+  if (typeof raw.DASHBOARD_FORCE_IFRAME === 'boolean') {
+    settings.DASHBOARD_FORCE_IFRAME = raw.DASHBOARD_FORCE_IFRAME;
+  }
+  return settings;
+}
+
+/** Replaces every `{ns}` in a configured link with the selected namespace (may be ''). */
+export function fillNamespace(link: string, ns: string): string {
+  return link.split('{ns}').join(ns);
+}
+
+/** A link into this origin: a path, not a protocol-relative `//host` URL. */
+export function isInternal(link: string): boolean {
+  return link.startsWith('/') && !link.startsWith('//');
+}
+
+/**
+ * Adds `ns=<namespace>` to an internal URL's query unless it already has one, so the namespace
+ * follows the user from page to page (Kubeflow keeps it in `?ns=`).
+ */
+export function withNamespaceQuery(path: string, ns: string): string {
+  if (!ns) return path;
+  const hashAt = path.indexOf('#');
+  const beforeHash = hashAt < 0 ? path : path.slice(0, hashAt);
+  const hash = hashAt < 0 ? '' : path.slice(hashAt);
+  const queryAt = beforeHash.indexOf('?');
+  const pathname = queryAt < 0 ? beforeHash : beforeHash.slice(0, queryAt);
+  const params = new URLSearchParams(queryAt < 0 ? '' : beforeHash.slice(queryAt + 1));
+  if (params.has('ns')) return path;
+  params.set('ns', ns);
+  return `${pathname}?${params.toString()}${hash}`;
+}
+
+/** The namespace in effect: `?ns=` wins over the stored choice; '' when there is none. */
+export function pickNamespace(search: string, stored: string | null): string {
+  return new URLSearchParams(search).get('ns') ?? stored ?? '';
+}
+
+/** The dashboard route that shows an internal app in the iframe view. */
+export const IFRAME_PREFIX = '/_';
+
+/**
+ * How a link opens:
+ * - `spa`: a dashboard route, handled by the client-side router (iframe view);
+ * - `page`: a normal navigation of the top window;
+ * - `tab`: a new browser tab.
+ */
+export type LinkMode = 'spa' | 'page' | 'tab';
+
+export interface LinkTarget {
+  href: string;
+  mode: LinkMode;
+}
+
+export interface ResolveOptions {
+  /** The selected namespace, '' if none. */
+  ns: string;
+  /** settings.DASHBOARD_FORCE_IFRAME; only an explicit false turns the iframe off. */
+  forceIframe?: boolean;
+  /** The item's own `iframe` flag (externalLinks): false always means a new tab. */
+  iframe?: boolean;
+  /** This page's origin: absolute links to it are treated as internal. */
+  origin?: string;
+}
+
+/** Decides where a configured link leads. Used by every component that renders a link. */
+export function resolveLink(link: string, opts: ResolveOptions): LinkTarget {
+  let target = fillNamespace(link, opts.ns);
+  if (opts.origin && target.startsWith(opts.origin + '/')) {
+    target = target.slice(opts.origin.length);
+  }
+  if (opts.iframe === false || !isInternal(target)) return { href: target, mode: 'tab' };
+  const href = withNamespaceQuery(target, opts.ns);
+  if (opts.forceIframe === false) return { href, mode: 'page' };
+  return { href: IFRAME_PREFIX + href, mode: 'spa' };
+}
+
+/**
+ * The app URL an iframe route shows, or null when the route must not be framed (the dashboard
+ * itself, which would nest without end). `location` is pathname + search + hash.
+ */
+export function iframeSource(location: string): string | null {
+  if (!location.startsWith(IFRAME_PREFIX + '/')) return null;
+  const src = location.slice(IFRAME_PREFIX.length);
+  const path = src.split(/[?#]/, 1)[0];
+  if (path === '/' || path.startsWith(IFRAME_PREFIX + '/') || path === IFRAME_PREFIX) return null;
+  return src;
+}
+
+/** Path plus hash, the part of a URL that identifies an app page (query aside). */
+export function pageKey(url: string): string {
+  const hashAt = url.indexOf('#');
+  const hash = hashAt < 0 ? '' : url.slice(hashAt);
+  const path = (hashAt < 0 ? url : url.slice(0, hashAt)).split('?', 1)[0];
+  return path + hash;
+}
+
+/** A URL without its `ns` query parameter, to compare app pages whatever namespace they carry. */
+export function withoutNamespaceQuery(url: string): string {
+  const hashAt = url.indexOf('#');
+  const beforeHash = hashAt < 0 ? url : url.slice(0, hashAt);
+  const hash = hashAt < 0 ? '' : url.slice(hashAt);
+  const queryAt = beforeHash.indexOf('?');
+  if (queryAt < 0) return url;
+  const params = new URLSearchParams(beforeHash.slice(queryAt + 1));
+  params.delete('ns');
+  const query = params.toString();
+  return beforeHash.slice(0, queryAt) + (query ? `?${query}` : '') + hash;
+}

@@ -1,0 +1,51 @@
+// Client-side routing with the History API. The route is the full location
+// (pathname + search + hash); components read it with useLocation() and change it with
+// navigate(). The server answers index.html for every non-API GET, so any route deep-links.
+
+import { useEffect, useState } from 'preact/hooks';
+
+const CHANGE = 'kfdash:location';
+
+export function currentLocation(): string {
+  const { pathname, search, hash } = window.location;
+  return pathname + search + hash;
+}
+
+function announce(): void {
+  window.dispatchEvent(new Event(CHANGE));
+}
+
+/** Moves to a dashboard route without reloading the page. */
+export function navigate(href: string, replace = false): void {
+  if (href === currentLocation()) return;
+  if (replace) history.replaceState(null, '', href);
+  else history.pushState(null, '', href);
+  window.scrollTo(0, 0);
+  announce();
+}
+
+/** Records where the user already is (e.g. an iframe moved) without adding history. */
+export function syncLocation(href: string): void {
+  if (href === currentLocation()) return;
+  history.replaceState(history.state, '', href);
+  announce();
+}
+
+export function useLocation(): string {
+  const [location, setLocation] = useState(currentLocation);
+  useEffect(() => {
+    const update = () => setLocation(currentLocation());
+    window.addEventListener('popstate', update);
+    window.addEventListener(CHANGE, update);
+    return () => {
+      window.removeEventListener('popstate', update);
+      window.removeEventListener(CHANGE, update);
+    };
+  }, []);
+  return location;
+}
+
+/** A plain left click that the router may take over (not a new-tab or download gesture). */
+export function isPlainClick(e: MouseEvent): boolean {
+  return !e.defaultPrevented && e.button === 0 && !e.metaKey && !e.ctrlKey && !e.shiftKey && !e.altKey;
+}
