@@ -102,7 +102,7 @@ static const struct setting settings[] = {
     {"access_log", "KFDASH_ACCESS_LOG", "access-log", K_BOOL, F(access_log), 0, 0, "true",
      "Write one JSON line per request", NULL, false},
     {"limits.max_header_bytes", "KFDASH_MAX_HEADER_BYTES", "max-header-bytes", K_INT,
-     F(max_header_bytes), 1024, 1 << 20, "32768", "Largest request header block; more gets 431",
+     F(max_header_bytes), 1024, 1 << 20, "16384", "Largest request header block; more gets 431",
      NULL, false},
     {"limits.max_url_bytes", "KFDASH_MAX_URL_BYTES", "max-url-bytes", K_INT, F(max_url_bytes), 256,
      65536, "8192", "Longest request target (path and query); longer gets 414", NULL, false},

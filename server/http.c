@@ -612,22 +612,31 @@ int http_server_start(struct http_server *s, char err[HTTP_ERROR_MAX])
     }
     long threads = c->threads ? c->threads : sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1) threads = 1;
-    /* libmicrohttpd answers 431/414 itself past its pool; keep the pool above our limits so
-     * our own JSON answers come first. */
-    size_t pool = (size_t)c->max_header_bytes + (size_t)c->max_url_bytes + 16384;
+    /* libmicrohttpd 0.9.75's epoll loop stalls with a single thread under keep-alive load from
+     * ~128 connections (reproduced outside kfdash); poll() does not, so one thread means poll. */
+    unsigned mode = threads == 1 ? MHD_USE_POLL_INTERNAL_THREAD : MHD_USE_EPOLL_INTERNAL_THREAD;
+    /* libmicrohttpd answers 431/414 itself past its per-connection pool, and zeroes the whole
+     * pool after every request: keep it just above our own limits. */
+    size_t pool = (size_t)c->max_header_bytes + (size_t)c->max_url_bytes + 8192;
     unsigned hard_limit = (unsigned)(c->max_connections * 2 + 64);
     for (size_t i = 0; i < s->n_fds; i++) {
+        /* Option, value pairs. */
+        /* clang-format off */
         s->daemons[i] = MHD_start_daemon(
-            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                MHD_ALLOW_UPGRADE | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-            0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-            s, /* first, or early messages miss it */
-            MHD_OPTION_LISTEN_SOCKET, s->fds[i], MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
-            MHD_OPTION_CONNECTION_LIMIT, hard_limit, MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned)c->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
-            MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK,
-            keep_escaped, s, MHD_OPTION_END);
+            mode | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+            0, NULL, NULL, on_access, s,
+            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, /* first, or early messages miss it */
+            MHD_OPTION_LISTEN_SOCKET, s->fds[i],
+            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(threads == 1 ? 0 : threads),
+            MHD_OPTION_CONNECTION_LIMIT, hard_limit,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->idle_timeout_s,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+            MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, s,
+            MHD_OPTION_END);
+        /* clang-format on */
         if (!s->daemons[i]) {
             char where[80];
             listen_describe(s->fds[i], where, sizeof(where));
