@@ -248,7 +248,6 @@ const char *http_request_header(const struct http_request *r, const char *name)
 
 const char *http_request_query(struct http_request *r, const char *name)
 {
-    size_t n = strlen(name);
     const char *q = r->raw_query;
     while (*q) {
         const char *end = strchr(q, '&');
@@ -257,7 +256,7 @@ const char *http_request_query(struct http_request *r, const char *name)
         size_t klen = eq ? (size_t)(eq - q) : len;
         char *key;
         if (path_decode_component(q, klen, 1, &key) == 0) {
-            int same = strcmp(key, name) == 0 && strlen(key) == n;
+            int same = strcmp(key, name) == 0;
             free(key);
             if (same) {
                 const char *v = eq ? eq + 1 : q + len;
