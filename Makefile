@@ -8,19 +8,20 @@ SHELL := /bin/bash
 
 APT_PACKAGES := meson ninja-build pkg-config gcc git python3-venv \
 	libmicrohttpd-dev libjwt-dev libcjson-dev libcurl4-openssl-dev libsqlite3-dev \
-	libmbedtls-dev check chromium wrk nginx-light curl clang-format
+	libmbedtls-dev check chromium wrk nginx-light curl clang-format openssl util-linux
 WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts \
 	web/tsconfig.json web/package-lock.json
 DEMO_CONFIG ?= packaging/dev/kfdash.json
 
 .PHONY: deps apt-deps npm-deps py-deps web build build-asan build-release test test-plain \
-	test-asan demo bench check-readme lint clean help
+	test-asan demo bench check-readme lint stack-up stack-down clean help
 
 help:
 	@echo "make demo   install what is missing, build, serve the dashboard on http://127.0.0.1:8080"
 	@echo "make test   install what is missing, build, run every test suite, plain and sanitized"
 	@echo "make bench  benchmark kfdash against nginx on this machine"
 	@echo "make build  build/kfdash only"
+	@echo "make stack-up / stack-down   the local stack of real peers alone"
 
 ## deps: install only what is missing
 deps: apt-deps npm-deps py-deps
@@ -34,6 +35,9 @@ apt-deps:
 		$$SUDO apt-get update -qq; \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@command -v go >/dev/null || { echo "deps: Go 1.26 is needed to build the stack's peers" >&2; exit 1; }
+	@command -v java >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openjdk-17-jre-headless; }
 
 npm-deps: web/node_modules/.package-lock.json
 
@@ -95,10 +99,16 @@ lint: npm-deps
 	cd web && npm run --silent typecheck
 	@echo "lint: clean"
 
-## demo: the dashboard on http://127.0.0.1:8080 (Ctrl-C stops it)
+## stack: the real peers (Kubernetes, Dex, MLflow, Jupyter, a model server, Spark) on loopback
+stack-up: deps
+	tests/stack/stack.sh up
+
+stack-down:
+	tests/stack/stack.sh down
+
+## demo: the stack, then the dashboard on http://127.0.0.1:8080 (Ctrl-C stops everything)
 demo: deps build
-	@echo "kfdash: serving on http://127.0.0.1:8080 and http://[::1]:8080 (Ctrl-C to stop)"
-	exec build/kfdash --config $(DEMO_CONFIG)
+	exec tools/demo.sh $(DEMO_CONFIG)
 
 ## bench: kfdash vs nginx on this machine, figures printed
 bench: deps build-release

@@ -10,6 +10,10 @@ import time
 import pytest
 import requests
 
+# tests/integration/stack is a suite of its own (stack/run.sh, meson suite "stack"): it starts the
+# local stack of real peers, so a run of this directory does not collect it.
+collect_ignore = ["stack"]
+
 BIN = os.environ.get("KFDASH_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "kfdash")
 
