@@ -172,7 +172,10 @@ describe('dashboard shell with DASHBOARD_FORCE_IFRAME true', () => {
       assert.equal(await current().textContent(), 'Runs Orca-9a');
       await page.goBack();
       await page.waitForURL((url) => url.pathname === '/_/jupyter/');
-      assert.equal(await page.locator('main iframe').getAttribute('src'), '/jupyter/');
+      // The view re-renders on popstate, just after the URL changes: wait for it, not a fixed time.
+      await page.waitForFunction(
+        () => document.querySelector('main iframe')?.getAttribute('src') === '/jupyter/',
+        null, { timeout: 5000 });
       assert.equal(await current().textContent(), 'Notebooks Zephyr-7');
     });
   });
