@@ -3,11 +3,12 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <mbedtls/base64.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/rsa.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "auth/base64url.h"
 
 #define KID_MAX       128
 #define RSA_MAX_BYTES 1024 /* 8192-bit modulus */
@@ -23,34 +24,12 @@ struct jwks {
     size_t n;                            /* entries used in keys */
 };
 
-int jwks_base64url_decode(const char *in, size_t len, unsigned char *out, size_t out_size)
-{
-    if (len % 4 == 1 || len > 4 * RSA_MAX_BYTES) return -EINVAL;
-    char std[4 * RSA_MAX_BYTES + 4];
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = in[i];
-        if (c == '-')
-            c = '+';
-        else if (c == '_')
-            c = '/';
-        else if (c == '=' || c == '+' || c == '/')
-            return -EINVAL;
-        std[n++] = c;
-    }
-    while (n % 4) std[n++] = '=';
-    size_t written = 0;
-    int r = mbedtls_base64_decode(out, out_size, &written, (const unsigned char *)std, n);
-    if (r == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL) return -E2BIG;
-    return r ? -EINVAL : (int)written;
-}
-
 /* n and e of an RSA JWK → PEM (heap string), or NULL when they are not a sane public key. */
 static char *rsa_pem(const char *n64, const char *e64)
 {
     unsigned char n[RSA_MAX_BYTES], e[16];
-    int nlen = jwks_base64url_decode(n64, strlen(n64), n, sizeof(n));
-    int elen = jwks_base64url_decode(e64, strlen(e64), e, sizeof(e));
+    int nlen = base64url_decode(n64, strlen(n64), n, sizeof(n));
+    int elen = base64url_decode(e64, strlen(e64), e, sizeof(e));
     if (nlen < 256 || elen < 1) return NULL; /* below 2048 bits is not a key we trust */
 
     mbedtls_pk_context pk;

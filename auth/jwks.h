@@ -26,9 +26,3 @@ void jwks_free(struct jwks *set);
 /* The PEM of the key named kid, NULL if the set has none; borrowed for the life of the set. */
 const char *jwks_pem(const struct jwks *set, const char *kid);
 size_t jwks_count(const struct jwks *set);
-
-/*
- * Decodes base64url (RFC 4648 §5, padding optional) into out. Returns the decoded length, or
- * -EINVAL (bad input) / -E2BIG (out too small).
- */
-int jwks_base64url_decode(const char *in, size_t len, unsigned char *out, size_t out_size);

@@ -7,13 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/base64url.h"
+
 /* Decodes one base64url part of the token into a parsed JSON object, or NULL. */
 static cJSON *decode_part(const char *part, size_t len)
 {
     size_t cap = len / 4 * 3 + 3;
     unsigned char *raw = malloc(cap + 1);
     if (!raw) return NULL;
-    int n = jwks_base64url_decode(part, len, raw, cap);
+    int n = base64url_decode(part, len, raw, cap);
     cJSON *json = n < 0 ? NULL : cJSON_ParseWithLength((const char *)raw, (size_t)n);
     free(raw);
     if (!cJSON_IsObject(json)) {
