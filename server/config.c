@@ -82,6 +82,17 @@ static const char *check_url_or_path(const char *v)
     return "empty, a path starting with '/', or an http(s):// URL";
 }
 
+static const char *check_http_url_or_empty(const char *v)
+{
+    if (*v == '\0' || strncmp(v, "https://", 8) == 0 || strncmp(v, "http://", 7) == 0) return NULL;
+    return "empty or an http(s):// URL";
+}
+
+static const char *check_not_empty(const char *v)
+{
+    return *v ? NULL : "a non-empty string";
+}
+
 static const char *check_namespace(const char *v)
 {
     return k8s_name_is_dns_label(v) ? NULL : "a Kubernetes namespace name (DNS-1123 label)";
@@ -141,6 +152,13 @@ static const struct setting settings[] = {
      "Where logout sends the browser; empty = kfdash's login page", check_url_or_path, false},
     {"kubeflow.pod_namespace", "POD_NAMESPACE", "pod-namespace", K_STRING, F(pod_namespace), 0, 0,
      "kubeflow", "Namespace kfdash runs in", check_namespace, false},
+    {"oidc.issuer", "KFDASH_OIDC_ISSUER", "oidc-issuer", K_STRING, F(oidc_issuer), 0, 0, "",
+     "The OpenID provider (Dex) whose ID tokens identify users, e.g. "
+     "http://dex.auth.svc.cluster.local:5556/dex; empty = none",
+     check_http_url_or_empty, false},
+    {"oidc.client_id", "KFDASH_OIDC_CLIENT_ID", "oidc-client-id", K_STRING, F(oidc_client_id), 0, 0,
+     "kfdash", "kfdash's client id at the provider: the audience its tokens must name",
+     check_not_empty, false},
 };
 
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))

@@ -38,6 +38,8 @@ struct config {
     bool registration_flow;           /* users may create their own profile */
     char *logout_url;                 /* where logout lands; "" = kfdash's login page */
     char *pod_namespace;              /* namespace kfdash runs in */
+    char *oidc_issuer;                /* the OpenID provider (Dex); "" = none */
+    char *oidc_client_id; /* kfdash's client id at the provider: the audience of its tokens */
 };
 
 /* What went wrong, for the one line printed before exiting with status 2. */

@@ -5,6 +5,7 @@
  * graceful stop on SIGTERM. Exit status: 0 after a clean stop, 1 when serving failed, 2 for a
  * bad configuration.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -14,6 +15,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "auth/oidc.h"
+#include "server/authz.h"
 #include "server/buf.h"
 #include "server/config.h"
 #include "server/dashboard.h"
@@ -42,6 +45,13 @@ static int print_buf(int (*fill)(struct buf *))
     if (r == 0) fputs(buf_str(&b), stdout);
     buf_reset(&b);
     return r == 0 ? 0 : 1;
+}
+
+static struct oidc *provider; /* the OpenID provider, NULL when none is configured */
+
+static bool provider_ready(char *detail, size_t size)
+{
+    return oidc_ready(provider, detail, size);
 }
 
 static bool web_ready(char *detail, size_t size)
@@ -155,8 +165,21 @@ int main(int argc, char **argv)
         status = 1;
         goto out;
     }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (*cfg.oidc_issuer) {
+        int e = oidc_new(cfg.oidc_issuer, cfg.oidc_client_id, &provider);
+        if (e < 0 || health_register("identity provider", provider_ready) < 0) {
+            fprintf(stderr, "kfdash: cannot start the identity provider client: %s\n",
+                    strerror(e < 0 ? -e : E2BIG));
+            status = 1;
+            goto out;
+        }
+    }
+    authz_init(&cfg, provider);
     status = serve(&cfg, t0);
 out:
+    oidc_free(provider);
+    curl_global_cleanup();
     dashboard_reset();
     config_reset(&cfg);
     return status;

@@ -1,6 +1,7 @@
 /* routes: the route table; see routes.h. Read it as the map of the server. */
 #include "server/routes.h"
 
+#include "server/authz.h"
 #include "server/dashboard.h"
 #include "server/health.h"
 #include "server/http.h"
@@ -15,6 +16,7 @@ const struct route routes[] = {
     {"GET", "/healthz", health_healthz},
     {"GET", "/readyz", health_readyz},
     {"GET", "/metrics", health_metrics},
+    {NULL, "/auth/check", authz_check},
     {"GET", "/api/dashboard-links", dashboard_get_links},
     {"GET", "/api/dashboard-settings", dashboard_get_settings},
     {NULL, "/api/*", api_not_found},

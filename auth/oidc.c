@@ -1,0 +1,265 @@
+/* auth/oidc: provider discovery, key refresh and ID-token verification; see oidc.h. */
+#include "auth/oidc.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "auth/jwks.h"
+
+#define FETCH_MAX_BYTES        (256 << 10)
+#define FETCH_TIMEOUT_S        10
+#define KEYS_MAX_AGE_MIN_S     60          /* refetch no more often than this on our own */
+#define KEYS_MAX_AGE_MAX_S     (24 * 3600) /* and at least this often */
+#define KEYS_MAX_AGE_DEFAULT_S 300         /* when the provider says nothing */
+#define BACKOFF_MAX_S          30
+#define LEEWAY_S               60
+
+struct oidc {
+    char *issuer;              /* exact `iss` of its tokens */
+    char *client_id;           /* our client id: the audience */
+    pthread_rwlock_t lock;     /* guards keys, n_fetches and error */
+    struct jwks *keys;         /* current key set, NULL until the first fetch */
+    unsigned long n_fetches;   /* successful key fetches so far */
+    char error[256];           /* the last fetch error, "" after a success */
+    pthread_mutex_t wake_lock; /* guards refetch_wanted and stopping */
+    pthread_cond_t wake;       /* wakes the refresher early */
+    bool refetch_wanted;       /* a token named an unknown key */
+    bool stopping;             /* the refresher must exit */
+    pthread_t thread;          /* the refresher */
+};
+
+/* ---------------------------------------------------------------- fetching */
+
+struct fetched {
+    char *body;     /* the response body, NUL-terminated */
+    size_t len;     /* bytes in body */
+    long max_age_s; /* Cache-Control max-age, -1 when absent */
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *userp)
+{
+    struct fetched *f = userp;
+    size_t add = size * n;
+    if (f->len + add > FETCH_MAX_BYTES) return 0; /* makes curl fail: too large */
+    char *p = realloc(f->body, f->len + add + 1);
+    if (!p) return 0;
+    memcpy(p + f->len, data, add);
+    f->body = p;
+    f->len += add;
+    f->body[f->len] = '\0';
+    return add;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *userp)
+{
+    struct fetched *f = userp;
+    size_t len = size * n;
+    static const char name[] = "cache-control:";
+    if (len > sizeof(name) && strncasecmp(data, name, sizeof(name) - 1) == 0) {
+        char value[256];
+        snprintf(value, sizeof(value), "%.*s", (int)(len - sizeof(name) + 1),
+                 data + sizeof(name) - 1);
+        const char *m = strstr(value, "max-age=");
+        if (m) f->max_age_s = strtol(m + 8, NULL, 10);
+    }
+    return len;
+}
+
+/* GETs url; 0 with *ret filled, or -EIO with a reason in err. */
+static int fetch(const char *url, struct fetched *ret, char *err, size_t err_size)
+{
+    struct fetched f = {.max_age_s = -1};
+    CURL *c = curl_easy_init();
+    if (!c) return -ENOMEM;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)FETCH_TIMEOUT_S);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &f);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &f);
+    CURLcode rc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    if (rc != CURLE_OK || status != 200 || !f.body) {
+        if (rc != CURLE_OK)
+            snprintf(err, err_size, "%.100s: %s", url, curl_easy_strerror(rc));
+        else
+            snprintf(err, err_size, "%.100s: HTTP %ld", url, status);
+        free(f.body);
+        return -EIO;
+    }
+    *ret = f;
+    return 0;
+}
+
+/* Discovery then keys. On success *ret_keys and *ret_max_age_s; else -errno with err set. */
+static int fetch_keys(const struct oidc *o, struct jwks **ret_keys, long *ret_max_age_s, char *err,
+                      size_t err_size)
+{
+    char url[1024];
+    snprintf(url, sizeof(url), "%s/.well-known/openid-configuration", o->issuer);
+    struct fetched doc;
+    int r = fetch(url, &doc, err, err_size);
+    if (r < 0) return r;
+    cJSON *j = cJSON_Parse(doc.body);
+    free(doc.body);
+    const cJSON *iss = cJSON_GetObjectItemCaseSensitive(j, "issuer");
+    const cJSON *uri = cJSON_GetObjectItemCaseSensitive(j, "jwks_uri");
+    if (!cJSON_IsString(iss) || strcmp(iss->valuestring, o->issuer) != 0 || !cJSON_IsString(uri)) {
+        snprintf(err, err_size, "%.100s: not the discovery document of %.40s", url, o->issuer);
+        cJSON_Delete(j);
+        return -EPROTO;
+    }
+    snprintf(url, sizeof(url), "%s", uri->valuestring);
+    cJSON_Delete(j);
+    struct fetched keys;
+    r = fetch(url, &keys, err, err_size);
+    if (r < 0) return r;
+    r = jwks_parse(keys.body, keys.len, ret_keys);
+    if (r < 0) snprintf(err, err_size, "%.100s: no usable RS256 key in the key set", url);
+    long age = keys.max_age_s < 0 ? KEYS_MAX_AGE_DEFAULT_S : keys.max_age_s;
+    *ret_max_age_s = age < KEYS_MAX_AGE_MIN_S   ? KEYS_MAX_AGE_MIN_S
+                     : age > KEYS_MAX_AGE_MAX_S ? KEYS_MAX_AGE_MAX_S
+                                                : age;
+    free(keys.body);
+    return r;
+}
+
+/* ---------------------------------------------------------------- the refresher */
+
+static void *refresher_main(void *arg)
+{
+    struct oidc *o = arg;
+    long backoff = 1;
+    time_t last_fetch = 0;
+    for (;;) {
+        struct jwks *keys = NULL;
+        long max_age = 0;
+        char err[256] = "";
+        last_fetch = time(NULL);
+        int r = fetch_keys(o, &keys, &max_age, err, sizeof(err));
+        pthread_rwlock_wrlock(&o->lock);
+        if (r == 0) {
+            jwks_free(o->keys);
+            o->keys = keys;
+            o->n_fetches++;
+            o->error[0] = '\0';
+        } else {
+            snprintf(o->error, sizeof(o->error), "%s", err);
+        }
+        pthread_rwlock_unlock(&o->lock);
+        long wait_s = r == 0 ? max_age : backoff;
+        backoff = r == 0 ? 1 : backoff * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : backoff * 2;
+
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += wait_s;
+        pthread_mutex_lock(&o->wake_lock);
+        for (;;) {
+            if (o->stopping) {
+                pthread_mutex_unlock(&o->wake_lock);
+                return NULL;
+            }
+            /* An unknown key id cuts the wait short, but not more often than the limit. */
+            if (o->refetch_wanted && time(NULL) - last_fetch >= OIDC_REFETCH_MIN_S) break;
+            struct timespec step = until;
+            if (o->refetch_wanted) {
+                clock_gettime(CLOCK_REALTIME, &step);
+                step.tv_sec = last_fetch + OIDC_REFETCH_MIN_S;
+                if (step.tv_sec > until.tv_sec) step = until;
+            }
+            if (pthread_cond_timedwait(&o->wake, &o->wake_lock, &step) == ETIMEDOUT &&
+                step.tv_sec >= until.tv_sec)
+                break;
+        }
+        o->refetch_wanted = false;
+        pthread_mutex_unlock(&o->wake_lock);
+    }
+}
+
+/* ---------------------------------------------------------------- public */
+
+int oidc_new(const char *issuer, const char *client_id, struct oidc **ret)
+{
+    struct oidc *o = calloc(1, sizeof(*o));
+    if (!o) return -ENOMEM;
+    o->issuer = strdup(issuer);
+    o->client_id = strdup(client_id);
+    if (!o->issuer || !o->client_id) {
+        free(o->issuer);
+        free(o->client_id);
+        free(o);
+        return -ENOMEM;
+    }
+    size_t n = strlen(o->issuer);
+    if (n && o->issuer[n - 1] == '/') o->issuer[n - 1] = '\0';
+    pthread_rwlock_init(&o->lock, NULL);
+    pthread_mutex_init(&o->wake_lock, NULL);
+    pthread_cond_init(&o->wake, NULL);
+    snprintf(o->error, sizeof(o->error), "fetching the keys of %s", o->issuer);
+    if (pthread_create(&o->thread, NULL, refresher_main, o) != 0) {
+        o->stopping = true; /* no thread to join */
+        oidc_free(o);
+        return -EAGAIN;
+    }
+    *ret = o;
+    return 0;
+}
+
+void oidc_free(struct oidc *o)
+{
+    if (!o) return;
+    pthread_mutex_lock(&o->wake_lock);
+    bool joinable = !o->stopping;
+    o->stopping = true;
+    pthread_cond_signal(&o->wake);
+    pthread_mutex_unlock(&o->wake_lock);
+    if (joinable) pthread_join(o->thread, NULL);
+    jwks_free(o->keys);
+    pthread_rwlock_destroy(&o->lock);
+    pthread_mutex_destroy(&o->wake_lock);
+    pthread_cond_destroy(&o->wake);
+    free(o->issuer);
+    free(o->client_id);
+    free(o);
+}
+
+int oidc_verify(struct oidc *o, const char *token, struct token_claims *ret)
+{
+    struct token_expect expect = {o->issuer, o->client_id, NULL, time(NULL), LEEWAY_S};
+    pthread_rwlock_rdlock(&o->lock);
+    int r = o->keys ? token_verify(o->keys, token, &expect, ret) : -EAGAIN;
+    pthread_rwlock_unlock(&o->lock);
+    if (r == -ENOKEY || r == -EAGAIN) {
+        pthread_mutex_lock(&o->wake_lock);
+        o->refetch_wanted = true;
+        pthread_cond_signal(&o->wake);
+        pthread_mutex_unlock(&o->wake_lock);
+    }
+    return r;
+}
+
+bool oidc_ready(struct oidc *o, char *detail, size_t size)
+{
+    pthread_rwlock_rdlock(&o->lock);
+    bool ready = o->keys != NULL;
+    if (ready && !o->error[0])
+        snprintf(detail, size, "%zu signing keys of %s", jwks_count(o->keys), o->issuer);
+    else if (ready)
+        snprintf(detail, size, "using cached keys; last refresh failed: %s", o->error);
+    else
+        snprintf(detail, size, "%s", o->error);
+    pthread_rwlock_unlock(&o->lock);
+    return ready;
+}

@@ -1,0 +1,115 @@
+"""kfdash as a gateway's authorizer (/auth/check) with bearer ID tokens from the stack's real Dex."""
+import base64
+import json
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from kfdash_process import Kfdash  # noqa: E402
+
+ALICE = "alice@example.com"
+
+
+@pytest.fixture(scope="module")
+def kfdash(stack):
+    k = Kfdash(args=["--oidc-issuer", stack["DEX_ISSUER"], "--oidc-client-id", stack["DEX_CLIENT_ID"]])
+    deadline = time.monotonic() + 15
+    while k.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    yield k
+    k.stop()
+
+
+@pytest.fixture(scope="module")
+def alice_token(dex_login, demo_password):
+    return dex_login(ALICE, demo_password("alice"))
+
+
+def check(k, token=None, **headers):
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return requests.get(k.url + "/auth/check", headers=headers, timeout=10)
+
+
+def test_readyz_reports_the_identity_providers_keys(kfdash, stack):
+    body = kfdash.get("/readyz").json()
+    provider = {c["name"]: c for c in body["checks"]}["identity provider"]
+    assert body["ready"] and provider["ready"], body
+    assert stack["DEX_ISSUER"] in provider["detail"]
+
+
+def test_a_dex_id_token_is_allowed_with_the_users_identity_headers(kfdash, alice_token):
+    r = check(kfdash, alice_token)
+    assert r.status_code == 200, r.text
+    assert r.headers["kubeflow-userid"] == ALICE
+    assert r.headers["X-Auth-Request-Email"] == ALICE
+    assert r.headers["X-Auth-Request-User"] == ALICE
+    # Dex's password connector gives no groups, and an empty groups header is not sent.
+    assert "kubeflow-groups" not in r.headers and "X-Auth-Request-Groups" not in r.headers
+
+
+def test_any_method_is_answered(kfdash, alice_token):
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        r = requests.request(method, kfdash.url + "/auth/check", timeout=10,
+                             headers={"Authorization": f"Bearer {alice_token}"})
+        assert r.status_code == 200, (method, r.status_code)
+
+
+def test_no_credentials_get_401_json_with_www_authenticate(kfdash):
+    r = check(kfdash)
+    assert r.status_code == 401
+    assert r.headers["WWW-Authenticate"] == 'Bearer realm="kfdash"'
+    assert "error" in r.json()
+    assert "kubeflow-userid" not in r.headers
+
+
+def test_a_spoofed_kubeflow_userid_header_alone_is_refused(kfdash):
+    r = check(kfdash, **{"kubeflow-userid": ALICE, "X-Forwarded-Email": ALICE})
+    assert r.status_code == 401
+    assert "kubeflow-userid" not in r.headers
+
+
+def test_a_tampered_token_is_refused(kfdash, alice_token):
+    header, payload, sig = alice_token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["email"] = "admin@example.com"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    r = check(kfdash, f"{header}.{forged}.{sig}")
+    assert r.status_code == 401
+    assert 'error="invalid_token"' in r.headers["WWW-Authenticate"]
+
+
+def test_an_hs256_token_signed_with_dexs_public_key_is_refused(kfdash, stack):
+    # The attack on libraries that trust the header's alg: the "secret" is Dex's public key.
+    import hashlib
+    import hmac
+    keys = requests.get(stack["DEX_ISSUER"] + "/keys", timeout=10).json()["keys"]
+    now = int(time.time())
+    header = {"alg": "HS256", "kid": keys[0]["kid"], "typ": "JWT"}
+    claims = {"iss": stack["DEX_ISSUER"], "sub": "x", "aud": stack["DEX_CLIENT_ID"],
+              "exp": now + 600, "iat": now, "email": "admin@example.com", "email_verified": True}
+
+    def enc(obj):
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+    signing_input = f"{enc(header)}.{enc(claims)}"
+    for secret in (json.dumps(keys[0]).encode(), keys[0]["n"].encode()):
+        sig = base64.urlsafe_b64encode(hmac.new(secret, signing_input.encode(), hashlib.sha256)
+                                       .digest()).decode().rstrip("=")
+        assert check(kfdash, f"{signing_input}.{sig}").status_code == 401
+    assert check(kfdash, f"{enc(dict(header, alg='none'))}.{enc(claims)}.").status_code == 401
+
+
+def test_a_token_for_another_client_is_refused(stack, alice_token):
+    k = Kfdash(args=["--oidc-issuer", stack["DEX_ISSUER"], "--oidc-client-id", "another-client"])
+    try:
+        deadline = time.monotonic() + 15
+        while k.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert check(k, alice_token).status_code == 401
+    finally:
+        k.stop()
