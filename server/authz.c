@@ -29,18 +29,7 @@ static void refuse(struct http_request *r, const char *error, const char *messag
     else
         snprintf(challenge, sizeof(challenge), "Bearer realm=\"kfdash\"");
     const char *headers[] = {"WWW-Authenticate", challenge, "Cache-Control", "no-store", NULL};
-    struct buf b;
-    buf_init(&b, 512);
-    buf_adds(&b, "{\"error\":");
-    buf_add_json_string(&b, message);
-    buf_adds(&b, "}");
-    size_t len;
-    char *body = buf_take(&b, &len);
-    if (!body) {
-        http_reply_error(r, 401, "not authenticated");
-        return;
-    }
-    http_reply_take(r, 401, "application/json", body, len, headers);
+    http_reply_error_with(r, 401, message, headers);
 }
 
 /* A value that may go into a header as it is: printable, no separators that split it. */

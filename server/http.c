@@ -176,7 +176,8 @@ void http_reply_fd(struct http_request *r, unsigned status, const char *content_
     queue(r, status, resp, content_type, size, headers);
 }
 
-void http_reply_error(struct http_request *r, unsigned status, const char *message)
+void http_reply_error_with(struct http_request *r, unsigned status, const char *message,
+                           const char *const *headers)
 {
     struct buf b;
     buf_init(&b, 1024);
@@ -187,10 +188,15 @@ void http_reply_error(struct http_request *r, unsigned status, const char *messa
     char *body = buf_take(&b, &len);
     if (!body) {
         static const char fallback[] = "{\"error\":\"internal error\"}";
-        http_reply_static(r, status, "application/json", fallback, sizeof(fallback) - 1, NULL);
+        http_reply_static(r, status, "application/json", fallback, sizeof(fallback) - 1, headers);
         return;
     }
-    http_reply_take(r, status, "application/json", body, len, NULL);
+    http_reply_take(r, status, "application/json", body, len, headers);
+}
+
+void http_reply_error(struct http_request *r, unsigned status, const char *message)
+{
+    http_reply_error_with(r, status, message, NULL);
 }
 
 /* ---------------------------------------------------------------- request accessors */
@@ -400,15 +406,9 @@ static void dispatch(struct http_request *r)
     int e = router_match(s->routes, s->n_routes, method, r->path, &r->match, allow, sizeof(allow));
     if (e == -EPERM) {
         const char *headers[] = {"Allow", allow, NULL};
-        struct buf b;
-        buf_init(&b, 256);
-        buf_addf(&b, "{\"error\":\"method %s not allowed here\"}", method);
-        size_t len;
-        char *body = buf_take(&b, &len);
-        if (body)
-            http_reply_take(r, 405, "application/json", body, len, headers);
-        else
-            http_reply_error(r, 405, "method not allowed");
+        char message[96];
+        snprintf(message, sizeof(message), "method %.40s not allowed here", method);
+        http_reply_error_with(r, 405, message, headers);
         return;
     }
     if (e < 0) {

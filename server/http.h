@@ -74,3 +74,6 @@ void http_reply_fd(struct http_request *r, unsigned status, const char *content_
                    uint64_t size, const char *const *headers);
 /* {"error": message} with the given status. */
 void http_reply_error(struct http_request *r, unsigned status, const char *message);
+/* The same, with extra headers. */
+void http_reply_error_with(struct http_request *r, unsigned status, const char *message,
+                           const char *const *headers);

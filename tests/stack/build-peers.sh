@@ -90,23 +90,31 @@ gobuild() {
 
 elapsed() { local s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 
+# ---- one main package of a published module, cgo off ------------------------------
+# build_module NAME VERSION MODULE ESTIMATE [go build flags...]: a fresh module of ours that
+# requires MODULE@VERSION, and MODULE's main package built into $BIN/NAME-VERSION.
+build_module() {
+  local name=$1 v=$2 module=$3 estimate=$4
+  shift 4
+  cached "$name" "$v" && return 0
+  log "building $name $v (first time: ~$estimate)..."
+  local t0 d; t0=$(date +%s); d=$(fresh_dir "$name" "$v")
+  (
+    cd "$d"
+    gocmd mod init "kfdash.local/peers/$name" >/dev/null 2>&1
+    quietly "$d/go.log" gocmd get "$module@$v"
+    CGO_ENABLED=0 gobuild "$BIN/$name-$v" "$module" "$@"
+  )
+  log "$name $v built in $(elapsed "$t0") -> $BIN/$name-$v"
+}
+
 # ---- etcd --------------------------------------------------------------------
 # The etcd main package is the root of module go.etcd.io/etcd/server/v3
 # (main.go calling etcdmain.Main). That module's go.mod has relative replaces
 # (../api ...), so `go install ...@version` refuses it; as a dependency of our
 # own module those replaces are ignored and the published v3.7.x modules used.
 build_etcd() {
-  local v=$ETCD_VERSION
-  cached etcd "$v" && return 0
-  log "building etcd $v (first time: ~1.5 min)..."
-  local t0 d; t0=$(date +%s); d=$(fresh_dir etcd "$v")
-  (
-    cd "$d"
-    gocmd mod init kfdash.local/peers/etcd >/dev/null 2>&1
-    quietly "$d/go.log" gocmd get "go.etcd.io/etcd/server/v3@$v"
-    CGO_ENABLED=0 gobuild "$BIN/etcd-$v" go.etcd.io/etcd/server/v3
-  )
-  log "etcd $v built in $(elapsed "$t0") -> $BIN/etcd-$v"
+  build_module etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 "1.5 min"
 }
 
 # ---- kube-apiserver + kube-controller-manager --------------------------------
@@ -191,33 +199,13 @@ build_dex() {
 
 # ---- oauth2-proxy --------------------------------------------------------------
 build_oauth2_proxy() {
-  local v=$OAUTH2_PROXY_VERSION
-  cached oauth2-proxy "$v" && return 0
-  log "building oauth2-proxy $v (first time: ~3 min)..."
-  local t0 d; t0=$(date +%s); d=$(fresh_dir oauth2-proxy "$v")
-  (
-    cd "$d"
-    gocmd mod init kfdash.local/peers/oauth2-proxy >/dev/null 2>&1
-    quietly "$d/go.log" gocmd get "github.com/oauth2-proxy/oauth2-proxy/v7@$v"
-    CGO_ENABLED=0 gobuild "$BIN/oauth2-proxy-$v" github.com/oauth2-proxy/oauth2-proxy/v7 \
-      -ldflags="-s -w -X github.com/oauth2-proxy/oauth2-proxy/v7/pkg/version.VERSION=$v"
-  )
-  log "oauth2-proxy $v built in $(elapsed "$t0") -> $BIN/oauth2-proxy-$v"
+  build_module oauth2-proxy "$OAUTH2_PROXY_VERSION" github.com/oauth2-proxy/oauth2-proxy/v7 "3 min" \
+    -ldflags="-s -w -X github.com/oauth2-proxy/oauth2-proxy/v7/pkg/version.VERSION=$OAUTH2_PROXY_VERSION"
 }
 
 # ---- kustomize -------------------------------------------------------------------
 build_kustomize() {
-  local v=$KUSTOMIZE_VERSION
-  cached kustomize "$v" && return 0
-  log "building kustomize $v (first time: ~1 min)..."
-  local t0 d; t0=$(date +%s); d=$(fresh_dir kustomize "$v")
-  (
-    cd "$d"
-    gocmd mod init kfdash.local/peers/kustomize >/dev/null 2>&1
-    quietly "$d/go.log" gocmd get "sigs.k8s.io/kustomize/kustomize/v5@$v"
-    CGO_ENABLED=0 gobuild "$BIN/kustomize-$v" sigs.k8s.io/kustomize/kustomize/v5
-  )
-  log "kustomize $v built in $(elapsed "$t0") -> $BIN/kustomize-$v"
+  build_module kustomize "$KUSTOMIZE_VERSION" sigs.k8s.io/kustomize/kustomize/v5 "1 min"
 }
 
 # ---- kfdash-bcrypt ----------------------------------------------------------------
