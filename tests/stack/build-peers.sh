@@ -15,7 +15,7 @@
 #
 # Environment knobs:
 #   KFDASH_CACHE      cache root (default ~/.cache/kfdash)
-#   KFDASH_GO_P       go build -p (default 1: the machine is shared, keep it gentle)
+#   KFDASH_GO_P       go build -p (default: the number of cores; 1 keeps a shared machine usable)
 #   KFDASH_NICE       nice level for the go command (default 15)
 #
 # Needs only Go >= 1.26 and the Go module proxy. Versions are pinned in
@@ -30,7 +30,7 @@ source "$HERE/versions.sh"
 CACHE=${KFDASH_CACHE:-$HOME/.cache/kfdash}
 BIN=$CACHE/bin
 WORK=$CACHE/build
-GO_P=${KFDASH_GO_P:-1}
+GO_P=${KFDASH_GO_P:-$(nproc)}
 NICE=${KFDASH_NICE:-15}
 
 export GOTOOLCHAIN=${GOTOOLCHAIN:-local}
