@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,7 @@ struct oidc {
     pthread_mutex_t wake_lock; /* guards refetch_wanted and stopping */
     pthread_cond_t wake;       /* wakes the refresher early */
     bool refetch_wanted;       /* a token named an unknown key */
-    bool stopping;             /* the refresher must exit */
+    atomic_bool stopping;      /* the refresher must exit (also aborts a fetch under way) */
     pthread_t thread;          /* the refresher */
 };
 
@@ -72,8 +73,17 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
     return len;
 }
 
+/* Aborts a transfer under way when the refresher is asked to stop. */
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    const struct oidc *o = userp;
+    return atomic_load(&o->stopping) ? 1 : 0;
+}
+
 /* GETs url; 0 with *ret filled, or -EIO with a reason in err. */
-static int fetch(const char *url, struct fetched *ret, char *err, size_t err_size)
+static int fetch(const struct oidc *o, const char *url, struct fetched *ret, char *err,
+                 size_t err_size)
 {
     struct fetched f = {.max_age_s = -1};
     CURL *c = curl_easy_init();
@@ -87,6 +97,9 @@ static int fetch(const char *url, struct fetched *ret, char *err, size_t err_siz
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &f);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &f);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)o);
     CURLcode rc = curl_easy_perform(c);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -110,7 +123,7 @@ static int fetch_keys(const struct oidc *o, struct jwks **ret_keys, long *ret_ma
     char url[1024];
     snprintf(url, sizeof(url), "%s/.well-known/openid-configuration", o->issuer);
     struct fetched doc;
-    int r = fetch(url, &doc, err, err_size);
+    int r = fetch(o, url, &doc, err, err_size);
     if (r < 0) return r;
     cJSON *j = cJSON_Parse(doc.body);
     free(doc.body);
@@ -124,7 +137,7 @@ static int fetch_keys(const struct oidc *o, struct jwks **ret_keys, long *ret_ma
     snprintf(url, sizeof(url), "%s", uri->valuestring);
     cJSON_Delete(j);
     struct fetched keys;
-    r = fetch(url, &keys, err, err_size);
+    r = fetch(o, url, &keys, err, err_size);
     if (r < 0) return r;
     r = jwks_parse(keys.body, keys.len, ret_keys);
     if (r < 0) snprintf(err, err_size, "%.100s: no usable RS256 key in the key set", url);
@@ -167,7 +180,7 @@ static void *refresher_main(void *arg)
         until.tv_sec += wait_s;
         pthread_mutex_lock(&o->wake_lock);
         for (;;) {
-            if (o->stopping) {
+            if (atomic_load(&o->stopping)) {
                 pthread_mutex_unlock(&o->wake_lock);
                 return NULL;
             }
@@ -209,7 +222,7 @@ int oidc_new(const char *issuer, const char *client_id, struct oidc **ret)
     pthread_cond_init(&o->wake, NULL);
     snprintf(o->error, sizeof(o->error), "fetching the keys of %s", o->issuer);
     if (pthread_create(&o->thread, NULL, refresher_main, o) != 0) {
-        o->stopping = true; /* no thread to join */
+        atomic_store(&o->stopping, true); /* no thread to join */
         oidc_free(o);
         return -EAGAIN;
     }
@@ -221,8 +234,7 @@ void oidc_free(struct oidc *o)
 {
     if (!o) return;
     pthread_mutex_lock(&o->wake_lock);
-    bool joinable = !o->stopping;
-    o->stopping = true;
+    bool joinable = !atomic_exchange(&o->stopping, true);
     pthread_cond_signal(&o->wake);
     pthread_mutex_unlock(&o->wake_lock);
     if (joinable) pthread_join(o->thread, NULL);

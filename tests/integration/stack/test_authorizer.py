@@ -1,6 +1,9 @@
 """kfdash as a gateway's authorizer (/auth/check) with bearer ID tokens from the stack's real Dex."""
 import base64
+import contextlib
 import json
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -113,3 +116,46 @@ def test_a_token_for_another_client_is_refused(stack, alice_token):
         assert check(k, alice_token).status_code == 401
     finally:
         k.stop()
+
+
+@contextlib.contextmanager
+def dex_paused(stack):
+    """Dex frozen (SIGSTOP): it accepts connections but never answers, the worst way to be down."""
+    pid = int((Path(stack["KFDASH_STACK_DIR"]) / "run" / "dex.pid").read_text())
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def test_with_dex_down_known_tokens_still_pass_at_once(kfdash, stack, alice_token):
+    with dex_paused(stack):
+        # Keys are cached: no request waits on the provider.
+        t0 = time.monotonic()
+        assert check(kfdash, alice_token).status_code == 200
+        # A token naming a key we do not hold asks for a refetch, which never blocks an answer.
+        header, payload, sig = alice_token.split(".")
+        unknown = base64.urlsafe_b64encode(b'{"alg":"RS256","kid":"rotated"}').decode().rstrip("=")
+        assert check(kfdash, f"{unknown}.{payload}.{sig}").status_code == 401
+        assert check(kfdash, alice_token).status_code == 200
+        assert time.monotonic() - t0 < 2
+
+
+def test_started_while_dex_hangs_kfdash_is_not_ready_answers_401_and_stops_promptly(
+        stack, alice_token):
+    with dex_paused(stack):
+        k = Kfdash(args=["--oidc-issuer", stack["DEX_ISSUER"],
+                         "--oidc-client-id", stack["DEX_CLIENT_ID"]])
+        ready = k.get("/readyz")
+        assert ready.status_code == 503
+        provider = {c["name"]: c for c in ready.json()["checks"]}["identity provider"]
+        assert not provider["ready"] and "fetching the keys" in provider["detail"]
+        t0 = time.monotonic()
+        r = check(k, alice_token)
+        assert r.status_code == 401 and "not available yet" in r.json()["error"]
+        assert time.monotonic() - t0 < 1
+        # The first fetch hangs on the frozen Dex: stopping must abort it, not wait it out.
+        t0 = time.monotonic()
+        k.stop()
+        assert time.monotonic() - t0 < 3
