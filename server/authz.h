@@ -4,7 +4,9 @@
  *
  * 200 with the identity headers (kubeflow-userid, kubeflow-groups, X-Auth-Request-User/-Email/
  * -Groups) when the request carries a valid bearer ID token of the configured provider; 401 JSON
- * with WWW-Authenticate otherwise. Set up once at start-up; thread-safe afterwards.
+ * with WWW-Authenticate otherwise. Behind Kubeflow's oauth2-proxy + Istio (trusted-header mode),
+ * the gateway's USERID_HEADER and kubeflow-groups are believed, from its addresses only.
+ * Set up once at start-up; thread-safe afterwards.
  */
 #pragma once
 
@@ -13,7 +15,8 @@
 struct http_request;
 struct oidc;
 
-/* o may be NULL (no provider configured): every check is then refused. */
-void authz_init(const struct config *c, struct oidc *o);
+/* o may be NULL (no provider configured): bearer tokens are then refused. */
+int authz_init(const struct config *c, struct oidc *o);
+void authz_reset(void);
 
 void authz_check(struct http_request *r);

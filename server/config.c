@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "auth/peers.h"
 #include "k8s/name.h"
 #include "server/buf.h"
 #include "server/listen.h"
@@ -93,6 +94,14 @@ static const char *check_not_empty(const char *v)
     return *v ? NULL : "a non-empty string";
 }
 
+static const char *check_peers(const char *v)
+{
+    struct auth_peers *p = NULL;
+    int r = auth_peers_parse(v, &p);
+    auth_peers_free(p);
+    return r == 0 ? NULL : "comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,::1";
+}
+
 static const char *check_namespace(const char *v)
 {
     return k8s_name_is_dns_label(v) ? NULL : "a Kubernetes namespace name (DNS-1123 label)";
@@ -159,6 +168,11 @@ static const struct setting settings[] = {
     {"oidc.client_id", "KFDASH_OIDC_CLIENT_ID", "oidc-client-id", K_STRING, F(oidc_client_id), 0, 0,
      "kfdash", "kfdash's client id at the provider: the audience its tokens must name",
      check_not_empty, false},
+    {"auth.trusted_header_peers", "KFDASH_TRUSTED_HEADER_PEERS", "trusted-header-peers", K_STRING,
+     F(trusted_header_peers), 0, 0, "",
+     "Comma-separated addresses or CIDRs of gateways (Kubeflow's oauth2-proxy + Istio) whose "
+     "USERID_HEADER and kubeflow-groups are believed; empty = never",
+     check_peers, false},
 };
 
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))

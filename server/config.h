@@ -39,7 +39,8 @@ struct config {
     char *logout_url;                 /* where logout lands; "" = kfdash's login page */
     char *pod_namespace;              /* namespace kfdash runs in */
     char *oidc_issuer;                /* the OpenID provider (Dex); "" = none */
-    char *oidc_client_id; /* kfdash's client id at the provider: the audience of its tokens */
+    char *oidc_client_id;       /* kfdash's client id at the provider: the audience of its tokens */
+    char *trusted_header_peers; /* gateways whose USERID_HEADER is believed; "" = none */
 };
 
 /* What went wrong, for the one line printed before exiting with status 2. */

@@ -252,6 +252,18 @@ const char *http_request_header(const struct http_request *r, const char *name)
     return MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, name);
 }
 
+const struct sockaddr *http_request_peer(const struct http_request *r)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(r->mhd, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    return info ? info->client_addr : NULL;
+}
+
+const char *http_request_trusted_header(const struct http_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, name);
+}
+
 const char *http_request_query(struct http_request *r, const char *name)
 {
     const char *q = r->raw_query;

@@ -20,6 +20,7 @@
 
 struct http_server;
 struct http_request;
+struct sockaddr;
 
 #define HTTP_ERROR_MAX      256
 #define HTTP_REQUEST_ID_MAX 64
@@ -54,6 +55,13 @@ const char *http_request_query(struct http_request *r, const char *name);
 /* A request header; NULL for any header that claims an identity (see auth/headers.h). */
 const char *http_request_header(const struct http_request *r, const char *name);
 const char *http_request_id(const struct http_request *r);
+/* The client's address (the gateway's, behind one). */
+const struct sockaddr *http_request_peer(const struct http_request *r);
+/*
+ * A header as the client sent it, identity headers included. Only auth's trusted-header mode
+ * may read one, and only after checking the peer is a trusted gateway.
+ */
+const char *http_request_trusted_header(const struct http_request *r, const char *name);
 const struct http_server *http_request_server(const struct http_request *r);
 /* The buffered request body (bounded by limits.max_body_bytes). */
 const char *http_request_body(const struct http_request *r, size_t *ret_len);

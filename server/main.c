@@ -175,9 +175,14 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    authz_init(&cfg, provider);
+    if (authz_init(&cfg, provider) < 0) {
+        fprintf(stderr, "kfdash: out of memory\n");
+        status = 1;
+        goto out;
+    }
     status = serve(&cfg, t0);
 out:
+    authz_reset();
     oidc_free(provider);
     curl_global_cleanup();
     dashboard_reset();
