@@ -14,15 +14,15 @@ stop() {
 trap stop EXIT INT TERM
 
 "$root/tests/stack/stack.sh" up
-"$root/build/kfdash" --config "$config" &
+# shellcheck source=/dev/null
+source "$KFDASH_STACK_DIR/env"
+"$root/build/kfdash" --config "$config" --oidc-issuer "$DEX_ISSUER" --oidc-client-id "$DEX_CLIENT_ID" &
 pid=$!
 for _ in $(seq 100); do
   curl -sf http://127.0.0.1:8080/healthz >/dev/null && break
   kill -0 "$pid" 2>/dev/null || { echo "demo: kfdash exited (is port 8080 taken?)" >&2; exit 1; }
   sleep 0.1
 done
-# shellcheck source=/dev/null
-source "$KFDASH_STACK_DIR/env"
 cat <<EOF
 
 kfdash is serving http://127.0.0.1:8080 (and http://[::1]:8080).
@@ -31,6 +31,11 @@ Demo users (Dex at $DEX_ISSUER):
   bob@example.com    $KFDASH_DEMO_PASSWORD_BOB   owns bob, contributor of alice
   carol@example.com  $KFDASH_DEMO_PASSWORD_CAROL   viewer of alice
   admin@example.com  $KFDASH_DEMO_PASSWORD_ADMIN   cluster admin
+kfdash trusts ID tokens from that Dex. A script gets one and asks kfdash who it is:
+  token=\$(curl -s -u '$DEX_CLIENT_ID:$DEX_CLIENT_SECRET' -d grant_type=password \\
+    -d 'scope=openid email profile' -d username=alice@example.com \\
+    -d password='$KFDASH_DEMO_PASSWORD_ALICE' $DEX_ISSUER/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["id_token"])')
+  curl -i -H "Authorization: Bearer \$token" http://127.0.0.1:8080/auth/check
 Ctrl-C stops kfdash and the stack.
 EOF
 wait "$pid"

@@ -159,3 +159,14 @@ def test_started_while_dex_hangs_kfdash_is_not_ready_answers_401_and_stops_promp
         t0 = time.monotonic()
         k.stop()
         assert time.monotonic() - t0 < 3
+
+
+def test_a_script_trades_a_password_at_dex_for_a_token_kfdash_accepts(kfdash, stack, demo_password):
+    # What `make demo` tells script authors to do (Dex's password grant, passwordConnector: local).
+    r = requests.post(stack["DEX_ISSUER"] + "/token", timeout=10,
+                      auth=(stack["DEX_CLIENT_ID"], stack["DEX_CLIENT_SECRET"]),
+                      data={"grant_type": "password", "scope": "openid email profile",
+                            "username": "bob@example.com", "password": demo_password("bob")})
+    assert r.status_code == 200, r.text
+    answer = check(kfdash, r.json()["id_token"])
+    assert answer.status_code == 200 and answer.headers["kubeflow-userid"] == "bob@example.com"
