@@ -282,7 +282,7 @@ logger:
   level: info
 oauth2:
   skipApprovalScreen: true
-  # Scripts may trade a password for tokens (grant_type=password), as `make demo` shows.
+  # Scripts may trade a password for tokens (grant_type=password), as make demo shows.
   passwordConnector: local
 enablePasswordDB: true
 staticPasswords: []
