@@ -7,8 +7,12 @@ config=${1:-$root/packaging/dev/kfdash.json}
 export KFDASH_STACK_DIR=${KFDASH_STACK_DIR:-${KFDASH_CACHE:-$HOME/.cache/kfdash}/stack}
 
 stop() {
-  trap - EXIT INT TERM
-  [[ -n ${pid:-} ]] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  trap '' INT TERM # a second Ctrl-C must not cut the clean-up short
+  trap - EXIT
+  if [[ -n ${pid:-} ]]; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true # its status is not ours: go on to stop the stack
+  fi
   "$root/tests/stack/stack.sh" down
 }
 trap stop EXIT INT TERM
