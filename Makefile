@@ -19,7 +19,7 @@ DEMO_CONFIG ?= packaging/dev/kfdash.json
 help:
 	@echo "make demo   install what is missing, build, serve the dashboard on http://127.0.0.1:8080"
 	@echo "make test   install what is missing, build, run every test suite, plain and sanitized"
-	@echo "make bench  benchmark kfdash against nginx on this machine"
+	@echo "make bench  benchmark kfdash against nginx and oauth2-proxy on this machine"
 	@echo "make build  build/kfdash only"
 	@echo "make stack-up / stack-down   the local stack of real peers alone"
 
@@ -110,9 +110,10 @@ stack-down:
 demo: deps build
 	exec tools/demo.sh $(DEMO_CONFIG)
 
-## bench: kfdash vs nginx on this machine, figures printed
+## bench: kfdash vs nginx (static answers) and vs oauth2-proxy (the authorizer), figures printed
 bench: deps build-release
 	tests/bench/run.sh build-release/kfdash
+	tests/bench/authz.sh build-release/kfdash
 
 clean:
 	rm -rf build build-asan build-release web/dist

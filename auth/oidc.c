@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <mbedtls/sha256.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,6 +22,17 @@
 #define KEYS_MAX_AGE_DEFAULT_S 300         /* when the provider says nothing */
 #define BACKOFF_MAX_S          30
 #define LEEWAY_S               60
+/* Verified tokens remembered (by SHA-256) so a token presented again skips the signature check;
+ * gateways ask about the same bearer token for every request of a client. */
+#define VERIFIED_SLOTS     4096
+#define VERIFIED_STRIPES   64
+#define VERIFIED_MAX_AGE_S 300
+
+struct verified {
+    unsigned char digest[32];   /* SHA-256 of the whole token */
+    time_t valid_until;         /* min(exp, when remembered + VERIFIED_MAX_AGE_S); 0 = empty */
+    struct token_claims claims; /* what the token said */
+};
 
 struct oidc {
     char *issuer;              /* exact `iss` of its tokens */
@@ -34,6 +46,8 @@ struct oidc {
     bool refetch_wanted;       /* a token named an unknown key */
     atomic_bool stopping;      /* the refresher must exit (also aborts a fetch under way) */
     pthread_t thread;          /* the refresher */
+    struct verified *verified; /* VERIFIED_SLOTS slots, direct-mapped by digest */
+    pthread_mutex_t stripes[VERIFIED_STRIPES]; /* slot i is guarded by stripes[i % STRIPES] */
 };
 
 /* ---------------------------------------------------------------- fetching */
@@ -201,6 +215,64 @@ static void *refresher_main(void *arg)
     }
 }
 
+/* ---------------------------------------------------------------- verified tokens */
+
+static int claims_copy(const struct token_claims *from, struct token_claims *to)
+{
+    struct token_claims c = {.email_verified = from->email_verified, .expires = from->expires};
+    c.subject = strdup(from->subject);
+    c.email = from->email ? strdup(from->email) : NULL;
+    c.name = from->name ? strdup(from->name) : NULL;
+    c.groups = from->n_groups ? calloc(from->n_groups, sizeof(char *)) : NULL;
+    bool oom = !c.subject || (from->email && !c.email) || (from->name && !c.name) ||
+               (from->n_groups && !c.groups);
+    for (size_t i = 0; i < from->n_groups && !oom; i++)
+        oom = !(c.groups[c.n_groups++] = strdup(from->groups[i]));
+    if (oom) {
+        token_claims_reset(&c);
+        return -ENOMEM;
+    }
+    *to = c;
+    return 0;
+}
+
+static size_t slot_of(const unsigned char digest[32])
+{
+    return ((size_t)digest[0] << 8 | digest[1]) % VERIFIED_SLOTS;
+}
+
+/* 0 with *ret filled when this exact token was verified and is still valid. */
+static int recall(struct oidc *o, const unsigned char digest[32], time_t now,
+                  struct token_claims *ret)
+{
+    size_t i = slot_of(digest);
+    pthread_mutex_t *lock = &o->stripes[i % VERIFIED_STRIPES];
+    pthread_mutex_lock(lock);
+    const struct verified *v = &o->verified[i];
+    int r = v->valid_until > now && memcmp(v->digest, digest, 32) == 0
+                ? claims_copy(&v->claims, ret)
+                : -ENOENT;
+    pthread_mutex_unlock(lock);
+    return r;
+}
+
+static void remember(struct oidc *o, const unsigned char digest[32], time_t now,
+                     const struct token_claims *claims)
+{
+    struct token_claims copy;
+    if (claims_copy(claims, &copy) < 0) return;
+    size_t i = slot_of(digest);
+    pthread_mutex_t *lock = &o->stripes[i % VERIFIED_STRIPES];
+    pthread_mutex_lock(lock);
+    struct verified *v = &o->verified[i];
+    token_claims_reset(&v->claims);
+    memcpy(v->digest, digest, 32);
+    v->claims = copy;
+    v->valid_until =
+        claims->expires < now + VERIFIED_MAX_AGE_S ? claims->expires : now + VERIFIED_MAX_AGE_S;
+    pthread_mutex_unlock(lock);
+}
+
 /* ---------------------------------------------------------------- public */
 
 int oidc_new(const char *issuer, const char *client_id, struct oidc **ret)
@@ -209,14 +281,17 @@ int oidc_new(const char *issuer, const char *client_id, struct oidc **ret)
     if (!o) return -ENOMEM;
     o->issuer = strdup(issuer);
     o->client_id = strdup(client_id);
-    if (!o->issuer || !o->client_id) {
+    o->verified = calloc(VERIFIED_SLOTS, sizeof(*o->verified));
+    if (!o->issuer || !o->client_id || !o->verified) {
         free(o->issuer);
         free(o->client_id);
+        free(o->verified);
         free(o);
         return -ENOMEM;
     }
     size_t n = strlen(o->issuer);
     if (n && o->issuer[n - 1] == '/') o->issuer[n - 1] = '\0';
+    for (size_t i = 0; i < VERIFIED_STRIPES; i++) pthread_mutex_init(&o->stripes[i], NULL);
     pthread_rwlock_init(&o->lock, NULL);
     pthread_mutex_init(&o->wake_lock, NULL);
     pthread_cond_init(&o->wake, NULL);
@@ -239,6 +314,9 @@ void oidc_free(struct oidc *o)
     pthread_mutex_unlock(&o->wake_lock);
     if (joinable) pthread_join(o->thread, NULL);
     jwks_free(o->keys);
+    for (size_t i = 0; i < VERIFIED_SLOTS; i++) token_claims_reset(&o->verified[i].claims);
+    free(o->verified);
+    for (size_t i = 0; i < VERIFIED_STRIPES; i++) pthread_mutex_destroy(&o->stripes[i]);
     pthread_rwlock_destroy(&o->lock);
     pthread_mutex_destroy(&o->wake_lock);
     pthread_cond_destroy(&o->wake);
@@ -249,10 +327,18 @@ void oidc_free(struct oidc *o)
 
 int oidc_verify(struct oidc *o, const char *token, struct token_claims *ret)
 {
-    struct token_expect expect = {o->issuer, o->client_id, NULL, time(NULL), LEEWAY_S};
+    time_t now = time(NULL);
+    size_t len = strlen(token);
+    if (len > TOKEN_MAX_BYTES) return -E2BIG;
+    unsigned char digest[32];
+    mbedtls_sha256_ret((const unsigned char *)token, len, digest, 0);
+    if (recall(o, digest, now, ret) == 0) return 0;
+
+    struct token_expect expect = {o->issuer, o->client_id, NULL, now, LEEWAY_S};
     pthread_rwlock_rdlock(&o->lock);
     int r = o->keys ? token_verify(o->keys, token, &expect, ret) : -EAGAIN;
     pthread_rwlock_unlock(&o->lock);
+    if (r == 0) remember(o, digest, now, ret);
     if (r == -ENOKEY || r == -EAGAIN) {
         pthread_mutex_lock(&o->wake_lock);
         o->refetch_wanted = true;
