@@ -217,25 +217,6 @@ static void *refresher_main(void *arg)
 
 /* ---------------------------------------------------------------- verified tokens */
 
-static int claims_copy(const struct token_claims *from, struct token_claims *to)
-{
-    struct token_claims c = {.email_verified = from->email_verified, .expires = from->expires};
-    c.subject = strdup(from->subject);
-    c.email = from->email ? strdup(from->email) : NULL;
-    c.name = from->name ? strdup(from->name) : NULL;
-    c.groups = from->n_groups ? calloc(from->n_groups, sizeof(char *)) : NULL;
-    bool oom = !c.subject || (from->email && !c.email) || (from->name && !c.name) ||
-               (from->n_groups && !c.groups);
-    for (size_t i = 0; i < from->n_groups && !oom; i++)
-        oom = !(c.groups[c.n_groups++] = strdup(from->groups[i]));
-    if (oom) {
-        token_claims_reset(&c);
-        return -ENOMEM;
-    }
-    *to = c;
-    return 0;
-}
-
 static size_t slot_of(const unsigned char digest[32])
 {
     return ((size_t)digest[0] << 8 | digest[1]) % VERIFIED_SLOTS;
@@ -250,7 +231,7 @@ static int recall(struct oidc *o, const unsigned char digest[32], time_t now,
     pthread_mutex_lock(lock);
     const struct verified *v = &o->verified[i];
     int r = v->valid_until > now && memcmp(v->digest, digest, 32) == 0
-                ? claims_copy(&v->claims, ret)
+                ? token_claims_copy(&v->claims, ret)
                 : -ENOENT;
     pthread_mutex_unlock(lock);
     return r;
@@ -260,7 +241,7 @@ static void remember(struct oidc *o, const unsigned char digest[32], time_t now,
                      const struct token_claims *claims)
 {
     struct token_claims copy;
-    if (claims_copy(claims, &copy) < 0) return;
+    if (token_claims_copy(claims, &copy) < 0) return;
     size_t i = slot_of(digest);
     pthread_mutex_t *lock = &o->stripes[i % VERIFIED_STRIPES];
     pthread_mutex_lock(lock);

@@ -149,3 +149,22 @@ void token_claims_reset(struct token_claims *c)
     free(c->groups);
     *c = (struct token_claims){0};
 }
+
+int token_claims_copy(const struct token_claims *from, struct token_claims *to)
+{
+    struct token_claims c = {.email_verified = from->email_verified, .expires = from->expires};
+    c.subject = strdup(from->subject);
+    c.email = from->email ? strdup(from->email) : NULL;
+    c.name = from->name ? strdup(from->name) : NULL;
+    c.groups = from->n_groups ? calloc(from->n_groups, sizeof(char *)) : NULL;
+    bool oom = !c.subject || (from->email && !c.email) || (from->name && !c.name) ||
+               (from->n_groups && !c.groups);
+    for (size_t i = 0; i < from->n_groups && !oom; i++)
+        oom = !(c.groups[c.n_groups++] = strdup(from->groups[i]));
+    if (oom) {
+        token_claims_reset(&c);
+        return -ENOMEM;
+    }
+    *to = c;
+    return 0;
+}

@@ -51,3 +51,5 @@ struct token_claims {
 int token_verify(const struct jwks *keys, const char *token, const struct token_expect *expect,
                  struct token_claims *ret);
 void token_claims_reset(struct token_claims *c);
+/* A deep copy; 0 or -ENOMEM with *to untouched. */
+int token_claims_copy(const struct token_claims *from, struct token_claims *to);

@@ -133,6 +133,19 @@ int buf_add_json_string(struct buf *b, const char *s)
     return buf_add(b, "\"", 1);
 }
 
+int buf_read_file(struct buf *b, const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) return -errno;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (buf_add(b, chunk, n) < 0) break;
+    int read_err = ferror(f) ? -EIO : 0;
+    fclose(f);
+    return buf_error(b) ? buf_error(b) : read_err;
+}
+
 const char *buf_str(const struct buf *b)
 {
     return b->p ? b->p : "";

@@ -28,6 +28,10 @@ int buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(
 /* Appends s as a JSON string literal, quotes included. */
 int buf_add_json_string(struct buf *b, const char *s);
 
+/* Appends the whole file at path (bounded by the buffer's maximum). 0 or -errno (-E2BIG when
+ * too large). */
+int buf_read_file(struct buf *b, const char *path);
+
 /* "" when empty; borrowed until the next append or reset. */
 const char *buf_str(const struct buf *b);
 int buf_error(const struct buf *b);

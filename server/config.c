@@ -340,29 +340,6 @@ static int set_json(struct config *c, const struct setting *s, const cJSON *v, c
     return -EINVAL;
 }
 
-static char *read_file(const char *path, size_t max, int *ret_err)
-{
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        *ret_err = -errno;
-        return NULL;
-    }
-    struct buf b;
-    buf_init(&b, max);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if (buf_add(&b, chunk, n) < 0) break;
-    int read_err = ferror(f);
-    fclose(f);
-    *ret_err = buf_error(&b) ? buf_error(&b) : read_err ? -EIO : 0;
-    if (*ret_err) {
-        buf_reset(&b);
-        return NULL;
-    }
-    return buf_take(&b, NULL);
-}
-
 /* Walks the file's objects; every leaf must name a setting, so typos are caught. */
 static int apply_file_object(struct config *c, const cJSON *obj, const char *prefix,
                              const char *path, char err[CONFIG_ERROR_MAX])
@@ -395,9 +372,13 @@ static int apply_file_object(struct config *c, const cJSON *obj, const char *pre
 
 static int apply_file(struct config *c, const char *path, char err[CONFIG_ERROR_MAX])
 {
-    int e;
-    char *text = read_file(path, CONFIG_FILE_MAX, &e);
+    struct buf file;
+    buf_init(&file, CONFIG_FILE_MAX);
+    int e = buf_read_file(&file, path);
+    char *text = e < 0 ? NULL : buf_take(&file, NULL);
+    buf_reset(&file);
     if (!text) {
+        if (e == 0) e = -ENOMEM;
         snprintf(err, CONFIG_ERROR_MAX, "--config %s: cannot read: %s", path,
                  e == -E2BIG ? "larger than 4 MiB" : strerror(-e));
         return -EINVAL;

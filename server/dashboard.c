@@ -80,18 +80,15 @@ static cJSON *load_file(const char *dir, const char *name, char err[DASHBOARD_ER
 {
     char path[4200];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        snprintf(err, DASHBOARD_ERROR_MAX, "%.300s: cannot read: %s", path, strerror(errno));
-        return NULL;
-    }
     struct buf b;
     buf_init(&b, DASHBOARD_FILE_MAX);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) buf_add(&b, chunk, n);
-    fclose(f);
-    cJSON *j = buf_error(&b) ? NULL : cJSON_Parse(buf_str(&b));
+    int e = buf_read_file(&b, path);
+    if (e < 0 && e != -E2BIG) {
+        buf_reset(&b);
+        snprintf(err, DASHBOARD_ERROR_MAX, "%.300s: cannot read: %s", path, strerror(-e));
+        return NULL;
+    }
+    cJSON *j = e < 0 ? NULL : cJSON_Parse(buf_str(&b));
     buf_reset(&b);
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);

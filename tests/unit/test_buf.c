@@ -1,6 +1,7 @@
 /* buf: never grows past its maximum, and the first error sticks. */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "server/buf.h"
 #include "unit.h"
@@ -44,5 +45,26 @@ START_TEST(json_strings_escape_controls_and_replace_invalid_utf8)
 }
 END_TEST
 
-RUN_SUITE("buf", grows_up_to_its_maximum_and_then_fails_for_good, formats_and_hands_over_its_bytes,
+START_TEST(reads_a_file_within_its_maximum_and_refuses_a_larger_one)
+{
+    char path[] = "/tmp/kfdash-test-buf-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "0123456789", 10), 10);
+    close(fd);
+    struct buf b;
+    buf_init(&b, 10);
+    ck_assert_int_eq(buf_read_file(&b, path), 0);
+    ck_assert_str_eq(buf_str(&b), "0123456789");
+    buf_reset(&b);
+    buf_init(&b, 9);
+    ck_assert_int_eq(buf_read_file(&b, path), -E2BIG);
+    buf_reset(&b);
+    unlink(path);
+    ck_assert_int_eq(buf_read_file(&b, path), -ENOENT);
+}
+END_TEST
+
+RUN_SUITE("buf", reads_a_file_within_its_maximum_and_refuses_a_larger_one,
+          grows_up_to_its_maximum_and_then_fails_for_good, formats_and_hands_over_its_bytes,
           json_strings_escape_controls_and_replace_invalid_utf8)

@@ -126,6 +126,25 @@ START_TEST(accepts_an_rs256_token_from_the_provider_and_reads_its_claims)
 }
 END_TEST
 
+START_TEST(a_copy_of_the_claims_is_deep_and_equal)
+{
+    char *t = make_token(JWT_ALG_RS256, "k1", "{\"groups\":[\"g1\",\"g2\"]}");
+    struct token_claims c = {0}, copy = {0};
+    ck_assert_int_eq(token_verify(keys, t, &expect, &c), 0);
+    ck_assert_int_eq(token_claims_copy(&c, &copy), 0);
+    ck_assert_ptr_ne(copy.email, c.email);
+    ck_assert_str_eq(copy.email, c.email);
+    ck_assert_str_eq(copy.subject, c.subject);
+    ck_assert_uint_eq(copy.n_groups, 2);
+    ck_assert_str_eq(copy.groups[1], "g2");
+    ck_assert_int_eq(copy.expires, c.expires);
+    token_claims_reset(&c); /* the copy outlives the original */
+    ck_assert_str_eq(copy.groups[0], "g1");
+    token_claims_reset(&copy);
+    free(t);
+}
+END_TEST
+
 START_TEST(rejects_hs256_token_signed_with_the_public_key)
 {
     char *t = make_token(JWT_ALG_HS256, "k1", NULL);
@@ -280,6 +299,7 @@ int main(void)
     tcase_add_unchecked_fixture(tc, make_key, free_key);
     const TTest *tests[] = {
         accepts_an_rs256_token_from_the_provider_and_reads_its_claims,
+        a_copy_of_the_claims_is_deep_and_equal,
         rejects_hs256_token_signed_with_the_public_key,
         rejects_alg_none,
         rejects_a_bad_signature_and_a_tampered_payload,
