@@ -39,6 +39,7 @@ struct oidc {
     char *client_id;           /* our client id: the audience */
     pthread_rwlock_t lock;     /* guards keys, n_fetches and error */
     struct jwks *keys;         /* current key set, NULL until the first fetch */
+    struct oidc_endpoints endpoints; /* from the discovery document, valid once keys is set */
     unsigned long n_fetches;   /* successful key fetches so far */
     char error[256];           /* the last fetch error, "" after a success */
     pthread_mutex_t wake_lock; /* guards refetch_wanted and stopping */
@@ -130,8 +131,10 @@ static int fetch(const struct oidc *o, const char *url, struct fetched *ret, cha
     return 0;
 }
 
-/* Discovery then keys. On success *ret_keys and *ret_max_age_s; else -errno with err set. */
-static int fetch_keys(const struct oidc *o, struct jwks **ret_keys, long *ret_max_age_s, char *err,
+/* Discovery then keys. On success *ret_keys, *ret_endpoints and *ret_max_age_s; else -errno
+ * with err set. */
+static int fetch_keys(const struct oidc *o, struct jwks **ret_keys,
+                      struct oidc_endpoints *ret_endpoints, long *ret_max_age_s, char *err,
                       size_t err_size)
 {
     char url[1024];
@@ -139,11 +142,11 @@ static int fetch_keys(const struct oidc *o, struct jwks **ret_keys, long *ret_ma
     struct fetched doc;
     int r = fetch(o, url, &doc, err, err_size);
     if (r < 0) return r;
-    cJSON *j = cJSON_Parse(doc.body);
+    r = oidc_parse_discovery(o->issuer, doc.body, doc.len, ret_endpoints);
+    cJSON *j = r == 0 ? cJSON_Parse(doc.body) : NULL;
     free(doc.body);
-    const cJSON *iss = cJSON_GetObjectItemCaseSensitive(j, "issuer");
     const cJSON *uri = cJSON_GetObjectItemCaseSensitive(j, "jwks_uri");
-    if (!cJSON_IsString(iss) || strcmp(iss->valuestring, o->issuer) != 0 || !cJSON_IsString(uri)) {
+    if (r < 0 || !cJSON_IsString(uri)) {
         snprintf(err, err_size, "%.100s: not the discovery document of %.40s", url, o->issuer);
         cJSON_Delete(j);
         return -EPROTO;
@@ -172,14 +175,16 @@ static void *refresher_main(void *arg)
     time_t last_fetch = 0;
     for (;;) {
         struct jwks *keys = NULL;
+        struct oidc_endpoints endpoints;
         long max_age = 0;
         char err[256] = "";
         last_fetch = time(NULL);
-        int r = fetch_keys(o, &keys, &max_age, err, sizeof(err));
+        int r = fetch_keys(o, &keys, &endpoints, &max_age, err, sizeof(err));
         pthread_rwlock_wrlock(&o->lock);
         if (r == 0) {
             jwks_free(o->keys);
             o->keys = keys;
+            o->endpoints = endpoints;
             o->n_fetches++;
             o->error[0] = '\0';
         } else {
@@ -306,6 +311,23 @@ void oidc_free(struct oidc *o)
     free(o);
 }
 
+/* Checks token against the current keys; an unknown key asks the refresher for new ones. */
+static int verify(struct oidc *o, const char *token, const char *nonce, time_t now,
+                  struct token_claims *ret)
+{
+    struct token_expect expect = {o->issuer, o->client_id, nonce, now, LEEWAY_S};
+    pthread_rwlock_rdlock(&o->lock);
+    int r = o->keys ? token_verify(o->keys, token, &expect, ret) : -EAGAIN;
+    pthread_rwlock_unlock(&o->lock);
+    if (r == -ENOKEY || r == -EAGAIN) {
+        pthread_mutex_lock(&o->wake_lock);
+        o->refetch_wanted = true;
+        pthread_cond_signal(&o->wake);
+        pthread_mutex_unlock(&o->wake_lock);
+    }
+    return r;
+}
+
 int oidc_verify(struct oidc *o, const char *token, struct token_claims *ret)
 {
     time_t now = time(NULL);
@@ -314,19 +336,56 @@ int oidc_verify(struct oidc *o, const char *token, struct token_claims *ret)
     unsigned char digest[32];
     mbedtls_sha256_ret((const unsigned char *)token, len, digest, 0);
     if (recall(o, digest, now, ret) == 0) return 0;
-
-    struct token_expect expect = {o->issuer, o->client_id, NULL, now, LEEWAY_S};
-    pthread_rwlock_rdlock(&o->lock);
-    int r = o->keys ? token_verify(o->keys, token, &expect, ret) : -EAGAIN;
-    pthread_rwlock_unlock(&o->lock);
+    int r = verify(o, token, NULL, now, ret);
     if (r == 0) remember(o, digest, now, ret);
-    if (r == -ENOKEY || r == -EAGAIN) {
-        pthread_mutex_lock(&o->wake_lock);
-        o->refetch_wanted = true;
-        pthread_cond_signal(&o->wake);
-        pthread_mutex_unlock(&o->wake_lock);
-    }
     return r;
+}
+
+int oidc_verify_login(struct oidc *o, const char *token, const char *nonce,
+                      struct token_claims *ret)
+{
+    if (strlen(token) > TOKEN_MAX_BYTES) return -E2BIG;
+    return verify(o, token, nonce, time(NULL), ret);
+}
+
+int oidc_cached_endpoints(struct oidc *o, struct oidc_endpoints *ret)
+{
+    pthread_rwlock_rdlock(&o->lock);
+    int r = o->keys ? 0 : -EAGAIN;
+    if (r == 0) *ret = o->endpoints;
+    pthread_rwlock_unlock(&o->lock);
+    return r;
+}
+
+const char *oidc_issuer(const struct oidc *o)
+{
+    return o->issuer;
+}
+
+const char *oidc_client_id(const struct oidc *o)
+{
+    return o->client_id;
+}
+
+int oidc_parse_discovery(const char *issuer, const char *doc, size_t len,
+                         struct oidc_endpoints *ret)
+{
+    cJSON *j = cJSON_ParseWithLength(doc, len);
+    const cJSON *iss = cJSON_GetObjectItemCaseSensitive(j, "issuer");
+    const cJSON *auth = cJSON_GetObjectItemCaseSensitive(j, "authorization_endpoint");
+    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(j, "token_endpoint");
+    size_t n = strlen(issuer);
+    if (n && issuer[n - 1] == '/') n--;
+    bool ok = cJSON_IsString(iss) && strlen(iss->valuestring) == n &&
+              strncmp(iss->valuestring, issuer, n) == 0 && cJSON_IsString(auth) &&
+              cJSON_IsString(tok) && strlen(auth->valuestring) < sizeof(ret->authorization) &&
+              strlen(tok->valuestring) < sizeof(ret->token);
+    if (ok) {
+        strcpy(ret->authorization, auth->valuestring);
+        strcpy(ret->token, tok->valuestring);
+    }
+    cJSON_Delete(j);
+    return ok ? 0 : -EPROTO;
 }
 
 bool oidc_ready(struct oidc *o, char *detail, size_t size)

@@ -16,6 +16,12 @@
 
 struct oidc;
 
+/* The endpoints a discovery document names. */
+struct oidc_endpoints {
+    char authorization[1024]; /* where the browser signs in */
+    char token[1024];         /* where codes and refresh tokens are exchanged */
+};
+
 /* Earliest refetch after the previous one when an unknown key id shows up. */
 #define OIDC_REFETCH_MIN_S 10
 
@@ -29,6 +35,22 @@ void oidc_free(struct oidc *o);
  * -EAGAIN while no keys have been fetched yet. An unknown key id asks for a refetch.
  */
 int oidc_verify(struct oidc *o, const char *token, struct token_claims *ret);
+
+/*
+ * Verifies the ID token a login (nonce: the attempt's) or a refresh (nonce NULL) got from the
+ * token endpoint. As oidc_verify, without remembering the token.
+ */
+int oidc_verify_login(struct oidc *o, const char *token, const char *nonce,
+                      struct token_claims *ret);
+
+const char *oidc_issuer(const struct oidc *o);
+const char *oidc_client_id(const struct oidc *o);
+
+/* The endpoints of the last discovery document fetched; -EAGAIN before the first. */
+int oidc_cached_endpoints(struct oidc *o, struct oidc_endpoints *ret);
+/* Parses the discovery document of issuer (its `issuer` must match). -EPROTO otherwise. */
+int oidc_parse_discovery(const char *issuer, const char *doc, size_t len,
+                         struct oidc_endpoints *ret);
 
 /* For /readyz: true once keys are held; detail says how many, or the last fetch error. */
 bool oidc_ready(struct oidc *o, char *detail, size_t size);

@@ -168,3 +168,16 @@ int token_claims_copy(const struct token_claims *from, struct token_claims *to)
     *to = c;
     return 0;
 }
+
+int token_peek_issuer(const char *token, char *out, size_t size)
+{
+    const char *dot1 = strchr(token, '.');
+    const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+    if (!dot2 || strlen(token) > TOKEN_MAX_BYTES) return -EPROTO;
+    cJSON *claims = decode_part(dot1 + 1, (size_t)(dot2 - dot1 - 1));
+    const char *iss = string_of(claims, "iss");
+    int r = !iss ? -EPROTO : strlen(iss) >= size ? -E2BIG : 0;
+    if (r == 0) strcpy(out, iss);
+    cJSON_Delete(claims);
+    return r;
+}

@@ -51,5 +51,8 @@ struct token_claims {
 int token_verify(const struct jwks *keys, const char *token, const struct token_expect *expect,
                  struct token_claims *ret);
 void token_claims_reset(struct token_claims *c);
+/* The `iss` a JWT claims, unverified: only to pick who should verify it. -EPROTO when token is
+ * not a JWT. */
+int token_peek_issuer(const char *token, char *out, size_t size);
 /* A deep copy; 0 or -ENOMEM with *to untouched. */
 int token_claims_copy(const struct token_claims *from, struct token_claims *to);

@@ -1,22 +1,15 @@
 /*
- * authz: GET|POST|... /auth/check, the answer kfdash gives a gateway (Envoy ext_authz, nginx
- * auth_request) about a request it is about to let through.
+ * authz: kfdash as a gateway's external authorizer (Envoy/Istio ext_authz, nginx auth_request).
  *
- * 200 with the identity headers (kubeflow-userid, kubeflow-groups, X-Auth-Request-User/-Email/
- * -Groups) when the request carries a valid bearer ID token of the configured provider; 401 JSON
- * with WWW-Authenticate otherwise. Behind Kubeflow's oauth2-proxy + Istio (trusted-header mode),
- * the gateway's USERID_HEADER and kubeflow-groups are believed, from its addresses only.
- * Set up once at start-up; thread-safe afterwards.
+ * /auth/check (any method; Envoy may append the original path) answers 200 with the user's
+ * identity headers (USERID_HEADER, kubeflow-groups, X-Auth-Request-*) and any renewed session
+ * cookie; otherwise a browser's page load gets 302 to the login page and anything else 401.
+ * Who the user is comes from the gate (gate.h), exactly as for kfdash's own routes.
  */
 #pragma once
 
-#include "server/config.h"
-
+struct config;
 struct http_request;
-struct oidc;
 
-/* o may be NULL (no provider configured): bearer tokens are then refused. */
-int authz_init(const struct config *c, struct oidc *o);
-void authz_reset(void);
-
+void authz_init(const struct config *c);
 void authz_check(struct http_request *r);

@@ -87,6 +87,46 @@ static size_t utf8_len(const unsigned char *s)
     return n;
 }
 
+int buf_add_url_escaped(struct buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~')
+            buf_add(b, s, 1);
+        else
+            buf_addf(b, "%%%c%c", hex[c >> 4], hex[c & 15]);
+    }
+    return b->err;
+}
+
+int buf_add_html_escaped(struct buf *b, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<':
+            buf_adds(b, "&lt;");
+            break;
+        case '>':
+            buf_adds(b, "&gt;");
+            break;
+        case '&':
+            buf_adds(b, "&amp;");
+            break;
+        case '"':
+            buf_adds(b, "&quot;");
+            break;
+        case '\'':
+            buf_adds(b, "&#39;");
+            break;
+        default:
+            buf_add(b, s, 1);
+        }
+    }
+    return b->err;
+}
+
 int buf_add_json_string(struct buf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";

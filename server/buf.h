@@ -25,6 +25,10 @@ int buf_add(struct buf *b, const void *p, size_t n);
 int buf_adds(struct buf *b, const char *s);
 int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Appends s percent-encoded for a query string or form (only unreserved characters kept). */
+int buf_add_url_escaped(struct buf *b, const char *s);
+/* Appends s with <, >, &, " and ' as HTML entities. */
+int buf_add_html_escaped(struct buf *b, const char *s);
 /* Appends s as a JSON string literal, quotes included. */
 int buf_add_json_string(struct buf *b, const char *s);
 

@@ -25,6 +25,7 @@
 
 #define CONFIG_FILE_MAX   (4 << 20)
 #define CONFIG_STRING_MAX 4096
+#define IN_CLUSTER        "/var/run/secrets/kubernetes.io/serviceaccount"
 
 enum kind { K_STRING, K_INT, K_BOOL, K_LIST, K_JSON };
 
@@ -173,6 +174,46 @@ static const struct setting settings[] = {
      "Comma-separated addresses or CIDRs of gateways (Kubeflow's oauth2-proxy + Istio) whose "
      "USERID_HEADER and kubeflow-groups are believed; empty = never",
      check_peers, false},
+    {"auth.trusted_proxies", "KFDASH_TRUSTED_PROXIES", "trusted-proxies", K_STRING,
+     F(trusted_proxies), 0, 0, "",
+     "Comma-separated addresses or CIDRs of proxies whose X-Forwarded-Proto and X-Forwarded-Host "
+     "are believed (secure cookies, this site's URL); empty = none",
+     check_peers, false},
+    {"oidc.client_secret", "KFDASH_OIDC_CLIENT_SECRET", NULL, K_STRING, F(oidc_client_secret), 0,
+     0, "", "kfdash's client secret at the provider (needed for browser sign-in)", NULL, true},
+    {"oidc.redirect_url", "KFDASH_OIDC_REDIRECT_URL", "oidc-redirect-url", K_STRING,
+     F(oidc_redirect_url), 0, 0, "",
+     "The callback URL registered at the provider; empty = <this site>/auth/callback",
+     check_http_url_or_empty, false},
+    {"oidc.scopes", "KFDASH_OIDC_SCOPES", "oidc-scopes", K_STRING, F(oidc_scopes), 0, 0,
+     "openid email profile groups offline_access",
+     "Scopes asked for at sign-in; offline_access lets sessions renew at the provider",
+     check_not_empty, false},
+    {"state_dir", "KFDASH_STATE_DIR", "state-dir", K_STRING, F(state_dir), 0, 0, "",
+     "Directory for the database (sessions, tokens) and the generated session key; empty = "
+     "memory only, so a restart signs everybody out",
+     check_dir_or_empty, false},
+    {"session.keys_file", "KFDASH_SESSION_KEYS_FILE", "session-keys-file", K_STRING,
+     F(session_keys_file), 0, 0, "",
+     "Session keys, one per line (64 hex digits; the first seals, all open); empty = "
+     "<state_dir>/session.keys, made on first start",
+     NULL, false},
+    {"session.lifetime_s", "KFDASH_SESSION_LIFETIME", "session-lifetime", K_INT,
+     F(session_lifetime_s), 300, 30 * 86400, "86400",
+     "Seconds a browser session lasts from sign-in", NULL, false},
+    {"session.recheck_s", "KFDASH_SESSION_RECHECK", "session-recheck", K_INT, F(session_recheck_s),
+     1, 86400, "900",
+     "Seconds between renewals of a session at the provider (refresh token), which is how a "
+     "disabled user loses access",
+     NULL, false},
+    {"kube.api", "KFDASH_KUBE_API", "kube-api", K_STRING, F(kube_api), 0, 0, "",
+     "The Kubernetes API server URL; empty = in-cluster (KUBERNETES_SERVICE_HOST) or none",
+     check_http_url_or_empty, false},
+    {"kube.token_file", "KFDASH_KUBE_TOKEN_FILE", "kube-token-file", K_STRING, F(kube_token_file),
+     0, 0, "", "kfdash's own bearer token for the API server (re-read as it rotates)", NULL,
+     false},
+    {"kube.ca_file", "KFDASH_KUBE_CA_FILE", "kube-ca-file", K_STRING, F(kube_ca_file), 0, 0, "",
+     "CA bundle that signed the API server's certificate", NULL, false},
 };
 
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -479,6 +520,22 @@ static int parse_flags(int argc, char **argv, struct config *c, enum config_acti
     return 0;
 }
 
+/* Inside a pod, with no API server configured: the pod's own service account and the
+ * kubernetes Service, as client-go's rest.InClusterConfig finds them. */
+static int derive_in_cluster(struct config *c, char **envp)
+{
+    const char *host = env_lookup(envp, "KUBERNETES_SERVICE_HOST");
+    const char *port = env_lookup(envp, "KUBERNETES_SERVICE_PORT");
+    if (*c->kube_api || !host || !*host) return 0;
+    char url[300];
+    snprintf(url, sizeof(url), strchr(host, ':') ? "https://[%.200s]:%.10s" : "https://%.200s:%.10s",
+             host, port && *port ? port : "443");
+    int r = set_string(&c->kube_api, url);
+    if (r == 0 && !*c->kube_token_file) r = set_string(&c->kube_token_file, IN_CLUSTER "/token");
+    if (r == 0 && !*c->kube_ca_file) r = set_string(&c->kube_ca_file, IN_CLUSTER "/ca.crt");
+    return r;
+}
+
 int config_load(int argc, char **argv, char **envp, struct config *ret,
                 enum config_action *ret_action, char err[CONFIG_ERROR_MAX])
 {
@@ -496,6 +553,7 @@ int config_load(int argc, char **argv, char **envp, struct config *ret,
         if (v) r = set_text(&c, &settings[i], v, false, settings[i].env, err);
     }
     if (r == 0) r = parse_flags(argc, argv, &c, &action, true, err);
+    if (r == 0) r = derive_in_cluster(&c, envp);
     if (r < 0) {
         if (r == -ENOMEM) snprintf(err, CONFIG_ERROR_MAX, "out of memory");
         config_reset(&c);

@@ -41,6 +41,17 @@ struct config {
     char *oidc_issuer;                /* the OpenID provider (Dex); "" = none */
     char *oidc_client_id;       /* kfdash's client id at the provider: the audience of its tokens */
     char *trusted_header_peers; /* gateways whose USERID_HEADER is believed; "" = none */
+    char *trusted_proxies;      /* proxies whose X-Forwarded-Proto/-Host are believed */
+    char *oidc_client_secret;   /* kfdash's client secret at the provider */
+    char *oidc_redirect_url;    /* registered callback URL; "" = this site's /auth/callback */
+    char *oidc_scopes;          /* space-separated scopes asked for at sign-in */
+    char *state_dir;            /* database and generated key; "" = memory only */
+    char *session_keys_file;    /* session keys; "" = <state_dir>/session.keys */
+    long session_lifetime_s;    /* a session ends this long after sign-in */
+    long session_recheck_s;     /* renew at the provider this often */
+    char *kube_api;             /* apiserver URL; "" = in cluster or none */
+    char *kube_token_file;      /* kfdash's bearer token for the apiserver */
+    char *kube_ca_file;         /* CA of the apiserver */
 };
 
 /* What went wrong, for the one line printed before exiting with status 2. */

@@ -16,12 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "auth/headers.h"
+#include "auth/identity.h"
+#include "auth/peers.h"
 #include "server/buf.h"
 #include "server/limits.h"
 #include "server/listen.h"
@@ -30,6 +33,7 @@
 #include "server/path.h"
 
 #define REAPER_INTERVAL_MS 250
+#define REPLY_HEADERS_MAX  8
 
 /* Name, value pairs. */
 /* clang-format off */
@@ -56,6 +60,8 @@ struct http_server {
     const struct config *cfg;                   /* borrowed, outlives the server */
     const struct route *routes;                 /* borrowed route table */
     size_t n_routes;                            /* entries in routes */
+    http_gate_fn gate;                          /* admits requests to non-public routes */
+    struct auth_peers *proxies;                 /* may say X-Forwarded-Proto/-Host */
     struct MHD_Daemon *daemons[LISTEN_MAX_FDS]; /* one per listening socket */
     int fds[LISTEN_MAX_FDS];                    /* listening sockets, -1 once closed */
     size_t n_fds;                               /* entries used in fds and daemons */
@@ -74,6 +80,7 @@ enum request_state {
     REQ_NEW,        /* headers received, not yet checked */
     REQ_RECEIVING,  /* buffering the body */
     REQ_DISCARDING, /* body over its limit: reading it to the end, then 413 */
+    REQ_PARKED,     /* suspended while a handler waits on another server */
     REQ_ANSWERED,   /* a reply is queued */
 };
 
@@ -103,6 +110,12 @@ struct http_request {
     bool failed;                      /* no reply could be queued: drop the connection */
     uint64_t bytes;                   /* body bytes of the queued reply */
     struct owned *owned;              /* values freed with the request */
+    struct identity *who;             /* set by the gate */
+    http_next_fn next;                /* runs when a parked request resumes */
+    void *ctx;                        /* the handler's, while parked */
+    void (*ctx_free)(void *);         /* frees ctx */
+    char *reply_headers[REPLY_HEADERS_MAX * 2]; /* name, value pairs added to the next reply */
+    size_t n_reply_headers;                     /* pairs used */
 };
 
 static int64_t now_us(void)
@@ -131,6 +144,8 @@ static void queue(struct http_request *r, unsigned status, struct MHD_Response *
     }
     add_headers(resp, security_headers);
     add_headers(resp, headers);
+    for (size_t i = 0; i < r->n_reply_headers; i++)
+        MHD_add_response_header(resp, r->reply_headers[2 * i], r->reply_headers[2 * i + 1]);
     if (content_type) MHD_add_response_header(resp, "Content-Type", content_type);
     MHD_add_response_header(resp, "X-Request-Id", r->id);
     if (atomic_load(&r->server->draining) || status == 503)
@@ -199,6 +214,76 @@ void http_reply_error(struct http_request *r, unsigned status, const char *messa
     http_reply_error_with(r, status, message, NULL);
 }
 
+void http_reply_redirect(struct http_request *r, const char *location, const char *const *headers)
+{
+    const char *extra[2 * REPLY_HEADERS_MAX + 4] = {"Location", location, "Cache-Control",
+                                                     "no-store"};
+    size_t n = 4;
+    for (size_t i = 0; headers && headers[i] && n + 2 < sizeof(extra) / sizeof(extra[0]); i += 2) {
+        extra[n++] = headers[i];
+        extra[n++] = headers[i + 1];
+    }
+    extra[n] = NULL;
+    http_reply_static(r, 302, NULL, "", 0, extra);
+}
+
+/* ---------------------------------------------------------------- parking */
+
+void http_request_suspend(struct http_request *r)
+{
+    r->state = REQ_PARKED;
+    MHD_suspend_connection(r->mhd);
+}
+
+void http_request_resume(struct http_request *r, http_next_fn next)
+{
+    r->next = next;
+    MHD_resume_connection(r->mhd); /* on_access runs next on an HTTP thread */
+}
+
+void http_request_set_context(struct http_request *r, void *ctx, void (*free_fn)(void *))
+{
+    if (r->ctx_free && r->ctx != ctx) r->ctx_free(r->ctx);
+    r->ctx = ctx;
+    r->ctx_free = free_fn;
+}
+
+void *http_request_context(const struct http_request *r)
+{
+    return r->ctx;
+}
+
+int http_request_add_reply_header(struct http_request *r, const char *name, const char *value)
+{
+    if (r->n_reply_headers == REPLY_HEADERS_MAX) return -E2BIG;
+    char *n = strdup(name), *v = strdup(value);
+    if (!n || !v) {
+        free(n);
+        free(v);
+        return -ENOMEM;
+    }
+    r->reply_headers[2 * r->n_reply_headers] = n;
+    r->reply_headers[2 * r->n_reply_headers + 1] = v;
+    r->n_reply_headers++;
+    return 0;
+}
+
+void http_request_run_route(struct http_request *r)
+{
+    r->match.route->handler(r);
+}
+
+const struct identity *http_request_identity(const struct http_request *r)
+{
+    return r->who;
+}
+
+void http_request_set_identity(struct http_request *r, struct identity *who)
+{
+    identity_free(r->who);
+    r->who = who;
+}
+
 /* ---------------------------------------------------------------- request accessors */
 
 const char *http_request_method(const struct http_request *r)
@@ -262,6 +347,46 @@ const struct sockaddr *http_request_peer(const struct http_request *r)
 const char *http_request_trusted_header(const struct http_request *r, const char *name)
 {
     return MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, name);
+}
+
+const char *http_request_cookie(const struct http_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->mhd, MHD_COOKIE_KIND, name);
+}
+
+/* A forwarding header, believed only from a trusted proxy. */
+static const char *forwarded(const struct http_request *r, const char *name)
+{
+    if (auth_peers_empty(r->server->proxies) ||
+        !auth_peers_contains(r->server->proxies, http_request_peer(r)))
+        return NULL;
+    return MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, name);
+}
+
+bool http_request_is_https(const struct http_request *r)
+{
+    const char *proto = forwarded(r, "X-Forwarded-Proto");
+    return proto && strcasecmp(proto, "https") == 0;
+}
+
+/* host[:port] with a DNS name, an IPv4 address or a bracketed IPv6 address. */
+static bool host_is_plain(const char *h)
+{
+    if (!*h || strlen(h) > 255) return false;
+    for (; *h; h++)
+        if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') || (*h >= '0' && *h <= '9') ||
+              *h == '.' || *h == '-' || *h == ':' || *h == '[' || *h == ']'))
+            return false;
+    return true;
+}
+
+int http_request_origin(const struct http_request *r, char *out, size_t size)
+{
+    const char *host = forwarded(r, "X-Forwarded-Host");
+    if (!host) host = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Host");
+    if (!host || !host_is_plain(host)) return -EINVAL;
+    int n = snprintf(out, size, "%s://%s", http_request_is_https(r) ? "https" : "http", host);
+    return n > 0 && (size_t)n < size ? 0 : -E2BIG;
 }
 
 const char *http_request_query(struct http_request *r, const char *name)
@@ -435,8 +560,24 @@ static void dispatch(struct http_request *r)
             return;
         }
     }
-    r->match.route->handler(r);
-    if (r->state != REQ_ANSWERED) http_reply_error(r, 500, "handler gave no reply");
+    const struct route *route = r->match.route;
+    if (route->flags & ROUTE_PUBLIC)
+        route->handler(r);
+    else
+        s->gate(r);
+    if (r->state != REQ_ANSWERED && r->state != REQ_PARKED)
+        http_reply_error(r, 500, "handler gave no reply");
+}
+
+/* A parked request is back: run what its handler asked for next. */
+static void resumed(struct http_request *r)
+{
+    http_next_fn next = r->next;
+    r->next = NULL;
+    r->state = REQ_RECEIVING;
+    if (next) next(r);
+    if (r->state != REQ_ANSWERED && r->state != REQ_PARKED)
+        http_reply_error(r, 500, "handler gave no reply");
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *mhd, const char *url,
@@ -453,6 +594,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mhd, const ch
     if (r->state == REQ_ANSWERED) {
         *upload_size = 0; /* early reply (413): libmicrohttpd closes after sending it */
         return MHD_YES;
+    }
+    if (r->state == REQ_PARKED) {
+        resumed(r);
+        return r->failed ? MHD_NO : MHD_YES;
     }
     if (*upload_size) {
         if (r->state == REQ_RECEIVING && buf_add(&r->body, upload, *upload_size) < 0)
@@ -513,6 +658,9 @@ static void on_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
         r->owned = next;
     }
     buf_reset(&r->body);
+    identity_free(r->who);
+    if (r->ctx_free) r->ctx_free(r->ctx);
+    for (size_t i = 0; i < 2 * r->n_reply_headers; i++) free(r->reply_headers[i]);
     free(r->path);
     free(r->raw_path);
     free(r->target);
@@ -596,13 +744,19 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 int http_server_new(const struct config *c, const struct route *routes, size_t n_routes,
-                    struct http_server **ret)
+                    http_gate_fn gate, struct http_server **ret)
 {
     struct http_server *s = calloc(1, sizeof(*s));
     if (!s) return -ENOMEM;
     s->cfg = c;
     s->routes = routes;
     s->n_routes = n_routes;
+    s->gate = gate;
+    int e = auth_peers_parse(c->trusted_proxies, &s->proxies);
+    if (e < 0) {
+        free(s);
+        return e;
+    }
     pthread_mutex_init(&s->conns_lock, NULL);
     if (getrandom(&s->id_prefix, sizeof(s->id_prefix), 0) != sizeof(s->id_prefix))
         s->id_prefix = (uint64_t)now_us() ^ (uint64_t)getpid() << 32;
@@ -706,5 +860,6 @@ void http_server_free(struct http_server *s)
             close(s->fds[i]);
     }
     pthread_mutex_destroy(&s->conns_lock);
+    auth_peers_free(s->proxies);
     free(s);
 }

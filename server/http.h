@@ -25,9 +25,17 @@ struct sockaddr;
 #define HTTP_ERROR_MAX      256
 #define HTTP_REQUEST_ID_MAX 64
 
-/* Creates the server for a route table that must outlive it. */
+struct identity;
+
+/*
+ * The gate every route without ROUTE_PUBLIC passes: it finds out who the client is and either
+ * replies itself (401, 302, 403) or calls http_request_run_route, now or after resuming.
+ */
+typedef void (*http_gate_fn)(struct http_request *r);
+
+/* Creates the server for a route table that must outlive it; gate guards non-public routes. */
 int http_server_new(const struct config *c, const struct route *routes, size_t n_routes,
-                    struct http_server **ret);
+                    http_gate_fn gate, struct http_server **ret);
 /* Opens every listening address and starts serving. -errno with a reason in err. */
 int http_server_start(struct http_server *s, char err[HTTP_ERROR_MAX]);
 /* Stops accepting connections; requests already received go on. */
@@ -65,6 +73,37 @@ const char *http_request_trusted_header(const struct http_request *r, const char
 const struct http_server *http_request_server(const struct http_request *r);
 /* The buffered request body (bounded by limits.max_body_bytes). */
 const char *http_request_body(const struct http_request *r, size_t *ret_len);
+/* A cookie the client sent; NULL if absent. */
+const char *http_request_cookie(const struct http_request *r, const char *name);
+/* The URL the client used for this server: "http://host[:port]", or https and the gateway's
+ * host when a trusted proxy says so (X-Forwarded-Proto / X-Forwarded-Host). -EINVAL for a Host
+ * that is not a plain host[:port]. */
+int http_request_origin(const struct http_request *r, char *out, size_t size);
+/* True when the client reached us over TLS (by a trusted proxy's word). */
+bool http_request_is_https(const struct http_request *r);
+
+/* Runs the handler of the request's route (for the gate, once it admitted the request). */
+void http_request_run_route(struct http_request *r);
+/* Who the request is, once the gate knows; NULL on public routes. */
+const struct identity *http_request_identity(const struct http_request *r);
+/* Sets it (taken, freed with the request by identity_free). */
+void http_request_set_identity(struct http_request *r, struct identity *who);
+
+/*
+ * Parks the request while its handler waits on another server (see upstream.h): the handler
+ * returns without a reply. Later, from any thread, http_request_resume makes next run on an HTTP
+ * thread, where it replies (or parks again). Call suspend only from a handler or a `next`.
+ */
+typedef void (*http_next_fn)(struct http_request *r);
+void http_request_suspend(struct http_request *r);
+void http_request_resume(struct http_request *r, http_next_fn next);
+/* A pointer the handler keeps with the request while it is parked; free_fn (may be NULL) runs
+ * when the request ends or another context replaces it. */
+void http_request_set_context(struct http_request *r, void *ctx, void (*free_fn)(void *));
+void *http_request_context(const struct http_request *r);
+
+/* Adds a header to whatever reply comes next (e.g. a refreshed Set-Cookie). Copied. */
+int http_request_add_reply_header(struct http_request *r, const char *name, const char *value);
 
 /* ---- replies: exactly one per request. headers: NULL or {name, value, ..., NULL} ---- */
 
@@ -85,3 +124,5 @@ void http_reply_error(struct http_request *r, unsigned status, const char *messa
 /* The same, with extra headers. */
 void http_reply_error_with(struct http_request *r, unsigned status, const char *message,
                            const char *const *headers);
+/* A redirect (302) to location. */
+void http_reply_redirect(struct http_request *r, const char *location, const char *const *headers);

@@ -12,20 +12,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "auth/oidc.h"
+#include "auth/seal.h"
+#include "auth/store.h"
+#include "server/api_tokens.h"
 #include "server/authz.h"
 #include "server/buf.h"
 #include "server/config.h"
 #include "server/dashboard.h"
+#include "server/gate.h"
 #include "server/health.h"
 #include "server/http.h"
 #include "server/log.h"
+#include "server/login.h"
 #include "server/metrics.h"
 #include "server/routes.h"
 #include "server/static.h"
+#include "server/upstream.h"
 #include "version.h"
 
 extern char **environ;
@@ -47,7 +56,91 @@ static int print_buf(int (*fill)(struct buf *))
     return r == 0 ? 0 : 1;
 }
 
-static struct oidc *provider; /* the OpenID provider, NULL when none is configured */
+static struct oidc *provider;    /* the OpenID provider, NULL when none is configured */
+static struct upstream *engine;  /* calls to other servers */
+static struct store *store;      /* sessions and personal access tokens */
+static struct seal_keys *keys;   /* session keys */
+static struct signin signin;     /* what the gate and the sign-in routes share */
+
+/* Writes a new random session key to path, readable by kfdash only; -EEXIST if there is one. */
+static int make_key_file(const char *path)
+{
+    unsigned char key[32];
+    if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) return -EIO;
+    char line[80];
+    for (size_t i = 0; i < sizeof(key); i++) snprintf(line + 2 * i, 3, "%02x", key[i]);
+    strcat(line, "\n");
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return -errno;
+    ssize_t n = write(fd, line, strlen(line));
+    int e = n == (ssize_t)strlen(line) && fsync(fd) == 0 ? 0 : -EIO;
+    close(fd);
+    if (e < 0) unlink(path);
+    return e;
+}
+
+/* Session keys: the configured file, else <state_dir>/session.keys (made on first start), else
+ * a key for this process only. A bad file is a configuration error. */
+static int load_keys(const struct config *cfg, char *why, size_t size)
+{
+    char path[4200], err[128];
+    if (*cfg->session_keys_file) {
+        snprintf(path, sizeof(path), "%s", cfg->session_keys_file);
+    } else if (*cfg->state_dir) {
+        snprintf(path, sizeof(path), "%s/session.keys", cfg->state_dir);
+        int e = make_key_file(path);
+        if (e == 0) log_msg(LOG_INFO, "made a new session key", "file", path);
+        else if (e != -EEXIST) {
+            snprintf(why, size, "cannot write %.300s: %s", path, strerror(-e));
+            return e;
+        }
+    } else {
+        unsigned char key[32];
+        char text[80];
+        if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) return -EIO;
+        for (size_t i = 0; i < sizeof(key); i++) snprintf(text + 2 * i, 3, "%02x", key[i]);
+        log_msg(LOG_WARN, "no state_dir: sessions and tokens last only as long as this process",
+                NULL, NULL);
+        return seal_keys_parse(text, &keys, err);
+    }
+    struct buf b;
+    buf_init(&b, 64 << 10);
+    int e = buf_read_file(&b, path);
+    if (e == 0) e = seal_keys_parse(buf_str(&b), &keys, err);
+    else snprintf(err, sizeof(err), "%s", strerror(-e));
+    buf_reset(&b);
+    if (e < 0) snprintf(why, size, "session keys %.300s: %s", path, err);
+    return e;
+}
+
+/* Everything sign-in needs; exit status 1 or 2 on failure, 0 when set up. */
+static int start_signin(struct config *cfg)
+{
+    char why[512], err[256];
+    if (load_keys(cfg, why, sizeof(why)) < 0) {
+        fprintf(stderr, "kfdash: %s\n", why);
+        return 2;
+    }
+    char db[4200] = "";
+    if (*cfg->state_dir) snprintf(db, sizeof(db), "%s/kfdash.db", cfg->state_dir);
+    if (store_open(db, &store, err) < 0) {
+        fprintf(stderr, "kfdash: %s\n", err);
+        return 2;
+    }
+    if (upstream_new(&engine) < 0) {
+        fprintf(stderr, "kfdash: cannot start the upstream engine\n");
+        return 1;
+    }
+    signin = (struct signin){cfg, provider, store, keys, engine};
+    if (gate_init(&signin) < 0) {
+        fprintf(stderr, "kfdash: out of memory\n");
+        return 1;
+    }
+    login_init(&signin);
+    api_tokens_init(&signin);
+    authz_init(cfg);
+    return 0;
+}
 
 static bool provider_ready(char *detail, size_t size)
 {
@@ -82,7 +175,7 @@ static enum log_level level_from_name(const char *name)
                                         : LOG_INFO;
 }
 
-static int serve(const struct config *cfg, int64_t t0)
+static int serve(struct config *cfg, int64_t t0)
 {
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
@@ -95,7 +188,7 @@ static int serve(const struct config *cfg, int64_t t0)
 
     struct http_server *server = NULL;
     char err[HTTP_ERROR_MAX];
-    int r = http_server_new(cfg, routes, n_routes, &server);
+    int r = http_server_new(cfg, routes, n_routes, gate_admit, &server);
     if (r == 0) r = http_server_start(server, err);
     if (r < 0) {
         log_msg(LOG_ERROR, "cannot serve", "error", r == -ENOMEM ? "out of memory" : err);
@@ -113,6 +206,9 @@ static int serve(const struct config *cfg, int64_t t0)
     log_msg(LOG_INFO, "stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     http_server_quiesce(server);
     int64_t left = http_server_drain(server, cfg->shutdown_grace_s * 1000);
+    /* Calls still under way end now (their requests resume and answer) before the daemons go. */
+    upstream_free(engine);
+    engine = NULL;
     log_begin(&line, LOG_INFO, "stopped");
     log_int(&line, "requests_cut_short", left);
     log_end(&line);
@@ -175,14 +271,13 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    if (authz_init(&cfg, provider) < 0) {
-        fprintf(stderr, "kfdash: out of memory\n");
-        status = 1;
-        goto out;
-    }
-    status = serve(&cfg, t0);
+    status = start_signin(&cfg);
+    if (status == 0) status = serve(&cfg, t0);
 out:
-    authz_reset();
+    upstream_free(engine);
+    gate_reset();
+    store_free(store);
+    seal_keys_free(keys);
     oidc_free(provider);
     curl_global_cleanup();
     dashboard_reset();

@@ -12,10 +12,14 @@
 struct http_request;
 typedef void (*route_handler_fn)(struct http_request *req);
 
+/* Route flags. */
+#define ROUTE_PUBLIC 1u /* answered without asking who the client is */
+
 struct route {
     const char *method;  /* "GET", "POST", ...; NULL matches any method */
     const char *pattern; /* e.g. "/api/activities/:namespace"; also the metrics label */
     route_handler_fn handler;
+    unsigned flags; /* ROUTE_*; 0: the server's gate must admit the request first */
 };
 
 #define ROUTER_MAX_PARAMS 8

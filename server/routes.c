@@ -1,10 +1,12 @@
 /* routes: the route table; see routes.h. Read it as the map of the server. */
 #include "server/routes.h"
 
+#include "server/api_tokens.h"
 #include "server/authz.h"
 #include "server/dashboard.h"
 #include "server/health.h"
 #include "server/http.h"
+#include "server/login.h"
 #include "server/static.h"
 
 static void api_not_found(struct http_request *r)
@@ -12,15 +14,29 @@ static void api_not_found(struct http_request *r)
     http_reply_error(r, 404, "no such API route");
 }
 
+#define PUBLIC ROUTE_PUBLIC
+
+/* Routes without PUBLIC pass the gate first (gate.h): they know who is asking. */
 const struct route routes[] = {
-    {"GET", "/healthz", health_healthz},
-    {"GET", "/readyz", health_readyz},
-    {"GET", "/metrics", health_metrics},
-    {NULL, "/auth/check", authz_check},
-    {"GET", "/api/dashboard-links", dashboard_get_links},
-    {"GET", "/api/dashboard-settings", dashboard_get_settings},
-    {NULL, "/api/*", api_not_found},
-    {"GET", "/*", static_serve},
+    {"GET", "/healthz", health_healthz, PUBLIC},
+    {"GET", "/readyz", health_readyz, PUBLIC},
+    {"GET", "/metrics", health_metrics, PUBLIC},
+    {"GET", "/auth/login", login_start, PUBLIC},
+    {"GET", "/auth/callback", login_callback, PUBLIC},
+    {"GET", "/auth/logout", login_logout, PUBLIC},
+    /* The authorizer asks the gate itself: its refusals are answers, not errors. */
+    {NULL, "/auth/check", authz_check, PUBLIC},
+    {NULL, "/auth/check/*", authz_check, PUBLIC},
+    /* The menu of the dashboard-config ConfigMap: no user data, needed to draw the shell. */
+    {"GET", "/api/dashboard-links", dashboard_get_links, PUBLIC},
+    {"GET", "/api/dashboard-settings", dashboard_get_settings, PUBLIC},
+    {"GET", "/api/whoami", api_whoami, 0},
+    {"GET", "/api/tokens", api_tokens_list, 0},
+    {"POST", "/api/tokens", api_tokens_create, 0},
+    {"DELETE", "/api/tokens/:id", api_tokens_delete, 0},
+    {NULL, "/api/*", api_not_found, PUBLIC},
+    /* The web app itself: it asks /api/whoami and sends strangers to sign in. */
+    {"GET", "/*", static_serve, PUBLIC},
 };
 
 const size_t n_routes = sizeof(routes) / sizeof(routes[0]);

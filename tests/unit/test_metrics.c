@@ -11,8 +11,8 @@ static void h(struct http_request *r)
 }
 
 static const struct route table[] = {
-    {"GET", "/healthz", h},
-    {"GET", "/api/activities/:namespace", h},
+    {"GET", "/healthz", h, 0},
+    {"GET", "/api/activities/:namespace", h, 0},
 };
 
 static char *render(void)

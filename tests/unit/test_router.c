@@ -23,12 +23,12 @@ static void h_d(struct http_request *r)
 }
 
 static const struct route table[] = {
-    {"GET", "/healthz", h_a},
-    {"GET", "/api/activities/:namespace", h_b},
-    {"POST", "/api/workgroup/add-contributor/:namespace", h_c},
-    {NULL, "/notebook/:namespace/:name/*", h_d},
-    {"GET", "/api/*", h_a},
-    {"DELETE", "/api/*", h_b},
+    {"GET", "/healthz", h_a, 0},
+    {"GET", "/api/activities/:namespace", h_b, 0},
+    {"POST", "/api/workgroup/add-contributor/:namespace", h_c, 0},
+    {NULL, "/notebook/:namespace/:name/*", h_d, 0},
+    {"GET", "/api/*", h_a, 0},
+    {"DELETE", "/api/*", h_b, 0},
 };
 #define N (sizeof(table) / sizeof(table[0]))
 

@@ -1,0 +1,38 @@
+/*
+ * auth/identity: who a request is, whichever way it proved it. Owned by the request once the
+ * gate has found it; nothing downstream reads a client's identity header instead.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <time.h>
+
+/* How the client proved who it is. */
+enum identity_source {
+    IDENTITY_SESSION,         /* the session cookie of a browser login */
+    IDENTITY_ID_TOKEN,        /* Authorization: Bearer <Dex ID token> */
+    IDENTITY_SERVICE_ACCOUNT, /* Authorization: Bearer <Kubernetes service-account token> */
+    IDENTITY_PERSONAL_TOKEN,  /* Authorization: Bearer kfp_... */
+    IDENTITY_GATEWAY,         /* a trusted gateway's USERID_HEADER */
+};
+
+#define IDENTITY_MAX_GROUPS 256
+
+struct identity {
+    enum identity_source source; /* how it was proved */
+    char *email;                 /* the user name: an email, or system:serviceaccount:ns:name */
+    char **groups;               /* group names */
+    size_t n_groups;             /* entries in groups */
+    char *session_id;            /* IDENTITY_SESSION: the session, for logout; else NULL */
+    char *csrf;                  /* IDENTITY_SESSION: the token state changes must echo */
+};
+
+/* A new identity with copies of email and groups (those that could not travel in a
+ * comma-separated header are left out); NULL when out of memory. */
+struct identity *identity_new(enum identity_source source, const char *email,
+                              const char *const *groups, size_t n_groups);
+void identity_free(struct identity *who);
+/* "session", "id-token", "service-account", "personal-token", "gateway". */
+const char *identity_source_name(enum identity_source source);
+/* Groups joined with ',' (heap); NULL when out of memory. */
+char *identity_groups_joined(const struct identity *who);

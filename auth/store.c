@@ -1,0 +1,416 @@
+/* auth/store: SQLite for sessions and personal access tokens; see store.h. */
+#include "auth/store.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BUSY_TIMEOUT_MS 5000
+
+static const char schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "CREATE TABLE IF NOT EXISTS sessions("
+    "  id TEXT PRIMARY KEY, email TEXT NOT NULL, created INTEGER NOT NULL,"
+    "  expires INTEGER NOT NULL, refresh_token TEXT, revoked INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS tokens("
+    "  id TEXT PRIMARY KEY, hash BLOB NOT NULL UNIQUE, email TEXT NOT NULL,"
+    "  groups TEXT NOT NULL, name TEXT NOT NULL, created INTEGER NOT NULL,"
+    "  expires INTEGER NOT NULL, last_used INTEGER);"
+    "CREATE INDEX IF NOT EXISTS tokens_by_email ON tokens(email);"
+    "DELETE FROM sessions WHERE expires < strftime('%s','now');";
+
+/* Every statement the store runs, prepared once per thread. */
+enum stmt {
+    ST_SESSION_ADD,
+    ST_SESSION_GET,
+    ST_SESSION_SET_REFRESH,
+    ST_SESSION_REVOKE,
+    ST_TOKEN_ADD,
+    ST_TOKEN_COUNT,
+    ST_TOKEN_FIND,
+    ST_TOKEN_USED,
+    ST_TOKEN_LIST,
+    ST_TOKEN_DELETE,
+    ST_COUNT,
+};
+
+static const char *const sql[ST_COUNT] = {
+    [ST_SESSION_ADD] = "INSERT INTO sessions(id, email, created, expires, refresh_token) "
+                       "VALUES(?1, ?2, strftime('%s','now'), ?3, ?4)",
+    [ST_SESSION_GET] = "SELECT refresh_token, revoked FROM sessions WHERE id = ?1",
+    [ST_SESSION_SET_REFRESH] = "UPDATE sessions SET refresh_token = ?2 WHERE id = ?1",
+    [ST_SESSION_REVOKE] = "UPDATE sessions SET revoked = 1, refresh_token = NULL WHERE id = ?1",
+    [ST_TOKEN_ADD] = "INSERT INTO tokens(hash, id, email, groups, name, created, expires) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_TOKEN_COUNT] = "SELECT count(*) FROM tokens WHERE email = ?1 AND expires > ?2",
+    [ST_TOKEN_FIND] = "SELECT id, email, groups, expires FROM tokens WHERE hash = ?1 AND expires > ?2",
+    [ST_TOKEN_USED] = "UPDATE tokens SET last_used = ?2 WHERE id = ?1",
+    [ST_TOKEN_LIST] = "SELECT id, name, created, expires, last_used FROM tokens "
+                      "WHERE email = ?1 ORDER BY created DESC, id",
+    [ST_TOKEN_DELETE] = "DELETE FROM tokens WHERE email = ?1 AND id = ?2",
+};
+
+/* One thread's connection. */
+struct conn {
+    sqlite3 *db;                     /* this thread's connection */
+    sqlite3_stmt *stmts[ST_COUNT];   /* prepared on first use */
+};
+
+struct store {
+    char *uri;               /* what every thread opens */
+    sqlite3 *anchor;         /* held open for the process: keeps an in-memory database alive */
+    pthread_key_t key;       /* each thread's struct conn */
+    pthread_rwlock_t lock;   /* guards revoked */
+    char **revoked;          /* open-addressing set of revoked session ids, n_slots long */
+    size_t n_slots;          /* a power of two */
+    size_t n_revoked;        /* entries in the set */
+};
+
+static void conn_close(void *p)
+{
+    struct conn *c = p;
+    if (!c) return;
+    for (size_t i = 0; i < ST_COUNT; i++) sqlite3_finalize(c->stmts[i]);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+static int open_db(const char *uri, sqlite3 **ret)
+{
+    sqlite3 *db = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI |
+                SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(uri, &db, flags, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        return -EIO;
+    }
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    *ret = db;
+    return 0;
+}
+
+/* The statement for this thread, reset and ready for binding; NULL on failure. */
+static sqlite3_stmt *stmt(struct store *s, enum stmt which)
+{
+    struct conn *c = pthread_getspecific(s->key);
+    if (!c) {
+        c = calloc(1, sizeof(*c));
+        if (!c || open_db(s->uri, &c->db) < 0) {
+            free(c);
+            return NULL;
+        }
+        pthread_setspecific(s->key, c);
+    }
+    if (!c->stmts[which] &&
+        sqlite3_prepare_v3(c->db, sql[which], -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[which],
+                           NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_reset(c->stmts[which]);
+    sqlite3_clear_bindings(c->stmts[which]);
+    return c->stmts[which];
+}
+
+/* Steps a statement that returns no rows. */
+static int run(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : rc == SQLITE_CONSTRAINT ? -EEXIST : -EIO;
+}
+
+/* ---------------------------------------------------------------- revoked set */
+
+static uint64_t hash_id(const char *id)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *id; id++) h = (h ^ (unsigned char)*id) * 1099511628211ull;
+    return h;
+}
+
+/* Inserts id (taken) into slots; caller holds the write lock and ensured room. */
+static void set_insert(char **slots, size_t n_slots, char *id)
+{
+    size_t i = hash_id(id) & (n_slots - 1);
+    while (slots[i]) {
+        if (strcmp(slots[i], id) == 0) {
+            free(id);
+            return;
+        }
+        i = (i + 1) & (n_slots - 1);
+    }
+    slots[i] = id;
+}
+
+static int remember_revoked(struct store *s, const char *id)
+{
+    char *copy = strdup(id);
+    if (!copy) return -ENOMEM;
+    pthread_rwlock_wrlock(&s->lock);
+    int r = 0;
+    if (s->n_revoked >= STORE_REVOKED_MAX) {
+        r = -E2BIG;
+    } else if ((s->n_revoked + 1) * 2 > s->n_slots) {
+        size_t n = s->n_slots ? s->n_slots * 2 : 1024;
+        char **bigger = calloc(n, sizeof(char *));
+        if (!bigger) {
+            r = -ENOMEM;
+        } else {
+            for (size_t i = 0; i < s->n_slots; i++)
+                if (s->revoked[i]) set_insert(bigger, n, s->revoked[i]);
+            free(s->revoked);
+            s->revoked = bigger;
+            s->n_slots = n;
+        }
+    }
+    if (r == 0) {
+        set_insert(s->revoked, s->n_slots, copy);
+        s->n_revoked++;
+    } else {
+        free(copy);
+    }
+    pthread_rwlock_unlock(&s->lock);
+    return r;
+}
+
+bool store_session_revoked(struct store *s, const char *id)
+{
+    pthread_rwlock_rdlock(&s->lock);
+    bool found = false;
+    if (s->n_slots) {
+        size_t i = hash_id(id) & (s->n_slots - 1);
+        while (s->revoked[i] && !(found = strcmp(s->revoked[i], id) == 0))
+            i = (i + 1) & (s->n_slots - 1);
+    }
+    pthread_rwlock_unlock(&s->lock);
+    return found;
+}
+
+/* ---------------------------------------------------------------- open / free */
+
+int store_open(const char *path, struct store **ret, char err[256])
+{
+    static atomic_uint n_memory;
+    struct store *s = calloc(1, sizeof(*s));
+    if (!s) return -ENOMEM;
+    char uri[4200];
+    if (path && *path) {
+        /* A URI path: percent-encode what would end or bend it. */
+        size_t n = (size_t)snprintf(uri, sizeof(uri), "file:");
+        for (const char *p = path; *p && n + 4 < sizeof(uri); p++)
+            n += (size_t)(*p == '?' || *p == '#' || *p == '%'
+                              ? snprintf(uri + n, sizeof(uri) - n, "%%%02X", (unsigned char)*p)
+                              : snprintf(uri + n, sizeof(uri) - n, "%c", *p));
+    } else {
+        snprintf(uri, sizeof(uri), "file:kfdash-%ld-%u?mode=memory&cache=shared", (long)getpid(),
+                 atomic_fetch_add(&n_memory, 1));
+    }
+    s->uri = strdup(uri);
+    pthread_rwlock_init(&s->lock, NULL);
+    if (!s->uri || pthread_key_create(&s->key, conn_close) != 0) {
+        pthread_rwlock_destroy(&s->lock);
+        free(s->uri);
+        free(s);
+        return -ENOMEM;
+    }
+    char *msg = NULL;
+    int r = open_db(s->uri, &s->anchor);
+    if (r == 0 && sqlite3_exec(s->anchor, schema, NULL, NULL, &msg) != SQLITE_OK) r = -EIO;
+    if (r < 0) {
+        snprintf(err, 256, "cannot open the database %s: %s", path && *path ? path : "in memory",
+                 msg ? msg : s->anchor ? sqlite3_errmsg(s->anchor) : "cannot open");
+        sqlite3_free(msg);
+        store_free(s);
+        return r;
+    }
+    /* Revocations still in force come back into memory. */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->anchor, "SELECT id FROM sessions WHERE revoked = 1", -1, &st,
+                           NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW)
+            remember_revoked(s, (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    *ret = s;
+    return 0;
+}
+
+void store_free(struct store *s)
+{
+    if (!s) return;
+    /* This thread's connection; the other threads closed theirs as they exited. */
+    conn_close(pthread_getspecific(s->key));
+    pthread_key_delete(s->key);
+    sqlite3_close(s->anchor);
+    for (size_t i = 0; i < s->n_slots; i++) free(s->revoked[i]);
+    free(s->revoked);
+    pthread_rwlock_destroy(&s->lock);
+    free(s->uri);
+    free(s);
+}
+
+/* ---------------------------------------------------------------- sessions */
+
+int store_session_add(struct store *s, const char *id, const char *email, time_t expires,
+                      const char *refresh)
+{
+    sqlite3_stmt *st = stmt(s, ST_SESSION_ADD);
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, email, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, expires);
+    if (refresh) sqlite3_bind_text(st, 4, refresh, -1, SQLITE_STATIC);
+    return run(st);
+}
+
+int store_session_refresh_token(struct store *s, const char *id, char **ret)
+{
+    sqlite3_stmt *st = stmt(s, ST_SESSION_GET);
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int r = 0;
+    char *refresh = NULL;
+    if (rc != SQLITE_ROW) {
+        r = rc == SQLITE_DONE ? -ENOENT : -EIO;
+    } else if (sqlite3_column_int(st, 1)) {
+        r = -EACCES;
+    } else if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        refresh = strdup((const char *)sqlite3_column_text(st, 0));
+        if (!refresh) r = -ENOMEM;
+    }
+    sqlite3_reset(st);
+    if (r == 0) *ret = refresh;
+    return r;
+}
+
+int store_session_set_refresh_token(struct store *s, const char *id, const char *refresh)
+{
+    sqlite3_stmt *st = stmt(s, ST_SESSION_SET_REFRESH);
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, refresh, -1, SQLITE_STATIC);
+    return run(st);
+}
+
+int store_session_revoke(struct store *s, const char *id)
+{
+    int r = remember_revoked(s, id);
+    sqlite3_stmt *st = stmt(s, ST_SESSION_REVOKE);
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int w = run(st);
+    return r < 0 ? r : w;
+}
+
+/* ---------------------------------------------------------------- personal access tokens */
+
+int store_token_add(struct store *s, const unsigned char hash[32], const char *id,
+                    const char *email, const char *groups, const char *name, time_t created,
+                    time_t expires)
+{
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_COUNT);
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, created);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    if (n < 0) return -EIO;
+    if (n >= STORE_TOKENS_PER_USER) return -EDQUOT;
+    st = stmt(s, ST_TOKEN_ADD);
+    if (!st) return -EIO;
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, email, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, groups, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, created);
+    sqlite3_bind_int64(st, 7, expires);
+    return run(st);
+}
+
+int store_token_find(struct store *s, const unsigned char hash[32], time_t now,
+                     struct store_token *ret)
+{
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_FIND);
+    if (!st) return -EIO;
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? -ENOENT : -EIO;
+    }
+    struct store_token t = {0};
+    snprintf(t.id, sizeof(t.id), "%s", (const char *)sqlite3_column_text(st, 0));
+    t.email = strdup((const char *)sqlite3_column_text(st, 1));
+    t.groups = strdup((const char *)sqlite3_column_text(st, 2));
+    t.expires = sqlite3_column_int64(st, 3);
+    sqlite3_reset(st);
+    if (!t.email || !t.groups) {
+        store_token_reset(&t);
+        return -ENOMEM;
+    }
+    st = stmt(s, ST_TOKEN_USED);
+    if (st) {
+        sqlite3_bind_text(st, 1, t.id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, now);
+        run(st); /* best effort: "last used" is a hint */
+    }
+    *ret = t;
+    return 0;
+}
+
+void store_token_reset(struct store_token *t)
+{
+    free(t->email);
+    free(t->groups);
+    t->email = t->groups = NULL;
+}
+
+int store_tokens_list(struct store *s, const char *email, cJSON **ret)
+{
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_LIST);
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+    cJSON *list = cJSON_CreateArray();
+    int rc;
+    while (list && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cJSON *t = cJSON_CreateObject();
+        if (!t || !cJSON_AddItemToArray(list, t)) {
+            cJSON_Delete(t);
+            cJSON_Delete(list);
+            list = NULL;
+            break;
+        }
+        cJSON_AddStringToObject(t, "id", (const char *)sqlite3_column_text(st, 0));
+        cJSON_AddStringToObject(t, "name", (const char *)sqlite3_column_text(st, 1));
+        cJSON_AddNumberToObject(t, "created", (double)sqlite3_column_int64(st, 2));
+        cJSON_AddNumberToObject(t, "expires", (double)sqlite3_column_int64(st, 3));
+        if (sqlite3_column_type(st, 4) == SQLITE_NULL)
+            cJSON_AddNullToObject(t, "last_used");
+        else
+            cJSON_AddNumberToObject(t, "last_used", (double)sqlite3_column_int64(st, 4));
+    }
+    sqlite3_reset(st);
+    if (!list) return -ENOMEM;
+    *ret = list;
+    return 0;
+}
+
+int store_token_delete(struct store *s, const char *email, const char *id)
+{
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_DELETE);
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    int r = run(st);
+    if (r < 0) return r;
+    return sqlite3_changes(sqlite3_db_handle(st)) > 0 ? 0 : -ENOENT;
+}

@@ -1,0 +1,63 @@
+/*
+ * auth/store: what sign-in keeps on disk (SQLite, WAL): sessions with their sealed refresh
+ * tokens and revocations, and personal access tokens (only their SHA-256 is stored).
+ *
+ * Threads: any thread may call any function; each thread gets its own connection (opened on
+ * first use, closed when the thread exits), as SQLite likes it. Revoked session ids are also
+ * kept in memory, so the per-request check never touches the disk.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+struct store;
+struct cJSON;
+
+#define STORE_ID_MAX         64 /* session and token ids */
+#define STORE_TOKENS_PER_USER 50
+#define STORE_TOKEN_NAME_MAX 64
+#define STORE_REVOKED_MAX    (1 << 20)
+
+/* Opens (creating) the database at path; path NULL or "" keeps it in memory for the process.
+ * -errno with a reason in err. */
+int store_open(const char *path, struct store **ret, char err[256]);
+void store_free(struct store *s);
+
+/* ---- sessions ---- */
+
+/* Records a new session; refresh (sealed, may be NULL) is what renews it at the provider. */
+int store_session_add(struct store *s, const char *id, const char *email, time_t expires,
+                      const char *refresh);
+/* The session's sealed refresh token (heap) in *ret, NULL when it has none. -ENOENT unknown,
+ * -EACCES revoked. */
+int store_session_refresh_token(struct store *s, const char *id, char **ret);
+/* Replaces the refresh token after the provider rotated it. */
+int store_session_set_refresh_token(struct store *s, const char *id, const char *refresh);
+/* Ends the session for good (logout, or the provider refused to renew it). */
+int store_session_revoke(struct store *s, const char *id);
+bool store_session_revoked(struct store *s, const char *id);
+
+/* ---- personal access tokens ---- */
+
+struct store_token {
+    char id[STORE_ID_MAX];    /* public handle, for listing and revoking */
+    char *email;              /* whose */
+    char *groups;             /* their groups when it was made, comma-separated */
+    time_t expires;           /* unix seconds */
+};
+
+/* Stores a token by the SHA-256 of its secret. -EDQUOT past STORE_TOKENS_PER_USER. */
+int store_token_add(struct store *s, const unsigned char hash[32], const char *id,
+                    const char *email, const char *groups, const char *name, time_t created,
+                    time_t expires);
+/* The unexpired token whose secret hashes to hash, marking it used. -ENOENT if none.
+ * Free the strings with store_token_reset. */
+int store_token_find(struct store *s, const unsigned char hash[32], time_t now,
+                     struct store_token *ret);
+void store_token_reset(struct store_token *t);
+/* The user's tokens as a JSON array of {id, name, created, expires, last_used}. */
+int store_tokens_list(struct store *s, const char *email, struct cJSON **ret);
+/* -ENOENT when the user has no token with that id. */
+int store_token_delete(struct store *s, const char *email, const char *id);

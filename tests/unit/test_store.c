@@ -1,0 +1,161 @@
+/* auth/store: sessions and personal access tokens survive a restart; revocations stick. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth/store.h"
+#include "unit.h"
+
+static char dir[] = "/tmp/kfdash-store-XXXXXX";
+static char path[64];
+
+static struct store *open_at(const char *where)
+{
+    struct store *s = NULL;
+    char err[256];
+    int e = store_open(where, &s, err);
+    ck_assert_msg(e == 0, "store_open: %s", err);
+    return s;
+}
+
+static void fresh_path(void)
+{
+    ck_assert_ptr_nonnull(mkdtemp(strcpy(dir, "/tmp/kfdash-store-XXXXXX")));
+    snprintf(path, sizeof(path), "%s/kfdash.db", dir);
+}
+
+static void remove_path(void)
+{
+    char cmd[96];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static const unsigned char hash_a[32] = {1, 2, 3};
+static const unsigned char hash_b[32] = {4, 5, 6};
+
+START_TEST(finds_a_token_by_hash_until_it_expires_or_is_deleted)
+{
+    struct store *s = open_at(NULL);
+    ck_assert_int_eq(store_token_add(s, hash_a, "id-a", "alice@example.com", "g1,g2", "ci", 1000,
+                                     2000),
+                     0);
+    struct store_token t;
+    ck_assert_int_eq(store_token_find(s, hash_a, 1500, &t), 0);
+    ck_assert_str_eq(t.email, "alice@example.com");
+    ck_assert_str_eq(t.groups, "g1,g2");
+    ck_assert_str_eq(t.id, "id-a");
+    store_token_reset(&t);
+    ck_assert_int_eq(store_token_find(s, hash_b, 1500, &t), -ENOENT);
+    ck_assert_int_eq(store_token_find(s, hash_a, 2000, &t), -ENOENT); /* expired */
+    /* Only its owner can delete it. */
+    ck_assert_int_eq(store_token_delete(s, "mallory@example.com", "id-a"), -ENOENT);
+    ck_assert_int_eq(store_token_delete(s, "alice@example.com", "id-a"), 0);
+    ck_assert_int_eq(store_token_find(s, hash_a, 1500, &t), -ENOENT);
+    store_free(s);
+}
+END_TEST
+
+START_TEST(lists_only_the_users_own_tokens_with_last_use)
+{
+    struct store *s = open_at(NULL);
+    ck_assert_int_eq(store_token_add(s, hash_a, "id-a", "alice@example.com", "", "a", 10, 9999), 0);
+    ck_assert_int_eq(store_token_add(s, hash_b, "id-b", "bob@example.com", "", "b", 10, 9999), 0);
+    struct store_token t;
+    ck_assert_int_eq(store_token_find(s, hash_a, 50, &t), 0);
+    store_token_reset(&t);
+    cJSON *list = NULL;
+    ck_assert_int_eq(store_tokens_list(s, "alice@example.com", &list), 0);
+    ck_assert_int_eq(cJSON_GetArraySize(list), 1);
+    const cJSON *first = cJSON_GetArrayItem(list, 0);
+    ck_assert_str_eq(cJSON_GetObjectItem(first, "id")->valuestring, "id-a");
+    ck_assert_int_eq((int)cJSON_GetObjectItem(first, "last_used")->valuedouble, 50);
+    ck_assert_ptr_null(cJSON_GetObjectItem(first, "hash"));
+    cJSON_Delete(list);
+    store_free(s);
+}
+END_TEST
+
+START_TEST(refuses_more_than_the_per_user_quota)
+{
+    struct store *s = open_at(NULL);
+    for (int i = 0; i < STORE_TOKENS_PER_USER; i++) {
+        unsigned char h[32] = {(unsigned char)i, 9};
+        char id[16];
+        snprintf(id, sizeof(id), "id-%d", i);
+        ck_assert_int_eq(store_token_add(s, h, id, "alice@example.com", "", "n", 10, 9999), 0);
+    }
+    unsigned char h[32] = {255, 9};
+    ck_assert_int_eq(store_token_add(s, h, "one-more", "alice@example.com", "", "n", 10, 9999),
+                     -EDQUOT);
+    store_free(s);
+}
+END_TEST
+
+START_TEST(revocations_and_tokens_survive_a_restart)
+{
+    fresh_path();
+    struct store *s = open_at(path);
+    ck_assert_int_eq(store_session_add(s, "s1", "alice@example.com", 4102444800, "sealed-r1"), 0);
+    ck_assert_int_eq(store_session_add(s, "s2", "bob@example.com", 4102444800, NULL), 0);
+    ck_assert_int_eq(store_token_add(s, hash_a, "id-a", "alice@example.com", "", "a", 10,
+                                     4102444800),
+                     0);
+    ck_assert_int_eq(store_session_revoke(s, "s2"), 0);
+    ck_assert(store_session_revoked(s, "s2"));
+    store_free(s);
+
+    s = open_at(path);
+    ck_assert(store_session_revoked(s, "s2"));
+    ck_assert(!store_session_revoked(s, "s1"));
+    char *refresh = NULL;
+    ck_assert_int_eq(store_session_refresh_token(s, "s1", &refresh), 0);
+    ck_assert_str_eq(refresh, "sealed-r1");
+    free(refresh);
+    ck_assert_int_eq(store_session_set_refresh_token(s, "s1", "sealed-r2"), 0);
+    ck_assert_int_eq(store_session_refresh_token(s, "s1", &refresh), 0);
+    ck_assert_str_eq(refresh, "sealed-r2");
+    free(refresh);
+    ck_assert_int_eq(store_session_refresh_token(s, "s2", &refresh), -EACCES);
+    ck_assert_int_eq(store_session_refresh_token(s, "nope", &refresh), -ENOENT);
+    struct store_token t;
+    ck_assert_int_eq(store_token_find(s, hash_a, 20, &t), 0);
+    store_token_reset(&t);
+    store_free(s);
+    remove_path();
+}
+END_TEST
+
+START_TEST(revoked_set_grows_past_its_first_table)
+{
+    struct store *s = open_at(NULL);
+    char id[32];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(id, sizeof(id), "session-%d", i);
+        ck_assert_int_eq(store_session_revoke(s, id), 0);
+    }
+    for (int i = 0; i < 3000; i += 7) {
+        snprintf(id, sizeof(id), "session-%d", i);
+        ck_assert(store_session_revoked(s, id));
+    }
+    ck_assert(!store_session_revoked(s, "session-3000"));
+    store_free(s);
+}
+END_TEST
+
+START_TEST(reports_a_database_it_cannot_open)
+{
+    struct store *s = NULL;
+    char err[256] = "";
+    ck_assert_int_lt(store_open("/nonexistent-dir/kfdash.db", &s, err), 0);
+    ck_assert_ptr_nonnull(strstr(err, "/nonexistent-dir/kfdash.db"));
+}
+END_TEST
+
+RUN_SUITE("store", finds_a_token_by_hash_until_it_expires_or_is_deleted,
+          lists_only_the_users_own_tokens_with_last_use, refuses_more_than_the_per_user_quota,
+          revocations_and_tokens_survive_a_restart, revoked_set_grows_past_its_first_table,
+          reports_a_database_it_cannot_open)
