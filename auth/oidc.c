@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,22 +35,69 @@ struct verified {
     struct token_claims claims; /* what the token said */
 };
 
+/* Someone waiting for the next key fetch. */
+struct waiter {
+    oidc_waiter_fn fn; /* called once */
+    void *ctx;         /* for fn */
+    int64_t since_ms;  /* monotonic, when it began to wait */
+};
+
 struct oidc {
-    char *issuer;              /* exact `iss` of its tokens */
-    char *client_id;           /* our client id: the audience */
-    pthread_rwlock_t lock;     /* guards keys, n_fetches and error */
-    struct jwks *keys;         /* current key set, NULL until the first fetch */
+    char *issuer;                    /* exact `iss` of its tokens */
+    char *client_id;                 /* our client id: the audience */
+    pthread_rwlock_t lock;           /* guards keys, n_fetches and error */
+    struct jwks *keys;               /* current key set, NULL until the first fetch */
     struct oidc_endpoints endpoints; /* from the discovery document, valid once keys is set */
-    unsigned long n_fetches;   /* successful key fetches so far */
-    char error[256];           /* the last fetch error, "" after a success */
-    pthread_mutex_t wake_lock; /* guards refetch_wanted and stopping */
-    pthread_cond_t wake;       /* wakes the refresher early */
-    bool refetch_wanted;       /* a token named an unknown key */
-    atomic_bool stopping;      /* the refresher must exit (also aborts a fetch under way) */
-    pthread_t thread;          /* the refresher */
-    struct verified *verified; /* VERIFIED_SLOTS slots, direct-mapped by digest */
+    unsigned long n_fetches;         /* successful key fetches so far */
+    char error[256];                 /* the last fetch error, "" after a success */
+    pthread_mutex_t wake_lock;       /* guards refetch_wanted and stopping */
+    pthread_cond_t wake;             /* wakes the refresher early */
+    bool refetch_wanted;             /* a token named an unknown key */
+    atomic_bool stopping;            /* the refresher must exit (also aborts a fetch under way) */
+    pthread_t thread;                /* the refresher */
+    struct waiter *waiters;          /* told after the next fetch; guarded by wake_lock */
+    size_t n_waiters;                /* entries in waiters */
+    struct verified *verified;       /* VERIFIED_SLOTS slots, direct-mapped by digest */
     pthread_mutex_t stripes[VERIFIED_STRIPES]; /* slot i is guarded by stripes[i % STRIPES] */
 };
+
+/* ---------------------------------------------------------------- waiters */
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Tells the waiters that began before `before` (monotonic ms); INT64_MAX tells all. */
+static void release_waiters_since(struct oidc *o, int64_t before)
+{
+    struct waiter done[OIDC_WAITERS_MAX];
+    size_t n = 0;
+    pthread_mutex_lock(&o->wake_lock);
+    size_t kept = 0;
+    for (size_t i = 0; i < o->n_waiters; i++) {
+        if (o->waiters[i].since_ms < before)
+            done[n++] = o->waiters[i];
+        else
+            o->waiters[kept++] = o->waiters[i];
+    }
+    o->n_waiters = kept;
+    pthread_mutex_unlock(&o->wake_lock);
+    for (size_t i = 0; i < n; i++) done[i].fn(done[i].ctx);
+}
+
+void oidc_release_waiters(struct oidc *o)
+{
+    release_waiters_since(o, INT64_MAX);
+}
+
+/* Waiters are not kept past OIDC_WAIT_MAX_MS, even while a fetch hangs. */
+static void release_overdue_waiters(struct oidc *o)
+{
+    release_waiters_since(o, monotonic_ms() - OIDC_WAIT_MAX_MS);
+}
 
 /* ---------------------------------------------------------------- fetching */
 
@@ -92,13 +140,13 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
-    const struct oidc *o = userp;
+    struct oidc *o = userp;
+    release_overdue_waiters(o);
     return atomic_load(&o->stopping) ? 1 : 0;
 }
 
 /* GETs url; 0 with *ret filled, or -EIO with a reason in err. */
-static int fetch(const struct oidc *o, const char *url, struct fetched *ret, char *err,
-                 size_t err_size)
+static int fetch(struct oidc *o, const char *url, struct fetched *ret, char *err, size_t err_size)
 {
     struct fetched f = {.max_age_s = -1};
     CURL *c = curl_easy_init();
@@ -114,7 +162,7 @@ static int fetch(const struct oidc *o, const char *url, struct fetched *ret, cha
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &f);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)o);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, o);
     CURLcode rc = curl_easy_perform(c);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -133,9 +181,8 @@ static int fetch(const struct oidc *o, const char *url, struct fetched *ret, cha
 
 /* Discovery then keys. On success *ret_keys, *ret_endpoints and *ret_max_age_s; else -errno
  * with err set. */
-static int fetch_keys(const struct oidc *o, struct jwks **ret_keys,
-                      struct oidc_endpoints *ret_endpoints, long *ret_max_age_s, char *err,
-                      size_t err_size)
+static int fetch_keys(struct oidc *o, struct jwks **ret_keys, struct oidc_endpoints *ret_endpoints,
+                      long *ret_max_age_s, char *err, size_t err_size)
 {
     char url[1024];
     snprintf(url, sizeof(url), "%s/.well-known/openid-configuration", o->issuer);
@@ -168,6 +215,25 @@ static int fetch_keys(const struct oidc *o, struct jwks **ret_keys,
 
 /* ---------------------------------------------------------------- the refresher */
 
+int oidc_wait_for_keys(struct oidc *o, oidc_waiter_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&o->wake_lock);
+    int r = 0;
+    if (!o->waiters) o->waiters = calloc(OIDC_WAITERS_MAX, sizeof(*o->waiters));
+    if (!o->waiters)
+        r = -ENOMEM;
+    else if (o->n_waiters == OIDC_WAITERS_MAX)
+        r = -EBUSY;
+    else
+        o->waiters[o->n_waiters++] = (struct waiter){fn, ctx, monotonic_ms()};
+    if (r == 0) {
+        o->refetch_wanted = true;
+        pthread_cond_signal(&o->wake);
+    }
+    pthread_mutex_unlock(&o->wake_lock);
+    return r;
+}
+
 static void *refresher_main(void *arg)
 {
     struct oidc *o = arg;
@@ -191,6 +257,7 @@ static void *refresher_main(void *arg)
             snprintf(o->error, sizeof(o->error), "%s", err);
         }
         pthread_rwlock_unlock(&o->lock);
+        oidc_release_waiters(o);
         long wait_s = r == 0 ? max_age : backoff;
         backoff = r == 0 ? 1 : backoff * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : backoff * 2;
 
@@ -211,9 +278,20 @@ static void *refresher_main(void *arg)
                 step.tv_sec = last_fetch + OIDC_REFETCH_MIN_S;
                 if (step.tv_sec > until.tv_sec) step = until;
             }
-            if (pthread_cond_timedwait(&o->wake, &o->wake_lock, &step) == ETIMEDOUT &&
-                step.tv_sec >= until.tv_sec)
-                break;
+            if (o->n_waiters) {
+                /* Wake at least each second to let overdue waiters go. */
+                struct timespec soon;
+                clock_gettime(CLOCK_REALTIME, &soon);
+                soon.tv_sec += 1;
+                if (soon.tv_sec < step.tv_sec) step = soon;
+            }
+            int waited = pthread_cond_timedwait(&o->wake, &o->wake_lock, &step);
+            if (o->n_waiters) {
+                pthread_mutex_unlock(&o->wake_lock);
+                release_overdue_waiters(o);
+                pthread_mutex_lock(&o->wake_lock);
+            }
+            if (waited == ETIMEDOUT && step.tv_sec >= until.tv_sec) break;
         }
         o->refetch_wanted = false;
         pthread_mutex_unlock(&o->wake_lock);
@@ -299,6 +377,8 @@ void oidc_free(struct oidc *o)
     pthread_cond_signal(&o->wake);
     pthread_mutex_unlock(&o->wake_lock);
     if (joinable) pthread_join(o->thread, NULL);
+    oidc_release_waiters(o);
+    free(o->waiters);
     jwks_free(o->keys);
     for (size_t i = 0; i < VERIFIED_SLOTS; i++) token_claims_reset(&o->verified[i].claims);
     free(o->verified);

@@ -23,7 +23,7 @@ struct oidc_endpoints {
 };
 
 /* Earliest refetch after the previous one when an unknown key id shows up. */
-#define OIDC_REFETCH_MIN_S 10
+#define OIDC_REFETCH_MIN_S 2
 
 /* The provider at issuer, for tokens issued to client_id; starts the refresher thread. */
 int oidc_new(const char *issuer, const char *client_id, struct oidc **ret);
@@ -42,6 +42,19 @@ int oidc_verify(struct oidc *o, const char *token, struct token_claims *ret);
  */
 int oidc_verify_login(struct oidc *o, const char *token, const char *nonce,
                       struct token_claims *ret);
+
+/*
+ * After oidc_verify said -ENOKEY (a key this process has not fetched yet, as right after the
+ * provider rotated its keys): fn(ctx) runs once, on the refresher thread, after its next fetch
+ * (which the -ENOKEY already asked for), or after OIDC_WAIT_MAX_MS if that takes longer.
+ * -EBUSY when OIDC_WAITERS_MAX are waiting already.
+ */
+#define OIDC_WAITERS_MAX 256
+#define OIDC_WAIT_MAX_MS 3000
+typedef void (*oidc_waiter_fn)(void *ctx);
+int oidc_wait_for_keys(struct oidc *o, oidc_waiter_fn fn, void *ctx);
+/* Runs every waiter now (at shutdown, before the requests they belong to go away). */
+void oidc_release_waiters(struct oidc *o);
 
 const char *oidc_issuer(const struct oidc *o);
 const char *oidc_client_id(const struct oidc *o);

@@ -50,8 +50,7 @@ static int seal_json(const struct seal_keys *k, const char *purpose, cJSON *o, c
 }
 
 /* Opens a sealed JSON object; the caller deletes it. */
-static int open_json(const struct seal_keys *k, const char *purpose, const char *value,
-                     cJSON **ret)
+static int open_json(const struct seal_keys *k, const char *purpose, const char *value, cJSON **ret)
 {
     if (strlen(value) > SEAL_MAX_TEXT) return -EBADMSG;
     char *plain = NULL;
@@ -120,8 +119,10 @@ int session_open(const struct seal_keys *k, const char *value, time_t now, struc
     cJSON_ArrayForEach(g, groups)
     {
         if (r < 0) break;
-        if (!cJSON_IsString(g)) r = -EBADMSG;
-        else if (!(s.groups[s.n_groups++] = strdup(g->valuestring))) r = -ENOMEM;
+        if (!cJSON_IsString(g))
+            r = -EBADMSG;
+        else if (!(s.groups[s.n_groups++] = strdup(g->valuestring)))
+            r = -ENOMEM;
     }
     cJSON_Delete(o);
     if (r < 0) {

@@ -15,15 +15,15 @@
 
 struct seal_keys;
 
-#define SESSION_COOKIE     "kfdash_session"
+#define SESSION_COOKIE      "kfdash_session"
 #define SESSION_CSRF_COOKIE "kfdash_csrf"
 /* Login attempt cookies are LOGIN_COOKIE_PREFIX + state, so parallel tabs keep their own. */
 #define LOGIN_COOKIE_PREFIX "kfdash_login_"
 #define LOGIN_ATTEMPT_TTL_S 600
 /* 32 random bytes, base64url: ids, states, nonces, verifiers and CSRF tokens. */
-#define SESSION_RANDOM_LEN 43
+#define SESSION_RANDOM_LEN  43
 #define SESSION_RANDOM_SIZE BASE64URL_SIZE(32) /* room for the encoder; 43 used */
-#define SESSION_RD_MAX     2048
+#define SESSION_RD_MAX      2048
 
 /* Fills out with SESSION_RANDOM_LEN characters of base64url of fresh random bytes. */
 int session_random(char out[SESSION_RANDOM_SIZE]);

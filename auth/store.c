@@ -50,7 +50,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_TOKEN_ADD] = "INSERT INTO tokens(hash, id, email, groups, name, created, expires) "
                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_TOKEN_COUNT] = "SELECT count(*) FROM tokens WHERE email = ?1 AND expires > ?2",
-    [ST_TOKEN_FIND] = "SELECT id, email, groups, expires FROM tokens WHERE hash = ?1 AND expires > ?2",
+    [ST_TOKEN_FIND] =
+        "SELECT id, email, groups, expires FROM tokens WHERE hash = ?1 AND expires > ?2",
     [ST_TOKEN_USED] = "UPDATE tokens SET last_used = ?2 WHERE id = ?1",
     [ST_TOKEN_LIST] = "SELECT id, name, created, expires, last_used FROM tokens "
                       "WHERE email = ?1 ORDER BY created DESC, id",
@@ -59,18 +60,18 @@ static const char *const sql[ST_COUNT] = {
 
 /* One thread's connection. */
 struct conn {
-    sqlite3 *db;                     /* this thread's connection */
-    sqlite3_stmt *stmts[ST_COUNT];   /* prepared on first use */
+    sqlite3 *db;                   /* this thread's connection */
+    sqlite3_stmt *stmts[ST_COUNT]; /* prepared on first use */
 };
 
 struct store {
-    char *uri;               /* what every thread opens */
-    sqlite3 *anchor;         /* held open for the process: keeps an in-memory database alive */
-    pthread_key_t key;       /* each thread's struct conn */
-    pthread_rwlock_t lock;   /* guards revoked */
-    char **revoked;          /* open-addressing set of revoked session ids, n_slots long */
-    size_t n_slots;          /* a power of two */
-    size_t n_revoked;        /* entries in the set */
+    char *uri;             /* what every thread opens */
+    sqlite3 *anchor;       /* held open for the process: keeps an in-memory database alive */
+    pthread_key_t key;     /* each thread's struct conn */
+    pthread_rwlock_t lock; /* guards revoked */
+    char **revoked;        /* open-addressing set of revoked session ids, n_slots long */
+    size_t n_slots;        /* a power of two */
+    size_t n_revoked;      /* entries in the set */
 };
 
 static void conn_close(void *p)
@@ -85,8 +86,7 @@ static void conn_close(void *p)
 static int open_db(const char *uri, sqlite3 **ret)
 {
     sqlite3 *db = NULL;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI |
-                SQLITE_OPEN_NOMUTEX;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(uri, &db, flags, NULL) != SQLITE_OK) {
         sqlite3_close(db);
         return -EIO;
@@ -108,9 +108,8 @@ static sqlite3_stmt *stmt(struct store *s, enum stmt which)
         }
         pthread_setspecific(s->key, c);
     }
-    if (!c->stmts[which] &&
-        sqlite3_prepare_v3(c->db, sql[which], -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[which],
-                           NULL) != SQLITE_OK)
+    if (!c->stmts[which] && sqlite3_prepare_v3(c->db, sql[which], -1, SQLITE_PREPARE_PERSISTENT,
+                                               &c->stmts[which], NULL) != SQLITE_OK)
         return NULL;
     sqlite3_reset(c->stmts[which]);
     sqlite3_clear_bindings(c->stmts[which]);
@@ -224,15 +223,17 @@ int store_open(const char *path, struct store **ret, char err[256])
     if (r == 0 && sqlite3_exec(s->anchor, schema, NULL, NULL, &msg) != SQLITE_OK) r = -EIO;
     if (r < 0) {
         snprintf(err, 256, "cannot open the database %s: %s", path && *path ? path : "in memory",
-                 msg ? msg : s->anchor ? sqlite3_errmsg(s->anchor) : "cannot open");
+                 msg         ? msg
+                 : s->anchor ? sqlite3_errmsg(s->anchor)
+                             : "cannot open");
         sqlite3_free(msg);
         store_free(s);
         return r;
     }
     /* Revocations still in force come back into memory. */
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->anchor, "SELECT id FROM sessions WHERE revoked = 1", -1, &st,
-                           NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(s->anchor, "SELECT id FROM sessions WHERE revoked = 1", -1, &st, NULL) ==
+        SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW)
             remember_revoked(s, (const char *)sqlite3_column_text(st, 0));
     }

@@ -15,10 +15,10 @@
 struct store;
 struct cJSON;
 
-#define STORE_ID_MAX         64 /* session and token ids */
+#define STORE_ID_MAX          64 /* session and token ids */
 #define STORE_TOKENS_PER_USER 50
-#define STORE_TOKEN_NAME_MAX 64
-#define STORE_REVOKED_MAX    (1 << 20)
+#define STORE_TOKEN_NAME_MAX  64
+#define STORE_REVOKED_MAX     (1 << 20)
 
 /* Opens (creating) the database at path; path NULL or "" keeps it in memory for the process.
  * -errno with a reason in err. */
@@ -42,10 +42,10 @@ bool store_session_revoked(struct store *s, const char *id);
 /* ---- personal access tokens ---- */
 
 struct store_token {
-    char id[STORE_ID_MAX];    /* public handle, for listing and revoking */
-    char *email;              /* whose */
-    char *groups;             /* their groups when it was made, comma-separated */
-    time_t expires;           /* unix seconds */
+    char id[STORE_ID_MAX]; /* public handle, for listing and revoking */
+    char *email;           /* whose */
+    char *groups;          /* their groups when it was made, comma-separated */
+    time_t expires;        /* unix seconds */
 };
 
 /* Stores a token by the SHA-256 of its secret. -EDQUOT past STORE_TOKENS_PER_USER. */

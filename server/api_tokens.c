@@ -22,10 +22,10 @@
 #include "server/gate.h"
 #include "server/http.h"
 
-#define PAT_PREFIX           "kfp_"
-#define EXPIRY_DEFAULT_DAYS  30
-#define EXPIRY_MAX_DAYS      365
-#define TOKEN_ID_HEX         16
+#define PAT_PREFIX          "kfp_"
+#define EXPIRY_DEFAULT_DAYS 30
+#define EXPIRY_MAX_DAYS     365
+#define TOKEN_ID_HEX        16
 
 static const struct signin *env; /* borrowed for the process life */
 

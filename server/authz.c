@@ -58,8 +58,9 @@ static void original_path(struct http_request *r, char *out, size_t size)
 {
     const char *rest = http_request_param(r, "*");
     const char *nginx = http_request_header(r, "X-Original-URI");
+    const char *query = http_request_raw_query(r);
     if (rest && *rest)
-        snprintf(out, size, "/%s", rest);
+        snprintf(out, size, "/%s%s%s", rest, *query ? "?" : "", query);
     else if (nginx && session_rd_is_local(nginx))
         snprintf(out, size, "%s", nginx);
     else

@@ -179,8 +179,8 @@ static const struct setting settings[] = {
      "Comma-separated addresses or CIDRs of proxies whose X-Forwarded-Proto and X-Forwarded-Host "
      "are believed (secure cookies, this site's URL); empty = none",
      check_peers, false},
-    {"oidc.client_secret", "KFDASH_OIDC_CLIENT_SECRET", NULL, K_STRING, F(oidc_client_secret), 0,
-     0, "", "kfdash's client secret at the provider (needed for browser sign-in)", NULL, true},
+    {"oidc.client_secret", "KFDASH_OIDC_CLIENT_SECRET", NULL, K_STRING, F(oidc_client_secret), 0, 0,
+     "", "kfdash's client secret at the provider (needed for browser sign-in)", NULL, true},
     {"oidc.redirect_url", "KFDASH_OIDC_REDIRECT_URL", "oidc-redirect-url", K_STRING,
      F(oidc_redirect_url), 0, 0, "",
      "The callback URL registered at the provider; empty = <this site>/auth/callback",
@@ -210,8 +210,7 @@ static const struct setting settings[] = {
      "The Kubernetes API server URL; empty = in-cluster (KUBERNETES_SERVICE_HOST) or none",
      check_http_url_or_empty, false},
     {"kube.token_file", "KFDASH_KUBE_TOKEN_FILE", "kube-token-file", K_STRING, F(kube_token_file),
-     0, 0, "", "kfdash's own bearer token for the API server (re-read as it rotates)", NULL,
-     false},
+     0, 0, "", "kfdash's own bearer token for the API server (re-read as it rotates)", NULL, false},
     {"kube.ca_file", "KFDASH_KUBE_CA_FILE", "kube-ca-file", K_STRING, F(kube_ca_file), 0, 0, "",
      "CA bundle that signed the API server's certificate", NULL, false},
 };
@@ -528,8 +527,9 @@ static int derive_in_cluster(struct config *c, char **envp)
     const char *port = env_lookup(envp, "KUBERNETES_SERVICE_PORT");
     if (*c->kube_api || !host || !*host) return 0;
     char url[300];
-    snprintf(url, sizeof(url), strchr(host, ':') ? "https://[%.200s]:%.10s" : "https://%.200s:%.10s",
-             host, port && *port ? port : "443");
+    snprintf(url, sizeof(url),
+             strchr(host, ':') ? "https://[%.200s]:%.10s" : "https://%.200s:%.10s", host,
+             port && *port ? port : "443");
     int r = set_string(&c->kube_api, url);
     if (r == 0 && !*c->kube_token_file) r = set_string(&c->kube_token_file, IN_CLUSTER "/token");
     if (r == 0 && !*c->kube_ca_file) r = set_string(&c->kube_ca_file, IN_CLUSTER "/ca.crt");

@@ -24,16 +24,16 @@
 #include "server/park.h"
 #include "server/upstream.h"
 
-#define PAT_PREFIX           "kfp_"
-#define PURPOSE_REFRESH      "kfdash refresh token v1"
-#define CALL_TIMEOUT_MS      10000
-#define ANSWER_MAX_BYTES     (256 << 10)
-#define RETRY_AFTER_ERROR_S  30  /* Dex unreachable: try the renewal again this much later */
-#define REVIEWS_SLOTS        1024
-#define REVIEW_MAX_AGE_S     60
-#define RENEWING_MAX         64
-#define CSRF_HEADER          "X-CSRF-Token"
-#define BASE64_SIZE(len)     (((len) + 2) / 3 * 4 + 1)
+#define PAT_PREFIX          "kfp_"
+#define PURPOSE_REFRESH     "kfdash refresh token v1"
+#define CALL_TIMEOUT_MS     10000
+#define ANSWER_MAX_BYTES    (256 << 10)
+#define RETRY_AFTER_ERROR_S 30 /* Dex unreachable: try the renewal again this much later */
+#define REVIEWS_SLOTS       1024
+#define REVIEW_MAX_AGE_S    60
+#define RENEWING_MAX        64
+#define CSRF_HEADER         "X-CSRF-Token"
+#define BASE64_SIZE(len)    (((len) + 2) / 3 * 4 + 1)
 
 static const struct signin *env;    /* borrowed for the process life */
 static struct auth_peers *gateways; /* trusted to name the user in USERID_HEADER */
@@ -69,8 +69,8 @@ void gate_reset(void)
 
 /* ---------------------------------------------------------------- cookies */
 
-static int add_cookie(struct http_request *r, const char *name, const char *value,
-                      long max_age, const char *path, const char *same_site, bool http_only)
+static int add_cookie(struct http_request *r, const char *name, const char *value, long max_age,
+                      const char *path, const char *same_site, bool http_only)
 {
     char header[SEAL_MAX_TEXT + 256];
     int n = snprintf(header, sizeof(header), "%s=%s; Path=%s; Max-Age=%ld; SameSite=%s%s%s", name,
@@ -152,8 +152,10 @@ struct pending {
     gate_done_fn done;             /* told the outcome */
     http_next_fn next;             /* runs when the answer is in */
     struct upstream_result answer; /* the call's outcome (body owned) */
-    unsigned char digest[32];      /* WAIT_REVIEW: the token's */
-    struct session session;        /* WAIT_RENEWAL: the session being renewed */
+    unsigned char digest[32];      /* a service-account token's, for the review cache */
+    struct session session;        /* a session being renewed */
+    char *token;                   /* an ID token waiting for its signing key */
+    bool waited_for_keys;          /* the keys were fetched again once already */
 };
 
 static void pending_free(void *p)
@@ -161,6 +163,7 @@ static void pending_free(void *p)
     struct pending *w = p;
     free(w->answer.body);
     session_reset(&w->session);
+    free(w->token);
     free(w);
 }
 
@@ -174,9 +177,7 @@ static void park_on(struct http_request *r, struct pending *w, const struct upst
 /* Takes the pending resolution back from the request: the caller frees it. */
 static struct pending *unpark(struct http_request *r)
 {
-    struct pending *w = http_request_context(r);
-    http_request_set_context(r, NULL, NULL);
-    return w;
+    return http_request_take_context(r);
 }
 
 /* ---------------------------------------------------------------- identities */
@@ -190,8 +191,8 @@ static bool header_safe(const char *s)
 }
 
 /* Groups from a comma-separated header value or stored list. */
-static struct identity *identity_with_joined_groups(enum identity_source source,
-                                                   const char *email, const char *joined)
+static struct identity *identity_with_joined_groups(enum identity_source source, const char *email,
+                                                    const char *joined)
 {
     char *copy = strdup(joined ? joined : "");
     if (!copy) return NULL;
@@ -226,26 +227,61 @@ static void from_session(struct http_request *r, gate_done_fn done, const struct
 
 /* ---------------------------------------------------------------- bearer tokens */
 
-static void id_token(struct http_request *r, gate_done_fn done, const char *token)
+static void id_token_verified(struct http_request *r, gate_done_fn done, int e,
+                              struct token_claims *claims)
 {
-    struct token_claims claims = {0};
-    int e = oidc_verify(env->provider, token, &claims);
     if (e == -EAGAIN)
         done(r, NULL, "invalid_token", "the identity provider's keys are not available yet");
     else if (e < 0)
         done(r, NULL, "invalid_token",
              e == -ETIME ? "token expired or not yet valid" : "invalid token");
-    else if (!claims.email || !header_safe(claims.email))
+    else if (!claims->email || !header_safe(claims->email))
         done(r, NULL, "invalid_token", "the token carries no usable email");
-    else if (!claims.email_verified)
+    else if (!claims->email_verified)
         done(r, NULL, "invalid_token", "the token's email is not verified");
     else {
-        struct identity *who = identity_new(IDENTITY_ID_TOKEN, claims.email,
-                                            (const char *const *)claims.groups, claims.n_groups);
-        if (who) done(r, who, NULL, NULL);
-        else done(r, NULL, NULL, "out of memory");
+        struct identity *who = identity_new(IDENTITY_ID_TOKEN, claims->email,
+                                            (const char *const *)claims->groups, claims->n_groups);
+        if (who)
+            done(r, who, NULL, NULL);
+        else
+            done(r, NULL, NULL, "out of memory");
     }
-    token_claims_reset(&claims);
+    token_claims_reset(claims);
+}
+
+/* The refresher fetched the keys again: verify once more, whatever it found. */
+static void id_token_retry(struct http_request *r)
+{
+    struct pending *w = unpark(r);
+    struct token_claims claims = {0};
+    int e = oidc_verify(env->provider, w->token, &claims);
+    id_token_verified(r, w->done, e, &claims);
+    pending_free(w);
+}
+
+static void keys_fetched(void *ctx)
+{
+    http_request_resume(ctx, id_token_retry);
+}
+
+static void id_token(struct http_request *r, gate_done_fn done, const char *token)
+{
+    struct token_claims claims = {0};
+    int e = oidc_verify(env->provider, token, &claims);
+    struct pending *w = e == -ENOKEY ? calloc(1, sizeof(*w)) : NULL;
+    if (w && (w->token = strdup(token))) {
+        /* Signed with a key we have not seen: the provider has just rotated. Wait for the
+         * refetch this asked for rather than refuse a valid token. */
+        w->done = done;
+        http_request_set_context(r, w, pending_free);
+        http_request_suspend(r);
+        if (oidc_wait_for_keys(env->provider, keys_fetched, r) < 0)
+            http_request_resume(r, id_token_retry);
+        return;
+    }
+    if (w) pending_free(w);
+    id_token_verified(r, done, e, &claims);
 }
 
 static void personal_token(struct http_request *r, gate_done_fn done, const char *token)
@@ -262,8 +298,10 @@ static void personal_token(struct http_request *r, gate_done_fn done, const char
     }
     struct identity *who = identity_with_joined_groups(IDENTITY_PERSONAL_TOKEN, t.email, t.groups);
     store_token_reset(&t);
-    if (who) done(r, who, NULL, NULL);
-    else done(r, NULL, NULL, "out of memory");
+    if (who)
+        done(r, who, NULL, NULL);
+    else
+        done(r, NULL, NULL, "out of memory");
 }
 
 static size_t review_slot(const unsigned char digest[32])
@@ -283,11 +321,10 @@ static struct identity *recall_review(const unsigned char digest[32], time_t now
     return who;
 }
 
-static void remember_review(const unsigned char digest[32], time_t now,
-                            const struct identity *who)
+static void remember_review(const unsigned char digest[32], time_t now, const struct identity *who)
 {
-    struct identity *copy = identity_new(who->source, who->email,
-                                         (const char *const *)who->groups, who->n_groups);
+    struct identity *copy =
+        identity_new(who->source, who->email, (const char *const *)who->groups, who->n_groups);
     if (!copy) return;
     struct review *v = &reviews[review_slot(digest)];
     pthread_mutex_lock(&reviews_lock);
@@ -331,13 +368,14 @@ static void review_answered(struct http_request *r)
     struct pending *w = unpark(r);
     const char *why;
     struct identity *who = parse_review(&w->answer, &why);
-    if (w->answer.error)
-        log_msg(LOG_WARN, "TokenReview failed", "detail", w->answer.detail);
+    if (w->answer.error) log_msg(LOG_WARN, "TokenReview failed", "detail", w->answer.detail);
     if (who) remember_review(w->digest, time(NULL), who);
     gate_done_fn done = w->done;
     pending_free(w);
-    if (who) done(r, who, NULL, NULL);
-    else done(r, NULL, "invalid_token", why);
+    if (who)
+        done(r, who, NULL, NULL);
+    else
+        done(r, NULL, "invalid_token", why);
 }
 
 static void service_account_token(struct http_request *r, gate_done_fn done, const char *token)
@@ -376,9 +414,9 @@ static void service_account_token(struct http_request *r, gate_done_fn done, con
     } else {
         const char *headers[] = {buf_str(&auth), "Content-Type: application/json",
                                  "Accept: application/json", NULL};
-        struct upstream_call call = {"POST", buf_str(&url), headers, buf_str(&body), body.n,
-                                     CALL_TIMEOUT_MS, ANSWER_MAX_BYTES,
-                                     *c->kube_ca_file ? c->kube_ca_file : NULL};
+        struct upstream_call call = {
+            "POST", buf_str(&url),   headers,          buf_str(&body),
+            body.n, CALL_TIMEOUT_MS, ANSWER_MAX_BYTES, *c->kube_ca_file ? c->kube_ca_file : NULL};
         w->done = done;
         w->next = review_answered;
         park_on(r, w, &call);
@@ -457,7 +495,8 @@ static int apply_renewal(struct http_request *r, struct pending *w, time_t now)
     int e = cJSON_IsString(idt) ? oidc_verify_login(env->provider, idt->valuestring, NULL, &claims)
                                 : -EPROTO;
     cJSON_Delete(j);
-    if (e == -ENOKEY || e == -EAGAIN) return -EAGAIN; /* a new signing key: fetched shortly */
+    if (e == -ENOKEY) return -ENOKEY; /* Dex signed with a new key: fetch it, then again */
+    if (e == -EAGAIN) return -EAGAIN;
     if (e == 0 && (!claims.email || strcmp(claims.email, s->email) != 0)) e = -EACCES;
     if (e == 0) {
         /* Groups may have changed at the provider: the renewed session carries the new ones. */
@@ -475,11 +514,28 @@ static int apply_renewal(struct http_request *r, struct pending *w, time_t now)
     return e == 0 || e == -EAGAIN ? e : -EACCES;
 }
 
+static void renewal_answered(struct http_request *r);
+
+static void keys_fetched_for_renewal(void *ctx)
+{
+    http_request_resume(ctx, renewal_answered);
+}
+
 static void renewal_answered(struct http_request *r)
 {
     struct pending *w = unpark(r);
     time_t now = time(NULL);
     int e = apply_renewal(r, w, now);
+    if (e == -ENOKEY && !w->waited_for_keys) {
+        /* As for bearer tokens: wait for the key set the -ENOKEY asked for, then check again. */
+        w->waited_for_keys = true;
+        http_request_set_context(r, w, pending_free);
+        http_request_suspend(r);
+        if (oidc_wait_for_keys(env->provider, keys_fetched_for_renewal, r) < 0)
+            http_request_resume(r, renewal_answered);
+        return;
+    }
+    if (e == -ENOKEY) e = -EAGAIN;
     release_renewal(w->session.id);
     gate_done_fn done = w->done;
     if (e == -EAGAIN) {
@@ -537,11 +593,10 @@ static void renew(struct http_request *r, gate_done_fn done, struct session *s)
         session_reset(s);
         free(w);
     } else {
-        const char *headers[] = {buf_str(&basic),
-                                 "Content-Type: application/x-www-form-urlencoded",
+        const char *headers[] = {buf_str(&basic), "Content-Type: application/x-www-form-urlencoded",
                                  "Accept: application/json", NULL};
-        struct upstream_call call = {"POST", ep.token, headers, buf_str(&form), form.n,
-                                     CALL_TIMEOUT_MS, ANSWER_MAX_BYTES, NULL};
+        struct upstream_call call = {"POST", ep.token,        headers,          buf_str(&form),
+                                     form.n, CALL_TIMEOUT_MS, ANSWER_MAX_BYTES, NULL};
         w->done = done;
         w->next = renewal_answered;
         w->session = *s;
@@ -593,8 +648,10 @@ static void trusted_header(struct http_request *r, gate_done_fn done)
     }
     struct identity *who = identity_with_joined_groups(
         IDENTITY_GATEWAY, user + prefix, http_request_trusted_header(r, "kubeflow-groups"));
-    if (who) done(r, who, NULL, NULL);
-    else done(r, NULL, NULL, "out of memory");
+    if (who)
+        done(r, who, NULL, NULL);
+    else
+        done(r, NULL, NULL, "out of memory");
 }
 
 /* ---------------------------------------------------------------- resolve and admit */

@@ -104,16 +104,16 @@ struct http_request {
     struct route_match match;        /* matched route and parameter slices of path */
     char *params[ROUTER_MAX_PARAMS]; /* parameter values, NUL-terminated copies */
     size_t route_index;              /* for metrics; METRICS_NO_ROUTE if none */
-    char id[HTTP_REQUEST_ID_MAX + 1]; /* request id echoed and logged */
-    struct buf body;                  /* buffered request body */
-    unsigned status;                  /* status of the queued reply, 0 before */
-    bool failed;                      /* no reply could be queued: drop the connection */
-    uint64_t bytes;                   /* body bytes of the queued reply */
-    struct owned *owned;              /* values freed with the request */
-    struct identity *who;             /* set by the gate */
-    http_next_fn next;                /* runs when a parked request resumes */
-    void *ctx;                        /* the handler's, while parked */
-    void (*ctx_free)(void *);         /* frees ctx */
+    char id[HTTP_REQUEST_ID_MAX + 1];           /* request id echoed and logged */
+    struct buf body;                            /* buffered request body */
+    unsigned status;                            /* status of the queued reply, 0 before */
+    bool failed;                                /* no reply could be queued: drop the connection */
+    uint64_t bytes;                             /* body bytes of the queued reply */
+    struct owned *owned;                        /* values freed with the request */
+    struct identity *who;                       /* set by the gate */
+    http_next_fn next;                          /* runs when a parked request resumes */
+    void *ctx;                                  /* the handler's, while parked */
+    void (*ctx_free)(void *);                   /* frees ctx */
     char *reply_headers[REPLY_HEADERS_MAX * 2]; /* name, value pairs added to the next reply */
     size_t n_reply_headers;                     /* pairs used */
 };
@@ -217,7 +217,7 @@ void http_reply_error(struct http_request *r, unsigned status, const char *messa
 void http_reply_redirect(struct http_request *r, const char *location, const char *const *headers)
 {
     const char *extra[2 * REPLY_HEADERS_MAX + 4] = {"Location", location, "Cache-Control",
-                                                     "no-store"};
+                                                    "no-store"};
     size_t n = 4;
     for (size_t i = 0; headers && headers[i] && n + 2 < sizeof(extra) / sizeof(extra[0]); i += 2) {
         extra[n++] = headers[i];
@@ -251,6 +251,14 @@ void http_request_set_context(struct http_request *r, void *ctx, void (*free_fn)
 void *http_request_context(const struct http_request *r)
 {
     return r->ctx;
+}
+
+void *http_request_take_context(struct http_request *r)
+{
+    void *ctx = r->ctx;
+    r->ctx = NULL;
+    r->ctx_free = NULL;
+    return ctx;
 }
 
 int http_request_add_reply_header(struct http_request *r, const char *name, const char *value)

@@ -101,6 +101,8 @@ void http_request_resume(struct http_request *r, http_next_fn next);
  * when the request ends or another context replaces it. */
 void http_request_set_context(struct http_request *r, void *ctx, void (*free_fn)(void *));
 void *http_request_context(const struct http_request *r);
+/* Hands the context back to the caller (who frees it) and leaves none. */
+void *http_request_take_context(struct http_request *r);
 
 /* Adds a header to whatever reply comes next (e.g. a refreshed Set-Cookie). Copied. */
 int http_request_add_reply_header(struct http_request *r, const char *name, const char *value);

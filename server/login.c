@@ -65,8 +65,8 @@ static void page(struct http_request *r, unsigned status, const char *title, con
     }
     buf_adds(&b, "<p><a href=\"/auth/login\">Sign in again</a> · <a href=\"/\">Home</a></p>"
                  "</body></html>");
-    const char *headers[] = {"Cache-Control", "no-store", status == 503 ? "Retry-After" : NULL,
-                             "5", NULL};
+    const char *headers[] = {"Cache-Control", "no-store", status == 503 ? "Retry-After" : NULL, "5",
+                             NULL};
     size_t len;
     char *body = buf_take(&b, &len);
     if (!body) {
@@ -149,7 +149,8 @@ static void login_discovered(struct http_request *r)
     struct buf location, cookie;
     buf_init(&location, URL_MAX * 3);
     buf_init(&cookie, SEAL_COOKIE_MAX);
-    buf_addf(&location, "%s%sclient_id=", ep.authorization, strchr(ep.authorization, '?') ? "&" : "?");
+    buf_addf(&location, "%s%sclient_id=", ep.authorization,
+             strchr(ep.authorization, '?') ? "&" : "?");
     buf_add_url_escaped(&location, env->cfg->oidc_client_id);
     buf_adds(&location, "&response_type=code&redirect_uri=");
     buf_add_url_escaped(&location, w->redirect_uri);
@@ -191,16 +192,15 @@ void login_start(struct http_request *r)
     }
     if (redirect_uri(r, w->redirect_uri) < 0) {
         free(w);
-        page(r, 400, "Cannot sign in", "The request's Host header is not a plain host name.",
-             NULL);
+        page(r, 400, "Cannot sign in", "The request's Host header is not a plain host name.", NULL);
         return;
     }
     http_request_set_context(r, w, wait_free);
     char url[URL_MAX];
     snprintf(url, sizeof(url), "%s/.well-known/openid-configuration", oidc_issuer(env->provider));
     const char *headers[] = {"Accept: application/json", NULL};
-    struct upstream_call call = {"GET", url, headers, NULL, 0, DISCOVERY_TIMEOUT_MS,
-                                 ANSWER_MAX_BYTES, NULL};
+    struct upstream_call call = {
+        "GET", url, headers, NULL, 0, DISCOVERY_TIMEOUT_MS, ANSWER_MAX_BYTES, NULL};
     park_call(env->upstream, r, &call, &w->answer, login_discovered);
 }
 
@@ -310,8 +310,9 @@ void login_callback(struct http_request *r)
     snprintf(name, sizeof(name), "%s%s", LOGIN_COOKIE_PREFIX, state);
     const char *sealed = http_request_cookie(r, name);
     struct login_wait *w = calloc(1, sizeof(*w));
-    int e = !w ? -ENOMEM : !sealed ? -ENOENT
-                                   : login_attempt_open(env->keys, sealed, time(NULL), &w->attempt);
+    int e = !w        ? -ENOMEM
+            : !sealed ? -ENOENT
+                      : login_attempt_open(env->keys, sealed, time(NULL), &w->attempt);
     if (e == 0 && strcmp(w->attempt.state, state) != 0) e = -EBADMSG;
     if (e < 0) {
         free(w);
@@ -342,8 +343,8 @@ void login_callback(struct http_request *r)
     } else {
         const char *headers[] = {buf_str(&basic), "Content-Type: application/x-www-form-urlencoded",
                                  "Accept: application/json", NULL};
-        struct upstream_call call = {"POST", ep.token, headers, buf_str(&form), form.n,
-                                     TOKEN_TIMEOUT_MS, ANSWER_MAX_BYTES, NULL};
+        struct upstream_call call = {"POST", ep.token,         headers,          buf_str(&form),
+                                     form.n, TOKEN_TIMEOUT_MS, ANSWER_MAX_BYTES, NULL};
         park_call(env->upstream, r, &call, &w->answer, login_exchanged);
     }
     buf_reset(&form);

@@ -56,11 +56,11 @@ static int print_buf(int (*fill)(struct buf *))
     return r == 0 ? 0 : 1;
 }
 
-static struct oidc *provider;    /* the OpenID provider, NULL when none is configured */
-static struct upstream *engine;  /* calls to other servers */
-static struct store *store;      /* sessions and personal access tokens */
-static struct seal_keys *keys;   /* session keys */
-static struct signin signin;     /* what the gate and the sign-in routes share */
+static struct oidc *provider;   /* the OpenID provider, NULL when none is configured */
+static struct upstream *engine; /* calls to other servers */
+static struct store *store;     /* sessions and personal access tokens */
+static struct seal_keys *keys;  /* session keys */
+static struct signin signin;    /* what the gate and the sign-in routes share */
 
 /* Writes a new random session key to path, readable by kfdash only; -EEXIST if there is one. */
 static int make_key_file(const char *path)
@@ -89,7 +89,8 @@ static int load_keys(const struct config *cfg, char *why, size_t size)
     } else if (*cfg->state_dir) {
         snprintf(path, sizeof(path), "%s/session.keys", cfg->state_dir);
         int e = make_key_file(path);
-        if (e == 0) log_msg(LOG_INFO, "made a new session key", "file", path);
+        if (e == 0)
+            log_msg(LOG_INFO, "made a new session key", "file", path);
         else if (e != -EEXIST) {
             snprintf(why, size, "cannot write %.300s: %s", path, strerror(-e));
             return e;
@@ -106,8 +107,10 @@ static int load_keys(const struct config *cfg, char *why, size_t size)
     struct buf b;
     buf_init(&b, 64 << 10);
     int e = buf_read_file(&b, path);
-    if (e == 0) e = seal_keys_parse(buf_str(&b), &keys, err);
-    else snprintf(err, sizeof(err), "%s", strerror(-e));
+    if (e == 0)
+        e = seal_keys_parse(buf_str(&b), &keys, err);
+    else
+        snprintf(err, sizeof(err), "%s", strerror(-e));
     buf_reset(&b);
     if (e < 0) snprintf(why, size, "session keys %.300s: %s", path, err);
     return e;
@@ -209,6 +212,7 @@ static int serve(struct config *cfg, int64_t t0)
     /* Calls still under way end now (their requests resume and answer) before the daemons go. */
     upstream_free(engine);
     engine = NULL;
+    if (provider) oidc_release_waiters(provider);
     log_begin(&line, LOG_INFO, "stopped");
     log_int(&line, "requests_cut_short", left);
     log_end(&line);

@@ -22,13 +22,13 @@ struct job {
 };
 
 struct upstream {
-    CURLM *multi;          /* every transfer under way */
-    pthread_t thread;      /* drives multi */
-    pthread_mutex_t lock;  /* guards pending, n_calls and stopping */
-    struct job *pending;   /* submitted, not yet added to multi */
-    struct job *active;    /* added to multi; the engine thread's own */
-    size_t n_calls;        /* pending plus under way */
-    bool stopping;         /* no new calls; the thread exits */
+    CURLM *multi;         /* every transfer under way */
+    pthread_t thread;     /* drives multi */
+    pthread_mutex_t lock; /* guards pending, n_calls and stopping */
+    struct job *pending;  /* submitted, not yet added to multi */
+    struct job *active;   /* added to multi; the engine thread's own */
+    size_t n_calls;       /* pending plus under way */
+    bool stopping;        /* no new calls; the thread exits */
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *userp)
@@ -58,11 +58,11 @@ static void finish(struct job *j, CURLcode rc)
         const char *url = NULL;
         curl_easy_getinfo(j->easy, CURLINFO_EFFECTIVE_URL, &url);
         bool too_big = rc == CURLE_WRITE_ERROR && buf_error(&j->body) == -E2BIG;
-        res.error = too_big                                 ? -EMSGSIZE
-                    : rc == CURLE_OPERATION_TIMEDOUT        ? -ETIMEDOUT
-                    : rc == CURLE_COULDNT_CONNECT           ? -ECONNREFUSED
-                    : rc == CURLE_ABORTED_BY_CALLBACK       ? -ECANCELED
-                                                            : -EIO;
+        res.error = too_big                           ? -EMSGSIZE
+                    : rc == CURLE_OPERATION_TIMEDOUT  ? -ETIMEDOUT
+                    : rc == CURLE_COULDNT_CONNECT     ? -ECONNREFUSED
+                    : rc == CURLE_ABORTED_BY_CALLBACK ? -ECANCELED
+                                                      : -EIO;
         snprintf(res.detail, sizeof(res.detail), "%.120s: %s", url ? url : "?",
                  too_big ? "answer too large" : curl_easy_strerror(rc));
     }
@@ -186,8 +186,10 @@ static struct job *job_new(const struct upstream_call *call)
     bool ok = true;
     for (size_t i = 0; call->headers && call->headers[i]; i++) {
         struct curl_slist *h = curl_slist_append(j->headers, call->headers[i]);
-        if (!h) ok = false;
-        else j->headers = h;
+        if (!h)
+            ok = false;
+        else
+            j->headers = h;
     }
     /* libcurl adds "Expect: 100-continue" to larger POSTs; the peers here answer at once. */
     struct curl_slist *h = curl_slist_append(j->headers, "Expect:");
@@ -223,9 +225,7 @@ int upstream_fetch(struct upstream *u, const struct upstream_call *call, upstrea
     j->done = done;
     j->ctx = ctx;
     pthread_mutex_lock(&u->lock);
-    int r = u->stopping                        ? -ECANCELED
-            : u->n_calls >= UPSTREAM_MAX_CALLS ? -EBUSY
-                                               : 0;
+    int r = u->stopping ? -ECANCELED : u->n_calls >= UPSTREAM_MAX_CALLS ? -EBUSY : 0;
     if (r == 0) {
         j->next = u->pending;
         u->pending = j;

@@ -17,7 +17,7 @@
 struct upstream;
 
 /* Calls queued or under way, at most. */
-#define UPSTREAM_MAX_CALLS 1024
+#define UPSTREAM_MAX_CALLS  1024
 #define UPSTREAM_DETAIL_MAX 200
 
 struct upstream_call {
@@ -32,12 +32,12 @@ struct upstream_call {
 };
 
 struct upstream_result {
-    int error;                       /* 0 when an HTTP answer came; else -ETIMEDOUT, -ECONNREFUSED,
-                                        -EMSGSIZE, -ECANCELED (engine stopping), -EIO */
+    int error;                        /* 0 when an HTTP answer came; else -ETIMEDOUT, -ECONNREFUSED,
+                                         -EMSGSIZE, -ECANCELED (engine stopping), -EIO */
     char detail[UPSTREAM_DETAIL_MAX]; /* what went wrong, for logs and error pages */
-    long status;                     /* the HTTP status when error is 0 */
-    char *body;                      /* the answer, NUL-terminated; the callee may take it */
-    size_t len;                      /* bytes in body */
+    long status;                      /* the HTTP status when error is 0 */
+    char *body;                       /* the answer, NUL-terminated; the callee may take it */
+    size_t len;                       /* bytes in body */
 };
 
 /* Runs on the engine thread once per submitted call; result is freed after it returns unless

@@ -1,10 +1,11 @@
 // The SPA shell against the real server: the sidebar and home page are filled from the
 // dashboard config the server was started with, client-side routes work on click and on deep
 // link, and server errors are shown. Texts are distinctive so nothing passes by accident.
+// The server runs in gateway mode with alice as the user: pages need an identity.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, startKfdash } from './lib/harness.mjs';
+import { gatewayUser, launchBrowser, startKfdash } from './lib/harness.mjs';
 
 const links = {
   menuLinks: [
@@ -32,7 +33,8 @@ const links = {
   ],
 };
 
-const config = { dashboard: { links, settings: { DASHBOARD_FORCE_IFRAME: true } } };
+const gateway = gatewayUser('alice@example.com');
+const config = { ...gateway.config, dashboard: { links, settings: { DASHBOARD_FORCE_IFRAME: true } } };
 
 /** Collects page errors and CSP violations, which must never happen. */
 function watchProblems(page) {
@@ -55,7 +57,7 @@ describe('dashboard shell with DASHBOARD_FORCE_IFRAME true', () => {
 
   before(async () => {
     kf = await startKfdash({ config });
-    browser = await launchBrowser({ server: kf });
+    browser = await launchBrowser({ server: kf, contextOptions: gateway.contextOptions });
   });
 
   after(async () => {
@@ -244,9 +246,9 @@ describe('dashboard shell with DASHBOARD_FORCE_IFRAME false', () => {
 
   before(async () => {
     kf = await startKfdash({
-      config: { dashboard: { links, settings: { DASHBOARD_FORCE_IFRAME: false } } },
+      config: { ...gateway.config, dashboard: { links, settings: { DASHBOARD_FORCE_IFRAME: false } } },
     });
-    browser = await launchBrowser({ server: kf });
+    browser = await launchBrowser({ server: kf, contextOptions: gateway.contextOptions });
   });
 
   after(async () => {

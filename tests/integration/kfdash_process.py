@@ -31,8 +31,8 @@ def free_port():
 class Kfdash:
     """A running kfdash process; stop() checks it exits cleanly with no sanitizer report."""
 
-    def __init__(self, args=(), config=None, env=None, listen=None):
-        self.port = free_port()
+    def __init__(self, args=(), config=None, env=None, listen=None, port=None):
+        self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="kfdash-it-")
         self.stderr_path = os.path.join(self.dir, "stderr.log")
         cmd = [BIN]

@@ -23,8 +23,12 @@ static struct seal_keys *keys(const char *text)
 static char *sealed_session(const struct seal_keys *k, time_t expires)
 {
     char *groups[] = {"team-a", "team-b"};
-    struct session s = {.email = "alice@example.com", .groups = groups, .n_groups = 2,
-                        .expires = expires, .recheck_at = NOW + 60, .renewable = true};
+    struct session s = {.email = "alice@example.com",
+                        .groups = groups,
+                        .n_groups = 2,
+                        .expires = expires,
+                        .recheck_at = NOW + 60,
+                        .renewable = true};
     ck_assert_int_eq(session_random(s.id), 0);
     ck_assert_int_eq(session_random(s.csrf), 0);
     char *value = NULL;

@@ -40,9 +40,8 @@ static const unsigned char hash_b[32] = {4, 5, 6};
 START_TEST(finds_a_token_by_hash_until_it_expires_or_is_deleted)
 {
     struct store *s = open_at(NULL);
-    ck_assert_int_eq(store_token_add(s, hash_a, "id-a", "alice@example.com", "g1,g2", "ci", 1000,
-                                     2000),
-                     0);
+    ck_assert_int_eq(
+        store_token_add(s, hash_a, "id-a", "alice@example.com", "g1,g2", "ci", 1000, 2000), 0);
     struct store_token t;
     ck_assert_int_eq(store_token_find(s, hash_a, 1500, &t), 0);
     ck_assert_str_eq(t.email, "alice@example.com");
@@ -101,9 +100,8 @@ START_TEST(revocations_and_tokens_survive_a_restart)
     struct store *s = open_at(path);
     ck_assert_int_eq(store_session_add(s, "s1", "alice@example.com", 4102444800, "sealed-r1"), 0);
     ck_assert_int_eq(store_session_add(s, "s2", "bob@example.com", 4102444800, NULL), 0);
-    ck_assert_int_eq(store_token_add(s, hash_a, "id-a", "alice@example.com", "", "a", 10,
-                                     4102444800),
-                     0);
+    ck_assert_int_eq(
+        store_token_add(s, hash_a, "id-a", "alice@example.com", "", "a", 10, 4102444800), 0);
     ck_assert_int_eq(store_session_revoke(s, "s2"), 0);
     ck_assert(store_session_revoked(s, "s2"));
     store_free(s);

@@ -1,8 +1,10 @@
-// The dashboard shell: loads the links and settings from the server, picks the namespace,
-// routes between Home, the iframe view and Page not found, and shows server errors in a banner.
+// The dashboard shell: asks the server who is signed in (sending the browser to sign in when
+// nobody is), loads the links and settings, picks the namespace, routes between Home, the iframe
+// view, Access tokens and Page not found, and shows server errors in a banner.
 
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { fetchDashboardLinks, fetchDashboardSettings } from './api';
+import { ApiError, fetchDashboardLinks, fetchDashboardSettings, fetchWhoami, type Identity } from './api';
+import { SIGN_IN_FAILED, redirectToSignIn, signedIn } from './auth';
 import { ErrorBanner, Sidebar, TopBar, type Resolve } from './layout';
 import {
   EMPTY_LINKS,
@@ -15,7 +17,8 @@ import {
   type DashboardSettings,
 } from './links';
 import { Home, IframeView, NotFound } from './pages';
-import { useLocation } from './router';
+import { TOKENS_PATH, useLocation } from './router';
+import { TokensPage } from './tokens';
 
 /** localStorage key of the selected namespace (shared with the namespace selector). */
 export const NAMESPACE_KEY = 'kfdash.namespace';
@@ -38,14 +41,32 @@ export function App() {
   const location = useLocation();
   const [links, setLinks] = useState<DashboardLinks | null>(null);
   const [settings, setSettings] = useState<DashboardSettings | null>(null);
+  const [user, setUser] = useState<Identity | null>(null);
   const [errors, setErrors] = useState<string[]>([]);
   const [navOpen, setNavOpen] = useState(() => window.matchMedia(WIDE).matches);
 
   useEffect(() => {
     const abort = new AbortController();
     const fail = (what: string) => (err: unknown) => {
-      if (!abort.signal.aborted) setErrors((e) => [...e, describe(what, err)]);
+      if (abort.signal.aborted) return;
+      // Nobody signed in: /api/whoami says so too, and sends the browser to sign in.
+      if (err instanceof ApiError && err.status === 401) return;
+      setErrors((e) => [...e, describe(what, err)]);
     };
+    fetchWhoami(abort.signal)
+      .then((identity) => {
+        signedIn();
+        setUser(identity);
+      })
+      .catch((err) => {
+        if (abort.signal.aborted) return;
+        if (!(err instanceof ApiError && err.status === 401)) {
+          // Not a "who are you": a redirect would not help and could loop. Say what happened.
+          setErrors((e) => [...e, describe('your user details', err)]);
+        } else if (!redirectToSignIn()) {
+          setErrors((e) => [...e, SIGN_IN_FAILED]);
+        }
+      });
     fetchDashboardLinks(abort.signal)
       .then(setLinks)
       .catch((err) => {
@@ -69,6 +90,7 @@ export function App() {
     [ns, forceIframe],
   );
   const homeHref = withNamespaceQuery('/', ns);
+  const tokensHref = withNamespaceQuery(TOKENS_PATH, ns);
   // Links resolve differently with DASHBOARD_FORCE_IFRAME: render them once both are known.
   const ready = links !== null && settings !== null;
   const shownLinks = ready ? links : EMPTY_LINKS;
@@ -84,6 +106,9 @@ export function App() {
         resolve={resolve}
       />
     );
+  } else if (url.pathname === TOKENS_PATH) {
+    title = 'Access tokens · kfdash';
+    page = <TokensPage origin={window.location.origin} />;
   } else if (frameSrc !== null) {
     const items = shownLinks.menuLinks
       .flatMap((e) => (e.type === 'section' ? e.items : [e]))
@@ -108,13 +133,14 @@ export function App() {
 
   return (
     <div class="shell">
-      <TopBar homeHref={homeHref} navOpen={navOpen} onToggleNav={() => setNavOpen(!navOpen)} />
+      <TopBar homeHref={homeHref} user={user} navOpen={navOpen} onToggleNav={() => setNavOpen(!navOpen)} />
       <div class="body">
         <Sidebar
           links={shownLinks}
           resolve={resolve}
           location={location}
           homeHref={homeHref}
+          tokensHref={tokensHref}
           open={navOpen}
           onFollow={onFollow}
         />

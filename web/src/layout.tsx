@@ -1,12 +1,14 @@
-// The dashboard frame: top bar, sidebar (Home, menuLinks, externalLinks) and the error banner.
+// The dashboard frame: top bar (with the signed-in user), sidebar (the dashboard's own pages,
+// then menuLinks and externalLinks) and the error banner.
 // Components receive a `resolve` function so that every rendered link goes through the same
 // resolveLink() (namespace filling, iframe or not, new tab or not).
 
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
+import type { Identity } from './api';
 import { Icon } from './icons';
 import { pageKey, type DashboardLinks, type LinkTarget, type MenuItem } from './links';
-import { isPlainClick, navigate } from './router';
+import { TOKENS_PATH, isPlainClick, navigate } from './router';
 
 export type Resolve = (link: string, iframe?: boolean) => LinkTarget;
 
@@ -44,11 +46,13 @@ export function SmartLink({ target, class: className, current, onFollow, childre
 
 interface TopBarProps {
   homeHref: string;
+  /** null while /api/whoami is pending (or failed): the bar then shows no user. */
+  user: Identity | null;
   navOpen: boolean;
   onToggleNav: () => void;
 }
 
-export function TopBar({ homeHref, navOpen, onToggleNav }: TopBarProps) {
+export function TopBar({ homeHref, user, navOpen, onToggleNav }: TopBarProps) {
   return (
     <header class="topbar">
       <button
@@ -65,8 +69,20 @@ export function TopBar({ homeHref, navOpen, onToggleNav }: TopBarProps) {
         kfdash
       </SmartLink>
       <div class="topbar-spacer" />
-      {/* Filled by the identity issue (user email + logout); intentionally empty here. */}
-      <div class="topbar-user" id="topbar-user" />
+      <div class="topbar-user" id="topbar-user">
+        {user && (
+          <>
+            <span class="visually-hidden">Signed in as </span>
+            <span class="user-email" data-testid="user-email" title={user.email}>
+              {user.email}
+            </span>
+            {/* A plain link: signing out is a full-page GET the server answers with a redirect. */}
+            <a class="sign-out" href="/auth/logout" data-testid="sign-out">
+              Sign out
+            </a>
+          </>
+        )}
+      </div>
     </header>
   );
 }
@@ -76,6 +92,7 @@ interface SidebarProps {
   resolve: Resolve;
   location: string;
   homeHref: string;
+  tokensHref: string;
   open: boolean;
   onFollow: () => void;
 }
@@ -110,7 +127,25 @@ function ItemLink({ item, resolve, location, onFollow, nested }: {
   );
 }
 
-export function Sidebar({ links, resolve, location, homeHref, open, onFollow }: SidebarProps) {
+/** One of the dashboard's own pages (not from the dashboard-config ConfigMap). */
+function OwnLink({ href, icon, text, current, onFollow }: {
+  href: string;
+  icon: string;
+  text: string;
+  current: boolean;
+  onFollow: () => void;
+}) {
+  return (
+    <li>
+      <SmartLink target={{ href, mode: 'spa' }} class="nav-link" current={current} onFollow={onFollow}>
+        <Icon name={icon} />
+        <span class="nav-text">{text}</span>
+      </SmartLink>
+    </li>
+  );
+}
+
+export function Sidebar({ links, resolve, location, homeHref, tokensHref, open, onFollow }: SidebarProps) {
   // Explicit user choices per section; a section holding the current page starts open.
   const [expanded, setExpanded] = useState<Record<number, boolean>>({});
   const path = location.split(/[?#]/, 1)[0];
@@ -118,17 +153,14 @@ export function Sidebar({ links, resolve, location, homeHref, open, onFollow }: 
     <aside id="sidebar" class={open ? 'sidebar open' : 'sidebar'} aria-label="Sidebar">
       <nav aria-label="Main menu">
         <ul class="nav-list">
-          <li>
-            <SmartLink
-              target={{ href: homeHref, mode: 'spa' }}
-              class="nav-link"
-              current={path === '/'}
-              onFollow={onFollow}
-            >
-              <Icon name="home" />
-              <span class="nav-text">Home</span>
-            </SmartLink>
-          </li>
+          <OwnLink href={homeHref} icon="home" text="Home" current={path === '/'} onFollow={onFollow} />
+          <OwnLink
+            href={tokensHref}
+            icon="vpn-key"
+            text="Access tokens"
+            current={path === TOKENS_PATH}
+            onFollow={onFollow}
+          />
           {links.menuLinks.map((entry, index) => {
             if (entry.type === 'item') {
               return <ItemLink key={index} item={entry} resolve={resolve} location={location} onFollow={onFollow} />;

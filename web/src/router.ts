@@ -6,6 +6,9 @@ import { useEffect, useState } from 'preact/hooks';
 
 const CHANGE = 'kfdash:location';
 
+/** The personal access tokens page (the dashboard's own route, beside Home and /_/<app>). */
+export const TOKENS_PATH = '/tokens';
+
 export function currentLocation(): string {
   const { pathname, search, hash } = window.location;
   return pathname + search + hash;

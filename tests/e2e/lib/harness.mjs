@@ -198,17 +198,33 @@ export const CHROMIUM_ARGS = [
 ];
 
 /**
- * Starts headless Chromium with a fresh profile. Resolves to
+ * Gateway (trusted-header) mode, as behind Kubeflow's oauth2-proxy + Istio: kfdash believes
+ * `kubeflow-userid` from loopback, and the browser sends it with every request, so pages open as
+ * `email` without a sign-in. Merge `config` into the server's config and pass `contextOptions` to
+ * launchBrowser(). Mutating calls also need a same-origin Origin / Sec-Fetch-Site, which
+ * Chromium sends by itself.
+ */
+export function gatewayUser(email = 'alice@example.com') {
+  return {
+    config: { auth: { trusted_header_peers: '127.0.0.1/32' } },
+    contextOptions: { extraHTTPHeaders: { 'kubeflow-userid': email } },
+  };
+}
+
+/**
+ * Starts headless Chromium with a fresh profile; `contextOptions` (e.g. extraHTTPHeaders) are
+ * added to the context's. Resolves to
  * { context, newPage(), withPage(t, fn), screenshot(page, name), close() }.
  * withPage(t, fn) runs fn(page) on a fresh page for node:test context t; when fn throws, a
  * screenshot (and `server`'s stderr, if given) is saved to KFDASH_E2E_ARTIFACTS under t.name;
  * the page is closed after.
  */
-export async function launchBrowser({ server } = {}) {
+export async function launchBrowser({ server, contextOptions = {} } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'kfdash-chromium-'));
   let context;
   try {
     context = await chromium.launchPersistentContext(profile, {
+      ...contextOptions,
       executablePath: process.env.KFDASH_E2E_CHROMIUM || '/usr/bin/chromium',
       headless: true,
       args: CHROMIUM_ARGS,

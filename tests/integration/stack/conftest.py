@@ -148,6 +148,8 @@ class _Terminal:
 def _stack_env():
     env = dict(os.environ)
     env["KFDASH_STACK_DIR"] = str(STATE)
+    # Dex rotates its signing key every 20 s here, so a rotation happens within a test.
+    env.setdefault("KFDASH_DEX_SIGNING_KEYS_EXPIRY", "20s")
     return env
 
 
@@ -369,3 +371,52 @@ def http():
     s = plain_session()
     yield s
     s.close()
+
+
+def _dex_pid_file(stack):
+    return Path(stack["KFDASH_STACK_DIR"]) / "run" / "dex.pid"
+
+
+@contextlib.contextmanager
+def dex_stopped(stack):
+    """Dex killed for the duration (connections refused), then started again exactly as
+    tests/stack/k8s-up.sh started it, and waited for."""
+    pid_file = _dex_pid_file(stack)
+    pid = int(pid_file.read_text())
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        yield
+    finally:
+        log = open(Path(stack["KFDASH_STACK_DIR"]) / "logs" / "dex.log", "ab")
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                start_new_session=True)
+        log.close()
+        pid_file.write_text(f"{proc.pid}\n")
+        discovery = stack["DEX_ISSUER"] + "/.well-known/openid-configuration"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if plain_session().get(discovery, timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, "Dex did not come back"
+            time.sleep(0.2)
+
+
+@pytest.fixture
+def dex_down(stack):
+    """dex_down() -> a context manager: Dex stopped inside it, restarted after."""
+    return lambda: dex_stopped(stack)
+
+
+def dex_rotates_fast(stack):
+    """True when the stack's Dex rotates its signing key within seconds (the stack suite starts
+    it with KFDASH_DEX_SIGNING_KEYS_EXPIRY=20s; a reused demo stack keeps Dex's 6 h)."""
+    text = (Path(stack["KFDASH_STACK_DIR"]) / "dex.yaml").read_text()
+    m = re.search(r"signingKeys:\s*(\d+)s\b", text)
+    return bool(m) and int(m[1]) <= 60

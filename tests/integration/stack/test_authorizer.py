@@ -1,5 +1,6 @@
 """kfdash as a gateway's authorizer (/auth/check) with bearer ID tokens from the stack's real Dex."""
 import base64
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -134,12 +135,19 @@ def test_with_dex_down_known_tokens_still_pass_at_once(kfdash, stack, alice_toke
         # Keys are cached: no request waits on the provider.
         t0 = time.monotonic()
         assert check(kfdash, alice_token).status_code == 200
-        # A token naming a key we do not hold asks for a refetch, which never blocks an answer.
+        assert time.monotonic() - t0 < 1
+        # A token naming a key we do not hold waits for a refetch (as after a key rotation), but
+        # a hung provider holds it back at most 3 s; known tokens meanwhile pass at once.
         header, payload, sig = alice_token.split(".")
         unknown = base64.urlsafe_b64encode(b'{"alg":"RS256","kid":"rotated"}').decode().rstrip("=")
-        assert check(kfdash, f"{unknown}.{payload}.{sig}").status_code == 401
-        assert check(kfdash, alice_token).status_code == 200
-        assert time.monotonic() - t0 < 2
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            t0 = time.monotonic()
+            waiting = pool.submit(check, kfdash, f"{unknown}.{payload}.{sig}")
+            time.sleep(0.3)
+            assert check(kfdash, alice_token).status_code == 200
+            assert time.monotonic() - t0 < 1.5
+            assert waiting.result().status_code == 401
+            assert time.monotonic() - t0 < 5
 
 
 def test_started_while_dex_hangs_kfdash_is_not_ready_answers_401_and_stops_promptly(

@@ -1,0 +1,400 @@
+"""Browser sign-in through the stack's real Dex: login, sessions, logout, CSRF, tokens for scripts.
+
+kfdash listens on fixed ports (18555-18557) because Dex accepts only registered redirect URIs
+(tests/stack/k8s-up.sh registers them). Each test drives Dex's real password form with requests.
+"""
+import base64
+import json
+import os
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from kfdash_process import Kfdash  # noqa: E402
+from conftest import dex_rotates_fast, plain_session  # noqa: E402
+
+ALICE, BOB = "alice@example.com", "bob@example.com"
+KEY_A = "a1" * 32
+KEY_B = "b2" * 32
+RECHECK_S = 3
+
+
+def start_kfdash(stack, port, state_dir, *extra, env=None):
+    args = ["--oidc-issuer", stack["DEX_ISSUER"], "--oidc-client-id", stack["DEX_CLIENT_ID"],
+            "--state-dir", state_dir, "--kube-api", stack["KFDASH_APISERVER"],
+            "--kube-token-file", stack["KFDASH_STACK_KFDASH_TOKEN_FILE"],
+            "--kube-ca-file", stack["KFDASH_STACK_CA"], *extra]
+    k = Kfdash(args=args, port=port, listen=[f"127.0.0.1:{port}"],
+               env={"KFDASH_OIDC_CLIENT_SECRET": stack["DEX_CLIENT_SECRET"], **(env or {})})
+    deadline = time.monotonic() + 15
+    while k.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return k
+
+
+@pytest.fixture(scope="module")
+def kfdash(stack):
+    state = tempfile.mkdtemp(prefix="kfdash-signin-")
+    k = start_kfdash(stack, 18555, state, "--session-recheck", str(RECHECK_S))
+    yield k
+    k.stop()
+
+
+class Refused(Exception):
+    """Dex showed its form again: the password was wrong."""
+
+
+def begin(session, k, rd="/"):
+    """GET /auth/login: returns Dex's URL for this attempt."""
+    r = session.get(f"{k.url}/auth/login", params={"rd": rd}, allow_redirects=False, timeout=10)
+    assert r.status_code == 302, (r.status_code, r.text[:300])
+    return r.headers["Location"]
+
+
+def finish(session, k, dex_url, email, password):
+    """Dex's form, then back to kfdash's callback: returns the callback's answer."""
+    r = session.get(dex_url, timeout=10)
+    assert r.status_code == 200 and "/auth/local/login" in r.url, (r.status_code, r.url)
+    r = session.post(r.url, data={"login": email, "password": password}, allow_redirects=False,
+                     timeout=10)
+    if r.status_code not in (302, 303):
+        raise Refused(r.text)  # Dex shows its form again, with its error
+    location = urllib.parse.urljoin(r.url, r.headers["Location"])
+    while not location.startswith(k.url):
+        r = session.get(location, allow_redirects=False, timeout=10)
+        assert r.status_code in (302, 303), (r.status_code, location, r.text[:300])
+        location = urllib.parse.urljoin(r.url, r.headers["Location"])
+    assert location.startswith(f"{k.url}/auth/callback?"), location
+    return session.get(location, allow_redirects=False, timeout=10)
+
+
+def sign_in(k, email, password, rd="/"):
+    s = plain_session()
+    answer = finish(s, k, begin(s, k, rd), email, password)
+    assert answer.status_code == 302, (answer.status_code, answer.text[:500])
+    return s, answer
+
+
+def whoami(k, session=None, **kw):
+    kw.setdefault("timeout", 10)
+    return (session or plain_session()).get(f"{k.url}/api/whoami", **kw)
+
+
+def set_cookies(answer):
+    return answer.raw.headers.getlist("Set-Cookie")
+
+
+# ---------------------------------------------------------------- login
+
+
+def test_sign_in_through_dex_lands_on_rd_with_a_small_httponly_cookie(kfdash, demo_password):
+    s, answer = sign_in(kfdash, ALICE, demo_password("alice"), rd="/tokens?ns=alice")
+    assert answer.headers["Location"] == "/tokens?ns=alice"
+    cookies = set_cookies(answer)
+    session = next(c for c in cookies if c.startswith("kfdash_session="))
+    value = session.split(";")[0].split("=", 1)[1]
+    assert len(value) < 1024 and "alice" not in value
+    assert "HttpOnly" in session and "SameSite=Lax" in session and "Secure" not in session
+    # The attempt's own cookie is cleared once used.
+    assert any(c.startswith("kfdash_login_") and "Max-Age=0" in c for c in cookies)
+    me = whoami(kfdash, s)
+    assert me.status_code == 200, me.text
+    assert me.json() == {"email": ALICE, "groups": [], "source": "session"}
+
+
+def test_wrong_password_gets_dexs_error_and_no_session(kfdash, demo_password):
+    s = plain_session()
+    with pytest.raises(Refused) as refused:
+        finish(s, kfdash, begin(s, kfdash), ALICE, demo_password("alice") + "-wrong")
+    assert "Invalid" in str(refused.value) or "invalid" in str(refused.value)
+    assert "kfdash_session" not in s.cookies
+    assert whoami(kfdash, s).status_code == 401
+
+
+def test_two_tabs_signing_in_at_once_both_succeed(kfdash, demo_password):
+    s = plain_session()
+    first, second = begin(s, kfdash, "/first"), begin(s, kfdash, "/second")
+    # The second tab finishes first; the first tab's attempt is still its own.
+    assert finish(s, kfdash, second, ALICE, demo_password("alice")).headers["Location"] == "/second"
+    assert finish(s, kfdash, first, ALICE, demo_password("alice")).headers["Location"] == "/first"
+    assert whoami(kfdash, s).status_code == 200
+
+
+@pytest.mark.parametrize("rd", ["//evil.example", "https://evil.example", "/\\evil.example",
+                                "evil.example/path"])
+def test_rd_that_would_leave_the_site_is_refused(kfdash, rd):
+    r = plain_session().get(f"{kfdash.url}/auth/login", params={"rd": rd}, allow_redirects=False,
+                            timeout=10)
+    assert r.status_code == 400
+    assert "evil" not in r.headers.get("Location", "")
+
+
+def test_a_callback_without_its_attempt_cookie_is_refused(kfdash):
+    r = plain_session().get(f"{kfdash.url}/auth/callback",
+                            params={"code": "x", "state": "A" * 43}, allow_redirects=False,
+                            timeout=10)
+    assert r.status_code == 400 and "kfdash_session" not in r.headers.get("Set-Cookie", "")
+
+
+def test_pkce_and_nonce_are_sent_to_dex(kfdash):
+    q = urllib.parse.parse_qs(urllib.parse.urlparse(begin(plain_session(), kfdash)).query)
+    assert q["code_challenge_method"] == ["S256"] and len(q["code_challenge"][0]) == 43
+    assert len(q["nonce"][0]) == 43 and len(q["state"][0]) == 43
+    assert q["redirect_uri"] == [f"{kfdash.url}/auth/callback"]
+    assert "offline_access" in q["scope"][0].split()
+
+
+# ---------------------------------------------------------------- refusing strangers
+
+
+def test_api_without_credentials_gets_401_json_and_a_browser_is_sent_to_sign_in(kfdash):
+    r = whoami(kfdash)
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "error" in r.json()
+    page = plain_session().get(f"{kfdash.url}/auth/check/notebooks/alice?x=1", timeout=10,
+                               headers={"Accept": "text/html"}, allow_redirects=False)
+    assert page.status_code == 302
+    assert page.headers["Location"] == "/auth/login?rd=%2Fnotebooks%2Falice%3Fx%3D1"
+    api = plain_session().get(f"{kfdash.url}/auth/check/api/namespaces", timeout=10,
+                              headers={"Accept": "text/html"}, allow_redirects=False)
+    assert api.status_code == 401
+
+
+def test_a_spoofed_kubeflow_userid_changes_nothing(kfdash, demo_password):
+    assert whoami(kfdash, headers={"kubeflow-userid": ALICE}).status_code == 401
+    s, _ = sign_in(kfdash, BOB, demo_password("bob"))
+    me = whoami(kfdash, s, headers={"kubeflow-userid": ALICE, "X-Auth-Request-Email": ALICE})
+    assert me.json()["email"] == BOB
+
+
+def test_a_tampered_session_cookie_is_refused_and_cleared(kfdash, demo_password):
+    s, _ = sign_in(kfdash, ALICE, demo_password("alice"))
+    value = s.cookies["kfdash_session"]
+    mid = len(value) // 2
+    forged = value[:mid] + ("A" if value[mid] != "A" else "B") + value[mid + 1:]
+    r = whoami(kfdash, cookies={"kfdash_session": forged})
+    assert r.status_code == 401
+    assert any(c.startswith("kfdash_session=;") for c in set_cookies(r))
+
+
+# ---------------------------------------------------------------- logout
+
+
+def test_logout_ends_the_session_for_good(kfdash, demo_password):
+    s, _ = sign_in(kfdash, ALICE, demo_password("alice"))
+    stolen = s.cookies["kfdash_session"]
+    r = s.get(f"{kfdash.url}/auth/logout", allow_redirects=False, timeout=10)
+    assert r.status_code == 302 and r.headers["Location"] == "/auth/login"
+    assert any(c.startswith("kfdash_session=;") and "Max-Age=0" in c for c in set_cookies(r))
+    # Reusing the cookie kept from before the logout: refused.
+    assert whoami(kfdash, cookies={"kfdash_session": stolen}).status_code == 401
+    assert plain_session().get(f"{kfdash.url}/auth/check", cookies={"kfdash_session": stolen},
+                               timeout=10).status_code == 401
+
+
+# ---------------------------------------------------------------- CSRF
+
+
+def test_a_state_change_by_cookie_needs_the_csrf_token(kfdash, demo_password):
+    s, _ = sign_in(kfdash, ALICE, demo_password("alice"))
+    url = f"{kfdash.url}/api/tokens"
+    body = {"name": "csrf-test", "expires_in_days": 1}
+    assert s.post(url, json=body, timeout=10).status_code == 403
+    csrf = s.cookies["kfdash_csrf"]
+    assert s.post(url, json=body, headers={"X-CSRF-Token": "x" * 43}, timeout=10).status_code == 403
+    other = s.post(url, json=body, timeout=10,
+                   headers={"X-CSRF-Token": csrf, "Origin": "https://evil.example"})
+    assert other.status_code == 403
+    cross = s.post(url, json=body, timeout=10,
+                   headers={"X-CSRF-Token": csrf, "Sec-Fetch-Site": "cross-site"})
+    assert cross.status_code == 403
+    ok = s.post(url, json=body, timeout=10,
+                headers={"X-CSRF-Token": csrf, "Origin": kfdash.url, "Sec-Fetch-Site": "same-origin"})
+    assert ok.status_code == 201, ok.text
+
+
+# ---------------------------------------------------------------- tokens for scripts
+
+
+def test_a_dex_id_token_is_a_bearer(kfdash, dex_login, demo_password):
+    token = dex_login(ALICE, demo_password("alice"))
+    me = whoami(kfdash, headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.json()["source"] == "id-token"
+
+
+def test_a_service_account_token_is_checked_by_tokenreview(kfdash, admin):
+    r = admin.post("/api/v1/namespaces/alice/serviceaccounts/default-editor/token",
+                   json={"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                         "spec": {"expirationSeconds": 600}})
+    assert r.status_code == 201, r.text
+    token = r.json()["status"]["token"]
+    me = whoami(kfdash, headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200, me.text
+    assert me.json()["email"] == "system:serviceaccount:alice:default-editor"
+    assert me.json()["source"] == "service-account"
+    assert "system:serviceaccounts:alice" in me.json()["groups"]
+    # The same token with one byte changed: the apiserver says no.
+    bad = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    assert whoami(kfdash, headers={"Authorization": f"Bearer {bad}"}).status_code == 401
+
+
+def test_a_personal_access_token_works_until_revoked(kfdash, demo_password):
+    s, _ = sign_in(kfdash, BOB, demo_password("bob"))
+    csrf = {"X-CSRF-Token": s.cookies["kfdash_csrf"], "Origin": kfdash.url}
+    made = s.post(f"{kfdash.url}/api/tokens", json={"name": "nightly", "expires_in_days": 7},
+                  headers=csrf, timeout=10)
+    assert made.status_code == 201, made.text
+    token, tid = made.json()["token"], made.json()["id"]
+    assert token.startswith("kfp_") and len(token) == 47
+    bearer = {"Authorization": f"Bearer {token}"}
+    me = whoami(kfdash, headers=bearer)
+    assert me.json() == {"email": BOB, "groups": [], "source": "personal-token"}
+    listed = s.get(f"{kfdash.url}/api/tokens", timeout=10).json()["tokens"]
+    assert [t["name"] for t in listed if t["id"] == tid] == ["nightly"]
+    assert token not in str(listed)
+    # Another user cannot revoke it.
+    a, _ = sign_in(kfdash, ALICE, demo_password("alice"))
+    other = a.delete(f"{kfdash.url}/api/tokens/{tid}", timeout=10,
+                     headers={"X-CSRF-Token": a.cookies["kfdash_csrf"], "Origin": kfdash.url})
+    assert other.status_code == 404
+    assert s.delete(f"{kfdash.url}/api/tokens/{tid}", headers=csrf, timeout=10).status_code == 204
+    assert whoami(kfdash, headers=bearer).status_code == 401
+
+
+@pytest.mark.parametrize("body, message", [
+    ({}, "name"), ({"name": ""}, "name"), ({"name": "x" * 65}, "name"),
+    ({"name": "ok", "expires_in_days": 0}, "expires_in_days"),
+    ({"name": "ok", "expires_in_days": 366}, "expires_in_days"),
+    ({"name": "ok", "expires_in_days": 1.5}, "expires_in_days"),
+])
+def test_a_bad_token_request_gets_a_clear_400(kfdash, demo_password, body, message):
+    s, _ = sign_in(kfdash, ALICE, demo_password("alice"))
+    r = s.post(f"{kfdash.url}/api/tokens", json=body, timeout=10,
+               headers={"X-CSRF-Token": s.cookies["kfdash_csrf"], "Origin": kfdash.url})
+    assert r.status_code == 400 and message in r.json()["error"]
+
+
+# ---------------------------------------------------------------- renewal at Dex
+
+
+def test_a_session_renews_at_dex_and_the_authorizer_passes_the_new_cookie_on(kfdash, demo_password):
+    s, _ = sign_in(kfdash, ALICE, demo_password("alice"))
+    before = s.cookies["kfdash_session"]
+    time.sleep(RECHECK_S + 1)
+    r = s.get(f"{kfdash.url}/auth/check", timeout=10)
+    assert r.status_code == 200 and r.headers["kubeflow-userid"] == ALICE
+    renewed = [c for c in set_cookies(r) if c.startswith("kfdash_session=")]
+    assert renewed, "no renewed session cookie on /auth/check"
+    assert s.cookies["kfdash_session"] != before
+    # Dex rotated the refresh token; renewing again with the new one works too.
+    time.sleep(RECHECK_S + 1)
+    again = whoami(kfdash, s)
+    assert again.status_code == 200, again.text
+    assert any(c.startswith("kfdash_session=") for c in set_cookies(again))
+
+
+# ---------------------------------------------------------------- restarts and keys
+
+
+def test_a_restart_signs_nobody_out_and_a_retired_key_does(stack, demo_password, tmp_path):
+    keys = tmp_path / "keys"
+    keys.write_text(KEY_A + "\n")
+    state = str(tmp_path)
+    k = start_kfdash(stack, 18556, state, "--session-keys-file", str(keys))
+    s, _ = sign_in(k, ALICE, demo_password("alice"))
+    k.stop()
+    # Restarted with the same keys and database: still signed in.
+    k = start_kfdash(stack, 18556, state, "--session-keys-file", str(keys))
+    assert whoami(k, s).status_code == 200
+    k.stop()
+    # Rotation: a new first key, the old one still listed: old sessions go on.
+    keys.write_text(KEY_B + "\n" + KEY_A + "\n")
+    k = start_kfdash(stack, 18556, state, "--session-keys-file", str(keys))
+    assert whoami(k, s).status_code == 200
+    k.stop()
+    # The old key retired: its cookies are refused.
+    keys.write_text(KEY_B + "\n")
+    k = start_kfdash(stack, 18556, state, "--session-keys-file", str(keys))
+    assert whoami(k, s).status_code == 401
+    k.stop()
+
+
+def test_a_session_key_is_made_once_in_the_state_dir(stack, tmp_path):
+    k = start_kfdash(stack, 18557, str(tmp_path))
+    k.stop()
+    key = (tmp_path / "session.keys").read_text()
+    assert len(key.strip()) == 64 and oct((tmp_path / "session.keys").stat().st_mode)[-3:] == "600"
+    k = start_kfdash(stack, 18557, str(tmp_path))
+    k.stop()
+    assert (tmp_path / "session.keys").read_text() == key
+
+
+# ---------------------------------------------------------------- Dex trouble
+
+
+def password_grant(stack, email, password):
+    r = plain_session().post(stack["DEX_ISSUER"] + "/token", timeout=10,
+                             auth=(stack["DEX_CLIENT_ID"], stack["DEX_CLIENT_SECRET"]),
+                             data={"grant_type": "password", "scope": "openid email profile",
+                                   "username": email, "password": password})
+    assert r.status_code == 200, r.text
+    return r.json()["id_token"]
+
+
+def kid_of(token):
+    head = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))["kid"]
+
+
+def test_a_dex_key_rotation_signs_nobody_out(kfdash, stack, demo_password):
+    if not dex_rotates_fast(stack):
+        pytest.skip("this stack's Dex rotates its keys every few hours (a reused demo stack)")
+    password = demo_password("alice")
+    s, _ = sign_in(kfdash, ALICE, password)
+    before = password_grant(stack, ALICE, password)
+    assert whoami(kfdash, headers={"Authorization": f"Bearer {before}"}).status_code == 200
+    deadline = time.monotonic() + 120
+    after = before
+    while kid_of(after) == kid_of(before):
+        assert time.monotonic() < deadline, "Dex did not rotate its signing key in 120 s"
+        time.sleep(2)
+        after = password_grant(stack, ALICE, password)
+    # The first token signed with the new key passes at once (kfdash fetches the new key set)...
+    t0 = time.monotonic()
+    assert whoami(kfdash, headers={"Authorization": f"Bearer {after}"}).status_code == 200
+    assert time.monotonic() - t0 < 4
+    # ...and tokens and sessions from before the rotation go on.
+    assert whoami(kfdash, headers={"Authorization": f"Bearer {before}"}).status_code == 200
+    assert whoami(kfdash, s).status_code == 200
+
+
+def test_with_dex_down_sessions_go_on_and_the_login_page_says_so(kfdash, demo_password, dex_down):
+    s, _ = sign_in(kfdash, ALICE, demo_password("alice"))
+    with dex_down():
+        # Past the renewal time: renewing fails, the session goes on.
+        time.sleep(RECHECK_S + 1)
+        me = whoami(kfdash, s)
+        assert me.status_code == 200 and me.json()["email"] == ALICE
+        page = plain_session().get(f"{kfdash.url}/auth/login", allow_redirects=False, timeout=10)
+        assert page.status_code == 503 and "unreachable" in page.text
+        assert page.headers["Content-Type"].startswith("text/html")
+    # Dex is back: signing in works again, and the old session still renews.
+    sign_in(kfdash, BOB, demo_password("bob"))
+    time.sleep(1)
+    assert whoami(kfdash, s).status_code == 200
+
+
+def test_a_dex_restart_signs_nobody_out(kfdash, demo_password, dex_down):
+    s, _ = sign_in(kfdash, ALICE, demo_password("alice"))
+    with dex_down():
+        pass
+    time.sleep(RECHECK_S + 1)
+    me = whoami(kfdash, s)
+    assert me.status_code == 200
+    # The renewal after the restart went through Dex (Dex keeps its refresh tokens in storage).
+    assert any(c.startswith("kfdash_session=") for c in set_cookies(me))
