@@ -29,7 +29,7 @@ static void allow(struct http_request *r, const struct identity *who)
     for (size_t i = 0; i < who->n_groups; i++)
         buf_addf(&groups, "%s%s", groups.n ? "," : "", who->groups[i]);
     if (buf_error(&user) || buf_error(&groups)) {
-        gate_refuse(r, "/api/", "invalid_token", "identity too large for a header");
+        gate_refuse(r, "/", false, "invalid_token", "identity too large for a header");
     } else {
         /* Groups headers only when there are groups: an empty header is not sent at all. */
         bool has_groups = groups.n > 0;
@@ -77,7 +77,10 @@ static void checked(struct http_request *r, struct identity *who, const char *er
     }
     char path[SESSION_RD_MAX];
     original_path(r, path, sizeof(path));
-    gate_refuse(r, path, error, message);
+    /* nginx's auth_request takes only 401 and 403 as a refusal (anything else is its error):
+     * it turns 401 into the redirect itself, with error_page. */
+    bool nginx = http_request_header(r, "X-Original-URI") != NULL;
+    gate_refuse(r, path, !nginx, error, message);
 }
 
 void authz_check(struct http_request *r)

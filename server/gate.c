@@ -121,9 +121,10 @@ static bool is_page_load(const struct http_request *r, const char *path)
            accept && strstr(accept, "text/html");
 }
 
-void gate_refuse(struct http_request *r, const char *rd, const char *error, const char *message)
+void gate_refuse(struct http_request *r, const char *rd, bool may_redirect, const char *error,
+                 const char *message)
 {
-    if (is_page_load(r, rd)) {
+    if (may_redirect && is_page_load(r, rd)) {
         struct buf location;
         buf_init(&location, 4 * SESSION_RD_MAX);
         buf_adds(&location, "/auth/login?rd=");
@@ -719,7 +720,7 @@ static void admitted(struct http_request *r, struct identity *who, const char *e
         char rd[SESSION_RD_MAX];
         const char *query = http_request_raw_query(r);
         snprintf(rd, sizeof(rd), "%s%s%s", http_request_raw_path(r), *query ? "?" : "", query);
-        gate_refuse(r, rd, error, message);
+        gate_refuse(r, rd, true, error, message);
         return;
     }
     const char *csrf = csrf_refusal(r, who);

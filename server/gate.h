@@ -50,8 +50,9 @@ typedef void (*gate_done_fn)(struct http_request *r, struct identity *who, const
 void gate_resolve(struct http_request *r, gate_done_fn done);
 
 /* Answers a request that proved no identity: a browser's page load goes to the login page
- * (coming back to rd), anything else gets 401 JSON with WWW-Authenticate. */
-void gate_refuse(struct http_request *r, const char *rd, const char *error, const char *message);
+ * (coming back to rd) when may_redirect, anything else gets 401 JSON with WWW-Authenticate. */
+void gate_refuse(struct http_request *r, const char *rd, bool may_redirect, const char *error,
+                 const char *message);
 
 /* Adds the Set-Cookie headers of a new or renewed session to the request's reply. */
 int gate_set_session_cookies(struct http_request *r, const struct session *s, time_t now);

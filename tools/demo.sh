@@ -20,7 +20,14 @@ trap stop EXIT INT TERM
 "$root/tests/stack/stack.sh" up
 # shellcheck source=/dev/null
 source "$KFDASH_STACK_DIR/env"
-"$root/build/kfdash" --config "$config" --oidc-issuer "$DEX_ISSUER" --oidc-client-id "$DEX_CLIENT_ID" &
+# Sessions and tokens survive restarts of the demo's kfdash (not of the stack: Dex's users are
+# new each time).
+state=${KFDASH_DEMO_STATE:-${KFDASH_CACHE:-$HOME/.cache/kfdash}/demo-state}
+mkdir -p "$state"
+KFDASH_OIDC_CLIENT_SECRET=$DEX_CLIENT_SECRET "$root/build/kfdash" --config "$config" \
+  --oidc-issuer "$DEX_ISSUER" --oidc-client-id "$DEX_CLIENT_ID" --state-dir "$state" \
+  --kube-api "$KFDASH_APISERVER" --kube-token-file "$KFDASH_STACK_KFDASH_TOKEN_FILE" \
+  --kube-ca-file "$KFDASH_STACK_CA" &
 pid=$!
 for _ in $(seq 100); do
   curl -sf http://127.0.0.1:8080/healthz >/dev/null && break
@@ -29,17 +36,19 @@ for _ in $(seq 100); do
 done
 cat <<EOF
 
-kfdash is serving http://127.0.0.1:8080 (and http://[::1]:8080).
-Demo users (Dex at $DEX_ISSUER):
+kfdash is serving http://127.0.0.1:8080 (and http://[::1]:8080): open it and sign in
+through Dex as one of the demo users (Dex at $DEX_ISSUER):
   alice@example.com  $KFDASH_DEMO_PASSWORD_ALICE   owns profile alice
   bob@example.com    $KFDASH_DEMO_PASSWORD_BOB   owns bob, contributor of alice
   carol@example.com  $KFDASH_DEMO_PASSWORD_CAROL   viewer of alice
   admin@example.com  $KFDASH_DEMO_PASSWORD_ADMIN   cluster admin
-kfdash trusts ID tokens from that Dex. A script gets one and asks kfdash who it is:
+Scripts: make a personal access token on the "Access tokens" page, then
+  curl -H "Authorization: Bearer kfp_..." http://127.0.0.1:8080/api/whoami
+or use a Dex ID token (Dex's password grant):
   token=\$(curl -s -u '$DEX_CLIENT_ID:$DEX_CLIENT_SECRET' -d grant_type=password \\
     -d 'scope=openid email profile' -d username=alice@example.com \\
     -d password='$KFDASH_DEMO_PASSWORD_ALICE' $DEX_ISSUER/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["id_token"])')
-  curl -i -H "Authorization: Bearer \$token" http://127.0.0.1:8080/auth/check
+  curl -H "Authorization: Bearer \$token" http://127.0.0.1:8080/api/whoami
 Ctrl-C stops kfdash and the stack.
 EOF
 wait "$pid"

@@ -269,7 +269,7 @@ if [[ ${KFDASH_NO_DEX:-0} != 1 ]]; then
   # Kubeflow's manifests.
   kapi POST /api/v1/namespaces '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"auth"}}' >/dev/null
   kubeconfig "$S/dex.kubeconfig" admin auth
-  redirects=${KFDASH_DEX_REDIRECT_URIS:-http://127.0.0.1:8080/oauth2/callback http://localhost:8080/oauth2/callback http://127.0.0.1:8080/auth/callback http://localhost:8080/auth/callback http://127.0.0.1:18555/auth/callback http://127.0.0.1:18556/auth/callback http://127.0.0.1:18557/auth/callback}
+  redirects=${KFDASH_DEX_REDIRECT_URIS:-http://127.0.0.1:8080/oauth2/callback http://localhost:8080/oauth2/callback http://127.0.0.1:8080/auth/callback http://localhost:8080/auth/callback http://[::1]:8080/auth/callback http://127.0.0.1:18555/auth/callback http://127.0.0.1:18556/auth/callback http://127.0.0.1:18557/auth/callback}
   {
     cat <<EOF
 issuer: $DEX_ISSUER

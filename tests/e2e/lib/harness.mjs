@@ -54,10 +54,12 @@ process.on('exit', () => {
 
 /**
  * Starts kfdash with `config` (the JSON config file's content) and waits for GET /healthz == 200.
- * Resolves to { url, port, configPath, stderr(), stdout(), stop() }. stop() sends SIGTERM, waits
+ * It listens on a free loopback port, or on `port` when given (e.g. one whose callback URL the
+ * OpenID provider has registered; no retry then). Resolves to
+ * { url, port, configPath, stderr(), stdout(), stop() }. stop() sends SIGTERM, waits
  * for the exit and throws if the exit was not clean (code != 0, a signal, or a sanitizer report).
  */
-export async function startKfdash({ config = {}, args = [], env = {} } = {}) {
+export async function startKfdash({ config = {}, args = [], env = {}, port: fixedPort } = {}) {
   const bin = process.env.KFDASH_BIN || join(REPO, 'build', 'kfdash');
   if (!existsSync(bin)) throw new Error(`kfdash binary not found at ${bin} (build it or set KFDASH_BIN)`);
 
@@ -68,8 +70,8 @@ export async function startKfdash({ config = {}, args = [], env = {} } = {}) {
   const webDir = process.env.KFDASH_E2E_WEB_DIR;
   let lastError;
   // A port picked free can be taken before the server binds it: retry a few times on that.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+  for (let attempt = 0; attempt < (fixedPort ? 1 : 3); attempt++) {
+    const port = fixedPort || (await freePort());
     const argv = ['--config', configPath, '--listen', `127.0.0.1:${port}`];
     if (webDir) argv.push('--web-dir', webDir);
     argv.push(...args);

@@ -163,6 +163,10 @@ def test_api_without_credentials_gets_401_json_and_a_browser_is_sent_to_sign_in(
     api = plain_session().get(f"{kfdash.url}/auth/check/api/namespaces", timeout=10,
                               headers={"Accept": "text/html"}, allow_redirects=False)
     assert api.status_code == 401
+    # nginx's auth_request takes only 401/403 as a refusal: never a redirect for it.
+    nginx = plain_session().get(f"{kfdash.url}/auth/check", timeout=10, allow_redirects=False,
+                                headers={"Accept": "text/html", "X-Original-URI": "/notebooks/"})
+    assert nginx.status_code == 401
 
 
 def test_a_spoofed_kubeflow_userid_changes_nothing(kfdash, demo_password):
