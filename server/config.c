@@ -90,6 +90,16 @@ static const char *check_http_url_or_empty(const char *v)
     return "empty or an http(s):// URL";
 }
 
+static const char *check_upstream(const char *v)
+{
+    size_t n = strlen(v);
+    if (*v == '\0') return NULL;
+    if ((strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0) && v[n - 1] != '/' &&
+        !strchr(v, '?'))
+        return NULL;
+    return "empty or an http(s):// URL without a trailing '/' or a query";
+}
+
 static const char *check_not_empty(const char *v)
 {
     return *v ? NULL : "a non-empty string";
@@ -206,6 +216,10 @@ static const struct setting settings[] = {
      "Seconds between renewals of a session at the provider (refresh token), which is how a "
      "disabled user loses access",
      NULL, false},
+    {"upstream", "KFDASH_UPSTREAM", "upstream", K_STRING, F(upstream), 0, 0, "",
+     "Sidecar mode: guard this one application (http://host:port) the way oauth2-proxy does; "
+     "everything but /auth/*, /healthz, /readyz and /metrics is proxied to it, signed in",
+     check_upstream, false},
     {"kube.api", "KFDASH_KUBE_API", "kube-api", K_STRING, F(kube_api), 0, 0, "",
      "The Kubernetes API server URL; empty = in-cluster (KUBERNETES_SERVICE_HOST) or none",
      check_http_url_or_empty, false},

@@ -49,6 +49,7 @@ struct config {
     char *session_keys_file;    /* session keys; "" = <state_dir>/session.keys */
     long session_lifetime_s;    /* a session ends this long after sign-in */
     long session_recheck_s;     /* renew at the provider this often */
+    char *upstream;             /* sidecar mode: the one application guarded; "" = off */
     char *kube_api;             /* apiserver URL; "" = in cluster or none */
     char *kube_token_file;      /* kfdash's bearer token for the apiserver */
     char *kube_ca_file;         /* CA of the apiserver */

@@ -415,9 +415,14 @@ static void service_account_token(struct http_request *r, gate_done_fn done, con
     } else {
         const char *headers[] = {buf_str(&auth), "Content-Type: application/json",
                                  "Accept: application/json", NULL};
-        struct upstream_call call = {
-            "POST", buf_str(&url),   headers,          buf_str(&body),
-            body.n, CALL_TIMEOUT_MS, ANSWER_MAX_BYTES, *c->kube_ca_file ? c->kube_ca_file : NULL};
+        struct upstream_call call = {.method = "POST",
+                                     .url = buf_str(&url),
+                                     .headers = headers,
+                                     .body = buf_str(&body),
+                                     .body_len = body.n,
+                                     .timeout_ms = CALL_TIMEOUT_MS,
+                                     .max_response_bytes = ANSWER_MAX_BYTES,
+                                     .ca_file = *c->kube_ca_file ? c->kube_ca_file : NULL};
         w->done = done;
         w->next = review_answered;
         park_on(r, w, &call);
@@ -596,8 +601,13 @@ static void renew(struct http_request *r, gate_done_fn done, struct session *s)
     } else {
         const char *headers[] = {buf_str(&basic), "Content-Type: application/x-www-form-urlencoded",
                                  "Accept: application/json", NULL};
-        struct upstream_call call = {"POST", ep.token,        headers,          buf_str(&form),
-                                     form.n, CALL_TIMEOUT_MS, ANSWER_MAX_BYTES, NULL};
+        struct upstream_call call = {.method = "POST",
+                                     .url = ep.token,
+                                     .headers = headers,
+                                     .body = buf_str(&form),
+                                     .body_len = form.n,
+                                     .timeout_ms = CALL_TIMEOUT_MS,
+                                     .max_response_bytes = ANSWER_MAX_BYTES};
         w->done = done;
         w->next = renewal_answered;
         w->session = *s;

@@ -111,6 +111,7 @@ struct http_request {
     uint64_t bytes;                             /* body bytes of the queued reply */
     struct owned *owned;                        /* values freed with the request */
     struct identity *who;                       /* set by the gate */
+    void *upgrade;                              /* an upgrade reply's closure, freed with it */
     http_next_fn next;                          /* runs when a parked request resumes */
     void *ctx;                                  /* the handler's, while parked */
     void (*ctx_free)(void *);                   /* frees ctx */
@@ -134,21 +135,22 @@ static void add_headers(struct MHD_Response *resp, const char *const *headers)
 }
 
 /* Adds what every response carries and queues it; takes resp. */
-static void queue(struct http_request *r, unsigned status, struct MHD_Response *resp,
-                  const char *content_type, uint64_t bytes, const char *const *headers)
+static void queue_with(struct http_request *r, unsigned status, struct MHD_Response *resp,
+                       const char *content_type, uint64_t bytes, const char *const *headers,
+                       bool own_security_headers)
 {
     r->state = REQ_ANSWERED;
     if (!resp) {
         r->failed = true; /* out of memory: on_access returns MHD_NO, the connection closes */
         return;
     }
-    add_headers(resp, security_headers);
+    if (own_security_headers) add_headers(resp, security_headers);
     add_headers(resp, headers);
     for (size_t i = 0; i < r->n_reply_headers; i++)
         MHD_add_response_header(resp, r->reply_headers[2 * i], r->reply_headers[2 * i + 1]);
     if (content_type) MHD_add_response_header(resp, "Content-Type", content_type);
     MHD_add_response_header(resp, "X-Request-Id", r->id);
-    if (atomic_load(&r->server->draining) || status == 503)
+    if ((atomic_load(&r->server->draining) || status == 503) && status != 101)
         MHD_add_response_header(resp, "Connection", "close");
     if (MHD_queue_response(r->mhd, status, resp) == MHD_YES) {
         r->status = status;
@@ -157,6 +159,108 @@ static void queue(struct http_request *r, unsigned status, struct MHD_Response *
         r->failed = true;
     }
     MHD_destroy_response(resp);
+}
+
+static void queue(struct http_request *r, unsigned status, struct MHD_Response *resp,
+                  const char *content_type, uint64_t bytes, const char *const *headers)
+{
+    queue_with(r, status, resp, content_type, bytes, headers, true);
+}
+
+/* Relays libmicrohttpd's pull for more body to the stream's reader. */
+struct stream {
+    http_stream_read_fn read; /* the producer */
+    void *ctx;                /* for read */
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    const struct stream *st = cls;
+    long n = st->read(st->ctx, buf, max);
+    return n == HTTP_STREAM_END     ? MHD_CONTENT_READER_END_OF_STREAM
+           : n == HTTP_STREAM_ERROR ? MHD_CONTENT_READER_END_WITH_ERROR
+                                    : (ssize_t)n;
+}
+
+void http_reply_stream(struct http_request *r, unsigned status, uint64_t size,
+                       const char *const *headers, http_stream_read_fn read, void *ctx)
+{
+    struct stream *st = malloc(sizeof(*st));
+    struct MHD_Response *resp = NULL;
+    if (st) {
+        *st = (struct stream){read, ctx};
+        resp = MHD_create_response_from_callback(
+            size == HTTP_SIZE_UNKNOWN ? MHD_SIZE_UNKNOWN : size, 32 * 1024, stream_read, st, free);
+        if (!resp) free(st);
+    }
+    queue_with(r, status, resp, NULL, size == HTTP_SIZE_UNKNOWN ? 0 : size, headers, false);
+}
+
+void http_stream_sleep(struct http_request *r)
+{
+    MHD_suspend_connection(r->mhd);
+}
+
+void http_stream_wake(struct http_request *r)
+{
+    MHD_resume_connection(r->mhd);
+}
+
+/* Hands the upgraded socket over to whoever asked for the upgrade. */
+struct upgrade {
+    http_upgraded_fn fn; /* told once */
+    void *ctx;           /* for fn */
+};
+
+static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
+                        size_t n, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+    const struct upgrade *u = cls;
+    u->fn(u->ctx, sock, extra, n, (struct http_upgraded *)urh);
+}
+
+void http_reply_upgrade(struct http_request *r, const char *const *headers,
+                        http_upgraded_fn upgraded, void *ctx)
+{
+    struct upgrade *u = calloc(1, sizeof(*u));
+    struct MHD_Response *resp = NULL;
+    if (u) {
+        *u = (struct upgrade){upgraded, ctx};
+        /* The upgrade closure lives as long as the response: freed with the request. */
+        resp = MHD_create_response_for_upgrade(on_upgraded, u);
+        if (!resp)
+            free(u);
+        else
+            r->upgrade = u;
+    }
+    queue_with(r, 101, resp, NULL, 0, headers, false);
+}
+
+void http_upgraded_close(struct http_upgraded *handle)
+{
+    MHD_upgrade_action((struct MHD_UpgradeResponseHandle *)handle, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+struct header_walk {
+    const struct http_request *r; /* whose headers */
+    void (*fn)(void *cls, const char *name, const char *value);
+    void *cls; /* for fn */
+};
+
+static enum MHD_Result walk_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    const struct header_walk *w = cls;
+    if (!auth_header_is_identity(key, w->r->server->cfg->userid_header))
+        w->fn(w->cls, key, value ? value : "");
+    return MHD_YES;
+}
+
+void http_request_each_header(const struct http_request *r,
+                              void (*fn)(void *cls, const char *name, const char *value), void *cls)
+{
+    struct header_walk w = {r, fn, cls};
+    MHD_get_connection_values(r->mhd, MHD_HEADER_KIND, walk_header, &w);
 }
 
 void http_reply_static(struct http_request *r, unsigned status, const char *content_type,
@@ -667,6 +771,7 @@ static void on_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
     }
     buf_reset(&r->body);
     identity_free(r->who);
+    free(r->upgrade);
     if (r->ctx_free) r->ctx_free(r->ctx);
     for (size_t i = 0; i < 2 * r->n_reply_headers; i++) free(r->reply_headers[i]);
     free(r->path);

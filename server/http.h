@@ -126,5 +126,40 @@ void http_reply_error(struct http_request *r, unsigned status, const char *messa
 /* The same, with extra headers. */
 void http_reply_error_with(struct http_request *r, unsigned status, const char *message,
                            const char *const *headers);
+/*
+ * A reply whose body comes piece by piece (a proxied answer). read(ctx, buf, max) returns the
+ * bytes it wrote, HTTP_STREAM_END at the end, HTTP_STREAM_ERROR to cut the connection, or 0
+ * after calling http_stream_sleep when nothing is there yet. size is the body's length or
+ * HTTP_SIZE_UNKNOWN (chunked). kfdash's own security headers are not added: the body is another
+ * application's, with its own.
+ */
+#define HTTP_SIZE_UNKNOWN UINT64_MAX
+#define HTTP_STREAM_END   (-1)
+#define HTTP_STREAM_ERROR (-2)
+typedef long (*http_stream_read_fn)(void *ctx, char *buf, size_t max);
+void http_reply_stream(struct http_request *r, unsigned status, uint64_t size,
+                       const char *const *headers, http_stream_read_fn read, void *ctx);
+/* From read only: the connection sleeps (costing no thread) until http_stream_wake. */
+void http_stream_sleep(struct http_request *r);
+/* From any thread, once per sleep: read will be called again. */
+void http_stream_wake(struct http_request *r);
+/* Calls fn for each request header a proxy may pass on: identity headers left out. */
+void http_request_each_header(const struct http_request *r,
+                              void (*fn)(void *cls, const char *name, const char *value),
+                              void *cls);
+
+/*
+ * Switches the connection to another protocol (101, a WebSocket): headers must name it in
+ * Upgrade. Once sent, upgraded(ctx, fd, extra, n, handle) runs on an HTTP thread with the
+ * client's socket and any bytes already read from it; it must not block. The socket then
+ * belongs to the caller until http_upgraded_close(handle), which also ends the request.
+ */
+struct http_upgraded;
+typedef void (*http_upgraded_fn)(void *ctx, int fd, const char *extra, size_t n,
+                                 struct http_upgraded *handle);
+void http_reply_upgrade(struct http_request *r, const char *const *headers,
+                        http_upgraded_fn upgraded, void *ctx);
+void http_upgraded_close(struct http_upgraded *handle);
+
 /* A redirect (302) to location. */
 void http_reply_redirect(struct http_request *r, const char *location, const char *const *headers);

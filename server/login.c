@@ -104,6 +104,7 @@ struct login_wait {
     struct upstream_result answer; /* the call's outcome (body owned) */
     struct login_attempt attempt;  /* the attempt under way */
     char redirect_uri[URL_MAX];    /* as sent to Dex: the code exchange repeats it */
+    bool waited_for_keys;          /* the ID token named an unknown key: refetched once */
 };
 
 static void wait_free(void *p)
@@ -199,12 +200,22 @@ void login_start(struct http_request *r)
     char url[URL_MAX];
     snprintf(url, sizeof(url), "%s/.well-known/openid-configuration", oidc_issuer(env->provider));
     const char *headers[] = {"Accept: application/json", NULL};
-    struct upstream_call call = {
-        "GET", url, headers, NULL, 0, DISCOVERY_TIMEOUT_MS, ANSWER_MAX_BYTES, NULL};
+    struct upstream_call call = {.method = "GET",
+                                 .url = url,
+                                 .headers = headers,
+                                 .timeout_ms = DISCOVERY_TIMEOUT_MS,
+                                 .max_response_bytes = ANSWER_MAX_BYTES};
     park_call(env->upstream, r, &call, &w->answer, login_discovered);
 }
 
 /* ---------------------------------------------------------------- GET /auth/callback */
+
+static void login_exchanged(struct http_request *r);
+
+static void keys_fetched(void *ctx)
+{
+    http_request_resume(ctx, login_exchanged);
+}
 
 /* The code is traded for tokens: check the ID token and open the session. */
 static void login_exchanged(struct http_request *r)
@@ -229,6 +240,15 @@ static void login_exchanged(struct http_request *r)
     }
     struct token_claims claims = {0};
     int e = oidc_verify_login(env->provider, idt->valuestring, w->attempt.nonce, &claims);
+    if (e == -ENOKEY && !w->waited_for_keys) {
+        /* Dex has just rotated its keys: wait for the key set this asked for, then again. */
+        w->waited_for_keys = true;
+        cJSON_Delete(j);
+        http_request_suspend(r);
+        if (oidc_wait_for_keys(env->provider, keys_fetched, r) < 0)
+            http_request_resume(r, login_exchanged);
+        return;
+    }
     if (e < 0 || !claims.email || !claims.email_verified) {
         page(r, 401, "Sign-in failed",
              e == -ENOKEY || e == -EAGAIN
@@ -343,8 +363,13 @@ void login_callback(struct http_request *r)
     } else {
         const char *headers[] = {buf_str(&basic), "Content-Type: application/x-www-form-urlencoded",
                                  "Accept: application/json", NULL};
-        struct upstream_call call = {"POST", ep.token,         headers,          buf_str(&form),
-                                     form.n, TOKEN_TIMEOUT_MS, ANSWER_MAX_BYTES, NULL};
+        struct upstream_call call = {.method = "POST",
+                                     .url = ep.token,
+                                     .headers = headers,
+                                     .body = buf_str(&form),
+                                     .body_len = form.n,
+                                     .timeout_ms = TOKEN_TIMEOUT_MS,
+                                     .max_response_bytes = ANSWER_MAX_BYTES};
         park_call(env->upstream, r, &call, &w->answer, login_exchanged);
     }
     buf_reset(&form);

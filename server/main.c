@@ -33,7 +33,10 @@
 #include "server/login.h"
 #include "server/metrics.h"
 #include "server/routes.h"
+#include "server/proxy.h"
+#include "server/sidecar.h"
 #include "server/static.h"
+#include "server/tunnel.h"
 #include "server/upstream.h"
 #include "version.h"
 
@@ -56,11 +59,13 @@ static int print_buf(int (*fill)(struct buf *))
     return r == 0 ? 0 : 1;
 }
 
-static struct oidc *provider;   /* the OpenID provider, NULL when none is configured */
-static struct upstream *engine; /* calls to other servers */
-static struct store *store;     /* sessions and personal access tokens */
-static struct seal_keys *keys;  /* session keys */
-static struct signin signin;    /* what the gate and the sign-in routes share */
+static struct oidc *provider;               /* the OpenID provider, NULL when none is configured */
+static struct upstream *engine;             /* calls to other servers */
+static struct store *store;                 /* sessions and personal access tokens */
+static struct seal_keys *keys;              /* session keys */
+static struct signin signin;                /* what the gate and the sign-in routes share */
+static const struct route *served = routes; /* the route table in use */
+static size_t n_served;                     /* its entries */
 
 /* Writes a new random session key to path, readable by kfdash only; -EEXIST if there is one. */
 static int make_key_file(const char *path)
@@ -140,6 +145,12 @@ static int start_signin(struct config *cfg)
         return 1;
     }
     login_init(&signin);
+    proxy_init(cfg, engine);
+    if (tunnel_init(engine) < 0) {
+        fprintf(stderr, "kfdash: cannot start the WebSocket relay\n");
+        return 1;
+    }
+    sidecar_init(cfg);
     api_tokens_init(&signin);
     authz_init(cfg);
     return 0;
@@ -191,7 +202,7 @@ static int serve(struct config *cfg, int64_t t0)
 
     struct http_server *server = NULL;
     char err[HTTP_ERROR_MAX];
-    int r = http_server_new(cfg, routes, n_routes, gate_admit, &server);
+    int r = http_server_new(cfg, served, n_served, gate_admit, &server);
     if (r == 0) r = http_server_start(server, err);
     if (r < 0) {
         log_msg(LOG_ERROR, "cannot serve", "error", r == -ENOMEM ? "out of memory" : err);
@@ -208,6 +219,7 @@ static int serve(struct config *cfg, int64_t t0)
     sigwait(&stop_signals, &sig);
     log_msg(LOG_INFO, "stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     http_server_quiesce(server);
+    tunnel_close_all(); /* WebSocket sessions would hold the drain for its whole grace */
     int64_t left = http_server_drain(server, cfg->shutdown_grace_s * 1000);
     /* Calls still under way end now (their requests resume and answer) before the daemons go. */
     upstream_free(engine);
@@ -217,11 +229,13 @@ static int serve(struct config *cfg, int64_t t0)
     log_int(&line, "requests_cut_short", left);
     log_end(&line);
     http_server_free(server);
+    tunnel_stop();
     return 0;
 }
 
 int main(int argc, char **argv)
 {
+    n_served = n_routes;
     int64_t t0 = monotonic_us();
     struct config cfg;
     enum config_action action;
@@ -260,7 +274,12 @@ int main(int argc, char **argv)
         goto out;
     }
     log_set_level(level_from_name(cfg.log_level));
-    if (metrics_init(routes, n_routes) < 0 || health_register("web", web_ready) < 0) {
+    /* Sidecar mode serves another table: kfdash's own few paths, the application the rest. */
+    if (*cfg.upstream) {
+        served = sidecar_routes;
+        n_served = n_sidecar_routes;
+    }
+    if (metrics_init(served, n_served) < 0 || health_register("web", web_ready) < 0) {
         fprintf(stderr, "kfdash: too many routes or checks for the metrics tables\n");
         status = 1;
         goto out;
@@ -278,6 +297,7 @@ int main(int argc, char **argv)
     status = start_signin(&cfg);
     if (status == 0) status = serve(&cfg, t0);
 out:
+    tunnel_stop();
     upstream_free(engine);
     gate_reset();
     store_free(store);

@@ -7,6 +7,7 @@
 #include "server/health.h"
 #include "server/http.h"
 #include "server/login.h"
+#include "server/sidecar.h"
 #include "server/static.h"
 
 static void api_not_found(struct http_request *r)
@@ -40,3 +41,18 @@ const struct route routes[] = {
 };
 
 const size_t n_routes = sizeof(routes) / sizeof(routes[0]);
+
+/* Sidecar mode (`upstream` set): kfdash keeps its own few paths, the application gets the rest. */
+const struct route sidecar_routes[] = {
+    {"GET", "/healthz", health_healthz, PUBLIC},
+    {"GET", "/readyz", health_readyz, PUBLIC},
+    {"GET", "/metrics", health_metrics, PUBLIC},
+    {"GET", "/auth/login", login_start, PUBLIC},
+    {"GET", "/auth/callback", login_callback, PUBLIC},
+    {"GET", "/auth/logout", login_logout, PUBLIC},
+    {NULL, "/auth/check", authz_check, PUBLIC},
+    {NULL, "/auth/check/*", authz_check, PUBLIC},
+    {NULL, "/*", sidecar_forward, 0},
+};
+
+const size_t n_sidecar_routes = sizeof(sidecar_routes) / sizeof(sidecar_routes[0]);

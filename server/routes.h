@@ -9,3 +9,5 @@
 
 extern const struct route routes[];
 extern const size_t n_routes;
+extern const struct route sidecar_routes[];
+extern const size_t n_sidecar_routes;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct upstream;
 
@@ -26,7 +27,9 @@ struct upstream_call {
     const char *const *headers; /* "Name: value" lines, NULL-terminated; NULL for none */
     const char *body;           /* request body (copied), NULL for none */
     size_t body_len;            /* bytes in body */
-    long timeout_ms;            /* the whole call, connect included */
+    long timeout_ms;            /* the whole call, connect included; 0 = no limit (streams) */
+    long connect_timeout_ms;    /* connecting; 0 = timeout_ms */
+    long idle_timeout_s;        /* 0, or fail when the answer stalls this long (streams) */
     size_t max_response_bytes;  /* a longer answer fails with -EMSGSIZE */
     const char *ca_file;        /* PEM bundle to trust instead of the system's; NULL for those */
 };
@@ -52,3 +55,38 @@ void upstream_free(struct upstream *u);
  * -ENOMEM, -ECANCELED when stopping: done will not be called. */
 int upstream_fetch(struct upstream *u, const struct upstream_call *call, upstream_done_fn *done,
                    void *ctx);
+
+/* ---- streamed calls: the answer is handed over piece by piece, never held whole ---- */
+
+#define UPSTREAM_HEAD_MAX 100 /* header lines of an answer; more fails the call */
+#define UPSTREAM_PAUSE    ((size_t)-1)
+
+/* Called on the engine thread, in this order; none may block. */
+struct upstream_stream_ops {
+    /* The answer's head: its status and "Name: value" lines (borrowed for the call). */
+    void (*head)(void *ctx, long status, const char *const *lines, size_t n);
+    /* A piece of the body: return len when taken, or UPSTREAM_PAUSE to get it again after
+     * upstream_unpause. */
+    size_t (*data)(void *ctx, const char *p, size_t len);
+    /* The end, always called once: 0, or -errno with detail (head may not have come). */
+    void (*done)(void *ctx, int error, const char *detail);
+};
+
+/* As upstream_fetch, streamed; *ret_id names the call for unpause and cancel. */
+int upstream_stream(struct upstream *u, const struct upstream_call *call,
+                    const struct upstream_stream_ops *ops, void *ctx, uint64_t *ret_id);
+/* From any thread: hand the paused body on again / give the call up (done still follows).
+ * Harmless once the call has ended. */
+void upstream_unpause(struct upstream *u, uint64_t id);
+void upstream_cancel(struct upstream *u, uint64_t id);
+
+/* ---- raw connections (for WebSocket tunnels): libcurl resolves and connects, then lets go ---- */
+
+struct upstream_conn;
+/* Engine thread: conn (yours, close with upstream_conn_close) or NULL with -errno and detail. */
+typedef void upstream_conn_fn(void *ctx, struct upstream_conn *conn, int error, const char *detail);
+/* Connects to the host and port of url (http only: the socket is used as it is). */
+int upstream_connect(struct upstream *u, const char *url, long timeout_ms,
+                     upstream_conn_fn *connected, void *ctx);
+int upstream_conn_fd(const struct upstream_conn *c);
+void upstream_conn_close(struct upstream_conn *c);

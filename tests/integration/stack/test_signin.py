@@ -377,6 +377,22 @@ def test_a_dex_key_rotation_signs_nobody_out(kfdash, stack, demo_password):
     assert whoami(kfdash, s).status_code == 200
 
 
+def test_the_first_sign_in_after_a_key_rotation_succeeds(kfdash, stack, demo_password):
+    if not dex_rotates_fast(stack):
+        pytest.skip("this stack's Dex rotates its keys every few hours (a reused demo stack)")
+    keys = lambda: plain_session().get(stack["DEX_ISSUER"] + "/keys", timeout=10).json()["keys"]
+    before = {k["kid"] for k in keys()}
+    # kfdash knows the current keys: a sign-in now makes it fetch them if needed.
+    sign_in(kfdash, ALICE, demo_password("alice"))
+    deadline = time.monotonic() + 120
+    while {k["kid"] for k in keys()} <= before:
+        assert time.monotonic() < deadline, "Dex did not rotate its signing key in 120 s"
+        time.sleep(1)
+    # The new key signs this login's ID token; kfdash fetches it instead of refusing.
+    _, answer = sign_in(kfdash, ALICE, demo_password("alice"))
+    assert answer.headers["Location"] == "/"
+
+
 def test_with_dex_down_sessions_go_on_and_the_login_page_says_so(kfdash, demo_password, dex_down):
     s, _ = sign_in(kfdash, ALICE, demo_password("alice"))
     with dex_down():

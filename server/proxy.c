@@ -1,0 +1,455 @@
+/* proxy: the streaming HTTP reverse proxy; see proxy.h. */
+#include "server/proxy.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "auth/identity.h"
+#include "auth/session.h"
+#include "server/buf.h"
+#include "server/config.h"
+#include "server/http.h"
+#include "server/log.h"
+#include "server/tunnel.h"
+#include "server/upstream.h"
+
+#define PIPE_BYTES       (256 << 10) /* answer bytes held between upstream and client */
+#define REQUEST_HEAD_MAX 200         /* header lines sent upstream */
+#define LINE_MAX_BYTES   16384
+
+static const struct config *cfg; /* borrowed for the process life */
+static struct upstream *engine;  /* borrowed for the process life */
+
+void proxy_init(const struct config *c, struct upstream *u)
+{
+    cfg = c;
+    engine = u;
+}
+
+/* Headers that belong to one connection, not to the message (RFC 9110 7.6.1), and those the
+ * proxy sets itself. */
+static bool is_hop_by_hop(const char *name)
+{
+    static const char *const names[] = {
+        "Connection",
+        "Keep-Alive",
+        "Proxy-Authenticate",
+        "Proxy-Authorization",
+        "TE",
+        "Trailer",
+        "Transfer-Encoding",
+        "Upgrade",
+        "Proxy-Connection",
+        "Content-Length",
+        "Expect",
+        "Host",
+        "X-Forwarded-For",
+        "X-Forwarded-Proto",
+        "X-Forwarded-Host",
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(name, names[i]) == 0) return true;
+    return false;
+}
+
+/* ---------------------------------------------------------------- the pipe */
+
+/* One proxied exchange, shared by the HTTP side and the engine side; the last to let go frees
+ * it. Everything below `lock` is guarded by it. */
+struct pipe {
+    pthread_mutex_t lock;
+    int refs;               /* the HTTP side and the engine side */
+    struct http_request *r; /* while the request lives */
+    uint64_t call;          /* the engine's id of the call */
+    bool engine_done;       /* done was called */
+    int error;              /* how the call ended, 0 = well */
+    char detail[UPSTREAM_DETAIL_MAX];
+    bool head_in;      /* status and head below are set */
+    long status;       /* the answer's */
+    char **head;       /* "Name", "value" pairs to send on, NULL-terminated */
+    uint64_t size;     /* Content-Length, or HTTP_SIZE_UNKNOWN */
+    char *ring;        /* answer bytes not yet sent, PIPE_BYTES */
+    size_t start, len; /* where they are in ring */
+    bool paused;       /* the engine was told to pause: unpause after a read */
+    bool sleeping;     /* the client's connection sleeps until data or the end */
+};
+
+static void pipe_unref(struct pipe *p)
+{
+    pthread_mutex_lock(&p->lock);
+    bool last = --p->refs == 0;
+    pthread_mutex_unlock(&p->lock);
+    if (!last) return;
+    for (size_t i = 0; p->head && p->head[i]; i++) free(p->head[i]);
+    free(p->head);
+    free(p->ring);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+/* The request ended (answered, or the client went away): the HTTP side lets go. */
+static void pipe_http_end(void *ctx)
+{
+    struct pipe *p = ctx;
+    pthread_mutex_lock(&p->lock);
+    p->r = NULL;
+    bool running = !p->engine_done;
+    pthread_mutex_unlock(&p->lock);
+    if (running) upstream_cancel(engine, p->call);
+    pipe_unref(p);
+}
+
+/* ---------------------------------------------------------------- HTTP side */
+
+static void reply_failure(struct http_request *r, int error, const char *detail)
+{
+    unsigned status = error == -ETIMEDOUT ? 504 : error == -EBUSY ? 503 : 502;
+    log_msg(LOG_WARN, "upstream failed", "detail", detail);
+    const char *accept = http_request_header(r, "Accept");
+    const char *what = status == 504   ? "the application did not answer in time"
+                       : status == 503 ? "too many requests under way; try again"
+                                       : "the application cannot be reached";
+    if (accept && strstr(accept, "text/html") && !strstr(accept, "application/json")) {
+        struct buf b;
+        buf_init(&b, 4096);
+        buf_addf(&b,
+                 "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>%u"
+                 "</title></head><body style=\"font-family:sans-serif;max-width:40em;margin:"
+                 "4em auto\"><h1>%u</h1><p>",
+                 status, status);
+        buf_add_html_escaped(&b, what);
+        buf_adds(&b, ".</p><p><a href=\"\">Try again</a></p></body></html>");
+        size_t len;
+        char *body = buf_take(&b, &len);
+        if (body) {
+            http_reply_take(r, status, "text/html; charset=utf-8", body, len, NULL);
+            return;
+        }
+    }
+    http_reply_error(r, status, what);
+}
+
+static long pipe_read(void *ctx, char *out, size_t max)
+{
+    struct pipe *p = ctx;
+    pthread_mutex_lock(&p->lock);
+    long n = 0;
+    bool unpause = false;
+    if (p->len) {
+        size_t first = PIPE_BYTES - p->start < p->len ? PIPE_BYTES - p->start : p->len;
+        size_t take = first < max ? first : max;
+        memcpy(out, p->ring + p->start, take);
+        p->start = (p->start + take) % PIPE_BYTES;
+        p->len -= take;
+        n = (long)take;
+        unpause = p->paused && p->len <= PIPE_BYTES / 2;
+        if (unpause) p->paused = false;
+    } else if (p->engine_done) {
+        n = p->error ? HTTP_STREAM_ERROR : HTTP_STREAM_END;
+    } else {
+        /* Nothing yet: the connection sleeps; data or the end wakes it (under this lock, so
+         * the wake cannot come before the sleep). */
+        p->sleeping = true;
+        http_stream_sleep(p->r);
+    }
+    uint64_t call = p->call;
+    pthread_mutex_unlock(&p->lock);
+    if (unpause) upstream_unpause(engine, call);
+    return n;
+}
+
+/* The answer's head is in (or the call failed before it): answer the client. */
+static void head_arrived(struct http_request *r)
+{
+    struct pipe *p = http_request_context(r);
+    pthread_mutex_lock(&p->lock);
+    bool head_in = p->head_in;
+    int error = p->error;
+    char detail[UPSTREAM_DETAIL_MAX];
+    snprintf(detail, sizeof(detail), "%s", p->detail);
+    pthread_mutex_unlock(&p->lock);
+    if (!head_in) {
+        reply_failure(r, error ? error : -EIO, detail);
+        return;
+    }
+    /* The head is only read here and freed with the pipe: no lock needed for it. */
+    http_reply_stream(r, (unsigned)p->status, p->size, (const char *const *)p->head, pipe_read, p);
+}
+
+/* ---------------------------------------------------------------- engine side */
+
+static void wake_locked(struct pipe *p)
+{
+    if (p->sleeping && p->r) {
+        p->sleeping = false;
+        http_stream_wake(p->r);
+    }
+}
+
+static void on_head(void *ctx, long status, const char *const *lines, size_t n)
+{
+    struct pipe *p = ctx;
+    char **head = calloc(2 * n + 1, sizeof(char *));
+    size_t k = 0;
+    uint64_t size = HTTP_SIZE_UNKNOWN;
+    for (size_t i = 0; head && i < n; i++) {
+        const char *colon = strchr(lines[i], ':');
+        if (!colon) continue;
+        char *name = strndup(lines[i], (size_t)(colon - lines[i]));
+        const char *value = colon + 1;
+        while (*value == ' ' || *value == '\t') value++;
+        if (name && strcasecmp(name, "Content-Length") == 0) {
+            char *end;
+            unsigned long long v = strtoull(value, &end, 10);
+            if (*value && !*end) size = v;
+        }
+        if (!name || is_hop_by_hop(name) || strcasecmp(name, "Date") == 0 ||
+            strcasecmp(name, "Server") == 0) {
+            free(name);
+            continue;
+        }
+        head[k++] = name;
+        head[k++] = strdup(value);
+        if (!head[k - 1]) k -= 2, free(name);
+    }
+    pthread_mutex_lock(&p->lock);
+    p->head = head;
+    p->status = head ? status : 502;
+    p->size = size;
+    p->head_in = head != NULL;
+    if (p->r) http_request_resume(p->r, head_arrived);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static size_t on_data(void *ctx, const char *data, size_t len)
+{
+    struct pipe *p = ctx;
+    pthread_mutex_lock(&p->lock);
+    size_t took = UPSTREAM_PAUSE;
+    if (!p->r) {
+        took = len; /* nobody to send it to: drop, the call is being cancelled */
+    } else if (PIPE_BYTES - p->len >= len) {
+        for (size_t i = 0; i < len; i++) p->ring[(p->start + p->len + i) % PIPE_BYTES] = data[i];
+        p->len += len;
+        took = len;
+        wake_locked(p);
+    } else {
+        p->paused = true; /* the client is slower: hold the upstream until it drains */
+        wake_locked(p);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return took;
+}
+
+static void on_done(void *ctx, int error, const char *detail)
+{
+    struct pipe *p = ctx;
+    pthread_mutex_lock(&p->lock);
+    p->engine_done = true;
+    p->error = error;
+    snprintf(p->detail, sizeof(p->detail), "%s", detail);
+    if (p->r && !p->head_in)
+        http_request_resume(p->r, head_arrived);
+    else
+        wake_locked(p);
+    pthread_mutex_unlock(&p->lock);
+    pipe_unref(p);
+}
+
+static const struct upstream_stream_ops pipe_ops = {on_head, on_data, on_done};
+
+/* ---------------------------------------------------------------- the request */
+
+struct outgoing {
+    struct buf lines[REQUEST_HEAD_MAX]; /* "Name: value" */
+    size_t n;                           /* lines used */
+    bool overflow;                      /* too many */
+    bool drop_authorization;            /* the bearer proved the user to kfdash: keep it here */
+};
+
+static void add_line(struct outgoing *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void add_line(struct outgoing *o, const char *fmt, ...)
+{
+    if (o->n == REQUEST_HEAD_MAX) {
+        o->overflow = true;
+        return;
+    }
+    struct buf *b = &o->lines[o->n++];
+    buf_init(b, LINE_MAX_BYTES);
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vaddf(b, fmt, ap);
+    va_end(ap);
+    if (buf_error(b)) o->overflow = true;
+}
+
+/* The Cookie header without kfdash's own cookies. */
+static void add_cookies(struct outgoing *o, const char *value)
+{
+    struct buf kept;
+    buf_init(&kept, LINE_MAX_BYTES);
+    const char *c = value;
+    while (*c) {
+        while (*c == ' ' || *c == ';') c++;
+        size_t n = strcspn(c, ";");
+        if (n && strncmp(c, SESSION_COOKIE "=", strlen(SESSION_COOKIE) + 1) != 0 &&
+            strncmp(c, SESSION_CSRF_COOKIE "=", strlen(SESSION_CSRF_COOKIE) + 1) != 0 &&
+            strncmp(c, LOGIN_COOKIE_PREFIX, strlen(LOGIN_COOKIE_PREFIX)) != 0)
+            buf_addf(&kept, "%s%.*s", kept.n ? "; " : "", (int)n, c);
+        c += n;
+    }
+    if (kept.n) add_line(o, "Cookie: %s", buf_str(&kept));
+    buf_reset(&kept);
+}
+
+static void pass_header(void *cls, const char *name, const char *value)
+{
+    struct outgoing *o = cls;
+    if (is_hop_by_hop(name)) return;
+    if (strcasecmp(name, "Authorization") == 0 && o->drop_authorization) return;
+    if (strcasecmp(name, "Cookie") == 0) {
+        add_cookies(o, value);
+        return;
+    }
+    add_line(o, "%s: %s", name, value);
+}
+
+static void peer_text(const struct http_request *r, char *out, size_t size)
+{
+    const struct sockaddr *sa = http_request_peer(r);
+    snprintf(out, size, "unknown");
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)size);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)size);
+}
+
+/* Every header line to send upstream, from the client's and the user's identity. */
+static void collect_headers(struct http_request *r, const struct proxy_target *t,
+                            struct outgoing *o)
+{
+    const struct identity *who = http_request_identity(r);
+    o->drop_authorization =
+        who && who->source != IDENTITY_SESSION && who->source != IDENTITY_GATEWAY;
+    http_request_each_header(r, pass_header, o);
+    const char *host = http_request_header(r, "Host");
+    if (t->keep_host && host) add_line(o, "Host: %s", host);
+    char peer[64];
+    peer_text(r, peer, sizeof(peer));
+    add_line(o, "X-Forwarded-For: %s", peer);
+    add_line(o, "X-Forwarded-Proto: %s", http_request_is_https(r) ? "https" : "http");
+    if (host) add_line(o, "X-Forwarded-Host: %s", host);
+    if (!who) return;
+    char *groups = identity_groups_joined(who);
+    add_line(o, "%s: %s%s", cfg->userid_header, cfg->userid_prefix, who->email);
+    add_line(o, "X-Forwarded-User: %s", who->email);
+    add_line(o, "X-Forwarded-Email: %s", who->email);
+    if (groups && *groups) {
+        add_line(o, "kubeflow-groups: %s", groups);
+        add_line(o, "X-Forwarded-Groups: %s", groups);
+    }
+    free(groups);
+}
+
+static bool wants_upgrade(const struct http_request *r)
+{
+    const char *upgrade = http_request_header(r, "Upgrade");
+    const char *connection = http_request_header(r, "Connection");
+    return upgrade && connection && strcasestr(connection, "upgrade");
+}
+
+/* A WebSocket: the handshake goes upstream as it came, then the tunnel relays. */
+static void forward_upgrade(struct http_request *r, const struct proxy_target *t,
+                            const char *path_and_query, struct outgoing *o)
+{
+    if (strncmp(t->base_url, "http://", 7) != 0) {
+        http_reply_error(r, 502, "WebSockets to an https application are not supported");
+        return;
+    }
+    const char *authority = t->base_url + 7;
+    size_t authority_len = strcspn(authority, "/");
+    const char *prefix = authority + authority_len;
+    struct buf head;
+    buf_init(&head, 16384);
+    buf_addf(&head, "%s %s%s HTTP/1.1\r\n", http_request_method(r), prefix, path_and_query);
+    if (!t->keep_host) buf_addf(&head, "Host: %.*s\r\n", (int)authority_len, authority);
+    for (size_t i = 0; i < o->n; i++) buf_addf(&head, "%s\r\n", buf_str(&o->lines[i]));
+    buf_addf(&head, "Connection: Upgrade\r\nUpgrade: %s\r\n\r\n",
+             http_request_header(r, "Upgrade"));
+    if (buf_error(&head))
+        http_reply_error(r, 431, "the WebSocket handshake is too large to forward");
+    else
+        tunnel_open(r, t->base_url, buf_str(&head), t->idle_timeout_s);
+    buf_reset(&head);
+}
+
+static void forward_http(struct http_request *r, const struct proxy_target *t,
+                         const char *path_and_query, struct outgoing *o)
+{
+    struct buf url;
+    buf_init(&url, 16384);
+    buf_addf(&url, "%s%s", t->base_url, path_and_query);
+    const char *lines[REQUEST_HEAD_MAX + 1];
+    for (size_t i = 0; i < o->n; i++) lines[i] = buf_str(&o->lines[i]);
+    lines[o->n] = NULL;
+    struct pipe *p = calloc(1, sizeof(*p));
+    if (p) p->ring = malloc(PIPE_BYTES);
+    if (buf_error(&url) || !p || !p->ring) {
+        if (p) free(p->ring);
+        free(p);
+        http_reply_error(r, 500, "out of memory");
+        buf_reset(&url);
+        return;
+    }
+    size_t body_len;
+    const char *body = http_request_body(r, &body_len);
+    const char *method = http_request_method(r);
+    bool has_body = body_len || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+                                 strcmp(method, "DELETE") != 0);
+    struct upstream_call call = {.method = method,
+                                 .url = buf_str(&url),
+                                 .headers = lines,
+                                 .body = has_body ? body : NULL,
+                                 .body_len = body_len,
+                                 .connect_timeout_ms = t->connect_timeout_ms,
+                                 .idle_timeout_s = t->idle_timeout_s};
+    pthread_mutex_init(&p->lock, NULL);
+    p->refs = 2;
+    p->r = r;
+    p->size = HTTP_SIZE_UNKNOWN;
+    http_request_set_context(r, p, pipe_http_end);
+    http_request_suspend(r);
+    pthread_mutex_lock(&p->lock); /* the engine may answer before p->call is set */
+    int e = upstream_stream(engine, &call, &pipe_ops, p, &p->call);
+    if (e < 0) {
+        p->refs--; /* the engine side never starts */
+        p->engine_done = true;
+        p->error = e;
+        snprintf(p->detail, sizeof(p->detail), "cannot start the call: %s", strerror(-e));
+        http_request_resume(r, head_arrived);
+    }
+    pthread_mutex_unlock(&p->lock);
+    buf_reset(&url);
+}
+
+void proxy_forward(struct http_request *r, const struct proxy_target *t, const char *path_and_query)
+{
+    struct outgoing o = {0};
+    collect_headers(r, t, &o);
+    if (o.overflow)
+        http_reply_error(r, 431, "too many or too large headers to forward");
+    else if (wants_upgrade(r))
+        forward_upgrade(r, t, path_and_query, &o);
+    else
+        forward_http(r, t, path_and_query, &o);
+    for (size_t i = 0; i < o.n; i++) buf_reset(&o.lines[i]);
+}

@@ -1,0 +1,32 @@
+/*
+ * proxy: forwards an admitted request to another HTTP server and streams its answer back.
+ *
+ * The request goes out with the user's identity (USERID_HEADER, kubeflow-groups,
+ * X-Forwarded-User/-Email/-Groups), X-Forwarded-For/-Proto/-Host, and without hop-by-hop
+ * headers or kfdash's own credentials (its cookies, the bearer token that proved the user).
+ * The answer streams through a bounded buffer: a slow client pauses the upstream, a slow
+ * upstream parks the client's connection; neither holds a thread. Failures before the answer
+ * starts are 502 (cannot connect, bad answer) or 504 (no answer in time), JSON or HTML as the
+ * client prefers. The request body is the one http.c buffered (limits.max_body_bytes).
+ *
+ * Threads: handlers call proxy_forward on an HTTP thread; the engine thread feeds the answer.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+struct config;
+struct http_request;
+struct upstream;
+
+struct proxy_target {
+    const char *base_url; /* scheme://host[:port][/prefix], no trailing slash */
+    bool keep_host;       /* send the client's Host (apps that check Origin against it) */
+    long connect_timeout_ms;
+    long idle_timeout_s; /* an answer that stalls this long is cut */
+};
+
+void proxy_init(const struct config *cfg, struct upstream *u);
+/* Forwards r to target->base_url + path_and_query ("/..."). r must have passed the gate. */
+void proxy_forward(struct http_request *r, const struct proxy_target *target,
+                   const char *path_and_query);

@@ -1,0 +1,255 @@
+// Signing in through the real Dex of the local stack, in headless Chromium: the SPA sends a
+// stranger to Dex's own password form, and back to the page they asked for once signed in; a
+// wrong password stays on Dex's form; signing out from the top bar ends the session for good;
+// two tabs signing in at once each land on their own page.
+//
+// It needs the stack's Dex and runs only when tests/integration/stack/test_browser.py starts it
+// with (else every test here is skipped):
+//   KFDASH_E2E_DEX_ISSUER, KFDASH_E2E_DEX_CLIENT_ID, KFDASH_E2E_DEX_CLIENT_SECRET
+//   KFDASH_E2E_ALICE_PASSWORD        alice@example.com's password at Dex
+//   KFDASH_E2E_SIGNIN_PORT           kfdash's port: Dex accepts only registered redirect URIs,
+//                                    http://127.0.0.1:<port>/auth/callback (default 18557)
+//   KFDASH_E2E_KUBE_API, KFDASH_E2E_KUBE_TOKEN_FILE, KFDASH_E2E_KUBE_CA_FILE
+//                                    optional: the stack's apiserver, as kfdash's ServiceAccount
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { launchBrowser, startKfdash } from './lib/harness.mjs';
+
+const ALICE = 'alice@example.com';
+const ENV = process.env;
+const REQUIRED = [
+  'KFDASH_E2E_DEX_ISSUER',
+  'KFDASH_E2E_DEX_CLIENT_ID',
+  'KFDASH_E2E_DEX_CLIENT_SECRET',
+  'KFDASH_E2E_ALICE_PASSWORD',
+];
+const missing = REQUIRED.filter((name) => !ENV[name]);
+const SKIP = missing.length
+  ? `needs the stack's Dex (${missing.join(', ')} unset): run by tests/integration/stack/test_browser.py`
+  : false;
+const PORT = Number(ENV.KFDASH_E2E_SIGNIN_PORT || 18557);
+const ISSUER = ENV.KFDASH_E2E_DEX_ISSUER || '';
+const PASSWORD = ENV.KFDASH_E2E_ALICE_PASSWORD || '';
+const READY_TIMEOUT_MS = 15_000;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const pathOf = (url) => {
+  const u = new URL(url);
+  return u.pathname + u.search;
+};
+
+/**
+ * Waits until the URL of `page` passes `test`. On a timeout the error says where the page is and
+ * what it shows (e.g. kfdash's "Sign-in failed" page, or Dex's form with its error).
+ */
+async function waitAt(page, test, expected) {
+  try {
+    await page.waitForURL(test);
+  } catch (err) {
+    const text = await page.locator('body').innerText({ timeout: 2_000 }).catch(() => '(no body)');
+    err.message += `\nexpected ${expected}; the page is at ${page.url()} and shows:\n${text.slice(0, 600)}`;
+    throw err;
+  }
+}
+
+/** True when `url` is Dex's password form (…/dex/auth/local/login?back=&state=…). */
+const onDexForm = (url) => url.startsWith(`${ISSUER}/auth/local/login`);
+
+/** Waits until the page shows Dex's password form and returns its fields. */
+async function dexForm(page) {
+  await waitAt(page, (url) => onDexForm(url.href), "Dex's password form");
+  const login = page.locator('input[name="login"]');
+  const password = page.locator('input[name="password"]');
+  await login.waitFor();
+  return { login, password, submit: page.locator('button[type="submit"]') };
+}
+
+/** Fills Dex's form on `page` and submits it. */
+async function submitDex(page, email, password) {
+  const form = await dexForm(page);
+  await form.login.fill(email);
+  await form.password.fill(password);
+  await form.submit.click();
+}
+
+/** Waits until `page` is back on kfdash at `path`. */
+const landOn = (page, origin, path) =>
+  waitAt(page, (url) => url.origin === origin && url.pathname === path, `${origin}${path}`);
+
+/** The top bar once the SPA knows who is signed in. */
+async function topBarEmail(page) {
+  const email = page.getByTestId('user-email');
+  await email.waitFor();
+  return (await email.textContent()).trim();
+}
+
+async function sessionCookie(context, url) {
+  return (await context.cookies(url)).find((c) => c.name === 'kfdash_session');
+}
+
+describe('signing in through Dex in a real browser', () => {
+  let stateDir;
+  let kf;
+
+  before(async () => {
+    if (SKIP) return;
+    stateDir = mkdtempSync(join(tmpdir(), 'kfdash-e2e-signin-'));
+    const args = [
+      '--oidc-issuer', ISSUER,
+      '--oidc-client-id', ENV.KFDASH_E2E_DEX_CLIENT_ID,
+      '--state-dir', stateDir,
+    ];
+    if (ENV.KFDASH_E2E_KUBE_API) {
+      args.push('--kube-api', ENV.KFDASH_E2E_KUBE_API);
+      if (ENV.KFDASH_E2E_KUBE_TOKEN_FILE) args.push('--kube-token-file', ENV.KFDASH_E2E_KUBE_TOKEN_FILE);
+      if (ENV.KFDASH_E2E_KUBE_CA_FILE) args.push('--kube-ca-file', ENV.KFDASH_E2E_KUBE_CA_FILE);
+    }
+    kf = await startKfdash({
+      port: PORT,
+      args,
+      env: { KFDASH_OIDC_CLIENT_SECRET: ENV.KFDASH_E2E_DEX_CLIENT_SECRET },
+    });
+    // /readyz: kfdash has what it needs from Dex (discovery) to start a sign-in.
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      const res = await fetch(`${kf.url}/readyz`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
+      const status = res?.status;
+      await res?.arrayBuffer();
+      if (status === 200) break;
+      if (Date.now() > deadline) {
+        throw new Error(`kfdash not ready: GET /readyz answered ${status ?? 'nothing'}\nstderr:\n${kf.stderr()}`);
+      }
+      await sleep(100);
+    }
+  });
+
+  after(async () => {
+    await kf?.stop();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  const at = (path) => kf.url + path;
+
+  test('opening /tokens leads through Dex and back, signed in as alice', { skip: SKIP }, async (t) => {
+    const browser = await launchBrowser({ server: kf });
+    try {
+      await browser.withPage(t, async (page) => {
+        await page.goto(at('/tokens'));
+        // The SPA's /api/whoami gets 401 and sends the page to /auth/login?rd=/tokens, then Dex.
+        assert.equal(await sessionCookie(browser.context, kf.url), undefined);
+        await submitDex(page, ALICE, PASSWORD);
+        await landOn(page, kf.url, '/tokens');
+        assert.equal(pathOf(page.url()), '/tokens');
+        assert.equal(await topBarEmail(page), ALICE);
+        await page.getByRole('heading', { level: 1, name: 'Access tokens' }).waitFor();
+        const signOut = page.getByTestId('sign-out');
+        assert.equal(await signOut.getAttribute('href'), '/auth/logout');
+
+        const cookie = await sessionCookie(browser.context, kf.url);
+        assert.ok(cookie, 'a kfdash_session cookie is set');
+        assert.equal(cookie.httpOnly, true, 'kfdash_session is HttpOnly');
+        assert.equal(cookie.sameSite, 'Lax');
+        assert.ok(!cookie.value.includes('alice'), 'the cookie does not carry the email in clear');
+        // HttpOnly: the page's scripts cannot read it.
+        const visible = await page.evaluate(() => document.cookie);
+        assert.ok(!visible.includes('kfdash_session'), `document.cookie: ${visible}`);
+        // The page's own API calls now pass as alice.
+        const me = await page.evaluate(async () => {
+          const r = await fetch('/api/whoami');
+          return { status: r.status, body: await r.json() };
+        });
+        assert.equal(me.status, 200);
+        assert.equal(me.body.email, ALICE);
+        assert.equal(me.body.source, 'session');
+      });
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test('a wrong password stays on Dex with its error and sets no session', { skip: SKIP }, async (t) => {
+    const browser = await launchBrowser({ server: kf });
+    try {
+      await browser.withPage(t, async (page) => {
+        await page.goto(at('/'));
+        await submitDex(page, ALICE, `${PASSWORD}-wrong`);
+        await page.getByText(/Invalid Email Address and password/i).waitFor();
+        assert.ok(onDexForm(page.url()), `still on Dex's form: ${page.url()}`);
+        await dexForm(page);
+        assert.equal(await sessionCookie(browser.context, kf.url), undefined, 'no kfdash_session');
+        const whoami = await browser.context.request.get(at('/api/whoami'));
+        assert.equal(whoami.status(), 401);
+      });
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test('signing out from the top bar ends on Dex and the old cookie is refused', { skip: SKIP }, async (t) => {
+    const browser = await launchBrowser({ server: kf });
+    let old;
+    try {
+      await browser.withPage(t, async (page) => {
+        await page.goto(at('/'));
+        await submitDex(page, ALICE, PASSWORD);
+        await landOn(page, kf.url, '/');
+        assert.equal(await topBarEmail(page), ALICE);
+        old = await sessionCookie(browser.context, kf.url);
+        assert.ok(old, 'signed in: a kfdash_session cookie');
+
+        await page.getByTestId('sign-out').click();
+        // /auth/logout clears the cookies and sends the browser to /auth/login, that is to Dex.
+        await dexForm(page);
+        assert.equal(await sessionCookie(browser.context, kf.url), undefined, 'kfdash_session cleared');
+        const whoami = await browser.context.request.get(at('/api/whoami'));
+        assert.equal(whoami.status(), 401);
+      });
+    } finally {
+      await browser.close();
+    }
+
+    // The cookie kept from before the sign-out, in a browser of its own: refused.
+    const other = await launchBrowser({ server: kf });
+    try {
+      await other.context.addCookies([{ name: 'kfdash_session', value: old.value, url: kf.url }]);
+      assert.equal((await sessionCookie(other.context, kf.url))?.value, old.value);
+      const whoami = await other.context.request.get(at('/api/whoami'));
+      assert.equal(whoami.status(), 401, await whoami.text());
+    } finally {
+      await other.close();
+    }
+  });
+
+  test('two tabs signing in at once each land signed in on their own page', { skip: SKIP }, async (t) => {
+    const browser = await launchBrowser({ server: kf });
+    try {
+      await browser.withPage({ name: `${t.name} (tab a)` }, async (a) => {
+        await browser.withPage({ name: `${t.name} (tab b)` }, async (b) => {
+          // Both attempts are started, and both Dex forms shown, before either is completed.
+          await a.goto(at('/auth/login?rd=/a'));
+          await dexForm(a);
+          await b.goto(at('/auth/login?rd=/b'));
+          await dexForm(b);
+          assert.equal(await sessionCookie(browser.context, kf.url), undefined);
+
+          await submitDex(b, ALICE, PASSWORD);
+          await landOn(b, kf.url, '/b');
+          assert.equal(await topBarEmail(b), ALICE);
+
+          await submitDex(a, ALICE, PASSWORD);
+          await landOn(a, kf.url, '/a');
+          assert.equal(await topBarEmail(a), ALICE);
+          assert.equal(pathOf(a.url()), '/a');
+          assert.equal(pathOf(b.url()), '/b');
+          assert.ok(await sessionCookie(browser.context, kf.url), 'signed in');
+        });
+      });
+    } finally {
+      await browser.close();
+    }
+  });
+});

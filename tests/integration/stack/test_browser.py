@@ -1,0 +1,46 @@
+"""Signing in through Dex's own form in headless Chromium: tests/e2e/signin.test.mjs (node --test,
+playwright-core), given this stack's Dex. Without that environment the .mjs skips itself, so the
+plain e2e suite (no stack) passes; here it must run and pass.
+
+kfdash listens on 127.0.0.1:18557, whose /auth/callback Dex has registered (tests/stack/k8s-up.sh);
+test_signin.py uses that port too, one test at a time.
+"""
+import os
+import shutil
+import subprocess
+
+from conftest import ROOT
+
+SIGNIN_TEST = ROOT / "tests" / "e2e" / "signin.test.mjs"
+PORT = 18557
+TIMEOUT_S = 300
+
+
+def test_signing_in_through_dex_in_headless_chromium(stack, demo_password):
+    node = shutil.which("node")
+    assert node, "node is not on PATH (needed for tests/e2e; see web/package.json)"
+    assert (ROOT / "web" / "node_modules" / "playwright-core").is_dir(), \
+        "web/node_modules/playwright-core is missing: run `npm ci` in web/"
+    env = dict(os.environ)
+    env.update({
+        "KFDASH_BIN": os.environ.get("KFDASH_BIN") or str(ROOT / "build" / "kfdash"),
+        "KFDASH_E2E_DEX_ISSUER": stack["DEX_ISSUER"],
+        "KFDASH_E2E_DEX_CLIENT_ID": stack["DEX_CLIENT_ID"],
+        "KFDASH_E2E_DEX_CLIENT_SECRET": stack["DEX_CLIENT_SECRET"],
+        "KFDASH_E2E_ALICE_PASSWORD": demo_password("alice"),
+        "KFDASH_E2E_SIGNIN_PORT": str(PORT),
+        "KFDASH_E2E_KUBE_API": stack["KFDASH_APISERVER"],
+        "KFDASH_E2E_KUBE_TOKEN_FILE": stack["KFDASH_STACK_KFDASH_TOKEN_FILE"],
+        "KFDASH_E2E_KUBE_CA_FILE": stack["KFDASH_STACK_CA"],
+    })
+    argv = [node, "--test", "--test-concurrency=1", str(SIGNIN_TEST)]
+    try:
+        run = subprocess.run(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, errors="replace", timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+        raise AssertionError(f"{' '.join(argv)} did not finish within {TIMEOUT_S} s; its output:\n{out}")
+    assert run.returncode == 0, f"{' '.join(argv)} exited {run.returncode}; its output:\n{run.stdout}"
+    # The .mjs skips itself when its environment is missing: here every test must have run.
+    assert "# SKIP" not in run.stdout and "# skipped 0" in run.stdout, run.stdout
+    assert "# pass 0" not in run.stdout, run.stdout
