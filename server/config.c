@@ -23,9 +23,8 @@
 #include "server/buf.h"
 #include "server/listen.h"
 
-#define CONFIG_FILE_MAX   (4 << 20)
-#define CONFIG_STRING_MAX 4096
-#define IN_CLUSTER        "/var/run/secrets/kubernetes.io/serviceaccount"
+#define CONFIG_FILE_MAX (4 << 20)
+#define IN_CLUSTER      "/var/run/secrets/kubernetes.io/serviceaccount"
 
 enum kind { K_STRING, K_INT, K_BOOL, K_LIST, K_JSON };
 

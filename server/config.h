@@ -14,6 +14,8 @@ struct cJSON;
 struct buf;
 
 #define CONFIG_MAX_LISTEN 16
+/* Longest string setting. */
+#define CONFIG_STRING_MAX 4096
 
 struct config {
     char *config_file;                /* path given with --config, NULL if none */

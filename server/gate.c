@@ -586,36 +586,31 @@ static void renew(struct http_request *r, gate_done_fn done, struct session *s)
     }
     free(sealed);
     struct pending *w = calloc(1, sizeof(*w));
-    struct buf form, basic;
+    struct buf form;
     buf_init(&form, 8192);
-    buf_init(&basic, 1024);
     buf_adds(&form, "grant_type=refresh_token&refresh_token=");
     buf_add_url_escaped(&form, token);
     free(token);
-    gate_add_client_auth(&basic);
-    if (!w || buf_error(&form) || buf_error(&basic)) {
+    if (w) {
+        w->done = done;
+        w->session = *s;
+        memset(s, 0, sizeof(*s));
+        http_request_set_context(r, w, pending_free);
+    }
+    if (!w || buf_error(&form) ||
+        gate_call_token_endpoint(r, ep.token, buf_str(&form), &w->answer, renewal_answered) < 0) {
+        /* Cannot even ask: the session goes on as it is. */
+        if (w) {
+            http_request_take_context(r);
+            *s = w->session;
+            memset(&w->session, 0, sizeof(w->session));
+            pending_free(w);
+        }
         release_renewal(s->id);
         from_session(r, done, s);
         session_reset(s);
-        free(w);
-    } else {
-        const char *headers[] = {buf_str(&basic), "Content-Type: application/x-www-form-urlencoded",
-                                 "Accept: application/json", NULL};
-        struct upstream_call call = {.method = "POST",
-                                     .url = ep.token,
-                                     .headers = headers,
-                                     .body = buf_str(&form),
-                                     .body_len = form.n,
-                                     .timeout_ms = CALL_TIMEOUT_MS,
-                                     .max_response_bytes = ANSWER_MAX_BYTES};
-        w->done = done;
-        w->next = renewal_answered;
-        w->session = *s;
-        memset(s, 0, sizeof(*s));
-        park_on(r, w, &call);
     }
     buf_reset(&form);
-    buf_reset(&basic);
 }
 
 /* 0 when a session cookie proved who this is (done was called); -ENOENT when there is none;
@@ -748,20 +743,39 @@ void gate_admit(struct http_request *r)
     gate_resolve(r, admitted);
 }
 
-void gate_add_client_auth(struct buf *header)
+int gate_call_token_endpoint(struct http_request *r, const char *endpoint, const char *form,
+                             struct upstream_result *answer, http_next_fn next)
 {
     /* RFC 6749 2.3.1: id and secret are form-encoded, then joined and base64'd. */
-    struct buf plain;
-    buf_init(&plain, 3 * 2 * 4096 + 2);
+    struct buf plain, basic;
+    buf_init(&plain, 3 * 2 * CONFIG_STRING_MAX + 2);
+    buf_init(&basic, BASE64_SIZE(3 * 2 * CONFIG_STRING_MAX + 2) + 32);
     buf_add_url_escaped(&plain, env->cfg->oidc_client_id);
     buf_adds(&plain, ":");
     buf_add_url_escaped(&plain, env->cfg->oidc_client_secret);
-    /* Config strings are at most 4 KiB each, so the buffers suffice unless memory runs out. */
     size_t size = BASE64_SIZE(plain.n), n = 0;
-    unsigned char *out = malloc(size);
-    if (out && !buf_error(&plain) &&
-        mbedtls_base64_encode(out, size, &n, (const unsigned char *)buf_str(&plain), plain.n) == 0)
-        buf_addf(header, "Authorization: Basic %.*s", (int)n, out);
-    free(out);
+    unsigned char *encoded = malloc(size);
+    int e = encoded && !buf_error(&plain) &&
+                    mbedtls_base64_encode(encoded, size, &n, (const unsigned char *)buf_str(&plain),
+                                          plain.n) == 0
+                ? 0
+                : -ENOMEM;
+    if (e == 0) buf_addf(&basic, "Authorization: Basic %.*s", (int)n, encoded);
+    free(encoded);
+    if (e == 0 && buf_error(&basic)) e = -ENOMEM;
+    if (e == 0) {
+        const char *headers[] = {buf_str(&basic), "Content-Type: application/x-www-form-urlencoded",
+                                 "Accept: application/json", NULL};
+        struct upstream_call call = {.method = "POST",
+                                     .url = endpoint,
+                                     .headers = headers,
+                                     .body = form,
+                                     .body_len = strlen(form),
+                                     .timeout_ms = CALL_TIMEOUT_MS,
+                                     .max_response_bytes = ANSWER_MAX_BYTES};
+        park_call(env->upstream, r, &call, answer, next);
+    }
     buf_reset(&plain);
+    buf_reset(&basic);
+    return e;
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "server/http.h"
 #include "server/router.h"
 
 struct config;
@@ -58,9 +59,13 @@ void gate_refuse(struct http_request *r, const char *rd, bool may_redirect, cons
 int gate_set_session_cookies(struct http_request *r, const struct session *s, time_t now);
 /* Adds Set-Cookie headers that delete the session cookies. */
 void gate_clear_session_cookies(struct http_request *r);
-struct buf;
-/* Appends "Authorization: Basic ..." with kfdash's client id and secret, for Dex's token
- * endpoint. */
-void gate_add_client_auth(struct buf *header);
+struct upstream_result;
+/*
+ * Parks r on a POST of form (url-encoded grant parameters) to Dex's token endpoint with
+ * kfdash's client credentials (HTTP Basic); *answer is filled, then next runs. -ENOMEM when
+ * the call cannot be built (r is not parked then).
+ */
+int gate_call_token_endpoint(struct http_request *r, const char *endpoint, const char *form,
+                             struct upstream_result *answer, http_next_fn next);
 /* Seals refresh tokens for the store (purpose-bound, so they cannot pass for a session). */
 int gate_seal_refresh_token(const char *token, char **ret);

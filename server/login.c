@@ -30,7 +30,6 @@
 #include "server/upstream.h"
 
 #define DISCOVERY_TIMEOUT_MS 5000
-#define TOKEN_TIMEOUT_MS     10000
 #define ANSWER_MAX_BYTES     (256 << 10)
 #define PAGE_MAX             8192
 #define URL_MAX              4096
@@ -349,31 +348,17 @@ void login_callback(struct http_request *r)
         return;
     }
     http_request_set_context(r, w, wait_free);
-    struct buf form, basic;
+    struct buf form;
     buf_init(&form, 16384);
-    buf_init(&basic, 40000);
     buf_adds(&form, "grant_type=authorization_code&code=");
     buf_add_url_escaped(&form, code);
     buf_adds(&form, "&redirect_uri=");
     buf_add_url_escaped(&form, w->redirect_uri);
     buf_addf(&form, "&code_verifier=%s", w->attempt.verifier);
-    gate_add_client_auth(&basic);
-    if (buf_error(&form) || buf_error(&basic)) {
+    if (buf_error(&form) ||
+        gate_call_token_endpoint(r, ep.token, buf_str(&form), &w->answer, login_exchanged) < 0)
         http_reply_error(r, 500, "cannot build the token request");
-    } else {
-        const char *headers[] = {buf_str(&basic), "Content-Type: application/x-www-form-urlencoded",
-                                 "Accept: application/json", NULL};
-        struct upstream_call call = {.method = "POST",
-                                     .url = ep.token,
-                                     .headers = headers,
-                                     .body = buf_str(&form),
-                                     .body_len = form.n,
-                                     .timeout_ms = TOKEN_TIMEOUT_MS,
-                                     .max_response_bytes = ANSWER_MAX_BYTES};
-        park_call(env->upstream, r, &call, &w->answer, login_exchanged);
-    }
     buf_reset(&form);
-    buf_reset(&basic);
 }
 
 /* ---------------------------------------------------------------- GET /auth/logout */
