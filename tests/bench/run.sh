@@ -7,12 +7,20 @@
 # bytes from both, and drives each with wrk (keep-alive) at 64 and 256 connections:
 #   1. GET /healthz                       -> {"status":"ok"} (15 bytes)
 #   2. GET /assets/<largest .js>          -> the gzip bytes kfdash serves (Accept-Encoding: gzip)
+# Then the sidecar budget ("proxied request to a local upstream: at least 60 % of the
+# requests/s of hitting the upstream directly"): a second kfdash in sidecar mode (--upstream
+# the nginx above, identity from the trusted gateway header kubeflow-userid, which every
+# request carries) against the same nginx hit directly, on
+#   3. GET /app/ping                      -> nginx's fixed {"status":"ok"} (15 bytes)
+#   4. GET /assets/<largest .js>          -> nginx's .gz, passed through (Accept-Encoding: gzip)
 # Prints requests/s, p50, p99 and the kfdash/nginx ratio, each server's CPU time per request,
-# kfdash's RSS idle and peak, and its start-to-ready time. Figures are printed, never compared
-# with the budgets; the script fails only when a server does not start, the two servers do
-# not send the same body, wrk sees more than a handful of socket errors / non-2xx answers, or
-# connections stall (a request left unread for a second while others are served: wrk itself
-# does not notice those, so the script looks at the server's sockets with ss).
+# kfdash's RSS idle and peak (also the sidecar's), and its start-to-ready time. Figures are
+# printed, never compared with the budgets; the script fails only when a server does not
+# start, the two servers do not send the same body (directly and through the sidecar), the
+# sidecar lets a request without identity through, wrk sees more than a handful of socket
+# errors / non-2xx answers, or connections stall (a request left unread for a second while
+# others are served: wrk itself does not notice those, so the script looks at the server's
+# sockets with ss).
 #
 # Knobs (environment): BENCH_DURATION (s, default 8), BENCH_WARMUP (s, default 2),
 # BENCH_CONNS (default "64 256"), BENCH_THREADS (kfdash --threads and nginx worker_processes,
@@ -65,11 +73,12 @@ fi
 TMP=$(mktemp -d /tmp/kfdash-bench.XXXXXX)
 chmod 755 "$TMP" # nginx workers run as nobody when started by root
 KF_PID=""
+SC_PID=""
 NGX_PID=""
 WRK_PID=""
 cleanup() {
     local rc=$? pid
-    for pid in $WRK_PID $KF_PID $NGX_PID; do # SIGTERM: kfdash exits 0, nginx stops fast
+    for pid in $WRK_PID $KF_PID $SC_PID $NGX_PID; do # SIGTERM: kfdash exits 0, nginx stops fast
         if kill -TERM "$pid" 2>/dev/null; then wait "$pid" 2>/dev/null || true; fi
     done
     rm -rf "$TMP"
@@ -244,6 +253,12 @@ $(mirror_headers "$TMP/healthz.hdr")
             add_header X-Request-Id \$request_id always;
             return 200 '{"status":"ok"}';
         }
+        # The sidecar's application: a small fixed answer (the asset below is its other page).
+        location = /app/ping {
+            default_type application/json;
+            charset off;
+            return 200 '{"status":"ok"}';
+        }
         location /assets/ {
             etag off;
             add_header Last-Modified "";
@@ -277,6 +292,53 @@ printf 'bytes per response (headers + body): %-22s kfdash %s  nginx %s\n' \
     /healthz "$(tr ' ' + <<<"${WIRE[kfdash,h]}")" "$(tr ' ' + <<<"${WIRE[nginx,h]}")"
 printf 'bytes per response (headers + body): %-22s kfdash %s  nginx %s\n' \
     "$ASSET" "$(tr ' ' + <<<"${WIRE[kfdash,a]}")" "$(tr ' ' + <<<"${WIRE[nginx,a]}")"
+echo
+
+# ---------------------------------------------------------------- the sidecar
+# A second kfdash in sidecar mode in front of that nginx: every path but its own few goes to
+# nginx once the gate knows the user. The identity comes from the trusted gateway's header
+# (cheap, no Dex), which every request below carries, to nginx directly as well.
+SC_USER_HDR="kubeflow-userid: alice@example.com"
+SC_PORT=$(free_port)
+"$BIN" --listen "127.0.0.1:$SC_PORT" --threads "$THREADS" --access-log false \
+    --upstream "$NGX" --trusted-header-peers 127.0.0.1/32 2>"$TMP/sidecar.log" &
+SC_PID=$!
+SC=http://127.0.0.1:$SC_PORT
+wait_200 "$SC/healthz" "$SC_PID" "$TMP/sidecar.log" "kfdash --upstream"
+sleep 0.2
+SC_RSS_IDLE=$(proc_kb "$SC_PID" VmRSS)
+
+# Through kfdash: 200 and the very bytes nginx sends (the asset still gzipped: kfdash passes
+# the upstream's Content-Encoding on); without the header: 401, so the gate really runs.
+PROXY_TARGETS=("/app/ping" "$ASSET")
+for target in "${PROXY_TARGETS[@]}"; do
+    enc=()
+    [[ $target == "$ASSET" ]] && enc=(-H 'Accept-Encoding: gzip')
+    for name in direct sidecar; do
+        [[ $name == direct ]] && base=$NGX || base=$SC
+        out=$(curl -s "${enc[@]}" -H "$SC_USER_HDR" -D "$TMP/$name.ph" -o "$TMP/$name.p" \
+            -w '%{http_code} %{size_header} %{size_download}' "$base$target") ||
+            die "$name: GET $base$target failed"
+        read -r code hs bs <<<"$out"
+        [[ $code == 200 ]] || die "$name: GET $base$target answered $code, not 200"
+        WIRE[$name,$target]="$hs $bs"
+    done
+    cmp -s "$TMP/direct.p" "$TMP/sidecar.p" ||
+        die "$target: the body through kfdash differs from nginx's own"
+    if [[ $target == "$ASSET" ]]; then
+        cmp -s "$TMP/direct.p" "$TMP/nginx.a" || die "$target: nginx did not send the gzip bytes"
+        grep -qi '^content-encoding: *gzip' "$TMP/sidecar.ph" ||
+            die "$target: kfdash did not pass nginx's Content-Encoding: gzip on"
+    fi
+    code=$(curl -s "${enc[@]}" -o /dev/null -w '%{http_code}' "$SC$target" || true)
+    [[ $code == 401 ]] ||
+        die "$target: without ${SC_USER_HDR%%:*} kfdash answered $code, not 401 (the gate did not run)"
+done
+echo "sidecar: kfdash --upstream $NGX --trusted-header-peers 127.0.0.1/32; every request sends '$SC_USER_HDR'"
+for target in "${PROXY_TARGETS[@]}"; do
+    printf 'bytes per response (headers + body): %-22s nginx %s  through kfdash %s\n' \
+        "$target" "$(tr ' ' + <<<"${WIRE[direct,$target]}")" "$(tr ' ' + <<<"${WIRE[sidecar,$target]}")"
+done
 echo
 
 # ---------------------------------------------------------------- wrk runs
@@ -331,7 +393,11 @@ run_wrk() {
     shift 5
     local hdr=() h pids
     for h in "$@"; do hdr+=(-H "$h"); done
-    if [[ $server == kfdash ]]; then pids=$KF_PID; else pids="$NGX_PID $(ps -o pid= --ppid "$NGX_PID")"; fi
+    case $server in
+        kfdash) pids=$KF_PID ;;
+        sidecar) pids=$SC_PID ;; # kfdash's own CPU: not the nginx behind it
+        *) pids="$NGX_PID $(ps -o pid= --ppid "$NGX_PID")" ;;
+    esac
     wrk -t"$WRK_THREADS" -c"$c" -d"${WARMUP}s" --timeout 5s "${hdr[@]}" "$url" >/dev/null
     local cpu0 cpu1
     # shellcheck disable=SC2086 # a list of pids
@@ -366,11 +432,11 @@ run_wrk() {
     rps=$(awk -v n="$n" -v d="$dur" 'BEGIN { printf "%.0f", n / (d / 1e6) }')
     cpu=$(awk -v t=$((cpu1 - cpu0)) -v us="$TICK_US" -v n="$n" 'BEGIN { r = n > 0 ? t * us / n : 0; printf "%.1f", r }')
     RES[$server|$target|$c]="$rps $(fmt_us "$p50") $(fmt_us "$p99") $cpu"
-    printf "  %-6s %-${LABEL_W}s c=%-4s %9s req/s  p50 %-8s p99 %-8s  server CPU %5s us/req%s\n" \
+    printf "  %-7s %-${LABEL_W}s c=%-4s %9s req/s  p50 %-8s p99 %-8s  server CPU %5s us/req%s\n" \
         "$server" "$(label "$target")" "$c" "$rps" "$(fmt_us "$p50")" "$(fmt_us "$p99")" "$cpu" "$note"
 }
 STALLS=()
-label() { if [[ $1 == /healthz ]]; then echo "$1"; else echo "$1 (gzip)"; fi; }
+label() { if [[ $1 == "$ASSET" ]]; then echo "$1 (gzip)"; else echo "$1"; fi; }
 LABEL_W=$(($(label "$ASSET" | wc -c) > 17 ? $(label "$ASSET" | wc -c) : 17))
 
 TARGETS=("/healthz" "$ASSET")
@@ -391,6 +457,21 @@ NGX_HWM=0
 for p in "$NGX_PID" $(ps -o pid= --ppid "$NGX_PID"); do
     NGX_HWM=$((NGX_HWM + $(proc_kb "$p" VmHWM)))
 done
+
+# The sidecar: nginx directly, then the same request through kfdash.
+echo
+for target in "${PROXY_TARGETS[@]}"; do
+    hdr=("$SC_USER_HDR")
+    [[ $target == "$ASSET" ]] && hdr+=("Accept-Encoding: gzip")
+    for c in $CONNS; do
+        run_wrk direct "$target" "$NGX$target" "$NGX_PORT" "$c" "${hdr[@]}"
+        run_wrk sidecar "$target" "$SC$target" "$SC_PORT" "$c" "${hdr[@]}"
+    done
+done
+
+kill -0 "$SC_PID" 2>/dev/null || die "kfdash --upstream died during the runs"
+SC_RSS_AFTER=$(proc_kb "$SC_PID" VmRSS)
+SC_HWM=$(proc_kb "$SC_PID" VmHWM)
 
 # ---------------------------------------------------------------- summary
 echo
@@ -420,6 +501,38 @@ echo "kfdash RSS idle (VmRSS before the runs):  $(mb "$KF_RSS_IDLE")"
 echo "kfdash RSS after the runs (VmRSS):        $(mb "$KF_RSS_AFTER")"
 echo "kfdash RSS peak (VmHWM after the runs):   $(mb "$KF_HWM")   [nginx master+workers, sum of VmHWM: $(mb "$NGX_HWM")]"
 echo "kfdash start-to-ready (first 200 on /healthz): ${READY_MED} ms median of $READY_RUNS starts (min $READY_MIN, max $READY_MAX)"
+
+echo
+echo "proxied through kfdash (sidecar) vs nginx direct:"
+row target conns "nginx req/s" p50 p99 "kfdash req/s" p50 p99 ratio
+for target in "${PROXY_TARGETS[@]}"; do
+    for c in $CONNS; do
+        read -r nr np50 np99 _ <<<"${RES[direct|$target|$c]}"
+        read -r kr kp50 kp99 _ <<<"${RES[sidecar|$target|$c]}"
+        ratio=$(awk -v a="$kr" -v b="$nr" 'BEGIN { r = b > 0 ? a / b : 0; printf "%.2f", r }')
+        row "$(label "$target")" "$c" "$nr" "$np50" "$np99" "$kr" "$kp50" "$kp99" "$ratio"
+    done
+done
+echo
+echo "CPU time per request: nginx serving directly vs kfdash proxying (kfdash alone, not the nginx behind it):"
+printf "%-${LABEL_W}s %5s  %12s %11s\n" target conns "nginx us" "kfdash us"
+for target in "${PROXY_TARGETS[@]}"; do
+    for c in $CONNS; do
+        read -r _ _ _ nc <<<"${RES[direct|$target|$c]}"
+        read -r _ _ _ kc <<<"${RES[sidecar|$target|$c]}"
+        printf "%-${LABEL_W}s %5s  %12s %11s\n" "$(label "$target")" "$c" "$nc" "$kc"
+    done
+done
+echo
+echo "kfdash sidecar RSS idle (VmRSS before the runs):        $(mb "$SC_RSS_IDLE")"
+echo "kfdash sidecar RSS after the proxied runs (VmRSS):     $(mb "$SC_RSS_AFTER")"
+echo "kfdash sidecar RSS peak (VmHWM after the proxied runs): $(mb "$SC_HWM")"
+SC_WARN=$(grep -c '"level":"\(warn\|error\)"' "$TMP/sidecar.log" || true)
+if grep -q '"msg":"no state_dir' "$TMP/sidecar.log"; then SC_WARN=$((SC_WARN - 1)); fi
+if ((SC_WARN > 0)); then
+    echo "kfdash sidecar logged $SC_WARN warnings/errors, the first:"
+    grep '"level":"\(warn\|error\)"' "$TMP/sidecar.log" | grep -v '"msg":"no state_dir' | head -n3 | sed 's/^/  | /'
+fi
 
 if ((${#STALLS[@]})); then
     echo

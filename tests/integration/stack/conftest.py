@@ -23,12 +23,16 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import uuid
 from pathlib import Path
 
 import pytest
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPHeaderDict
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from kfdash_process import Kfdash  # noqa: E402
 
 ROOT = Path(os.environ.get("KFDASH_SOURCE_ROOT") or Path(__file__).resolve().parents[3])
 STACK_SH = ROOT / "tests" / "stack" / "stack.sh"
@@ -420,3 +424,37 @@ def dex_rotates_fast(stack):
     text = (Path(stack["KFDASH_STACK_DIR"]) / "dex.yaml").read_text()
     m = re.search(r"signingKeys:\s*(\d+)s\b", text)
     return bool(m) and int(m[1]) <= 60
+
+
+def start_kfdash(stack, *args, port=None, env=None):
+    """The real kfdash trusting the stack's Dex (plus args), once /readyz says ready."""
+    kw = {"port": port, "listen": [f"127.0.0.1:{port}"]} if port else {}
+    k = Kfdash(args=["--oidc-issuer", stack["DEX_ISSUER"], "--oidc-client-id", stack["DEX_CLIENT_ID"],
+                     *args], env=env, **kw)
+    deadline = time.monotonic() + 15
+    while k.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return k
+
+
+def execute_on_kernel(ws, code, timeout=30):
+    """Sends `code` to a Jupyter kernel's channels WebSocket; returns the text/plain results."""
+    msg_id = uuid.uuid4().hex
+    ws.send(json.dumps({
+        "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "stack-test",
+                   "session": uuid.uuid4().hex, "version": "5.3", "date": ""},
+        "parent_header": {}, "metadata": {}, "channel": "shell",
+        "content": {"code": code, "silent": False, "store_history": False,
+                    "user_expressions": {}, "allow_stdin": False}}))
+    replies = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg = json.loads(ws.recv())
+        if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            continue
+        replies.append((msg["msg_type"], msg["content"]))
+        if msg["msg_type"] in ("execute_result", "error"):
+            break
+    results = [c["data"]["text/plain"] for t, c in replies if t == "execute_result"]
+    assert results or not replies or replies[-1][0] != "error", replies
+    return results

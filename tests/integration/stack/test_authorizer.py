@@ -14,16 +14,14 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kfdash_process import Kfdash  # noqa: E402
+from conftest import start_kfdash  # noqa: E402
 
 ALICE = "alice@example.com"
 
 
 @pytest.fixture(scope="module")
 def kfdash(stack):
-    k = Kfdash(args=["--oidc-issuer", stack["DEX_ISSUER"], "--oidc-client-id", stack["DEX_CLIENT_ID"]])
-    deadline = time.monotonic() + 15
-    while k.get("/readyz").status_code != 200 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    k = start_kfdash(stack)
     yield k
     k.stop()
 

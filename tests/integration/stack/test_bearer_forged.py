@@ -8,15 +8,11 @@ which proves the refusals are about the one thing changed.
 import base64
 import hashlib
 import json
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from kfdash_process import Kfdash  # noqa: E402
-from conftest import plain_session  # noqa: E402
+from conftest import plain_session, start_kfdash
 
 ALICE = "alice@example.com"
 # DigestInfo prefix of SHA-256 (RFC 8017 section 9.2, note 1).
@@ -53,10 +49,7 @@ def dex_key(admin):
 
 @pytest.fixture(scope="module")
 def kfdash(stack):
-    k = Kfdash(args=["--oidc-issuer", stack["DEX_ISSUER"], "--oidc-client-id", stack["DEX_CLIENT_ID"]])
-    deadline = time.monotonic() + 15
-    while k.get("/readyz").status_code != 200 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    k = start_kfdash(stack)
     yield k
     k.stop()
 

@@ -8,18 +8,14 @@ import hashlib
 import http.server
 import json
 import os
-import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 import websocket
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from kfdash_process import Kfdash  # noqa: E402
-from conftest import plain_session  # noqa: E402
+from conftest import execute_on_kernel, plain_session, start_kfdash
 
 ALICE = "alice@example.com"
 PREFIX = "/notebook/alice/nb1/"
@@ -32,13 +28,8 @@ def rss_kb(pid):
     return 0
 
 
-def sidecar(stack, upstream, *extra):
-    k = Kfdash(args=["--upstream", upstream, "--oidc-issuer", stack["DEX_ISSUER"],
-                     "--oidc-client-id", stack["DEX_CLIENT_ID"], *extra])
-    deadline = time.monotonic() + 15
-    while k.get("/readyz").status_code != 200 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return k
+def sidecar(stack, upstream):
+    return start_kfdash(stack, "--upstream", upstream)
 
 
 @pytest.fixture(scope="module")
@@ -108,33 +99,17 @@ def test_the_kernel_websocket_computes_1_plus_1_through_kfdash(kfdash, bearer):
                timeout=30)
     assert r.status_code == 201, r.text
     kernel = r.json()["id"]
-    replies = []
     try:
         ws = websocket.create_connection(
             base.replace("http", "ws", 1) + f"api/kernels/{kernel}/channels",
             header=[f"Authorization: {bearer['Authorization']}"],
             cookie="; ".join(f"{c.name}={c.value}" for c in s.cookies), timeout=30)
         try:
-            msg_id = uuid.uuid4().hex
-            ws.send(json.dumps({
-                "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "t",
-                           "session": uuid.uuid4().hex, "version": "5.3", "date": ""},
-                "parent_header": {}, "metadata": {}, "channel": "shell",
-                "content": {"code": "1+1", "silent": False, "store_history": False,
-                            "user_expressions": {}, "allow_stdin": False}}))
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                msg = json.loads(ws.recv())
-                if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                    continue
-                replies.append((msg["msg_type"], msg["content"]))
-                if msg["msg_type"] in ("execute_result", "error"):
-                    break
+            assert execute_on_kernel(ws, "1+1") == ["2"]
         finally:
             ws.close()
     finally:
         s.delete(base + f"api/kernels/{kernel}", headers={"X-XSRFToken": xsrf}, timeout=30)
-    assert [c["data"]["text/plain"] for t, c in replies if t == "execute_result"] == ["2"], replies
 
 
 def test_a_websocket_without_credentials_is_refused(kfdash):

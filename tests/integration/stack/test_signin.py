@@ -6,17 +6,13 @@ kfdash listens on fixed ports (18555-18557) because Dex accepts only registered 
 import base64
 import json
 import os
-import sys
 import tempfile
 import time
 import urllib.parse
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from kfdash_process import Kfdash  # noqa: E402
-from conftest import dex_rotates_fast, plain_session  # noqa: E402
+from conftest import dex_rotates_fast, plain_session, start_kfdash
 
 ALICE, BOB = "alice@example.com", "bob@example.com"
 KEY_A = "a1" * 32
@@ -24,23 +20,18 @@ KEY_B = "b2" * 32
 RECHECK_S = 3
 
 
-def start_kfdash(stack, port, state_dir, *extra, env=None):
-    args = ["--oidc-issuer", stack["DEX_ISSUER"], "--oidc-client-id", stack["DEX_CLIENT_ID"],
-            "--state-dir", state_dir, "--kube-api", stack["KFDASH_APISERVER"],
-            "--kube-token-file", stack["KFDASH_STACK_KFDASH_TOKEN_FILE"],
-            "--kube-ca-file", stack["KFDASH_STACK_CA"], *extra]
-    k = Kfdash(args=args, port=port, listen=[f"127.0.0.1:{port}"],
-               env={"KFDASH_OIDC_CLIENT_SECRET": stack["DEX_CLIENT_SECRET"], **(env or {})})
-    deadline = time.monotonic() + 15
-    while k.get("/readyz").status_code != 200 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return k
+def signin_kfdash(stack, port, state_dir, *extra):
+    """kfdash on a port Dex accepts as a redirect, able to sign browsers in."""
+    return start_kfdash(stack, "--state-dir", state_dir, "--kube-api", stack["KFDASH_APISERVER"],
+                        "--kube-token-file", stack["KFDASH_STACK_KFDASH_TOKEN_FILE"],
+                        "--kube-ca-file", stack["KFDASH_STACK_CA"], *extra, port=port,
+                        env={"KFDASH_OIDC_CLIENT_SECRET": stack["DEX_CLIENT_SECRET"]})
 
 
 @pytest.fixture(scope="module")
 def kfdash(stack):
     state = tempfile.mkdtemp(prefix="kfdash-signin-")
-    k = start_kfdash(stack, 18555, state, "--session-recheck", str(RECHECK_S))
+    k = signin_kfdash(stack, 18555, state, "--session-recheck", str(RECHECK_S))
     yield k
     k.stop()
 
@@ -309,31 +300,31 @@ def test_a_restart_signs_nobody_out_and_a_retired_key_does(stack, demo_password,
     keys = tmp_path / "keys"
     keys.write_text(KEY_A + "\n")
     state = str(tmp_path)
-    k = start_kfdash(stack, 18556, state, "--session-keys-file", str(keys))
+    k = signin_kfdash(stack, 18556, state, "--session-keys-file", str(keys))
     s, _ = sign_in(k, ALICE, demo_password("alice"))
     k.stop()
     # Restarted with the same keys and database: still signed in.
-    k = start_kfdash(stack, 18556, state, "--session-keys-file", str(keys))
+    k = signin_kfdash(stack, 18556, state, "--session-keys-file", str(keys))
     assert whoami(k, s).status_code == 200
     k.stop()
     # Rotation: a new first key, the old one still listed: old sessions go on.
     keys.write_text(KEY_B + "\n" + KEY_A + "\n")
-    k = start_kfdash(stack, 18556, state, "--session-keys-file", str(keys))
+    k = signin_kfdash(stack, 18556, state, "--session-keys-file", str(keys))
     assert whoami(k, s).status_code == 200
     k.stop()
     # The old key retired: its cookies are refused.
     keys.write_text(KEY_B + "\n")
-    k = start_kfdash(stack, 18556, state, "--session-keys-file", str(keys))
+    k = signin_kfdash(stack, 18556, state, "--session-keys-file", str(keys))
     assert whoami(k, s).status_code == 401
     k.stop()
 
 
 def test_a_session_key_is_made_once_in_the_state_dir(stack, tmp_path):
-    k = start_kfdash(stack, 18557, str(tmp_path))
+    k = signin_kfdash(stack, 18557, str(tmp_path))
     k.stop()
     key = (tmp_path / "session.keys").read_text()
     assert len(key.strip()) == 64 and oct((tmp_path / "session.keys").stat().st_mode)[-3:] == "600"
-    k = start_kfdash(stack, 18557, str(tmp_path))
+    k = signin_kfdash(stack, 18557, str(tmp_path))
     k.stop()
     assert (tmp_path / "session.keys").read_text() == key
 
@@ -418,3 +409,22 @@ def test_a_dex_restart_signs_nobody_out(kfdash, demo_password, dex_down):
     assert me.status_code == 200
     # The renewal after the restart went through Dex (Dex keeps its refresh tokens in storage).
     assert any(c.startswith("kfdash_session=") for c in set_cookies(me))
+
+
+def test_cookies_are_secure_only_behind_a_trusted_tls_proxy(kfdash, stack, tmp_path):
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "dash.example.com"}
+    # kfdash trusts no proxy here: the headers change nothing.
+    r = plain_session().get(f"{kfdash.url}/auth/login", headers=forwarded, allow_redirects=False,
+                            timeout=10)
+    q = urllib.parse.parse_qs(urllib.parse.urlparse(r.headers["Location"]).query)
+    assert q["redirect_uri"] == [f"{kfdash.url}/auth/callback"]
+    assert "Secure" not in r.headers["Set-Cookie"]
+    k = signin_kfdash(stack, 18557, str(tmp_path), "--trusted-proxies", "127.0.0.1/32")
+    try:
+        r = plain_session().get(f"{k.url}/auth/login", headers=forwarded, allow_redirects=False,
+                                timeout=10)
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(r.headers["Location"]).query)
+        assert q["redirect_uri"] == ["https://dash.example.com/auth/callback"]
+        assert "; Secure" in r.headers["Set-Cookie"]
+    finally:
+        k.stop()

@@ -9,11 +9,12 @@ import base64
 import json
 import subprocess
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 import websocket
+
+from conftest import execute_on_kernel
 
 NOTEBOOKS = [("alice", "nb1"), ("bob", "nb2")]  # ml-peers.py's jupyter_servers
 ALICE, BOB, CAROL = "alice@example.com", "bob@example.com", "carol@example.com"
@@ -381,33 +382,16 @@ def test_jupyter_kernel_computes_1_plus_1_over_the_websocket(stack, http, ns, nb
     r = http.post(base + "api/kernels", json={"name": "python3"}, headers=hdr, timeout=30)
     assert r.status_code == 201, r.text
     kernel = r.json()["id"]
-    replies = []
     try:
         ws = websocket.create_connection(
             base.replace("http", "ws", 1) + f"api/kernels/{kernel}/channels",
             cookie="; ".join(f"{c.name}={c.value}" for c in http.cookies), timeout=30)
         try:
-            msg_id = uuid.uuid4().hex
-            ws.send(json.dumps({
-                "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "stack-test",
-                           "session": uuid.uuid4().hex, "version": "5.3", "date": ""},
-                "parent_header": {}, "metadata": {}, "channel": "shell",
-                "content": {"code": "1+1", "silent": False, "store_history": False,
-                            "user_expressions": {}, "allow_stdin": False}}))
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                msg = json.loads(ws.recv())
-                if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                    continue
-                replies.append((msg["msg_type"], msg["content"]))
-                if msg["msg_type"] in ("execute_result", "error"):
-                    break
+            assert execute_on_kernel(ws, "1+1") == ["2"]
         finally:
             ws.close()
     finally:
         http.delete(base + f"api/kernels/{kernel}", headers=hdr, timeout=30)
-    results = [c["data"]["text/plain"] for t, c in replies if t == "execute_result"]
-    assert results == ["2"], replies
 
 
 # ---- model server (§9, V2) ---------------------------------------------------------------------------
