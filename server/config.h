@@ -40,6 +40,8 @@ struct config {
     bool registration_flow;           /* users may create their own profile */
     char *logout_url;                 /* where logout lands; "" = kfdash's login page */
     char *pod_namespace;              /* namespace kfdash runs in */
+    char *cluster_admins;             /* comma-separated emails */
+    char *cluster_admin_groups;       /* comma-separated groups */
     char *oidc_issuer;                /* the OpenID provider (Dex); "" = none */
     char *oidc_client_id;       /* kfdash's client id at the provider: the audience of its tokens */
     char *trusted_header_peers; /* gateways whose USERID_HEADER is believed; "" = none */

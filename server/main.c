@@ -27,6 +27,8 @@
 #include "server/config.h"
 #include "server/dashboard.h"
 #include "server/gate.h"
+#include "server/kube.h"
+#include "server/api_workgroup.h"
 #include "server/health.h"
 #include "server/http.h"
 #include "server/log.h"
@@ -152,6 +154,11 @@ static int start_signin(struct config *cfg)
     }
     sidecar_init(cfg);
     api_tokens_init(&signin);
+    api_workgroup_init(cfg);
+    if (kube_start(cfg, why, sizeof(why)) < 0) {
+        fprintf(stderr, "kfdash: %s\n", why);
+        return 1;
+    }
     authz_init(cfg);
     return 0;
 }
@@ -297,6 +304,7 @@ int main(int argc, char **argv)
     status = start_signin(&cfg);
     if (status == 0) status = serve(&cfg, t0);
 out:
+    kube_stop();
     tunnel_stop();
     upstream_free(engine);
     gate_reset();

@@ -2,6 +2,7 @@
 #include "server/routes.h"
 
 #include "server/api_tokens.h"
+#include "server/api_workgroup.h"
 #include "server/authz.h"
 #include "server/dashboard.h"
 #include "server/health.h"
@@ -32,6 +33,9 @@ const struct route routes[] = {
     {"GET", "/api/dashboard-links", dashboard_get_links, PUBLIC},
     {"GET", "/api/dashboard-settings", dashboard_get_settings, PUBLIC},
     {"GET", "/api/whoami", api_whoami, 0},
+    {"GET", "/api/workgroup/exists", api_workgroup_exists, 0},
+    {"GET", "/api/workgroup/env-info", api_workgroup_env_info, 0},
+    {"GET", "/api/namespaces", api_namespaces, 0},
     {"GET", "/api/tokens", api_tokens_list, 0},
     {"POST", "/api/tokens", api_tokens_create, 0},
     {"DELETE", "/api/tokens/:id", api_tokens_delete, 0},

@@ -1,0 +1,25 @@
+/*
+ * kube: kfdash's link to the Kubernetes API server: the client (where, and kfdash's own
+ * credentials), the in-memory access model (k8s/access.h), and who the cluster admins are.
+ * Started once at start-up when kube.api is set (or kfdash runs in a pod); read-only after.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config;
+struct identity;
+struct k8s_client;
+struct k8s_snapshot;
+
+/* 0 also when no API server is configured (the routes that need one answer 503). */
+int kube_start(const struct config *cfg, char *err, size_t size);
+void kube_stop(void);
+
+/* NULL when no API server is configured. */
+struct k8s_client *kube_client(void);
+/* The current access snapshot (usable for K8S_SNAPSHOT_GRACE_S); NULL when not configured. */
+const struct k8s_snapshot *kube_snapshot(void);
+/* Named in kubeflow.cluster_admins, or in a group of kubeflow.cluster_admin_groups. */
+bool kube_is_cluster_admin(const struct identity *who);
