@@ -20,6 +20,7 @@
 
 #include "auth/peers.h"
 #include "k8s/name.h"
+#include "k8s/target.h"
 #include "server/buf.h"
 #include "server/listen.h"
 
@@ -97,6 +98,15 @@ static const char *check_upstream(const char *v)
         !strchr(v, '?'))
         return NULL;
     return "empty or an http(s):// URL without a trailing '/' or a query";
+}
+
+static const char *check_allowlist(const char *v)
+{
+    struct k8s_allowlist *a = NULL;
+    char err[128];
+    int r = k8s_allowlist_parse(v, &a, err);
+    k8s_allowlist_free(a);
+    return r == 0 ? NULL : "resource[/subresource][.group][:ro] items, comma-separated";
 }
 
 static const char *check_not_empty(const char *v)
@@ -227,6 +237,15 @@ static const struct setting settings[] = {
      "Sidecar mode: guard this one application (http://host:port) the way oauth2-proxy does; "
      "everything but /auth/*, /healthz, /readyz and /metrics is proxied to it, signed in",
      check_upstream, false},
+    {"k8s.allowed_resources", "KFDASH_K8S_ALLOWED_RESOURCES", "k8s-allowed-resources", K_STRING,
+     F(k8s_allowed_resources), 0, 0,
+     "pods,pods/log,events,events.events.k8s.io,persistentvolumeclaims,services:ro,"
+     "configmaps:ro,notebooks.kubeflow.org,poddefaults.kubeflow.org,profiles.kubeflow.org:ro,"
+     "inferenceservices.serving.kserve.io,sparkapplications.sparkoperator.k8s.io,"
+     "storageclasses.storage.k8s.io:ro,namespaces:ro",
+     "What /api/k8s forwards: resource[/subresource][.group][:ro], comma-separated (:ro = get, "
+     "list, watch only)",
+     check_allowlist, false},
     {"kube.api", "KFDASH_KUBE_API", "kube-api", K_STRING, F(kube_api), 0, 0, "",
      "The Kubernetes API server URL; empty = in-cluster (KUBERNETES_SERVICE_HOST) or none",
      check_http_url_or_empty, false},

@@ -54,9 +54,10 @@ struct config {
     long session_lifetime_s;    /* a session ends this long after sign-in */
     long session_recheck_s;     /* renew at the provider this often */
     char *upstream;             /* sidecar mode: the one application guarded; "" = off */
-    char *kube_api;             /* apiserver URL; "" = in cluster or none */
-    char *kube_token_file;      /* kfdash's bearer token for the apiserver */
-    char *kube_ca_file;         /* CA of the apiserver */
+    char *k8s_allowed_resources; /* what /api/k8s forwards */
+    char *kube_api;              /* apiserver URL; "" = in cluster or none */
+    char *kube_token_file;       /* kfdash's bearer token for the apiserver */
+    char *kube_ca_file;          /* CA of the apiserver */
 };
 
 /* What went wrong, for the one line printed before exiting with status 2. */

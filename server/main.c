@@ -29,6 +29,8 @@
 #include "server/gate.h"
 #include "server/kube.h"
 #include "server/api_workgroup.h"
+#include "server/api_k8s.h"
+#include "server/sar.h"
 #include "server/health.h"
 #include "server/http.h"
 #include "server/log.h"
@@ -155,6 +157,12 @@ static int start_signin(struct config *cfg)
     sidecar_init(cfg);
     api_tokens_init(&signin);
     api_workgroup_init(cfg);
+    sar_init(engine);
+    char bad[128];
+    if (api_k8s_init(cfg, bad) < 0) {
+        fprintf(stderr, "kfdash: k8s.allowed_resources: %s\n", bad);
+        return 2;
+    }
     if (kube_start(cfg, why, sizeof(why)) < 0) {
         fprintf(stderr, "kfdash: %s\n", why);
         return 1;
@@ -304,6 +312,8 @@ int main(int argc, char **argv)
     status = start_signin(&cfg);
     if (status == 0) status = serve(&cfg, t0);
 out:
+    api_k8s_reset();
+    sar_reset();
     kube_stop();
     tunnel_stop();
     upstream_free(engine);

@@ -273,6 +273,7 @@ struct outgoing {
     size_t n;                           /* lines used */
     bool overflow;                      /* too many */
     bool drop_authorization;            /* the bearer proved the user to kfdash: keep it here */
+    bool drop_cookies;                  /* none of the client's cookies go on */
 };
 
 static void add_line(struct outgoing *o, const char *fmt, ...)
@@ -317,7 +318,7 @@ static void pass_header(void *cls, const char *name, const char *value)
     if (is_hop_by_hop(name)) return;
     if (strcasecmp(name, "Authorization") == 0 && o->drop_authorization) return;
     if (strcasecmp(name, "Cookie") == 0) {
-        add_cookies(o, value);
+        if (!o->drop_cookies) add_cookies(o, value);
         return;
     }
     add_line(o, "%s: %s", name, value);
@@ -338,9 +339,11 @@ static void collect_headers(struct http_request *r, const struct proxy_target *t
                             struct outgoing *o)
 {
     const struct identity *who = http_request_identity(r);
-    o->drop_authorization =
-        who && who->source != IDENTITY_SESSION && who->source != IDENTITY_GATEWAY;
+    o->drop_authorization = t->authorization || (who && who->source != IDENTITY_SESSION &&
+                                                 who->source != IDENTITY_GATEWAY);
+    o->drop_cookies = t->impersonate;
     http_request_each_header(r, pass_header, o);
+    if (t->authorization && *t->authorization) add_line(o, "%s", t->authorization);
     const char *host = http_request_header(r, "Host");
     if (t->keep_host && host) add_line(o, "Host: %s", host);
     char peer[64];
@@ -349,6 +352,12 @@ static void collect_headers(struct http_request *r, const struct proxy_target *t
     add_line(o, "X-Forwarded-Proto: %s", http_request_is_https(r) ? "https" : "http");
     if (host) add_line(o, "X-Forwarded-Host: %s", host);
     if (!who) return;
+    if (t->impersonate) {
+        add_line(o, "Impersonate-User: %s", who->email);
+        for (size_t i = 0; i < who->n_groups; i++)
+            add_line(o, "Impersonate-Group: %s", who->groups[i]);
+        return;
+    }
     char *groups = identity_groups_joined(who);
     add_line(o, "%s: %s%s", cfg->userid_header, cfg->userid_prefix, who->email);
     add_line(o, "X-Forwarded-User: %s", who->email);
@@ -421,7 +430,10 @@ static void forward_http(struct http_request *r, const struct proxy_target *t,
                                  .body = has_body ? body : NULL,
                                  .body_len = body_len,
                                  .connect_timeout_ms = t->connect_timeout_ms,
-                                 .idle_timeout_s = t->idle_timeout_s};
+                                 .idle_timeout_s = t->idle_timeout_s,
+                                 .ca_file = t->ca_file,
+                                 .cert_file = t->cert_file,
+                                 .key_file = t->key_file};
     pthread_mutex_init(&p->lock, NULL);
     p->refs = 2;
     p->r = r;

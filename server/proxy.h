@@ -24,6 +24,13 @@ struct proxy_target {
     bool keep_host;       /* send the client's Host (apps that check Origin against it) */
     long connect_timeout_ms;
     long idle_timeout_s; /* an answer that stalls this long is cut */
+    /* The Kubernetes API server: the user travels as Impersonate-User/-Group, the client's
+     * cookies stay behind, and kfdash's own credentials (below) prove the call. */
+    bool impersonate;
+    const char *authorization; /* "Authorization: ..." line to send, or NULL */
+    const char *ca_file;       /* TLS to the upstream: CA bundle, client cert and key, or NULL */
+    const char *cert_file;
+    const char *key_file;
 };
 
 void proxy_init(const struct config *cfg, struct upstream *u);

@@ -1,6 +1,7 @@
 /* routes: the route table; see routes.h. Read it as the map of the server. */
 #include "server/routes.h"
 
+#include "server/api_k8s.h"
 #include "server/api_tokens.h"
 #include "server/api_workgroup.h"
 #include "server/authz.h"
@@ -36,6 +37,7 @@ const struct route routes[] = {
     {"GET", "/api/workgroup/exists", api_workgroup_exists, 0},
     {"GET", "/api/workgroup/env-info", api_workgroup_env_info, 0},
     {"GET", "/api/namespaces", api_namespaces, 0},
+    {NULL, "/api/k8s/*", api_k8s_forward, 0},
     {"GET", "/api/tokens", api_tokens_list, 0},
     {"POST", "/api/tokens", api_tokens_create, 0},
     {"DELETE", "/api/tokens/:id", api_tokens_delete, 0},

@@ -357,6 +357,8 @@ static struct job *job_new(const struct upstream_call *call)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
     curl_easy_setopt(e, CURLOPT_PRIVATE, j);
     if (call->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, call->ca_file);
+    if (call->cert_file) curl_easy_setopt(e, CURLOPT_SSLCERT, call->cert_file);
+    if (call->key_file) curl_easy_setopt(e, CURLOPT_SSLKEY, call->key_file);
     if (call->body) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)call->body_len);
         ok = ok && curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, call->body) == CURLE_OK;

@@ -32,6 +32,8 @@ struct upstream_call {
     long idle_timeout_s;        /* 0, or fail when the answer stalls this long (streams) */
     size_t max_response_bytes;  /* a longer answer fails with -EMSGSIZE */
     const char *ca_file;        /* PEM bundle to trust instead of the system's; NULL for those */
+    const char *cert_file;      /* client certificate (PEM), or NULL */
+    const char *key_file;       /* its key, or NULL */
 };
 
 struct upstream_result {

@@ -1,0 +1,18 @@
+/*
+ * api_k8s: /api/k8s/<API server path>, the Kubernetes API as the user may use it.
+ *
+ * Only allow-listed group/resources pass (k8s.allowed_resources). A namespaced call needs a
+ * role in that profile namespace (or a cluster admin) and a SubjectAccessReview allowing the
+ * exact verb, group, resource, subresource and name; a cluster-scoped call needs a cluster
+ * admin and the review. Then the call goes on as the user (Impersonate-User/-Group with
+ * kfdash's own credentials), so the API server checks once more; answers stream (watches
+ * too) and the API server's errors pass through as its Status JSON.
+ */
+#pragma once
+
+struct config;
+struct http_request;
+
+int api_k8s_init(const struct config *cfg, char err[128]);
+void api_k8s_reset(void);
+void api_k8s_forward(struct http_request *r);
