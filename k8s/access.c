@@ -472,7 +472,7 @@ size_t k8s_snapshot_memberships(const struct k8s_snapshot *s, const char *user,
 {
     struct member_query q = {.s = s};
     each_grant(s, user, groups, n_groups, note_member, &q);
-    qsort(q.all, q.n, sizeof(*q.all), by_ns_then_role_desc);
+    if (q.n > 1) qsort(q.all, q.n, sizeof(*q.all), by_ns_then_role_desc);
     size_t total = 0;
     for (size_t i = 0; i < q.n; i++) {
         if (i && strcmp(q.all[i].ns, q.all[i - 1].ns) == 0) continue; /* the best role came first */
