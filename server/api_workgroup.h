@@ -12,3 +12,15 @@ void api_workgroup_init(const struct config *cfg);
 void api_workgroup_exists(struct http_request *r);
 void api_workgroup_env_info(struct http_request *r);
 void api_namespaces(struct http_request *r);
+/* Changes, each checked first: create (registration), contributors (owner or admin only),
+ * all profiles (admins only), nuke-self (the caller's own profiles). */
+void api_workgroup_create(struct http_request *r);
+void api_workgroup_get_contributors(struct http_request *r);
+void api_workgroup_add_contributor(struct http_request *r);
+void api_workgroup_add_viewer(struct http_request *r);
+void api_workgroup_remove_contributor(struct http_request *r);
+void api_workgroup_remove_viewer(struct http_request *r);
+void api_workgroup_get_all_namespaces(struct http_request *r);
+void api_workgroup_nuke_self(struct http_request *r);
+/* Events of a namespace the caller holds a role in, newest first. */
+void api_activities(struct http_request *r);

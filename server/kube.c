@@ -12,10 +12,14 @@
 #include "k8s/client.h"
 #include "server/config.h"
 #include "server/health.h"
+#include "server/park.h"
 
-#define ADMINS_MAX 64
+#define ADMINS_MAX       64
+#define CALL_TIMEOUT_MS  15000
+#define ANSWER_MAX_BYTES (8 << 20)
 
 static struct k8s_client *client;
+static struct upstream *engine;
 static struct k8s_access *access_model;
 static char *admin_text, *admin_group_text; /* storage of the lists below */
 static const char *admins[ADMINS_MAX], *admin_groups[ADMINS_MAX];
@@ -41,8 +45,9 @@ static size_t split(char *text, const char **out)
     return n;
 }
 
-int kube_start(const struct config *cfg, char *err, size_t size)
+int kube_start(const struct config *cfg, struct upstream *u, char *err, size_t size)
 {
+    engine = u;
     admin_text = strdup(cfg->cluster_admins);
     admin_group_text = strdup(cfg->cluster_admin_groups);
     if (!admin_text || !admin_group_text) return -ENOMEM;
@@ -77,6 +82,29 @@ struct k8s_client *kube_client(void)
 const struct k8s_snapshot *kube_snapshot(void)
 {
     return access_model ? k8s_access_snapshot(access_model) : NULL;
+}
+
+void kube_call(struct http_request *r, const char *method, const char *path, const char *body,
+               struct upstream_result *answer, http_next_fn next)
+{
+    char auth[K8S_AUTH_HEADER_MAX], url[4096];
+    k8s_client_auth_header(client, auth, sizeof(auth));
+    snprintf(url, sizeof(url), "%s%s", k8s_client_api(client), path);
+    const char *headers[] = {strcmp(method, "PATCH") == 0
+                                 ? "Content-Type: application/merge-patch+json"
+                                 : "Content-Type: application/json",
+                             "Accept: application/json", auth[0] ? auth : NULL, NULL};
+    struct upstream_call call = {.method = method,
+                                 .url = url,
+                                 .headers = headers,
+                                 .body = body,
+                                 .body_len = body ? strlen(body) : 0,
+                                 .timeout_ms = CALL_TIMEOUT_MS,
+                                 .max_response_bytes = ANSWER_MAX_BYTES,
+                                 .ca_file = k8s_client_ca_file(client),
+                                 .cert_file = k8s_client_cert_file(client),
+                                 .key_file = k8s_client_key_file(client)};
+    park_call(engine, r, &call, answer, next);
 }
 
 bool kube_is_cluster_admin(const struct identity *who)

@@ -8,18 +8,30 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "server/http.h"
+
 struct config;
 struct identity;
 struct k8s_client;
 struct k8s_snapshot;
 
+struct upstream;
+struct upstream_result;
+
 /* 0 also when no API server is configured (the routes that need one answer 503). */
-int kube_start(const struct config *cfg, char *err, size_t size);
+int kube_start(const struct config *cfg, struct upstream *engine, char *err, size_t size);
 void kube_stop(void);
 
 /* NULL when no API server is configured. */
 struct k8s_client *kube_client(void);
 /* The current access snapshot (usable for K8S_SNAPSHOT_GRACE_S); NULL when not configured. */
 const struct k8s_snapshot *kube_snapshot(void);
+/*
+ * kfdash calls the API server as itself, after its own checks (writing RoleBindings, Profiles,
+ * Dex's Password objects). Parks r; *answer is filled, then next runs. body (JSON) may be NULL;
+ * PATCH sends it as a JSON merge patch.
+ */
+void kube_call(struct http_request *r, const char *method, const char *path, const char *body,
+               struct upstream_result *answer, http_next_fn next);
 /* Named in kubeflow.cluster_admins, or in a group of kubeflow.cluster_admin_groups. */
 bool kube_is_cluster_admin(const struct identity *who);

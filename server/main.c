@@ -163,7 +163,7 @@ static int start_signin(struct config *cfg)
         fprintf(stderr, "kfdash: k8s.allowed_resources: %s\n", bad);
         return 2;
     }
-    if (kube_start(cfg, why, sizeof(why)) < 0) {
+    if (kube_start(cfg, engine, why, sizeof(why)) < 0) {
         fprintf(stderr, "kfdash: %s\n", why);
         return 1;
     }

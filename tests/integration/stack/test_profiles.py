@@ -215,3 +215,136 @@ def test_readyz_waits_for_the_caches(kfdash):
     body = kfdash.get("/readyz").json()
     check = {c["name"]: c for c in body["checks"]}["kubernetes"]
     assert check["ready"] and "profiles" in check["detail"]
+
+
+# ---------------------------------------------------------------- contributors
+
+
+RB = "/apis/rbac.authorization.k8s.io/v1/namespaces/alice/rolebindings"
+AP = "/apis/security.istio.io/v1beta1/namespaces/alice/authorizationpolicies"
+
+
+@pytest.mark.parametrize("user", [BOB, CAROL, STRANGER])
+def test_only_the_owner_or_an_admin_manages_contributors(kfdash, user):
+    r = call(kfdash, user, "POST", "/api/workgroup/add-contributor/alice",
+             json={"contributor": "mallory@example.com"})
+    assert r.status_code == 403, r.text
+    r = call(kfdash, user, "DELETE", "/api/workgroup/remove-contributor/alice",
+             json={"contributor": BOB})
+    assert r.status_code == 403, r.text
+
+
+def test_contributors_are_listed_for_members_only(kfdash):
+    people = call(kfdash, CAROL, "GET", "/api/workgroup/get-contributors/alice").json()
+    assert {(p["user"], p["role"]) for p in people} == {(BOB, "contributor"), (CAROL, "viewer")}
+    assert call(kfdash, STRANGER, "GET", "/api/workgroup/get-contributors/alice").status_code == 403
+
+
+@pytest.mark.parametrize("add, remove, role, kfam_role", [
+    ("add-contributor", "remove-contributor", "contributor", "edit"),
+    ("add-viewer", "remove-viewer", "viewer", "view"),
+])
+def test_the_owner_adds_and_removes_a_contributor_as_kfam_would(kfdash, admin, add, remove, role,
+                                                                 kfam_role):
+    dave = "Dave.Jones@example.com"
+    name = f"user-dave-jones-example-com-clusterrole-{kfam_role}"
+    r = call(kfdash, ALICE, "POST", f"/api/workgroup/{add}/alice", json={"contributor": dave})
+    assert r.status_code == 200, r.text
+    assert (dave, role) in {(p["user"], p["role"]) for p in r.json()}
+    try:
+        binding = admin.get(f"{RB}/{name}").json()
+        assert binding["roleRef"]["name"] == f"kubeflow-{kfam_role}"
+        assert binding["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
+                                        "name": dave}]
+        assert binding["metadata"]["annotations"] == {"user": dave, "role": kfam_role}
+        policy = admin.get(f"{AP}/{name}").json()
+        assert policy["spec"]["rules"][0]["when"] == [
+            {"key": "request.headers[kubeflow-userid]", "values": [dave]}]
+        # dave now sees alice, with the right role, within the cache's reaction time.
+        deadline = time.monotonic() + 10
+        while True:
+            seen = {n["namespace"]: n["role"] for n in
+                    call(kfdash, dave, "GET", "/api/workgroup/env-info").json()["namespaces"]}
+            if seen.get("alice") == role:
+                break
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.2)
+    finally:
+        r = call(kfdash, ALICE, "DELETE", f"/api/workgroup/{remove}/alice", json={"contributor": dave})
+    assert r.status_code == 200, r.text
+    assert dave not in {p["user"] for p in r.json()}
+    assert admin.get(f"{RB}/{name}").status_code == 404
+    assert admin.get(f"{AP}/{name}").status_code == 404
+
+
+def test_a_bad_contributor_is_a_clear_400(kfdash):
+    for body in ({}, {"contributor": ""}, {"contributor": "a b@example.com"}, {"contributor": 7}):
+        r = call(kfdash, ALICE, "POST", "/api/workgroup/add-contributor/alice", json=body)
+        assert r.status_code == 400 and "contributor" in r.json()["error"], (body, r.text)
+
+
+# ---------------------------------------------------------------- profiles
+
+
+def test_registration_creates_the_callers_own_profile_and_nuke_self_removes_it(kfdash, admin):
+    erin = "erin.x@example.com"
+    r = call(kfdash, erin, "POST", "/api/workgroup/create", json={})
+    assert r.status_code == 201, r.text
+    assert r.json() == {"namespace": "erin-x", "owner": erin}
+    try:
+        profile = admin.get("/apis/kubeflow.org/v1/profiles/erin-x").json()
+        assert profile["spec"]["owner"] == {"kind": "User", "name": erin}
+        assert call(kfdash, erin, "POST", "/api/workgroup/create", json={}).status_code == 409
+        deadline = time.monotonic() + 10
+        while call(kfdash, erin, "GET", "/api/workgroup/exists").json()["hasWorkgroup"] is not True:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    finally:
+        r = call(kfdash, erin, "DELETE", "/api/workgroup/nuke-self")
+    assert r.status_code == 204, r.text
+    assert admin.get("/apis/kubeflow.org/v1/profiles/erin-x").status_code == 404
+
+
+@pytest.mark.parametrize("body, status", [
+    ({"namespace": "Not_A_Name"}, 400),
+    ({"namespace": "alice"}, 409),
+    ({"namespace": "mine", "user": ALICE}, 400),   # only admins name another owner
+])
+def test_registration_refuses_bad_requests(kfdash, body, status):
+    assert call(kfdash, STRANGER, "POST", "/api/workgroup/create", json=body).status_code == status
+
+
+def test_registration_off_is_enforced_on_the_server(stack):
+    k = start_kfdash(stack, "--trusted-header-peers", "127.0.0.1/32",
+                     "--kube-api", stack["KFDASH_APISERVER"],
+                     "--kube-token-file", stack["KFDASH_STACK_KFDASH_TOKEN_FILE"],
+                     "--kube-ca-file", stack["KFDASH_STACK_CA"], "--registration-flow", "false")
+    try:
+        r = call(k, STRANGER, "POST", "/api/workgroup/create", json={"namespace": "sneaky"})
+        assert r.status_code == 403 and "registration" in r.json()["error"]
+    finally:
+        k.stop()
+
+
+def test_all_profiles_are_for_admins_only(kfdash):
+    assert call(kfdash, ALICE, "GET", "/api/workgroup/get-all-namespaces").status_code == 403
+    rows = call(kfdash, ADMIN, "GET", "/api/workgroup/get-all-namespaces").json()
+    by_ns = {row[0]: row for row in rows}
+    assert by_ns["alice"][1] == ALICE
+    assert set(by_ns["alice"][2].split(", ")) == {BOB, CAROL}
+
+
+def test_activities_are_access_checked(kfdash, admin):
+    event = {"apiVersion": "v1", "kind": "Event", "metadata": {"generateName": "kfdash-test-"},
+             "involvedObject": {"kind": "Notebook", "name": "nb1", "namespace": "alice"},
+             "reason": "Tested", "message": "an event for the activity tab", "type": "Warning",
+             "lastTimestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    made = admin.post("/api/v1/namespaces/alice/events", json=event)
+    assert made.status_code == 201, made.text
+    try:
+        r = call(kfdash, CAROL, "GET", "/api/activities/alice")
+        assert r.status_code == 200, r.text
+        assert r.json()[0]["reason"] == "Tested" and r.json()[0]["type"] == "Warning"
+        assert call(kfdash, STRANGER, "GET", "/api/activities/alice").status_code == 403
+    finally:
+        admin.delete(f"/api/v1/namespaces/alice/events/{made.json()['metadata']['name']}")

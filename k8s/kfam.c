@@ -1,0 +1,56 @@
+/* k8s/kfam: see kfam.h. */
+#include "k8s/kfam.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#define OBJECT_NAME_MAX 253
+#define LABEL_MAX       63
+
+/* Copies the first n bytes of s, lowercased, with each run of non-alphanumerics as one '-'. */
+static size_t squash(const char *s, size_t n, char *out, size_t size)
+{
+    size_t k = 0;
+    bool dash = false;
+    for (size_t i = 0; i < n && k + 1 < size; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (isascii(c) && isalnum(c)) {
+            out[k++] = (char)tolower(c);
+            dash = false;
+        } else if (!dash) {
+            out[k++] = '-';
+            dash = true;
+        }
+    }
+    out[k] = '\0';
+    return k;
+}
+
+int kfam_binding_name(const char *email, const char *role, char *out, size_t size)
+{
+    char user[OBJECT_NAME_MAX + 2];
+    if (strlen(email) > OBJECT_NAME_MAX) return -E2BIG;
+    squash(email, strlen(email), user, sizeof(user));
+    int n = snprintf(out, size, "user-%s-clusterrole-%s", user, role);
+    return n < 0 || (size_t)n >= size || n > OBJECT_NAME_MAX ? -E2BIG : 0;
+}
+
+int kfam_profile_name(const char *email, char *out, size_t size)
+{
+    const char *at = strchr(email, '@');
+    size_t n = at ? (size_t)(at - email) : strlen(email);
+    char name[LABEL_MAX + 2];
+    size_t k = squash(email, n, name, sizeof(name));
+    size_t start = 0;
+    while (start < k && name[start] == '-') start++;
+    while (k > start && name[k - 1] == '-') k--;
+    if (k - start > LABEL_MAX) k = start + LABEL_MAX;
+    while (k > start && name[k - 1] == '-') k--;
+    if (k == start || k - start + 1 > size) return -EINVAL;
+    memcpy(out, name + start, k - start);
+    out[k - start] = '\0';
+    return 0;
+}

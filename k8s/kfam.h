@@ -1,0 +1,16 @@
+/*
+ * k8s/kfam: the names Kubeflow's access management (KFAM) gives things, so what kfdash writes is
+ * what KFAM would have written and Kubeflow's own tools find it. Pure, thread-safe.
+ */
+#pragma once
+
+#include <stddef.h>
+
+/* "user-<email, each run of [^a-zA-Z0-9] as '-', lowercased>-clusterrole-<role>", the name of a
+ * contributor's RoleBinding and AuthorizationPolicy. role: "edit" or "view". -E2BIG when it
+ * would not be a valid object name (over 253) or not fit out. */
+int kfam_binding_name(const char *email, const char *role, char *out, size_t size);
+
+/* The profile name the registration page proposes: the email's local part, lowercased, runs of
+ * other characters as '-', no '-' at either end, at most 63. -EINVAL when nothing is left. */
+int kfam_profile_name(const char *email, char *out, size_t size);
