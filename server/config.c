@@ -246,6 +246,9 @@ static const struct setting settings[] = {
      "What /api/k8s forwards: resource[/subresource][.group][:ro], comma-separated (:ro = get, "
      "list, watch only)",
      check_allowlist, false},
+    {"dex.namespace", "KFDASH_DEX_NAMESPACE", "dex-namespace", K_STRING, F(dex_namespace), 0, 0,
+     "auth", "Namespace of Dex's Kubernetes storage, where its local users (Password objects) live",
+     check_namespace, false},
     {"kube.api", "KFDASH_KUBE_API", "kube-api", K_STRING, F(kube_api), 0, 0, "",
      "The Kubernetes API server URL; empty = in-cluster (KUBERNETES_SERVICE_HOST) or none",
      check_http_url_or_empty, false},

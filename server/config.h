@@ -55,6 +55,7 @@ struct config {
     long session_recheck_s;     /* renew at the provider this often */
     char *upstream;             /* sidecar mode: the one application guarded; "" = off */
     char *k8s_allowed_resources; /* what /api/k8s forwards */
+    char *dex_namespace;         /* where Dex keeps its Password objects */
     char *kube_api;              /* apiserver URL; "" = in cluster or none */
     char *kube_token_file;       /* kfdash's bearer token for the apiserver */
     char *kube_ca_file;          /* CA of the apiserver */

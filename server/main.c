@@ -29,6 +29,7 @@
 #include "server/gate.h"
 #include "server/kube.h"
 #include "server/api_workgroup.h"
+#include "server/api_admin.h"
 #include "server/api_k8s.h"
 #include "server/sar.h"
 #include "server/health.h"
@@ -157,6 +158,7 @@ static int start_signin(struct config *cfg)
     sidecar_init(cfg);
     api_tokens_init(&signin);
     api_workgroup_init(cfg);
+    api_admin_init(cfg);
     sar_init(engine);
     char bad[128];
     if (api_k8s_init(cfg, bad) < 0) {

@@ -1,6 +1,7 @@
 /* routes: the route table; see routes.h. Read it as the map of the server. */
 #include "server/routes.h"
 
+#include "server/api_admin.h"
 #include "server/api_k8s.h"
 #include "server/api_tokens.h"
 #include "server/api_workgroup.h"
@@ -46,6 +47,12 @@ const struct route routes[] = {
     {"DELETE", "/api/workgroup/nuke-self", api_workgroup_nuke_self, 0},
     {"GET", "/api/namespaces", api_namespaces, 0},
     {"GET", "/api/activities/:namespace", api_activities, 0},
+    {"GET", "/api/admin/users", api_admin_users_list, 0},
+    {"POST", "/api/admin/users", api_admin_users_create, 0},
+    {"PUT", "/api/admin/users/:email/password", api_admin_users_password, 0},
+    {"POST", "/api/admin/users/:email/disable", api_admin_users_disable, 0},
+    {"POST", "/api/admin/users/:email/enable", api_admin_users_enable, 0},
+    {"DELETE", "/api/admin/users/:email", api_admin_users_delete, 0},
     {NULL, "/api/k8s/*", api_k8s_forward, 0},
     {"GET", "/api/tokens", api_tokens_list, 0},
     {"POST", "/api/tokens", api_tokens_create, 0},
