@@ -249,6 +249,10 @@ static const struct setting settings[] = {
     {"dex.namespace", "KFDASH_DEX_NAMESPACE", "dex-namespace", K_STRING, F(dex_namespace), 0, 0,
      "auth", "Namespace of Dex's Kubernetes storage, where its local users (Password objects) live",
      check_namespace, false},
+    {"kube.kubeconfig", "KUBECONFIG", "kubeconfig", K_STRING, F(kubeconfig), 0, 0, "",
+     "A kubeconfig file (its current context) when kube.api is empty: server, CA, token or "
+     "client certificate",
+     NULL, false},
     {"kube.api", "KFDASH_KUBE_API", "kube-api", K_STRING, F(kube_api), 0, 0, "",
      "The Kubernetes API server URL; empty = in-cluster (KUBERNETES_SERVICE_HOST) or none",
      check_http_url_or_empty, false},
@@ -568,7 +572,7 @@ static int derive_in_cluster(struct config *c, char **envp)
 {
     const char *host = env_lookup(envp, "KUBERNETES_SERVICE_HOST");
     const char *port = env_lookup(envp, "KUBERNETES_SERVICE_PORT");
-    if (*c->kube_api || !host || !*host) return 0;
+    if (*c->kube_api || *c->kubeconfig || !host || !*host) return 0;
     char url[300];
     snprintf(url, sizeof(url),
              strchr(host, ':') ? "https://[%.200s]:%.10s" : "https://%.200s:%.10s", host,

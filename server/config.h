@@ -56,7 +56,8 @@ struct config {
     char *upstream;             /* sidecar mode: the one application guarded; "" = off */
     char *k8s_allowed_resources; /* what /api/k8s forwards */
     char *dex_namespace;         /* where Dex keeps its Password objects */
-    char *kube_api;              /* apiserver URL; "" = in cluster or none */
+    char *kube_api;              /* apiserver URL; "" = kubeconfig, in cluster or none */
+    char *kubeconfig;            /* used when kube_api is empty */
     char *kube_token_file;       /* kfdash's bearer token for the apiserver */
     char *kube_ca_file;          /* CA of the apiserver */
 };

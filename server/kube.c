@@ -2,14 +2,17 @@
 #include "server/kube.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "auth/identity.h"
 #include "k8s/access.h"
 #include "k8s/client.h"
+#include "k8s/kubeconfig.h"
 #include "server/config.h"
 #include "server/health.h"
 #include "server/park.h"
@@ -19,6 +22,7 @@
 #define ANSWER_MAX_BYTES (8 << 20)
 
 static struct k8s_client *client;
+static char secrets_dir[64]; /* kubeconfig data written out for libcurl, removed at stop */
 static struct upstream *engine;
 static struct k8s_access *access_model;
 static char *admin_text, *admin_group_text; /* storage of the lists below */
@@ -45,6 +49,69 @@ static size_t split(char *text, const char **out)
     return n;
 }
 
+/* Writes data to secrets_dir/name (0600); the path into out. */
+static int write_secret(const char *name, const void *data, size_t len, char *out, size_t size)
+{
+    if (!secrets_dir[0]) {
+        snprintf(secrets_dir, sizeof(secrets_dir), "/tmp/kfdash-kube-XXXXXX");
+        if (!mkdtemp(secrets_dir)) {
+            secrets_dir[0] = '\0';
+            return -errno;
+        }
+    }
+    snprintf(out, size, "%s/%s", secrets_dir, name);
+    int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return -errno;
+    ssize_t n = write(fd, data, len);
+    close(fd);
+    return n == (ssize_t)len ? 0 : -EIO;
+}
+
+static void remove_secrets(void)
+{
+    if (!secrets_dir[0]) return;
+    static const char *const names[] = {"ca.crt", "client.crt", "client.key", "token"};
+    char path[128];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof(path), "%s/%s", secrets_dir, names[i]);
+        unlink(path);
+    }
+    rmdir(secrets_dir);
+    secrets_dir[0] = '\0';
+}
+
+/* The client from a kubeconfig file: its current context's server and credentials. */
+static int client_from_kubeconfig(const char *path, char *err, size_t size)
+{
+    struct k8s_kubeconfig kc;
+    char why[K8S_KUBECONFIG_ERROR_MAX];
+    int e = k8s_kubeconfig_load(path, NULL, &kc, why);
+    if (e < 0) {
+        snprintf(err, size, "%s: %s", path, e == -EINVAL ? why : strerror(-e));
+        return e;
+    }
+    char ca[128] = "", cert[128] = "", key[128] = "", token[128] = "";
+    if (kc.insecure)
+        e = -EINVAL, snprintf(err, size, "%s: insecure-skip-tls-verify is refused", path);
+    if (e == 0 && kc.ca_data) e = write_secret("ca.crt", kc.ca_data, kc.ca_len, ca, sizeof(ca));
+    if (e == 0 && kc.cert_data)
+        e = write_secret("client.crt", kc.cert_data, kc.cert_len, cert, sizeof(cert));
+    if (e == 0 && kc.key_data)
+        e = write_secret("client.key", kc.key_data, kc.key_len, key, sizeof(key));
+    if (e == 0 && kc.token)
+        e = write_secret("token", kc.token, strlen(kc.token), token, sizeof(token));
+    if (e == 0) {
+        struct k8s_client_config c = {
+            kc.server, kc.token_file ? kc.token_file : token, kc.ca_file ? kc.ca_file : ca,
+            kc.cert_file ? kc.cert_file : cert, kc.key_file ? kc.key_file : key};
+        e = k8s_client_new(&c, &client);
+    } else if (e != -EINVAL) {
+        snprintf(err, size, "%s: cannot keep its credentials: %s", path, strerror(-e));
+    }
+    k8s_kubeconfig_reset(&kc);
+    return e;
+}
+
 int kube_start(const struct config *cfg, struct upstream *u, char *err, size_t size)
 {
     engine = u;
@@ -53,10 +120,17 @@ int kube_start(const struct config *cfg, struct upstream *u, char *err, size_t s
     if (!admin_text || !admin_group_text) return -ENOMEM;
     n_admins = split(admin_text, admins);
     n_admin_groups = split(admin_group_text, admin_groups);
-    if (!*cfg->kube_api) return 0;
-    struct k8s_client_config kc = {cfg->kube_api, cfg->kube_token_file, cfg->kube_ca_file, NULL,
-                                   NULL};
-    int e = k8s_client_new(&kc, &client);
+    int e = 0;
+    if (*cfg->kube_api) {
+        struct k8s_client_config kc = {cfg->kube_api, cfg->kube_token_file, cfg->kube_ca_file, NULL,
+                                       NULL};
+        e = k8s_client_new(&kc, &client);
+    } else if (*cfg->kubeconfig) {
+        e = client_from_kubeconfig(cfg->kubeconfig, err, size);
+        if (e < 0) return e;
+    } else {
+        return 0;
+    }
     if (e == 0) e = k8s_access_start(client, &access_model);
     if (e == 0) e = health_register("kubernetes", caches_ready);
     if (e < 0) snprintf(err, size, "cannot start the Kubernetes client: %s", strerror(-e));
@@ -67,6 +141,7 @@ void kube_stop(void)
 {
     k8s_access_stop(access_model);
     k8s_client_free(client);
+    remove_secrets();
     access_model = NULL;
     client = NULL;
     free(admin_text);

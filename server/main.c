@@ -165,9 +165,10 @@ static int start_signin(struct config *cfg)
         fprintf(stderr, "kfdash: k8s.allowed_resources: %s\n", bad);
         return 2;
     }
-    if (kube_start(cfg, engine, why, sizeof(why)) < 0) {
+    int e = kube_start(cfg, engine, why, sizeof(why));
+    if (e < 0) {
         fprintf(stderr, "kfdash: %s\n", why);
-        return 1;
+        return e == -ENOMEM || e == -EAGAIN ? 1 : 2; /* else the kubeconfig is at fault */
     }
     authz_init(cfg);
     return 0;

@@ -348,3 +348,26 @@ def test_activities_are_access_checked(kfdash, admin):
         assert call(kfdash, STRANGER, "GET", "/api/activities/alice").status_code == 403
     finally:
         admin.delete(f"/api/v1/namespaces/alice/events/{made.json()['metadata']['name']}")
+
+
+def test_a_kubeconfig_with_client_certificates_works_as_well(stack):
+    k = start_kfdash(stack, "--trusted-header-peers", "127.0.0.1/32",
+                     "--kubeconfig", stack["KUBECONFIG"])
+    try:
+        seen = {n["namespace"] for n in
+                call(k, BOB, "GET", "/api/workgroup/env-info").json()["namespaces"]}
+        assert seen == {"alice", "bob"}
+        assert call(k, BOB, "GET", NOTEBOOKS.format(ns="alice")).status_code == 200
+    finally:
+        k.stop()
+
+
+def test_a_broken_kubeconfig_stops_kfdash_with_a_clear_line(stack, tmp_path):
+    import subprocess
+    from kfdash_process import BIN
+    bad = tmp_path / "kubeconfig"
+    bad.write_text("apiVersion: v1\nkind: Config\ncurrent-context: nowhere\ncontexts: []\n")
+    run = subprocess.run([BIN, "--kubeconfig", str(bad), "--listen", "127.0.0.1:1"],
+                         capture_output=True, text=True, timeout=10)
+    assert run.returncode == 2
+    assert "nowhere" in run.stderr and str(bad) in run.stderr
