@@ -60,34 +60,6 @@ static bool admin_only(struct http_request *r)
     return false;
 }
 
-static void reply_json(struct http_request *r, unsigned status, cJSON *j)
-{
-    char *body = j ? cJSON_PrintUnformatted(j) : NULL;
-    cJSON_Delete(j);
-    if (!body) {
-        http_reply_error(r, 500, "out of memory");
-        return;
-    }
-    const char *headers[] = {"Cache-Control", "no-store", NULL};
-    http_reply_take(r, status, "application/json", body, strlen(body), headers);
-}
-
-static void api_error(struct http_request *r, const struct upstream_result *a, const char *doing)
-{
-    char message[512];
-    cJSON *j = a->error ? NULL : cJSON_ParseWithLength(a->body, a->len);
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
-    snprintf(message, sizeof(message), "%s: %s", doing,
-             cJSON_IsString(m) ? m->valuestring
-             : a->error        ? a->detail
-                               : "the API server refused");
-    cJSON_Delete(j);
-    unsigned status = a->error                              ? 502
-                      : a->status >= 400 && a->status < 500 ? (unsigned)a->status
-                                                            : 502;
-    http_reply_error(r, status, message);
-}
-
 static void passwords_path(char *out, size_t size, const char *name)
 {
     snprintf(out, size, "/apis/dex.coreos.com/v1/namespaces/%s/passwords%s%s", cfg->dex_namespace,
@@ -113,7 +85,7 @@ static void listed(struct http_request *r)
 {
     struct job *j = http_request_context(r);
     if (j->answer.error || j->answer.status != 200) {
-        api_error(r, &j->answer, "cannot list Dex's users");
+        kube_reply_failure(r, &j->answer, "cannot list Dex's users");
         return;
     }
     cJSON *in = cJSON_ParseWithLength(j->answer.body, j->answer.len);
@@ -137,7 +109,7 @@ static void listed(struct http_request *r)
         cJSON_AddItemToArray(out, u);
     }
     cJSON_Delete(in);
-    reply_json(r, 200, out);
+    http_reply_json(r, 200, out);
 }
 
 void api_admin_users_list(struct http_request *r)
@@ -160,13 +132,13 @@ static void profile_made(struct http_request *r)
 {
     struct job *j = http_request_context(r);
     if (j->answer.error || (j->answer.status != 201 && j->answer.status != 409)) {
-        api_error(r, &j->answer, "the user was made, but not their profile");
+        kube_reply_failure(r, &j->answer, "the user was made, but not their profile");
         return;
     }
     cJSON *out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "email", j->email);
     cJSON_AddStringToObject(out, "profile", j->profile);
-    reply_json(r, 201, out);
+    http_reply_json(r, 201, out);
 }
 
 static void user_made(struct http_request *r)
@@ -176,7 +148,7 @@ static void user_made(struct http_request *r)
         if (!j->answer.error && j->answer.status == 409)
             http_reply_error(r, 409, "this user exists already");
         else
-            api_error(r, &j->answer, "cannot create the user");
+            kube_reply_failure(r, &j->answer, "cannot create the user");
         return;
     }
     struct buf line;
@@ -187,7 +159,7 @@ static void user_made(struct http_request *r)
     if (!j->profile[0]) {
         cJSON *out = cJSON_CreateObject();
         cJSON_AddStringToObject(out, "email", j->email);
-        reply_json(r, 201, out);
+        http_reply_json(r, 201, out);
         return;
     }
     cJSON *p = cJSON_CreateObject();
@@ -276,7 +248,7 @@ static void edited(struct http_request *r)
 {
     struct job *j = http_request_context(r);
     if (j->answer.error || j->answer.status != 200) {
-        api_error(r, &j->answer, "cannot change the user");
+        kube_reply_failure(r, &j->answer, "cannot change the user");
         return;
     }
     struct buf line;
@@ -307,7 +279,7 @@ static void fetched(struct http_request *r)
         if (!j->answer.error && j->answer.status == 404)
             http_reply_error(r, 404, "no such user");
         else
-            api_error(r, &j->answer, "cannot read the user");
+            kube_reply_failure(r, &j->answer, "cannot read the user");
         return;
     }
     cJSON *obj = cJSON_ParseWithLength(j->answer.body, j->answer.len);
@@ -416,7 +388,7 @@ static void deleted(struct http_request *r)
     if (!j->answer.error && j->answer.status == 404) {
         http_reply_error(r, 404, "no such user");
     } else if (j->answer.error || j->answer.status != 200) {
-        api_error(r, &j->answer, "cannot delete the user");
+        kube_reply_failure(r, &j->answer, "cannot delete the user");
     } else {
         struct buf line;
         log_begin(&line, LOG_INFO, "user deleted");

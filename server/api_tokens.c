@@ -34,19 +34,6 @@ void api_tokens_init(const struct signin *s)
     env = s;
 }
 
-/* Replies with j (taken) as JSON. */
-static void reply_json(struct http_request *r, unsigned status, cJSON *j)
-{
-    char *body = j ? cJSON_PrintUnformatted(j) : NULL;
-    cJSON_Delete(j);
-    if (!body) {
-        http_reply_error(r, 500, "out of memory");
-        return;
-    }
-    const char *headers[] = {"Cache-Control", "no-store", NULL};
-    http_reply_take(r, status, "application/json", body, strlen(body), headers);
-}
-
 void api_whoami(struct http_request *r)
 {
     const struct identity *who = http_request_identity(r);
@@ -56,7 +43,7 @@ void api_whoami(struct http_request *r)
     for (size_t i = 0; groups && i < who->n_groups; i++)
         cJSON_AddItemToArray(groups, cJSON_CreateString(who->groups[i]));
     cJSON_AddStringToObject(j, "source", identity_source_name(who->source));
-    reply_json(r, 200, j);
+    http_reply_json(r, 200, j);
 }
 
 void api_tokens_list(struct http_request *r)
@@ -68,7 +55,7 @@ void api_tokens_list(struct http_request *r)
     }
     cJSON *j = cJSON_CreateObject();
     if (!cJSON_AddItemToObject(j, "tokens", list)) cJSON_Delete(list);
-    reply_json(r, 200, j);
+    http_reply_json(r, 200, j);
 }
 
 /* Name and lifetime from the request body; a message for the client when they are wrong. */
@@ -129,7 +116,7 @@ void api_tokens_create(struct http_request *r)
             cJSON_AddNumberToObject(j, "created", (double)now);
             cJSON_AddNumberToObject(j, "expires", (double)(now + days * 86400));
             cJSON_AddStringToObject(j, "token", token);
-            reply_json(r, 201, j);
+            http_reply_json(r, 201, j);
         }
     }
     free(groups);

@@ -25,18 +25,6 @@ void api_workgroup_init(const struct config *c)
     cfg = c;
 }
 
-static void reply_json(struct http_request *r, cJSON *j)
-{
-    char *body = j ? cJSON_PrintUnformatted(j) : NULL;
-    cJSON_Delete(j);
-    if (!body) {
-        http_reply_error(r, 500, "out of memory");
-        return;
-    }
-    const char *headers[] = {"Cache-Control", "no-store", NULL};
-    http_reply_take(r, 200, "application/json", body, strlen(body), headers);
-}
-
 /* The caller's memberships from the current snapshot (heap; *ret_n entries); NULL and a reply
  * sent when there is no API server or no memory. */
 static struct k8s_membership *memberships(struct http_request *r, size_t *ret_n)
@@ -77,7 +65,7 @@ void api_workgroup_exists(struct http_request *r)
     cJSON_AddBoolToObject(j, "hasAuth", true);
     cJSON_AddBoolToObject(j, "hasWorkgroup", owns);
     cJSON_AddBoolToObject(j, "registrationFlowAllowed", cfg->registration_flow);
-    reply_json(r, j);
+    http_reply_json(r, 200, j);
 }
 
 void api_workgroup_env_info(struct http_request *r)
@@ -104,7 +92,7 @@ void api_workgroup_env_info(struct http_request *r)
     }
     cJSON_AddBoolToObject(j, "isClusterAdmin", kube_is_cluster_admin(who));
     free(m);
-    reply_json(r, j);
+    http_reply_json(r, 200, j);
 }
 
 void api_namespaces(struct http_request *r)
@@ -125,7 +113,7 @@ void api_namespaces(struct http_request *r)
         cJSON_AddItemToArray(list, ns);
     }
     free(m);
-    reply_json(r, list);
+    http_reply_json(r, 200, list);
 }
 
 /* ---------------------------------------------------------------- changes */
@@ -156,22 +144,6 @@ static void change_free(void *p)
 }
 
 /* The API server's message from its Status answer, or a fallback. */
-static void api_error(struct http_request *r, const struct upstream_result *a, const char *doing)
-{
-    char message[512];
-    cJSON *j = a->error ? NULL : cJSON_ParseWithLength(a->body, a->len);
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
-    snprintf(message, sizeof(message), "%s: %s", doing,
-             cJSON_IsString(m) ? m->valuestring
-             : a->error        ? a->detail
-                               : "the API server refused");
-    cJSON_Delete(j);
-    unsigned status = a->error                              ? 502
-                      : a->status >= 400 && a->status < 500 ? (unsigned)a->status
-                                                            : 502;
-    http_reply_error(r, status, message);
-}
-
 /* A contributor name kfdash accepts: an email-like user name, printable, no commas or spaces. */
 static bool user_name_ok(const char *s)
 {
@@ -249,7 +221,7 @@ void api_workgroup_get_contributors(struct http_request *r)
         http_reply_error(r, 403, "you have no role in this namespace");
         return;
     }
-    reply_json(r, contributors(s, ns, NULL));
+    http_reply_json(r, 200, contributors(s, ns, NULL));
 }
 
 static void policy_done(struct http_request *r)
@@ -258,10 +230,10 @@ static void policy_done(struct http_request *r)
     /* 404: Istio is not installed (no AuthorizationPolicy CRD), which is fine. */
     if (c->answer.error ||
         (c->answer.status >= 300 && c->answer.status != 404 && c->answer.status != 409)) {
-        api_error(r, &c->answer, "cannot write the AuthorizationPolicy");
+        kube_reply_failure(r, &c->answer, "cannot write the AuthorizationPolicy");
         return;
     }
-    reply_json(r, contributors(kube_snapshot(), c->ns, c));
+    http_reply_json(r, 200, contributors(kube_snapshot(), c->ns, c));
 }
 
 static void binding_done(struct http_request *r)
@@ -270,7 +242,7 @@ static void binding_done(struct http_request *r)
     long st = c->answer.status;
     bool ok = !c->answer.error && (c->removing ? st == 200 || st == 404 : st == 201 || st == 409);
     if (!ok) {
-        api_error(r, &c->answer, "cannot write the RoleBinding");
+        kube_reply_failure(r, &c->answer, "cannot write the RoleBinding");
         return;
     }
     char path[PATH_MAX_BYTES];
@@ -416,18 +388,13 @@ static void created(struct http_request *r)
         if (!c->answer.error && c->answer.status == 409)
             http_reply_error(r, 409, "a profile with this name exists already");
         else
-            api_error(r, &c->answer, "cannot create the profile");
+            kube_reply_failure(r, &c->answer, "cannot create the profile");
         return;
     }
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "namespace", c->ns);
     cJSON_AddStringToObject(j, "owner", c->email);
-    char *text = cJSON_PrintUnformatted(j);
-    cJSON_Delete(j);
-    if (text)
-        http_reply_take(r, 201, "application/json", text, strlen(text), NULL);
-    else
-        http_reply_error(r, 500, "out of memory");
+    http_reply_json(r, 201, j);
 }
 
 void api_workgroup_create(struct http_request *r)
@@ -513,14 +480,14 @@ void api_workgroup_get_all_namespaces(struct http_request *r)
         const char *row[] = {ns, owner ? owner : "", joined};
         cJSON_AddItemToArray(all, cJSON_CreateStringArray(row, 3));
     }
-    reply_json(r, all);
+    http_reply_json(r, 200, all);
 }
 
 static void delete_next(struct http_request *r)
 {
     struct change *c = http_request_context(r);
     if (c->answer.body && !(c->answer.status == 200 || c->answer.status == 404)) {
-        api_error(r, &c->answer, "cannot delete the profile");
+        kube_reply_failure(r, &c->answer, "cannot delete the profile");
         return;
     }
     if (c->n_queue == 0) {
@@ -587,7 +554,7 @@ static void events_in(struct http_request *r)
 {
     struct change *c = http_request_context(r);
     if (c->answer.error || c->answer.status != 200) {
-        api_error(r, &c->answer, "cannot list the events");
+        kube_reply_failure(r, &c->answer, "cannot list the events");
         return;
     }
     cJSON *j = cJSON_ParseWithLength(c->answer.body, c->answer.len);
@@ -618,7 +585,7 @@ static void events_in(struct http_request *r)
     }
     free(sorted);
     cJSON_Delete(j);
-    reply_json(r, out);
+    http_reply_json(r, 200, out);
 }
 
 void api_activities(struct http_request *r)

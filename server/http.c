@@ -313,6 +313,18 @@ void http_reply_error_with(struct http_request *r, unsigned status, const char *
     http_reply_take(r, status, "application/json", body, len, headers);
 }
 
+void http_reply_json(struct http_request *r, unsigned status, cJSON *j)
+{
+    char *body = j ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    if (!body) {
+        http_reply_error(r, 500, "out of memory");
+        return;
+    }
+    const char *headers[] = {"Cache-Control", "no-store", NULL};
+    http_reply_take(r, status, "application/json", body, strlen(body), headers);
+}
+
 void http_reply_error(struct http_request *r, unsigned status, const char *message)
 {
     http_reply_error_with(r, status, message, NULL);

@@ -121,6 +121,9 @@ void http_reply_take(struct http_request *r, unsigned status, const char *conten
 /* The file behind fd (taken, closed once sent), size bytes from its start. */
 void http_reply_fd(struct http_request *r, unsigned status, const char *content_type, int fd,
                    uint64_t size, const char *const *headers);
+struct cJSON;
+/* j (taken) as JSON, not to be cached; 500 when it cannot be printed. */
+void http_reply_json(struct http_request *r, unsigned status, struct cJSON *j);
 /* {"error": message} with the given status. */
 void http_reply_error(struct http_request *r, unsigned status, const char *message);
 /* The same, with extra headers. */

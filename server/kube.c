@@ -1,6 +1,7 @@
 /* kube: see kube.h. */
 #include "server/kube.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "server/config.h"
 #include "server/health.h"
 #include "server/park.h"
+#include "server/upstream.h"
 
 #define ADMINS_MAX       64
 #define CALL_TIMEOUT_MS  15000
@@ -180,6 +182,20 @@ void kube_call(struct http_request *r, const char *method, const char *path, con
                                  .cert_file = k8s_client_cert_file(client),
                                  .key_file = k8s_client_key_file(client)};
     park_call(engine, r, &call, answer, next);
+}
+
+void kube_reply_failure(struct http_request *r, const struct upstream_result *a, const char *doing)
+{
+    char message[512];
+    cJSON *j = a->error ? NULL : cJSON_ParseWithLength(a->body, a->len);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
+    snprintf(message, sizeof(message), "%s: %s", doing,
+             cJSON_IsString(m) ? m->valuestring
+             : a->error        ? a->detail
+                               : "the API server refused");
+    cJSON_Delete(j);
+    bool client_side = !a->error && a->status >= 400 && a->status < 500;
+    http_reply_error(r, client_side ? (unsigned)a->status : 502, message);
 }
 
 bool kube_is_cluster_admin(const struct identity *who)

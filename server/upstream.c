@@ -32,6 +32,7 @@ struct job {
     int conn_fd;                           /* connect only: a dup of the connected socket */
     void *ctx;                             /* for done or ops */
     long status;                           /* streamed: status of the answer's head */
+    time_t date;                           /* buffered: the answer's Date header, 0 if none */
     char *head[UPSTREAM_HEAD_MAX];         /* streamed: "Name: value" lines of the head */
     size_t n_head;                         /* lines in head */
     bool head_sent;                        /* streamed: ops->head was called */
@@ -117,6 +118,20 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
     return len;
 }
 
+/* Buffered calls: only the Date header is kept (callers compare clocks with it). */
+static size_t on_date(char *data, size_t size, size_t n, void *userp)
+{
+    struct job *j = userp;
+    size_t len = size * n;
+    if (len > 5 && len < 128 && strncasecmp(data, "Date:", 5) == 0) {
+        char value[128];
+        snprintf(value, sizeof(value), "%.*s", (int)(len - 5), data + 5);
+        time_t t = curl_getdate(value, NULL);
+        j->date = t > 0 ? t : 0;
+    }
+    return len;
+}
+
 /* ---------------------------------------------------------------- jobs */
 
 static void job_free(struct job *j)
@@ -167,6 +182,7 @@ static void finish(struct job *j, CURLcode rc)
     } else {
         if (rc == CURLE_OK) {
             curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &res.status);
+            res.date = j->date;
             res.body = buf_take(&j->body, &res.len);
             if (!res.body) res.body = strdup(""), res.len = 0;
             if (!res.body) res.error = -ENOMEM;
@@ -399,6 +415,8 @@ int upstream_fetch(struct upstream *u, const struct upstream_call *call, upstrea
     if (!j) return -ENOMEM;
     /* Buffered calls are small JSON documents: let libcurl undo any compression. */
     curl_easy_setopt(j->easy, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, on_date);
+    curl_easy_setopt(j->easy, CURLOPT_HEADERDATA, j);
     j->done = done;
     j->ctx = ctx;
     return submit(u, j, NULL);

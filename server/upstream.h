@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct upstream;
 
@@ -43,6 +44,7 @@ struct upstream_result {
     long status;                      /* the HTTP status when error is 0 */
     char *body;                       /* the answer, NUL-terminated; the callee may take it */
     size_t len;                       /* bytes in body */
+    time_t date;                      /* the answer's Date header; 0 when absent or unparsable */
 };
 
 /* Runs on the engine thread once per submitted call; result is freed after it returns unless
