@@ -614,3 +614,57 @@ void api_activities(struct http_request *r)
     http_request_set_context(r, c, change_free);
     kube_call(r, "GET", path, NULL, &c->answer, events_in);
 }
+
+/* ---------------------------------------------------------------- what the user may do */
+
+static void rules_in(struct http_request *r)
+{
+    struct change *c = http_request_context(r);
+    if (c->answer.error || c->answer.status != 201) {
+        kube_reply_failure(r, &c->answer, "cannot review your rights");
+        return;
+    }
+    cJSON *j = cJSON_ParseWithLength(c->answer.body, c->answer.len);
+    cJSON *status = cJSON_DetachItemFromObjectCaseSensitive(j, "status");
+    cJSON_Delete(j);
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(out, "namespace", c->ns);
+    cJSON *rules = cJSON_DetachItemFromObjectCaseSensitive(status, "resourceRules");
+    cJSON_AddItemToObject(out, "rules", rules ? rules : cJSON_CreateArray());
+    cJSON_AddBoolToObject(out, "incomplete",
+                          cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(status, "incomplete")));
+    cJSON_Delete(status);
+    http_reply_json(r, 200, out);
+}
+
+void api_rules(struct http_request *r)
+{
+    const struct k8s_snapshot *s = snapshot_or_503(r);
+    if (!s) return;
+    const struct identity *who = http_request_identity(r);
+    const char *ns = http_request_param(r, "namespace");
+    if (!k8s_name_is_dns_label(ns)) {
+        http_reply_error(r, 400, "not a namespace name");
+        return;
+    }
+    if (k8s_snapshot_role(s, who->email, (const char *const *)who->groups, who->n_groups, ns) ==
+            K8S_ROLE_NONE &&
+        !kube_is_cluster_admin(who)) {
+        http_reply_error(r, 403, "you have no role in this namespace");
+        return;
+    }
+    struct change *c = calloc(1, sizeof(*c));
+    if (!c) {
+        http_reply_error(r, 500, "out of memory");
+        return;
+    }
+    snprintf(c->ns, sizeof(c->ns), "%s", ns);
+    char body[512];
+    snprintf(body, sizeof(body),
+             "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectRulesReview\","
+             "\"spec\":{\"namespace\":\"%s\"}}",
+             ns);
+    http_request_set_context(r, c, change_free);
+    kube_call_as(r, who, "POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", body,
+                 &c->answer, rules_in);
+}

@@ -22,5 +22,8 @@ void api_workgroup_remove_contributor(struct http_request *r);
 void api_workgroup_remove_viewer(struct http_request *r);
 void api_workgroup_get_all_namespaces(struct http_request *r);
 void api_workgroup_nuke_self(struct http_request *r);
+/* What the caller may do in a namespace (a SelfSubjectRulesReview as them), for the web app to
+ * hide what it may not. */
+void api_rules(struct http_request *r);
 /* Events of a namespace the caller holds a role in, newest first. */
 void api_activities(struct http_request *r);

@@ -161,27 +161,57 @@ const struct k8s_snapshot *kube_snapshot(void)
     return access_model ? k8s_access_snapshot(access_model) : NULL;
 }
 
-void kube_call(struct http_request *r, const char *method, const char *path, const char *body,
-               struct upstream_result *answer, http_next_fn next)
+void kube_call_as(struct http_request *r, const struct identity *as, const char *method,
+                  const char *path, const char *body, struct upstream_result *answer,
+                  http_next_fn next)
 {
     char auth[K8S_AUTH_HEADER_MAX], url[4096];
     k8s_client_auth_header(client, auth, sizeof(auth));
     snprintf(url, sizeof(url), "%s%s", k8s_client_api(client), path);
-    const char *headers[] = {strcmp(method, "PATCH") == 0
-                                 ? "Content-Type: application/merge-patch+json"
-                                 : "Content-Type: application/json",
-                             "Accept: application/json", auth[0] ? auth : NULL, NULL};
-    struct upstream_call call = {.method = method,
-                                 .url = url,
-                                 .headers = headers,
-                                 .body = body,
-                                 .body_len = body ? strlen(body) : 0,
-                                 .timeout_ms = CALL_TIMEOUT_MS,
-                                 .max_response_bytes = ANSWER_MAX_BYTES,
-                                 .ca_file = k8s_client_ca_file(client),
-                                 .cert_file = k8s_client_cert_file(client),
-                                 .key_file = k8s_client_key_file(client)};
-    park_call(engine, r, &call, answer, next);
+    /* Content type, accept, auth, the user, their groups, the end. */
+    size_t n_groups = as ? as->n_groups : 0;
+    const char **headers = calloc(n_groups + 5, sizeof(char *));
+    char **lines = calloc(n_groups + 1, sizeof(char *));
+    size_t n = 0, k = 0;
+    bool ok = headers && lines;
+    if (ok) {
+        headers[n++] = strcmp(method, "PATCH") == 0 ? "Content-Type: application/merge-patch+json"
+                                                    : "Content-Type: application/json";
+        headers[n++] = "Accept: application/json";
+        if (auth[0]) headers[n++] = auth;
+    }
+    if (ok && as) {
+        ok = asprintf(&lines[k], "Impersonate-User: %s", as->email) >= 0;
+        if (ok) headers[n++] = lines[k++];
+        for (size_t i = 0; ok && i < as->n_groups; i++) {
+            ok = asprintf(&lines[k], "Impersonate-Group: %s", as->groups[i]) >= 0;
+            if (ok) headers[n++] = lines[k++];
+        }
+    }
+    if (ok) {
+        struct upstream_call call = {.method = method,
+                                     .url = url,
+                                     .headers = headers,
+                                     .body = body,
+                                     .body_len = body ? strlen(body) : 0,
+                                     .timeout_ms = CALL_TIMEOUT_MS,
+                                     .max_response_bytes = ANSWER_MAX_BYTES,
+                                     .ca_file = k8s_client_ca_file(client),
+                                     .cert_file = k8s_client_cert_file(client),
+                                     .key_file = k8s_client_key_file(client)};
+        park_call(engine, r, &call, answer, next); /* the call copies what it needs */
+    } else {
+        http_reply_error(r, 500, "out of memory");
+    }
+    for (size_t i = 0; i < k; i++) free(lines[i]);
+    free(lines);
+    free(headers);
+}
+
+void kube_call(struct http_request *r, const char *method, const char *path, const char *body,
+               struct upstream_result *answer, http_next_fn next)
+{
+    kube_call_as(r, NULL, method, path, body, answer, next);
 }
 
 void kube_reply_failure(struct http_request *r, const struct upstream_result *a, const char *doing)

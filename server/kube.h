@@ -33,6 +33,10 @@ const struct k8s_snapshot *kube_snapshot(void);
  */
 void kube_call(struct http_request *r, const char *method, const char *path, const char *body,
                struct upstream_result *answer, http_next_fn next);
+/* The same, as the user (Impersonate-User/-Group): the API server decides with their rights. */
+void kube_call_as(struct http_request *r, const struct identity *as, const char *method,
+                  const char *path, const char *body, struct upstream_result *answer,
+                  http_next_fn next);
 /* Answers a failed kube_call: the API server's own message (4xx passed on, else 502). */
 void kube_reply_failure(struct http_request *r, const struct upstream_result *a, const char *doing);
 /* Named in kubeflow.cluster_admins, or in a group of kubeflow.cluster_admin_groups. */

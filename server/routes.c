@@ -47,6 +47,7 @@ const struct route routes[] = {
     {"DELETE", "/api/workgroup/nuke-self", api_workgroup_nuke_self, 0},
     {"GET", "/api/namespaces", api_namespaces, 0},
     {"GET", "/api/activities/:namespace", api_activities, 0},
+    {"GET", "/api/rules/:namespace", api_rules, 0},
     {"GET", "/api/admin/users", api_admin_users_list, 0},
     {"POST", "/api/admin/users", api_admin_users_create, 0},
     {"PUT", "/api/admin/users/:email/password", api_admin_users_password, 0},

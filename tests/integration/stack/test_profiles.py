@@ -371,3 +371,14 @@ def test_a_broken_kubeconfig_stops_kfdash_with_a_clear_line(stack, tmp_path):
                          capture_output=True, text=True, timeout=10)
     assert run.returncode == 2
     assert "nowhere" in run.stderr and str(bad) in run.stderr
+
+
+def test_rules_say_what_the_caller_may_do_in_a_namespace(kfdash):
+    def may(user, verb, resource):
+        body = call(kfdash, user, "GET", "/api/rules/alice").json()
+        return any((verb in rule["verbs"] or "*" in rule["verbs"]) and
+                   (resource in rule["resources"] or "*" in rule["resources"])
+                   for rule in body["rules"])
+    assert may(BOB, "create", "notebooks") and may(CAROL, "list", "notebooks")
+    assert not may(CAROL, "create", "notebooks")
+    assert call(kfdash, STRANGER, "GET", "/api/rules/alice").status_code == 403
