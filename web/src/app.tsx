@@ -1,40 +1,66 @@
 // The dashboard shell: asks the server who is signed in (sending the browser to sign in when
-// nobody is), loads the links and settings, picks the namespace, routes between Home, the iframe
-// view, Access tokens and Page not found, and shows server errors in a banner.
+// nobody is) and which namespaces they have, loads the links and settings, picks the namespace,
+// routes between Home, the iframe view, the dashboard's own pages and Page not found, and shows
+// server errors in a banner.
 
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, fetchDashboardLinks, fetchDashboardSettings, fetchWhoami, type Identity } from './api';
 import { SIGN_IN_FAILED, redirectToSignIn, signedIn } from './auth';
-import { ErrorBanner, Sidebar, TopBar, type Resolve } from './layout';
+import { lazyPage } from './lazy';
+import { ErrorBanner, Sidebar, TopBar, type OwnPage, type Resolve } from './layout';
 import {
   EMPTY_LINKS,
   iframeSource,
   pageKey,
-  pickNamespace,
   resolveLink,
+  setNamespaceQuery,
   withNamespaceQuery,
   type DashboardLinks,
   type DashboardSettings,
 } from './links';
+import {
+  chooseNamespace,
+  fetchAllProfiles,
+  fetchEnvInfo,
+  fetchWorkgroupExists,
+  namespaceChoices,
+  storeNamespace,
+  storedNamespace,
+  type EnvInfo,
+  type EnvState,
+  type ProfileSummary,
+  type WorkgroupExists,
+} from './namespaces';
 import { Home, IframeView, NotFound } from './pages';
-import { TOKENS_PATH, useLocation } from './router';
+import {
+  ACTIVITY_PATH,
+  CONTRIBUTORS_PATH,
+  REGISTER_PATH,
+  TOKENS_PATH,
+  USERS_PATH,
+  navigate,
+  useLocation,
+} from './router';
+import { NamespaceSelector, NoNamespaceNotice } from './selector';
 import { TokensPage } from './tokens';
 
-/** localStorage key of the selected namespace (shared with the namespace selector). */
-export const NAMESPACE_KEY = 'kfdash.namespace';
+export { NAMESPACE_KEY } from './namespaces';
 
-function storedNamespace(): string | null {
-  try {
-    return window.localStorage.getItem(NAMESPACE_KEY);
-  } catch {
-    return null; // Storage disabled: the URL alone decides.
-  }
-}
+const RegisterPage = lazyPage(() => import('./register').then((m) => m.RegisterPage));
+const ContributorsPage = lazyPage(() => import('./contributors').then((m) => m.ContributorsPage));
+const ActivityPage = lazyPage(() => import('./activity').then((m) => m.ActivityPage));
+const UsersPage = lazyPage(() => import('./users').then((m) => m.UsersPage));
 
 const WIDE = '(min-width: 900px)';
 
 function describe(what: string, err: unknown): string {
   return `Could not load ${what}: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+/** env-info's failure as the app's state: 503 is "no Kubernetes here", which is no error. */
+function envFailure(err: unknown): EnvState {
+  const reason = err instanceof Error ? err.message : String(err);
+  return err instanceof ApiError && err.status === 503 ? { status: 'unavailable', reason } : { status: 'failed', reason };
 }
 
 export function App() {
@@ -44,6 +70,9 @@ export function App() {
   const [user, setUser] = useState<Identity | null>(null);
   const [errors, setErrors] = useState<string[]>([]);
   const [navOpen, setNavOpen] = useState(() => window.matchMedia(WIDE).matches);
+  const [envState, setEnvState] = useState<EnvState>({ status: 'loading' });
+  const [allProfiles, setAllProfiles] = useState<ProfileSummary[] | null>(null);
+  const [exists, setExists] = useState<WorkgroupExists | null>(null);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -67,6 +96,15 @@ export function App() {
           setErrors((e) => [...e, SIGN_IN_FAILED]);
         }
       });
+    fetchEnvInfo(abort.signal)
+      .then((env) => setEnvState({ status: 'ok', env }))
+      .catch((err) => {
+        if (abort.signal.aborted) return;
+        setEnvState(envFailure(err));
+        if (!(err instanceof ApiError && (err.status === 401 || err.status === 503))) {
+          setErrors((e) => [...e, describe('your namespaces', err)]);
+        }
+      });
     fetchDashboardLinks(abort.signal)
       .then(setLinks)
       .catch((err) => {
@@ -82,15 +120,82 @@ export function App() {
     return () => abort.abort();
   }, []);
 
+  const env = envState.status === 'ok' ? envState.env : null;
+  const isAdmin = env?.isClusterAdmin === true;
+  const noNamespace = env !== null && env.namespaces.length === 0;
+  // Cluster admins may create profiles even where registration is turned off.
+  const canRegister = isAdmin ? true : exists ? exists.registrationFlowAllowed : null;
+
+  // A cluster admin may pick any profile; the list is a nicety, so a failure stays quiet.
+  useEffect(() => {
+    if (!isAdmin) return;
+    const abort = new AbortController();
+    fetchAllProfiles(abort.signal)
+      .then(setAllProfiles)
+      .catch(() => {});
+    return () => abort.abort();
+  }, [isAdmin]);
+
+  // Someone with no namespace is offered to create one, when the server allows it.
+  useEffect(() => {
+    if (!noNamespace || isAdmin) return;
+    const abort = new AbortController();
+    fetchWorkgroupExists(abort.signal)
+      .then(setExists)
+      .catch((err) => {
+        if (abort.signal.aborted || (err instanceof ApiError && err.status === 401)) return;
+        setErrors((e) => [...e, describe('whether you may create a namespace', err)]);
+      });
+    return () => abort.abort();
+  }, [noNamespace, isAdmin]);
+
   const url = new URL(location, window.location.origin);
-  const ns = pickNamespace(url.search, storedNamespace());
+  const urlNs = url.searchParams.get('ns');
+  const choices = useMemo(() => (env ? namespaceChoices(env, allProfiles) : null), [env, allProfiles]);
+  const ns = chooseNamespace(urlNs, storedNamespace(), choices);
+
+  // A namespace that arrives in a link becomes the remembered choice, when it is one of the user's.
+  useEffect(() => {
+    if (urlNs && choices?.some((c) => c.namespace === urlNs)) storeNamespace(urlNs);
+  }, [urlNs, choices]);
+
+  const selectNamespace = (next: string) => {
+    storeNamespace(next);
+    navigate(setNamespaceQuery(location, next));
+  };
+
+  /** Reads env-info again (after creating a namespace); resolves with the new state. */
+  const reloadEnv = async (): Promise<EnvInfo> => {
+    const fresh = await fetchEnvInfo();
+    setEnvState({ status: 'ok', env: fresh });
+    return fresh;
+  };
   const forceIframe = settings?.DASHBOARD_FORCE_IFRAME;
   const resolve: Resolve = useMemo(
     () => (link, iframe) => resolveLink(link, { ns, forceIframe, iframe, origin: window.location.origin }),
     [ns, forceIframe],
   );
   const homeHref = withNamespaceQuery('/', ns);
-  const tokensHref = withNamespaceQuery(TOKENS_PATH, ns);
+  const registerHref = withNamespaceQuery(REGISTER_PATH, ns);
+  const own: OwnPage[] = [{ path: '/', href: homeHref, icon: 'home', text: 'Home' }];
+  if (choices && choices.length > 0) {
+    own.push({ path: ACTIVITY_PATH, href: withNamespaceQuery(ACTIVITY_PATH, ns), icon: 'history', text: 'Activity' });
+  }
+  if (env && (env.namespaces.length > 0 || isAdmin)) {
+    own.push({
+      path: CONTRIBUTORS_PATH,
+      href: withNamespaceQuery(CONTRIBUTORS_PATH, ns),
+      icon: 'people',
+      text: 'Manage contributors',
+    });
+  }
+  if (noNamespace && canRegister) {
+    own.push({ path: REGISTER_PATH, href: registerHref, icon: 'person-add', text: 'Create namespace' });
+  }
+  own.push({ path: TOKENS_PATH, href: withNamespaceQuery(TOKENS_PATH, ns), icon: 'vpn-key', text: 'Access tokens' });
+  if (isAdmin) {
+    own.push({ path: USERS_PATH, href: withNamespaceQuery(USERS_PATH, ns), icon: 'manage-accounts', text: 'Users' });
+  }
   // Links resolve differently with DASHBOARD_FORCE_IFRAME: render them once both are known.
   const ready = links !== null && settings !== null;
   const shownLinks = ready ? links : EMPTY_LINKS;
@@ -104,11 +209,37 @@ export function App() {
         quickLinks={ready ? links.quickLinks : null}
         documentationItems={ready ? links.documentationItems : null}
         resolve={resolve}
+        notice={
+          noNamespace && canRegister !== null ? (
+            <NoNamespaceNotice canRegister={canRegister} registerHref={registerHref} />
+          ) : null
+        }
       />
     );
   } else if (url.pathname === TOKENS_PATH) {
     title = 'Access tokens · kfdash';
     page = <TokensPage origin={window.location.origin} />;
+  } else if (url.pathname === REGISTER_PATH) {
+    title = 'Create your namespace · kfdash';
+    page = (
+      <RegisterPage
+        envState={envState}
+        reloadEnv={reloadEnv}
+        onDone={(created: string) => {
+          storeNamespace(created);
+          navigate(withNamespaceQuery('/', created));
+        }}
+      />
+    );
+  } else if (url.pathname === CONTRIBUTORS_PATH) {
+    title = 'Manage contributors · kfdash';
+    page = <ContributorsPage envState={envState} registerHref={registerHref} />;
+  } else if (url.pathname === ACTIVITY_PATH) {
+    title = 'Activity · kfdash';
+    page = <ActivityPage envState={envState} ns={ns} />;
+  } else if (url.pathname === USERS_PATH) {
+    title = 'Users · kfdash';
+    page = <UsersPage envState={envState} />;
   } else if (frameSrc !== null) {
     const items = shownLinks.menuLinks
       .flatMap((e) => (e.type === 'section' ? e.items : [e]))
@@ -133,14 +264,27 @@ export function App() {
 
   return (
     <div class="shell">
-      <TopBar homeHref={homeHref} user={user} navOpen={navOpen} onToggleNav={() => setNavOpen(!navOpen)} />
+      <TopBar
+        homeHref={homeHref}
+        user={user}
+        navOpen={navOpen}
+        onToggleNav={() => setNavOpen(!navOpen)}
+        picker={
+          <NamespaceSelector
+            choices={choices}
+            ns={ns}
+            canRegister={canRegister}
+            registerHref={registerHref}
+            onSelect={selectNamespace}
+          />
+        }
+      />
       <div class="body">
         <Sidebar
           links={shownLinks}
           resolve={resolve}
           location={location}
-          homeHref={homeHref}
-          tokensHref={tokensHref}
+          own={own}
           open={navOpen}
           onFollow={onFollow}
         />

@@ -1,5 +1,5 @@
-// The dashboard frame: top bar (with the signed-in user), sidebar (the dashboard's own pages,
-// then menuLinks and externalLinks) and the error banner.
+// The dashboard frame: top bar (namespace selector, the signed-in user), sidebar (the dashboard's
+// own pages, then menuLinks and externalLinks) and the error banner.
 // Components receive a `resolve` function so that every rendered link goes through the same
 // resolveLink() (namespace filling, iframe or not, new tab or not).
 
@@ -8,7 +8,7 @@ import { useState } from 'preact/hooks';
 import type { Identity } from './api';
 import { Icon } from './icons';
 import { pageKey, type DashboardLinks, type LinkTarget, type MenuItem } from './links';
-import { TOKENS_PATH, isPlainClick, navigate } from './router';
+import { isPlainClick, navigate } from './router';
 
 export type Resolve = (link: string, iframe?: boolean) => LinkTarget;
 
@@ -50,9 +50,11 @@ interface TopBarProps {
   user: Identity | null;
   navOpen: boolean;
   onToggleNav: () => void;
+  /** The namespace selector (or its empty state), beside the brand. */
+  picker?: ComponentChildren;
 }
 
-export function TopBar({ homeHref, user, navOpen, onToggleNav }: TopBarProps) {
+export function TopBar({ homeHref, user, navOpen, onToggleNav, picker }: TopBarProps) {
   return (
     <header class="topbar">
       <button
@@ -68,6 +70,7 @@ export function TopBar({ homeHref, user, navOpen, onToggleNav }: TopBarProps) {
       <SmartLink target={{ href: homeHref, mode: 'spa' }} class="brand">
         kfdash
       </SmartLink>
+      {picker}
       <div class="topbar-spacer" />
       <div class="topbar-user" id="topbar-user">
         {user && (
@@ -87,12 +90,21 @@ export function TopBar({ homeHref, user, navOpen, onToggleNav }: TopBarProps) {
   );
 }
 
+/** One of the dashboard's own pages in the sidebar, above the configured menu. */
+export interface OwnPage {
+  href: string;
+  /** The route's pathname: the entry is current there. */
+  path: string;
+  icon: string;
+  text: string;
+}
+
 interface SidebarProps {
   links: DashboardLinks;
   resolve: Resolve;
   location: string;
-  homeHref: string;
-  tokensHref: string;
+  /** Home, then the dashboard's own pages that apply to this user. */
+  own: OwnPage[];
   open: boolean;
   onFollow: () => void;
 }
@@ -145,7 +157,7 @@ function OwnLink({ href, icon, text, current, onFollow }: {
   );
 }
 
-export function Sidebar({ links, resolve, location, homeHref, tokensHref, open, onFollow }: SidebarProps) {
+export function Sidebar({ links, resolve, location, own, open, onFollow }: SidebarProps) {
   // Explicit user choices per section; a section holding the current page starts open.
   const [expanded, setExpanded] = useState<Record<number, boolean>>({});
   const path = location.split(/[?#]/, 1)[0];
@@ -153,14 +165,16 @@ export function Sidebar({ links, resolve, location, homeHref, tokensHref, open, 
     <aside id="sidebar" class={open ? 'sidebar open' : 'sidebar'} aria-label="Sidebar">
       <nav aria-label="Main menu">
         <ul class="nav-list">
-          <OwnLink href={homeHref} icon="home" text="Home" current={path === '/'} onFollow={onFollow} />
-          <OwnLink
-            href={tokensHref}
-            icon="vpn-key"
-            text="Access tokens"
-            current={path === TOKENS_PATH}
-            onFollow={onFollow}
-          />
+          {own.map((page) => (
+            <OwnLink
+              key={page.path}
+              href={page.href}
+              icon={page.icon}
+              text={page.text}
+              current={path === page.path}
+              onFollow={onFollow}
+            />
+          ))}
           {links.menuLinks.map((entry, index) => {
             if (entry.type === 'item') {
               return <ItemLink key={index} item={entry} resolve={resolve} location={location} onFollow={onFollow} />;

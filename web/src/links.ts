@@ -138,11 +138,6 @@ export function withNamespaceQuery(path: string, ns: string): string {
   return `${pathname}?${params.toString()}${hash}`;
 }
 
-/** The namespace in effect: `?ns=` wins over the stored choice; '' when there is none. */
-export function pickNamespace(search: string, stored: string | null): string {
-  return new URLSearchParams(search).get('ns') ?? stored ?? '';
-}
-
 /** The dashboard route that shows an internal app in the iframe view. */
 export const IFRAME_PREFIX = '/_';
 
@@ -213,4 +208,21 @@ export function withoutNamespaceQuery(url: string): string {
   params.delete('ns');
   const query = params.toString();
   return beforeHash.slice(0, queryAt) + (query ? `?${query}` : '') + hash;
+}
+
+/**
+ * Sets (or replaces) `ns=<namespace>` in a URL's query: what choosing another namespace in the
+ * selector does to the current location. '' removes the parameter.
+ */
+export function setNamespaceQuery(url: string, ns: string): string {
+  const hashAt = url.indexOf('#');
+  const beforeHash = hashAt < 0 ? url : url.slice(0, hashAt);
+  const hash = hashAt < 0 ? '' : url.slice(hashAt);
+  const queryAt = beforeHash.indexOf('?');
+  const pathname = queryAt < 0 ? beforeHash : beforeHash.slice(0, queryAt);
+  const params = new URLSearchParams(queryAt < 0 ? '' : beforeHash.slice(queryAt + 1));
+  if (ns) params.set('ns', ns);
+  else params.delete('ns');
+  const query = params.toString();
+  return pathname + (query ? `?${query}` : '') + hash;
 }

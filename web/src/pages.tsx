@@ -1,6 +1,7 @@
 // The views shown in the main area: Home (quick shortcuts + documentation), the iframe view
 // that hosts an app under /_/<path>, and Page not found.
 
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Icon } from './icons';
 import { IFRAME_PREFIX, iframeSource, withNamespaceQuery, withoutNamespaceQuery, type CardLink } from './links';
@@ -44,14 +45,17 @@ function CardList({ title, items, resolve, empty }: {
   );
 }
 
-export function Home({ quickLinks, documentationItems, resolve }: {
+export function Home({ quickLinks, documentationItems, resolve, notice }: {
   quickLinks: CardLink[] | null;
   documentationItems: CardLink[] | null;
   resolve: Resolve;
+  /** Shown above the cards, e.g. to a user with no namespace yet. */
+  notice?: ComponentChildren;
 }) {
   return (
     <div class="page">
       <h1 class="page-title">Home</h1>
+      {notice}
       <div class="cards">
         <CardList title="Quick shortcuts" items={quickLinks} resolve={resolve} empty="No shortcuts are configured." />
         <CardList
@@ -84,16 +88,30 @@ export function IframeView({ src, title, ns }: { src: string; title: string; ns:
     setView((v) => ({ src, key: v.key + 1 }));
   }, [src]);
 
+  // The app window that said iframe-connected: it hears of later namespace changes too.
+  const connected = useRef<Window | null>(null);
+  const told = useRef('');
+
   useEffect(() => {
     const onMessage = (e: MessageEvent) => {
       const win = frame.current?.contentWindow;
       if (!win || e.source !== win || e.origin !== window.location.origin) return;
       if ((e.data as { type?: unknown } | null)?.type !== 'iframe-connected') return;
+      connected.current = win;
+      told.current = ns;
       win.postMessage({ type: 'parent-connected', value: null }, e.origin);
       if (ns) win.postMessage({ type: 'namespace-selected', value: ns }, e.origin);
     };
     window.addEventListener('message', onMessage);
     return () => window.removeEventListener('message', onMessage);
+  }, [ns]);
+
+  // The user picked another namespace in the top bar while the app is open.
+  useEffect(() => {
+    const win = connected.current;
+    if (!ns || ns === told.current || !win || win !== frame.current?.contentWindow) return;
+    told.current = ns;
+    win.postMessage({ type: 'namespace-selected', value: ns }, window.location.origin);
   }, [ns]);
 
   const follow = () => {

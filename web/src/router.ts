@@ -8,6 +8,14 @@ const CHANGE = 'kfdash:location';
 
 /** The personal access tokens page (the dashboard's own route, beside Home and /_/<app>). */
 export const TOKENS_PATH = '/tokens';
+/** Creating one's own namespace (Kubeflow's registration flow). */
+export const REGISTER_PATH = '/register';
+/** Who may use the namespaces the user owns (Kubeflow's "Manage contributors"). */
+export const CONTRIBUTORS_PATH = '/contributors';
+/** Recent Kubernetes events of the selected namespace. */
+export const ACTIVITY_PATH = '/activity';
+/** Dex users, for cluster admins. */
+export const USERS_PATH = '/admin/users';
 
 export function currentLocation(): string {
   const { pathname, search, hash } = window.location;

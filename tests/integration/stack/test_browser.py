@@ -1,9 +1,11 @@
-"""Signing in through Dex's own form in headless Chromium: tests/e2e/signin.test.mjs (node --test,
-playwright-core), given this stack's Dex. Without that environment the .mjs skips itself, so the
-plain e2e suite (no stack) passes; here it must run and pass.
+"""The browser suites that need this stack, in headless Chromium (node --test, playwright-core):
+tests/e2e/signin.test.mjs (signing in through Dex's own form) and tests/e2e/profiles.test.mjs
+(namespace selector, registration, contributors, activity, users against the real apiserver).
+Without their environment the .mjs files skip themselves, so the plain e2e suite (no stack)
+passes; here every test in them must run and pass.
 
-kfdash listens on 127.0.0.1:18557, whose /auth/callback Dex has registered (tests/stack/k8s-up.sh);
-test_signin.py uses that port too, one test at a time.
+signin: kfdash listens on 127.0.0.1:18557, whose /auth/callback Dex has registered
+(tests/stack/k8s-up.sh); test_signin.py uses that port too, one test at a time.
 """
 import os
 import shutil
@@ -12,28 +14,21 @@ import subprocess
 from conftest import ROOT
 
 SIGNIN_TEST = ROOT / "tests" / "e2e" / "signin.test.mjs"
+PROFILES_TEST = ROOT / "tests" / "e2e" / "profiles.test.mjs"
 PORT = 18557
 TIMEOUT_S = 300
 
 
-def test_signing_in_through_dex_in_headless_chromium(stack, demo_password):
+def run_node_test(test_file, extra_env):
+    """Runs one tests/e2e file with node --test; fails unless every test in it ran and passed."""
     node = shutil.which("node")
     assert node, "node is not on PATH (needed for tests/e2e; see web/package.json)"
     assert (ROOT / "web" / "node_modules" / "playwright-core").is_dir(), \
         "web/node_modules/playwright-core is missing: run `npm ci` in web/"
     env = dict(os.environ)
-    env.update({
-        "KFDASH_BIN": os.environ.get("KFDASH_BIN") or str(ROOT / "build" / "kfdash"),
-        "KFDASH_E2E_DEX_ISSUER": stack["DEX_ISSUER"],
-        "KFDASH_E2E_DEX_CLIENT_ID": stack["DEX_CLIENT_ID"],
-        "KFDASH_E2E_DEX_CLIENT_SECRET": stack["DEX_CLIENT_SECRET"],
-        "KFDASH_E2E_ALICE_PASSWORD": demo_password("alice"),
-        "KFDASH_E2E_SIGNIN_PORT": str(PORT),
-        "KFDASH_E2E_KUBE_API": stack["KFDASH_APISERVER"],
-        "KFDASH_E2E_KUBE_TOKEN_FILE": stack["KFDASH_STACK_KFDASH_TOKEN_FILE"],
-        "KFDASH_E2E_KUBE_CA_FILE": stack["KFDASH_STACK_CA"],
-    })
-    argv = [node, "--test", "--test-concurrency=1", str(SIGNIN_TEST)]
+    env["KFDASH_BIN"] = os.environ.get("KFDASH_BIN") or str(ROOT / "build" / "kfdash")
+    env.update(extra_env)
+    argv = [node, "--test", "--test-concurrency=1", str(test_file)]
     try:
         run = subprocess.run(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True, errors="replace", timeout=TIMEOUT_S)
@@ -44,3 +39,32 @@ def test_signing_in_through_dex_in_headless_chromium(stack, demo_password):
     # The .mjs skips itself when its environment is missing: here every test must have run.
     assert "# SKIP" not in run.stdout and "# skipped 0" in run.stdout, run.stdout
     assert "# pass 0" not in run.stdout, run.stdout
+
+
+def kube_env(stack):
+    """The stack's apiserver as kfdash's ServiceAccount sees it."""
+    return {
+        "KFDASH_E2E_KUBE_API": stack["KFDASH_APISERVER"],
+        "KFDASH_E2E_KUBE_TOKEN_FILE": stack["KFDASH_STACK_KFDASH_TOKEN_FILE"],
+        "KFDASH_E2E_KUBE_CA_FILE": stack["KFDASH_STACK_CA"],
+    }
+
+
+def test_signing_in_through_dex_in_headless_chromium(stack, demo_password):
+    run_node_test(SIGNIN_TEST, {
+        "KFDASH_E2E_DEX_ISSUER": stack["DEX_ISSUER"],
+        "KFDASH_E2E_DEX_CLIENT_ID": stack["DEX_CLIENT_ID"],
+        "KFDASH_E2E_DEX_CLIENT_SECRET": stack["DEX_CLIENT_SECRET"],
+        "KFDASH_E2E_ALICE_PASSWORD": demo_password("alice"),
+        "KFDASH_E2E_SIGNIN_PORT": str(PORT),
+        **kube_env(stack),
+    })
+
+
+def test_profiles_pages_in_headless_chromium(stack):
+    # The admin certificate lets the .mjs make events in alice and remove what it created.
+    run_node_test(PROFILES_TEST, {
+        **kube_env(stack),
+        "KFDASH_E2E_KUBE_ADMIN_CERT": stack["KFDASH_STACK_ADMIN_CERT"],
+        "KFDASH_E2E_KUBE_ADMIN_KEY": stack["KFDASH_STACK_ADMIN_KEY"],
+    })

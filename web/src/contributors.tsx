@@ -1,0 +1,449 @@
+// Manage contributors (/contributors): who may use each namespace of the user. Owners (and cluster
+// admins) add people as contributors (edit) or viewers (look only) and remove them; everyone else
+// sees the list as it is. Cluster admins also get every profile of the cluster in one table.
+
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, getJSON, sendJSON } from './api';
+import { ErrorBanner, SmartLink } from './layout';
+import {
+  emailProblem,
+  fetchAllProfiles,
+  type EnvInfo,
+  type EnvState,
+  type ProfileSummary,
+  type Role,
+} from './namespaces';
+import { describedBy, Dialog, Field, RoleMark, useErrors } from './ui';
+
+export type ContributorRole = 'contributor' | 'viewer';
+
+export interface Contributor {
+  user: string;
+  role: ContributorRole;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The server's list: `[{user, role}]`; Kubeflow's older shape, plain emails, means contributors. */
+export function normalizeContributors(raw: unknown): Contributor[] {
+  const list = Array.isArray(raw) ? raw : isObject(raw) && Array.isArray(raw.contributors) ? raw.contributors : [];
+  const out: Contributor[] = [];
+  for (const v of list) {
+    const user = typeof v === 'string' ? v : isObject(v) && typeof v.user === 'string' ? v.user : '';
+    if (!user) continue;
+    const role: ContributorRole = isObject(v) && v.role === 'viewer' ? 'viewer' : 'contributor';
+    out.push({ user, role });
+  }
+  return out.sort((a, b) => (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
+}
+
+const base = '/api/workgroup';
+const enc = encodeURIComponent;
+
+export async function fetchContributors(ns: string, signal?: AbortSignal): Promise<Contributor[]> {
+  return normalizeContributors(await getJSON(`${base}/get-contributors/${enc(ns)}`, signal));
+}
+
+/** Adds or removes one person; resolves with the list as it is afterwards. */
+async function change(ns: string, action: 'add' | 'remove', who: Contributor): Promise<Contributor[]> {
+  const route = `${action}-${who.role === 'viewer' ? 'viewer' : 'contributor'}`;
+  const raw = await sendJSON(action === 'add' ? 'POST' : 'DELETE', `${base}/${route}/${enc(ns)}`, {
+    contributor: who.user,
+  });
+  // The server sends the updated list; an empty answer means: ask for it.
+  return raw === undefined ? fetchContributors(ns) : normalizeContributors(raw);
+}
+
+const ROLE_HELP: Record<ContributorRole, string> = {
+  contributor: 'Contributor: can create, change and delete things in the namespace',
+  viewer: 'Viewer: can only look',
+};
+
+let cards = 0;
+
+/** One namespace: who has access, and (when `editable`) adding and removing them. */
+function NamespaceCard({ ns, myRole, owner, editable, onChanged }: {
+  ns: string;
+  /** What the signed-in user is here (shown in the title); absent for an admin's view of any. */
+  myRole?: Role;
+  /** The owner's email when known. */
+  owner?: string;
+  editable: boolean;
+  onChanged?: (list: Contributor[]) => void;
+}) {
+  const [list, setList] = useState<Contributor[] | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<ContributorRole>('contributor');
+  const [tried, setTried] = useState(false);
+  const [adding, setAdding] = useState(false);
+  const [removing, setRemoving] = useState<Contributor | null>(null);
+  const [removeBusy, setRemoveBusy] = useState(false);
+  const [status, setStatus] = useState('');
+  const { errors, report, clear } = useErrors();
+  const emailRef = useRef<HTMLInputElement>(null);
+  // One namespace may be on the page twice (own, and in a cluster admin's table): ids per card.
+  const [uid] = useState(() => ++cards);
+  const titleId = `contributors-${uid}`;
+  const emailId = `add-${uid}-email`;
+  const roleId = `add-${uid}-role`;
+
+  useEffect(() => {
+    const abort = new AbortController();
+    setList(null);
+    setLoadError(null);
+    fetchContributors(ns, abort.signal)
+      .then(setList)
+      .catch((err) => {
+        if (abort.signal.aborted) return;
+        // 401: the session ended; report() sends the browser to sign in.
+        if (err instanceof ApiError && err.status === 401) return void report('Could not load the list', err);
+        setLoadError(err instanceof Error ? err.message : String(err));
+      });
+    return () => abort.abort();
+  }, [ns]);
+
+  const updated = (next: Contributor[], message: string) => {
+    setList(next);
+    setStatus(message);
+    onChanged?.(next);
+  };
+
+  const trimmed = email.trim();
+  const existing = list?.find((c) => c.user.toLowerCase() === trimmed.toLowerCase());
+  const problem =
+    emailProblem(trimmed) ??
+    (owner && owner.toLowerCase() === trimmed.toLowerCase()
+      ? `${trimmed} owns this namespace already.`
+      : existing
+        ? `${existing.user} is already a ${existing.role} here. To change the role, remove them first.`
+        : null);
+  const shown = tried ? problem : null;
+
+  const onAdd = async (e: Event) => {
+    e.preventDefault();
+    if (adding) return;
+    setTried(true);
+    if (problem) return emailRef.current?.focus();
+    setAdding(true);
+    clear();
+    try {
+      updated(await change(ns, 'add', { user: trimmed, role }), `${trimmed} added as ${role}.`);
+      setEmail('');
+      setTried(false);
+    } catch (err) {
+      report(`Could not add ${trimmed} to ${ns}`, err);
+    } finally {
+      setAdding(false);
+    }
+  };
+
+  const onRemove = async () => {
+    if (!removing) return;
+    setRemoveBusy(true);
+    clear();
+    try {
+      updated(await change(ns, 'remove', removing), `${removing.user} removed.`);
+    } catch (err) {
+      report(`Could not remove ${removing.user} from ${ns}`, err);
+    } finally {
+      setRemoveBusy(false);
+      setRemoving(null);
+    }
+  };
+
+  return (
+    <section class="card" aria-labelledby={titleId} data-testid="contributors-card" data-namespace={ns}>
+      <h2 id={titleId} class="card-title card-title-row">
+        <span class="ns-name">{ns}</span>
+        {myRole && (
+          <span class="card-title-aside">
+            you are <RoleMark role={myRole} />
+          </span>
+        )}
+      </h2>
+      {errors.length > 0 && (
+        <div class="card-body card-errors">
+          <ErrorBanner messages={errors} onDismiss={clear} />
+        </div>
+      )}
+      {list === null ? (
+        loadError ? (
+          <p class="card-note" data-testid="contributors-error">
+            The list could not be loaded: {loadError}
+          </p>
+        ) : (
+          <p class="card-note" aria-busy="true">
+            Loading…
+          </p>
+        )
+      ) : (
+        <div class="table-scroll">
+          <table class="table" aria-labelledby={titleId}>
+            <thead>
+              <tr>
+                <th scope="col">Person</th>
+                <th scope="col">Role</th>
+                {editable && (
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
+                )}
+              </tr>
+            </thead>
+            <tbody>
+              {owner && (
+                <tr data-testid="owner-row">
+                  <th scope="row" class="person">
+                    {owner}
+                  </th>
+                  <td>
+                    <RoleMark role="owner" />
+                  </td>
+                  {editable && <td />}
+                </tr>
+              )}
+              {list.map((c) => (
+                <tr key={c.user} data-testid="contributor-row" data-user={c.user} data-role={c.role}>
+                  <th scope="row" class="person">
+                    {c.user}
+                  </th>
+                  <td>
+                    <RoleMark role={c.role} />
+                  </td>
+                  {editable && (
+                    <td class="actions">
+                      <button
+                        type="button"
+                        class="button danger"
+                        data-testid="remove-contributor"
+                        aria-label={`Remove ${c.user} from ${ns}`}
+                        onClick={() => setRemoving(c)}
+                      >
+                        Remove
+                      </button>
+                    </td>
+                  )}
+                </tr>
+              ))}
+              {list.length === 0 && (
+                <tr>
+                  <td colSpan={editable ? 3 : 2} class="muted note-cell" data-testid="contributors-empty">
+                    {editable
+                      ? 'Nobody else has access yet: add people below.'
+                      : 'Nobody but the owner has access.'}
+                  </td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {editable && (
+        <form class="card-body inline-form" noValidate onSubmit={onAdd} data-testid="add-contributor">
+          <Field id={emailId} label="Email" error={shown}>
+            <input
+              ref={emailRef}
+              id={emailId}
+              name="contributor"
+              type="email"
+              autoComplete="off"
+              spellcheck={false}
+              placeholder="ada@example.com"
+              value={email}
+              aria-invalid={shown ? true : undefined}
+              aria-describedby={describedBy(emailId, false, shown)}
+              onInput={(e) => setEmail(e.currentTarget.value)}
+            />
+          </Field>
+          <Field id={roleId} label="Role">
+            <select
+              id={roleId}
+              name="role"
+              value={role}
+              title={ROLE_HELP[role]}
+              onChange={(e) => setRole(e.currentTarget.value === 'viewer' ? 'viewer' : 'contributor')}
+            >
+              <option value="contributor">Contributor (can edit)</option>
+              <option value="viewer">Viewer (read only)</option>
+            </select>
+          </Field>
+          <div class="field field-button">
+            <button type="submit" class="button primary" disabled={adding || list === null}>
+              {adding ? 'Adding…' : 'Add'}
+            </button>
+          </div>
+          <p class="visually-hidden" role="status">
+            {status}
+          </p>
+        </form>
+      )}
+      {removing && (
+        <Dialog
+          title={`Remove ${removing.user}?`}
+          submitText="Remove"
+          busyText="Removing…"
+          danger
+          busy={removeBusy}
+          onSubmit={onRemove}
+          onCancel={() => setRemoving(null)}
+          testid="confirm-remove"
+        >
+          <p>
+            {removing.user} will lose {removing.role === 'viewer' ? 'read' : 'edit'} access to <strong>{ns}</strong>{' '}
+            at once. You can add them again later.
+          </p>
+        </Dialog>
+      )}
+    </section>
+  );
+}
+
+/** A cluster admin's table of every profile, each with a way to manage it. */
+function AllProfiles({ managed, onManage }: { managed: string | null; onManage: (p: ProfileSummary | null) => void }) {
+  const [rows, setRows] = useState<ProfileSummary[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [filter, setFilter] = useState('');
+  useEffect(() => {
+    const abort = new AbortController();
+    fetchAllProfiles(abort.signal)
+      .then(setRows)
+      .catch((err) => {
+        if (!abort.signal.aborted) setError(err instanceof Error ? err.message : String(err));
+      });
+    return () => abort.abort();
+  }, []);
+  const current = rows?.find((r) => r.namespace === managed) ?? null;
+  const needle = filter.trim().toLowerCase();
+  const shown = rows?.filter(
+    (r) => !needle || [r.namespace, r.owner, ...r.contributors].some((s) => s.toLowerCase().includes(needle)),
+  );
+  return (
+    <>
+      <section class="card" aria-labelledby="all-profiles-title" data-testid="all-profiles">
+        <h2 id="all-profiles-title" class="card-title">
+          All profiles <span class="card-title-aside">as cluster admin</span>
+        </h2>
+        {rows === null ? (
+          <p class="card-note" aria-busy={error ? undefined : true}>
+            {error ? `The profiles could not be loaded: ${error}` : 'Loading…'}
+          </p>
+        ) : (
+          <>
+            {rows.length > 8 && (
+              <div class="card-body card-filter">
+                <label for="profiles-filter" class="visually-hidden">
+                  Filter profiles
+                </label>
+                <input
+                  id="profiles-filter"
+                  type="search"
+                  placeholder="Filter by namespace or person"
+                  value={filter}
+                  onInput={(e) => setFilter(e.currentTarget.value)}
+                />
+              </div>
+            )}
+            <div class="table-scroll">
+              <table class="table" aria-labelledby="all-profiles-title">
+                <thead>
+                  <tr>
+                    <th scope="col">Namespace</th>
+                    <th scope="col">Owner</th>
+                    <th scope="col">Contributors</th>
+                    <th scope="col">
+                      <span class="visually-hidden">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {shown!.map((r) => (
+                    <tr key={r.namespace} data-testid="profile-row" data-namespace={r.namespace}>
+                      <th scope="row">{r.namespace}</th>
+                      <td>{r.owner}</td>
+                      <td class="wrap">{r.contributors.length ? r.contributors.join(', ') : <span class="muted">none</span>}</td>
+                      <td class="actions">
+                        <button
+                          type="button"
+                          class="button"
+                          aria-expanded={managed === r.namespace}
+                          aria-label={`Manage ${r.namespace}`}
+                          onClick={() => onManage(managed === r.namespace ? null : r)}
+                        >
+                          {managed === r.namespace ? 'Close' : 'Manage'}
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </>
+        )}
+      </section>
+      {current && (
+        <NamespaceCard
+          key={current.namespace}
+          ns={current.namespace}
+          owner={current.owner}
+          editable
+          onChanged={(list) =>
+            setRows((all) =>
+              all &&
+              all.map((r) => (r.namespace === current.namespace ? { ...r, contributors: list.map((c) => c.user) } : r)),
+            )
+          }
+        />
+      )}
+    </>
+  );
+}
+
+function Sections({ env, registerHref }: { env: EnvInfo; registerHref: string }) {
+  const [managed, setManaged] = useState<string | null>(null);
+  const owned = env.namespaces.filter((n) => n.role === 'owner');
+  const shared = env.namespaces.filter((n) => n.role !== 'owner');
+  return (
+    <div class="stack">
+      {owned.map((n) => (
+        <NamespaceCard key={n.namespace} ns={n.namespace} myRole="owner" owner={env.user} editable />
+      ))}
+      {shared.map((n) => (
+        <NamespaceCard key={n.namespace} ns={n.namespace} myRole={n.role} editable={env.isClusterAdmin} />
+      ))}
+      {env.namespaces.length === 0 && !env.isClusterAdmin && (
+        <p class="card-note card" data-testid="contributors-none">
+          You have no namespace yet. <SmartLink target={{ href: registerHref, mode: 'spa' }}>Create your own</SmartLink>{' '}
+          or ask the owner of one to add you.
+        </p>
+      )}
+      {env.isClusterAdmin && <AllProfiles managed={managed} onManage={(p) => setManaged(p?.namespace ?? null)} />}
+    </div>
+  );
+}
+
+export function ContributorsPage({ envState, registerHref }: { envState: EnvState; registerHref: string }) {
+  return (
+    <div class="page">
+      <h1 class="page-title">Manage contributors</h1>
+      <p class="page-intro">
+        Contributors can work in a namespace: create, change and delete notebooks, pipelines and models. Viewers can
+        only look. Only the owner of a namespace, or a cluster administrator, can change who has access.
+      </p>
+      {envState.status === 'ok' ? (
+        <Sections env={envState.env} registerHref={registerHref} />
+      ) : envState.status === 'loading' ? (
+        <p class="card-note" aria-busy="true">
+          Loading…
+        </p>
+      ) : (
+        <p class="card-note card" data-testid="contributors-unavailable">
+          {envState.status === 'unavailable'
+            ? 'Namespaces are not available on this dashboard: it is not connected to a Kubernetes cluster.'
+            : `Your namespaces could not be loaded: ${envState.reason}`}
+        </p>
+      )}
+    </div>
+  );
+}

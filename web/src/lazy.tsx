@@ -1,0 +1,52 @@
+// Pages that not everyone opens (contributors, activity, users, registration) are separate chunks,
+// fetched on the first visit, so the first load stays small. A failed fetch (typically: the
+// dashboard was updated and the old chunk is gone) says to reload instead of showing nothing.
+
+import { h, type ComponentType } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ErrorBanner } from './layout';
+
+export function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): ComponentType<P> {
+  let loaded: ComponentType<P> | null = null;
+  let pending: Promise<ComponentType<P>> | null = null;
+
+  return function LazyPage(props: P) {
+    const [, setReady] = useState(false);
+    const [error, setError] = useState<string | null>(null);
+    useEffect(() => {
+      if (loaded) return;
+      let live = true;
+      pending ??= load();
+      pending.then(
+        (page) => {
+          loaded = page;
+          if (live) setReady(true);
+        },
+        (err: unknown) => {
+          pending = null; // The next visit tries again.
+          if (live) {
+            setError(
+              `This page could not be loaded (${err instanceof Error ? err.message : String(err)}). ` +
+                'The dashboard may have been updated: reload the page.',
+            );
+          }
+        },
+      );
+      return () => {
+        live = false;
+      };
+    }, []);
+    if (loaded) return h(loaded, props);
+    return (
+      <div class="page">
+        {error ? (
+          <ErrorBanner messages={[error]} onDismiss={() => setError(null)} />
+        ) : (
+          <p class="card-note" aria-busy="true">
+            Loading…
+          </p>
+        )}
+      </div>
+    );
+  };
+}

@@ -1,0 +1,486 @@
+// Users (/admin/users, cluster admins only): the people who can sign in at Dex. Add one (with a
+// profile of their own if wanted), reset a password, disable or enable, delete.
+
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { getJSON, sendJSON } from './api';
+import { ErrorBanner } from './layout';
+import { emailProblem, namespaceFromEmail, namespaceNameProblem, NAME_MAX, type EnvState } from './namespaces';
+import { describedBy, Dialog, Field, useErrors, utf8Length } from './ui';
+
+export interface DexUser {
+  email: string;
+  username: string;
+  userID: string;
+  disabled: boolean;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+export function normalizeUsers(raw: unknown): DexUser[] {
+  const list = Array.isArray(raw) ? raw : isObject(raw) && Array.isArray(raw.users) ? raw.users : [];
+  return list
+    .filter(isObject)
+    .map((v) => ({ email: str(v.email), username: str(v.username), userID: str(v.userID), disabled: v.disabled === true }))
+    .filter((u) => u.email)
+    .sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
+}
+
+const USERS = '/api/admin/users';
+const userPath = (email: string) => `${USERS}/${encodeURIComponent(email)}`;
+
+export async function listUsers(signal?: AbortSignal): Promise<DexUser[]> {
+  return normalizeUsers(await getJSON(USERS, signal));
+}
+
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 72;
+
+/** Dex stores bcrypt hashes: 8 to 72 bytes of UTF-8. */
+export function passwordProblem(password: string, again: string): { password?: string; again?: string } {
+  const bytes = utf8Length(password);
+  if (bytes < PASSWORD_MIN) return { password: `Use at least ${PASSWORD_MIN} characters.` };
+  if (bytes > PASSWORD_MAX) {
+    return {
+      password:
+        bytes === password.length
+          ? `Use at most ${PASSWORD_MAX} characters (it has ${bytes}).`
+          : `Use at most ${PASSWORD_MAX} bytes, where accented letters and symbols count as 2 to 4 (it counts as ${bytes}).`,
+    };
+  }
+  if (password !== again) return { again: 'The two passwords differ.' };
+  return {};
+}
+
+/** Dex's own rules for a password-database email, on top of the usual shape. */
+export function userEmailProblem(email: string): string | null {
+  if (/[^\x00-\x7f]/.test(email)) return 'Use an address in plain ASCII letters: Dex cannot store others.';
+  if (email.length > 150) return `Use an address of at most 150 characters (it has ${email.length}).`;
+  return emailProblem(email);
+}
+
+const PASSWORD_HINT = `${PASSWORD_MIN} to ${PASSWORD_MAX} characters. A long phrase is stronger than a short jumble.`;
+
+function AddUser({ onAdded, onError }: { onAdded: (message: string) => void; onError: (err: unknown) => void }) {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [again, setAgain] = useState('');
+  const [username, setUsername] = useState('');
+  const [withProfile, setWithProfile] = useState(true);
+  // null: follow the email; a string once the admin edits the name.
+  const [profile, setProfile] = useState<string | null>(null);
+  const [tried, setTried] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const refs = {
+    email: useRef<HTMLInputElement>(null),
+    password: useRef<HTMLInputElement>(null),
+    again: useRef<HTMLInputElement>(null),
+    profile: useRef<HTMLInputElement>(null),
+  };
+
+  const trimmed = email.trim();
+  const profileName = profile ?? namespaceFromEmail(trimmed);
+  const pw = passwordProblem(password, again);
+  const problems: Record<'email' | 'password' | 'again' | 'profile', string | null | undefined> = {
+    email: userEmailProblem(trimmed),
+    password: pw.password,
+    again: pw.again,
+    profile: withProfile ? namespaceNameProblem(profileName) : null,
+  };
+  const shown: Partial<typeof problems> = tried ? problems : {};
+
+  const onSubmit = async (e: Event) => {
+    e.preventDefault();
+    if (busy) return;
+    setTried(true);
+    const first = (['email', 'password', 'again', 'profile'] as const).find((k) => problems[k]);
+    if (first) return refs[first].current?.focus();
+    setBusy(true);
+    try {
+      const body: Record<string, unknown> = { email: trimmed, password, create_profile: withProfile };
+      if (username.trim()) body.username = username.trim();
+      if (withProfile) body.profile = profileName;
+      await sendJSON('POST', USERS, body);
+      onAdded(withProfile ? `${trimmed} added, with the profile ${profileName}.` : `${trimmed} added.`);
+      setEmail('');
+      setPassword('');
+      setAgain('');
+      setUsername('');
+      setProfile(null);
+      setTried(false);
+    } catch (err) {
+      onError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section class="card" aria-labelledby="add-user-title">
+      <h2 id="add-user-title" class="card-title">
+        Add a user
+      </h2>
+      <form class="card-body" noValidate onSubmit={onSubmit} data-testid="add-user">
+        <Field id="user-email" label="Email" hint="They sign in with this address." error={shown.email}>
+          <input
+            ref={refs.email}
+            id="user-email"
+            type="email"
+            autoComplete="off"
+            spellcheck={false}
+            value={email}
+            aria-invalid={shown.email ? true : undefined}
+            aria-describedby={describedBy('user-email', true, shown.email)}
+            onInput={(e) => setEmail(e.currentTarget.value)}
+          />
+        </Field>
+        <Field id="user-password" label="Password" hint={PASSWORD_HINT} error={shown.password}>
+          <input
+            ref={refs.password}
+            id="user-password"
+            type="password"
+            autoComplete="new-password"
+            value={password}
+            aria-invalid={shown.password ? true : undefined}
+            aria-describedby={describedBy('user-password', true, shown.password)}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+          />
+        </Field>
+        <Field id="user-password-again" label="Password again" error={shown.again}>
+          <input
+            ref={refs.again}
+            id="user-password-again"
+            type="password"
+            autoComplete="new-password"
+            value={again}
+            aria-invalid={shown.again ? true : undefined}
+            aria-describedby={describedBy('user-password-again', false, shown.again)}
+            onInput={(e) => setAgain(e.currentTarget.value)}
+          />
+        </Field>
+        <Field id="user-username" label="Username (optional)" hint="The name Dex shows. Empty: the part of the email before '@'.">
+          <input
+            id="user-username"
+            type="text"
+            autoComplete="off"
+            value={username}
+            aria-describedby="user-username-hint"
+            onInput={(e) => setUsername(e.currentTarget.value)}
+          />
+        </Field>
+        <div class="field">
+          <label class="check">
+            <input
+              type="checkbox"
+              data-testid="user-create-profile"
+              checked={withProfile}
+              onChange={(e) => setWithProfile(e.currentTarget.checked)}
+            />
+            Create a profile (a namespace they own)
+          </label>
+        </div>
+        {withProfile && (
+          <Field
+            id="user-profile"
+            label="Profile name"
+            hint={`Lowercase letters, digits and '-', at most ${NAME_MAX} characters. Proposed from the email.`}
+            error={shown.profile}
+          >
+            <input
+              ref={refs.profile}
+              id="user-profile"
+              type="text"
+              autoComplete="off"
+              autoCapitalize="none"
+              spellcheck={false}
+              value={profileName}
+              aria-invalid={shown.profile ? true : undefined}
+              aria-describedby={describedBy('user-profile', true, shown.profile)}
+              onInput={(e) => setProfile(e.currentTarget.value)}
+            />
+          </Field>
+        )}
+        <div class="form-actions">
+          <button type="submit" class="button primary" disabled={busy}>
+            {busy ? 'Adding…' : 'Add user'}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function ResetPassword({ user, onDone, onCancel, onError }: {
+  user: DexUser;
+  onDone: () => void;
+  onCancel: () => void;
+  onError: (err: unknown) => void;
+}) {
+  const [password, setPassword] = useState('');
+  const [again, setAgain] = useState('');
+  const [tried, setTried] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const problems = passwordProblem(password, again);
+  const shown = tried ? problems : {};
+  const submit = async () => {
+    setTried(true);
+    if (problems.password || problems.again) return;
+    setBusy(true);
+    try {
+      await sendJSON('PUT', `${userPath(user.email)}/password`, { password });
+      onDone();
+    } catch (err) {
+      setBusy(false);
+      onError(err);
+    }
+  };
+  return (
+    <Dialog
+      title={`New password for ${user.email}`}
+      submitText="Set password"
+      busyText="Setting…"
+      busy={busy}
+      onSubmit={submit}
+      onCancel={onCancel}
+      testid="reset-password"
+    >
+      <Field id="reset-password" label="New password" hint={PASSWORD_HINT} error={shown.password}>
+        <input
+          id="reset-password"
+          type="password"
+          autoComplete="new-password"
+          value={password}
+          aria-invalid={shown.password ? true : undefined}
+          aria-describedby={describedBy('reset-password', true, shown.password)}
+          onInput={(e) => setPassword(e.currentTarget.value)}
+        />
+      </Field>
+      <Field id="reset-password-again" label="New password again" error={shown.again}>
+        <input
+          id="reset-password-again"
+          type="password"
+          autoComplete="new-password"
+          value={again}
+          aria-invalid={shown.again ? true : undefined}
+          aria-describedby={describedBy('reset-password-again', false, shown.again)}
+          onInput={(e) => setAgain(e.currentTarget.value)}
+        />
+      </Field>
+    </Dialog>
+  );
+}
+
+function UserAdmin() {
+  const [users, setUsers] = useState<DexUser[] | null>(null);
+  const [round, setRound] = useState(0);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [resetting, setResetting] = useState<DexUser | null>(null);
+  const [deleting, setDeleting] = useState<DexUser | null>(null);
+  const [status, setStatus] = useState('');
+  const [filter, setFilter] = useState('');
+  const { errors, report, clear } = useErrors();
+
+  useEffect(() => {
+    const abort = new AbortController();
+    listUsers(abort.signal)
+      .then(setUsers)
+      .catch((err) => {
+        if (!abort.signal.aborted) report('Could not load the users', err);
+      });
+    return () => abort.abort();
+  }, [round]);
+
+  const done = (message: string) => {
+    clear();
+    setStatus(message);
+    setRound((r) => r + 1);
+  };
+
+  const toggle = async (u: DexUser) => {
+    setBusy(u.email);
+    try {
+      await sendJSON('POST', `${userPath(u.email)}/${u.disabled ? 'enable' : 'disable'}`);
+      done(u.disabled ? `${u.email} can sign in again.` : `${u.email} is disabled.`);
+    } catch (err) {
+      report(`Could not ${u.disabled ? 'enable' : 'disable'} ${u.email}`, err);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const remove = async () => {
+    if (!deleting) return;
+    const u = deleting;
+    setBusy(u.email);
+    try {
+      await sendJSON('DELETE', userPath(u.email));
+      done(`${u.email} deleted.`);
+    } catch (err) {
+      report(`Could not delete ${u.email}`, err);
+    } finally {
+      setBusy(null);
+      setDeleting(null);
+    }
+  };
+
+  const needle = filter.trim().toLowerCase();
+  const shown = users?.filter((u) => !needle || `${u.email} ${u.username}`.toLowerCase().includes(needle));
+
+  return (
+    <>
+      <ErrorBanner messages={errors} onDismiss={clear} />
+      <p class="status-line" role="status" data-testid="users-status">
+        {status}
+      </p>
+      <div class="stack">
+        <section class="card" aria-labelledby="users-title">
+          <h2 id="users-title" class="card-title">
+            Users{users ? ` (${users.length})` : ''}
+          </h2>
+          {users && users.length > 8 && (
+            <div class="card-body card-filter">
+              <label for="users-filter" class="visually-hidden">
+                Filter users
+              </label>
+              <input
+                id="users-filter"
+                type="search"
+                placeholder="Filter by email or name"
+                value={filter}
+                onInput={(e) => setFilter(e.currentTarget.value)}
+              />
+            </div>
+          )}
+          {shown == null ? (
+            <p class="card-note" aria-busy={errors.length ? undefined : true}>
+              {errors.length ? 'The list could not be loaded.' : 'Loading…'}
+            </p>
+          ) : shown.length === 0 ? (
+            <p class="card-note">{needle ? 'No user matches.' : 'No users yet.'}</p>
+          ) : (
+            <div class="table-scroll">
+              <table class="table" aria-labelledby="users-title">
+                <thead>
+                  <tr>
+                    <th scope="col">Email</th>
+                    <th scope="col">Username</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">
+                      <span class="visually-hidden">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {shown.map((u) => (
+                    <tr
+                      key={u.email}
+                      data-testid="users-row"
+                      data-email={u.email}
+                      data-disabled={String(u.disabled)}
+                      class={u.disabled ? 'row-disabled' : undefined}
+                    >
+                      <th scope="row" class="person">
+                        {u.email}
+                      </th>
+                      <td>{u.username || <span class="muted">—</span>}</td>
+                      <td>{u.disabled ? <span class="role role-disabled">disabled</span> : 'active'}</td>
+                      <td class="actions">
+                        <span class="row-actions">
+                          <button
+                            type="button"
+                            class="button"
+                            aria-label={`Reset the password of ${u.email}`}
+                            disabled={busy === u.email}
+                            onClick={() => setResetting(u)}
+                          >
+                            Reset password
+                          </button>
+                          <button
+                            type="button"
+                            class="button"
+                            aria-label={`${u.disabled ? 'Enable' : 'Disable'} ${u.email}`}
+                            disabled={busy === u.email}
+                            onClick={() => toggle(u)}
+                          >
+                            {u.disabled ? 'Enable' : 'Disable'}
+                          </button>
+                          <button
+                            type="button"
+                            class="button danger"
+                            aria-label={`Delete ${u.email}`}
+                            disabled={busy === u.email}
+                            onClick={() => setDeleting(u)}
+                          >
+                            Delete
+                          </button>
+                        </span>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </section>
+        <AddUser onAdded={done} onError={(err) => report('Could not add the user', err)} />
+      </div>
+      {resetting && (
+        <ResetPassword
+          user={resetting}
+          onCancel={() => setResetting(null)}
+          onDone={() => {
+            done(`New password set for ${resetting.email}.`);
+            setResetting(null);
+          }}
+          onError={(err) => {
+            report(`Could not set the password of ${resetting.email}`, err);
+            setResetting(null);
+          }}
+        />
+      )}
+      {deleting && (
+        <Dialog
+          title={`Delete ${deleting.email}?`}
+          submitText="Delete"
+          busyText="Deleting…"
+          danger
+          busy={busy === deleting.email}
+          onSubmit={remove}
+          onCancel={() => setDeleting(null)}
+          testid="confirm-delete-user"
+        >
+          <p>
+            {deleting.email} will no longer be able to sign in. Namespaces they own are kept. This cannot be undone; to
+            stop someone for a while, disable them instead.
+          </p>
+        </Dialog>
+      )}
+    </>
+  );
+}
+
+export function UsersPage({ envState }: { envState: EnvState }) {
+  return (
+    <div class="page">
+      <h1 class="page-title">Users</h1>
+      <p class="page-intro">
+        The people who can sign in to this dashboard. Give a new user a profile to let them start working at once, or
+        add them to existing namespaces on the Manage contributors page.
+      </p>
+      {envState.status === 'loading' ? (
+        <p class="card-note" aria-busy="true">
+          Loading…
+        </p>
+      ) : envState.status === 'ok' && envState.env.isClusterAdmin ? (
+        <UserAdmin />
+      ) : (
+        <p class="card-note card" data-testid="users-forbidden">
+          {envState.status === 'unavailable'
+            ? 'Users are not available: this dashboard is not connected to a Kubernetes cluster.'
+            : 'Only cluster administrators can manage users.'}
+        </p>
+      )}
+    </div>
+  );
+}
