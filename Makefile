@@ -111,10 +111,11 @@ stack-down:
 demo: deps build
 	exec tools/demo.sh $(DEMO_CONFIG)
 
-## bench: kfdash vs nginx (static answers) and vs oauth2-proxy (the authorizer), figures printed
+## bench: kfdash vs nginx (static answers), vs oauth2-proxy (the authorizer), and with 1,000 profiles (caches, /api/k8s vs the apiserver), figures printed
 bench: deps build-release
 	tests/bench/run.sh build-release/kfdash
 	tests/bench/authz.sh build-release/kfdash
+	tests/bench/profiles.sh build-release/kfdash
 
 clean:
 	rm -rf build build-asan build-release web/dist

@@ -95,6 +95,7 @@ struct profile {
 
 struct k8s_snapshot {
     struct grant *grants; /* sorted by subject, then ns */
+    struct grant *by_ns;  /* the same, sorted by ns (who is in a namespace) */
     size_t n_grants;
     struct profile *profiles; /* sorted by name */
     size_t n_profiles;
@@ -110,6 +111,7 @@ static void snapshot_free(struct k8s_snapshot *s)
     for (size_t i = 0; i < s->n_strings; i++) free(s->strings[i]);
     free(s->strings);
     free(s->grants);
+    free(s->by_ns);
     free(s->profiles);
     free(s);
 }
@@ -129,6 +131,13 @@ static int by_subject_then_ns(const void *a, const void *b)
     const struct grant *x = a, *y = b;
     int c = strcmp(x->subject, y->subject);
     return c ? c : strcmp(x->ns, y->ns);
+}
+
+static int by_ns_then_subject(const void *a, const void *b)
+{
+    const struct grant *x = a, *y = b;
+    int c = strcmp(x->ns, y->ns);
+    return c ? c : strcmp(x->subject, y->subject);
 }
 
 static int by_name(const void *a, const void *b)
@@ -189,6 +198,13 @@ static struct k8s_snapshot *build(struct k8s_access *a)
     }
     qsort(s->grants, s->n_grants, sizeof(*s->grants), by_subject_then_ns);
     qsort(s->profiles, s->n_profiles, sizeof(*s->profiles), by_name);
+    s->by_ns = malloc((s->n_grants + 1) * sizeof(*s->by_ns));
+    if (!s->by_ns) {
+        snapshot_free(s);
+        return NULL;
+    }
+    memcpy(s->by_ns, s->grants, s->n_grants * sizeof(*s->grants));
+    qsort(s->by_ns, s->n_grants, sizeof(*s->by_ns), by_ns_then_subject);
     return s;
 }
 
@@ -514,10 +530,18 @@ const char *k8s_snapshot_profile_at(const struct k8s_snapshot *s, size_t i, cons
 size_t k8s_snapshot_members(const struct k8s_snapshot *s, const char *ns, enum k8s_role role,
                             const char **out, size_t max)
 {
+    size_t lo = 0, hi = s->n_grants;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(s->by_ns[mid].ns, ns) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     size_t n = 0;
-    for (size_t i = 0; i < s->n_grants; i++) {
-        if (s->grants[i].role != role || strcmp(s->grants[i].ns, ns) != 0) continue;
-        if (n < max) out[n] = s->grants[i].subject;
+    for (size_t i = lo; i < s->n_grants && strcmp(s->by_ns[i].ns, ns) == 0; i++) {
+        if (s->by_ns[i].role != role) continue;
+        if (n < max) out[n] = s->by_ns[i].subject;
         n++;
     }
     return n;
