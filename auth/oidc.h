@@ -50,7 +50,7 @@ int oidc_verify_login(struct oidc *o, const char *token, const char *nonce,
  * -EBUSY when OIDC_WAITERS_MAX are waiting already.
  */
 #define OIDC_WAITERS_MAX 256
-#define OIDC_WAIT_MAX_MS 3000
+#define OIDC_WAIT_MAX_MS 5000
 typedef void (*oidc_waiter_fn)(void *ctx);
 int oidc_wait_for_keys(struct oidc *o, oidc_waiter_fn fn, void *ctx);
 /* Runs every waiter now (at shutdown, before the requests they belong to go away). */

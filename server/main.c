@@ -30,6 +30,7 @@
 #include "server/kube.h"
 #include "server/api_workgroup.h"
 #include "server/api_admin.h"
+#include "server/api_diagnostics.h"
 #include "server/api_k8s.h"
 #include "server/sar.h"
 #include "server/health.h"
@@ -159,6 +160,7 @@ static int start_signin(struct config *cfg)
     api_tokens_init(&signin);
     api_workgroup_init(cfg);
     api_admin_init(cfg);
+    api_diagnostics_init(cfg, provider, engine);
     sar_init(engine);
     char bad[128];
     if (api_k8s_init(cfg, bad) < 0) {

@@ -2,6 +2,7 @@
 #include "server/routes.h"
 
 #include "server/api_admin.h"
+#include "server/api_diagnostics.h"
 #include "server/api_k8s.h"
 #include "server/api_tokens.h"
 #include "server/api_workgroup.h"
@@ -54,6 +55,7 @@ const struct route routes[] = {
     {"POST", "/api/admin/users/:email/disable", api_admin_users_disable, 0},
     {"POST", "/api/admin/users/:email/enable", api_admin_users_enable, 0},
     {"DELETE", "/api/admin/users/:email", api_admin_users_delete, 0},
+    {"GET", "/api/diagnostics", api_diagnostics, 0},
     {NULL, "/api/k8s/*", api_k8s_forward, 0},
     {"GET", "/api/tokens", api_tokens_list, 0},
     {"POST", "/api/tokens", api_tokens_create, 0},

@@ -135,7 +135,7 @@ def test_with_dex_down_known_tokens_still_pass_at_once(kfdash, stack, alice_toke
         assert check(kfdash, alice_token).status_code == 200
         assert time.monotonic() - t0 < 1
         # A token naming a key we do not hold waits for a refetch (as after a key rotation), but
-        # a hung provider holds it back at most 3 s; known tokens meanwhile pass at once.
+        # a hung provider holds it back at most 5 s; known tokens meanwhile pass at once.
         header, payload, sig = alice_token.split(".")
         unknown = base64.urlsafe_b64encode(b'{"alg":"RS256","kid":"rotated"}').decode().rstrip("=")
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
@@ -145,7 +145,7 @@ def test_with_dex_down_known_tokens_still_pass_at_once(kfdash, stack, alice_toke
             assert check(kfdash, alice_token).status_code == 200
             assert time.monotonic() - t0 < 1.5
             assert waiting.result().status_code == 401
-            assert time.monotonic() - t0 < 5
+            assert time.monotonic() - t0 < 8
 
 
 def test_started_while_dex_hangs_kfdash_is_not_ready_answers_401_and_stops_promptly(

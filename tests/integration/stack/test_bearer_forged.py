@@ -138,7 +138,7 @@ def test_an_altered_payload_is_refused(kfdash, forge):
 def test_an_unknown_key_id_is_refused_after_one_refetch(kfdash, forge):
     t0 = time.monotonic()
     refused(kfdash, forge(header={"kid": "not-a-dex-key"}))
-    assert time.monotonic() - t0 < 5
+    assert time.monotonic() - t0 < 8
 
 
 def test_alg_none_is_refused(kfdash, forge):

@@ -362,7 +362,7 @@ def test_a_dex_key_rotation_signs_nobody_out(kfdash, stack, demo_password):
     # The first token signed with the new key passes at once (kfdash fetches the new key set)...
     t0 = time.monotonic()
     assert whoami(kfdash, headers={"Authorization": f"Bearer {after}"}).status_code == 200
-    assert time.monotonic() - t0 < 4
+    assert time.monotonic() - t0 < 7
     # ...and tokens and sessions from before the rotation go on.
     assert whoami(kfdash, headers={"Authorization": f"Bearer {before}"}).status_code == 200
     assert whoami(kfdash, s).status_code == 200
