@@ -35,6 +35,7 @@ import { Home, IframeView, NotFound } from './pages';
 import {
   ACTIVITY_PATH,
   CONTRIBUTORS_PATH,
+  DIAGNOSTICS_PATH,
   REGISTER_PATH,
   TOKENS_PATH,
   USERS_PATH,
@@ -50,6 +51,7 @@ const RegisterPage = lazyPage(() => import('./register').then((m) => m.RegisterP
 const ContributorsPage = lazyPage(() => import('./contributors').then((m) => m.ContributorsPage));
 const ActivityPage = lazyPage(() => import('./activity').then((m) => m.ActivityPage));
 const UsersPage = lazyPage(() => import('./users').then((m) => m.UsersPage));
+const DiagnosticsPage = lazyPage(() => import('./diagnostics').then((m) => m.DiagnosticsPage));
 
 const WIDE = '(min-width: 900px)';
 
@@ -193,6 +195,12 @@ export function App() {
     own.push({ path: REGISTER_PATH, href: registerHref, icon: 'person-add', text: 'Create namespace' });
   }
   own.push({ path: TOKENS_PATH, href: withNamespaceQuery(TOKENS_PATH, ns), icon: 'vpn-key', text: 'Access tokens' });
+  own.push({
+    path: DIAGNOSTICS_PATH,
+    href: withNamespaceQuery(DIAGNOSTICS_PATH, ns),
+    icon: 'build',
+    text: 'Diagnostics',
+  });
   if (isAdmin) {
     own.push({ path: USERS_PATH, href: withNamespaceQuery(USERS_PATH, ns), icon: 'manage-accounts', text: 'Users' });
   }
@@ -240,6 +248,9 @@ export function App() {
   } else if (url.pathname === USERS_PATH) {
     title = 'Users · kfdash';
     page = <UsersPage envState={envState} />;
+  } else if (url.pathname === DIAGNOSTICS_PATH) {
+    title = 'Diagnostics · kfdash';
+    page = <DiagnosticsPage />;
   } else if (frameSrc !== null) {
     const items = shownLinks.menuLinks
       .flatMap((e) => (e.type === 'section' ? e.items : [e]))

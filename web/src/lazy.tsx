@@ -1,6 +1,7 @@
-// Pages that not everyone opens (contributors, activity, users, registration) are separate chunks,
-// fetched on the first visit, so the first load stays small. A failed fetch (typically: the
-// dashboard was updated and the old chunk is gone) says to reload instead of showing nothing.
+// Pages that not everyone opens (contributors, activity, users, registration, diagnostics) are
+// separate chunks, fetched on the first visit, so the first load stays small. A failed fetch
+// (typically: the dashboard was updated and the old chunk is gone) says to reload instead of
+// showing nothing.
 
 import { h, type ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';

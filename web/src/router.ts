@@ -16,6 +16,8 @@ export const CONTRIBUTORS_PATH = '/contributors';
 export const ACTIVITY_PATH = '/activity';
 /** Dex users, for cluster admins. */
 export const USERS_PATH = '/admin/users';
+/** What keeps notebooks from starting, and whether the peers answer (GET /api/diagnostics). */
+export const DIAGNOSTICS_PATH = '/diagnostics';
 
 export function currentLocation(): string {
   const { pathname, search, hash } = window.location;

@@ -290,7 +290,16 @@ function selectContents(el: HTMLElement | null): void {
   selection.addRange(range);
 }
 
-function CopyButton({ text, label, target }: { text: string; label: string; target: RefObject<HTMLElement | null> }) {
+/**
+ * Copies `text`; where the clipboard is refused, selects `target` for the user to copy by hand.
+ * `describedBy` tells which of several such buttons this is.
+ */
+export function CopyButton({ text, label, target, describedBy }: {
+  text: string;
+  label: string;
+  target: RefObject<HTMLElement | null>;
+  describedBy?: string;
+}) {
   const [status, setStatus] = useState('');
   useEffect(() => setStatus(''), [text]);
   const copy = async () => {
@@ -305,7 +314,7 @@ function CopyButton({ text, label, target }: { text: string; label: string; targ
   };
   return (
     <span class="copy">
-      <button type="button" class="button" onClick={copy}>
+      <button type="button" class="button" onClick={copy} aria-describedby={describedBy}>
         <Icon name="content-copy" />
         {label}
       </button>

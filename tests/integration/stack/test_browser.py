@@ -1,6 +1,7 @@
 """The browser suites that need this stack, in headless Chromium (node --test, playwright-core):
-tests/e2e/signin.test.mjs (signing in through Dex's own form) and tests/e2e/profiles.test.mjs
-(namespace selector, registration, contributors, activity, users against the real apiserver).
+tests/e2e/signin.test.mjs (signing in through Dex's own form), tests/e2e/profiles.test.mjs
+(namespace selector, registration, contributors, activity, users against the real apiserver) and
+tests/e2e/diagnostics.test.mjs (the Diagnostics page over the real apiserver's StorageClasses).
 Without their environment the .mjs files skip themselves, so the plain e2e suite (no stack)
 passes; here every test in them must run and pass.
 
@@ -15,6 +16,7 @@ from conftest import ROOT
 
 SIGNIN_TEST = ROOT / "tests" / "e2e" / "signin.test.mjs"
 PROFILES_TEST = ROOT / "tests" / "e2e" / "profiles.test.mjs"
+DIAGNOSTICS_TEST = ROOT / "tests" / "e2e" / "diagnostics.test.mjs"
 PORT = 18557
 TIMEOUT_S = 300
 
@@ -64,6 +66,16 @@ def test_signing_in_through_dex_in_headless_chromium(stack, demo_password):
 def test_profiles_pages_in_headless_chromium(stack):
     # The admin certificate lets the .mjs make events in alice and remove what it created.
     run_node_test(PROFILES_TEST, {
+        **kube_env(stack),
+        "KFDASH_E2E_KUBE_ADMIN_CERT": stack["KFDASH_STACK_ADMIN_CERT"],
+        "KFDASH_E2E_KUBE_ADMIN_KEY": stack["KFDASH_STACK_ADMIN_KEY"],
+    })
+
+
+def test_diagnostics_page_in_headless_chromium(stack):
+    # The admin certificate lets the .mjs make a StorageClass (not the default, then the
+    # default) and remove it at the end.
+    run_node_test(DIAGNOSTICS_TEST, {
         **kube_env(stack),
         "KFDASH_E2E_KUBE_ADMIN_CERT": stack["KFDASH_STACK_ADMIN_CERT"],
         "KFDASH_E2E_KUBE_ADMIN_KEY": stack["KFDASH_STACK_ADMIN_KEY"],

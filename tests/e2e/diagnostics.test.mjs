@@ -1,0 +1,236 @@
+// The Diagnostics page in a real browser against the local stack's real apiserver, in gateway
+// mode (the user is whoever the `kubeflow-userid` header names). The stack has no StorageClass:
+// the page says so; with a class that is not the default it gives the kubectl patch to copy,
+// and once the class is the default, "Check again" finds nothing wrong.
+//
+// It needs the stack and runs only when tests/integration/stack/test_browser.py starts it with
+// (else every test here is skipped):
+//   KFDASH_E2E_KUBE_API, KFDASH_E2E_KUBE_TOKEN_FILE, KFDASH_E2E_KUBE_CA_FILE
+//                         the stack's apiserver, as kfdash's ServiceAccount
+//   KFDASH_E2E_KUBE_ADMIN_CERT, KFDASH_E2E_KUBE_ADMIN_KEY
+//                         the stack's admin client certificate: to make and remove a
+//                         StorageClass (the test that needs them skips without)
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { after, before, describe, test } from 'node:test';
+import { gatewayUser, launchBrowser, startKfdash } from './lib/harness.mjs';
+
+const ENV = process.env;
+const REQUIRED = ['KFDASH_E2E_KUBE_API', 'KFDASH_E2E_KUBE_TOKEN_FILE', 'KFDASH_E2E_KUBE_CA_FILE'];
+const missing = REQUIRED.filter((name) => !ENV[name]);
+const SKIP = missing.length
+  ? `needs the stack's apiserver (${missing.join(', ')} unset): run by tests/integration/stack/test_browser.py`
+  : false;
+const HAVE_ADMIN = Boolean(ENV.KFDASH_E2E_KUBE_ADMIN_CERT && ENV.KFDASH_E2E_KUBE_ADMIN_KEY);
+const NO_ADMIN = 'needs KFDASH_E2E_KUBE_ADMIN_CERT and _KEY (the stack admin) to make a StorageClass';
+
+const ALICE = 'alice@example.com';
+const ADMIN = 'admin@example.com';
+const READY_TIMEOUT_MS = 15_000;
+/** Unique per run: a class made here never meets a leftover of an earlier run. */
+const RUN = randomBytes(3).toString('hex');
+const CLASS = `e2e-diag-${RUN}`;
+const CLASSES = '/apis/storage.k8s.io/v1/storageclasses';
+const PATCH =
+  `kubectl patch storageclass ${CLASS} -p ` +
+  `'{"metadata": {"annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}'`;
+/** The diagnostics walk the whole cluster and ask Dex: allow more than the default 10 s. */
+const CHECK_TIMEOUT_MS = 30_000;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Collects page errors and CSP violations, which must never happen. */
+function watchProblems(page) {
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
+  });
+  return problems;
+}
+
+/** The Kubernetes API as the stack's admin (client certificate). */
+function kubeAdmin(method, path, body, contentType = 'application/json') {
+  const url = new URL(path, ENV.KFDASH_E2E_KUBE_API);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((ok, fail) => {
+    const req = httpsRequest(
+      url,
+      {
+        method,
+        ca: readFileSync(ENV.KFDASH_E2E_KUBE_CA_FILE),
+        cert: readFileSync(ENV.KFDASH_E2E_KUBE_ADMIN_CERT),
+        key: readFileSync(ENV.KFDASH_E2E_KUBE_ADMIN_KEY),
+        headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': contentType } : {}) },
+        timeout: 10_000,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d) => (text += d));
+        res.on('end', () => ok({ status: res.statusCode, text }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
+    req.on('error', fail);
+    req.end(payload);
+  });
+}
+
+/** The checks on the page as {name: [ok, detail]}. */
+const checks = (page) =>
+  page.getByTestId('diagnostics-check').evaluateAll((lis) =>
+    Object.fromEntries(
+      lis.map((li) => [li.dataset.name, [li.dataset.ok === 'true', li.querySelector('.diag-check-detail').textContent]]),
+    ),
+  );
+
+/** The finding whose heading is `title` (its accessible name starts with the severity). */
+const findingTitled = (page, severity, title) =>
+  page
+    .getByTestId('diagnostics-finding')
+    .filter({ has: page.getByRole('heading', { level: 3, name: `${severity}: ${title}`, exact: true }) });
+
+describe('the Diagnostics page against the stack apiserver, in gateway mode', () => {
+  let kf;
+  const browsers = new Map();
+
+  /** Runs fn(page) as `email` on a fresh page of that user's browser (one browser per user). */
+  async function as(email, t, fn) {
+    if (!browsers.has(email)) {
+      const contextOptions = {
+        ...gatewayUser(email).contextOptions,
+        // The copy button writes to the clipboard; the test reads it back.
+        permissions: ['clipboard-read', 'clipboard-write'],
+      };
+      browsers.set(email, await launchBrowser({ server: kf, contextOptions }));
+    }
+    await browsers.get(email).withPage(t, fn);
+  }
+
+  before(async () => {
+    if (SKIP) return;
+    kf = await startKfdash({
+      args: [
+        '--kube-api', ENV.KFDASH_E2E_KUBE_API,
+        '--kube-token-file', ENV.KFDASH_E2E_KUBE_TOKEN_FILE,
+        '--kube-ca-file', ENV.KFDASH_E2E_KUBE_CA_FILE,
+        '--cluster-admins', ADMIN,
+        '--trusted-header-peers', '127.0.0.1/32',
+      ],
+    });
+    // /readyz: the caches of Profiles and RoleBindings are filled (who may see which namespace).
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      const res = await fetch(`${kf.url}/readyz`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
+      const status = res?.status;
+      const text = (await res?.text()) ?? '';
+      if (status === 200) break;
+      if (Date.now() > deadline) throw new Error(`kfdash not ready: GET /readyz answered ${status}: ${text}`);
+      await sleep(100);
+    }
+  });
+
+  after(async () => {
+    for (const browser of browsers.values()) await browser.close();
+    await kf?.stop();
+  });
+
+  const at = (path) => kf.url + path;
+
+  test('alice opens Diagnostics from the sidebar and is told the cluster has no StorageClass', { skip: SKIP }, async (t) => {
+    await as(ALICE, t, async (page) => {
+      const problems = watchProblems(page);
+      await page.goto(at('/'));
+      const link = page.getByRole('navigation', { name: 'Main menu' }).getByRole('link', { name: 'Diagnostics', exact: true });
+      await link.click();
+      await page.waitForURL((url) => url.pathname === '/diagnostics');
+      await page.getByRole('heading', { level: 1, name: 'Diagnostics' }).waitFor();
+      assert.equal(await link.getAttribute('aria-current'), 'page');
+
+      const summary = page.getByTestId('diagnostics-summary');
+      await summary.getByText(/checked at/).waitFor({ timeout: CHECK_TIMEOUT_MS });
+      assert.match(await summary.textContent(), /^[1-9]\d* errors?, \d+ warnings? · checked at .+/);
+      assert.equal(await page.title(), 'Diagnostics · kfdash');
+
+      const c = await checks(page);
+      assert.deepEqual(c.apiserver?.[0], true, JSON.stringify(c));
+      assert.deepEqual(c.storageclasses, [false, 'no StorageClass']);
+      for (const name of ['events', 'persistentvolumeclaims', 'pods', 'notebooks']) assert.ok(name in c, name);
+
+      const none = findingTitled(page, 'Error', 'No StorageClass');
+      assert.equal(await none.count(), 1);
+      assert.equal(await none.getAttribute('data-severity'), 'error');
+      assert.equal(await none.getAttribute('data-namespace'), null);
+      await none.getByText('Cluster-wide').waitFor();
+      const fix = none.getByTestId('diagnostics-fix');
+      assert.match(await fix.textContent(), /^Fix: Create a StorageClass: .*is-default-class/);
+      // Prose, not a command: nothing to copy.
+      assert.equal(await none.getByTestId('diagnostics-command').count(), 0);
+      assert.equal(await page.getByTestId('diagnostics-empty').count(), 0);
+      assert.equal(await page.getByRole('alert').count(), 0, 'no error banner');
+      assert.deepEqual(problems, []);
+    });
+  });
+
+  test('with a class that is not the default, the patch is there to copy; run, Check again finds nothing', { skip: SKIP || (!HAVE_ADMIN && NO_ADMIN) }, async (t) => {
+    try {
+      await as(ALICE, t, async (page) => {
+        const problems = watchProblems(page);
+        await page.goto(at('/diagnostics'));
+        await findingTitled(page, 'Error', 'No StorageClass').waitFor({ timeout: CHECK_TIMEOUT_MS });
+
+        const made = await kubeAdmin('POST', CLASSES, {
+          apiVersion: 'storage.k8s.io/v1',
+          kind: 'StorageClass',
+          metadata: { name: CLASS },
+          provisioner: 'kubernetes.io/no-provisioner',
+        });
+        assert.equal(made.status, 201, made.text);
+
+        const again = page.getByRole('button', { name: 'Check again' });
+        await again.click();
+        const noDefault = findingTitled(page, 'Error', 'No default StorageClass');
+        await noDefault.waitFor({ timeout: CHECK_TIMEOUT_MS });
+        assert.equal(await findingTitled(page, 'Error', 'No StorageClass').count(), 0);
+        assert.match(await noDefault.getByTestId('diagnostics-fix').textContent(), /^Fix: Make one the default:/);
+        const command = noDefault.getByTestId('diagnostics-command');
+        assert.equal(await command.textContent(), PATCH);
+        const c = await checks(page);
+        assert.deepEqual(c.storageclasses, [false, `${CLASS}; no default`]);
+
+        const copy = noDefault.getByRole('button', { name: 'Copy command' });
+        await copy.click();
+        await noDefault.getByRole('status').getByText('Copied').waitFor();
+        assert.equal(await page.evaluate(() => navigator.clipboard.readText()), PATCH);
+
+        // Run what the page says (its -p document, as a merge patch), then check again.
+        const patch = JSON.parse(PATCH.slice(PATCH.indexOf("'") + 1, -1));
+        const patched = await kubeAdmin('PATCH', `${CLASSES}/${CLASS}`, patch, 'application/merge-patch+json');
+        assert.equal(patched.status, 200, patched.text);
+        await again.click();
+        await noDefault.waitFor({ state: 'detached', timeout: CHECK_TIMEOUT_MS });
+        await page.locator('[data-testid="diagnostics-check"][data-name="storageclasses"][data-ok="true"]').waitFor();
+        assert.deepEqual((await checks(page)).storageclasses, [true, `${CLASS}; default: ${CLASS}`]);
+        const titles = await page.locator('.diag-finding-title').allTextContents();
+        assert.ok(!titles.some((x) => x.includes('StorageClass')), JSON.stringify(titles));
+        assert.deepEqual(problems, []);
+      });
+
+      // Someone with no namespace sees only the cluster's findings: with the default class, none.
+      await as(`nobody-${RUN}@example.com`, t, async (page) => {
+        const problems = watchProblems(page);
+        await page.goto(at('/'));
+        await page.getByRole('navigation', { name: 'Main menu' }).getByRole('link', { name: 'Diagnostics', exact: true }).click();
+        await page.getByTestId('diagnostics-empty').getByText('No problems found').waitFor({ timeout: CHECK_TIMEOUT_MS });
+        assert.match(await page.getByTestId('diagnostics-summary').textContent(), /^0 errors, 0 warnings · checked at /);
+        assert.equal(await page.getByTestId('diagnostics-finding').count(), 0);
+        assert.deepEqual(problems, []);
+      });
+    } finally {
+      if (HAVE_ADMIN) await kubeAdmin('DELETE', `${CLASSES}/${CLASS}`);
+    }
+  });
+});
