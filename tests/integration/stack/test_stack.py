@@ -9,6 +9,7 @@ import base64
 import json
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import pytest
