@@ -21,8 +21,8 @@
 #include "server/tunnel.h"
 #include "server/upstream.h"
 
-#define PIPE_BYTES       (256 << 10) /* answer bytes held between upstream and client */
-#define REQUEST_HEAD_MAX 200         /* header lines sent upstream */
+#define PIPE_BYTES       (64 << 10) /* answer bytes held between upstream and client */
+#define REQUEST_HEAD_MAX 200        /* header lines sent upstream */
 #define LINE_MAX_BYTES   16384
 
 static const struct config *cfg; /* borrowed for the process life */
@@ -237,7 +237,10 @@ static size_t on_data(void *ctx, const char *data, size_t len)
     if (!p->r) {
         took = len; /* nobody to send it to: drop, the call is being cancelled */
     } else if (PIPE_BYTES - p->len >= len) {
-        for (size_t i = 0; i < len; i++) p->ring[(p->start + p->len + i) % PIPE_BYTES] = data[i];
+        size_t end = (p->start + p->len) % PIPE_BYTES;
+        size_t first = PIPE_BYTES - end < len ? PIPE_BYTES - end : len;
+        memcpy(p->ring + end, data, first);
+        memcpy(p->ring, data + first, len - first);
         p->len += len;
         took = len;
         wake_locked(p);

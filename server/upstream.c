@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server/buf.h"
@@ -53,6 +56,9 @@ struct command {
 
 struct upstream {
     CURLM *multi;         /* every transfer under way */
+    int epoll_fd;         /* the sockets libcurl wants watched, and wake_fd */
+    int wake_fd;          /* eventfd: new calls or commands */
+    int64_t due_ms;       /* monotonic ms when libcurl wants its timeout action; -1 none */
     pthread_t thread;     /* drives multi */
     pthread_mutex_t lock; /* guards pending, commands, n_calls, next_id and stopping */
     struct job *pending;  /* submitted, not yet added to multi */
@@ -248,10 +254,71 @@ static void keep_socket(struct job *j)
         j->conn_fd = fcntl(s, F_DUPFD_CLOEXEC, 0);
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* libcurl says which sockets to watch for what (the multi_socket interface: only the sockets
+ * with events are looked at, however many transfers are under way). */
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    struct upstream *u = userp;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(u->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        return 0;
+    }
+    struct epoll_event ev = {.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) |
+                                       (what & CURL_POLL_OUT ? EPOLLOUT : 0u),
+                             .data.fd = fd};
+    if (epoll_ctl(u->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT)
+        epoll_ctl(u->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+    return 0;
+}
+
+static int on_timer(CURLM *m, long timeout_ms, void *userp)
+{
+    struct upstream *u = userp;
+    u->due_ms = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    return 0;
+}
+
+/* Hands finished transfers to their callers. */
+static void reap(struct upstream *u)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(u->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        CURL *easy = msg->easy_handle;
+        CURLcode rc = msg->data.result;
+        struct job *j = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&j);
+        if (j->connected && rc == CURLE_OK) keep_socket(j);
+        curl_multi_remove_handle(u->multi, easy);
+        unlink_active(u, j);
+        finish(j, rc);
+        uncount(u);
+    }
+}
+
+static void wake(struct upstream *u)
+{
+    uint64_t one = 1;
+    if (write(u->wake_fd, &one, sizeof(one)) < 0) { /* the counter is full: awake already */
+    }
+}
+
+#define EVENTS_MAX 64
+
 static void *engine_main(void *arg)
 {
     struct upstream *u = arg;
     struct command *cmds = u->taken;
+    struct epoll_event events[EVENTS_MAX];
+    int running = 0;
     for (;;) {
         pthread_mutex_lock(&u->lock);
         struct job *jobs = u->pending;
@@ -276,23 +343,28 @@ static void *engine_main(void *arg)
         }
         if (stopping) break;
         run_commands(u, cmds, n_cmds);
-        int running = 0;
-        curl_multi_perform(u->multi, &running);
-        CURLMsg *msg;
-        int left;
-        while ((msg = curl_multi_info_read(u->multi, &left))) {
-            if (msg->msg != CURLMSG_DONE) continue;
-            CURL *easy = msg->easy_handle;
-            CURLcode rc = msg->data.result;
-            struct job *j = NULL;
-            curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&j);
-            if (j->connected && rc == CURLE_OK) keep_socket(j);
-            curl_multi_remove_handle(u->multi, easy);
-            unlink_active(u, j);
-            finish(j, rc);
-            uncount(u);
+        int64_t now = now_ms();
+        int wait = u->due_ms < 0 ? 1000 : u->due_ms <= now ? 0 : (int)(u->due_ms - now);
+        if (wait > 1000) wait = 1000;
+        int n = epoll_wait(u->epoll_fd, events, EVENTS_MAX, wait);
+        for (int i = 0; i < n; i++) {
+            int fd = events[i].data.fd;
+            if (fd == u->wake_fd) {
+                uint64_t count;
+                if (read(fd, &count, sizeof(count)) < 0) { /* spurious */
+                }
+                continue;
+            }
+            int flags = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                        (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                        (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+            curl_multi_socket_action(u->multi, fd, flags, &running);
         }
-        curl_multi_poll(u->multi, NULL, 0, 1000, NULL);
+        if (u->due_ms >= 0 && u->due_ms <= now_ms()) {
+            u->due_ms = -1;
+            curl_multi_socket_action(u->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        }
+        reap(u);
     }
     /* Stopping: every transfer still under way ends as cancelled. */
     while (u->active) cancel_active(u, u->active);
@@ -308,9 +380,23 @@ int upstream_new(struct upstream **ret)
         free(u);
         return -ENOMEM;
     }
-    curl_multi_setopt(u->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 64L);
+    /* Enough connections to one upstream for every client kfdash would proxy to it at once. */
+    curl_multi_setopt(u->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 512L);
+    curl_multi_setopt(u->multi, CURLMOPT_MAXCONNECTS, 512L);
+    curl_multi_setopt(u->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(u->multi, CURLMOPT_SOCKETDATA, u);
+    curl_multi_setopt(u->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(u->multi, CURLMOPT_TIMERDATA, u);
+    u->due_ms = -1;
+    u->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    u->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = u->wake_fd};
     pthread_mutex_init(&u->lock, NULL);
-    if (pthread_create(&u->thread, NULL, engine_main, u) != 0) {
+    if (u->epoll_fd < 0 || u->wake_fd < 0 ||
+        epoll_ctl(u->epoll_fd, EPOLL_CTL_ADD, u->wake_fd, &ev) < 0 ||
+        pthread_create(&u->thread, NULL, engine_main, u) != 0) {
+        if (u->epoll_fd >= 0) close(u->epoll_fd);
+        if (u->wake_fd >= 0) close(u->wake_fd);
         pthread_mutex_destroy(&u->lock);
         curl_multi_cleanup(u->multi);
         free(u);
@@ -326,9 +412,11 @@ void upstream_free(struct upstream *u)
     pthread_mutex_lock(&u->lock);
     u->stopping = true;
     pthread_mutex_unlock(&u->lock);
-    curl_multi_wakeup(u->multi);
+    wake(u);
     pthread_join(u->thread, NULL);
     curl_multi_cleanup(u->multi);
+    close(u->epoll_fd);
+    close(u->wake_fd);
     pthread_mutex_destroy(&u->lock);
     free(u);
 }
@@ -404,7 +492,7 @@ static int submit(struct upstream *u, struct job *j, uint64_t *ret_id)
         job_free(j);
         return r;
     }
-    curl_multi_wakeup(u->multi);
+    wake(u);
     return 0;
 }
 
@@ -467,7 +555,7 @@ static void command(struct upstream *u, uint64_t id, bool cancel)
     if (!queued && u->n_commands < COMMANDS_MAX)
         u->commands[u->n_commands++] = (struct command){id, cancel};
     pthread_mutex_unlock(&u->lock);
-    curl_multi_wakeup(u->multi);
+    wake(u);
 }
 
 void upstream_unpause(struct upstream *u, uint64_t id)
