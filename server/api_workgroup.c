@@ -205,20 +205,35 @@ static const struct k8s_snapshot *snapshot_or_503(struct http_request *r)
     return s;
 }
 
-void api_workgroup_get_contributors(struct http_request *r)
+/* The route's namespace when the caller may look into it (a role there, or a cluster admin);
+ * NULL after replying 503, 400 or 403 otherwise. *ret_s: the snapshot the answer came from. */
+static const char *enterable_namespace(struct http_request *r, const struct k8s_snapshot **ret_s)
 {
     const struct k8s_snapshot *s = snapshot_or_503(r);
-    if (!s) return;
+    if (!s) return NULL;
     const struct identity *who = http_request_identity(r);
     const char *ns = http_request_param(r, "namespace");
-    if (!k8s_snapshot_profile(s, ns, NULL)) {
-        http_reply_error(r, 404, "no such profile");
-        return;
+    if (!k8s_name_is_dns_label(ns)) {
+        http_reply_error(r, 400, "not a namespace name");
+        return NULL;
     }
     if (k8s_snapshot_role(s, who->email, (const char *const *)who->groups, who->n_groups, ns) ==
             K8S_ROLE_NONE &&
         !kube_is_cluster_admin(who)) {
         http_reply_error(r, 403, "you have no role in this namespace");
+        return NULL;
+    }
+    *ret_s = s;
+    return ns;
+}
+
+void api_workgroup_get_contributors(struct http_request *r)
+{
+    const struct k8s_snapshot *s;
+    const char *ns = enterable_namespace(r, &s);
+    if (!ns) return;
+    if (!k8s_snapshot_profile(s, ns, NULL)) {
+        http_reply_error(r, 404, "no such profile");
         return;
     }
     http_reply_json(r, 200, contributors(s, ns, NULL));
@@ -590,20 +605,9 @@ static void events_in(struct http_request *r)
 
 void api_activities(struct http_request *r)
 {
-    const struct k8s_snapshot *s = snapshot_or_503(r);
-    if (!s) return;
-    const struct identity *who = http_request_identity(r);
-    const char *ns = http_request_param(r, "namespace");
-    if (!k8s_name_is_dns_label(ns)) {
-        http_reply_error(r, 400, "not a namespace name");
-        return;
-    }
-    if (k8s_snapshot_role(s, who->email, (const char *const *)who->groups, who->n_groups, ns) ==
-            K8S_ROLE_NONE &&
-        !kube_is_cluster_admin(who)) {
-        http_reply_error(r, 403, "you have no role in this namespace");
-        return;
-    }
+    const struct k8s_snapshot *s;
+    const char *ns = enterable_namespace(r, &s);
+    if (!ns) return;
     struct change *c = calloc(1, sizeof(*c));
     if (!c) {
         http_reply_error(r, 500, "out of memory");
@@ -639,20 +643,9 @@ static void rules_in(struct http_request *r)
 
 void api_rules(struct http_request *r)
 {
-    const struct k8s_snapshot *s = snapshot_or_503(r);
-    if (!s) return;
-    const struct identity *who = http_request_identity(r);
-    const char *ns = http_request_param(r, "namespace");
-    if (!k8s_name_is_dns_label(ns)) {
-        http_reply_error(r, 400, "not a namespace name");
-        return;
-    }
-    if (k8s_snapshot_role(s, who->email, (const char *const *)who->groups, who->n_groups, ns) ==
-            K8S_ROLE_NONE &&
-        !kube_is_cluster_admin(who)) {
-        http_reply_error(r, 403, "you have no role in this namespace");
-        return;
-    }
+    const struct k8s_snapshot *s;
+    const char *ns = enterable_namespace(r, &s);
+    if (!ns) return;
     struct change *c = calloc(1, sizeof(*c));
     if (!c) {
         http_reply_error(r, 500, "out of memory");
@@ -665,6 +658,7 @@ void api_rules(struct http_request *r)
              "\"spec\":{\"namespace\":\"%s\"}}",
              ns);
     http_request_set_context(r, c, change_free);
-    kube_call_as(r, who, "POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", body,
-                 &c->answer, rules_in);
+    kube_call_as(r, http_request_identity(r), "POST",
+                 "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", body, &c->answer,
+                 rules_in);
 }
