@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 5000
@@ -220,6 +221,9 @@ int store_open(const char *path, struct store **ret, char err[256])
     }
     char *msg = NULL;
     int r = open_db(s->uri, &s->anchor);
+    /* Refresh tokens (sealed) and token hashes: readable by kfdash only. The WAL and shared
+     * memory files SQLite makes next to it take the database file's mode. */
+    if (r == 0 && path && *path && chmod(path, 0600) < 0) r = -errno;
     if (r == 0 && sqlite3_exec(s->anchor, schema, NULL, NULL, &msg) != SQLITE_OK) r = -EIO;
     if (r < 0) {
         snprintf(err, 256, "cannot open the database %s: %s", path && *path ? path : "in memory",

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "auth/store.h"
@@ -106,6 +107,9 @@ START_TEST(revocations_and_tokens_survive_a_restart)
     ck_assert(store_session_revoked(s, "s2"));
     store_free(s);
 
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600); /* sealed refresh tokens, token hashes */
     s = open_at(path);
     ck_assert(store_session_revoked(s, "s2"));
     ck_assert(!store_session_revoked(s, "s1"));
