@@ -13,23 +13,15 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { after, before, describe, test } from 'node:test';
-import { gatewayUser, launchBrowser, startKfdash } from './lib/harness.mjs';
+import { gatewayUser, launchBrowser } from './lib/harness.mjs';
+import { kubeAdmin, kubeEnv, startKubeKfdash } from './lib/kube.mjs';
 
-const ENV = process.env;
-const REQUIRED = ['KFDASH_E2E_KUBE_API', 'KFDASH_E2E_KUBE_TOKEN_FILE', 'KFDASH_E2E_KUBE_CA_FILE'];
-const missing = REQUIRED.filter((name) => !ENV[name]);
-const SKIP = missing.length
-  ? `needs the stack's apiserver (${missing.join(', ')} unset): run by tests/integration/stack/test_browser.py`
-  : false;
-const HAVE_ADMIN = Boolean(ENV.KFDASH_E2E_KUBE_ADMIN_CERT && ENV.KFDASH_E2E_KUBE_ADMIN_KEY);
+const { skip: SKIP, haveAdmin: HAVE_ADMIN } = kubeEnv();
 const NO_ADMIN = 'needs KFDASH_E2E_KUBE_ADMIN_CERT and _KEY (the stack admin) to make a StorageClass';
 
 const ALICE = 'alice@example.com';
 const ADMIN = 'admin@example.com';
-const READY_TIMEOUT_MS = 15_000;
 /** Unique per run: a class made here never meets a leftover of an earlier run. */
 const RUN = randomBytes(3).toString('hex');
 const CLASS = `e2e-diag-${RUN}`;
@@ -40,8 +32,6 @@ const PATCH =
 /** The diagnostics walk the whole cluster and ask Dex: allow more than the default 10 s. */
 const CHECK_TIMEOUT_MS = 30_000;
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 /** Collects page errors and CSP violations, which must never happen. */
 function watchProblems(page) {
   const problems = [];
@@ -50,33 +40,6 @@ function watchProblems(page) {
     if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
   });
   return problems;
-}
-
-/** The Kubernetes API as the stack's admin (client certificate). */
-function kubeAdmin(method, path, body, contentType = 'application/json') {
-  const url = new URL(path, ENV.KFDASH_E2E_KUBE_API);
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((ok, fail) => {
-    const req = httpsRequest(
-      url,
-      {
-        method,
-        ca: readFileSync(ENV.KFDASH_E2E_KUBE_CA_FILE),
-        cert: readFileSync(ENV.KFDASH_E2E_KUBE_ADMIN_CERT),
-        key: readFileSync(ENV.KFDASH_E2E_KUBE_ADMIN_KEY),
-        headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': contentType } : {}) },
-        timeout: 10_000,
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (d) => (text += d));
-        res.on('end', () => ok({ status: res.statusCode, text }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
-    req.on('error', fail);
-    req.end(payload);
-  });
 }
 
 /** The checks on the page as {name: [ok, detail]}. */
@@ -112,25 +75,9 @@ describe('the Diagnostics page against the stack apiserver, in gateway mode', ()
 
   before(async () => {
     if (SKIP) return;
-    kf = await startKfdash({
-      args: [
-        '--kube-api', ENV.KFDASH_E2E_KUBE_API,
-        '--kube-token-file', ENV.KFDASH_E2E_KUBE_TOKEN_FILE,
-        '--kube-ca-file', ENV.KFDASH_E2E_KUBE_CA_FILE,
-        '--cluster-admins', ADMIN,
-        '--trusted-header-peers', '127.0.0.1/32',
-      ],
+    kf = await startKubeKfdash({
+      args: ['--cluster-admins', ADMIN, '--trusted-header-peers', '127.0.0.1/32'],
     });
-    // /readyz: the caches of Profiles and RoleBindings are filled (who may see which namespace).
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    for (;;) {
-      const res = await fetch(`${kf.url}/readyz`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
-      const status = res?.status;
-      const text = (await res?.text()) ?? '';
-      if (status === 200) break;
-      if (Date.now() > deadline) throw new Error(`kfdash not ready: GET /readyz answered ${status}: ${text}`);
-      await sleep(100);
-    }
   });
 
   after(async () => {

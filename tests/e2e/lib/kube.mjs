@@ -1,0 +1,97 @@
+// Stack-backed end-to-end tests: kfdash against the local stack's real apiserver, and the stack
+// admin's own calls to that apiserver (to seed and clean up). Shared by the tests/e2e/*.test.mjs
+// that need the stack; tests/integration/stack/test_browser.py runs them with the environment
+// below set (without it they skip).
+//
+// Environment:
+//   KFDASH_E2E_KUBE_API, KFDASH_E2E_KUBE_TOKEN_FILE, KFDASH_E2E_KUBE_CA_FILE
+//                          the stack's apiserver, as kfdash's ServiceAccount (required)
+//   KFDASH_E2E_KUBE_ADMIN_CERT, KFDASH_E2E_KUBE_ADMIN_KEY
+//                          the stack's admin client certificate, for kubeAdmin() (optional)
+
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { startKfdash } from './harness.mjs';
+
+const ENV = process.env;
+const REQUIRED = ['KFDASH_E2E_KUBE_API', 'KFDASH_E2E_KUBE_TOKEN_FILE', 'KFDASH_E2E_KUBE_CA_FILE'];
+const READY_TIMEOUT_MS = 15_000;
+const ADMIN_TIMEOUT_MS = 10_000;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The stack settings from the environment: { skip, haveAdmin }. skip is false when the
+ * apiserver settings are all there, else the reason to pass as a test's `skip` option;
+ * haveAdmin says whether kubeAdmin() can be used.
+ */
+export function kubeEnv() {
+  const missing = REQUIRED.filter((name) => !ENV[name]);
+  return {
+    skip: missing.length
+      ? `needs the stack's apiserver (${missing.join(', ')} unset): run by tests/integration/stack/test_browser.py`
+      : false,
+    haveAdmin: Boolean(ENV.KFDASH_E2E_KUBE_ADMIN_CERT && ENV.KFDASH_E2E_KUBE_ADMIN_KEY),
+  };
+}
+
+/**
+ * Calls the Kubernetes API as the stack's admin (client certificate). `body`, if given, is sent
+ * as JSON with `contentType` (e.g. application/merge-patch+json for a PATCH). Resolves to
+ * { status, text } whatever the status; rejects on a network error or after 10 s.
+ */
+export function kubeAdmin(method, path, body, contentType = 'application/json') {
+  const url = new URL(path, ENV.KFDASH_E2E_KUBE_API);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((ok, fail) => {
+    const req = httpsRequest(
+      url,
+      {
+        method,
+        ca: readFileSync(ENV.KFDASH_E2E_KUBE_CA_FILE),
+        cert: readFileSync(ENV.KFDASH_E2E_KUBE_ADMIN_CERT),
+        key: readFileSync(ENV.KFDASH_E2E_KUBE_ADMIN_KEY),
+        headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': contentType } : {}) },
+        timeout: ADMIN_TIMEOUT_MS,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d) => (text += d));
+        res.on('end', () => ok({ status: res.statusCode, text }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
+    req.on('error', fail);
+    req.end(payload);
+  });
+}
+
+/**
+ * Starts kfdash (harness startKfdash) against the stack's apiserver as its ServiceAccount, with
+ * `config` and `args` added, and waits for GET /readyz == 200 (the caches of Profiles and
+ * RoleBindings are filled: who may see which namespace). Resolves to startKfdash()'s server;
+ * if it does not get ready, stops it and throws.
+ */
+export async function startKubeKfdash({ config = {}, args = [] } = {}) {
+  const kf = await startKfdash({
+    config,
+    args: [
+      '--kube-api', ENV.KFDASH_E2E_KUBE_API,
+      '--kube-token-file', ENV.KFDASH_E2E_KUBE_TOKEN_FILE,
+      '--kube-ca-file', ENV.KFDASH_E2E_KUBE_CA_FILE,
+      ...args,
+    ],
+  });
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const res = await fetch(`${kf.url}/readyz`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
+    const status = res?.status;
+    const text = (await res?.text()) ?? '';
+    if (status === 200) return kf;
+    if (Date.now() > deadline) {
+      await kf.stop().catch(() => {});
+      throw new Error(`kfdash not ready: GET /readyz answered ${status}: ${text}\nstderr:\n${kf.stderr().slice(-4000)}`);
+    }
+    await sleep(100);
+  }
+}
