@@ -603,20 +603,30 @@ static void events_in(struct http_request *r)
     http_reply_json(r, 200, out);
 }
 
-void api_activities(struct http_request *r)
+/* Asks the API server about ns (as kfdash, or as the caller when as is set) for a caller
+ * who may look into it; next reads the answer from the request's struct change. */
+static void ask_about_namespace(struct http_request *r, const struct identity *as,
+                                const char *method, const char *path, const char *body,
+                                http_next_fn next)
 {
-    const struct k8s_snapshot *s;
-    const char *ns = enterable_namespace(r, &s);
-    if (!ns) return;
     struct change *c = calloc(1, sizeof(*c));
     if (!c) {
         http_reply_error(r, 500, "out of memory");
         return;
     }
+    snprintf(c->ns, sizeof(c->ns), "%s", http_request_param(r, "namespace"));
+    http_request_set_context(r, c, change_free);
+    kube_call_as(r, as, method, path, body, &c->answer, next);
+}
+
+void api_activities(struct http_request *r)
+{
+    const struct k8s_snapshot *s;
+    const char *ns = enterable_namespace(r, &s);
+    if (!ns) return;
     char path[PATH_MAX_BYTES];
     snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events?limit=%d", ns, EVENTS_MAX);
-    http_request_set_context(r, c, change_free);
-    kube_call(r, "GET", path, NULL, &c->answer, events_in);
+    ask_about_namespace(r, NULL, "GET", path, NULL, events_in);
 }
 
 /* ---------------------------------------------------------------- what the user may do */
@@ -646,19 +656,11 @@ void api_rules(struct http_request *r)
     const struct k8s_snapshot *s;
     const char *ns = enterable_namespace(r, &s);
     if (!ns) return;
-    struct change *c = calloc(1, sizeof(*c));
-    if (!c) {
-        http_reply_error(r, 500, "out of memory");
-        return;
-    }
-    snprintf(c->ns, sizeof(c->ns), "%s", ns);
     char body[512];
     snprintf(body, sizeof(body),
              "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectRulesReview\","
              "\"spec\":{\"namespace\":\"%s\"}}",
              ns);
-    http_request_set_context(r, c, change_free);
-    kube_call_as(r, http_request_identity(r), "POST",
-                 "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", body, &c->answer,
-                 rules_in);
+    ask_about_namespace(r, http_request_identity(r), "POST",
+                        "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", body, rules_in);
 }
