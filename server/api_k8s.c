@@ -44,7 +44,7 @@ struct pending_call {
     char path[TARGET_PATH_MAX]; /* API server path and query, still encoded */
 };
 
-static void forward(struct http_request *r, const char *path)
+void api_k8s_forward_as_user(struct http_request *r, const char *path)
 {
     struct k8s_client *c = kube_client();
     char auth[K8S_AUTH_HEADER_MAX];
@@ -74,7 +74,7 @@ static void reviewed(struct http_request *r, int allowed_by_review, const char *
                  reason && *reason ? ": " : "", reason ? reason : "");
         refuse(r, 403, message);
     } else {
-        forward(r, p->path);
+        api_k8s_forward_as_user(r, p->path);
     }
 }
 

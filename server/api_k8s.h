@@ -16,3 +16,7 @@ struct http_request;
 int api_k8s_init(const struct config *cfg, char err[128]);
 void api_k8s_reset(void);
 void api_k8s_forward(struct http_request *r);
+/* After the caller's own checks: streams an API server call (path and query) made as the
+ * user (impersonated, so the API server decides too); its answer, watches and errors pass
+ * through as they come. */
+void api_k8s_forward_as_user(struct http_request *r, const char *path);

@@ -205,32 +205,10 @@ static const struct k8s_snapshot *snapshot_or_503(struct http_request *r)
     return s;
 }
 
-/* The route's namespace when the caller may look into it (a role there, or a cluster admin);
- * NULL after replying 503, 400 or 403 otherwise. *ret_s: the snapshot the answer came from. */
-static const char *enterable_namespace(struct http_request *r, const struct k8s_snapshot **ret_s)
-{
-    const struct k8s_snapshot *s = snapshot_or_503(r);
-    if (!s) return NULL;
-    const struct identity *who = http_request_identity(r);
-    const char *ns = http_request_param(r, "namespace");
-    if (!k8s_name_is_dns_label(ns)) {
-        http_reply_error(r, 400, "not a namespace name");
-        return NULL;
-    }
-    if (k8s_snapshot_role(s, who->email, (const char *const *)who->groups, who->n_groups, ns) ==
-            K8S_ROLE_NONE &&
-        !kube_is_cluster_admin(who)) {
-        http_reply_error(r, 403, "you have no role in this namespace");
-        return NULL;
-    }
-    *ret_s = s;
-    return ns;
-}
-
 void api_workgroup_get_contributors(struct http_request *r)
 {
     const struct k8s_snapshot *s;
-    const char *ns = enterable_namespace(r, &s);
+    const char *ns = kube_enter_namespace(r, &s);
     if (!ns) return;
     if (!k8s_snapshot_profile(s, ns, NULL)) {
         http_reply_error(r, 404, "no such profile");
@@ -622,7 +600,7 @@ static void ask_about_namespace(struct http_request *r, const struct identity *a
 void api_activities(struct http_request *r)
 {
     const struct k8s_snapshot *s;
-    const char *ns = enterable_namespace(r, &s);
+    const char *ns = kube_enter_namespace(r, &s);
     if (!ns) return;
     char path[PATH_MAX_BYTES];
     snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events?limit=%d", ns, EVENTS_MAX);
@@ -654,7 +632,7 @@ static void rules_in(struct http_request *r)
 void api_rules(struct http_request *r)
 {
     const struct k8s_snapshot *s;
-    const char *ns = enterable_namespace(r, &s);
+    const char *ns = kube_enter_namespace(r, &s);
     if (!ns) return;
     char body[512];
     snprintf(body, sizeof(body),

@@ -122,6 +122,26 @@ static const char *check_peers(const char *v)
     return r == 0 ? NULL : "comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,::1";
 }
 
+static const char *check_template(const char *v)
+{
+    if (!strstr(v, "{namespace}") || !strstr(v, "{name}"))
+        return "must name both {namespace} and {name}";
+    return check_upstream(v);
+}
+
+/* HOST:PORT:TO_HOST:TO_PORT[,...] */
+static const char *check_connect_to(const char *v)
+{
+    for (const char *p = v; *p;) {
+        size_t n = strcspn(p, ",");
+        size_t colons = 0;
+        for (size_t i = 0; i < n; i++) colons += p[i] == ':';
+        if (colons != 3) return "each entry must be HOST:PORT:TO_HOST:TO_PORT";
+        p += n + (p[n] == ',');
+    }
+    return NULL;
+}
+
 static const char *check_namespace(const char *v)
 {
     return k8s_name_is_dns_label(v) ? NULL : "a Kubernetes namespace name (DNS-1123 label)";
@@ -258,6 +278,40 @@ static const struct setting settings[] = {
      check_http_url_or_empty, false},
     {"kube.token_file", "KFDASH_KUBE_TOKEN_FILE", "kube-token-file", K_STRING, F(kube_token_file),
      0, 0, "", "kfdash's own bearer token for the API server (re-read as it rotates)", NULL, false},
+    {"notebooks.url_template", "KFDASH_NOTEBOOK_URL_TEMPLATE", "notebook-url-template", K_STRING,
+     F(notebook_url_template), 0, 0, "http://{name}.{namespace}.svc.cluster.local",
+     "Where /notebook/<namespace>/<name>/ goes: {namespace} and {name} are filled in; the path "
+     "is kept (notebooks serve under that prefix)",
+     check_template, false},
+    {"notebooks.images", "KFDASH_NOTEBOOK_IMAGES", "notebook-images", K_STRING, F(notebook_images),
+     0, 0,
+     "kubeflownotebookswg/jupyter-scipy:v1.10.0,kubeflownotebookswg/jupyter-pytorch-full:v1.10.0,"
+     "kubeflownotebookswg/jupyter-tensorflow-full:v1.10.0",
+     "The notebook images offered in the form, comma-separated, first is the default (your "
+     "custom images go here)",
+     check_not_empty, false},
+    {"notebooks.gpu_vendors", "KFDASH_NOTEBOOK_GPU_VENDORS", "notebook-gpu-vendors", K_STRING,
+     F(notebook_gpu_vendors), 0, 0, "nvidia.com/gpu,amd.com/gpu",
+     "GPU resource names offered in the notebook form, comma-separated", NULL, false},
+    {"notebooks.max_upload_bytes", "KFDASH_NOTEBOOK_MAX_UPLOAD_BYTES", "notebook-max-upload-bytes",
+     K_INT, F(notebook_max_upload_bytes), 0, 1L << 40, "536870912",
+     "Largest request body sent to a notebook (uploads stream through); more gets 413", NULL,
+     false},
+    {"notebooks.mlflow_tracking_uri", "KFDASH_NOTEBOOK_MLFLOW_TRACKING_URI",
+     "notebook-mlflow-tracking-uri", K_STRING, F(notebook_mlflow_tracking_uri), 0, 0,
+     "http://mlflow.kubeflow.svc.cluster.local:5000",
+     "MLFLOW_TRACKING_URI the per-namespace MLflow PodDefault gives notebooks (MLflow's "
+     "in-cluster address, or kfdash's /mlflow route)",
+     check_http_url_or_empty, false},
+    {"spark.ui_url_template", "KFDASH_SPARK_UI_URL_TEMPLATE", "spark-ui-url-template", K_STRING,
+     F(spark_ui_url_template), 0, 0, "http://{name}-ui-svc.{namespace}.svc.cluster.local:4040",
+     "Where /spark/<namespace>/<app>/ goes (the driver's UI Service): {namespace} and {name} are "
+     "filled in; the prefix is stripped and sent as X-Forwarded-Context",
+     check_template, false},
+    {"connect_to", "KFDASH_CONNECT_TO", "connect-to", K_STRING, F(connect_to), 0, 0, "",
+     "Comma-separated HOST:PORT:TO_HOST:TO_PORT: connections kfdash would open to HOST:PORT go "
+     "to TO_HOST:TO_PORT instead (as curl --connect-to), for a port-forward or a local stack",
+     check_connect_to, false},
     {"kube.ca_file", "KFDASH_KUBE_CA_FILE", "kube-ca-file", K_STRING, F(kube_ca_file), 0, 0, "",
      "CA bundle that signed the API server's certificate", NULL, false},
 };

@@ -14,6 +14,7 @@
 #include "k8s/access.h"
 #include "k8s/client.h"
 #include "k8s/kubeconfig.h"
+#include "k8s/name.h"
 #include "server/config.h"
 #include "server/health.h"
 #include "server/park.h"
@@ -236,4 +237,27 @@ bool kube_is_cluster_admin(const struct identity *who)
         for (size_t j = 0; j < who->n_groups; j++)
             if (strcmp(admin_groups[i], who->groups[j]) == 0) return true;
     return false;
+}
+
+const char *kube_enter_namespace(struct http_request *r, const struct k8s_snapshot **ret_s)
+{
+    const struct k8s_snapshot *s = kube_snapshot();
+    if (!s) {
+        http_reply_error(r, 503, "no Kubernetes API server is configured (kube.api)");
+        return NULL;
+    }
+    const struct identity *who = http_request_identity(r);
+    const char *ns = http_request_param(r, "namespace");
+    if (!ns || !k8s_name_is_dns_label(ns)) {
+        http_reply_error(r, 400, "not a namespace name");
+        return NULL;
+    }
+    if (k8s_snapshot_role(s, who->email, (const char *const *)who->groups, who->n_groups, ns) ==
+            K8S_ROLE_NONE &&
+        !kube_is_cluster_admin(who)) {
+        http_reply_error(r, 403, "you have no role in this namespace");
+        return NULL;
+    }
+    if (ret_s) *ret_s = s;
+    return ns;
 }

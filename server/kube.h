@@ -41,3 +41,6 @@ void kube_call_as(struct http_request *r, const struct identity *as, const char 
 void kube_reply_failure(struct http_request *r, const struct upstream_result *a, const char *doing);
 /* Named in kubeflow.cluster_admins, or in a group of kubeflow.cluster_admin_groups. */
 bool kube_is_cluster_admin(const struct identity *who);
+/* The route's :namespace when the caller may look into it (a role there, or a cluster admin);
+ * NULL after replying 503, 400 or 403 otherwise. *ret_s (may be NULL): the snapshot asked. */
+const char *kube_enter_namespace(struct http_request *r, const struct k8s_snapshot **ret_s);

@@ -237,6 +237,12 @@ def up():
 
     wait_ready([("modelserver", ms, f"{ms_url}/v2/models/{MODEL}/ready", t_ms)])
 
+    # What cluster DNS would resolve: kfdash --connect-to sends each in-cluster address it
+    # builds from its URL templates to the local peer standing in for that Service.
+    env["KFDASH_CONNECT_TO"] = ",".join(
+        [f"{nb}.{ns}.svc.cluster.local:80:127.0.0.1:{env[f'JUPYTER_{ns.upper()}_{nb.upper()}_PORT']}"
+         for ns, nb in NOTEBOOKS]
+        + [f"app1-ui-svc.alice.svc.cluster.local:4040:127.0.0.1:{env['SPARK_UI_PORT']}"])
     env["ML_STATE_DIR"] = ML
     ENV_FILE.write_text("".join(f"{k}={shlex.quote(str(v))}\n" for k, v in sorted(env.items())))
     say(f"all ML peers up; wrote {ENV_FILE}")

@@ -430,7 +430,7 @@ def start_kfdash(stack, *args, port=None, env=None):
     """The real kfdash trusting the stack's Dex (plus args), once /readyz says ready."""
     kw = {"port": port, "listen": [f"127.0.0.1:{port}"]} if port else {}
     k = Kfdash(args=["--oidc-issuer", stack["DEX_ISSUER"], "--oidc-client-id", stack["DEX_CLIENT_ID"],
-                     *args], env=env, **kw)
+                     "--connect-to", stack["KFDASH_CONNECT_TO"], *args], env=env, **kw)
     deadline = time.monotonic() + 15
     while k.get("/readyz").status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.1)
