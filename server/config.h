@@ -54,19 +54,19 @@ struct config {
     long session_lifetime_s;    /* a session ends this long after sign-in */
     long session_recheck_s;     /* renew at the provider this often */
     char *upstream;             /* sidecar mode: the one application guarded; "" = off */
-    char *k8s_allowed_resources; /* what /api/k8s forwards */
-    char *dex_namespace;         /* where Dex keeps its Password objects */
-    char *kube_api;              /* apiserver URL; "" = kubeconfig, in cluster or none */
-    char *kubeconfig;            /* used when kube_api is empty */
-    char *kube_token_file;       /* kfdash's bearer token for the apiserver */
-    char *kube_ca_file;          /* CA of the apiserver */
-    char *notebook_url_template; /* upstream of /notebook/<ns>/<name>/ ({namespace}, {name}) */
-    char *notebook_images;       /* comma-separated catalog offered in the notebook form */
-    char *notebook_gpu_vendors;  /* comma-separated GPU resource names */
-    long notebook_max_upload_bytes;      /* request body to a notebook; more → 413 */
-    char *notebook_mlflow_tracking_uri;  /* MLFLOW_TRACKING_URI of the MLflow PodDefault */
-    char *spark_ui_url_template; /* upstream of /spark/<ns>/<app>/ ({namespace}, {name}) */
-    char *connect_to;            /* "HOST:PORT:TO_HOST:TO_PORT,..." as curl --connect-to */
+    char *k8s_allowed_resources;    /* what /api/k8s forwards */
+    char *dex_namespace;            /* where Dex keeps its Password objects */
+    char *kube_api;                 /* apiserver URL; "" = kubeconfig, in cluster or none */
+    char *kubeconfig;               /* used when kube_api is empty */
+    char *kube_token_file;          /* kfdash's bearer token for the apiserver */
+    char *kube_ca_file;             /* CA of the apiserver */
+    char *notebook_url_template;    /* upstream of /notebook/<ns>/<name>/ ({namespace}, {name}) */
+    char *notebook_images;          /* comma-separated catalog offered in the notebook form */
+    char *notebook_gpu_vendors;     /* comma-separated GPU resource names */
+    long notebook_max_upload_bytes; /* request body to a notebook; more → 413 */
+    char *notebook_mlflow_tracking_uri; /* MLFLOW_TRACKING_URI of the MLflow PodDefault */
+    char *spark_ui_url_template;        /* upstream of /spark/<ns>/<app>/ ({namespace}, {name}) */
+    char *connect_to;                   /* "HOST:PORT:TO_HOST:TO_PORT,..." as curl --connect-to */
 };
 
 /* What went wrong, for the one line printed before exiting with status 2. */

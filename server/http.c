@@ -81,6 +81,7 @@ enum request_state {
     REQ_RECEIVING,  /* buffering the body */
     REQ_DISCARDING, /* body over its limit: reading it to the end, then 413 */
     REQ_PARKED,     /* suspended while a handler waits on another server */
+    REQ_STREAMING,  /* the handler takes the body as it comes (ROUTE_STREAM_BODY) */
     REQ_ANSWERED,   /* a reply is queued */
 };
 
@@ -115,6 +116,8 @@ struct http_request {
     http_next_fn next;                          /* runs when a parked request resumes */
     void *ctx;                                  /* the handler's, while parked */
     void (*ctx_free)(void *);                   /* frees ctx */
+    http_body_fn body_fn;                       /* REQ_STREAMING: takes the body */
+    void *body_ctx;                             /* for body_fn */
     char *reply_headers[REPLY_HEADERS_MAX * 2]; /* name, value pairs added to the next reply */
     size_t n_reply_headers;                     /* pairs used */
 };
@@ -355,6 +358,28 @@ void http_request_resume(struct http_request *r, http_next_fn next)
 {
     r->next = next;
     MHD_resume_connection(r->mhd); /* on_access runs next on an HTTP thread */
+}
+
+void http_request_take_body(struct http_request *r, http_body_fn fn, void *ctx)
+{
+    r->body_fn = fn;
+    r->body_ctx = ctx;
+    r->state = REQ_STREAMING;
+}
+
+bool http_request_streams_body(const struct http_request *r)
+{
+    return r->match.route && (r->match.route->flags & ROUTE_STREAM_BODY);
+}
+
+void http_request_hold_body(struct http_request *r)
+{
+    MHD_suspend_connection(r->mhd);
+}
+
+void http_request_release_body(struct http_request *r)
+{
+    MHD_resume_connection(r->mhd); /* on_access gets the rest of the body next */
 }
 
 void http_request_set_context(struct http_request *r, void *ctx, void (*free_fn)(void *))
@@ -613,13 +638,43 @@ static void copy_params(struct http_request *r)
         r->params[i] = strndup(r->match.params[i].value, r->match.params[i].value_len);
 }
 
-/* Headers are in: enforce limits, name the request, route it. */
+static bool routes_stream_body(const struct http_request *r)
+{
+    struct route_match m;
+    const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
+    return router_match(r->server->routes, r->server->n_routes, method, r->path, &m, NULL, 0) ==
+               0 &&
+           (m.route->flags & ROUTE_STREAM_BODY);
+}
+
+static void dispatch(struct http_request *r);
+
+/* Headers are in: enforce limits, name the request, route it when its route takes the body as
+ * it comes (the others are routed once the body is in). */
 static void begin(struct http_request *r, const char *method)
 {
     struct http_server *s = r->server;
     const struct config *c = s->cfg;
     r->method = method;
     assign_request_id(r);
+
+    bool normalized = false;
+    if (r->target) {
+        char *q = strchr(r->target, '?');
+        r->raw_query = q ? q + 1 : "";
+        size_t path_len = q ? (size_t)(q - r->target) : strlen(r->target);
+        int e = path_normalize(r->target, path_len, &r->path, &r->raw_path);
+        if (e == -E2BIG) {
+            http_reply_error(r, 414, "request path too long");
+            return;
+        }
+        if (e < 0) {
+            http_reply_error(r, 400, "malformed request path");
+            return;
+        }
+        normalized = true;
+    }
+    bool streams = normalized && routes_stream_body(r);
 
     struct header_tally t = {0};
     MHD_get_connection_values(r->mhd, MHD_HEADER_KIND, tally_header, &t);
@@ -628,32 +683,29 @@ static void begin(struct http_request *r, const char *method)
         .header_bytes = t.bytes,
         .header_count = t.count,
         .open_connections = metrics_connections_open(),
-        .content_length =
-            MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH),
+        /* A streamed body is bounded by its handler. */
+        .content_length = streams ? NULL
+                                  : MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND,
+                                                                MHD_HTTP_HEADER_CONTENT_LENGTH),
     };
     struct limits_refusal refusal;
     if (limits_check(c, &measured, &refusal) < 0) {
         http_reply_error(r, refusal.status, refusal.message);
         return;
     }
-
-    char *q = strchr(r->target, '?');
-    r->raw_query = q ? q + 1 : "";
-    size_t path_len = q ? (size_t)(q - r->target) : strlen(r->target);
-    int e = path_normalize(r->target, path_len, &r->path, &r->raw_path);
-    if (e == -E2BIG) {
-        http_reply_error(r, 414, "request path too long");
-        return;
-    }
-    if (e < 0) {
-        http_reply_error(r, 400, "malformed request path");
-        return;
-    }
-
     r->state = REQ_RECEIVING;
+    if (streams) dispatch(r);
 }
 
-/* The request is fully received: find and run its handler. */
+/* A handler must reply, park the request or take its body. */
+static void check_replied(struct http_request *r)
+{
+    if (r->state != REQ_ANSWERED && r->state != REQ_PARKED && r->state != REQ_STREAMING)
+        http_reply_error(r, 500, "handler gave no reply");
+}
+
+/* Find and run the request's handler: once the body is in, or at the head for
+ * ROUTE_STREAM_BODY routes. */
 static void dispatch(struct http_request *r)
 {
     if (r->conn) atomic_store(&r->conn->receiving_since, 0);
@@ -689,8 +741,7 @@ static void dispatch(struct http_request *r)
         route->handler(r);
     else
         s->gate(r);
-    if (r->state != REQ_ANSWERED && r->state != REQ_PARKED)
-        http_reply_error(r, 500, "handler gave no reply");
+    check_replied(r);
 }
 
 /* A parked request is back: run what its handler asked for next. */
@@ -700,8 +751,19 @@ static void resumed(struct http_request *r)
     r->next = NULL;
     r->state = REQ_RECEIVING;
     if (next) next(r);
-    if (r->state != REQ_ANSWERED && r->state != REQ_PARKED)
-        http_reply_error(r, 500, "handler gave no reply");
+    check_replied(r);
+}
+
+/* The next piece of a streamed body, or its end (*upload_size 0). */
+static void stream_body(struct http_request *r, const char *upload, size_t *upload_size)
+{
+    if (*upload_size) {
+        *upload_size -= r->body_fn(r->body_ctx, upload, *upload_size);
+        return;
+    }
+    r->state = REQ_RECEIVING; /* the handler replies or parks now */
+    r->body_fn(r->body_ctx, NULL, 0);
+    check_replied(r);
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *mhd, const char *url,
@@ -721,6 +783,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mhd, const ch
     }
     if (r->state == REQ_PARKED) {
         resumed(r);
+        return r->failed ? MHD_NO : MHD_YES;
+    }
+    if (r->state == REQ_STREAMING) {
+        stream_body(r, upload, upload_size);
         return r->failed ? MHD_NO : MHD_YES;
     }
     if (*upload_size) {

@@ -97,6 +97,19 @@ void http_request_set_identity(struct http_request *r, struct identity *who);
 typedef void (*http_next_fn)(struct http_request *r);
 void http_request_suspend(struct http_request *r);
 void http_request_resume(struct http_request *r, http_next_fn next);
+
+/*
+ * Routes with ROUTE_STREAM_BODY: the handler gives the body to fn as it arrives, instead of
+ * replying. fn runs on an HTTP thread with each piece and returns how much it took; taking less
+ * must come with http_request_hold_body (from fn), and then nothing more is read from the client
+ * until http_request_release_body (any thread, once). At the end fn gets (NULL, 0) and must
+ * reply or park the request. fn may reply early (the rest of the body is then dropped).
+ */
+typedef size_t (*http_body_fn)(void *ctx, const char *data, size_t len);
+void http_request_take_body(struct http_request *r, http_body_fn fn, void *ctx);
+bool http_request_streams_body(const struct http_request *r);
+void http_request_hold_body(struct http_request *r);
+void http_request_release_body(struct http_request *r);
 /* A pointer the handler keeps with the request while it is parked; free_fn (may be NULL) runs
  * when the request ends or another context replaces it. */
 void http_request_set_context(struct http_request *r, void *ctx, void (*free_fn)(void *));

@@ -29,6 +29,8 @@
 #include "server/gate.h"
 #include "server/kube.h"
 #include "server/api_workgroup.h"
+#include "server/api_notebooks.h"
+#include "server/app_proxy.h"
 #include "server/api_admin.h"
 #include "server/api_diagnostics.h"
 #include "server/api_k8s.h"
@@ -141,7 +143,7 @@ static int start_signin(struct config *cfg)
         fprintf(stderr, "kfdash: %s\n", err);
         return 2;
     }
-    if (upstream_new(&engine) < 0) {
+    if (upstream_new(cfg->connect_to, &engine) < 0) {
         fprintf(stderr, "kfdash: cannot start the upstream engine\n");
         return 1;
     }
@@ -152,6 +154,7 @@ static int start_signin(struct config *cfg)
     }
     login_init(&signin);
     proxy_init(cfg, engine);
+    app_proxy_init(cfg);
     if (tunnel_init(engine) < 0) {
         fprintf(stderr, "kfdash: cannot start the WebSocket relay\n");
         return 1;
@@ -159,6 +162,10 @@ static int start_signin(struct config *cfg)
     sidecar_init(cfg);
     api_tokens_init(&signin);
     api_workgroup_init(cfg);
+    if (api_notebooks_init(cfg) < 0) {
+        fprintf(stderr, "kfdash: out of memory\n");
+        return 1;
+    }
     api_admin_init(cfg);
     api_diagnostics_init(cfg, provider, engine);
     sar_init(engine);

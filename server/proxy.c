@@ -22,6 +22,7 @@
 #include "server/upstream.h"
 
 #define PIPE_BYTES       (64 << 10) /* answer bytes held between upstream and client */
+#define UPLOAD_BYTES     (64 << 10) /* request body bytes held between client and upstream */
 #define REQUEST_HEAD_MAX 200        /* header lines sent upstream */
 #define LINE_MAX_BYTES   16384
 
@@ -72,14 +73,25 @@ struct pipe {
     bool engine_done;       /* done was called */
     int error;              /* how the call ended, 0 = well */
     char detail[UPSTREAM_DETAIL_MAX];
-    bool head_in;      /* status and head below are set */
-    long status;       /* the answer's */
-    char **head;       /* "Name", "value" pairs to send on, NULL-terminated */
-    uint64_t size;     /* Content-Length, or HTTP_SIZE_UNKNOWN */
-    char *ring;        /* answer bytes not yet sent, PIPE_BYTES */
-    size_t start, len; /* where they are in ring */
-    bool paused;       /* the engine was told to pause: unpause after a read */
-    bool sleeping;     /* the client's connection sleeps until data or the end */
+    bool head_in;          /* status and head below are set */
+    long status;           /* the answer's */
+    char **head;           /* "Name", "value" pairs to send on, NULL-terminated */
+    uint64_t size;         /* Content-Length, or HTTP_SIZE_UNKNOWN */
+    char *ring;            /* answer bytes not yet sent, PIPE_BYTES */
+    size_t start, len;     /* where they are in ring */
+    bool paused;           /* the engine was told to pause: unpause after a read */
+    bool sleeping;         /* the client's connection sleeps until data or the end */
+    bool waiting_head;     /* the request is parked until the head (or a failure) */
+    char *location_prefix; /* put in front of the path of a Location the upstream sends */
+    char *location_base;   /* the upstream's scheme://authority, for absolute Locations */
+    /* A streamed request body, client → upload ring → upstream. */
+    char *up;                              /* UPLOAD_BYTES, or NULL when the body is not streamed */
+    size_t up_start, up_len;               /* body bytes not yet sent upstream */
+    unsigned long long up_bytes, up_limit; /* taken so far; most allowed */
+    bool up_end;                           /* the client sent all of it */
+    bool up_paused;                        /* the engine waits for body bytes */
+    bool up_held;                          /* the client's connection waits for room */
+    bool up_too_big; /* over up_limit: the call is cancelled, the answer is 413 */
 };
 
 static void pipe_unref(struct pipe *p)
@@ -91,6 +103,9 @@ static void pipe_unref(struct pipe *p)
     for (size_t i = 0; p->head && p->head[i]; i++) free(p->head[i]);
     free(p->head);
     free(p->ring);
+    free(p->up);
+    free(p->location_prefix);
+    free(p->location_base);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }
@@ -194,6 +209,40 @@ static void wake_locked(struct pipe *p)
     }
 }
 
+/* The head (or the end) is in: a request parked for it resumes; one still sending its body
+ * gets room, so that the next piece answers early (the rest of the body is dropped). */
+static void answer_locked(struct pipe *p)
+{
+    if (!p->r) return;
+    if (p->waiting_head) {
+        p->waiting_head = false;
+        http_request_resume(p->r, head_arrived);
+    } else if (p->up_held) {
+        p->up_held = false;
+        http_request_release_body(p->r);
+    }
+}
+
+/* A Location of an application that thinks it serves at / (base: its scheme://authority), as
+ * the client must follow it: a path, or a URL of the application itself, goes under prefix;
+ * anything else is left alone. Heap; NULL without memory. */
+static char *prefixed_location(const char *prefix, const char *base, const char *value)
+{
+    const char *path = value;
+    size_t base_len = strlen(base);
+    if (strncasecmp(value, base, base_len) == 0 &&
+        (value[base_len] == '/' || value[base_len] == '\0'))
+        path = value[base_len] ? value + base_len : "/";
+    else if (value[0] != '/' || value[1] == '/')
+        return strdup(value); /* relative to the current path, or another site */
+    size_t n = strlen(prefix);
+    if (strncmp(path, prefix, n) == 0 && (path[n] == '/' || path[n] == '\0' || path[n] == '?'))
+        return strdup(path);
+    char *out = malloc(n + strlen(path) + 1);
+    if (out) sprintf(out, "%s%s", prefix, path);
+    return out;
+}
+
 static void on_head(void *ctx, long status, const char *const *lines, size_t n)
 {
     struct pipe *p = ctx;
@@ -217,7 +266,9 @@ static void on_head(void *ctx, long status, const char *const *lines, size_t n)
             continue;
         }
         head[k++] = name;
-        head[k++] = strdup(value);
+        head[k++] = strcasecmp(name, "Location") == 0 && p->location_prefix
+                        ? prefixed_location(p->location_prefix, p->location_base, value)
+                        : strdup(value);
         if (!head[k - 1]) k -= 2, free(name);
     }
     pthread_mutex_lock(&p->lock);
@@ -225,7 +276,7 @@ static void on_head(void *ctx, long status, const char *const *lines, size_t n)
     p->status = head ? status : 502;
     p->size = size;
     p->head_in = head != NULL;
-    if (p->r) http_request_resume(p->r, head_arrived);
+    answer_locked(p);
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -259,15 +310,108 @@ static void on_done(void *ctx, int error, const char *detail)
     p->engine_done = true;
     p->error = error;
     snprintf(p->detail, sizeof(p->detail), "%s", detail);
-    if (p->r && !p->head_in)
-        http_request_resume(p->r, head_arrived);
-    else
-        wake_locked(p);
+    if (!p->head_in) answer_locked(p);
+    wake_locked(p);
     pthread_mutex_unlock(&p->lock);
     pipe_unref(p);
 }
 
-static const struct upstream_stream_ops pipe_ops = {on_head, on_data, on_done};
+/* The engine wants body bytes for the upstream. */
+static size_t on_read(void *ctx, char *out, size_t max)
+{
+    struct pipe *p = ctx;
+    pthread_mutex_lock(&p->lock);
+    size_t n = 0;
+    if (p->up_len) {
+        size_t first =
+            UPLOAD_BYTES - p->up_start < p->up_len ? UPLOAD_BYTES - p->up_start : p->up_len;
+        n = first < max ? first : max;
+        memcpy(out, p->up + p->up_start, n);
+        p->up_start = (p->up_start + n) % UPLOAD_BYTES;
+        p->up_len -= n;
+        if (p->up_held && p->r) {
+            p->up_held = false;
+            http_request_release_body(p->r);
+        }
+    } else if (!p->up_end) {
+        p->up_paused = true;
+        n = UPSTREAM_PAUSE;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
+static const struct upstream_stream_ops pipe_ops = {on_head, on_data, on_done, on_read};
+
+/* ---------------------------------------------------------------- a streamed request body */
+
+/* The client's body has all come (or was too big): answer now if the upstream has, else park
+ * until it does. */
+static void body_ended(struct pipe *p)
+{
+    struct http_request *r = p->r;
+    pthread_mutex_lock(&p->lock);
+    bool too_big = p->up_too_big, answered = p->head_in || p->engine_done;
+    if (!too_big && !answered) {
+        p->waiting_head = true;
+        http_request_suspend(r); /* under the lock: the head cannot resume it first */
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (too_big)
+        http_reply_error(r, 413, "request body too large for this application");
+    else if (answered)
+        head_arrived(r);
+}
+
+/* A piece of the client's body (HTTP thread): into the upload ring, as much as fits. */
+static size_t take_body(void *ctx, const char *data, size_t len)
+{
+    struct pipe *p = ctx;
+    if (!len) {
+        pthread_mutex_lock(&p->lock);
+        p->up_end = true;
+        bool unpause = p->up_paused;
+        p->up_paused = false;
+        pthread_mutex_unlock(&p->lock);
+        if (unpause) upstream_unpause(engine, p->call);
+        body_ended(p);
+        return 0;
+    }
+    pthread_mutex_lock(&p->lock);
+    if (p->up_too_big) {
+        pthread_mutex_unlock(&p->lock);
+        return len; /* dropped: the answer will be 413 */
+    }
+    if (p->head_in || p->engine_done) {
+        pthread_mutex_unlock(&p->lock);
+        head_arrived(p->r); /* the upstream answered before the body ended */
+        return len;
+    }
+    p->up_bytes += len;
+    if (p->up_bytes > p->up_limit) {
+        p->up_too_big = true;
+        pthread_mutex_unlock(&p->lock);
+        upstream_cancel(engine, p->call);
+        return len;
+    }
+    size_t room = UPLOAD_BYTES - p->up_len;
+    size_t n = len < room ? len : room;
+    size_t end = (p->up_start + p->up_len) % UPLOAD_BYTES;
+    size_t first = UPLOAD_BYTES - end < n ? UPLOAD_BYTES - end : n;
+    memcpy(p->up + end, data, first);
+    memcpy(p->up, data + first, n - first);
+    p->up_len += n;
+    p->up_bytes -= len - n; /* counted again when offered again */
+    if (n < len) {
+        p->up_held = true;
+        http_request_hold_body(p->r); /* under the lock: on_read cannot release it first */
+    }
+    bool unpause = n && p->up_paused;
+    if (unpause) p->up_paused = false;
+    pthread_mutex_unlock(&p->lock);
+    if (unpause) upstream_unpause(engine, p->call);
+    return n;
+}
 
 /* ---------------------------------------------------------------- the request */
 
@@ -347,6 +491,7 @@ static void collect_headers(struct http_request *r, const struct proxy_target *t
     o->drop_cookies = t->impersonate;
     http_request_each_header(r, pass_header, o);
     if (t->authorization && *t->authorization) add_line(o, "%s", t->authorization);
+    if (t->extra_header) add_line(o, "%s", t->extra_header);
     const char *host = http_request_header(r, "Host");
     if (t->keep_host && host) add_line(o, "Host: %s", host);
     char peer[64];
@@ -404,6 +549,20 @@ static void forward_upgrade(struct http_request *r, const struct proxy_target *t
     buf_reset(&head);
 }
 
+/* Whether the client sends a body (Content-Length above 0, or chunked); *ret_size: its
+ * Content-Length, or -1 when chunked. */
+static bool sends_body(const struct http_request *r, long long *ret_size)
+{
+    const char *te = http_request_header(r, "Transfer-Encoding");
+    const char *cl = http_request_header(r, "Content-Length");
+    if (te && strcasestr(te, "chunked")) return true;
+    char *end;
+    long long n = cl ? strtoll(cl, &end, 10) : 0;
+    if (cl && (*end || n < 0)) n = 0; /* libmicrohttpd refuses these before us */
+    *ret_size = n;
+    return n > 0;
+}
+
 static void forward_http(struct http_request *r, const struct proxy_target *t,
                          const char *path_and_query, struct outgoing *o)
 {
@@ -427,32 +586,71 @@ static void forward_http(struct http_request *r, const struct proxy_target *t,
     const char *method = http_request_method(r);
     bool has_body = body_len || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
                                  strcmp(method, "DELETE") != 0);
+    long long size = -1;
+    bool streams = http_request_streams_body(r) && sends_body(r, &size);
+    if (streams && size > t->max_body_bytes) {
+        free(p->ring);
+        free(p);
+        buf_reset(&url);
+        http_reply_error(r, 413, "request body too large for this application");
+        return;
+    }
+    if (streams) {
+        p->up = malloc(UPLOAD_BYTES);
+        p->up_limit = (unsigned long long)t->max_body_bytes;
+    }
+    if (t->location_prefix) {
+        const char *authority = strstr(t->base_url, "://");
+        size_t n = authority ? (size_t)(authority + 3 - t->base_url) + strcspn(authority + 3, "/")
+                             : strlen(t->base_url);
+        p->location_prefix = strdup(t->location_prefix);
+        p->location_base = strndup(t->base_url, n);
+    }
+    if ((streams && !p->up) || (t->location_prefix && (!p->location_prefix || !p->location_base))) {
+        free(p->up);
+        free(p->location_prefix);
+        free(p->location_base);
+        free(p->ring);
+        free(p);
+        buf_reset(&url);
+        http_reply_error(r, 500, "out of memory");
+        return;
+    }
     struct upstream_call call = {.method = method,
                                  .url = buf_str(&url),
                                  .headers = lines,
-                                 .body = has_body ? body : NULL,
-                                 .body_len = body_len,
+                                 .body = has_body && !streams ? body : NULL,
+                                 .body_len = streams ? 0 : body_len,
                                  .connect_timeout_ms = t->connect_timeout_ms,
                                  .idle_timeout_s = t->idle_timeout_s,
                                  .ca_file = t->ca_file,
                                  .cert_file = t->cert_file,
-                                 .key_file = t->key_file};
+                                 .key_file = t->key_file,
+                                 .body_streams = streams,
+                                 .streamed_body_size = size};
     pthread_mutex_init(&p->lock, NULL);
     p->refs = 2;
     p->r = r;
     p->size = HTTP_SIZE_UNKNOWN;
     http_request_set_context(r, p, pipe_http_end);
-    http_request_suspend(r);
     pthread_mutex_lock(&p->lock); /* the engine may answer before p->call is set */
+    if (!streams) {
+        p->waiting_head = true;
+        http_request_suspend(r);
+    }
     int e = upstream_stream(engine, &call, &pipe_ops, p, &p->call);
     if (e < 0) {
         p->refs--; /* the engine side never starts */
         p->engine_done = true;
         p->error = e;
         snprintf(p->detail, sizeof(p->detail), "cannot start the call: %s", strerror(-e));
-        http_request_resume(r, head_arrived);
+        answer_locked(p);
     }
     pthread_mutex_unlock(&p->lock);
+    if (streams && e < 0)
+        head_arrived(r);
+    else if (streams)
+        http_request_take_body(r, take_body, p);
     buf_reset(&url);
 }
 

@@ -7,7 +7,8 @@
  * The answer streams through a bounded buffer: a slow client pauses the upstream, a slow
  * upstream parks the client's connection; neither holds a thread. Failures before the answer
  * starts are 502 (cannot connect, bad answer) or 504 (no answer in time), JSON or HTML as the
- * client prefers. The request body is the one http.c buffered (limits.max_body_bytes).
+ * client prefers. The request body is the one http.c buffered (limits.max_body_bytes), or on
+ * ROUTE_STREAM_BODY routes streams through a bounded buffer as well (target->max_body_bytes).
  *
  * Threads: handlers call proxy_forward on an HTTP thread; the engine thread feeds the answer.
  */
@@ -31,6 +32,13 @@ struct proxy_target {
     const char *ca_file;       /* TLS to the upstream: CA bundle, client cert and key, or NULL */
     const char *cert_file;
     const char *key_file;
+    /* Routes with ROUTE_STREAM_BODY: the body streams through, at most this many bytes (413). */
+    long long max_body_bytes;
+    /* The application serves at / but is reached under this prefix ("/spark/ns/app"): a
+     * Location path outside it gets it in front; NULL for none. */
+    const char *location_prefix;
+    /* One more "Name: value" line to send (X-Forwarded-Context), or NULL. */
+    const char *extra_header;
 };
 
 void proxy_init(const struct config *cfg, struct upstream *u);

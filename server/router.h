@@ -14,6 +14,9 @@ typedef void (*route_handler_fn)(struct http_request *req);
 
 /* Route flags. */
 #define ROUTE_PUBLIC 1u /* answered without asking who the client is */
+/* The handler runs as soon as the head is in and takes the body as it arrives
+ * (http_request_take_body); the body is not buffered, nor bounded by limits.max_body_bytes. */
+#define ROUTE_STREAM_BODY 2u
 
 struct route {
     const char *method;  /* "GET", "POST", ...; NULL matches any method */

@@ -2,8 +2,11 @@
 #include "server/routes.h"
 
 #include "server/api_admin.h"
+#include "server/app_proxy.h"
 #include "server/api_diagnostics.h"
 #include "server/api_k8s.h"
+#include "server/api_notebooks.h"
+#include "server/api_spark.h"
 #include "server/api_tokens.h"
 #include "server/api_workgroup.h"
 #include "server/authz.h"
@@ -60,7 +63,29 @@ const struct route routes[] = {
     {"GET", "/api/tokens", api_tokens_list, 0},
     {"POST", "/api/tokens", api_tokens_create, 0},
     {"DELETE", "/api/tokens/:id", api_tokens_delete, 0},
+    {"GET", "/api/spark/templates", api_spark_templates, 0},
+    {"GET", "/api/namespaces/:namespace/sparkapplications", api_spark_list, 0},
+    {"POST", "/api/namespaces/:namespace/sparkapplications", api_spark_create, 0},
+    {"GET", "/api/namespaces/:namespace/sparkapplications/:app", api_spark_get, 0},
+    {"DELETE", "/api/namespaces/:namespace/sparkapplications/:app", api_spark_delete, 0},
+    {"GET", "/api/namespaces/:namespace/sparkapplications/:app/logs", api_spark_logs, 0},
+    {"GET", "/api/config", api_notebooks_config, 0},
+    {"GET", "/api/gpus", api_notebooks_gpus, 0},
+    {"GET", "/api/namespaces/:namespace/notebooks", api_notebooks_list, 0},
+    {"POST", "/api/namespaces/:namespace/notebooks", api_notebooks_create, 0},
+    {"GET", "/api/namespaces/:namespace/notebooks/:notebook", api_notebooks_get, 0},
+    {"PATCH", "/api/namespaces/:namespace/notebooks/:notebook", api_notebooks_patch, 0},
+    {"DELETE", "/api/namespaces/:namespace/notebooks/:notebook", api_notebooks_delete, 0},
+    {"GET", "/api/namespaces/:namespace/notebooks/:notebook/pod", api_notebooks_pod, 0},
+    {"GET", "/api/namespaces/:namespace/notebooks/:notebook/pod/:pod/logs", api_notebooks_logs, 0},
+    {"GET", "/api/namespaces/:namespace/notebooks/:notebook/events", api_notebooks_events, 0},
+    {"GET", "/api/namespaces/:namespace/pvcs", api_notebooks_pvcs, 0},
+    {"GET", "/api/namespaces/:namespace/poddefaults", api_notebooks_poddefaults, 0},
+    {"POST", "/api/namespaces/:namespace/poddefaults/mlflow", api_notebooks_mlflow, 0},
     {NULL, "/api/*", api_not_found, PUBLIC},
+    /* Applications in a profile namespace, for its members; bodies stream through. */
+    {NULL, "/notebook/:namespace/:name/*", app_proxy_notebook, ROUTE_STREAM_BODY},
+    {NULL, "/spark/:namespace/:name/*", app_proxy_spark, ROUTE_STREAM_BODY},
     /* The web app itself: it asks /api/whoami and sends strangers to sign in. */
     {"GET", "/*", static_serve, PUBLIC},
 };
@@ -77,7 +102,7 @@ const struct route sidecar_routes[] = {
     {"GET", "/auth/logout", login_logout, PUBLIC},
     {NULL, "/auth/check", authz_check, PUBLIC},
     {NULL, "/auth/check/*", authz_check, PUBLIC},
-    {NULL, "/*", sidecar_forward, 0},
+    {NULL, "/*", sidecar_forward, ROUTE_STREAM_BODY},
 };
 
 const size_t n_sidecar_routes = sizeof(sidecar_routes) / sizeof(sidecar_routes[0]);

@@ -20,7 +20,8 @@ void sidecar_init(const struct config *cfg)
     target = (struct proxy_target){.base_url = cfg->upstream,
                                    .keep_host = true,
                                    .connect_timeout_ms = CONNECT_TIMEOUT_MS,
-                                   .idle_timeout_s = IDLE_TIMEOUT_S};
+                                   .idle_timeout_s = IDLE_TIMEOUT_S,
+                                   .max_body_bytes = cfg->max_body_bytes};
 }
 
 void sidecar_forward(struct http_request *r)

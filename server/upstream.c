@@ -40,7 +40,7 @@ struct job {
     size_t n_head;                         /* lines in head */
     bool head_sent;                        /* streamed: ops->head was called */
     bool head_too_big;                     /* streamed: more lines than UPSTREAM_HEAD_MAX */
-    bool paused;                           /* streamed: data said UPSTREAM_PAUSE */
+    bool paused;                           /* streamed: data or read said UPSTREAM_PAUSE */
     struct job *next;                      /* in upstream.pending, then in upstream.active */
     struct job *prev;                      /* in upstream.active */
 };
@@ -69,6 +69,7 @@ struct upstream {
     size_t n_calls;                        /* pending plus under way */
     uint64_t next_id;                      /* for the next job */
     bool stopping;                         /* no new calls; the thread exits */
+    struct curl_slist *connect_to;         /* "HOST:PORT:TO_HOST:TO_PORT" for every transfer */
 };
 
 /* ---------------------------------------------------------------- transfer callbacks */
@@ -82,6 +83,17 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
     if (took == UPSTREAM_PAUSE) {
         j->paused = true;
         return CURL_WRITEFUNC_PAUSE;
+    }
+    return took;
+}
+
+static size_t on_read(char *out, size_t size, size_t n, void *userp)
+{
+    struct job *j = userp;
+    size_t took = j->ops->read(j->ctx, out, size * n);
+    if (took == UPSTREAM_PAUSE) {
+        j->paused = true;
+        return CURL_READFUNC_PAUSE;
     }
     return took;
 }
@@ -371,12 +383,29 @@ static void *engine_main(void *arg)
     return NULL;
 }
 
-int upstream_new(struct upstream **ret)
+/* The comma-separated entries of connect_to, as libcurl's list; 0 or -ENOMEM. */
+static int parse_connect_to(struct upstream *u, const char *connect_to)
+{
+    for (const char *p = connect_to ? connect_to : ""; *p;) {
+        size_t n = strcspn(p, ",");
+        char *entry = strndup(p, n);
+        struct curl_slist *l = entry && n ? curl_slist_append(u->connect_to, entry) : u->connect_to;
+        free(entry);
+        if (!entry || !l) return -ENOMEM;
+        u->connect_to = l;
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
+int upstream_new(const char *connect_to, struct upstream **ret)
 {
     struct upstream *u = calloc(1, sizeof(*u));
     if (!u) return -ENOMEM;
     u->multi = curl_multi_init();
-    if (!u->multi) {
+    if (!u->multi || parse_connect_to(u, connect_to) < 0) {
+        if (u->multi) curl_multi_cleanup(u->multi);
+        curl_slist_free_all(u->connect_to);
         free(u);
         return -ENOMEM;
     }
@@ -399,6 +428,7 @@ int upstream_new(struct upstream **ret)
         if (u->wake_fd >= 0) close(u->wake_fd);
         pthread_mutex_destroy(&u->lock);
         curl_multi_cleanup(u->multi);
+        curl_slist_free_all(u->connect_to);
         free(u);
         return -EAGAIN;
     }
@@ -418,10 +448,11 @@ void upstream_free(struct upstream *u)
     close(u->epoll_fd);
     close(u->wake_fd);
     pthread_mutex_destroy(&u->lock);
+    curl_slist_free_all(u->connect_to);
     free(u);
 }
 
-static struct job *job_new(const struct upstream_call *call)
+static struct job *job_new(const struct upstream *u, const struct upstream_call *call)
 {
     struct job *j = calloc(1, sizeof(*j));
     if (!j) return NULL;
@@ -460,6 +491,7 @@ static struct job *job_new(const struct upstream_call *call)
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
     curl_easy_setopt(e, CURLOPT_PRIVATE, j);
+    if (u->connect_to) curl_easy_setopt(e, CURLOPT_CONNECT_TO, u->connect_to);
     if (call->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, call->ca_file);
     if (call->cert_file) curl_easy_setopt(e, CURLOPT_SSLCERT, call->cert_file);
     if (call->key_file) curl_easy_setopt(e, CURLOPT_SSLKEY, call->key_file);
@@ -499,7 +531,7 @@ static int submit(struct upstream *u, struct job *j, uint64_t *ret_id)
 int upstream_fetch(struct upstream *u, const struct upstream_call *call, upstream_done_fn *done,
                    void *ctx)
 {
-    struct job *j = job_new(call);
+    struct job *j = job_new(u, call);
     if (!j) return -ENOMEM;
     /* Buffered calls are small JSON documents: let libcurl undo any compression. */
     curl_easy_setopt(j->easy, CURLOPT_ACCEPT_ENCODING, "");
@@ -513,10 +545,16 @@ int upstream_fetch(struct upstream *u, const struct upstream_call *call, upstrea
 int upstream_stream(struct upstream *u, const struct upstream_call *call,
                     const struct upstream_stream_ops *ops, void *ctx, uint64_t *ret_id)
 {
-    struct job *j = job_new(call);
+    struct job *j = job_new(u, call);
     if (!j) return -ENOMEM;
     j->ops = ops;
     j->ctx = ctx;
+    if (call->body_streams) {
+        curl_easy_setopt(j->easy, CURLOPT_UPLOAD, 1L); /* the method stays call->method */
+        curl_easy_setopt(j->easy, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(j->easy, CURLOPT_READDATA, j);
+        curl_easy_setopt(j->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)call->streamed_body_size);
+    }
     curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(j->easy, CURLOPT_HEADERDATA, j);
     return submit(u, j, ret_id);
@@ -526,7 +564,7 @@ int upstream_connect(struct upstream *u, const char *url, long timeout_ms,
                      upstream_conn_fn *connected, void *ctx)
 {
     struct upstream_call call = {.method = "GET", .url = url, .timeout_ms = timeout_ms};
-    struct job *j = job_new(&call);
+    struct job *j = job_new(u, &call);
     if (!j) return -ENOMEM;
     curl_easy_setopt(j->easy, CURLOPT_CONNECT_ONLY, 1L);
     j->connected = connected;

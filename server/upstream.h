@@ -12,6 +12,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -35,6 +36,10 @@ struct upstream_call {
     const char *ca_file;        /* PEM bundle to trust instead of the system's; NULL for those */
     const char *cert_file;      /* client certificate (PEM), or NULL */
     const char *key_file;       /* its key, or NULL */
+    /* upstream_stream only: the request body comes from ops->read instead of body; its size
+     * (Content-Length), or -1 to send it chunked. */
+    bool body_streams;
+    long long streamed_body_size;
 };
 
 struct upstream_result {
@@ -51,7 +56,9 @@ struct upstream_result {
  * the callee set result->body to NULL after taking it. */
 typedef void upstream_done_fn(void *ctx, struct upstream_result *result);
 
-int upstream_new(struct upstream **ret);
+/* connect_to: NULL, or comma-separated HOST:PORT:TO_HOST:TO_PORT (as curl --connect-to) that
+ * every call honours. */
+int upstream_new(const char *connect_to, struct upstream **ret);
 /* Fails every call still under way with -ECANCELED, stops the thread and frees; NULL-safe. */
 void upstream_free(struct upstream *u);
 
@@ -74,6 +81,9 @@ struct upstream_stream_ops {
     size_t (*data)(void *ctx, const char *p, size_t len);
     /* The end, always called once: 0, or -errno with detail (head may not have come). */
     void (*done)(void *ctx, int error, const char *detail);
+    /* When the call's body streams: fill out with up to max bytes of it and return how many,
+     * 0 at its end, or UPSTREAM_PAUSE to be asked again after upstream_unpause. */
+    size_t (*read)(void *ctx, char *out, size_t max);
 };
 
 /* As upstream_fetch, streamed; *ret_id names the call for unpause and cancel. */

@@ -27,7 +27,7 @@ mkdir -p "$state"
 KFDASH_OIDC_CLIENT_SECRET=$DEX_CLIENT_SECRET "$root/build/kfdash" --config "$config" \
   --oidc-issuer "$DEX_ISSUER" --oidc-client-id "$DEX_CLIENT_ID" --state-dir "$state" \
   --kube-api "$KFDASH_APISERVER" --kube-token-file "$KFDASH_STACK_KFDASH_TOKEN_FILE" \
-  --kube-ca-file "$KFDASH_STACK_CA" &
+  --kube-ca-file "$KFDASH_STACK_CA" --connect-to "$KFDASH_CONNECT_TO" &
 pid=$!
 for _ in $(seq 100); do
   curl -sf http://127.0.0.1:8080/healthz >/dev/null && break

@@ -1,7 +1,9 @@
 """The browser suites that need this stack, in headless Chromium (node --test, playwright-core):
 tests/e2e/signin.test.mjs (signing in through Dex's own form), tests/e2e/profiles.test.mjs
-(namespace selector, registration, contributors, activity, users against the real apiserver) and
-tests/e2e/diagnostics.test.mjs (the Diagnostics page over the real apiserver's StorageClasses).
+(namespace selector, registration, contributors, activity, users against the real apiserver),
+tests/e2e/diagnostics.test.mjs (the Diagnostics page over the real apiserver's StorageClasses),
+tests/e2e/notebooks.test.mjs (Notebooks, and JupyterLab through the dashboard) and
+tests/e2e/spark.test.mjs (Spark applications, and the live Spark UI through the dashboard).
 Without their environment the .mjs files skip themselves, so the plain e2e suite (no stack)
 passes; here every test in them must run and pass.
 
@@ -17,6 +19,8 @@ from conftest import ROOT
 SIGNIN_TEST = ROOT / "tests" / "e2e" / "signin.test.mjs"
 PROFILES_TEST = ROOT / "tests" / "e2e" / "profiles.test.mjs"
 DIAGNOSTICS_TEST = ROOT / "tests" / "e2e" / "diagnostics.test.mjs"
+NOTEBOOKS_TEST = ROOT / "tests" / "e2e" / "notebooks.test.mjs"
+SPARK_TEST = ROOT / "tests" / "e2e" / "spark.test.mjs"
 PORT = 18557
 TIMEOUT_S = 300
 
@@ -79,4 +83,26 @@ def test_diagnostics_page_in_headless_chromium(stack):
         **kube_env(stack),
         "KFDASH_E2E_KUBE_ADMIN_CERT": stack["KFDASH_STACK_ADMIN_CERT"],
         "KFDASH_E2E_KUBE_ADMIN_KEY": stack["KFDASH_STACK_ADMIN_KEY"],
+    })
+
+
+def test_notebooks_pages_in_headless_chromium(stack):
+    # The admin certificate lets the .mjs read back the Notebook it made and remove it; the
+    # stack's --connect-to leads /notebook/alice/nb1/ to the live JupyterLab.
+    run_node_test(NOTEBOOKS_TEST, {
+        **kube_env(stack),
+        "KFDASH_E2E_KUBE_ADMIN_CERT": stack["KFDASH_STACK_ADMIN_CERT"],
+        "KFDASH_E2E_KUBE_ADMIN_KEY": stack["KFDASH_STACK_ADMIN_KEY"],
+        "KFDASH_E2E_CONNECT_TO": stack["KFDASH_CONNECT_TO"],
+    })
+
+
+def test_spark_pages_in_headless_chromium(stack):
+    # The admin certificate lets the .mjs read back the SparkApplication it made and remove it;
+    # the stack's --connect-to leads /spark/alice/app1/ to app1's live Spark UI.
+    run_node_test(SPARK_TEST, {
+        **kube_env(stack),
+        "KFDASH_E2E_KUBE_ADMIN_CERT": stack["KFDASH_STACK_ADMIN_CERT"],
+        "KFDASH_E2E_KUBE_ADMIN_KEY": stack["KFDASH_STACK_ADMIN_KEY"],
+        "KFDASH_E2E_CONNECT_TO": stack["KFDASH_CONNECT_TO"],
     })

@@ -1,0 +1,48 @@
+/*
+ * api_notebooks: the Notebooks API, shaped like Kubeflow's Jupyter web app (CONTRACTS §6), for
+ * the profile namespaces a user holds a role in.
+ *
+ * Every namespaced route first checks the caller may enter the namespace (kube_enter_namespace:
+ * a role there, or a cluster admin), then calls the API server as the user (impersonated), so
+ * the cluster's RBAC decides every read and write; its refusals are passed on. kfdash never
+ * writes here with its own rights. Objects are built and read by k8s/notebook.h.
+ *
+ *   GET    /api/config                                 images, GPU vendors, defaults, MLflow
+ *   GET    /api/gpus                                   {"vendors":[{limitsKey, uiName}]}
+ *   GET    /api/namespaces/:ns/notebooks               {"notebooks":[summary]}
+ *   POST   /api/namespaces/:ns/notebooks               form → 201 {"notebook":summary}
+ *   GET    /api/namespaces/:ns/notebooks/:nb           {"notebook":summary,"object":Notebook}
+ *   PATCH  /api/namespaces/:ns/notebooks/:nb           {"stopped":bool} → {"notebook":summary}
+ *   DELETE /api/namespaces/:ns/notebooks/:nb           {} (the workspace volume is kept)
+ *   GET    /api/namespaces/:ns/notebooks/:nb/pod       {"pod":Pod}, 404 when none
+ *   GET    .../notebooks/:nb/pod/:pod/logs             text/plain, ?tailLines=N&follow=true
+ *   GET    /api/namespaces/:ns/notebooks/:nb/events    {"events":[...]} newest first
+ *   GET    /api/namespaces/:ns/pvcs                    {"pvcs":[{name,size,accessModes,...}]}
+ *   GET    /api/namespaces/:ns/poddefaults             {"poddefaults":[{name,label,desc}]}
+ *   POST   /api/namespaces/:ns/poddefaults/mlflow      creates or updates the MLflow PodDefault
+ *
+ * A create form's image must be one of notebooks.images unless it says "customImage": true
+ * (then any well-formed image reference is accepted: the cluster's admission policies, not
+ * kfdash, decide which registries are allowed).
+ */
+#pragma once
+
+struct config;
+struct http_request;
+
+/* Reads the catalog (notebooks.images, notebooks.gpu_vendors); -ENOMEM. */
+int api_notebooks_init(const struct config *cfg);
+
+void api_notebooks_config(struct http_request *r);
+void api_notebooks_gpus(struct http_request *r);
+void api_notebooks_list(struct http_request *r);
+void api_notebooks_create(struct http_request *r);
+void api_notebooks_get(struct http_request *r);
+void api_notebooks_patch(struct http_request *r);
+void api_notebooks_delete(struct http_request *r);
+void api_notebooks_pod(struct http_request *r);
+void api_notebooks_logs(struct http_request *r);
+void api_notebooks_events(struct http_request *r);
+void api_notebooks_pvcs(struct http_request *r);
+void api_notebooks_poddefaults(struct http_request *r);
+void api_notebooks_mlflow(struct http_request *r);
