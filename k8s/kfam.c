@@ -1,10 +1,12 @@
 /* k8s/kfam: see kfam.h. */
 #include "k8s/kfam.h"
 
+#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define OBJECT_NAME_MAX 253
@@ -53,4 +55,18 @@ int kfam_profile_name(const char *email, char *out, size_t size)
     memcpy(out, name + start, k - start);
     out[k - start] = '\0';
     return 0;
+}
+
+char *kfam_profile_json(const char *name, const char *owner_email)
+{
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "apiVersion", "kubeflow.org/v1");
+    cJSON_AddStringToObject(p, "kind", "Profile");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "metadata"), "name", name);
+    cJSON *o = cJSON_AddObjectToObject(cJSON_AddObjectToObject(p, "spec"), "owner");
+    cJSON_AddStringToObject(o, "kind", "User");
+    cJSON_AddStringToObject(o, "name", owner_email);
+    char *json = cJSON_PrintUnformatted(p);
+    cJSON_Delete(p);
+    return json;
 }

@@ -14,3 +14,7 @@ int kfam_binding_name(const char *email, const char *role, char *out, size_t siz
 /* The profile name the registration page proposes: the email's local part, lowercased, runs of
  * other characters as '-', no '-' at either end, at most 63. -EINVAL when nothing is left. */
 int kfam_profile_name(const char *email, char *out, size_t size);
+
+/* The Profile a user owns, as profile-controller expects it (kubeflow.org/v1, spec.owner a
+ * User): JSON to POST, heap; NULL without memory. */
+char *kfam_profile_json(const char *name, const char *owner_email);

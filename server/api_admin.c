@@ -162,15 +162,7 @@ static void user_made(struct http_request *r)
         http_reply_json(r, 201, out);
         return;
     }
-    cJSON *p = cJSON_CreateObject();
-    cJSON_AddStringToObject(p, "apiVersion", "kubeflow.org/v1");
-    cJSON_AddStringToObject(p, "kind", "Profile");
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "metadata"), "name", j->profile);
-    cJSON *o = cJSON_AddObjectToObject(cJSON_AddObjectToObject(p, "spec"), "owner");
-    cJSON_AddStringToObject(o, "kind", "User");
-    cJSON_AddStringToObject(o, "name", j->email);
-    char *json = cJSON_PrintUnformatted(p);
-    cJSON_Delete(p);
+    char *json = kfam_profile_json(j->profile, j->email);
     free(j->answer.body);
     j->answer = (struct upstream_result){0};
     kube_call(r, "POST", "/apis/kubeflow.org/v1/profiles", json, &j->answer, profile_made);

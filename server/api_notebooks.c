@@ -33,21 +33,6 @@ static char *image_text, *vendor_text; /* storage of the lists below */
 static const char *images[IMAGES_MAX], *vendors[GPU_VENDORS_MAX];
 static struct notebook_catalog catalog;
 
-/* Splits a comma-separated list in place; at most max items. */
-static size_t split(char *text, const char **out, size_t max)
-{
-    size_t n = 0;
-    char *save = NULL;
-    for (char *item = text ? strtok_r(text, ",", &save) : NULL; item && n < max;
-         item = strtok_r(NULL, ",", &save)) {
-        while (*item == ' ') item++;
-        size_t len = strlen(item);
-        while (len && item[len - 1] == ' ') item[--len] = '\0';
-        if (*item) out[n++] = item;
-    }
-    return n;
-}
-
 int api_notebooks_init(const struct config *c)
 {
     cfg = c;
@@ -56,8 +41,9 @@ int api_notebooks_init(const struct config *c)
     image_text = strdup(c->notebook_images ? c->notebook_images : "");
     vendor_text = strdup(c->notebook_gpu_vendors ? c->notebook_gpu_vendors : "");
     if (!image_text || !vendor_text) return -ENOMEM;
-    catalog = (struct notebook_catalog){images, split(image_text, images, IMAGES_MAX), vendors,
-                                        split(vendor_text, vendors, GPU_VENDORS_MAX)};
+    catalog = (struct notebook_catalog){images, config_split_list(image_text, images, IMAGES_MAX),
+                                        vendors,
+                                        config_split_list(vendor_text, vendors, GPU_VENDORS_MAX)};
     return 0;
 }
 

@@ -433,15 +433,7 @@ void api_workgroup_create(struct http_request *r)
         http_reply_error(r, 400, bad);
         return;
     }
-    cJSON *p = cJSON_CreateObject();
-    cJSON_AddStringToObject(p, "apiVersion", "kubeflow.org/v1");
-    cJSON_AddStringToObject(p, "kind", "Profile");
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "metadata"), "name", c->ns);
-    cJSON *o = cJSON_AddObjectToObject(cJSON_AddObjectToObject(p, "spec"), "owner");
-    cJSON_AddStringToObject(o, "kind", "User");
-    cJSON_AddStringToObject(o, "name", c->email);
-    char *json = cJSON_PrintUnformatted(p);
-    cJSON_Delete(p);
+    char *json = kfam_profile_json(c->ns, c->email);
     http_request_set_context(r, c, change_free);
     kube_call(r, "POST", "/apis/kubeflow.org/v1/profiles", json, &c->answer, created);
     free(json);

@@ -730,6 +730,20 @@ static const char *kind_name(enum kind k)
     return names[k];
 }
 
+size_t config_split_list(char *text, const char **out, size_t max)
+{
+    size_t n = 0;
+    char *save = NULL;
+    for (char *item = text ? strtok_r(text, ",", &save) : NULL; item && n < max;
+         item = strtok_r(NULL, ",", &save)) {
+        while (*item == ' ') item++;
+        size_t len = strlen(item);
+        while (len && item[len - 1] == ' ') item[--len] = '\0';
+        if (*item) out[n++] = item;
+    }
+    return n;
+}
+
 int config_reference(struct buf *out)
 {
     buf_adds(out, "| Key (JSON file) | Environment | Flag | Type | Default | Meaning |\n");

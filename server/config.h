@@ -90,6 +90,10 @@ int config_load(int argc, char **argv, char **envp, struct config *ret,
                 enum config_action *ret_action, char err[CONFIG_ERROR_MAX]);
 void config_reset(struct config *c);
 
+/* Splits a comma-separated setting in place into its trimmed, non-empty items (at most max);
+ * returns how many. */
+size_t config_split_list(char *text, const char **out, size_t max);
+
 /* The effective config as JSON (secrets redacted); the caller frees the string. */
 char *config_to_json(const struct config *c);
 /* The settings table in Markdown, for the README. */

@@ -37,21 +37,6 @@ static bool caches_ready(char *detail, size_t size)
     return k8s_access_ready(access_model, detail, size);
 }
 
-/* Splits a comma-separated list in place. */
-static size_t split(char *text, const char **out)
-{
-    size_t n = 0;
-    char *save = NULL;
-    for (char *item = text ? strtok_r(text, ",", &save) : NULL; item && n < ADMINS_MAX;
-         item = strtok_r(NULL, ",", &save)) {
-        while (*item == ' ') item++;
-        size_t len = strlen(item);
-        while (len && item[len - 1] == ' ') item[--len] = '\0';
-        if (*item) out[n++] = item;
-    }
-    return n;
-}
-
 /* Writes data to secrets_dir/name (0600); the path into out. */
 static int write_secret(const char *name, const void *data, size_t len, char *out, size_t size)
 {
@@ -121,8 +106,8 @@ int kube_start(const struct config *cfg, struct upstream *u, char *err, size_t s
     admin_text = strdup(cfg->cluster_admins);
     admin_group_text = strdup(cfg->cluster_admin_groups);
     if (!admin_text || !admin_group_text) return -ENOMEM;
-    n_admins = split(admin_text, admins);
-    n_admin_groups = split(admin_group_text, admin_groups);
+    n_admins = config_split_list(admin_text, admins, ADMINS_MAX);
+    n_admin_groups = config_split_list(admin_group_text, admin_groups, ADMINS_MAX);
     int e = 0;
     if (*cfg->kube_api) {
         struct k8s_client_config kc = {cfg->kube_api, cfg->kube_token_file, cfg->kube_ca_file, NULL,

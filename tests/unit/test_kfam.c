@@ -1,5 +1,6 @@
 /* k8s/kfam: names as Kubeflow's KFAM writes them. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "k8s/kfam.h"
@@ -40,5 +41,15 @@ START_TEST(profile_names_come_from_the_local_part)
 }
 END_TEST
 
+START_TEST(profiles_are_owned_by_a_user)
+{
+    char *json = kfam_profile_json("jane", "jane@example.com");
+    ck_assert_str_eq(json, "{\"apiVersion\":\"kubeflow.org/v1\",\"kind\":\"Profile\",\"metadata\":"
+                           "{\"name\":\"jane\"},\"spec\":{\"owner\":{\"kind\":\"User\",\"name\":"
+                           "\"jane@example.com\"}}}");
+    free(json);
+}
+END_TEST
+
 RUN_SUITE("kfam", binding_names_match_kfam, binding_names_too_long_are_refused,
-          profile_names_come_from_the_local_part)
+          profile_names_come_from_the_local_part, profiles_are_owned_by_a_user)
