@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "k8s/event.h"
 #include "k8s/name.h"
 
 /* A young notebook nobody has reported on is still "waiting" this long, then "uninitialized". */
@@ -64,12 +65,7 @@ static time_t parse_time(const char *s)
 /* When an Event last happened, -1 if it does not say. */
 static time_t event_time(const cJSON *e)
 {
-    static const char *const keys[] = {"lastTimestamp", "eventTime", "firstTimestamp"};
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        time_t t = parse_time(text(e, keys[i]));
-        if (t >= 0) return t;
-    }
-    return parse_time(text(get(e, "metadata"), "creationTimestamp"));
+    return parse_time(k8s_event_time(e));
 }
 
 /* ---------------------------------------------------------------- status */

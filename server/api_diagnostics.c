@@ -14,6 +14,7 @@
 #include "auth/identity.h"
 #include "auth/oidc.h"
 #include "k8s/access.h"
+#include "k8s/event.h"
 #include "server/config.h"
 #include "server/http.h"
 #include "server/kube.h"
@@ -221,17 +222,6 @@ static int event_cmp(const void *pa, const void *pb)
     return c ? c : strcmp(a->time, b->time);
 }
 
-static const char *event_time(const cJSON *e)
-{
-    static const char *const paths[] = {"lastTimestamp", "eventTime", "series.lastObservedTime",
-                                        "metadata.creationTimestamp"};
-    for (size_t i = 0; i < 4; i++) {
-        const char *t = text(e, paths[i]);
-        if (t && *t) return t;
-    }
-    return "";
-}
-
 /* Indexes d->events_json's items. */
 static int index_events(struct diag *d)
 {
@@ -244,7 +234,7 @@ static int index_events(struct diag *d)
     {
         const cJSON *obj = at(e, "involvedObject");
         struct event ev = {text(obj, "kind"), text(obj, "namespace"), text(obj, "name"),
-                           text(obj, "uid"),  event_time(e),          text(e, "reason"),
+                           text(obj, "uid"),  k8s_event_time(e),      text(e, "reason"),
                            text(e, "message")};
         if (!ev.kind || !ev.name) continue;
         if (!ev.ns) ev.ns = text(e, "metadata.namespace");

@@ -44,7 +44,7 @@ struct pending_call {
     char path[TARGET_PATH_MAX]; /* API server path and query, still encoded */
 };
 
-void api_k8s_forward_as_user(struct http_request *r, const char *path)
+void api_k8s_forward_as_user(struct http_request *r, const char *path, const char *accept)
 {
     struct k8s_client *c = kube_client();
     char auth[K8S_AUTH_HEADER_MAX];
@@ -59,7 +59,8 @@ void api_k8s_forward_as_user(struct http_request *r, const char *path)
                                   .authorization = auth,
                                   .ca_file = k8s_client_ca_file(c),
                                   .cert_file = k8s_client_cert_file(c),
-                                  .key_file = k8s_client_key_file(c)};
+                                  .key_file = k8s_client_key_file(c),
+                                  .accept = accept};
     proxy_forward(r, &target, path);
 }
 
@@ -74,7 +75,7 @@ static void reviewed(struct http_request *r, int allowed_by_review, const char *
                  reason && *reason ? ": " : "", reason ? reason : "");
         refuse(r, 403, message);
     } else {
-        api_k8s_forward_as_user(r, p->path);
+        api_k8s_forward_as_user(r, p->path, NULL);
     }
 }
 

@@ -18,5 +18,8 @@ void api_k8s_reset(void);
 void api_k8s_forward(struct http_request *r);
 /* After the caller's own checks: streams an API server call (path and query) made as the
  * user (impersonated, so the API server decides too); its answer, watches and errors pass
- * through as they come. */
-void api_k8s_forward_as_user(struct http_request *r, const char *path);
+ * through as they come. accept: the Accept line to send instead of the client's, or NULL. */
+void api_k8s_forward_as_user(struct http_request *r, const char *path, const char *accept);
+/* For pods/log: the log as text, or the API server's Status JSON when there is none (asking for
+ * text alone turns every failure into 406). */
+#define API_K8S_LOG_ACCEPT "text/plain, application/json;q=0.9"

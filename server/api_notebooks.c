@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "auth/identity.h"
+#include "k8s/event.h"
 #include "k8s/name.h"
 #include "k8s/notebook.h"
 #include "server/api_k8s.h"
@@ -534,24 +535,7 @@ void api_notebooks_logs(struct http_request *r)
     char path[PATH_MAX_BYTES];
     snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s/log?container=%s&tailLines=%ld%s",
              j->ns, pod, j->name, lines, follow && !strcmp(follow, "true") ? "&follow=true" : "");
-    api_k8s_forward_as_user(r, path);
-}
-
-static const char *event_time(const cJSON *e)
-{
-    static const char *const keys[] = {"lastTimestamp", "eventTime", "firstTimestamp"};
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, keys[i]);
-        if (cJSON_IsString(t)) return t->valuestring;
-    }
-    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(e, "metadata");
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(meta, "creationTimestamp");
-    return cJSON_IsString(t) ? t->valuestring : "";
-}
-
-static int newest_first(const void *a, const void *b)
-{
-    return strcmp(event_time(*(const cJSON *const *)b), event_time(*(const cJSON *const *)a));
+    api_k8s_forward_as_user(r, path, API_K8S_LOG_ACCEPT);
 }
 
 static const char *string_of(const cJSON *j, const char *key)
@@ -575,7 +559,7 @@ static void events_in(struct http_request *r)
     {
         if (notebook_event_is_about(e, j->name)) about[n++] = e;
     }
-    if (n > 1) qsort(about, n, sizeof(*about), newest_first);
+    k8s_events_newest_first(about, n);
     cJSON *out = cJSON_CreateObject();
     cJSON *events = cJSON_AddArrayToObject(out, "events");
     for (size_t i = 0; events && i < n && i < EVENTS_MAX; i++) {
@@ -585,7 +569,7 @@ static void events_in(struct http_request *r)
         cJSON_AddStringToObject(item, "message", string_of(about[i], "message"));
         const cJSON *count = cJSON_GetObjectItemCaseSensitive(about[i], "count");
         cJSON_AddNumberToObject(item, "count", cJSON_IsNumber(count) ? count->valuedouble : 1);
-        cJSON_AddStringToObject(item, "lastTimestamp", event_time(about[i]));
+        cJSON_AddStringToObject(item, "lastTimestamp", k8s_event_time(about[i]));
         const cJSON *obj = cJSON_GetObjectItemCaseSensitive(about[i], "involvedObject");
         char object[320];
         snprintf(object, sizeof(object), "%s/%s", string_of(obj, "kind"), string_of(obj, "name"));

@@ -316,7 +316,7 @@ static void log_source_known(struct http_request *r)
              "/api/v1/namespaces/%s/pods/%s/log?container=" SPARKAPP_DRIVER_CONTAINER
              "&tailLines=%ld%s",
              c->ns, pod, c->tail_lines, c->follow ? "&follow=true" : "");
-    api_k8s_forward_as_user(r, path);
+    api_k8s_forward_as_user(r, path, API_K8S_LOG_ACCEPT);
 }
 
 /* ?name= as a flag: absent is false. -EINVAL for anything but true/false/1/0. */

@@ -8,6 +8,7 @@
 
 #include "auth/identity.h"
 #include "k8s/access.h"
+#include "k8s/event.h"
 #include "k8s/kfam.h"
 #include "k8s/name.h"
 #include "server/config.h"
@@ -518,23 +519,6 @@ void api_workgroup_nuke_self(struct http_request *r)
 
 /* ---------------------------------------------------------------- activities */
 
-static const char *event_time(const cJSON *e)
-{
-    static const char *const keys[] = {"lastTimestamp", "eventTime", "firstTimestamp"};
-    for (size_t i = 0; i < 3; i++) {
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, keys[i]);
-        if (cJSON_IsString(t)) return t->valuestring;
-    }
-    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(e, "metadata");
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(meta, "creationTimestamp");
-    return cJSON_IsString(t) ? t->valuestring : "";
-}
-
-static int newest_first(const void *a, const void *b)
-{
-    return strcmp(event_time(*(const cJSON *const *)b), event_time(*(const cJSON *const *)a));
-}
-
 static void events_in(struct http_request *r)
 {
     struct change *c = http_request_context(r);
@@ -549,12 +533,12 @@ static void events_in(struct http_request *r)
     size_t k = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, items) if (sorted) sorted[k++] = e;
-    if (k > 1) qsort(sorted, k, sizeof(*sorted), newest_first);
+    k8s_events_newest_first(sorted, k);
     cJSON *out = cJSON_CreateArray();
     static const char *const fields[] = {"type", "reason", "message", "count"};
     for (size_t i = 0; out && i < k && i < EVENTS_MAX; i++) {
         cJSON *item = cJSON_CreateObject();
-        cJSON_AddStringToObject(item, "lastTimestamp", event_time(sorted[i]));
+        cJSON_AddStringToObject(item, "lastTimestamp", k8s_event_time(sorted[i]));
         for (size_t f = 0; f < 4; f++) {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(sorted[i], fields[f]);
             if (v) cJSON_AddItemToObject(item, fields[f], cJSON_Duplicate(v, 1));

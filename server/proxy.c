@@ -421,6 +421,7 @@ struct outgoing {
     bool overflow;                      /* too many */
     bool drop_authorization;            /* the bearer proved the user to kfdash: keep it here */
     bool drop_cookies;                  /* none of the client's cookies go on */
+    const char *accept;                 /* sent instead of the client's Accept, or NULL */
 };
 
 static void add_line(struct outgoing *o, const char *fmt, ...)
@@ -463,6 +464,7 @@ static void pass_header(void *cls, const char *name, const char *value)
 {
     struct outgoing *o = cls;
     if (is_hop_by_hop(name)) return;
+    if (strcasecmp(name, "Accept") == 0 && o->accept) return;
     if (strcasecmp(name, "Authorization") == 0 && o->drop_authorization) return;
     if (strcasecmp(name, "Cookie") == 0) {
         if (!o->drop_cookies) add_cookies(o, value);
@@ -489,7 +491,9 @@ static void collect_headers(struct http_request *r, const struct proxy_target *t
     o->drop_authorization = t->authorization || (who && who->source != IDENTITY_SESSION &&
                                                  who->source != IDENTITY_GATEWAY);
     o->drop_cookies = t->impersonate;
+    o->accept = t->accept;
     http_request_each_header(r, pass_header, o);
+    if (t->accept) add_line(o, "Accept: %s", t->accept);
     if (t->authorization && *t->authorization) add_line(o, "%s", t->authorization);
     if (t->extra_header) add_line(o, "%s", t->extra_header);
     const char *host = http_request_header(r, "Host");

@@ -39,6 +39,8 @@ struct proxy_target {
     const char *location_prefix;
     /* One more "Name: value" line to send (X-Forwarded-Context), or NULL. */
     const char *extra_header;
+    /* Sent as Accept instead of the client's, or NULL. */
+    const char *accept;
 };
 
 void proxy_init(const struct config *cfg, struct upstream *u);

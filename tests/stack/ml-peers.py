@@ -173,6 +173,7 @@ def up():
             # As Kubeflow's notebook images: any Origin/Host (it sits behind a proxy).
             # XSRF stays on: POSTs need the _xsrf cookie echoed as X-XSRFToken.
             "--ServerApp.allow_origin=*", "--ServerApp.allow_remote_access=True",
+            "--ServerApp.default_url=/lab",  # the root opens JupyterLab, as in Kubeflow's images
         ], env={
             "NB_PREFIX": prefix.rstrip("/"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
             "JUPYTER_DATA_DIR": str(home / "data"), "JUPYTER_CONFIG_DIR": str(home / "config"),

@@ -347,6 +347,15 @@ def test_logs_of_a_driver_pod_that_does_not_exist_are_the_api_servers_404(kfdash
         assert status["message"] == f'pods "{pod}" not found'
 
 
+def test_a_client_asking_for_text_only_still_gets_the_reason(kfdash):
+    # curl -H 'Accept: text/plain': the API server cannot say "not found" in text and would
+    # answer 406; kfdash asks for text or its Status JSON, so the reason comes back.
+    r = call(kfdash, ALICE, "GET", BASE.format(ns="alice") + "/app1/logs",
+             headers={"Accept": "text/plain"})
+    assert r.status_code == 404, r.text
+    assert r.json()["message"] == 'pods "app1-driver" not found'
+
+
 def make_driver_pod(admin, cleanup, container):
     """Pod alice/app1-driver with one container. The stack has no scheduler nor kubelet: the pod
     is never placed on a node, so it exists but has no log yet."""
