@@ -118,13 +118,15 @@ static void post(struct command *c)
     }
 }
 
-static void post_new(enum command_kind kind, struct tunnel *t)
+/* false when out of memory (the tunnel then ends by its idle timeout). */
+static bool post_new(enum command_kind kind, struct tunnel *t)
 {
     struct command *c = calloc(1, sizeof(*c));
-    if (!c) return; /* out of memory: the tunnel ends by its idle timeout */
+    if (!c) return false;
     c->kind = kind;
     c->t = t;
     post(c);
+    return true;
 }
 
 /* ---------------------------------------------------------------- HTTP side */
@@ -135,8 +137,9 @@ static void http_end(void *ctx)
     pthread_mutex_lock(&t->lock);
     t->r = NULL;
     pthread_mutex_unlock(&t->lock);
-    post_new(CMD_DROP, t); /* the relay thread closes what is left, then lets go */
-    tunnel_unref(t);
+    /* The relay thread closes what is left; the command carries this side's reference, so the
+     * sweep cannot free the tunnel before the command is done with it. */
+    if (!post_new(CMD_DROP, t)) tunnel_unref(t);
 }
 
 static void upgraded(void *ctx, int fd, const char *extra, size_t n, struct http_upgraded *handle)
@@ -442,6 +445,7 @@ static void on_command(struct command *c)
     case CMD_DROP:
         /* The request is over: whatever is left of the tunnel goes too. */
         close_tunnel(t);
+        tunnel_unref(t); /* the HTTP side's reference, handed over by http_end */
         break;
     case CMD_CLOSE_ALL:
         for (struct tunnel *each = relay.tunnels; each; each = each->next) close_tunnel(each);
