@@ -697,12 +697,14 @@ static bool equal_secret(const char *a, const char *b)
     return diff == 0;
 }
 
-/* Cross-site request forgery: a state change proved only by what the browser adds on its own
- * (a cookie, or the gateway's header) must come from a page of this site. NULL when fine. */
+/* Cross-site request forgery: a state change, or a WebSocket handshake (a kernel runs code),
+ * proved only by what the browser adds on its own (a cookie, or the gateway's header) must come
+ * from a page of this site. NULL when fine. */
 static const char *csrf_refusal(struct http_request *r, const struct identity *who)
 {
     if (who->source != IDENTITY_SESSION && who->source != IDENTITY_GATEWAY) return NULL;
-    if (!changes_state(http_request_method(r))) return NULL;
+    bool websocket = http_request_header(r, "Upgrade") != NULL;
+    if (!changes_state(http_request_method(r)) && !websocket) return NULL;
     const char *site = http_request_header(r, "Sec-Fetch-Site");
     if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
         return "cross-site request refused";
@@ -710,6 +712,8 @@ static const char *csrf_refusal(struct http_request *r, const struct identity *w
     char ours[300];
     if (origin && (http_request_origin(r, ours, sizeof(ours)) < 0 || strcmp(origin, ours) != 0))
         return "request from another origin refused";
+    /* Browsers send Origin with every WebSocket handshake, and cannot add a token to it. */
+    if (websocket) return origin ? NULL : "WebSocket handshakes need an Origin header";
     if (who->source == IDENTITY_GATEWAY)
         return site || origin ? NULL : "state changes need an Origin or Sec-Fetch-Site header";
     const char *token = http_request_header(r, CSRF_HEADER);

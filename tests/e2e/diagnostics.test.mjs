@@ -14,11 +14,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { gatewayUser, launchBrowser } from './lib/harness.mjs';
-import { kubeAdmin, kubeEnv, startKubeKfdash } from './lib/kube.mjs';
+import { gatewayBrowsers, watchProblems } from './lib/harness.mjs';
+import { kubeAdmin, kubeEnv, needsAdmin, startKubeKfdash } from './lib/kube.mjs';
 
 const { skip: SKIP, haveAdmin: HAVE_ADMIN } = kubeEnv();
-const NO_ADMIN = 'needs KFDASH_E2E_KUBE_ADMIN_CERT and _KEY (the stack admin) to make a StorageClass';
+const NO_ADMIN = needsAdmin('to make a StorageClass');
 
 const ALICE = 'alice@example.com';
 const ADMIN = 'admin@example.com';
@@ -31,16 +31,6 @@ const PATCH =
   `'{"metadata": {"annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}'`;
 /** The diagnostics walk the whole cluster and ask Dex: allow more than the default 10 s. */
 const CHECK_TIMEOUT_MS = 30_000;
-
-/** Collects page errors and CSP violations, which must never happen. */
-function watchProblems(page) {
-  const problems = [];
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
-  });
-  return problems;
-}
 
 /** The checks on the page as {name: [ok, detail]}. */
 const checks = (page) =>
@@ -58,20 +48,9 @@ const findingTitled = (page, severity, title) =>
 
 describe('the Diagnostics page against the stack apiserver, in gateway mode', () => {
   let kf;
-  const browsers = new Map();
-
-  /** Runs fn(page) as `email` on a fresh page of that user's browser (one browser per user). */
-  async function as(email, t, fn) {
-    if (!browsers.has(email)) {
-      const contextOptions = {
-        ...gatewayUser(email).contextOptions,
-        // The copy button writes to the clipboard; the test reads it back.
-        permissions: ['clipboard-read', 'clipboard-write'],
-      };
-      browsers.set(email, await launchBrowser({ server: kf, contextOptions }));
-    }
-    await browsers.get(email).withPage(t, fn);
-  }
+  /** One browser per user; the copy button writes to the clipboard, and the test reads it back. */
+  const browsers = gatewayBrowsers(() => kf, { permissions: ['clipboard-read', 'clipboard-write'] });
+  const as = browsers.as;
 
   before(async () => {
     if (SKIP) return;
@@ -81,7 +60,7 @@ describe('the Diagnostics page against the stack apiserver, in gateway mode', ()
   });
 
   after(async () => {
-    for (const browser of browsers.values()) await browser.close();
+    await browsers.close();
     await kf?.stop();
   });
 

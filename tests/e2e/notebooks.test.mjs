@@ -17,15 +17,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { gatewayUser, launchBrowser } from './lib/harness.mjs';
+import { gatewayBrowsers, routeProbes, watchProblems } from './lib/harness.mjs';
 import { kubeAdmin, kubeEnv, startKubeKfdash } from './lib/kube.mjs';
 
-const { skip: KUBE_SKIP, haveAdmin: HAVE_ADMIN } = kubeEnv();
-const CONNECT_TO = process.env.KFDASH_E2E_CONNECT_TO || '';
-const SKIP =
-  KUBE_SKIP ||
-  (!HAVE_ADMIN && 'needs KFDASH_E2E_KUBE_ADMIN_CERT and _KEY (the stack admin) to read back and clean up') ||
-  (!CONNECT_TO && "needs KFDASH_E2E_CONNECT_TO (the stack's ml.env) to reach the Jupyter servers");
+const { skip: SKIP, connectTo: CONNECT_TO } = kubeEnv({
+  admin: 'to read back and clean up',
+  connectTo: 'to reach the Jupyter servers',
+});
 
 const ALICE = 'alice@example.com';
 const CAROL = 'carol@example.com';
@@ -38,36 +36,14 @@ const PODDEFAULTS = '/apis/kubeflow.org/v1alpha1/namespaces/alice/poddefaults';
 /** The catalog the server offers (its --notebook-images), the second one chosen below. */
 const IMAGES = ['example.org/notebooks/scipy:v1', 'example.org/notebooks/pytorch:v2'];
 
-/** Collects page errors and CSP violations, which must never happen on the dashboard. */
-function watchProblems(page) {
-  const problems = [];
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
-  });
-  return problems;
-}
-
 describe('Notebooks against the stack, in gateway mode', () => {
   let kf;
-  const browsers = new Map();
-  const absent = new Set();
+  const browsers = gatewayBrowsers(() => kf);
+  const as = browsers.as;
+  const { probe, needs } = routeProbes();
   const made = new Set();
   /** Whether this run gave alice the MLflow PodDefault (then it takes it away at the end). */
   let mlflowMade = false;
-
-  async function as(email, t, fn) {
-    if (!browsers.has(email)) {
-      browsers.set(email, await launchBrowser({ server: kf, contextOptions: gatewayUser(email).contextOptions }));
-    }
-    await browsers.get(email).withPage(t, fn);
-  }
-
-  function needs(t, ...routes) {
-    const gone = routes.filter((r) => absent.has(r));
-    if (gone.length) t.skip(`waits for the server: ${gone.join(', ')} answers 404 "no such API route"`);
-    return gone.length === 0;
-  }
 
   before(async () => {
     if (SKIP) return;
@@ -79,21 +55,16 @@ describe('Notebooks against the stack, in gateway mode', () => {
         '--notebook-images', IMAGES.join(','),
       ],
     });
-    const probes = {
-      'GET /api/namespaces/:ns/notebooks': '/api/namespaces/alice/notebooks',
-      'GET /api/config': '/api/config',
-      'GET /api/rules/:ns': '/api/rules/alice',
-      'GET /api/namespaces/:ns/poddefaults': '/api/namespaces/alice/poddefaults',
-    };
-    for (const [name, path] of Object.entries(probes)) {
-      const res = await fetch(kf.url + path, { headers: { 'kubeflow-userid': ALICE } });
-      const text = await res.text();
-      if (res.status === 404 && text.includes('no such API route')) absent.add(name);
-    }
+    await probe(kf.url, {
+      'GET /api/namespaces/:ns/notebooks': [ALICE, 'GET', '/api/namespaces/alice/notebooks'],
+      'GET /api/config': [ALICE, 'GET', '/api/config'],
+      'GET /api/rules/:ns': [ALICE, 'GET', '/api/rules/alice'],
+      'GET /api/namespaces/:ns/poddefaults': [ALICE, 'GET', '/api/namespaces/alice/poddefaults'],
+    });
   });
 
   after(async () => {
-    for (const browser of browsers.values()) await browser.close();
+    await browsers.close();
     for (const name of made) {
       await kubeAdmin('DELETE', `${NOTEBOOKS}/${name}`).catch(() => {});
       // The stack runs no pvc-protection controller to release the claim: drop its finalizer.

@@ -17,11 +17,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { gatewayUser, launchBrowser } from './lib/harness.mjs';
-import { kubeAdmin, kubeEnv, startKubeKfdash } from './lib/kube.mjs';
+import { gatewayBrowsers, gatewayFetch, routeProbes, watchProblems } from './lib/harness.mjs';
+import { kubeAdmin, kubeEnv, needsAdmin, startKubeKfdash } from './lib/kube.mjs';
 
 const { skip: SKIP, haveAdmin: HAVE_ADMIN } = kubeEnv();
-const NO_ADMIN = 'needs KFDASH_E2E_KUBE_ADMIN_CERT and _KEY (the stack admin) to seed and clean up';
+const NO_ADMIN = needsAdmin('to seed and clean up');
 
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
@@ -35,16 +35,6 @@ const links = {
   menuLinks: [{ type: 'item', link: '/volumes/{ns}/', text: 'Volumes Marten-4', icon: 'device:storage' }],
 };
 
-/** Collects page errors and CSP violations, which must never happen. */
-function watchProblems(page) {
-  const problems = [];
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
-  });
-  return problems;
-}
-
 /** The selector's options as [{value, text, role}]. */
 const options = (page) =>
   page.getByTestId('namespace-selector').evaluate((s) =>
@@ -55,43 +45,14 @@ const selected = (page) => page.getByTestId('namespace-selector').inputValue();
 
 describe('profiles against the stack apiserver, in gateway mode', () => {
   let kf;
-  const browsers = new Map();
-  /** Server routes that answered 404 "no such API route" (not there yet), by name. */
-  const absent = new Set();
-
-  /** A browser whose every request comes as `email` (one per user, kept for the file). */
-  async function browserFor(email) {
-    if (!browsers.has(email)) {
-      browsers.set(email, await launchBrowser({ server: kf, contextOptions: gatewayUser(email).contextOptions }));
-    }
-    return browsers.get(email);
-  }
-
-  /** Runs fn(page) as `email` on a fresh page of that user's browser. */
-  async function as(email, t, fn) {
-    const browser = await browserFor(email);
-    await browser.withPage(t, fn);
-  }
+  /** One browser per user (browsers.as(email, t, fn)), kept for the file. */
+  const browsers = gatewayBrowsers(() => kf);
+  const as = browsers.as;
+  /** Server routes that answered 404 "no such API route" (not there yet) skip the tests that need them. */
+  const { probe, needs } = routeProbes();
 
   /** Calls kfdash as `email` the way the gateway would (used to clean up, never to test). */
-  const api = (email, method, path, body) =>
-    fetch(kf.url + path, {
-      method,
-      headers: {
-        'kubeflow-userid': email,
-        Origin: kf.url,
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    });
-
-  /** Skips the test while the server lacks a route it needs. */
-  function needs(t, ...routes) {
-    const gone = routes.filter((r) => absent.has(r));
-    if (gone.length) t.skip(`waits for the server: ${gone.join(', ')} answers 404 "no such API route"`);
-    return gone.length === 0;
-  }
+  const api = (email, method, path, body) => gatewayFetch(kf.url, email, method, path, body);
 
   before(async () => {
     if (SKIP) return;
@@ -108,15 +69,11 @@ describe('profiles against the stack apiserver, in gateway mode', () => {
       'GET /api/activities': [BOB, 'GET', '/api/activities/bob'],
       'GET /api/admin/users': [ADMIN, 'GET', '/api/admin/users'],
     };
-    for (const [name, [email, method, path, body]] of Object.entries(probes)) {
-      const res = await api(email, method, path, body);
-      const text = await res.text();
-      if (res.status === 404 && text.includes('no such API route')) absent.add(name);
-    }
+    await probe(kf.url, probes);
   });
 
   after(async () => {
-    for (const browser of browsers.values()) await browser.close();
+    await browsers.close();
     await kf?.stop();
   });
 

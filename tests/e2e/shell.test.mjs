@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { gatewayUser, launchBrowser, startKfdash } from './lib/harness.mjs';
+import { gatewayUser, launchBrowser, startKfdash, watchProblems } from './lib/harness.mjs';
 
 const links = {
   menuLinks: [
@@ -35,16 +35,6 @@ const links = {
 
 const gateway = gatewayUser('alice@example.com');
 const config = { ...gateway.config, dashboard: { links, settings: { DASHBOARD_FORCE_IFRAME: true } } };
-
-/** Collects page errors and CSP violations, which must never happen. */
-function watchProblems(page) {
-  const problems = [];
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
-  });
-  return problems;
-}
 
 const pathOf = (url) => {
   const u = new URL(url);

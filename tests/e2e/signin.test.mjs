@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, startKfdash } from './lib/harness.mjs';
+import { launchBrowser, startKfdash, waitReady } from './lib/harness.mjs';
 
 const ALICE = 'alice@example.com';
 const ENV = process.env;
@@ -36,7 +36,6 @@ const ISSUER = ENV.KFDASH_E2E_DEX_ISSUER || '';
 const PASSWORD = ENV.KFDASH_E2E_ALICE_PASSWORD || '';
 const READY_TIMEOUT_MS = 15_000;
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pathOf = (url) => {
   const u = new URL(url);
   return u.pathname + u.search;
@@ -114,17 +113,7 @@ describe('signing in through Dex in a real browser', () => {
       env: { KFDASH_OIDC_CLIENT_SECRET: ENV.KFDASH_E2E_DEX_CLIENT_SECRET },
     });
     // /readyz: kfdash has what it needs from Dex (discovery) to start a sign-in.
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    for (;;) {
-      const res = await fetch(`${kf.url}/readyz`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
-      const status = res?.status;
-      await res?.arrayBuffer();
-      if (status === 200) break;
-      if (Date.now() > deadline) {
-        throw new Error(`kfdash not ready: GET /readyz answered ${status ?? 'nothing'}\nstderr:\n${kf.stderr()}`);
-      }
-      await sleep(100);
-    }
+    await waitReady(kf, READY_TIMEOUT_MS);
   });
 
   after(async () => {

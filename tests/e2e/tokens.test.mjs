@@ -8,20 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { gatewayUser, launchBrowser, startKfdash } from './lib/harness.mjs';
+import { gatewayUser, launchBrowser, startKfdash, watchProblems } from './lib/harness.mjs';
 
 const ALICE = 'alice@example.com';
 const TOKEN_SHAPE = /^kfp_[A-Za-z0-9_-]{43}$/;
-
-/** Collects page errors and CSP violations, which must never happen. */
-function watchProblems(page) {
-  const problems = [];
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
-  });
-  return problems;
-}
 
 describe('identity and access tokens in gateway mode', () => {
   const gateway = gatewayUser(ALICE);

@@ -3,32 +3,20 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, getJSON } from './api';
-import { ErrorBanner } from './layout';
-import type { EnvState } from './namespaces';
 import { Icon } from './icons';
-import { TimeAgo, useErrors } from './ui';
+import { ErrorBanner, Loading, Table } from './layout';
+import type { EnvState } from './namespaces';
+import { EVENT_COLUMNS, EventRow, parseTime, useErrors, type EventFacts } from './ui';
 
-export interface Activity {
+export interface Activity extends EventFacts {
   key: string;
-  time: Date | null;
-  /** 'Normal' or 'Warning' (kept as sent). */
-  type: string;
-  reason: string;
-  message: string;
   kind: string;
   name: string;
-  count: number;
 }
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-
-function parseTime(v: unknown): Date | null {
-  if (typeof v !== 'string' || !v) return null;
-  const d = new Date(v);
-  return Number.isNaN(d.getTime()) ? null : d;
-}
 
 /** When an event last happened: core/v1 and events.k8s.io fill different fields. */
 function eventTime(e: Json): Date | null {
@@ -129,13 +117,7 @@ export function ActivityPage({ envState, ns }: { envState: EnvState; ns: string 
   } else if (!ns) {
     body = <p class="card-note">Select a namespace in the top bar to see what happened in it.</p>;
   } else if (shown === null) {
-    body = errors.length ? (
-      <p class="card-note">The activity could not be loaded.</p>
-    ) : (
-      <p class="card-note" aria-busy="true">
-        Loading…
-      </p>
-    );
+    body = <Loading failed={errors.length > 0 && 'The activity could not be loaded.'} />;
   } else if (shown.length === 0) {
     body = (
       <p class="card-note" data-testid="activity-empty">
@@ -146,48 +128,23 @@ export function ActivityPage({ envState, ns }: { envState: EnvState; ns: string 
     );
   } else {
     body = (
-      <div class="table-scroll">
-        <table class="table activity" aria-labelledby="activity-title">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Type</th>
-              <th scope="col">Reason</th>
-              <th scope="col">Object</th>
-              <th scope="col">Message</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((e) => (
-              <tr
-                key={e.key}
-                class={e.type === 'Warning' ? 'row-warning' : undefined}
-                data-testid="activity-row"
-                data-type={e.type}
-              >
-                <td>
-                  <TimeAgo date={e.time} now={now} />
-                </td>
-                <td>
-                  <span class="event-type">
-                    {e.type === 'Warning' && <Icon name="warning" />}
-                    {e.type}
-                  </span>
-                </td>
-                <td>
-                  {e.reason}
-                  {e.count > 1 && <span class="muted"> ×{e.count}</span>}
-                </td>
-                <td>
-                  {e.kind && <span class="muted">{e.kind} </span>}
-                  {e.name}
-                </td>
-                <td class="wrap message">{e.message}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table labelledBy="activity-title" class="activity" columns={EVENT_COLUMNS}>
+        {shown.map((e) => (
+          <EventRow
+            key={e.key}
+            event={e}
+            now={now}
+            object={
+              <>
+                {e.kind && <span class="muted">{e.kind} </span>}
+                {e.name}
+              </>
+            }
+            testid="activity-row"
+            typed
+          />
+        ))}
+      </Table>
     );
   }
 

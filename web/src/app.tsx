@@ -36,7 +36,10 @@ import {
   ACTIVITY_PATH,
   CONTRIBUTORS_PATH,
   DIAGNOSTICS_PATH,
+  NEW_NOTEBOOK_PATH,
+  NOTEBOOKS_PATH,
   REGISTER_PATH,
+  SPARK_PATH,
   TOKENS_PATH,
   USERS_PATH,
   navigate,
@@ -52,6 +55,9 @@ const ContributorsPage = lazyPage(() => import('./contributors').then((m) => m.C
 const ActivityPage = lazyPage(() => import('./activity').then((m) => m.ActivityPage));
 const UsersPage = lazyPage(() => import('./users').then((m) => m.UsersPage));
 const DiagnosticsPage = lazyPage(() => import('./diagnostics').then((m) => m.DiagnosticsPage));
+const NotebooksPage = lazyPage(() => import('./notebooks').then((m) => m.NotebooksPage));
+const NotebookFormPage = lazyPage(() => import('./notebook_form').then((m) => m.NotebookFormPage));
+const SparkPage = lazyPage(() => import('./spark').then((m) => m.SparkPage));
 
 const WIDE = '(min-width: 900px)';
 
@@ -182,6 +188,13 @@ export function App() {
   const own: OwnPage[] = [{ path: '/', href: homeHref, icon: 'home', text: 'Home' }];
   if (choices && choices.length > 0) {
     own.push({ path: ACTIVITY_PATH, href: withNamespaceQuery(ACTIVITY_PATH, ns), icon: 'history', text: 'Activity' });
+    own.push({ path: NOTEBOOKS_PATH, href: withNamespaceQuery(NOTEBOOKS_PATH, ns), icon: 'book', text: 'Notebooks' });
+    own.push({
+      path: SPARK_PATH,
+      href: withNamespaceQuery(SPARK_PATH, ns),
+      icon: 'bubble-chart',
+      text: 'Spark applications',
+    });
   }
   if (env && (env.namespaces.length > 0 || isAdmin)) {
     own.push({
@@ -248,6 +261,15 @@ export function App() {
   } else if (url.pathname === USERS_PATH) {
     title = 'Users · kfdash';
     page = <UsersPage envState={envState} />;
+  } else if (url.pathname === NEW_NOTEBOOK_PATH) {
+    title = 'New notebook · kfdash';
+    page = <NotebookFormPage envState={envState} ns={ns} />;
+  } else if (url.pathname === NOTEBOOKS_PATH || url.pathname.startsWith(`${NOTEBOOKS_PATH}/`)) {
+    title = 'Notebooks · kfdash';
+    page = <NotebooksPage envState={envState} ns={ns} path={url.pathname} />;
+  } else if (url.pathname === SPARK_PATH || url.pathname.startsWith(`${SPARK_PATH}/`)) {
+    title = 'Spark applications · kfdash';
+    page = <SparkPage envState={envState} ns={ns} path={url.pathname} />;
   } else if (url.pathname === DIAGNOSTICS_PATH) {
     title = 'Diagnostics · kfdash';
     page = <DiagnosticsPage />;

@@ -4,7 +4,7 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, getJSON, sendJSON } from './api';
-import { ErrorBanner, SmartLink } from './layout';
+import { ErrorBanner, Loading, SmartLink, Table } from './layout';
 import {
   emailProblem,
   fetchAllProfiles,
@@ -174,71 +174,54 @@ function NamespaceCard({ ns, myRole, owner, editable, onChanged }: {
             The list could not be loaded: {loadError}
           </p>
         ) : (
-          <p class="card-note" aria-busy="true">
-            Loading…
-          </p>
+          <Loading />
         )
       ) : (
-        <div class="table-scroll">
-          <table class="table" aria-labelledby={titleId}>
-            <thead>
-              <tr>
-                <th scope="col">Person</th>
-                <th scope="col">Role</th>
-                {editable && (
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                )}
-              </tr>
-            </thead>
-            <tbody>
-              {owner && (
-                <tr data-testid="owner-row">
-                  <th scope="row" class="person">
-                    {owner}
-                  </th>
-                  <td>
-                    <RoleMark role="owner" />
-                  </td>
-                  {editable && <td />}
-                </tr>
+        <Table labelledBy={titleId} columns={['Person', 'Role']} actions={editable}>
+          {owner && (
+            <tr data-testid="owner-row">
+              <th scope="row" class="person">
+                {owner}
+              </th>
+              <td>
+                <RoleMark role="owner" />
+              </td>
+              {editable && <td />}
+            </tr>
+          )}
+          {list.map((c) => (
+            <tr key={c.user} data-testid="contributor-row" data-user={c.user} data-role={c.role}>
+              <th scope="row" class="person">
+                {c.user}
+              </th>
+              <td>
+                <RoleMark role={c.role} />
+              </td>
+              {editable && (
+                <td class="actions">
+                  <button
+                    type="button"
+                    class="button danger"
+                    data-testid="remove-contributor"
+                    aria-label={`Remove ${c.user} from ${ns}`}
+                    onClick={() => setRemoving(c)}
+                  >
+                    Remove
+                  </button>
+                </td>
               )}
-              {list.map((c) => (
-                <tr key={c.user} data-testid="contributor-row" data-user={c.user} data-role={c.role}>
-                  <th scope="row" class="person">
-                    {c.user}
-                  </th>
-                  <td>
-                    <RoleMark role={c.role} />
-                  </td>
-                  {editable && (
-                    <td class="actions">
-                      <button
-                        type="button"
-                        class="button danger"
-                        data-testid="remove-contributor"
-                        aria-label={`Remove ${c.user} from ${ns}`}
-                        onClick={() => setRemoving(c)}
-                      >
-                        Remove
-                      </button>
-                    </td>
-                  )}
-                </tr>
-              ))}
-              {list.length === 0 && (
-                <tr>
-                  <td colSpan={editable ? 3 : 2} class="muted note-cell" data-testid="contributors-empty">
-                    {editable
-                      ? 'Nobody else has access yet: add people below.'
-                      : 'Nobody but the owner has access.'}
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+            </tr>
+          ))}
+          {list.length === 0 && (
+            <tr>
+              <td colSpan={editable ? 3 : 2} class="muted note-cell" data-testid="contributors-empty">
+                {editable
+                  ? 'Nobody else has access yet: add people below.'
+                  : 'Nobody but the owner has access.'}
+              </td>
+            </tr>
+          )}
+        </Table>
       )}
       {editable && (
         <form class="card-body inline-form" noValidate onSubmit={onAdd} data-testid="add-contributor">
@@ -326,9 +309,7 @@ function AllProfiles({ managed, onManage }: { managed: string | null; onManage: 
           All profiles <span class="card-title-aside">as cluster admin</span>
         </h2>
         {rows === null ? (
-          <p class="card-note" aria-busy={error ? undefined : true}>
-            {error ? `The profiles could not be loaded: ${error}` : 'Loading…'}
-          </p>
+          <Loading failed={!!error && `The profiles could not be loaded: ${error}`} />
         ) : (
           <>
             {rows.length > 8 && (
@@ -345,40 +326,26 @@ function AllProfiles({ managed, onManage }: { managed: string | null; onManage: 
                 />
               </div>
             )}
-            <div class="table-scroll">
-              <table class="table" aria-labelledby="all-profiles-title">
-                <thead>
-                  <tr>
-                    <th scope="col">Namespace</th>
-                    <th scope="col">Owner</th>
-                    <th scope="col">Contributors</th>
-                    <th scope="col">
-                      <span class="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {shown!.map((r) => (
-                    <tr key={r.namespace} data-testid="profile-row" data-namespace={r.namespace}>
-                      <th scope="row">{r.namespace}</th>
-                      <td>{r.owner}</td>
-                      <td class="wrap">{r.contributors.length ? r.contributors.join(', ') : <span class="muted">none</span>}</td>
-                      <td class="actions">
-                        <button
-                          type="button"
-                          class="button"
-                          aria-expanded={managed === r.namespace}
-                          aria-label={`Manage ${r.namespace}`}
-                          onClick={() => onManage(managed === r.namespace ? null : r)}
-                        >
-                          {managed === r.namespace ? 'Close' : 'Manage'}
-                        </button>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table labelledBy="all-profiles-title" columns={['Namespace', 'Owner', 'Contributors']} actions>
+              {shown!.map((r) => (
+                <tr key={r.namespace} data-testid="profile-row" data-namespace={r.namespace}>
+                  <th scope="row">{r.namespace}</th>
+                  <td>{r.owner}</td>
+                  <td class="wrap">{r.contributors.length ? r.contributors.join(', ') : <span class="muted">none</span>}</td>
+                  <td class="actions">
+                    <button
+                      type="button"
+                      class="button"
+                      aria-expanded={managed === r.namespace}
+                      aria-label={`Manage ${r.namespace}`}
+                      onClick={() => onManage(managed === r.namespace ? null : r)}
+                    >
+                      {managed === r.namespace ? 'Close' : 'Manage'}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </Table>
           </>
         )}
       </section>

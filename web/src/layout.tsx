@@ -1,5 +1,7 @@
 // The dashboard frame: top bar (namespace selector, the signed-in user), sidebar (the dashboard's
-// own pages, then menuLinks and externalLinks) and the error banner.
+// own pages, then menuLinks and externalLinks) and the error banner; and what every page's cards
+// show: the loading note and the table. All of it is in the first load (the tokens page and the
+// loading of the other pages use it too).
 // Components receive a `resolve` function so that every rendered link goes through the same
 // resolveLink() (namespace filling, iframe or not, new tab or not).
 
@@ -234,6 +236,55 @@ export function ErrorBanner({ messages, onDismiss }: { messages: string[]; onDis
       <button type="button" class="icon-button" aria-label="Dismiss error" onClick={onDismiss}>
         <Icon name="close" />
       </button>
+    </div>
+  );
+}
+
+/**
+ * The note a card shows until its data is there: "Loading…", or the text `failed` once loading
+ * failed (then it is no longer busy).
+ */
+export function Loading({ failed }: { failed?: string | false }) {
+  if (failed) return <p class="card-note">{failed}</p>;
+  return (
+    <p class="card-note" aria-busy="true">
+      Loading…
+    </p>
+  );
+}
+
+/**
+ * A table in its scroll box (a narrow screen scrolls the table, not the page), named by the heading
+ * whose id is `labelledBy`, with a header row of `columns`; `actions` adds a last column for the
+ * rows' buttons, named for assistive technology only. `class` is added to "table". The rows
+ * (<tr>s) are the children.
+ */
+export function Table({ labelledBy, class: variant, columns, actions, children }: {
+  labelledBy: string;
+  class?: string;
+  columns: string[];
+  actions?: boolean;
+  children: ComponentChildren;
+}) {
+  return (
+    <div class="table-scroll">
+      <table class={variant ? `table ${variant}` : 'table'} aria-labelledby={labelledBy}>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th key={c} scope="col">
+                {c}
+              </th>
+            ))}
+            {actions && (
+              <th scope="col">
+                <span class="visually-hidden">Actions</span>
+              </th>
+            )}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
     </div>
   );
 }

@@ -5,7 +5,7 @@
 
 import { h, type ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ErrorBanner } from './layout';
+import { ErrorBanner, Loading } from './layout';
 
 export function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): ComponentType<P> {
   let loaded: ComponentType<P> | null = null;
@@ -40,13 +40,7 @@ export function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>
     if (loaded) return h(loaded, props);
     return (
       <div class="page">
-        {error ? (
-          <ErrorBanner messages={[error]} onDismiss={() => setError(null)} />
-        ) : (
-          <p class="card-note" aria-busy="true">
-            Loading…
-          </p>
-        )}
+        {error ? <ErrorBanner messages={[error]} onDismiss={() => setError(null)} /> : <Loading />}
       </div>
     );
   };

@@ -18,6 +18,12 @@ export const ACTIVITY_PATH = '/activity';
 export const USERS_PATH = '/admin/users';
 /** What keeps notebooks from starting, and whether the peers answer (GET /api/diagnostics). */
 export const DIAGNOSTICS_PATH = '/diagnostics';
+/** Notebooks of the selected namespace (one at NOTEBOOKS_PATH/details/<name>), and the create form. */
+export const NOTEBOOKS_PATH = '/notebooks';
+export const NEW_NOTEBOOK_PATH = '/notebooks/new';
+/** Spark applications of the selected namespace (one at SPARK_PATH/details/<name>), and the submit form. */
+export const SPARK_PATH = '/spark-applications';
+export const NEW_SPARK_PATH = '/spark-applications/new';
 
 export function currentLocation(): string {
   const { pathname, search, hash } = window.location;

@@ -14,7 +14,7 @@ import {
 } from './api';
 import { redirectToSignIn } from './auth';
 import { Icon } from './icons';
-import { ErrorBanner } from './layout';
+import { ErrorBanner, Loading, Table } from './layout';
 
 export const NAME_MAX = 64;
 export const DAYS_MIN = 1;
@@ -336,60 +336,41 @@ function TokenList({ tokens, failed, revoking, onRevoke }: {
     <section class="card" aria-labelledby="token-list-title">
       <h2 id="token-list-title" class="card-title">Your tokens</h2>
       {tokens === null ? (
-        failed ? (
-          <p class="card-note">The list could not be loaded; reload the page to try again.</p>
-        ) : (
-          <p class="card-note" aria-busy="true">Loading…</p>
-        )
+        <Loading failed={failed && 'The list could not be loaded; reload the page to try again.'} />
       ) : tokens.length === 0 ? (
         <p class="card-note" data-testid="tokens-empty">
           You have no tokens. Create one to let a script call the kfdash REST API as you: the script sends it
           in an <code>Authorization: Bearer &lt;token&gt;</code> header.
         </p>
       ) : (
-        <div class="table-scroll">
-          <table class="table" aria-labelledby="token-list-title">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Created</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {tokens.map((t) => (
-                <tr key={t.id} data-testid="token-row">
-                  <th scope="row" class="token-name">
-                    {t.name}
-                  </th>
-                  <td>
-                    <Time seconds={t.created} />
-                  </td>
-                  <td class={t.expires <= now ? 'expired' : undefined}>
-                    {t.expires <= now && 'Expired '}
-                    <Time seconds={t.expires} />
-                  </td>
-                  <td>{t.lastUsed === null ? 'Never' : <Time seconds={t.lastUsed} />}</td>
-                  <td class="actions">
-                    <button
-                      type="button"
-                      class="button danger"
-                      aria-label={`Revoke ${t.name}`}
-                      disabled={revoking === t.id}
-                      onClick={() => onRevoke(t)}
-                    >
-                      {revoking === t.id ? 'Revoking…' : 'Revoke'}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table labelledBy="token-list-title" columns={['Name', 'Created', 'Expires', 'Last used']} actions>
+          {tokens.map((t) => (
+            <tr key={t.id} data-testid="token-row">
+              <th scope="row" class="token-name">
+                {t.name}
+              </th>
+              <td>
+                <Time seconds={t.created} />
+              </td>
+              <td class={t.expires <= now ? 'expired' : undefined}>
+                {t.expires <= now && 'Expired '}
+                <Time seconds={t.expires} />
+              </td>
+              <td>{t.lastUsed === null ? 'Never' : <Time seconds={t.lastUsed} />}</td>
+              <td class="actions">
+                <button
+                  type="button"
+                  class="button danger"
+                  aria-label={`Revoke ${t.name}`}
+                  disabled={revoking === t.id}
+                  onClick={() => onRevoke(t)}
+                >
+                  {revoking === t.id ? 'Revoking…' : 'Revoke'}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
     </section>
   );

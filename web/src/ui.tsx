@@ -1,10 +1,12 @@
-// Pieces shared by the profile pages (contributors, activity, users, registration): the error list
-// of a page, modal dialogs, times, role marks. Loaded with those pages, not on first load.
+// Pieces shared by the pages loaded on demand (contributors, activity, users, registration,
+// notebooks, Spark): the error list of a page, modal dialogs, times, role marks, form fields, a
+// Kubernetes event as a table row. Loaded with those pages, not on first load.
 
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';
 import { redirectToSignIn } from './auth';
+import { Icon } from './icons';
 import { ROLE_TEXT, type Role } from './namespaces';
 
 export function describe(err: unknown): string {
@@ -101,6 +103,13 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
   ['second', 1],
 ];
 
+/** A time the API sent (RFC 3339), or null when there is none or it is not a time. */
+export function parseTime(v: unknown): Date | null {
+  if (typeof v !== 'string' || !v) return null;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
 /** "5 minutes ago", with the exact time on hover and for assistive technology. */
 export function TimeAgo({ date, now }: { date: Date | null; now: number }) {
   if (!date || Number.isNaN(date.getTime())) return <>—</>;
@@ -155,4 +164,97 @@ export function Field({ id, label, hint, error, children }: {
 export function describedBy(id: string, hint: boolean, error: string | null | undefined): string | undefined {
   const ids = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
   return ids || undefined;
+}
+
+/**
+ * A text field: a one-line input (`short` for amounts), or a textarea of `rows` lines, in a
+ * <Field> with its label, hint and error wired for assistive technology. Spellchecking is off:
+ * these are names, paths and amounts.
+ */
+export function TextField({ id, label, hint, error, short, rows, value, name, placeholder, autoComplete, onInput }: {
+  id: string;
+  label: string;
+  hint?: string;
+  error: string | null;
+  short?: boolean;
+  rows?: number;
+  value: string;
+  name?: string;
+  placeholder?: string;
+  autoComplete?: string;
+  onInput: (v: string) => void;
+}) {
+  const wiring = {
+    id,
+    spellcheck: false,
+    value,
+    'aria-invalid': error ? true : undefined,
+    'aria-describedby': describedBy(id, !!hint, error),
+    onInput: (e: Event) => onInput((e.currentTarget as HTMLInputElement | HTMLTextAreaElement).value),
+  };
+  return (
+    <Field id={id} label={label} hint={hint} error={error}>
+      {rows ? (
+        <textarea rows={rows} {...wiring} />
+      ) : (
+        <input
+          class={short ? 'short' : undefined}
+          name={name}
+          placeholder={placeholder}
+          autoComplete={autoComplete}
+          {...wiring}
+        />
+      )}
+    </Field>
+  );
+}
+
+/** A Kubernetes event as a page shows it. */
+export interface EventFacts {
+  time: Date | null;
+  /** 'Normal' or 'Warning' (kept as sent). */
+  type: string;
+  reason: string;
+  message: string;
+  count: number;
+}
+
+/** The columns of a table of <EventRow>s. */
+export const EVENT_COLUMNS = ['When', 'Type', 'Reason', 'Object', 'Message'];
+
+/**
+ * One event as a table row: when, its type (a warning is marked), the reason with how often it
+ * happened, `object` (what it is about) and the message. `testid` names the row for the tests;
+ * `typed` adds the type as data-type.
+ */
+export function EventRow({ event: e, now, object, testid, typed }: {
+  event: EventFacts;
+  now: number;
+  object: ComponentChildren;
+  testid: string;
+  typed?: boolean;
+}) {
+  return (
+    <tr
+      class={e.type === 'Warning' ? 'row-warning' : undefined}
+      data-testid={testid}
+      data-type={typed ? e.type : undefined}
+    >
+      <td>
+        <TimeAgo date={e.time} now={now} />
+      </td>
+      <td>
+        <span class="event-type">
+          {e.type === 'Warning' && <Icon name="warning" />}
+          {e.type}
+        </span>
+      </td>
+      <td>
+        {e.reason}
+        {e.count > 1 && <span class="muted"> ×{e.count}</span>}
+      </td>
+      <td>{object}</td>
+      <td class="wrap message">{e.message}</td>
+    </tr>
+  );
 }

@@ -3,7 +3,7 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { getJSON, sendJSON } from './api';
-import { ErrorBanner } from './layout';
+import { ErrorBanner, Loading, Table } from './layout';
 import { emailProblem, namespaceFromEmail, namespaceNameProblem, NAME_MAX, type EnvState } from './namespaces';
 import { describedBy, Dialog, Field, useErrors, utf8Length } from './ui';
 
@@ -353,74 +353,58 @@ function UserAdmin() {
             </div>
           )}
           {shown == null ? (
-            <p class="card-note" aria-busy={errors.length ? undefined : true}>
-              {errors.length ? 'The list could not be loaded.' : 'Loading…'}
-            </p>
+            <Loading failed={errors.length > 0 && 'The list could not be loaded.'} />
           ) : shown.length === 0 ? (
             <p class="card-note">{needle ? 'No user matches.' : 'No users yet.'}</p>
           ) : (
-            <div class="table-scroll">
-              <table class="table" aria-labelledby="users-title">
-                <thead>
-                  <tr>
-                    <th scope="col">Email</th>
-                    <th scope="col">Username</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">
-                      <span class="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {shown.map((u) => (
-                    <tr
-                      key={u.email}
-                      data-testid="users-row"
-                      data-email={u.email}
-                      data-disabled={String(u.disabled)}
-                      class={u.disabled ? 'row-disabled' : undefined}
-                    >
-                      <th scope="row" class="person">
-                        {u.email}
-                      </th>
-                      <td>{u.username || <span class="muted">—</span>}</td>
-                      <td>{u.disabled ? <span class="role role-disabled">disabled</span> : 'active'}</td>
-                      <td class="actions">
-                        <span class="row-actions">
-                          <button
-                            type="button"
-                            class="button"
-                            aria-label={`Reset the password of ${u.email}`}
-                            disabled={busy === u.email}
-                            onClick={() => setResetting(u)}
-                          >
-                            Reset password
-                          </button>
-                          <button
-                            type="button"
-                            class="button"
-                            aria-label={`${u.disabled ? 'Enable' : 'Disable'} ${u.email}`}
-                            disabled={busy === u.email}
-                            onClick={() => toggle(u)}
-                          >
-                            {u.disabled ? 'Enable' : 'Disable'}
-                          </button>
-                          <button
-                            type="button"
-                            class="button danger"
-                            aria-label={`Delete ${u.email}`}
-                            disabled={busy === u.email}
-                            onClick={() => setDeleting(u)}
-                          >
-                            Delete
-                          </button>
-                        </span>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table labelledBy="users-title" columns={['Email', 'Username', 'Status']} actions>
+              {shown.map((u) => (
+                <tr
+                  key={u.email}
+                  data-testid="users-row"
+                  data-email={u.email}
+                  data-disabled={String(u.disabled)}
+                  class={u.disabled ? 'row-disabled' : undefined}
+                >
+                  <th scope="row" class="person">
+                    {u.email}
+                  </th>
+                  <td>{u.username || <span class="muted">—</span>}</td>
+                  <td>{u.disabled ? <span class="role role-disabled">disabled</span> : 'active'}</td>
+                  <td class="actions">
+                    <span class="row-actions">
+                      <button
+                        type="button"
+                        class="button"
+                        aria-label={`Reset the password of ${u.email}`}
+                        disabled={busy === u.email}
+                        onClick={() => setResetting(u)}
+                      >
+                        Reset password
+                      </button>
+                      <button
+                        type="button"
+                        class="button"
+                        aria-label={`${u.disabled ? 'Enable' : 'Disable'} ${u.email}`}
+                        disabled={busy === u.email}
+                        onClick={() => toggle(u)}
+                      >
+                        {u.disabled ? 'Enable' : 'Disable'}
+                      </button>
+                      <button
+                        type="button"
+                        class="button danger"
+                        aria-label={`Delete ${u.email}`}
+                        disabled={busy === u.email}
+                        onClick={() => setDeleting(u)}
+                      >
+                        Delete
+                      </button>
+                    </span>
+                  </td>
+                </tr>
+              ))}
+            </Table>
           )}
         </section>
         <AddUser onAdded={done} onError={(err) => report('Could not add the user', err)} />

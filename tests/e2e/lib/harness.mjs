@@ -173,6 +173,27 @@ async function launch(bin, argv, { port, dir, configPath, env }) {
   return { url, port, configPath, stop, stdout: () => stdout, stderr: () => stderr };
 }
 
+/**
+ * Waits until `server` (startKfdash's) answers GET /readyz with 200: it has what it needs from
+ * its peers (Dex's discovery, the apiserver's caches). Throws after `timeoutMs` with the last
+ * answer and the server's stderr; stopping the server is the caller's.
+ */
+export async function waitReady(server, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
+    const status = res?.status;
+    const text = (await res?.text().catch(() => '')) ?? '';
+    if (status === 200) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `kfdash not ready: GET /readyz answered ${status ?? 'nothing'}: ${text}\nstderr:\n${server.stderr().slice(-4000)}`,
+      );
+    }
+    await sleep(100);
+  }
+}
+
 function safeName(name) {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
 }
@@ -270,4 +291,76 @@ export async function launchBrowser({ server, contextOptions = {} } = {}) {
   }
 
   return { context, newPage: () => context.newPage(), withPage, screenshot, close };
+}
+
+/** Collects page errors and CSP violations, which must never happen on the dashboard. */
+export function watchProblems(page) {
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
+  });
+  return problems;
+}
+
+/**
+ * One browser per user in gateway mode, started on first use and kept for the test file:
+ * as(email, t, fn) runs fn(page) on a fresh page of `email`'s browser (withPage: a screenshot on
+ * failure), close() closes them all. `server()` gives the kfdash whose stderr goes with a
+ * failure (asked when a browser starts, so it can be started in before()); `contextOptions` are
+ * added to each browser's.
+ */
+export function gatewayBrowsers(server, contextOptions = {}) {
+  const browsers = new Map();
+  async function as(email, t, fn) {
+    if (!browsers.has(email)) {
+      const options = { ...gatewayUser(email).contextOptions, ...contextOptions };
+      browsers.set(email, await launchBrowser({ server: server(), contextOptions: options }));
+    }
+    await browsers.get(email).withPage(t, fn);
+  }
+  async function close() {
+    for (const browser of browsers.values()) await browser.close();
+  }
+  return { as, close };
+}
+
+/**
+ * Calls kfdash at `url` as `email` the way the gateway would: the kubeflow-userid header, a
+ * same-origin Origin, and `body` (if given) as JSON. Resolves to the fetch Response.
+ */
+export function gatewayFetch(url, email, method, path, body) {
+  return fetch(url + path, {
+    method,
+    headers: {
+      'kubeflow-userid': email,
+      Origin: url,
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+}
+
+/**
+ * The server routes a test file needs, some of which the server may not have yet.
+ * probe(url, probes) calls each probe, {name: [email, method, path, body?]}, through
+ * gatewayFetch() and keeps the names answered 404 "no such API route"; needs(t, ...names) skips
+ * test t, saying which are missing, and returns false while any is.
+ */
+export function routeProbes() {
+  const absent = new Set();
+  async function probe(url, probes) {
+    for (const [name, [email, method, path, body]] of Object.entries(probes)) {
+      const res = await gatewayFetch(url, email, method, path, body);
+      const text = await res.text();
+      if (res.status === 404 && text.includes('no such API route')) absent.add(name);
+    }
+  }
+  function needs(t, ...routes) {
+    const gone = routes.filter((r) => absent.has(r));
+    if (gone.length) t.skip(`waits for the server: ${gone.join(', ')} answers 404 "no such API route"`);
+    return gone.length === 0;
+  }
+  return { probe, needs };
 }

@@ -8,31 +8,38 @@
 //                          the stack's apiserver, as kfdash's ServiceAccount (required)
 //   KFDASH_E2E_KUBE_ADMIN_CERT, KFDASH_E2E_KUBE_ADMIN_KEY
 //                          the stack's admin client certificate, for kubeAdmin() (optional)
+//   KFDASH_E2E_CONNECT_TO  the stack's --connect-to: its Services → the live peers (optional)
 
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { startKfdash } from './harness.mjs';
+import { startKfdash, waitReady } from './harness.mjs';
 
 const ENV = process.env;
 const REQUIRED = ['KFDASH_E2E_KUBE_API', 'KFDASH_E2E_KUBE_TOKEN_FILE', 'KFDASH_E2E_KUBE_CA_FILE'];
 const READY_TIMEOUT_MS = 15_000;
 const ADMIN_TIMEOUT_MS = 10_000;
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Why a test that needs the stack's admin (kubeAdmin()) skips without it: it needs it `why`. */
+export const needsAdmin = (why) => `needs KFDASH_E2E_KUBE_ADMIN_CERT and _KEY (the stack admin) ${why}`;
 
 /**
- * The stack settings from the environment: { skip, haveAdmin }. skip is false when the
- * apiserver settings are all there, else the reason to pass as a test's `skip` option;
- * haveAdmin says whether kubeAdmin() can be used.
+ * The stack settings from the environment: { skip, haveAdmin, connectTo }. skip is false when
+ * the apiserver settings are all there, and the admin certificate (if `admin` says why it is
+ * needed) and the --connect-to (if `connectTo` says why), else the reason to pass as a test's
+ * `skip` option; haveAdmin says whether kubeAdmin() can be used; connectTo is the stack's
+ * --connect-to ('' without).
  */
-export function kubeEnv() {
+export function kubeEnv({ admin, connectTo } = {}) {
   const missing = REQUIRED.filter((name) => !ENV[name]);
-  return {
-    skip: missing.length
-      ? `needs the stack's apiserver (${missing.join(', ')} unset): run by tests/integration/stack/test_browser.py`
-      : false,
-    haveAdmin: Boolean(ENV.KFDASH_E2E_KUBE_ADMIN_CERT && ENV.KFDASH_E2E_KUBE_ADMIN_KEY),
-  };
+  const haveAdmin = Boolean(ENV.KFDASH_E2E_KUBE_ADMIN_CERT && ENV.KFDASH_E2E_KUBE_ADMIN_KEY);
+  const connect = ENV.KFDASH_E2E_CONNECT_TO || '';
+  const skip =
+    (missing.length > 0 &&
+      `needs the stack's apiserver (${missing.join(', ')} unset): run by tests/integration/stack/test_browser.py`) ||
+    (admin && !haveAdmin && needsAdmin(admin)) ||
+    (connectTo && !connect && `needs KFDASH_E2E_CONNECT_TO (the stack's ml.env) ${connectTo}`) ||
+    false;
+  return { skip, haveAdmin, connectTo: connect };
 }
 
 /**
@@ -82,16 +89,11 @@ export async function startKubeKfdash({ config = {}, args = [] } = {}) {
       ...args,
     ],
   });
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    const res = await fetch(`${kf.url}/readyz`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
-    const status = res?.status;
-    const text = (await res?.text()) ?? '';
-    if (status === 200) return kf;
-    if (Date.now() > deadline) {
-      await kf.stop().catch(() => {});
-      throw new Error(`kfdash not ready: GET /readyz answered ${status}: ${text}\nstderr:\n${kf.stderr().slice(-4000)}`);
-    }
-    await sleep(100);
+  try {
+    await waitReady(kf, READY_TIMEOUT_MS);
+  } catch (err) {
+    await kf.stop().catch(() => {});
+    throw err;
   }
+  return kf;
 }

@@ -79,6 +79,18 @@ def test_a_stranger_is_refused_the_websocket_upgrade(kfdash):
     assert refused.value.status_code == 403
 
 
+@pytest.mark.parametrize("origin", ["https://evil.example", None])
+def test_a_websocket_from_another_site_is_refused(kfdash, origin):
+    """Cross-site WebSocket hijacking: a page elsewhere opens a kernel with the user's
+    credentials (here the gateway's header; a session cookie is checked the same way)."""
+    headers = ["kubeflow-userid: " + ALICE] + ([f"Origin: {origin}"] if origin else [])
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        websocket.create_connection(kfdash.url.replace("http", "ws", 1) + NB1 +
+                                    "api/events/subscribe", header=headers, timeout=10,
+                                    suppress_origin=True)
+    assert refused.value.status_code == 403
+
+
 def test_a_signed_out_browser_is_sent_to_sign_in(kfdash):
     r = plain_session().get(kfdash.url + NB1 + "lab", headers={"Accept": "text/html"},
                             allow_redirects=False, timeout=10)
