@@ -674,7 +674,14 @@ static void begin(struct http_request *r, const char *method)
         }
         normalized = true;
     }
-    bool streams = normalized && routes_stream_body(r);
+    /* Only a request with a body is taken at its head: libmicrohttpd closes the connection
+     * after any answer it is given that early. */
+    const char *length =
+        MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    bool has_body =
+        (length && strcmp(length, "0") != 0) ||
+        MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    bool streams = normalized && has_body && routes_stream_body(r);
 
     struct header_tally t = {0};
     MHD_get_connection_values(r->mhd, MHD_HEADER_KIND, tally_header, &t);

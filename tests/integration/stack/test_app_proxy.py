@@ -163,6 +163,18 @@ def test_an_upload_over_the_limit_is_413_and_writes_nothing(kfdash, stack, chunk
     assert s.get(kfdash.url + NB1 + "api/status", timeout=10).status_code == 200
 
 
+def test_the_browsers_connection_stays_open_across_requests(kfdash):
+    """JupyterLab loads dozens of assets and saves often: each on a new connection would be slow."""
+    s = session(kfdash, ALICE)
+    for method, body in (("GET", None), ("PUT", b'{"type": "file", "format": "text", "content": "x"}'),
+                         ("GET", None)):
+        r = s.request(method, kfdash.url + NB1 + "api/contents/keepalive.txt", data=body,
+                      timeout=30)
+        assert r.status_code in (200, 201, 404), r.text
+        assert r.headers.get("Connection", "").lower() != "close", (method, r.headers)
+    s.delete(kfdash.url + NB1 + "api/contents/keepalive.txt", timeout=30)
+
+
 def open_ws(k, s, path):
     return websocket.create_connection(
         k.url.replace("http", "ws", 1) + NB1 + path,
