@@ -308,6 +308,19 @@ static const struct setting settings[] = {
      "Where /spark/<namespace>/<app>/ goes (the driver's UI Service): {namespace} and {name} are "
      "filled in; the prefix is stripped and sent as X-Forwarded-Context",
      check_template, false},
+    {"mlflow.url", "KFDASH_MLFLOW_URL", "mlflow-url", K_STRING, F(mlflow_url), 0, 0, "",
+     "The MLflow tracking server behind /mlflow/ (with --enable-workspaces), e.g. "
+     "http://mlflow.kubeflow.svc.cluster.local:5000; empty = none",
+     check_upstream, false},
+    {"kserve.service_account", "KFDASH_KSERVE_SERVICE_ACCOUNT", "kserve-service-account", K_STRING,
+     F(kserve_service_account), 0, 0, "",
+     "serviceAccountName of the InferenceServices kfdash creates (the one holding storage "
+     "credentials for the model's artifacts); empty = the namespace's default",
+     NULL, false},
+    {"kserve.max_request_bytes", "KFDASH_KSERVE_MAX_REQUEST_BYTES", "kserve-max-request-bytes",
+     K_INT, F(kserve_max_request_bytes), 0, 1L << 40, "67108864",
+     "Largest prediction request sent to a model through /serving/ (it streams); more gets 413",
+     NULL, false},
     {"connect_to", "KFDASH_CONNECT_TO", "connect-to", K_STRING, F(connect_to), 0, 0, "",
      "Comma-separated HOST:PORT:TO_HOST:TO_PORT: connections kfdash would open to HOST:PORT go "
      "to TO_HOST:TO_PORT instead (as curl --connect-to), for a port-forward or a local stack",
