@@ -67,6 +67,9 @@ struct config {
     char *notebook_mlflow_tracking_uri; /* MLFLOW_TRACKING_URI of the MLflow PodDefault */
     char *spark_ui_url_template;        /* upstream of /spark/<ns>/<app>/ ({namespace}, {name}) */
     char *connect_to;                   /* "HOST:PORT:TO_HOST:TO_PORT,..." as curl --connect-to */
+    char *mlflow_url;                   /* MLflow behind /mlflow/; "" = none */
+    char *kserve_service_account;       /* serviceAccountName of created InferenceServices */
+    long kserve_max_request_bytes; /* request body to a model through /serving/; more → 413 */
 };
 
 /* What went wrong, for the one line printed before exiting with status 2. */
