@@ -210,7 +210,8 @@ static void wake_locked(struct pipe *p)
 }
 
 /* The head (or the end) is in: a request parked for it resumes; one still sending its body
- * gets room, so that the next piece answers early (the rest of the body is dropped). */
+ * gets room, so that the rest of its body is read (and dropped) and the answer goes out at its
+ * end. */
 static void answer_locked(struct pipe *p)
 {
     if (!p->r) return;
@@ -382,12 +383,18 @@ static size_t take_body(void *ctx, const char *data, size_t len)
         pthread_mutex_unlock(&p->lock);
         return len; /* dropped: the answer will be 413 */
     }
-    if (p->head_in || p->engine_done) {
+    p->up_bytes += len;
+    if ((p->head_in || p->engine_done) && p->up_bytes <= p->up_limit) {
+        /* The upstream answered (or failed) before the body ended: drop the rest, answer at
+         * its end; answering now would make the client's send fail before it reads. */
         pthread_mutex_unlock(&p->lock);
-        head_arrived(p->r); /* the upstream answered before the body ended */
         return len;
     }
-    p->up_bytes += len;
+    if (p->head_in || p->engine_done) {
+        pthread_mutex_unlock(&p->lock);
+        head_arrived(p->r); /* and past the limit: answer now, the connection closes after */
+        return len;
+    }
     if (p->up_bytes > p->up_limit) {
         p->up_too_big = true;
         pthread_mutex_unlock(&p->lock);
@@ -422,6 +429,7 @@ struct outgoing {
     bool drop_authorization;            /* the bearer proved the user to kfdash: keep it here */
     bool drop_cookies;                  /* none of the client's cookies go on */
     const char *accept;                 /* sent instead of the client's Accept, or NULL */
+    const char *const *drop;            /* client headers not to pass on, or NULL */
 };
 
 static void add_line(struct outgoing *o, const char *fmt, ...)
@@ -465,6 +473,8 @@ static void pass_header(void *cls, const char *name, const char *value)
     struct outgoing *o = cls;
     if (is_hop_by_hop(name)) return;
     if (strcasecmp(name, "Accept") == 0 && o->accept) return;
+    for (size_t i = 0; o->drop && o->drop[i]; i++)
+        if (strcasecmp(name, o->drop[i]) == 0) return;
     if (strcasecmp(name, "Authorization") == 0 && o->drop_authorization) return;
     if (strcasecmp(name, "Cookie") == 0) {
         if (!o->drop_cookies) add_cookies(o, value);
@@ -492,6 +502,7 @@ static void collect_headers(struct http_request *r, const struct proxy_target *t
                                                  who->source != IDENTITY_GATEWAY);
     o->drop_cookies = t->impersonate;
     o->accept = t->accept;
+    o->drop = t->drop_headers;
     http_request_each_header(r, pass_header, o);
     if (t->accept) add_line(o, "Accept: %s", t->accept);
     if (t->authorization && *t->authorization) add_line(o, "%s", t->authorization);

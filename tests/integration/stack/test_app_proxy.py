@@ -231,6 +231,17 @@ def test_a_notebook_that_is_not_running_is_a_clear_502(kfdash):
     assert page.status_code == 502 and "<h1>502</h1>" in page.text
 
 
+def test_an_upload_to_a_notebook_that_is_not_running_is_a_clear_502_every_time(kfdash):
+    """The refusal comes before the body is sent on: the client must still read the answer
+    rather than a broken connection."""
+    s = plain_session()
+    body = b"x" * (256 << 10)
+    for _ in range(20):
+        r = s.put(kfdash.url + "/notebook/alice/ghost/api/contents/x.bin", data=body,
+                  headers={"kubeflow-userid": ALICE, "Origin": kfdash.url}, timeout=20)
+        assert r.status_code == 502 and "cannot be reached" in r.json()["error"]
+
+
 def test_a_frozen_notebook_does_not_delay_another(kfdash, stack):
     """bob's Jupyter is stopped (SIGSTOP: it accepts nothing more); a request to it waits while
     alice's notebook answers at once."""
