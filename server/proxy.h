@@ -41,6 +41,9 @@ struct proxy_target {
     const char *extra_header;
     /* Sent as Accept instead of the client's, or NULL. */
     const char *accept;
+    /* Client headers not passed on (NULL-terminated names, e.g. an Origin kfdash checked and the
+     * application would judge again), or NULL. */
+    const char *const *drop_headers;
 };
 
 void proxy_init(const struct config *cfg, struct upstream *u);
