@@ -117,6 +117,8 @@ bench: deps build-release
 	tests/bench/authz.sh build-release/kfdash
 	tests/bench/profiles.sh build-release/kfdash
 	tests/bench/notebooks.sh build-release/kfdash
+	tests/bench/mlflow.sh build-release/kfdash
+	tests/bench/predict.sh build-release/kfdash
 
 clean:
 	rm -rf build build-asan build-release web/dist

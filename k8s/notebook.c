@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "k8s/event.h"
+#include "k8s/json.h"
 #include "k8s/name.h"
 
 /* A young notebook nobody has reported on is still "waiting" this long, then "uninitialized". */
@@ -16,15 +17,10 @@
 
 /* ---------------------------------------------------------------- reading objects */
 
-static const cJSON *get(const cJSON *j, const char *key)
-{
-    return cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, key) : NULL;
-}
-
 /* A string member, or NULL. */
 static const char *text(const cJSON *j, const char *key)
 {
-    const cJSON *v = get(j, key);
+    const cJSON *v = json_item(j, key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
@@ -36,13 +32,14 @@ static const char *text_or(const cJSON *j, const char *key, const char *fallback
 
 static const char *annotation(const cJSON *nb, const char *key)
 {
-    return text(get(get(nb, "metadata"), "annotations"), key);
+    return text(json_item(json_item(nb, "metadata"), "annotations"), key);
 }
 
 /* The first container of the pod template: the notebook's own. */
 static const cJSON *main_container(const cJSON *nb)
 {
-    const cJSON *list = get(get(get(get(nb, "spec"), "template"), "spec"), "containers");
+    const cJSON *list =
+        json_item(json_item(json_item(json_item(nb, "spec"), "template"), "spec"), "containers");
     const cJSON *first = cJSON_IsArray(list) ? cJSON_GetArrayItem(list, 0) : NULL;
     return cJSON_IsObject(first) ? first : NULL;
 }
@@ -103,7 +100,7 @@ static void set_reason(struct notebook_status *s, const char *phase, const cJSON
 
 bool notebook_event_is_about(const cJSON *event, const char *name)
 {
-    const char *who = text(get(event, "involvedObject"), "name");
+    const char *who = text(json_item(event, "involvedObject"), "name");
     size_t n = strlen(name);
     return who && strncmp(who, name, n) == 0 && (who[n] == '\0' || who[n] == '-');
 }
@@ -132,12 +129,13 @@ void notebook_status(const cJSON *nb, const cJSON *events, time_t now, struct no
         "ErrImagePull",         "ImagePullBackOff",  "InvalidImageName",
         "ErrImageNeverPull",    "CrashLoopBackOff",  "CreateContainerConfigError",
         "CreateContainerError", "RunContainerError", NULL};
-    const cJSON *meta = get(nb, "metadata"), *status = get(nb, "status");
-    const cJSON *replicas = get(status, "readyReplicas");
+    const cJSON *meta = json_item(nb, "metadata"), *status = json_item(nb, "status");
+    const cJSON *replicas = json_item(status, "readyReplicas");
     double ready = cJSON_IsNumber(replicas) ? replicas->valuedouble : 0;
-    const cJSON *state = get(status, "containerState");
-    const cJSON *waiting = get(state, "waiting"), *terminated = get(state, "terminated");
-    const cJSON *conditions = get(status, "conditions");
+    const cJSON *state = json_item(status, "containerState");
+    const cJSON *waiting = json_item(state, "waiting"),
+                *terminated = json_item(state, "terminated");
+    const cJSON *conditions = json_item(status, "conditions");
     const char *name = text_or(meta, "name", "");
     time_t created = parse_time(text(meta, "creationTimestamp"));
     const cJSON *warning = latest_warning(events, name, created);
@@ -158,7 +156,7 @@ void notebook_status(const cJSON *nb, const cJSON *events, time_t now, struct no
         else
             set_reason(ret, is_one_of(reason, broken) ? "error" : "warning", waiting, "Waiting");
     } else if (cJSON_IsObject(terminated)) {
-        const cJSON *code = get(terminated, "exitCode");
+        const cJSON *code = json_item(terminated, "exitCode");
         if (!text(terminated, "message") && cJSON_IsNumber(code))
             set_status(ret, "error", "%s: the server exited with code %d",
                        text_or(terminated, "reason", "Terminated"), code->valueint);
@@ -166,7 +164,7 @@ void notebook_status(const cJSON *nb, const cJSON *events, time_t now, struct no
             set_reason(ret, "error", terminated, "Terminated");
     } else if (warning) {
         set_reason(ret, "warning", warning, "Warning");
-    } else if (get(state, "running")) {
+    } else if (json_item(state, "running")) {
         set_status(ret, "waiting", "The server is starting.");
     } else {
         const cJSON *c, *why = NULL;
@@ -204,11 +202,12 @@ static bool is_gpu_key(const char *key, const struct notebook_catalog *cat)
 cJSON *notebook_summary(const cJSON *nb, const cJSON *events, const struct notebook_catalog *cat,
                         time_t now)
 {
-    const cJSON *meta = get(nb, "metadata");
+    const cJSON *meta = json_item(nb, "metadata");
     const char *name = text_or(meta, "name", ""), *ns = text_or(meta, "namespace", "");
     const cJSON *container = main_container(nb);
-    const cJSON *resources = get(container, "resources");
-    const cJSON *requests = get(resources, "requests"), *limits = get(resources, "limits");
+    const cJSON *resources = json_item(container, "resources");
+    const cJSON *requests = json_item(resources, "requests"),
+                *limits = json_item(resources, "limits");
     const char *image = text_or(container, "image", "");
     const char *slash = strrchr(image, '/');
 
@@ -238,9 +237,10 @@ cJSON *notebook_summary(const cJSON *nb, const cJSON *events, const struct noteb
 
     cJSON *volumes = cJSON_AddArrayToObject(s, "volumes");
     const cJSON *v;
-    cJSON_ArrayForEach(v, get(get(get(get(nb, "spec"), "template"), "spec"), "volumes"))
+    cJSON_ArrayForEach(
+        v, json_item(json_item(json_item(json_item(nb, "spec"), "template"), "spec"), "volumes"))
     {
-        const char *claim = text(get(v, "persistentVolumeClaim"), "claimName");
+        const char *claim = text(json_item(v, "persistentVolumeClaim"), "claimName");
         if (claim && volumes) cJSON_AddItemToArray(volumes, cJSON_CreateString(claim));
     }
 
@@ -412,7 +412,7 @@ static bool bad(char *err, const char *format, ...)
 /* An optional string member: *ret untouched when absent; false (err set) when not a string. */
 static bool optional_string(const cJSON *j, const char *key, const char **ret, char *err)
 {
-    const cJSON *v = get(j, key);
+    const cJSON *v = json_item(j, key);
     if (!v || cJSON_IsNull(v)) return true;
     if (!cJSON_IsString(v)) return bad(err, "%s: a string", key);
     *ret = v->valuestring;
@@ -447,7 +447,7 @@ static bool add_mount(struct form *f, const char *claim, const char *path, const
 
 static bool read_workspace(const cJSON *form, struct form *f, char *err)
 {
-    const cJSON *w = get(form, "workspace");
+    const cJSON *w = json_item(form, "workspace");
     const char *mode = "new", *size = NOTEBOOK_DEFAULT_WORKSPACE_SIZE, *pvc = NULL;
     if (w && !cJSON_IsNull(w)) {
         if (!cJSON_IsObject(w)) return bad(err, "workspace: an object with a mode");
@@ -467,7 +467,7 @@ static bool read_workspace(const cJSON *form, struct form *f, char *err)
 
 static bool read_data_volumes(const cJSON *form, struct form *f, char *err)
 {
-    const cJSON *list = get(form, "dataVolumes"), *v;
+    const cJSON *list = json_item(form, "dataVolumes"), *v;
     if (!list || cJSON_IsNull(list)) return true;
     if (!cJSON_IsArray(list)) return bad(err, "dataVolumes: a list");
     if (cJSON_GetArraySize(list) > NOTEBOOK_DATA_VOLUMES_MAX)
@@ -498,9 +498,9 @@ static bool read_data_volumes(const cJSON *form, struct form *f, char *err)
 static bool read_gpus(const cJSON *form, const struct notebook_catalog *cat, struct form *f,
                       char *err)
 {
-    const cJSON *g = get(form, "gpus");
+    const cJSON *g = json_item(form, "gpus");
     if (!g || cJSON_IsNull(g)) return true;
-    const cJSON *count = get(g, "count");
+    const cJSON *count = json_item(g, "count");
     const char *vendor = "";
     if (!cJSON_IsObject(g) || !optional_string(g, "vendor", &vendor, err))
         return bad(err, "gpus: {\"count\": N, \"vendor\": \"...\"}");
@@ -524,7 +524,7 @@ static bool read_gpus(const cJSON *form, const struct notebook_catalog *cat, str
 
 static bool read_poddefaults(const cJSON *form, struct form *f, char *err)
 {
-    const cJSON *list = get(form, "podDefaults"), *v;
+    const cJSON *list = json_item(form, "podDefaults"), *v;
     if (!list || cJSON_IsNull(list)) return true;
     if (!cJSON_IsArray(list)) return bad(err, "podDefaults: a list of labels");
     if (cJSON_GetArraySize(list) > NOTEBOOK_PODDEFAULTS_MAX)
@@ -556,7 +556,7 @@ static bool read_form(const cJSON *form, const struct notebook_catalog *cat, str
 
     f->image = cat->n_images ? cat->images[0] : NULL;
     if (!optional_string(form, "image", &f->image, err)) return false;
-    const cJSON *custom = get(form, "customImage");
+    const cJSON *custom = json_item(form, "customImage");
     if (custom && !cJSON_IsBool(custom)) return bad(err, "customImage: true or false");
     if (!f->image || !is_image(f->image)) return bad(err, "image: an image reference");
     bool listed = false;
@@ -718,7 +718,7 @@ cJSON *notebook_mlflow_poddefault(const char *ns, const char *tracking_uri)
     cJSON *env = cJSON_AddArrayToObject(spec, "env");
     cJSON_AddItemToArray(env, env_var("MLFLOW_TRACKING_URI", tracking_uri));
     cJSON_AddItemToArray(env, env_var("MLFLOW_WORKSPACE", ns));
-    if (cJSON_GetArraySize(env) != 2 || !get(spec, "desc") || !match) {
+    if (cJSON_GetArraySize(env) != 2 || !json_item(spec, "desc") || !match) {
         cJSON_Delete(p);
         return NULL;
     }

@@ -30,6 +30,8 @@
 #define BUDGET_US      (45 * 1000000LL) /* the apiserver steps together; later ones are skipped */
 #define DEX_TIMEOUT_MS 5000
 #define DEX_ANSWER_MAX (256 << 10)
+#define MLFLOW_WAIT_MS 5000
+#define MLFLOW_ANSWER  (64 << 10)
 
 static const struct config *cfg; /* borrowed for the process life */
 static struct oidc *provider;    /* NULL when no identity provider is configured */
@@ -79,6 +81,7 @@ struct diag {
     struct event *events;                      /* index sorted by kind, ns, name, time */
     size_t n_events;                           /* entries in events */
     int64_t dex_started_us;                    /* when Dex was called */
+    int64_t mlflow_started_us;                 /* when MLflow was called */
 };
 
 static void diag_free(void *p)
@@ -808,7 +811,6 @@ static void classes_in(struct http_request *r)
 
 static void reply(struct http_request *r, struct diag *d)
 {
-    add_check(d, "mlflow", true, "not configured: kfdash has no MLflow setting yet");
     if (d->n_dropped)
         add_check(d, "findings", false, "%zu more findings not shown (at most %d)", d->n_dropped,
                   FINDINGS_MAX);
@@ -820,6 +822,65 @@ static void reply(struct http_request *r, struct diag *d)
     cJSON *out = d->out;
     d->out = NULL;
     http_reply_json(r, 200, out);
+}
+
+/* MLflow's server-info: it answers, and with workspaces (one per profile namespace) on. */
+static void mlflow_in(struct http_request *r)
+{
+    struct diag *d = http_request_context(r);
+    const struct upstream_result *a = &d->answer;
+    long long ms = (long long)(now_us() - d->mlflow_started_us) / 1000;
+    cJSON *j = a->error || a->status != 200 ? NULL : cJSON_ParseWithLength(a->body, a->len);
+    const cJSON *on = cJSON_GetObjectItemCaseSensitive(j, "workspaces_enabled");
+    bool workspaces = cJSON_IsTrue(on);
+    char detail[TEXT_MAX], fix[TEXT_MAX];
+    if (a->error)
+        snprintf(detail, sizeof(detail), "%s: server-info failed after %lld ms: %s",
+                 cfg->mlflow_url, ms, a->detail);
+    else if (!j)
+        snprintf(detail, sizeof(detail), "%s: server-info answered HTTP %ld, not MLflow's JSON",
+                 cfg->mlflow_url, a->status);
+    else
+        snprintf(detail, sizeof(detail), "server-info answered in %lld ms; workspaces %s", ms,
+                 workspaces ? "enabled" : "disabled");
+    add_check(d, "mlflow", j && workspaces, "%s", detail);
+    if (!j) {
+        snprintf(fix, sizeof(fix),
+                 "Check that MLflow runs and that kfdash reaches it (from kfdash's pod: curl "
+                 "%s/api/3.0/mlflow/server-info); its --allowed-hosts must include the host of "
+                 "mlflow.url.",
+                 cfg->mlflow_url);
+        add_finding(d, true, "MLflow does not answer", detail, fix, NULL, NULL, NULL);
+    } else if (!workspaces) {
+        add_finding(d, true, "MLflow runs without workspaces", detail,
+                    "Start MLflow with --enable-workspaces: kfdash gives every profile namespace "
+                    "a workspace of its own, and without them all profiles would share one.",
+                    NULL, NULL, NULL);
+    }
+    cJSON_Delete(j);
+    reply(r, d);
+}
+
+static void mlflow_step(struct http_request *r)
+{
+    struct diag *d = http_request_context(r);
+    if (!*cfg->mlflow_url) {
+        add_check(d, "mlflow", true, "not configured (mlflow.url)");
+        reply(r, d);
+        return;
+    }
+    char url[CONFIG_STRING_MAX + 64];
+    snprintf(url, sizeof(url), "%s/api/3.0/mlflow/server-info", cfg->mlflow_url);
+    const char *headers[] = {"Accept: application/json", NULL};
+    struct upstream_call call = {.method = "GET",
+                                 .url = url,
+                                 .headers = headers,
+                                 .timeout_ms = MLFLOW_WAIT_MS,
+                                 .max_response_bytes = MLFLOW_ANSWER};
+    free(d->answer.body);
+    d->answer = (struct upstream_result){0};
+    d->mlflow_started_us = now_us();
+    park_call(engine, r, &call, &d->answer, mlflow_in);
 }
 
 static void dex_in(struct http_request *r)
@@ -880,7 +941,7 @@ static void dex_in(struct http_request *r)
                         NULL, NULL, NULL);
         }
     }
-    reply(r, d);
+    mlflow_step(r);
 }
 
 /* The apiserver's check, then Dex: its readiness and, through a call of our own, its clock. */
@@ -905,7 +966,7 @@ static void dex_step(struct http_request *r)
     if (!provider) {
         add_check(d, "dex", true, "no identity provider is configured (oidc.issuer)");
         add_check(d, "clock", true, "not checked: no identity provider to compare with");
-        reply(r, d);
+        mlflow_step(r);
         return;
     }
     char url[2048];

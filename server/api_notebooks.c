@@ -16,6 +16,7 @@
 #include "server/config.h"
 #include "server/http.h"
 #include "server/kube.h"
+#include "server/kube_objects.h"
 #include "server/upstream.h"
 
 #define IMAGES_MAX      64
@@ -93,12 +94,17 @@ void api_notebooks_gpus(struct http_request *r)
 
 /* ---------------------------------------------------------------- calls as the user */
 
+static const struct kube_objects_kind kind = {
+    .api = "/apis/kubeflow.org/v1",
+    .resource = "notebooks",
+    .param = "notebook",
+    .not_a_name = "not a notebook name",
+};
+
 /* One request's work with the API server, kept with the parked request. */
 struct job {
-    struct upstream_result answer; /* the call under way */
+    struct kube_objects_call call; /* the namespace, the notebook (or ""), the call under way */
     struct upstream_result kept;   /* an earlier answer still needed (a list, a failure) */
-    char ns[64];                   /* the profile namespace */
-    char name[64];                 /* the notebook, when the route names one */
     char *notebook;                /* create: the Notebook to send */
     cJSON *pvcs;                   /* create: the volumes to make first */
     int next_pvc;                  /* create: the next one to make (or, undoing, to delete) */
@@ -109,67 +115,30 @@ struct job {
 static void job_free(void *p)
 {
     struct job *j = p;
-    free(j->answer.body);
     free(j->kept.body);
     free(j->notebook);
     cJSON_Delete(j->pvcs);
-    free(j);
+    kube_objects_call_free(j);
 }
 
 /* The caller may enter the route's namespace, and :notebook (if the route has one) is a name:
  * a new job for the request, or NULL after replying. */
 static struct job *enter(struct http_request *r)
 {
-    const char *ns = kube_enter_namespace(r, NULL);
-    if (!ns) return NULL;
-    const char *name = http_request_param(r, "notebook");
-    if (name && !k8s_name_is_dns_label(name)) {
-        http_reply_error(r, 400, "not a notebook name");
-        return NULL;
-    }
-    struct job *j = calloc(1, sizeof(*j));
-    if (!j) {
-        http_reply_error(r, 500, "out of memory");
-        return NULL;
-    }
-    snprintf(j->ns, sizeof(j->ns), "%s", ns);
-    snprintf(j->name, sizeof(j->name), "%s", name ? name : "");
-    http_request_set_context(r, j, job_free);
-    return j;
-}
-
-/* Calls the API server as the user; next finds the answer in the job's answer. */
-static void call(struct http_request *r, const char *method, const char *path, const char *body,
-                 http_next_fn next)
-{
-    struct job *j = http_request_context(r);
-    free(j->answer.body);
-    j->answer = (struct upstream_result){0};
-    kube_call_as(r, http_request_identity(r), method, path, body, &j->answer, next);
+    return kube_objects_enter(r, &kind, sizeof(struct job), job_free);
 }
 
 /* Moves the answer to kept, for a later step. */
 static void keep_answer(struct job *j)
 {
     free(j->kept.body);
-    j->kept = j->answer;
-    j->answer = (struct upstream_result){0};
-}
-
-static bool answered(const struct upstream_result *a, long status)
-{
-    return !a->error && a->status == status;
+    j->kept = j->call.answer;
+    j->call.answer = (struct upstream_result){0};
 }
 
 static cJSON *parse(const struct upstream_result *a)
 {
     return a->body ? cJSON_ParseWithLength(a->body, a->len) : NULL;
-}
-
-static void notebook_path(const struct job *j, char *out, size_t size)
-{
-    snprintf(out, size, "/apis/kubeflow.org/v1/namespaces/%s/notebooks%s%s", j->ns,
-             j->name[0] ? "/" : "", j->name);
 }
 
 /* {key: summary of the Notebook in the answer}, status. */
@@ -199,14 +168,14 @@ static void ask_events(struct http_request *r, http_next_fn next)
 {
     struct job *j = http_request_context(r);
     char path[PATH_MAX_BYTES];
-    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events?limit=%d", j->ns, EVENTS_LIMIT);
-    call(r, "GET", path, NULL, next);
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events?limit=%d", j->call.ns, EVENTS_LIMIT);
+    kube_objects_call_path_as(r, &j->call, "GET", path, NULL, next);
 }
 
 static void list_with_events(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    cJSON *events = answered(&j->answer, 200) ? parse(&j->answer) : NULL;
+    cJSON *events = kube_objects_answered(&j->call, 200) ? parse(&j->call.answer) : NULL;
     cJSON *list = parse(&j->kept);
     cJSON *out = cJSON_CreateObject();
     cJSON *notebooks = cJSON_AddArrayToObject(out, "notebooks");
@@ -225,8 +194,8 @@ static void list_with_events(struct http_request *r)
 static void list_in(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!answered(&j->answer, 200)) {
-        kube_reply_failure(r, &j->answer, "cannot list the notebooks");
+    if (!kube_objects_answered(&j->call, 200)) {
+        kube_reply_failure(r, &j->call.answer, "cannot list the notebooks");
         return;
     }
     keep_answer(j);
@@ -237,16 +206,15 @@ void api_notebooks_list(struct http_request *r)
 {
     struct job *j = enter(r);
     if (!j) return;
-    char path[PATH_MAX_BYTES];
-    snprintf(path, sizeof(path), "/apis/kubeflow.org/v1/namespaces/%s/notebooks?limit=%d", j->ns,
-             LIST_LIMIT);
-    call(r, "GET", path, NULL, list_in);
+    char query[32];
+    snprintf(query, sizeof(query), "?limit=%d", LIST_LIMIT);
+    kube_objects_call_as(r, &j->call, "GET", query, NULL, list_in);
 }
 
 static void get_with_events(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    cJSON *events = answered(&j->answer, 200) ? parse(&j->answer) : NULL;
+    cJSON *events = kube_objects_answered(&j->call, 200) ? parse(&j->call.answer) : NULL;
     cJSON *nb = parse(&j->kept);
     reply_summary(r, 200, nb, event_items(events), true);
     cJSON_Delete(nb);
@@ -256,8 +224,8 @@ static void get_with_events(struct http_request *r)
 static void get_in(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!answered(&j->answer, 200)) {
-        kube_reply_failure(r, &j->answer, "cannot read the notebook");
+    if (!kube_objects_answered(&j->call, 200)) {
+        kube_reply_failure(r, &j->call.answer, "cannot read the notebook");
         return;
     }
     keep_answer(j);
@@ -268,9 +236,7 @@ void api_notebooks_get(struct http_request *r)
 {
     struct job *j = enter(r);
     if (!j) return;
-    char path[PATH_MAX_BYTES];
-    notebook_path(j, path, sizeof(path));
-    call(r, "GET", path, NULL, get_in);
+    kube_objects_call_as(r, &j->call, "GET", "", NULL, get_in);
 }
 
 /* ---------------------------------------------------------------- create */
@@ -301,22 +267,22 @@ static void undo_next(struct http_request *r)
     const cJSON *name =
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(pvc, "metadata"), "name");
     char path[PATH_MAX_BYTES];
-    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/persistentvolumeclaims/%s", j->ns,
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/persistentvolumeclaims/%s", j->call.ns,
              name->valuestring);
-    call(r, "DELETE", path, NULL, undo_next);
+    kube_objects_call_path_as(r, &j->call, "DELETE", path, NULL, undo_next);
 }
 
 static void notebook_made(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!answered(&j->answer, 201)) {
-        if (answered(&j->answer, 409))
+    if (!kube_objects_answered(&j->call, 201)) {
+        if (kube_objects_answered(&j->call, 409))
             snprintf(j->conflict, sizeof(j->conflict), "a notebook named %s exists already",
-                     j->name);
+                     j->call.name);
         give_up(r);
         return;
     }
-    cJSON *nb = parse(&j->answer);
+    cJSON *nb = parse(&j->call.answer);
     reply_summary(r, 201, nb, NULL, false);
     cJSON_Delete(nb);
 }
@@ -329,8 +295,8 @@ static void make_next(struct http_request *r)
     struct job *j = http_request_context(r);
     char path[PATH_MAX_BYTES];
     if (j->next_pvc == cJSON_GetArraySize(j->pvcs)) {
-        snprintf(path, sizeof(path), "/apis/kubeflow.org/v1/namespaces/%s/notebooks", j->ns);
-        call(r, "POST", path, j->notebook, notebook_made);
+        snprintf(path, sizeof(path), "/apis/kubeflow.org/v1/namespaces/%s/notebooks", j->call.ns);
+        kube_objects_call_path_as(r, &j->call, "POST", path, j->notebook, notebook_made);
         return;
     }
     char *body = cJSON_PrintUnformatted(cJSON_GetArrayItem(j->pvcs, j->next_pvc));
@@ -338,16 +304,16 @@ static void make_next(struct http_request *r)
         give_up(r);
         return;
     }
-    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/persistentvolumeclaims", j->ns);
-    call(r, "POST", path, body, pvc_made);
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/persistentvolumeclaims", j->call.ns);
+    kube_objects_call_path_as(r, &j->call, "POST", path, body, pvc_made);
     free(body);
 }
 
 static void pvc_made(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!answered(&j->answer, 201)) {
-        if (answered(&j->answer, 409)) {
+    if (!kube_objects_answered(&j->call, 201)) {
+        if (kube_objects_answered(&j->call, 409)) {
             const cJSON *pvc = cJSON_GetArrayItem(j->pvcs, j->next_pvc);
             const cJSON *name = cJSON_GetObjectItemCaseSensitive(
                 cJSON_GetObjectItemCaseSensitive(pvc, "metadata"), "name");
@@ -367,11 +333,12 @@ static void pvc_made(struct http_request *r)
 static void name_checked(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (answered(&j->answer, 200)) {
-        snprintf(j->conflict, sizeof(j->conflict), "a notebook named %s exists already", j->name);
+    if (kube_objects_answered(&j->call, 200)) {
+        snprintf(j->conflict, sizeof(j->conflict), "a notebook named %s exists already",
+                 j->call.name);
         http_reply_error(r, 409, j->conflict);
-    } else if (!answered(&j->answer, 404)) {
-        kube_reply_failure(r, &j->answer, "cannot create the notebook");
+    } else if (!kube_objects_answered(&j->call, 404)) {
+        kube_reply_failure(r, &j->call.answer, "cannot create the notebook");
     } else {
         make_next(r);
     }
@@ -386,12 +353,12 @@ void api_notebooks_create(struct http_request *r)
     cJSON *form = len ? cJSON_ParseWithLength(text, len) : NULL;
     cJSON *nb = NULL;
     char err[NOTEBOOK_ERROR_MAX];
-    int e = form ? notebook_from_form(form, &catalog, j->ns, http_request_identity(r)->email, &nb,
-                                      &j->pvcs, err)
+    int e = form ? notebook_from_form(form, &catalog, j->call.ns, http_request_identity(r)->email,
+                                      &nb, &j->pvcs, err)
                  : (snprintf(err, sizeof(err), "send the form as a JSON object"), -EINVAL);
     if (e == 0) {
         const cJSON *meta = cJSON_GetObjectItemCaseSensitive(nb, "metadata");
-        snprintf(j->name, sizeof(j->name), "%s",
+        snprintf(j->call.name, sizeof(j->call.name), "%s",
                  cJSON_GetObjectItemCaseSensitive(meta, "name")->valuestring);
         j->notebook = cJSON_PrintUnformatted(nb);
         if (!j->notebook) e = -ENOMEM;
@@ -402,9 +369,7 @@ void api_notebooks_create(struct http_request *r)
         http_reply_error(r, e == -EINVAL ? 400 : 500, e == -EINVAL ? err : "out of memory");
         return;
     }
-    char path[PATH_MAX_BYTES];
-    notebook_path(j, path, sizeof(path));
-    call(r, "GET", path, NULL, name_checked);
+    kube_objects_call_as(r, &j->call, "GET", "", NULL, name_checked);
 }
 
 /* ---------------------------------------------------------------- stop, start, delete */
@@ -412,11 +377,11 @@ void api_notebooks_create(struct http_request *r)
 static void patched(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!answered(&j->answer, 200)) {
-        kube_reply_failure(r, &j->answer, "cannot change the notebook");
+    if (!kube_objects_answered(&j->call, 200)) {
+        kube_reply_failure(r, &j->call.answer, "cannot change the notebook");
         return;
     }
-    cJSON *nb = parse(&j->answer);
+    cJSON *nb = parse(&j->call.answer);
     reply_summary(r, 200, nb, NULL, false);
     cJSON_Delete(nb);
 }
@@ -450,17 +415,15 @@ void api_notebooks_patch(struct http_request *r)
         http_reply_error(r, 500, "out of memory");
         return;
     }
-    char path[PATH_MAX_BYTES];
-    notebook_path(j, path, sizeof(path));
-    call(r, "PATCH", path, json, patched);
+    kube_objects_call_as(r, &j->call, "PATCH", "", json, patched);
     free(json);
 }
 
 static void deleted(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!answered(&j->answer, 200) && !answered(&j->answer, 202)) {
-        kube_reply_failure(r, &j->answer, "cannot delete the notebook");
+    if (!kube_objects_answered(&j->call, 200) && !kube_objects_answered(&j->call, 202)) {
+        kube_reply_failure(r, &j->call.answer, "cannot delete the notebook");
         return;
     }
     http_reply_json(r, 200, cJSON_CreateObject());
@@ -470,9 +433,7 @@ void api_notebooks_delete(struct http_request *r)
 {
     struct job *j = enter(r);
     if (!j) return;
-    char path[PATH_MAX_BYTES];
-    notebook_path(j, path, sizeof(path));
-    call(r, "DELETE", path, NULL, deleted);
+    kube_objects_call_as(r, &j->call, "DELETE", "", NULL, deleted);
 }
 
 /* ---------------------------------------------------------------- pod, logs, events */
@@ -480,11 +441,11 @@ void api_notebooks_delete(struct http_request *r)
 static void pod_in(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!answered(&j->answer, 200)) {
-        kube_reply_failure(r, &j->answer, "cannot list the notebook's pods");
+    if (!kube_objects_answered(&j->call, 200)) {
+        kube_reply_failure(r, &j->call.answer, "cannot list the notebook's pods");
         return;
     }
-    cJSON *list = parse(&j->answer);
+    cJSON *list = parse(&j->call.answer);
     cJSON *items = cJSON_GetObjectItemCaseSensitive(list, "items");
     cJSON *pod = cJSON_IsArray(items) ? cJSON_DetachItemFromArray(items, 0) : NULL;
     cJSON_Delete(list);
@@ -503,9 +464,9 @@ void api_notebooks_pod(struct http_request *r)
     if (!j) return;
     char path[PATH_MAX_BYTES];
     snprintf(path, sizeof(path),
-             "/api/v1/namespaces/%s/pods?labelSelector=notebook-name%%3D%s&limit=1", j->ns,
-             j->name);
-    call(r, "GET", path, NULL, pod_in);
+             "/api/v1/namespaces/%s/pods?labelSelector=notebook-name%%3D%s&limit=1", j->call.ns,
+             j->call.name);
+    kube_objects_call_path_as(r, &j->call, "GET", path, NULL, pod_in);
 }
 
 void api_notebooks_logs(struct http_request *r)
@@ -534,7 +495,8 @@ void api_notebooks_logs(struct http_request *r)
     }
     char path[PATH_MAX_BYTES];
     snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s/log?container=%s&tailLines=%ld%s",
-             j->ns, pod, j->name, lines, follow && !strcmp(follow, "true") ? "&follow=true" : "");
+             j->call.ns, pod, j->call.name, lines,
+             follow && !strcmp(follow, "true") ? "&follow=true" : "");
     api_k8s_forward_as_user(r, path, API_K8S_LOG_ACCEPT);
 }
 
@@ -547,17 +509,17 @@ static const char *string_of(const cJSON *j, const char *key)
 static void events_in(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!answered(&j->answer, 200)) {
-        kube_reply_failure(r, &j->answer, "cannot list the events");
+    if (!kube_objects_answered(&j->call, 200)) {
+        kube_reply_failure(r, &j->call.answer, "cannot list the events");
         return;
     }
-    cJSON *list = parse(&j->answer);
+    cJSON *list = parse(&j->call.answer);
     const cJSON *items = cJSON_GetObjectItemCaseSensitive(list, "items"), *e;
     const cJSON **about = calloc((size_t)cJSON_GetArraySize(items) + 1, sizeof(*about));
     size_t n = 0;
     cJSON_ArrayForEach(e, (about ? items : NULL))
     {
-        if (notebook_event_is_about(e, j->name)) about[n++] = e;
+        if (notebook_event_is_about(e, j->call.name)) about[n++] = e;
     }
     k8s_events_newest_first(about, n);
     cJSON *out = cJSON_CreateObject();
@@ -592,11 +554,11 @@ void api_notebooks_events(struct http_request *r)
 static void pvcs_in(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!answered(&j->answer, 200)) {
-        kube_reply_failure(r, &j->answer, "cannot list the volumes");
+    if (!kube_objects_answered(&j->call, 200)) {
+        kube_reply_failure(r, &j->call.answer, "cannot list the volumes");
         return;
     }
-    cJSON *list = parse(&j->answer);
+    cJSON *list = parse(&j->call.answer);
     cJSON *out = cJSON_CreateObject();
     cJSON *pvcs = cJSON_AddArrayToObject(out, "pvcs");
     const cJSON *p;
@@ -632,9 +594,9 @@ void api_notebooks_pvcs(struct http_request *r)
     struct job *j = enter(r);
     if (!j) return;
     char path[PATH_MAX_BYTES];
-    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/persistentvolumeclaims?limit=%d", j->ns,
-             LIST_LIMIT);
-    call(r, "GET", path, NULL, pvcs_in);
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/persistentvolumeclaims?limit=%d",
+             j->call.ns, LIST_LIMIT);
+    kube_objects_call_path_as(r, &j->call, "GET", path, NULL, pvcs_in);
 }
 
 /* {name, label, desc} of a PodDefault: label is the first key it selects on. */
@@ -655,11 +617,11 @@ static cJSON *poddefault_summary(const cJSON *p)
 static void poddefaults_in(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!answered(&j->answer, 200)) {
-        kube_reply_failure(r, &j->answer, "cannot list the PodDefaults");
+    if (!kube_objects_answered(&j->call, 200)) {
+        kube_reply_failure(r, &j->call.answer, "cannot list the PodDefaults");
         return;
     }
-    cJSON *list = parse(&j->answer);
+    cJSON *list = parse(&j->call.answer);
     cJSON *out = cJSON_CreateObject();
     cJSON *items = cJSON_AddArrayToObject(out, "poddefaults");
     const cJSON *p;
@@ -675,33 +637,33 @@ void api_notebooks_poddefaults(struct http_request *r)
     if (!j) return;
     char path[PATH_MAX_BYTES];
     snprintf(path, sizeof(path), "/apis/kubeflow.org/v1alpha1/namespaces/%s/poddefaults?limit=%d",
-             j->ns, LIST_LIMIT);
-    call(r, "GET", path, NULL, poddefaults_in);
+             j->call.ns, LIST_LIMIT);
+    kube_objects_call_path_as(r, &j->call, "GET", path, NULL, poddefaults_in);
 }
 
 static void mlflow_done(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!answered(&j->answer, 201) && !answered(&j->answer, 200)) {
-        kube_reply_failure(r, &j->answer, "cannot write the MLflow PodDefault");
+    if (!kube_objects_answered(&j->call, 201) && !kube_objects_answered(&j->call, 200)) {
+        kube_reply_failure(r, &j->call.answer, "cannot write the MLflow PodDefault");
         return;
     }
-    cJSON *p = parse(&j->answer);
+    cJSON *p = parse(&j->call.answer);
     cJSON *out = cJSON_CreateObject();
     cJSON_AddItemToObject(out, "poddefault", poddefault_summary(p));
     cJSON_Delete(p);
-    http_reply_json(r, (unsigned)j->answer.status, out);
+    http_reply_json(r, (unsigned)j->call.answer.status, out);
 }
 
 /* It exists already (409): bring it to what kfdash would write, with a merge patch. */
 static void mlflow_posted(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!answered(&j->answer, 409)) {
+    if (!kube_objects_answered(&j->call, 409)) {
         mlflow_done(r);
         return;
     }
-    cJSON *p = notebook_mlflow_poddefault(j->ns, cfg->notebook_mlflow_tracking_uri);
+    cJSON *p = notebook_mlflow_poddefault(j->call.ns, cfg->notebook_mlflow_tracking_uri);
     cJSON *patch = cJSON_CreateObject();
     if (p && patch)
         cJSON_AddItemToObject(patch, "spec", cJSON_DetachItemFromObjectCaseSensitive(p, "spec"));
@@ -714,8 +676,8 @@ static void mlflow_posted(struct http_request *r)
     }
     char path[PATH_MAX_BYTES];
     snprintf(path, sizeof(path), "/apis/kubeflow.org/v1alpha1/namespaces/%s/poddefaults/mlflow",
-             j->ns);
-    call(r, "PATCH", path, json, mlflow_done);
+             j->call.ns);
+    kube_objects_call_path_as(r, &j->call, "PATCH", path, json, mlflow_done);
     free(json);
 }
 
@@ -729,7 +691,7 @@ void api_notebooks_mlflow(struct http_request *r)
                          "(notebooks.mlflow_tracking_uri)");
         return;
     }
-    cJSON *p = notebook_mlflow_poddefault(j->ns, cfg->notebook_mlflow_tracking_uri);
+    cJSON *p = notebook_mlflow_poddefault(j->call.ns, cfg->notebook_mlflow_tracking_uri);
     char *json = p ? cJSON_PrintUnformatted(p) : NULL;
     cJSON_Delete(p);
     if (!json) {
@@ -737,7 +699,8 @@ void api_notebooks_mlflow(struct http_request *r)
         return;
     }
     char path[PATH_MAX_BYTES];
-    snprintf(path, sizeof(path), "/apis/kubeflow.org/v1alpha1/namespaces/%s/poddefaults", j->ns);
-    call(r, "POST", path, json, mlflow_posted);
+    snprintf(path, sizeof(path), "/apis/kubeflow.org/v1alpha1/namespaces/%s/poddefaults",
+             j->call.ns);
+    kube_objects_call_path_as(r, &j->call, "POST", path, json, mlflow_posted);
     free(json);
 }

@@ -31,9 +31,12 @@
 #include "server/api_workgroup.h"
 #include "server/api_notebooks.h"
 #include "server/app_proxy.h"
+#include "server/api_kserve.h"
+#include "server/serving.h"
 #include "server/api_admin.h"
 #include "server/api_diagnostics.h"
 #include "server/api_k8s.h"
+#include "server/api_mlflow.h"
 #include "server/sar.h"
 #include "server/health.h"
 #include "server/http.h"
@@ -155,6 +158,8 @@ static int start_signin(struct config *cfg)
     login_init(&signin);
     proxy_init(cfg, engine);
     app_proxy_init(cfg);
+    api_kserve_init(cfg, engine);
+    serving_init(cfg);
     if (tunnel_init(engine) < 0) {
         fprintf(stderr, "kfdash: cannot start the WebSocket relay\n");
         return 1;
@@ -168,6 +173,7 @@ static int start_signin(struct config *cfg)
     }
     api_admin_init(cfg);
     api_diagnostics_init(cfg, provider, engine);
+    api_mlflow_init(cfg, engine);
     sar_init(engine);
     char bad[128];
     if (api_k8s_init(cfg, bad) < 0) {

@@ -5,6 +5,8 @@
 #include "server/app_proxy.h"
 #include "server/api_diagnostics.h"
 #include "server/api_k8s.h"
+#include "server/api_mlflow.h"
+#include "server/api_kserve.h"
 #include "server/api_notebooks.h"
 #include "server/api_spark.h"
 #include "server/api_tokens.h"
@@ -14,6 +16,7 @@
 #include "server/health.h"
 #include "server/http.h"
 #include "server/login.h"
+#include "server/serving.h"
 #include "server/sidecar.h"
 #include "server/static.h"
 
@@ -82,10 +85,17 @@ const struct route routes[] = {
     {"GET", "/api/namespaces/:namespace/pvcs", api_notebooks_pvcs, 0},
     {"GET", "/api/namespaces/:namespace/poddefaults", api_notebooks_poddefaults, 0},
     {"POST", "/api/namespaces/:namespace/poddefaults/mlflow", api_notebooks_mlflow, 0},
+    {"GET", "/api/namespaces/:namespace/inferenceservices", api_kserve_list, 0},
+    {"POST", "/api/namespaces/:namespace/inferenceservices", api_kserve_create, 0},
+    {"GET", "/api/namespaces/:namespace/inferenceservices/:name", api_kserve_get, 0},
+    {"DELETE", "/api/namespaces/:namespace/inferenceservices/:name", api_kserve_delete, 0},
+    {"GET", "/api/namespaces/:namespace/mlflow-model-versions", api_kserve_mlflow_versions, 0},
     {NULL, "/api/*", api_not_found, PUBLIC},
     /* Applications in a profile namespace, for its members; bodies stream through. */
     {NULL, "/notebook/:namespace/:name/*", app_proxy_notebook, ROUTE_STREAM_BODY},
     {NULL, "/spark/:namespace/:name/*", app_proxy_spark, ROUTE_STREAM_BODY},
+    {NULL, "/mlflow/*", api_mlflow_proxy, ROUTE_STREAM_BODY}, /* also /mlflow: 302 to /mlflow/ */
+    {NULL, "/serving/:namespace/:name/*", serving_forward, ROUTE_STREAM_BODY},
     /* The web app itself: it asks /api/whoami and sends strangers to sign in. */
     {"GET", "/*", static_serve, PUBLIC},
 };

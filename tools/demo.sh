@@ -27,7 +27,8 @@ mkdir -p "$state"
 KFDASH_OIDC_CLIENT_SECRET=$DEX_CLIENT_SECRET "$root/build/kfdash" --config "$config" \
   --oidc-issuer "$DEX_ISSUER" --oidc-client-id "$DEX_CLIENT_ID" --state-dir "$state" \
   --kube-api "$KFDASH_APISERVER" --kube-token-file "$KFDASH_STACK_KFDASH_TOKEN_FILE" \
-  --kube-ca-file "$KFDASH_STACK_CA" --connect-to "$KFDASH_CONNECT_TO" &
+  --kube-ca-file "$KFDASH_STACK_CA" --connect-to "$KFDASH_CONNECT_TO" \
+  ${MLFLOW_URL:+--mlflow-url "$MLFLOW_URL"} &
 pid=$!
 for _ in $(seq 100); do
   curl -sf http://127.0.0.1:8080/healthz >/dev/null && break
@@ -49,6 +50,9 @@ or use a Dex ID token (Dex's password grant):
     -d 'scope=openid email profile' -d username=alice@example.com \\
     -d password='$KFDASH_DEMO_PASSWORD_ALICE' $DEX_ISSUER/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["id_token"])')
   curl -H "Authorization: Bearer \$token" http://127.0.0.1:8080/api/whoami
+MLflow (workspaces alice and bob, experiment iris in alice) is behind http://127.0.0.1:8080/mlflow/
+and on the Experiments and Models pages; its Python client goes through kfdash too:
+  MLFLOW_TRACKING_URI=http://127.0.0.1:8080/mlflow MLFLOW_WORKSPACE=alice MLFLOW_TRACKING_TOKEN=kfp_...
 Ctrl-C stops kfdash and the stack.
 EOF
 wait "$pid"

@@ -3,7 +3,9 @@ serving a registered MLflow model, one jupyter_server per demo notebook and a
 live PySpark application with its UI.
 
     ml-peers.py up      # (re)start everything, seed MLflow, write $STATE/ml.env
-    ml-peers.py down    # stop everything started by `up`
+    ml-peers.py standin # then start kserve-standin.py (KServe's stand-in), once the seeded
+                        # InferenceService has its status (stack.sh runs it after seed.py objects)
+    ml-peers.py down    # stop everything started by `up` and `standin`
 
 Run `up` with the python of the venv built from requirements-peers.txt (ml-up.sh
 does that); `down` needs only the standard library. State lives in
@@ -243,10 +245,44 @@ def up():
     env["KFDASH_CONNECT_TO"] = ",".join(
         [f"{nb}.{ns}.svc.cluster.local:80:127.0.0.1:{env[f'JUPYTER_{ns.upper()}_{nb.upper()}_PORT']}"
          for ns, nb in NOTEBOOKS]
-        + [f"app1-ui-svc.alice.svc.cluster.local:4040:127.0.0.1:{env['SPARK_UI_PORT']}"])
+        + [f"app1-ui-svc.alice.svc.cluster.local:4040:127.0.0.1:{env['SPARK_UI_PORT']}",
+           # The cluster address seed.py records for the InferenceService of this model server.
+           f"{MODEL}-predictor.alice.svc.cluster.local:80:127.0.0.1:{hport}"])
     env["ML_STATE_DIR"] = ML
     ENV_FILE.write_text("".join(f"{k}={shlex.quote(str(v))}\n" for k, v in sorted(env.items())))
     say(f"all ML peers up; wrote {ENV_FILE}")
+
+
+def standin():
+    """Starts kserve-standin.py as one more peer (its pid recorded, stopped by `down` with the
+    model servers it started) and waits for its first list of InferenceServices."""
+    if not ENV_FILE.exists():
+        sys.exit(f"no {ENV_FILE}: run `up` first")
+    ready = ML / "kserve" / "ready"
+    ready.unlink(missing_ok=True)
+    old = ML / "pids" / "kserve-standin.pid"
+    if old.exists():  # started before: stop that one first
+        pid, stamp = old.read_text().split()
+        if start_time(int(pid)) == stamp:
+            kill_group(int(pid), signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            while group_members(int(pid)) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            kill_group(int(pid), signal.SIGKILL)
+        old.unlink()
+    t = time.monotonic()
+    proc = spawn("kserve-standin", [sys.executable, str(HERE / "kserve-standin.py")],
+                 env={"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"})
+    while not ready.exists():
+        if proc.poll() is not None:
+            sys.exit(f"kserve-standin exited with {proc.returncode}; see {ML}/logs/kserve-standin.log")
+        if time.monotonic() - t > 120:
+            sys.exit(f"kserve-standin did not list InferenceServices in 120s; see {ML}/logs/kserve-standin.log")
+        time.sleep(0.2)
+    lines = [line for line in ENV_FILE.read_text().splitlines() if not line.startswith("KSERVE_STANDIN_")]
+    ENV_FILE.write_text("".join(f"{line}\n" for line in lines) + f"KSERVE_STANDIN_PID={proc.pid}\n")
+    say(f"kserve-standin up ({time.monotonic() - t:.1f}s): InferenceServices with an MLflow model "
+        f"get a model server; log {ML}/logs/kserve-standin.log")
 
 
 if __name__ == "__main__":
@@ -258,6 +294,8 @@ if __name__ == "__main__":
             say(f"up failed; stopping what started (logs in {ML}/logs)")
             down()
             raise
+    elif cmd == "standin":
+        standin()
     elif cmd == "down":
         down()
     else:

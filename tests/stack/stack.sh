@@ -10,7 +10,8 @@
 # URL, the kubeconfigs and KFDASH_DEMO_PASSWORD_<USER> of alice, bob, carol and admin.
 #
 # The stack stands in for the controllers we do not run (profile-controller/KFAM, the notebook
-# controller, the Spark operator, KServe): seed.py writes the objects they would write.
+# controller, the Spark operator, KServe): seed.py writes the objects they would write, and
+# kserve-standin.py serves the InferenceServices created later, as KServe would.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -43,6 +44,8 @@ up() {
   step "ML peers: MLflow, MLServer, Jupyter, Spark (first run installs them: ~6 min)"
   "$here/ml-up.sh"
   "$py" "$here/seed.py" objects --ml-env "$S/ml.env"
+  step "KServe's stand-in: a model server for every InferenceService of an MLflow model"
+  "$here/ml-up.sh" standin
   {
     echo "# ML peers (ml-peers.py)"
     sed -n 's/^\([A-Z][A-Z0-9_]*=\)/export \1/p' "$S/ml.env"

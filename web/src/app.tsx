@@ -36,6 +36,9 @@ import {
   ACTIVITY_PATH,
   CONTRIBUTORS_PATH,
   DIAGNOSTICS_PATH,
+  ENDPOINTS_PATH,
+  EXPERIMENTS_PATH,
+  MODELS_PATH,
   NEW_NOTEBOOK_PATH,
   NOTEBOOKS_PATH,
   REGISTER_PATH,
@@ -58,6 +61,8 @@ const DiagnosticsPage = lazyPage(() => import('./diagnostics').then((m) => m.Dia
 const NotebooksPage = lazyPage(() => import('./notebooks').then((m) => m.NotebooksPage));
 const NotebookFormPage = lazyPage(() => import('./notebook_form').then((m) => m.NotebookFormPage));
 const SparkPage = lazyPage(() => import('./spark').then((m) => m.SparkPage));
+const EndpointsPage = lazyPage(() => import('./endpoints').then((m) => m.EndpointsPage));
+const MlflowPage = lazyPage(() => import('./mlflow').then((m) => m.MlflowPage));
 
 const WIDE = '(min-width: 900px)';
 
@@ -162,6 +167,11 @@ export function App() {
   const choices = useMemo(() => (env ? namespaceChoices(env, allProfiles) : null), [env, allProfiles]);
   const ns = chooseNamespace(urlNs, storedNamespace(), choices);
 
+  // MLflow through kfdash (/mlflow/) takes the selected namespace as its default workspace.
+  useEffect(() => {
+    if (ns) document.cookie = `kfdash_ns=${encodeURIComponent(ns)}; path=/; SameSite=Lax`;
+  }, [ns]);
+
   // A namespace that arrives in a link becomes the remembered choice, when it is one of the user's.
   useEffect(() => {
     if (urlNs && choices?.some((c) => c.namespace === urlNs)) storeNamespace(urlNs);
@@ -195,6 +205,9 @@ export function App() {
       icon: 'bubble-chart',
       text: 'Spark applications',
     });
+    own.push({ path: ENDPOINTS_PATH, href: withNamespaceQuery(ENDPOINTS_PATH, ns), icon: 'kfserving', text: 'Endpoints' });
+    own.push({ path: EXPERIMENTS_PATH, href: withNamespaceQuery(EXPERIMENTS_PATH, ns), icon: 'assessment', text: 'Experiments' });
+    own.push({ path: MODELS_PATH, href: withNamespaceQuery(MODELS_PATH, ns), icon: 'layers', text: 'Models' });
   }
   if (env && (env.namespaces.length > 0 || isAdmin)) {
     own.push({
@@ -270,6 +283,12 @@ export function App() {
   } else if (url.pathname === SPARK_PATH || url.pathname.startsWith(`${SPARK_PATH}/`)) {
     title = 'Spark applications · kfdash';
     page = <SparkPage envState={envState} ns={ns} path={url.pathname} />;
+  } else if (url.pathname === ENDPOINTS_PATH || url.pathname.startsWith(`${ENDPOINTS_PATH}/`)) {
+    title = 'Endpoints · kfdash';
+    page = <EndpointsPage envState={envState} ns={ns} path={url.pathname} search={url.search} />;
+  } else if ([EXPERIMENTS_PATH, MODELS_PATH].some((p) => url.pathname === p || url.pathname.startsWith(`${p}/`))) {
+    title = `${url.pathname.startsWith(MODELS_PATH) ? 'Models' : 'Experiments'} · kfdash`;
+    page = <MlflowPage envState={envState} ns={ns} path={url.pathname} search={url.search} />;
   } else if (url.pathname === DIAGNOSTICS_PATH) {
     title = 'Diagnostics · kfdash';
     page = <DiagnosticsPage />;

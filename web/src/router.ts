@@ -24,6 +24,12 @@ export const NEW_NOTEBOOK_PATH = '/notebooks/new';
 /** Spark applications of the selected namespace (one at SPARK_PATH/details/<name>), and the submit form. */
 export const SPARK_PATH = '/spark-applications';
 export const NEW_SPARK_PATH = '/spark-applications/new';
+/** KServe endpoints of the selected namespace (one at ENDPOINTS_PATH/details/<name>), and the create form. */
+export const ENDPOINTS_PATH = '/endpoints';
+export const NEW_ENDPOINT_PATH = '/endpoints/new';
+/** MLflow experiments of the selected namespace (runs at EXPERIMENTS_PATH/<id>), and its registered models. */
+export const EXPERIMENTS_PATH = '/experiments';
+export const MODELS_PATH = '/models';
 
 export function currentLocation(): string {
   const { pathname, search, hash } = window.location;

@@ -9,6 +9,7 @@
 //   KFDASH_E2E_KUBE_ADMIN_CERT, KFDASH_E2E_KUBE_ADMIN_KEY
 //                          the stack's admin client certificate, for kubeAdmin() (optional)
 //   KFDASH_E2E_CONNECT_TO  the stack's --connect-to: its Services → the live peers (optional)
+//   KFDASH_E2E_MLFLOW_URL  the stack's MLflow, passed as --mlflow-url to every kfdash (optional)
 
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
@@ -86,6 +87,7 @@ export async function startKubeKfdash({ config = {}, args = [] } = {}) {
       '--kube-api', ENV.KFDASH_E2E_KUBE_API,
       '--kube-token-file', ENV.KFDASH_E2E_KUBE_TOKEN_FILE,
       '--kube-ca-file', ENV.KFDASH_E2E_KUBE_CA_FILE,
+      ...(ENV.KFDASH_E2E_MLFLOW_URL ? ['--mlflow-url', ENV.KFDASH_E2E_MLFLOW_URL] : []),
       ...args,
     ],
   });

@@ -430,11 +430,33 @@ def start_kfdash(stack, *args, port=None, env=None):
     """The real kfdash trusting the stack's Dex (plus args), once /readyz says ready."""
     kw = {"port": port, "listen": [f"127.0.0.1:{port}"]} if port else {}
     k = Kfdash(args=["--oidc-issuer", stack["DEX_ISSUER"], "--oidc-client-id", stack["DEX_CLIENT_ID"],
-                     "--connect-to", stack["KFDASH_CONNECT_TO"], *args], env=env, **kw)
+                     "--connect-to", stack["KFDASH_CONNECT_TO"],
+                     *(["--mlflow-url", stack["MLFLOW_URL"]] if stack.get("MLFLOW_URL") else []),
+                     *args], env=env, **kw)
     deadline = time.monotonic() + 15
     while k.get("/readyz").status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.1)
     return k
+
+
+GATEWAY_CLUSTER_ADMIN = "admin@example.com"  # a kfdash cluster admin with no RBAC of its own
+
+
+def gateway_kfdash(stack, *args):
+    """kfdash behind a trusted gateway (users named by `kubeflow-userid` from 127.0.0.1) with the
+    stack's API server, admin@example.com a cluster admin (plus args). The caller stops it."""
+    return start_kfdash(stack, "--trusted-header-peers", "127.0.0.1/32",
+                        "--kube-api", stack["KFDASH_APISERVER"],
+                        "--kube-token-file", stack["KFDASH_STACK_KFDASH_TOKEN_FILE"],
+                        "--kube-ca-file", stack["KFDASH_STACK_CA"],
+                        "--cluster-admins", GATEWAY_CLUSTER_ADMIN, *args)
+
+
+def call_as(k, user, method, path, **kw):
+    """A same-origin call to kfdash k as the gateway names `user` (no one when None)."""
+    headers = {"kubeflow-userid": user, "Origin": k.url, **kw.pop("headers", {})}
+    kw.setdefault("timeout", 15)
+    return plain_session().request(method, k.url + path, headers=headers, **kw)
 
 
 def execute_on_kernel(ws, code, timeout=30):

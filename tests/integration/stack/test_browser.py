@@ -2,8 +2,10 @@
 tests/e2e/signin.test.mjs (signing in through Dex's own form), tests/e2e/profiles.test.mjs
 (namespace selector, registration, contributors, activity, users against the real apiserver),
 tests/e2e/diagnostics.test.mjs (the Diagnostics page over the real apiserver's StorageClasses),
-tests/e2e/notebooks.test.mjs (Notebooks, and JupyterLab through the dashboard) and
-tests/e2e/spark.test.mjs (Spark applications, and the live Spark UI through the dashboard).
+tests/e2e/notebooks.test.mjs (Notebooks, and JupyterLab through the dashboard),
+tests/e2e/spark.test.mjs (Spark applications, and the live Spark UI through the dashboard),
+tests/e2e/endpoints.test.mjs (KServe endpoints: deploy an MLflow model version, predict) and
+tests/e2e/mlflow.test.mjs (experiments, runs, metric charts, models; MLflow's own UI).
 Without their environment the .mjs files skip themselves, so the plain e2e suite (no stack)
 passes; here every test in them must run and pass.
 
@@ -21,6 +23,8 @@ PROFILES_TEST = ROOT / "tests" / "e2e" / "profiles.test.mjs"
 DIAGNOSTICS_TEST = ROOT / "tests" / "e2e" / "diagnostics.test.mjs"
 NOTEBOOKS_TEST = ROOT / "tests" / "e2e" / "notebooks.test.mjs"
 SPARK_TEST = ROOT / "tests" / "e2e" / "spark.test.mjs"
+ENDPOINTS_TEST = ROOT / "tests" / "e2e" / "endpoints.test.mjs"
+MLFLOW_TEST = ROOT / "tests" / "e2e" / "mlflow.test.mjs"
 PORT = 18557
 TIMEOUT_S = 300
 
@@ -106,3 +110,25 @@ def test_spark_pages_in_headless_chromium(stack):
         "KFDASH_E2E_KUBE_ADMIN_KEY": stack["KFDASH_STACK_ADMIN_KEY"],
         "KFDASH_E2E_CONNECT_TO": stack["KFDASH_CONNECT_TO"],
     })
+
+
+def test_endpoints_pages_in_headless_chromium(stack):
+    # The admin certificate lets the .mjs read back the InferenceService it made and remove it;
+    # kserve-standin.py serves what it deploys; --connect-to leads the seeded endpoint's cluster
+    # address to the stack's MLServer (a stack started before ml-peers.py mapped it lacks it).
+    connect_to = stack["KFDASH_CONNECT_TO"]
+    if "iris-classifier-predictor.alice.svc.cluster.local:80:" not in connect_to:
+        connect_to += (",iris-classifier-predictor.alice.svc.cluster.local:80:127.0.0.1:"
+                       + stack["MODEL_SERVER_PORT"])
+    run_node_test(ENDPOINTS_TEST, {
+        **kube_env(stack),
+        "KFDASH_E2E_KUBE_ADMIN_CERT": stack["KFDASH_STACK_ADMIN_CERT"],
+        "KFDASH_E2E_KUBE_ADMIN_KEY": stack["KFDASH_STACK_ADMIN_KEY"],
+        "KFDASH_E2E_MLFLOW_URL": stack["MLFLOW_URL"],
+        "KFDASH_E2E_CONNECT_TO": connect_to,
+    })
+
+
+def test_mlflow_pages_in_headless_chromium(stack):
+    # The stack's MLflow (workspaces on): kfdash's --mlflow-url, and the .mjs checks MLflow itself.
+    run_node_test(MLFLOW_TEST, {**kube_env(stack), "KFDASH_E2E_MLFLOW_URL": stack["MLFLOW_URL"]})

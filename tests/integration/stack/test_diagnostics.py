@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from conftest import plain_session, start_kfdash
+from conftest import gateway_kfdash, plain_session
 from kfdash_process import Kfdash, free_port
 
 ALICE, BOB, CAROL, ADMIN, STRANGER = (f"{u}@example.com" for u in
@@ -32,11 +32,7 @@ CPU_MESSAGE = "0/1 nodes are available: 1 Insufficient cpu."
 
 @pytest.fixture(scope="module")
 def kfdash(stack):
-    k = start_kfdash(stack, "--trusted-header-peers", "127.0.0.1/32",
-                     "--kube-api", stack["KFDASH_APISERVER"],
-                     "--kube-token-file", stack["KFDASH_STACK_KFDASH_TOKEN_FILE"],
-                     "--kube-ca-file", stack["KFDASH_STACK_CA"],
-                     "--cluster-admins", ADMIN)
+    k = gateway_kfdash(stack)
     yield k
     k.stop()
 
@@ -169,8 +165,7 @@ def test_checks_say_the_apiserver_and_dex_answer_and_the_clocks_agree(kfdash, us
     assert c["apiserver"]["ok"] and "calls in" in c["apiserver"]["detail"], c["apiserver"]
     assert c["dex"]["ok"] and "signing keys" in c["dex"]["detail"], c["dex"]
     assert c["clock"]["ok"] and "Dex" in c["clock"]["detail"], c["clock"]
-    assert c["mlflow"] == {"name": "mlflow", "ok": True,
-                           "detail": "not configured: kfdash has no MLflow setting yet"}
+    assert c["mlflow"]["ok"] and "workspaces enabled" in c["mlflow"]["detail"], c["mlflow"]
     for name in ("events", "persistentvolumeclaims", "pods", "notebooks"):
         assert name in c, c
     assert not [f for f in body["findings"] if f["title"].startswith(("Clock", "Dex"))]

@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from conftest import plain_session, start_kfdash
+from conftest import call_as, gateway_kfdash
 
 ALICE, BOB, CAROL, ADMIN, STRANGER = (f"{u}@example.com" for u in
                                       ("alice", "bob", "carol", "admin", "stranger"))
@@ -29,24 +29,11 @@ MERGE = {"Content-Type": "application/merge-patch+json"}
 
 @pytest.fixture(scope="module")
 def kfdash(stack):
-    k = start_kfdash(stack, "--trusted-header-peers", "127.0.0.1/32",
-                     "--kube-api", stack["KFDASH_APISERVER"],
-                     "--kube-token-file", stack["KFDASH_STACK_KFDASH_TOKEN_FILE"],
-                     "--kube-ca-file", stack["KFDASH_STACK_CA"],
-                     "--cluster-admins", ADMIN,
-                     "--notebook-images", ",".join(IMAGES),
-                     "--notebook-gpu-vendors", "nvidia.com/gpu,amd.com/gpu",
-                     "--notebook-mlflow-tracking-uri", MLFLOW_URI)
+    k = gateway_kfdash(stack, "--notebook-images", ",".join(IMAGES),
+                       "--notebook-gpu-vendors", "nvidia.com/gpu,amd.com/gpu",
+                       "--notebook-mlflow-tracking-uri", MLFLOW_URI)
     yield k
     k.stop()
-
-
-def call(k, user, method, path, **kw):
-    headers = {"Origin": k.url, **kw.pop("headers", {})}
-    if user:
-        headers["kubeflow-userid"] = user
-    kw.setdefault("timeout", 15)
-    return plain_session().request(method, k.url + path, headers=headers, **kw)
 
 
 def unique(prefix="nbapi"):
@@ -98,17 +85,17 @@ def now(delta_s=0):
 
 
 def test_config_offers_the_catalog_and_the_defaults_to_any_signed_in_user(kfdash):
-    r = call(kfdash, STRANGER, "GET", "/api/config")
+    r = call_as(kfdash, STRANGER, "GET", "/api/config")
     assert r.status_code == 200, r.text
     assert r.json() == {"images": IMAGES, "defaultImage": IMAGES[0],
                         "gpuVendors": ["nvidia.com/gpu", "amd.com/gpu"],
                         "defaults": {"cpu": "0.5", "memory": "1Gi", "workspaceSize": "5Gi"},
                         "mlflowTrackingUri": MLFLOW_URI}
-    g = call(kfdash, ALICE, "GET", "/api/gpus")
+    g = call_as(kfdash, ALICE, "GET", "/api/gpus")
     assert g.json() == {"vendors": [{"limitsKey": "nvidia.com/gpu", "uiName": "NVIDIA"},
                                     {"limitsKey": "amd.com/gpu", "uiName": "AMD"}]}
     for path in ("/api/config", "/api/gpus"):
-        assert call(kfdash, None, "GET", path).status_code == 401
+        assert call_as(kfdash, None, "GET", path).status_code == 401
 
 
 # ---------------------------------------------------------------- list and read
@@ -116,7 +103,7 @@ def test_config_offers_the_catalog_and_the_defaults_to_any_signed_in_user(kfdash
 
 @pytest.mark.parametrize("user", [ALICE, BOB, CAROL])
 def test_members_list_alices_notebooks_with_nb1_ready(kfdash, user):
-    r = call(kfdash, user, "GET", API.format(ns="alice") + "/notebooks")
+    r = call_as(kfdash, user, "GET", API.format(ns="alice") + "/notebooks")
     assert r.status_code == 200, r.text
     nb1 = {n["name"]: n for n in r.json()["notebooks"]}["nb1"]
     assert nb1["status"] == {"phase": "ready", "message": "Running"}
@@ -130,27 +117,27 @@ def test_members_list_alices_notebooks_with_nb1_ready(kfdash, user):
 
 
 def test_a_stranger_is_refused_and_a_cluster_admin_without_rbac_gets_the_api_servers_no(kfdash):
-    r = call(kfdash, STRANGER, "GET", API.format(ns="alice") + "/notebooks")
+    r = call_as(kfdash, STRANGER, "GET", API.format(ns="alice") + "/notebooks")
     assert r.status_code == 403 and "no role" in r.json()["error"]
     # kfdash lets its cluster admin in; the API server, asked as them, still decides.
-    r = call(kfdash, ADMIN, "GET", API.format(ns="alice") + "/notebooks")
+    r = call_as(kfdash, ADMIN, "GET", API.format(ns="alice") + "/notebooks")
     assert r.status_code == 403 and "forbidden" in r.json()["error"]
 
 
 def test_bob_sees_his_own_and_not_alices_in_his_list(kfdash):
-    names = [n["name"] for n in call(kfdash, BOB, "GET", API.format(ns="bob") + "/notebooks")
+    names = [n["name"] for n in call_as(kfdash, BOB, "GET", API.format(ns="bob") + "/notebooks")
              .json()["notebooks"]]
     assert "nb2" in names and "nb1" not in names
 
 
 def test_reading_one_notebook_gives_its_summary_and_the_object(kfdash):
-    r = call(kfdash, CAROL, "GET", API.format(ns="alice") + "/notebooks/nb1")
+    r = call_as(kfdash, CAROL, "GET", API.format(ns="alice") + "/notebooks/nb1")
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["notebook"]["status"]["phase"] == "ready"
     assert body["object"]["kind"] == "Notebook"
     assert body["object"]["spec"]["template"]["spec"]["containers"][0]["name"] == "nb1"
-    missing = call(kfdash, ALICE, "GET", API.format(ns="alice") + "/notebooks/nbapi-none")
+    missing = call_as(kfdash, ALICE, "GET", API.format(ns="alice") + "/notebooks/nbapi-none")
     assert missing.status_code == 404 and "error" in missing.json()
 
 
@@ -162,7 +149,7 @@ def test_owner_and_contributor_create_a_notebook_as_kubeflow_would(kfdash, admin
     name = unique()
     data = f"{name}-data"
     cleanup("alice", name, [f"{name}-workspace", data])
-    r = call(kfdash, user, "POST", API.format(ns="alice") + "/notebooks", json=form(
+    r = call_as(kfdash, user, "POST", API.format(ns="alice") + "/notebooks", json=form(
         name, image=IMAGES[1], cpu="1", memory="2Gi",
         gpus={"count": 1, "vendor": "nvidia.com/gpu"},
         workspace={"mode": "new", "size": "2Gi"},
@@ -202,7 +189,7 @@ def test_owner_and_contributor_create_a_notebook_as_kubeflow_would(kfdash, admin
         assert spec["resources"]["requests"]["storage"] == size
         assert "storageClassName" not in spec  # the cluster's default StorageClass
 
-    listed = call(kfdash, CAROL, "GET", API.format(ns="alice") + "/pvcs").json()["pvcs"]
+    listed = call_as(kfdash, CAROL, "GET", API.format(ns="alice") + "/pvcs").json()["pvcs"]
     mine = {p["name"]: p for p in listed}[data]
     assert mine["size"] == "3Gi" and mine["accessModes"] == ["ReadWriteOnce"]
     assert mine["storageClass"] == "" and mine["phase"] == "Pending"
@@ -215,8 +202,8 @@ def test_an_existing_workspace_is_mounted_and_not_made(kfdash, admin, cleanup):
         "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": claim},
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
     assert made.status_code == 201, made.text
-    r = call(kfdash, ALICE, "POST", API.format(ns="alice") + "/notebooks",
-             json=form(name, workspace={"mode": "existing", "pvc": claim}))
+    r = call_as(kfdash, ALICE, "POST", API.format(ns="alice") + "/notebooks",
+                json=form(name, workspace={"mode": "existing", "pvc": claim}))
     assert r.status_code == 201, r.text
     assert r.json()["notebook"]["volumes"] == [claim]
     assert admin.get(PVCS.format(ns="alice") + f"/{name}-workspace").status_code == 404
@@ -225,18 +212,18 @@ def test_an_existing_workspace_is_mounted_and_not_made(kfdash, admin, cleanup):
 def test_a_custom_image_is_accepted_only_when_asked_for(kfdash, admin, cleanup):
     name = unique()
     cleanup("alice", name)
-    r = call(kfdash, ALICE, "POST", API.format(ns="alice") + "/notebooks",
-             json=form(name, image="quay.io/me/lab:1"))
+    r = call_as(kfdash, ALICE, "POST", API.format(ns="alice") + "/notebooks",
+                json=form(name, image="quay.io/me/lab:1"))
     assert r.status_code == 400 and "customImage" in r.json()["error"]
-    r = call(kfdash, ALICE, "POST", API.format(ns="alice") + "/notebooks",
-             json=form(name, image="quay.io/me/lab:1", customImage=True))
+    r = call_as(kfdash, ALICE, "POST", API.format(ns="alice") + "/notebooks",
+                json=form(name, image="quay.io/me/lab:1", customImage=True))
     assert r.status_code == 201, r.text
     assert r.json()["notebook"]["image"] == "quay.io/me/lab:1"
 
 
 def test_a_taken_name_is_a_conflict_and_makes_no_volume(kfdash, admin):
-    r = call(kfdash, ALICE, "POST", API.format(ns="alice") + "/notebooks",
-             json=form("nb1", workspace={"mode": "new", "size": "1Gi"}))
+    r = call_as(kfdash, ALICE, "POST", API.format(ns="alice") + "/notebooks",
+                json=form("nb1", workspace={"mode": "new", "size": "1Gi"}))
     assert r.status_code == 409 and "exists already" in r.json()["error"]
     assert admin.get(PVCS.format(ns="alice") + "/nb1-workspace").status_code == 404
 
@@ -248,7 +235,7 @@ def test_a_taken_volume_name_is_a_conflict_and_undoes_the_volumes_made(kfdash, a
         "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": taken},
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
     assert made.status_code == 201, made.text
-    r = call(kfdash, ALICE, "POST", API.format(ns="alice") + "/notebooks", json=form(
+    r = call_as(kfdash, ALICE, "POST", API.format(ns="alice") + "/notebooks", json=form(
         name, workspace={"mode": "new", "size": "1Gi"},
         dataVolumes=[{"mode": "new", "name": taken, "size": "1Gi", "mountPath": "/data"}]))
     assert r.status_code == 409 and f"volume named {taken}" in r.json()["error"]
@@ -262,17 +249,17 @@ def test_a_taken_volume_name_is_a_conflict_and_undoes_the_volumes_made(kfdash, a
 
 def test_a_viewer_cannot_create_stop_or_delete(kfdash, admin):
     name = unique()
-    r = call(kfdash, CAROL, "POST", API.format(ns="alice") + "/notebooks",
-             json=form(name, workspace={"mode": "new", "size": "1Gi"}))
+    r = call_as(kfdash, CAROL, "POST", API.format(ns="alice") + "/notebooks",
+                json=form(name, workspace={"mode": "new", "size": "1Gi"}))
     assert r.status_code == 403 and "forbidden" in r.json()["error"], r.text
     assert admin.get(NBS.format(ns="alice") + f"/{name}").status_code == 404
     assert admin.get(PVCS.format(ns="alice") + f"/{name}-workspace").status_code == 404
-    r = call(kfdash, CAROL, "POST", API.format(ns="alice") + "/notebooks", json=form(name))
+    r = call_as(kfdash, CAROL, "POST", API.format(ns="alice") + "/notebooks", json=form(name))
     assert r.status_code == 403, r.text
-    r = call(kfdash, CAROL, "PATCH", API.format(ns="alice") + "/notebooks/nb1",
-             json={"stopped": True})
+    r = call_as(kfdash, CAROL, "PATCH", API.format(ns="alice") + "/notebooks/nb1",
+                json={"stopped": True})
     assert r.status_code == 403 and "forbidden" in r.json()["error"], r.text
-    r = call(kfdash, CAROL, "DELETE", API.format(ns="alice") + "/notebooks/nb1")
+    r = call_as(kfdash, CAROL, "DELETE", API.format(ns="alice") + "/notebooks/nb1")
     assert r.status_code == 403 and "forbidden" in r.json()["error"], r.text
     nb1 = admin.get(NBS.format(ns="alice") + "/nb1").json()
     assert "kubeflow-resource-stopped" not in nb1["metadata"].get("annotations", {})
@@ -285,13 +272,13 @@ def test_stopping_and_starting_toggle_the_annotation_and_the_phase(kfdash, admin
     name = unique()
     cleanup("alice", name)
     path = API.format(ns="alice") + f"/notebooks/{name}"
-    assert call(kfdash, BOB, "POST", API.format(ns="alice") + "/notebooks",
-                json=form(name)).status_code == 201
+    assert call_as(kfdash, BOB, "POST", API.format(ns="alice") + "/notebooks",
+                   json=form(name)).status_code == 201
     set_status(admin, "alice", name, {"readyReplicas": 1, "conditions": [],
                                       "containerState": {"running": {"startedAt": now()}}})
-    assert call(kfdash, ALICE, "GET", path).json()["notebook"]["status"]["phase"] == "ready"
+    assert call_as(kfdash, ALICE, "GET", path).json()["notebook"]["status"]["phase"] == "ready"
 
-    r = call(kfdash, BOB, "PATCH", path, json={"stopped": True})
+    r = call_as(kfdash, BOB, "PATCH", path, json={"stopped": True})
     assert r.status_code == 200, r.text
     assert r.json()["notebook"]["stopped"] is True
     stamp = admin.get(NBS.format(ns="alice") + f"/{name}").json()["metadata"]["annotations"][
@@ -300,32 +287,32 @@ def test_stopping_and_starting_toggle_the_annotation_and_the_phase(kfdash, admin
         tzinfo=datetime.timezone.utc)
     assert abs((datetime.datetime.now(datetime.timezone.utc) - when).total_seconds()) < 60
     # The controller would scale the StatefulSet to 0: still one pod, stopping; none, stopped.
-    assert call(kfdash, ALICE, "GET", path).json()["notebook"]["status"]["phase"] == "waiting"
+    assert call_as(kfdash, ALICE, "GET", path).json()["notebook"]["status"]["phase"] == "waiting"
     set_status(admin, "alice", name, {"readyReplicas": 0, "containerState": {}})
-    status = call(kfdash, ALICE, "GET", path).json()["notebook"]["status"]
+    status = call_as(kfdash, ALICE, "GET", path).json()["notebook"]["status"]
     assert status["phase"] == "stopped", status
 
-    r = call(kfdash, ALICE, "PATCH", path, json={"stopped": False})
+    r = call_as(kfdash, ALICE, "PATCH", path, json={"stopped": False})
     assert r.status_code == 200, r.text
     assert r.json()["notebook"]["stopped"] is False
     annotations = admin.get(NBS.format(ns="alice") + f"/{name}").json()["metadata"]["annotations"]
     assert "kubeflow-resource-stopped" not in annotations
-    listed = {n["name"]: n for n in call(kfdash, CAROL, "GET", API.format(ns="alice") +
-                                         "/notebooks").json()["notebooks"]}
+    listed = {n["name"]: n for n in call_as(kfdash, CAROL, "GET", API.format(ns="alice") +
+                                            "/notebooks").json()["notebooks"]}
     assert listed[name]["stopped"] is False and listed[name]["status"]["phase"] != "stopped"
 
 
 def test_deleting_removes_the_notebook_and_keeps_its_workspace(kfdash, admin, cleanup):
     name = unique()
     cleanup("alice", name, [f"{name}-workspace"])
-    r = call(kfdash, ALICE, "POST", API.format(ns="alice") + "/notebooks",
-             json=form(name, workspace={"mode": "new", "size": "1Gi"}))
+    r = call_as(kfdash, ALICE, "POST", API.format(ns="alice") + "/notebooks",
+                json=form(name, workspace={"mode": "new", "size": "1Gi"}))
     assert r.status_code == 201, r.text
-    r = call(kfdash, BOB, "DELETE", API.format(ns="alice") + f"/notebooks/{name}")
+    r = call_as(kfdash, BOB, "DELETE", API.format(ns="alice") + f"/notebooks/{name}")
     assert r.status_code == 200 and r.json() == {}, r.text
     assert admin.get(NBS.format(ns="alice") + f"/{name}").status_code == 404
     assert admin.get(PVCS.format(ns="alice") + f"/{name}-workspace").status_code == 200
-    again = call(kfdash, BOB, "DELETE", API.format(ns="alice") + f"/notebooks/{name}")
+    again = call_as(kfdash, BOB, "DELETE", API.format(ns="alice") + f"/notebooks/{name}")
     assert again.status_code == 404
 
 
@@ -358,7 +345,7 @@ LONG = "a" * 10000
 ])
 def test_bad_forms_are_400_and_make_nothing(kfdash, admin, change, field):
     body = {**form("nbapi-bad"), **change}
-    r = call(kfdash, ALICE, "POST", API.format(ns="alice") + "/notebooks", json=body)
+    r = call_as(kfdash, ALICE, "POST", API.format(ns="alice") + "/notebooks", json=body)
     assert r.status_code == 400, r.text
     assert field in r.json()["error"]
     assert admin.get(NBS.format(ns="alice") + "/nbapi-bad").status_code == 404
@@ -379,8 +366,8 @@ def test_bad_forms_are_400_and_make_nothing(kfdash, admin, change, field):
     ("GET", "/notebooks/nb1/pod/nb1-0/logs?follow=maybe", None, 400),
 ])
 def test_bad_requests_get_clear_errors(kfdash, admin, method, path, body, status):
-    r = call(kfdash, ALICE, method, API.format(ns="alice") + path, data=body,
-             headers={"Content-Type": "application/json"})
+    r = call_as(kfdash, ALICE, method, API.format(ns="alice") + path, data=body,
+                headers={"Content-Type": "application/json"})
     assert r.status_code == status, r.text
     assert r.json()["error"]
     nb1 = admin.get(NBS.format(ns="alice") + "/nb1").json()
@@ -388,7 +375,7 @@ def test_bad_requests_get_clear_errors(kfdash, admin, method, path, body, status
 
 
 def test_a_bad_namespace_name_is_400(kfdash):
-    r = call(kfdash, ALICE, "GET", "/api/namespaces/Alice_/notebooks")
+    r = call_as(kfdash, ALICE, "GET", "/api/namespaces/Alice_/notebooks")
     assert r.status_code == 400
 
 
@@ -400,8 +387,8 @@ def warned_notebook(admin, kfdash, cleanup):
     """A notebook with no pod, a Warning event of its pod, and events of other objects."""
     name = unique()
     cleanup("alice", name)
-    assert call(kfdash, ALICE, "POST", API.format(ns="alice") + "/notebooks",
-                json=form(name)).status_code == 201
+    assert call_as(kfdash, ALICE, "POST", API.format(ns="alice") + "/notebooks",
+                   json=form(name)).status_code == 201
     set_status(admin, "alice", name, {"readyReplicas": 0, "containerState": {}, "conditions": []})
     made = []
 
@@ -428,7 +415,7 @@ def warned_notebook(admin, kfdash, cleanup):
 
 def test_events_of_the_notebook_newest_first(kfdash, warned_notebook):
     name = warned_notebook
-    r = call(kfdash, CAROL, "GET", API.format(ns="alice") + f"/notebooks/{name}/events")
+    r = call_as(kfdash, CAROL, "GET", API.format(ns="alice") + f"/notebooks/{name}/events")
     assert r.status_code == 200, r.text
     events = r.json()["events"]
     assert [(e["object"], e["reason"]) for e in events] == [
@@ -440,15 +427,15 @@ def test_events_of_the_notebook_newest_first(kfdash, warned_notebook):
 
 
 def test_a_warning_event_explains_the_phase_in_the_list(kfdash, warned_notebook):
-    listed = {n["name"]: n for n in call(kfdash, ALICE, "GET", API.format(ns="alice") +
-                                         "/notebooks").json()["notebooks"]}
+    listed = {n["name"]: n for n in call_as(kfdash, ALICE, "GET", API.format(ns="alice") +
+                                            "/notebooks").json()["notebooks"]}
     assert listed[warned_notebook]["status"] == {
         "phase": "warning",
         "message": "FailedScheduling: 0/1 nodes are available: Insufficient cpu"}
 
 
 def test_the_pod_is_found_by_its_label_or_is_a_clear_404(kfdash, admin, as_user):
-    r = call(kfdash, ALICE, "GET", API.format(ns="alice") + "/notebooks/nb1/pod")
+    r = call_as(kfdash, ALICE, "GET", API.format(ns="alice") + "/notebooks/nb1/pod")
     assert r.status_code == 404, r.text
     assert r.json()["error"] == "no pod (the notebook is stopped or not started)"
     pod = unique()
@@ -459,18 +446,18 @@ def test_the_pod_is_found_by_its_label_or_is_a_clear_404(kfdash, admin, as_user)
                  "containers": [{"name": "nb1", "image": "jupyter"}]}})
     assert made.status_code == 201, made.text
     try:
-        r = call(kfdash, CAROL, "GET", API.format(ns="alice") + "/notebooks/nb1/pod")
+        r = call_as(kfdash, CAROL, "GET", API.format(ns="alice") + "/notebooks/nb1/pod")
         assert r.status_code == 200, r.text
         assert r.json()["pod"]["metadata"]["name"] == pod
         # No kubelet runs the pod: what the API server answers carol comes through as it is.
-        logs = call(kfdash, CAROL, "GET",
-                    API.format(ns="alice") + f"/notebooks/nb1/pod/{pod}/logs?tailLines=5")
+        logs = call_as(kfdash, CAROL, "GET",
+                       API.format(ns="alice") + f"/notebooks/nb1/pod/{pod}/logs?tailLines=5")
         direct = as_user(CAROL).get(f"/api/v1/namespaces/alice/pods/{pod}/log?container=nb1"
                                     "&tailLines=5")
         assert (logs.status_code, logs.content) == (direct.status_code, direct.content)
     finally:
         admin.delete(f"/api/v1/namespaces/alice/pods/{pod}?gracePeriodSeconds=0")
-    logs = call(kfdash, ALICE, "GET", API.format(ns="alice") + "/notebooks/nb1/pod/nb1-0/logs")
+    logs = call_as(kfdash, ALICE, "GET", API.format(ns="alice") + "/notebooks/nb1/pod/nb1-0/logs")
     assert logs.status_code == 404, logs.text
 
 
@@ -481,9 +468,9 @@ def test_the_mlflow_poddefault_is_made_updated_and_listed(kfdash, admin, cleanup
     path = "/apis/kubeflow.org/v1alpha1/namespaces/alice/poddefaults/mlflow"
     admin.delete(path)
     try:
-        r = call(kfdash, CAROL, "POST", API.format(ns="alice") + "/poddefaults/mlflow")
+        r = call_as(kfdash, CAROL, "POST", API.format(ns="alice") + "/poddefaults/mlflow")
         assert r.status_code == 403, r.text
-        r = call(kfdash, ALICE, "POST", API.format(ns="alice") + "/poddefaults/mlflow")
+        r = call_as(kfdash, ALICE, "POST", API.format(ns="alice") + "/poddefaults/mlflow")
         assert r.status_code == 201, r.text
         expected = {"name": "mlflow", "label": "mlflow-access",
                     "desc": "Log to this profile's MLflow workspace"}
@@ -494,17 +481,17 @@ def test_the_mlflow_poddefault_is_made_updated_and_listed(kfdash, admin, cleanup
                                        {"name": "MLFLOW_WORKSPACE", "value": "alice"}]
         # Someone changed it: asking again puts kfdash's settings back.
         admin.patch(path, headers=MERGE, data=json.dumps({"spec": {"env": [], "desc": "x"}}))
-        r = call(kfdash, BOB, "POST", API.format(ns="alice") + "/poddefaults/mlflow")
+        r = call_as(kfdash, BOB, "POST", API.format(ns="alice") + "/poddefaults/mlflow")
         assert r.status_code == 200, r.text
         assert admin.get(path).json()["spec"]["env"][1] == {"name": "MLFLOW_WORKSPACE",
                                                             "value": "alice"}
-        listed = call(kfdash, CAROL, "GET", API.format(ns="alice") + "/poddefaults").json()
+        listed = call_as(kfdash, CAROL, "GET", API.format(ns="alice") + "/poddefaults").json()
         assert expected in listed["poddefaults"]
         # A notebook that opts in carries the label the PodDefault selects.
         name = unique()
         cleanup("alice", name)
-        r = call(kfdash, ALICE, "POST", API.format(ns="alice") + "/notebooks",
-                 json=form(name, podDefaults=[listed["poddefaults"][0]["label"]]))
+        r = call_as(kfdash, ALICE, "POST", API.format(ns="alice") + "/notebooks",
+                    json=form(name, podDefaults=[listed["poddefaults"][0]["label"]]))
         assert r.status_code == 201, r.text
         labels = admin.get(NBS.format(ns="alice") + f"/{name}").json()["spec"]["template"][
             "metadata"]["labels"]
@@ -524,7 +511,7 @@ def test_the_mlflow_poddefault_is_made_updated_and_listed(kfdash, admin, cleanup
 ])
 def test_a_stranger_can_use_none_of_the_routes_in_alice(kfdash, admin, method, path):
     body = {"stopped": True} if method == "PATCH" else form("nbapi-stranger")
-    r = call(kfdash, STRANGER, method, API.format(ns="alice") + path, json=body)
+    r = call_as(kfdash, STRANGER, method, API.format(ns="alice") + path, json=body)
     assert r.status_code == 403, r.text
     assert r.json()["error"] == "you have no role in this namespace"
     assert admin.get(NBS.format(ns="alice") + "/nb1").status_code == 200

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import plain_session, start_kfdash
+from conftest import call_as, gateway_kfdash, plain_session, start_kfdash
 
 ALICE, BOB, CAROL, ADMIN, STRANGER = (f"{u}@example.com" for u in
                                       ("alice", "bob", "carol", "admin", "stranger"))
@@ -21,19 +21,9 @@ NOTEBOOKS = "/api/k8s/apis/kubeflow.org/v1/namespaces/{ns}/notebooks"
 
 @pytest.fixture(scope="module")
 def kfdash(stack):
-    k = start_kfdash(stack, "--trusted-header-peers", "127.0.0.1/32",
-                     "--kube-api", stack["KFDASH_APISERVER"],
-                     "--kube-token-file", stack["KFDASH_STACK_KFDASH_TOKEN_FILE"],
-                     "--kube-ca-file", stack["KFDASH_STACK_CA"],
-                     "--cluster-admins", ADMIN)
+    k = gateway_kfdash(stack)
     yield k
     k.stop()
-
-
-def call(k, user, method, path, **kw):
-    headers = {"kubeflow-userid": user, "Origin": k.url, **kw.pop("headers", {})}
-    kw.setdefault("timeout", 15)
-    return plain_session().request(method, k.url + path, headers=headers, **kw)
 
 
 def notebook(name):
@@ -53,7 +43,7 @@ def notebook(name):
     (STRANGER, {}),
 ])
 def test_env_info_lists_exactly_the_users_namespaces(kfdash, user, expected):
-    r = call(kfdash, user, "GET", "/api/workgroup/env-info")
+    r = call_as(kfdash, user, "GET", "/api/workgroup/env-info")
     assert r.status_code == 200, r.text
     body = r.json()
     assert {n["namespace"]: n["role"] for n in body["namespaces"]} == expected
@@ -62,14 +52,14 @@ def test_env_info_lists_exactly_the_users_namespaces(kfdash, user, expected):
 
 
 def test_namespaces_are_only_the_callers(kfdash):
-    r = call(kfdash, CAROL, "GET", "/api/namespaces")
+    r = call_as(kfdash, CAROL, "GET", "/api/namespaces")
     assert sorted(n["metadata"]["name"] for n in r.json()) == ["alice", "carol"]
-    assert call(kfdash, STRANGER, "GET", "/api/namespaces").json() == []
+    assert call_as(kfdash, STRANGER, "GET", "/api/namespaces").json() == []
 
 
 def test_workgroup_exists_says_who_owns_a_profile(kfdash):
-    assert call(kfdash, ALICE, "GET", "/api/workgroup/exists").json()["hasWorkgroup"] is True
-    stranger = call(kfdash, STRANGER, "GET", "/api/workgroup/exists").json()
+    assert call_as(kfdash, ALICE, "GET", "/api/workgroup/exists").json()["hasWorkgroup"] is True
+    stranger = call_as(kfdash, STRANGER, "GET", "/api/workgroup/exists").json()
     assert stranger == {"user": STRANGER, "hasAuth": True, "hasWorkgroup": False,
                         "registrationFlowAllowed": True}
 
@@ -87,7 +77,7 @@ def test_a_dex_id_token_sees_the_same(kfdash, dex_login, demo_password):
 @pytest.mark.parametrize("user, status", [(ALICE, 200), (BOB, 200), (CAROL, 200),
                                           (STRANGER, 403), (ADMIN, 403)])
 def test_listing_notebooks_in_alice(kfdash, user, status):
-    r = call(kfdash, user, "GET", NOTEBOOKS.format(ns="alice"))
+    r = call_as(kfdash, user, "GET", NOTEBOOKS.format(ns="alice"))
     assert r.status_code == status, r.text
     if status == 200:
         assert r.json()["kind"] == "NotebookList"
@@ -97,14 +87,14 @@ def test_listing_notebooks_in_alice(kfdash, user, status):
                                           (STRANGER, 403)])
 def test_creating_and_deleting_a_notebook_in_alice(kfdash, admin, user, status):
     name = f"matrix-{user.split('@')[0]}"
-    r = call(kfdash, user, "POST", NOTEBOOKS.format(ns="alice"), json=notebook(name))
+    r = call_as(kfdash, user, "POST", NOTEBOOKS.format(ns="alice"), json=notebook(name))
     assert r.status_code == status, r.text
     if status == 201:
         assert r.json()["metadata"]["name"] == name
         # The object was made as the user, through impersonation.
         made = admin.get(f"/apis/kubeflow.org/v1/namespaces/alice/notebooks/{name}").json()
         assert made["metadata"]["managedFields"][0]["manager"]
-        d = call(kfdash, user, "DELETE", NOTEBOOKS.format(ns="alice") + f"/{name}")
+        d = call_as(kfdash, user, "DELETE", NOTEBOOKS.format(ns="alice") + f"/{name}")
         assert d.status_code == 200, d.text
     else:
         assert "error" in r.json()
@@ -113,7 +103,7 @@ def test_creating_and_deleting_a_notebook_in_alice(kfdash, admin, user, status):
 def test_a_viewer_cannot_delete_and_gets_the_api_servers_reason(kfdash, admin):
     admin.post("/apis/kubeflow.org/v1/namespaces/alice/notebooks", json=notebook("keep-me"))
     try:
-        r = call(kfdash, CAROL, "DELETE", NOTEBOOKS.format(ns="alice") + "/keep-me")
+        r = call_as(kfdash, CAROL, "DELETE", NOTEBOOKS.format(ns="alice") + "/keep-me")
         assert r.status_code == 403 and "RBAC" in r.json()["error"]
         assert admin.get("/apis/kubeflow.org/v1/namespaces/alice/notebooks/keep-me").status_code == 200
     finally:
@@ -128,17 +118,17 @@ def test_a_viewer_cannot_delete_and_gets_the_api_servers_reason(kfdash, admin):
 ])
 def test_resources_outside_the_allow_list_are_refused_for_everyone(kfdash, path):
     for user in (ALICE, ADMIN):
-        assert call(kfdash, user, "GET", path).status_code in (403, 404)
+        assert call_as(kfdash, user, "GET", path).status_code in (403, 404)
 
 
 def test_read_only_resources_refuse_writes_even_to_the_owner(kfdash):
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "nope"}}
-    r = call(kfdash, ALICE, "POST", "/api/k8s/api/v1/namespaces/alice/configmaps", json=cm)
+    r = call_as(kfdash, ALICE, "POST", "/api/k8s/api/v1/namespaces/alice/configmaps", json=cm)
     assert r.status_code == 403 and "read-only" in r.json()["error"]
 
 
 def test_cluster_scoped_reads_are_for_cluster_admins_only(kfdash):
-    r = call(kfdash, ALICE, "GET", "/api/k8s/apis/kubeflow.org/v1/profiles")
+    r = call_as(kfdash, ALICE, "GET", "/api/k8s/apis/kubeflow.org/v1/profiles")
     assert r.status_code == 403 and "cluster admins" in r.json()["error"]
 
 
@@ -157,7 +147,7 @@ def test_a_stranger_gets_nothing_in_alice_however_the_path_is_spelled(kfdash, pa
 
 
 def test_the_api_servers_own_errors_pass_through(kfdash):
-    r = call(kfdash, ALICE, "GET", NOTEBOOKS.format(ns="alice") + "/no-such-notebook")
+    r = call_as(kfdash, ALICE, "GET", NOTEBOOKS.format(ns="alice") + "/no-such-notebook")
     assert r.status_code == 404
     assert r.json()["kind"] == "Status" and r.json()["reason"] == "NotFound"
 
@@ -196,17 +186,17 @@ def test_a_removed_contributor_loses_access_within_seconds(kfdash, admin):
     assert admin.delete(f"{path}/{name}").status_code == 200
     try:
         deadline = time.monotonic() + 10
-        while "alice" in {n["namespace"] for n in
-                          call(kfdash, BOB, "GET", "/api/workgroup/env-info").json()["namespaces"]}:
+        while "alice" in {n["namespace"] for n in call_as(
+                kfdash, BOB, "GET", "/api/workgroup/env-info").json()["namespaces"]}:
             assert time.monotonic() < deadline, "bob still sees alice 10 s after losing his binding"
             time.sleep(0.2)
-        assert call(kfdash, BOB, "GET", NOTEBOOKS.format(ns="alice")).status_code == 403
+        assert call_as(kfdash, BOB, "GET", NOTEBOOKS.format(ns="alice")).status_code == 403
     finally:
         for key in ("resourceVersion", "uid", "creationTimestamp", "managedFields"):
             binding["metadata"].pop(key, None)
         assert admin.post(path, json=binding).status_code == 201
     deadline = time.monotonic() + 10
-    while call(kfdash, BOB, "GET", NOTEBOOKS.format(ns="alice")).status_code != 200:
+    while call_as(kfdash, BOB, "GET", NOTEBOOKS.format(ns="alice")).status_code != 200:
         assert time.monotonic() < deadline, "bob's access did not come back"
         time.sleep(0.2)
 
@@ -226,18 +216,19 @@ AP = "/apis/security.istio.io/v1beta1/namespaces/alice/authorizationpolicies"
 
 @pytest.mark.parametrize("user", [BOB, CAROL, STRANGER])
 def test_only_the_owner_or_an_admin_manages_contributors(kfdash, user):
-    r = call(kfdash, user, "POST", "/api/workgroup/add-contributor/alice",
-             json={"contributor": "mallory@example.com"})
+    r = call_as(kfdash, user, "POST", "/api/workgroup/add-contributor/alice",
+                json={"contributor": "mallory@example.com"})
     assert r.status_code == 403, r.text
-    r = call(kfdash, user, "DELETE", "/api/workgroup/remove-contributor/alice",
-             json={"contributor": BOB})
+    r = call_as(kfdash, user, "DELETE", "/api/workgroup/remove-contributor/alice",
+                json={"contributor": BOB})
     assert r.status_code == 403, r.text
 
 
 def test_contributors_are_listed_for_members_only(kfdash):
-    people = call(kfdash, CAROL, "GET", "/api/workgroup/get-contributors/alice").json()
+    people = call_as(kfdash, CAROL, "GET", "/api/workgroup/get-contributors/alice").json()
     assert {(p["user"], p["role"]) for p in people} == {(BOB, "contributor"), (CAROL, "viewer")}
-    assert call(kfdash, STRANGER, "GET", "/api/workgroup/get-contributors/alice").status_code == 403
+    r = call_as(kfdash, STRANGER, "GET", "/api/workgroup/get-contributors/alice")
+    assert r.status_code == 403
 
 
 @pytest.mark.parametrize("add, remove, role, kfam_role", [
@@ -248,7 +239,7 @@ def test_the_owner_adds_and_removes_a_contributor_as_kfam_would(kfdash, admin, a
                                                                  kfam_role):
     dave = "Dave.Jones@example.com"
     name = f"user-dave-jones-example-com-clusterrole-{kfam_role}"
-    r = call(kfdash, ALICE, "POST", f"/api/workgroup/{add}/alice", json={"contributor": dave})
+    r = call_as(kfdash, ALICE, "POST", f"/api/workgroup/{add}/alice", json={"contributor": dave})
     assert r.status_code == 200, r.text
     assert (dave, role) in {(p["user"], p["role"]) for p in r.json()}
     try:
@@ -264,13 +255,13 @@ def test_the_owner_adds_and_removes_a_contributor_as_kfam_would(kfdash, admin, a
         deadline = time.monotonic() + 10
         while True:
             seen = {n["namespace"]: n["role"] for n in
-                    call(kfdash, dave, "GET", "/api/workgroup/env-info").json()["namespaces"]}
+                    call_as(kfdash, dave, "GET", "/api/workgroup/env-info").json()["namespaces"]}
             if seen.get("alice") == role:
                 break
             assert time.monotonic() < deadline, seen
             time.sleep(0.2)
     finally:
-        r = call(kfdash, ALICE, "DELETE", f"/api/workgroup/{remove}/alice", json={"contributor": dave})
+        r = call_as(kfdash, ALICE, "DELETE", f"/api/workgroup/{remove}/alice", json={"contributor": dave})
     assert r.status_code == 200, r.text
     assert dave not in {p["user"] for p in r.json()}
     assert admin.get(f"{RB}/{name}").status_code == 404
@@ -279,7 +270,7 @@ def test_the_owner_adds_and_removes_a_contributor_as_kfam_would(kfdash, admin, a
 
 def test_a_bad_contributor_is_a_clear_400(kfdash):
     for body in ({}, {"contributor": ""}, {"contributor": "a b@example.com"}, {"contributor": 7}):
-        r = call(kfdash, ALICE, "POST", "/api/workgroup/add-contributor/alice", json=body)
+        r = call_as(kfdash, ALICE, "POST", "/api/workgroup/add-contributor/alice", json=body)
         assert r.status_code == 400 and "contributor" in r.json()["error"], (body, r.text)
 
 
@@ -288,19 +279,20 @@ def test_a_bad_contributor_is_a_clear_400(kfdash):
 
 def test_registration_creates_the_callers_own_profile_and_nuke_self_removes_it(kfdash, admin):
     erin = "erin.x@example.com"
-    r = call(kfdash, erin, "POST", "/api/workgroup/create", json={})
+    r = call_as(kfdash, erin, "POST", "/api/workgroup/create", json={})
     assert r.status_code == 201, r.text
     assert r.json() == {"namespace": "erin-x", "owner": erin}
     try:
         profile = admin.get("/apis/kubeflow.org/v1/profiles/erin-x").json()
         assert profile["spec"]["owner"] == {"kind": "User", "name": erin}
-        assert call(kfdash, erin, "POST", "/api/workgroup/create", json={}).status_code == 409
+        assert call_as(kfdash, erin, "POST", "/api/workgroup/create", json={}).status_code == 409
         deadline = time.monotonic() + 10
-        while call(kfdash, erin, "GET", "/api/workgroup/exists").json()["hasWorkgroup"] is not True:
+        while call_as(kfdash, erin, "GET",
+                      "/api/workgroup/exists").json()["hasWorkgroup"] is not True:
             assert time.monotonic() < deadline
             time.sleep(0.2)
     finally:
-        r = call(kfdash, erin, "DELETE", "/api/workgroup/nuke-self")
+        r = call_as(kfdash, erin, "DELETE", "/api/workgroup/nuke-self")
     assert r.status_code == 204, r.text
     assert admin.get("/apis/kubeflow.org/v1/profiles/erin-x").status_code == 404
 
@@ -311,24 +303,22 @@ def test_registration_creates_the_callers_own_profile_and_nuke_self_removes_it(k
     ({"namespace": "mine", "user": ALICE}, 400),   # only admins name another owner
 ])
 def test_registration_refuses_bad_requests(kfdash, body, status):
-    assert call(kfdash, STRANGER, "POST", "/api/workgroup/create", json=body).status_code == status
+    r = call_as(kfdash, STRANGER, "POST", "/api/workgroup/create", json=body)
+    assert r.status_code == status
 
 
 def test_registration_off_is_enforced_on_the_server(stack):
-    k = start_kfdash(stack, "--trusted-header-peers", "127.0.0.1/32",
-                     "--kube-api", stack["KFDASH_APISERVER"],
-                     "--kube-token-file", stack["KFDASH_STACK_KFDASH_TOKEN_FILE"],
-                     "--kube-ca-file", stack["KFDASH_STACK_CA"], "--registration-flow", "false")
+    k = gateway_kfdash(stack, "--registration-flow", "false")
     try:
-        r = call(k, STRANGER, "POST", "/api/workgroup/create", json={"namespace": "sneaky"})
+        r = call_as(k, STRANGER, "POST", "/api/workgroup/create", json={"namespace": "sneaky"})
         assert r.status_code == 403 and "registration" in r.json()["error"]
     finally:
         k.stop()
 
 
 def test_all_profiles_are_for_admins_only(kfdash):
-    assert call(kfdash, ALICE, "GET", "/api/workgroup/get-all-namespaces").status_code == 403
-    rows = call(kfdash, ADMIN, "GET", "/api/workgroup/get-all-namespaces").json()
+    assert call_as(kfdash, ALICE, "GET", "/api/workgroup/get-all-namespaces").status_code == 403
+    rows = call_as(kfdash, ADMIN, "GET", "/api/workgroup/get-all-namespaces").json()
     by_ns = {row[0]: row for row in rows}
     assert by_ns["alice"][1] == ALICE
     assert set(by_ns["alice"][2].split(", ")) == {BOB, CAROL}
@@ -342,10 +332,10 @@ def test_activities_are_access_checked(kfdash, admin):
     made = admin.post("/api/v1/namespaces/alice/events", json=event)
     assert made.status_code == 201, made.text
     try:
-        r = call(kfdash, CAROL, "GET", "/api/activities/alice")
+        r = call_as(kfdash, CAROL, "GET", "/api/activities/alice")
         assert r.status_code == 200, r.text
         assert r.json()[0]["reason"] == "Tested" and r.json()[0]["type"] == "Warning"
-        assert call(kfdash, STRANGER, "GET", "/api/activities/alice").status_code == 403
+        assert call_as(kfdash, STRANGER, "GET", "/api/activities/alice").status_code == 403
     finally:
         admin.delete(f"/api/v1/namespaces/alice/events/{made.json()['metadata']['name']}")
 
@@ -355,9 +345,9 @@ def test_a_kubeconfig_with_client_certificates_works_as_well(stack):
                      "--kubeconfig", stack["KUBECONFIG"])
     try:
         seen = {n["namespace"] for n in
-                call(k, BOB, "GET", "/api/workgroup/env-info").json()["namespaces"]}
+                call_as(k, BOB, "GET", "/api/workgroup/env-info").json()["namespaces"]}
         assert seen == {"alice", "bob"}
-        assert call(k, BOB, "GET", NOTEBOOKS.format(ns="alice")).status_code == 200
+        assert call_as(k, BOB, "GET", NOTEBOOKS.format(ns="alice")).status_code == 200
     finally:
         k.stop()
 
@@ -375,10 +365,10 @@ def test_a_broken_kubeconfig_stops_kfdash_with_a_clear_line(stack, tmp_path):
 
 def test_rules_say_what_the_caller_may_do_in_a_namespace(kfdash):
     def may(user, verb, resource):
-        body = call(kfdash, user, "GET", "/api/rules/alice").json()
+        body = call_as(kfdash, user, "GET", "/api/rules/alice").json()
         return any((verb in rule["verbs"] or "*" in rule["verbs"]) and
                    (resource in rule["resources"] or "*" in rule["resources"])
                    for rule in body["rules"])
     assert may(BOB, "create", "notebooks") and may(CAROL, "list", "notebooks")
     assert not may(CAROL, "create", "notebooks")
-    assert call(kfdash, STRANGER, "GET", "/api/rules/alice").status_code == 403
+    assert call_as(kfdash, STRANGER, "GET", "/api/rules/alice").status_code == 403

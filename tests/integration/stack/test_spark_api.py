@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from conftest import plain_session, start_kfdash
+from conftest import call_as, gateway_kfdash
 
 ALICE, BOB, CAROL, ADMIN, STRANGER = (f"{u}@example.com" for u in
                                       ("alice", "bob", "carol", "admin", "stranger"))
@@ -24,24 +24,14 @@ PODS = "/api/v1/namespaces/{ns}/pods"
 
 @pytest.fixture(scope="module")
 def kfdash(stack):
-    k = start_kfdash(stack, "--trusted-header-peers", "127.0.0.1/32",
-                     "--kube-api", stack["KFDASH_APISERVER"],
-                     "--kube-token-file", stack["KFDASH_STACK_KFDASH_TOKEN_FILE"],
-                     "--kube-ca-file", stack["KFDASH_STACK_CA"],
-                     "--cluster-admins", ADMIN)
+    k = gateway_kfdash(stack)
     yield k
     k.stop()
 
 
-def call(k, user, method, path, **kw):
-    headers = {"kubeflow-userid": user, "Origin": k.url, **kw.pop("headers", {})}
-    kw.setdefault("timeout", 15)
-    return plain_session().request(method, k.url + path, headers=headers, **kw)
-
-
 @pytest.fixture(scope="module")
 def templates(kfdash):
-    r = call(kfdash, ALICE, "GET", "/api/spark/templates")
+    r = call_as(kfdash, ALICE, "GET", "/api/spark/templates")
     assert r.status_code == 200, r.text
     return {t["id"]: t for t in r.json()["templates"]}
 
@@ -80,7 +70,7 @@ def seed_app(admin, name, status=None):
 
 @pytest.mark.parametrize("user", [ALICE, STRANGER])
 def test_templates_offer_pyspark_and_scala_pi_to_anyone_signed_in(kfdash, user):
-    r = call(kfdash, user, "GET", "/api/spark/templates")
+    r = call_as(kfdash, user, "GET", "/api/spark/templates")
     assert r.status_code == 200, r.text
     by_id = {t["id"]: t for t in r.json()["templates"]}
     py = by_id["spark-pi-python"]["form"]
@@ -101,7 +91,7 @@ def test_templates_offer_pyspark_and_scala_pi_to_anyone_signed_in(kfdash, user):
 
 @pytest.mark.parametrize("user", [ALICE, BOB, CAROL])
 def test_every_member_sees_app1_running_with_its_ui_and_executors(kfdash, user):
-    r = call(kfdash, user, "GET", BASE.format(ns="alice"))
+    r = call_as(kfdash, user, "GET", BASE.format(ns="alice"))
     assert r.status_code == 200, r.text
     assert r.json()["truncated"] is False
     apps = {a["name"]: a for a in r.json()["applications"]}
@@ -119,15 +109,15 @@ def test_every_member_sees_app1_running_with_its_ui_and_executors(kfdash, user):
 
 
 def test_the_ui_url_opens_the_live_spark_ui(kfdash):
-    apps = call(kfdash, BOB, "GET", BASE.format(ns="alice")).json()["applications"]
+    apps = call_as(kfdash, BOB, "GET", BASE.format(ns="alice")).json()["applications"]
     url = next(a["uiUrl"] for a in apps if a["name"] == "app1")
-    r = call(kfdash, BOB, "GET", url)
+    r = call_as(kfdash, BOB, "GET", url)
     assert r.status_code == 200, r.text[:300]
     assert r.url.endswith("/spark/alice/app1/jobs/") and "Spark Jobs" in r.text
 
 
 def test_one_application_comes_with_its_raw_object(kfdash):
-    r = call(kfdash, CAROL, "GET", BASE.format(ns="alice") + "/app1")
+    r = call_as(kfdash, CAROL, "GET", BASE.format(ns="alice") + "/app1")
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["application"]["name"] == "app1" and body["application"]["state"] == "RUNNING"
@@ -136,15 +126,15 @@ def test_one_application_comes_with_its_raw_object(kfdash):
 
 
 def test_a_missing_application_is_the_api_servers_404(kfdash):
-    r = call(kfdash, ALICE, "GET", BASE.format(ns="alice") + "/no-such-app")
+    r = call_as(kfdash, ALICE, "GET", BASE.format(ns="alice") + "/no-such-app")
     assert r.status_code == 404 and "not found" in r.json()["error"]
-    r = call(kfdash, ALICE, "DELETE", BASE.format(ns="alice") + "/no-such-app")
+    r = call_as(kfdash, ALICE, "DELETE", BASE.format(ns="alice") + "/no-such-app")
     assert r.status_code == 404 and "not found" in r.json()["error"]
 
 
 def test_a_kfdash_cluster_admin_still_needs_the_clusters_permission(kfdash):
     # kfdash lets its cluster admins into every namespace; the cluster gives admin@ nothing.
-    r = call(kfdash, ADMIN, "GET", BASE.format(ns="alice"))
+    r = call_as(kfdash, ADMIN, "GET", BASE.format(ns="alice"))
     assert r.status_code == 403 and "forbidden" in r.json()["error"]
 
 
@@ -161,7 +151,7 @@ def test_a_kfdash_cluster_admin_still_needs_the_clusters_permission(kfdash):
 ])
 def test_a_stranger_is_refused_on_every_route(kfdash, admin, templates, method, path):
     form = dict(templates["spark-pi-python"]["form"], name="stranger-pi")
-    r = call(kfdash, STRANGER, method, path, json=form if method == "POST" else None)
+    r = call_as(kfdash, STRANGER, method, path, json=form if method == "POST" else None)
     assert r.status_code == 403, r.text
     assert r.json()["error"] == "you have no role in this namespace"
     assert admin.get(APPS.format(ns="alice") + "/app1").status_code == 200
@@ -176,7 +166,7 @@ def test_members_who_edit_submit_from_a_template_and_delete(kfdash, admin, templ
                                                              user, template):
     form = dict(templates[template]["form"], name=unique("pi"))
     cleanup["apps"].append(form["name"])
-    r = call(kfdash, user, "POST", BASE.format(ns="alice"), json=form)
+    r = call_as(kfdash, user, "POST", BASE.format(ns="alice"), json=form)
     assert r.status_code == 201, r.text
     summary = r.json()["application"]
     assert summary["name"] == form["name"] and summary["namespace"] == "alice"
@@ -197,10 +187,10 @@ def test_members_who_edit_submit_from_a_template_and_delete(kfdash, admin, templ
     managers = [f["manager"] for f in made["metadata"]["managedFields"]]
     assert managers and all(m != "kfdash-stack" for m in managers)
 
-    listed = call(kfdash, CAROL, "GET", BASE.format(ns="alice")).json()["applications"]
+    listed = call_as(kfdash, CAROL, "GET", BASE.format(ns="alice")).json()["applications"]
     assert form["name"] in {a["name"] for a in listed}
 
-    d = call(kfdash, user, "DELETE", BASE.format(ns="alice") + f"/{form['name']}")
+    d = call_as(kfdash, user, "DELETE", BASE.format(ns="alice") + f"/{form['name']}")
     assert d.status_code == 200 and d.json() == {}
     assert admin.get(APPS.format(ns="alice") + f"/{form['name']}").status_code == 404
 
@@ -214,7 +204,7 @@ def test_a_form_with_its_own_settings_is_kept_as_asked(kfdash, admin, cleanup):
             "sparkConf": {"spark.sql.shuffle.partitions": "8"},
             "driver": {"cores": 2, "memory": "1Gi", "serviceAccount": "default-editor"},
             "executor": {"instances": 4, "cores": 3, "memory": "3g"}}
-    r = call(kfdash, BOB, "POST", BASE.format(ns="alice"), json=form)
+    r = call_as(kfdash, BOB, "POST", BASE.format(ns="alice"), json=form)
     assert r.status_code == 201, r.text
     spec = admin.get(APPS.format(ns="alice") + f"/{name}").json()["spec"]
     assert spec["arguments"] == ["--date", "2025-01-01", ""]
@@ -226,7 +216,7 @@ def test_a_form_with_its_own_settings_is_kept_as_asked(kfdash, admin, cleanup):
 
 def test_submitting_a_taken_name_says_so(kfdash, templates):
     form = dict(templates["spark-pi-python"]["form"], name="app1")
-    r = call(kfdash, BOB, "POST", BASE.format(ns="alice"), json=form)
+    r = call_as(kfdash, BOB, "POST", BASE.format(ns="alice"), json=form)
     assert r.status_code == 409
     assert r.json()["error"] == ("a Spark application named app1 exists already in alice: "
                                  "pick another name")
@@ -234,12 +224,12 @@ def test_submitting_a_taken_name_says_so(kfdash, templates):
 
 def test_a_viewer_cannot_submit_nor_delete(kfdash, admin, templates):
     form = dict(templates["spark-pi-python"]["form"], name="carol-pi")
-    r = call(kfdash, CAROL, "POST", BASE.format(ns="alice"), json=form)
+    r = call_as(kfdash, CAROL, "POST", BASE.format(ns="alice"), json=form)
     assert r.status_code == 403
     # The API server's own reason, passed on.
     assert 'User "carol@example.com" cannot create resource "sparkapplications"' in r.json()["error"]
     assert admin.get(APPS.format(ns="alice") + "/carol-pi").status_code == 404
-    r = call(kfdash, CAROL, "DELETE", BASE.format(ns="alice") + "/app1")
+    r = call_as(kfdash, CAROL, "DELETE", BASE.format(ns="alice") + "/app1")
     assert r.status_code == 403
     assert 'User "carol@example.com" cannot delete resource "sparkapplications"' in r.json()["error"]
     assert admin.get(APPS.format(ns="alice") + "/app1").status_code == 200
@@ -248,9 +238,9 @@ def test_a_viewer_cannot_submit_nor_delete(kfdash, admin, templates):
 def test_members_submit_in_their_own_profile_only(kfdash, admin, templates, cleanup):
     name = unique("own")
     form = dict(templates["spark-pi-python"]["form"], name=name)
-    r = call(kfdash, CAROL, "POST", BASE.format(ns="bob"), json=form)
+    r = call_as(kfdash, CAROL, "POST", BASE.format(ns="bob"), json=form)
     assert r.status_code == 403 and r.json()["error"] == "you have no role in this namespace"
-    r = call(kfdash, BOB, "POST", BASE.format(ns="bob"), json=form)
+    r = call_as(kfdash, BOB, "POST", BASE.format(ns="bob"), json=form)
     try:
         assert r.status_code == 201, r.text
         assert r.json()["application"]["namespace"] == "bob"
@@ -302,7 +292,7 @@ BAD_FORMS = [
 @pytest.mark.parametrize("changes, reason", BAD_FORMS,
                          ids=[next(iter(c)) + "-" + str(i) for i, (c, _) in enumerate(BAD_FORMS)])
 def test_bad_forms_are_refused_with_the_reason(kfdash, admin, templates, changes, reason):
-    r = call(kfdash, ALICE, "POST", BASE.format(ns="alice"), json=_form(templates, **changes))
+    r = call_as(kfdash, ALICE, "POST", BASE.format(ns="alice"), json=_form(templates, **changes))
     assert r.status_code == 400, r.text
     assert r.json()["error"].startswith(reason), r.json()
     assert admin.get(APPS.format(ns="alice") + "/bad-form").status_code == 404
@@ -310,14 +300,14 @@ def test_bad_forms_are_refused_with_the_reason(kfdash, admin, templates, changes
 
 @pytest.mark.parametrize("body", ["not json", "[1, 2]", "null", ""])
 def test_a_body_that_is_not_a_form_is_refused(kfdash, body):
-    r = call(kfdash, ALICE, "POST", BASE.format(ns="alice"), data=body,
-             headers={"Content-Type": "application/json"})
+    r = call_as(kfdash, ALICE, "POST", BASE.format(ns="alice"), data=body,
+                headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["error"] == "send a JSON object"
 
 
 def test_an_oversized_form_is_413(kfdash, templates):
     form = _form(templates, padding="p" * 300_000)
-    r = call(kfdash, ALICE, "POST", BASE.format(ns="alice"), json=form)
+    r = call_as(kfdash, ALICE, "POST", BASE.format(ns="alice"), json=form)
     assert r.status_code == 413 and "too large" in r.json()["error"]
 
 
@@ -326,7 +316,7 @@ def test_an_oversized_form_is_413(kfdash, templates):
     "/app1/logs?tailLines=abc", "/app1/logs?tailLines=-5", "/app1/logs?follow=maybe",
 ])
 def test_bad_names_and_log_options_are_400(kfdash, path):
-    r = call(kfdash, BOB, "GET", BASE.format(ns="alice") + path)
+    r = call_as(kfdash, BOB, "GET", BASE.format(ns="alice") + path)
     assert r.status_code == 400, r.text
     assert r.json()["error"]
 
@@ -340,7 +330,7 @@ def test_logs_of_a_driver_pod_that_does_not_exist_are_the_api_servers_404(kfdash
     cleanup["apps"].append(name)
     seed_app(admin, name)
     for app, pod in (("app1", "app1-driver"), (name, f"{name}-driver")):
-        r = call(kfdash, ALICE, "GET", BASE.format(ns="alice") + f"/{app}/logs")
+        r = call_as(kfdash, ALICE, "GET", BASE.format(ns="alice") + f"/{app}/logs")
         assert r.status_code == 404, r.text
         status = r.json()
         assert status["kind"] == "Status" and status["reason"] == "NotFound"
@@ -350,8 +340,8 @@ def test_logs_of_a_driver_pod_that_does_not_exist_are_the_api_servers_404(kfdash
 def test_a_client_asking_for_text_only_still_gets_the_reason(kfdash):
     # curl -H 'Accept: text/plain': the API server cannot say "not found" in text and would
     # answer 406; kfdash asks for text or its Status JSON, so the reason comes back.
-    r = call(kfdash, ALICE, "GET", BASE.format(ns="alice") + "/app1/logs",
-             headers={"Accept": "text/plain"})
+    r = call_as(kfdash, ALICE, "GET", BASE.format(ns="alice") + "/app1/logs",
+                headers={"Accept": "text/plain"})
     assert r.status_code == 404, r.text
     assert r.json()["message"] == 'pods "app1-driver" not found'
 
@@ -375,7 +365,7 @@ def test_logs_ask_for_the_driver_container_of_the_driver_pod(kfdash, admin, clea
     # A driver pod without the operator's driver container: the API server's own error names
     # that pod and the container kfdash asked for.
     make_driver_pod(admin, cleanup, "main")
-    r = call(kfdash, BOB, "GET", BASE.format(ns="alice") + "/app1/logs?tailLines=20")
+    r = call_as(kfdash, BOB, "GET", BASE.format(ns="alice") + "/app1/logs?tailLines=20")
     assert r.status_code == 400, r.text
     status = r.json()
     assert status["kind"] == "Status" and status["reason"] == "BadRequest"
@@ -388,7 +378,7 @@ def test_logs_reach_the_driver_pod_once_it_exists(kfdash, admin, cleanup, user):
     # for a pod not yet placed on a node: no content, nothing logged yet.
     make_driver_pod(admin, cleanup, "spark-kubernetes-driver")
     for query in ("", "?tailLines=20", "?follow=true&tailLines=10000"):
-        r = call(kfdash, user, "GET", BASE.format(ns="alice") + f"/app1/logs{query}")
+        r = call_as(kfdash, user, "GET", BASE.format(ns="alice") + f"/app1/logs{query}")
         assert r.status_code == 204, r.text
         assert r.content == b""
 
@@ -399,6 +389,6 @@ def test_a_recorded_driver_pod_name_cannot_steer_the_log_request(kfdash, admin, 
     cleanup["apps"].append(name)
     seed_app(admin, name, status={"applicationState": {"state": "RUNNING"},
                                   "driverInfo": {"podName": "../../../api/v1/namespaces/alice/secrets"}})
-    r = call(kfdash, ALICE, "GET", BASE.format(ns="alice") + f"/{name}/logs")
+    r = call_as(kfdash, ALICE, "GET", BASE.format(ns="alice") + f"/{name}/logs")
     assert r.status_code == 502
     assert r.json() == {"error": "the application's driver pod name is not a pod name"}

@@ -1,0 +1,325 @@
+#!/usr/bin/env bash
+# `make bench`, MLflow through kfdash: runs/search over BENCH_RUNS (10,000) runs of one experiment,
+# through kfdash (/mlflow/api/..., the workspace checked against the user's role, then forwarded)
+# next to the same search asked of MLflow directly:
+#   POST /api/2.0/mlflow/runs/search {"max_results": 100, "filter": "metrics.score > 0.5",
+#        "order_by": ["metrics.score DESC"]}
+#   1. one request at a time, BENCH_SAMPLES rounds alternating the two paths: p50, p99, mean
+#      (what a user waits for; kfdash's share is the difference);
+#   2. wrk -t2 keep-alive at BENCH_CONNS connections: req/s, p50, p99 under load, the ratio
+#      kfdash/direct and each process's CPU time per request.
+#
+#   tests/bench/mlflow.sh [path/to/kfdash]   (default: build-release/kfdash)
+#
+# The runs are seeded fresh on every run with MLflow's own Python client (create_run + log_batch
+# each, straight into the server's SQLite store, two processes) in a new experiment of workspace
+# bob (bob owns profile bob; the bench's requests come in as bob through the trusted gateway
+# header). Nothing is cached in the repo; at the end the experiment is deleted (its runs stay in
+# MLflow's store as deleted ones; BENCH_GC=1 removes them for good with mlflow gc, which takes
+# minutes for 10,000 runs; a stack of the bench's own is purged anyway).
+#
+# The peers: the stack of $KFDASH_STACK_DIR/env when KFDASH_STACK_DIR is set (used as it is and
+# left running), else one of its own (tests/stack/stack.sh up, state in
+# ~/.cache/kfdash/stack-bench-mlflow), stopped and purged at the end. Figures are printed, never
+# compared with a budget; the script fails when something does not start, the two paths answer
+# different runs, or more than 1 % of a run's answers are not 2xx. Logs: build-release/mlflow-*.log.
+# Knobs: BENCH_RUNS (10000), BENCH_SAMPLES (20), BENCH_DURATION (s per wrk run, 30),
+# BENCH_CONNS ("1 4"), BENCH_THREADS (kfdash --threads, default 0: one per CPU), BENCH_GC (0).
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BIN=${1:-$ROOT/build-release/kfdash}
+RUNS=${BENCH_RUNS:-10000}
+SAMPLES=${BENCH_SAMPLES:-20}
+DURATION=${BENCH_DURATION:-30}
+CONNS=${BENCH_CONNS:-"1 4"}
+THREADS=${BENCH_THREADS:-0}
+STACK=$ROOT/tests/stack
+USER_ID=bob@example.com
+WS=bob
+BODY='{"experiment_ids": ["EXP"], "max_results": 100, "filter": "metrics.score > 0.5", "order_by": ["metrics.score DESC"]}'
+
+die() { echo "bench mlflow: $*" >&2; exit 1; }
+say() { echo "bench mlflow: $*" >&2; }
+[[ -x $BIN ]] || die "no kfdash binary at $BIN (build it first)"
+for t in curl wrk python3 jq; do command -v "$t" >/dev/null || die "$t is needed"; done
+
+LOGS=$ROOT/build-release
+mkdir -p "$LOGS"
+OWN_STACK=0
+if [[ -n ${KFDASH_STACK_DIR:-} ]]; then
+  [[ -f $KFDASH_STACK_DIR/env ]] || die "KFDASH_STACK_DIR=$KFDASH_STACK_DIR has no env file (unset it to start a stack of its own)"
+else
+  export KFDASH_STACK_DIR=${KFDASH_CACHE:-$HOME/.cache/kfdash}/stack-bench-mlflow
+  OWN_STACK=1
+fi
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/kfdash-bench-mlflow.XXXXXX")
+kpid=""
+wrk_pid=""
+EXP=""
+py=""
+cleanup() {
+  if [[ -n $wrk_pid ]] && kill -TERM "$wrk_pid" 2>/dev/null; then wait "$wrk_pid" 2>/dev/null || true; fi
+  if [[ -n $kpid ]] && kill -TERM "$kpid" 2>/dev/null; then wait "$kpid" 2>/dev/null || true; fi
+  if [[ -n $EXP && -n $py ]]; then
+    say "deleting the bench experiment $EXP and its runs"
+    "$py" "$TMP/seed.py" drop "$EXP" >>"$LOGS/mlflow-seed.log" 2>&1 || say "could not delete experiment $EXP (see $LOGS/mlflow-seed.log)"
+  fi
+  if ((OWN_STACK)); then
+    "$STACK/ml-down.sh" >/dev/null 2>&1 || true
+    "$STACK/k8s-down.sh" --purge >/dev/null 2>&1 || true
+  fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+load() { cut -d' ' -f1 /proc/loadavg; }
+
+if ((OWN_STACK)); then
+  say "starting the stack (${KFDASH_STACK_DIR}; log: $LOGS/mlflow-stack.log)"
+  t0=$SECONDS
+  "$STACK/stack.sh" up >"$LOGS/mlflow-stack.log" 2>&1 || die "stack failed: see $LOGS/mlflow-stack.log"
+  say "stack up in $((SECONDS - t0)) s"
+else
+  say "using the stack of $KFDASH_STACK_DIR/env"
+fi
+# shellcheck source=/dev/null
+source "$KFDASH_STACK_DIR/env"
+[[ -n ${MLFLOW_URL:-} && -n ${MLFLOW_PID:-} && -n ${KFDASH_STACK_KFDASH_TOKEN_FILE:-} ]] ||
+  die "$KFDASH_STACK_DIR/env has no MLflow (MLFLOW_URL): a stack from tests/stack/stack.sh up is needed"
+kill -0 "$MLFLOW_PID" 2>/dev/null || die "MLflow (pid $MLFLOW_PID) is not running"
+D=$MLFLOW_URL
+py=$("$ROOT/tools/venv.sh" "$STACK/requirements-peers.txt") # the peers' venv: it has mlflow
+LOAD_START=$(load)
+
+# ---------------------------------------------------------------- the runs
+cat >"$TMP/seed.py" <<'EOF'
+"""seed.py seed N -> makes an experiment through the server, N runs in it, prints its id;
+seed.py drop ID -> deletes it (and, with BENCH_GC=1, its runs for good).
+
+The runs go straight into the server's store (MlflowClient on BENCH_STORE, workspace-aware): one
+create_run and one log_batch each, in two processes. Through the one-worker server they would take
+ten minutes; the store is the same either way."""
+import multiprocessing
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+
+import mlflow
+from mlflow.entities import Metric, Param
+
+STORE = os.environ["BENCH_STORE"]
+
+
+def chunk(args):
+    exp, lo, hi = args
+    # Seeding only: commits need not wait for the disk.
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    event.listen(Engine, "connect", lambda conn, _: conn.execute("PRAGMA synchronous=OFF"))
+    client = mlflow.MlflowClient(tracking_uri=STORE)
+    rng = random.Random(lo)
+    now = int(time.time() * 1000)
+    for i in range(lo, hi):
+        run = client.create_run(exp, run_name=f"run-{i:05d}")
+        client.log_batch(run.info.run_id,
+                         metrics=[Metric("score", rng.random(), now, 0), Metric("loss", rng.random(), now, 0)],
+                         params=[Param("lr", rng.choice(["0.1", "0.01", "0.001"])),
+                                 Param("depth", str(rng.randint(2, 12)))])
+        if (i - lo + 1) % 1000 == 0:
+            print(f"  {i - lo + 1} of runs {lo}..{hi - 1}", file=sys.stderr, flush=True)
+    return hi - lo
+
+
+if __name__ == "__main__":
+    os.environ["MLFLOW_ENABLE_WORKSPACES"] = "true"
+    server = mlflow.MlflowClient()
+    if sys.argv[1] == "drop":
+        server.delete_experiment(sys.argv[2])
+        if os.environ.get("BENCH_GC") == "1":
+            subprocess.run([sys.executable, "-m", "mlflow", "gc", "--backend-store-uri", STORE,
+                           "--experiment-ids", sys.argv[2]], check=True, stdout=subprocess.DEVNULL)
+        sys.exit(0)
+    n = int(sys.argv[2])
+    exp = server.create_experiment(f"bench-runs-{uuid.uuid4().hex[:8]}")
+    parts = 2
+    with multiprocessing.get_context("spawn").Pool(parts) as pool:
+        made = sum(pool.map(chunk, [(exp, k * n // parts, (k + 1) * n // parts) for k in range(parts)]))
+    assert made == n, made
+    print(exp)
+EOF
+export MLFLOW_TRACKING_URI=$D MLFLOW_WORKSPACE=$WS MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true
+export BENCH_STORE="sqlite:///$ML_STATE_DIR/mlflow.db"
+say "seeding $RUNS runs into a new experiment of workspace $WS (log: $LOGS/mlflow-seed.log)"
+t0=$SECONDS
+EXP=$("$py" "$TMP/seed.py" seed "$RUNS" 2> >(tee "$LOGS/mlflow-seed.log" >&2)) || die "seeding failed: see $LOGS/mlflow-seed.log"
+SEED_S=$((SECONDS - t0))
+say "experiment $EXP: $RUNS runs in $SEED_S s"
+BODY=${BODY/EXP/$EXP}
+
+# ---------------------------------------------------------------- kfdash
+kport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+K=http://127.0.0.1:$kport
+"$BIN" --listen "127.0.0.1:$kport" --threads "$THREADS" --access-log false \
+  --trusted-header-peers 127.0.0.1/32 --kube-api "$KFDASH_APISERVER" \
+  --kube-token-file "$KFDASH_STACK_KFDASH_TOKEN_FILE" --kube-ca-file "$KFDASH_STACK_CA" \
+  --mlflow-url "$D" 2>"$LOGS/mlflow-kfdash.log" &
+kpid=$!
+ready=""
+for _ in $(seq 600); do
+  kill -0 "$kpid" 2>/dev/null || { tail -n 20 "$LOGS/mlflow-kfdash.log" >&2; die "kfdash exited"; }
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "$K/readyz" || true) == 200 ]] && { ready=1; break; }
+  sleep 0.1
+done
+[[ -n $ready ]] || { curl -s "$K/readyz" >&2; die "kfdash not ready after 60 s"; }
+SEARCH_D=$D/api/2.0/mlflow/runs/search
+SEARCH_K=$K/mlflow/api/2.0/mlflow/runs/search
+ws=(-H "X-MLFLOW-WORKSPACE: $WS" -H "Content-Type: application/json")
+gw=(-H "kubeflow-userid: $USER_ID" -H "Origin: $K")
+
+# Same answer both ways: the same 100 runs, in the same order, best score first.
+curl -sf "${ws[@]}" -d "$BODY" "$SEARCH_D" >"$TMP/d" || die "runs/search directly failed"
+curl -sf "${ws[@]}" "${gw[@]}" -d "$BODY" "$SEARCH_K" >"$TMP/k" || die "runs/search through kfdash failed: $(curl -s "${ws[@]}" "${gw[@]}" -d "$BODY" "$SEARCH_K")"
+ids() { jq -r '[.runs[].info.run_id] | join(" ")' "$1"; }
+[[ $(ids "$TMP/k") == "$(ids "$TMP/d")" ]] || die "kfdash and MLflow answer different runs"
+got=$(jq '.runs | length' "$TMP/d")
+((got == 100 || (RUNS < 400 && got > 0))) || die "runs/search answered $got runs, not 100"
+SIZE=$(wc -c <"$TMP/d")
+# A viewer's workspace check happens on every request: a stranger is refused, not served.
+[[ $(curl -s -o /dev/null -w '%{http_code}' "${ws[@]}" -H "kubeflow-userid: stranger@example.com" -H "Origin: $K" -d "$BODY" "$SEARCH_K") == 403 ]] ||
+  die "a stranger was not refused"
+
+# ---------------------------------------------------------------- wrk
+lua() { # FILE [extra header lines...]: a POST of BODY with the workspace header, then report.lua
+  local f=$1
+  shift
+  {
+    echo 'wrk.method = "POST"'
+    printf 'wrk.body = %s\n' "$(jq -Rn --arg b "$BODY" '$b')"
+    echo 'wrk.headers["Content-Type"] = "application/json"'
+    echo "wrk.headers[\"X-MLFLOW-WORKSPACE\"] = \"$WS\""
+    for h in "$@"; do echo "$h"; done
+    echo "dofile(\"$HERE/report.lua\")"
+  } >"$f"
+}
+lua "$TMP/direct.lua"
+lua "$TMP/kfdash.lua" "wrk.headers[\"kubeflow-userid\"] = \"$USER_ID\"" "wrk.headers[\"Origin\"] = \"$K\""
+
+cpu_ticks() { # PID -> utime + stime of all its threads
+  local f
+  read -r f <"/proc/$1/stat"
+  read -ra f <<<"${f##*) }"
+  echo $((f[11] + f[12]))
+}
+# MLflow's server is a parent with its uvicorn worker below it: count the whole tree.
+tree_ticks() { # PID -> cpu_ticks of it and every process below it
+  local sum pid
+  sum=$(cpu_ticks "$1")
+  for pid in $(pgrep -P "$1" || true); do sum=$((sum + $(tree_ticks "$pid"))); done
+  echo "$sum"
+}
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+# measure URL LUA CONNS -> "req/s p50 p99 kfdash-us/req mlflow-us/req errors" (ms)
+measure() {
+  local k0 m0 k1 m1 rc=0
+  k0=$(cpu_ticks "$kpid") m0=$(tree_ticks "$MLFLOW_PID")
+  wrk -t"$(($3 < 2 ? 1 : 2))" -c"$3" -d"${DURATION}s" --timeout 30s -s "$2" "$1" >"$TMP/wrk.out" &
+  wrk_pid=$!
+  wait "$wrk_pid" || rc=$?
+  wrk_pid=""
+  k1=$(cpu_ticks "$kpid") m1=$(tree_ticks "$MLFLOW_PID")
+  ((rc == 0)) || die "wrk failed for $1: $(cat "$TMP/wrk.out")"
+  local _ n dur p50 p99 ec er ew es et line err="-"
+  line=$(grep '^RESULT ' "$TMP/wrk.out") || die "no result from wrk for $1"
+  read -r _ n dur p50 p99 ec er ew es et _ <<<"$line"
+  if ((n == 0)); then # each search outlasted the run: MLflow works on them all at once
+    echo "0 - - - - no-answer-in-${DURATION}s"
+    return
+  fi
+  ((es * 100 <= n)) || die "wrk: $es non-2xx answers of $n from $1"
+  ((ec + er + ew + et + es == 0)) || err="wrk-errors:connect=$ec,read=$er,write=$ew,timeout=$et,non-2xx=$es"
+  awk -v n="$n" -v d="$dur" -v a="$p50" -v b="$p99" -v kt=$((k1 - k0)) -v mt=$((m1 - m0)) \
+    -v us="$TICK_US" -v e="$err" 'BEGIN {
+      printf "%.1f %.1f %.1f %.0f %.0f %s\n", n / (d / 1e6), a / 1000, b / 1000,
+        n ? kt * us / n : 0, n ? mt * us / n : 0, e }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { r = b > 0 ? a / b : 0; printf "%.2f", r }'; }
+
+say "runs/search: $SAMPLES rounds one at a time"
+: >"$TMP/lat.direct"
+: >"$TMP/lat.kfdash"
+sample() { # SIDE -> appends the time of one search, in ms
+  local url=$SEARCH_D extra=()
+  [[ $1 == kfdash ]] && url=$SEARCH_K extra=("${gw[@]}")
+  curl -sf -o /dev/null -w '%{time_total}\n' "${ws[@]}" "${extra[@]}" -d "$BODY" "$url" |
+    awk '{ printf "%.1f\n", $1 * 1000 }' >>"$TMP/lat.$1" || die "a search through $1 failed"
+}
+for i in $(seq "$SAMPLES"); do
+  if ((i % 2)); then sample direct; sample kfdash; else sample kfdash; sample direct; fi
+done
+stats() { # FILE -> "n p50 p99 mean" (nearest rank)
+  sort -n "$1" | awk '{ v[NR] = $1; s += $1 } END {
+    i50 = int(NR * 0.50 + 0.999); i99 = int(NR * 0.99 + 0.999)
+    printf "%d %.1f %.1f %.1f\n", NR, v[i50], v[i99], s / NR }'
+}
+LAT_D=$(stats "$TMP/lat.direct")
+LAT_K=$(stats "$TMP/lat.kfdash")
+
+say "runs/search: wrk -t2, ${DURATION} s per run, connections $CONNS"
+declare -A RES
+turn=0
+for c in $CONNS; do
+  # Alternate which goes first so drift on a busy machine hits both alike.
+  sides=(direct kfdash)
+  ((turn++ % 2)) && sides=(kfdash direct)
+  for side in "${sides[@]}"; do
+    if [[ $side == direct ]]; then
+      RES[$side|$c]=$(measure "$SEARCH_D" "$TMP/direct.lua" "$c")
+    else
+      RES[$side|$c]=$(measure "$SEARCH_K" "$TMP/kfdash.lua" "$c")
+    fi
+  done
+done
+kill -0 "$kpid" 2>/dev/null || die "kfdash died during the runs"
+LOAD_END=$(load)
+
+# ---------------------------------------------------------------- report
+echo
+echo "kfdash MLflow: runs/search over $RUNS runs (max_results 100, filter metrics.score > 0.5, order_by metrics.score DESC; $SIZE B answers)"
+echo "through kfdash ($SEARCH_K, as $USER_ID in workspace $WS) vs MLflow directly ($SEARCH_D)"
+echo "machine: $(nproc) CPUs, load $LOAD_START at the start, $LOAD_END at the end; $("$BIN" --version 2>/dev/null | head -n1)"
+echo "MLflow $(curl -s "$D/version"), uvicorn with one worker, SQLite store; seeding took $SEED_S s"
+echo
+echo "POST runs/search one at a time, $SAMPLES rounds alternating; ms"
+printf '%-8s %5s %9s %9s %9s\n' "" n p50 p99 mean
+read -r n d50 d99 dmean <<<"$LAT_D"
+printf '%-8s %5s %9s %9s %9s\n' direct "$n" "$d50" "$d99" "$dmean"
+read -r n k50 k99 kmean <<<"$LAT_K"
+printf '%-8s %5s %9s %9s %9s\n' kfdash "$n" "$k50" "$k99" "$kmean"
+awk -v a="$k50" -v b="$d50" -v c="$k99" -v d="$d99" -v e="$kmean" -v f="$dmean" \
+  'BEGIN { printf "added by kfdash: p50 %+.1f ms, p99 %+.1f ms, mean %+.1f ms; p50 ratio direct/kfdash %.2f\n", a - b, c - d, e - f, b / a }'
+echo
+printf 'POST runs/search, wrk -t2 keep-alive, %s s per run; p50/p99 in ms; ratio = kfdash req/s / direct req/s\n' "$DURATION"
+echo "CPU us/req: user+system time per request of MLflow asked directly, of MLflow behind kfdash, of kfdash"
+row() { printf '%5s  %9s %8s %8s  %9s %8s %8s  %5s   %8s %8s %7s\n' "$@"; }
+row conns "direct/s" p50 p99 "kfdash/s" p50 p99 ratio "mlflow" "mlf<kf" "kfdash"
+notes=()
+for c in $CONNS; do
+  read -r dr d50 d99 _ dm de <<<"${RES[direct|$c]}"
+  read -r kr k50 k99 kk km ke <<<"${RES[kfdash|$c]}"
+  row "$c" "$dr" "$d50" "$d99" "$kr" "$k50" "$k99" "$(ratio "$kr" "$dr")" "$dm" "$km" "$kk"
+  [[ $de == - ]] || notes+=("direct c=$c: $de")
+  [[ $ke == - ]] || notes+=("kfdash c=$c: $ke")
+done
+((${#notes[@]} == 0)) || printf '  %s\n' "${notes[@]}"
+# Not counted: the notice that sessions live in memory, and answers wrk stopped reading at its end.
+WARN=$(grep '"level":"\(warn\|error\)"' "$LOGS/mlflow-kfdash.log" | grep -vc 'no state_dir\|Failed to send the response body' || true)
+((WARN == 0)) || echo "kfdash logged $WARN warnings/errors (log: $LOGS/mlflow-kfdash.log)"
+if awk -v a="$LOAD_START" -v b="$LOAD_END" -v n="$(nproc)" 'BEGIN { exit !(a > n || b > n) }'; then
+  echo "NOTE: the machine was busy (load $LOAD_START at the start, $LOAD_END at the end, $(nproc) CPUs): the figures are noisy"
+fi
