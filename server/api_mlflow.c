@@ -2,7 +2,6 @@
 #include "server/api_mlflow.h"
 
 #include <cjson/cJSON.h>
-#include <ctype.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,7 +25,6 @@
 #define NS_COOKIE        "kfdash_ns"
 #define WORKSPACE_HEADER "X-MLFLOW-WORKSPACE"
 /* MLflow's UI adds a header <Name> with this cookie's value to each of its calls. */
-#define UI_CSRF_COOKIE     "mlflow-request-header-X-CSRF-Token"
 #define NAME_MAX_BYTES     64 /* a DNS label and its NUL */
 #define MEMBERSHIPS_MAX    4096
 #define KNOWN_MAX          4096 /* workspaces remembered as existing */
@@ -199,22 +197,6 @@ static void get_workspace(struct http_request *r, const char *name, size_t len)
 
 /* ---------------------------------------------------------------- forwarding */
 
-/* A browser signed in with a session must echo its CSRF token in every state change (gate.h).
- * MLflow's UI knows nothing of kfdash, but sends a header for each cookie named
- * mlflow-request-header-<Name>: the page gets one with the token, for /mlflow only. */
-static void give_ui_the_csrf_token(struct http_request *r)
-{
-    const struct identity *who = http_request_identity(r);
-    if (!who || who->source != IDENTITY_SESSION || !who->csrf) return;
-    for (const char *c = who->csrf; *c; c++)
-        if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_') return; /* no cookie value */
-    char cookie[512];
-    int n =
-        snprintf(cookie, sizeof(cookie), UI_CSRF_COOKIE "=%s; Path=" PREFIX "; SameSite=Strict%s",
-                 who->csrf, http_request_is_https(r) ? "; Secure" : "");
-    if (n > 0 && (size_t)n < sizeof(cookie)) http_request_add_reply_header(r, "Set-Cookie", cookie);
-}
-
 /* The request to MLflow (the prefix stripped), in workspace ns (NULL: none, for the UI's
  * files). */
 static void forward(struct http_request *r, const char *ns)
@@ -370,7 +352,6 @@ void api_mlflow_proxy(struct http_request *r)
     size_t name_len = 0;
     switch (mlflow_access_classify(http_request_method(r), path, &name, &name_len)) {
     case MLFLOW_ACCESS_ASSET:
-        if (strcmp(path, "/") == 0) give_ui_the_csrf_token(r);
         forward(r, NULL);
         return;
     case MLFLOW_ACCESS_READ:

@@ -16,8 +16,7 @@
  * writes owner, admin or contributor, by endpoint (mlflow_access.h). The client's own header
  * never reaches MLflow: kfdash sends its own line for the namespace it checked; nor does the
  * browser's Origin (the gate checked it; MLflow refuses state changes from other origins than its
- * own). The UI's files need no workspace; its page brings a session's CSRF token in the cookie
- * mlflow-request-header-X-CSRF-Token, which MLflow's UI sends back as X-CSRF-Token.
+ * own). The UI's files need no workspace.
  *
  * A profile whose workspace MLflow lacks gets one the first time a member uses it (created by
  * kfdash itself, then remembered). Refusals carry both kfdash's "error" and MLflow's

@@ -714,7 +714,7 @@ static const char *csrf_refusal(struct http_request *r, const struct identity *w
         return "request from another origin refused";
     /* Browsers send Origin with every WebSocket handshake, and cannot add a token to it. */
     if (websocket) return origin ? NULL : "WebSocket handshakes need an Origin header";
-    if (who->source == IDENTITY_GATEWAY)
+    if (who->source == IDENTITY_GATEWAY || (http_request_route_flags(r) & ROUTE_PROXIED))
         return site || origin ? NULL : "state changes need an Origin or Sec-Fetch-Site header";
     const char *token = http_request_header(r, CSRF_HEADER);
     if (!token || !equal_secret(token, who->csrf))

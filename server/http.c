@@ -369,7 +369,12 @@ void http_request_take_body(struct http_request *r, http_body_fn fn, void *ctx)
 
 bool http_request_streams_body(const struct http_request *r)
 {
-    return r->match.route && (r->match.route->flags & ROUTE_STREAM_BODY);
+    return http_request_route_flags(r) & ROUTE_STREAM_BODY;
+}
+
+unsigned http_request_route_flags(const struct http_request *r)
+{
+    return r->match.route ? r->match.route->flags : 0;
 }
 
 void http_request_hold_body(struct http_request *r)

@@ -108,6 +108,8 @@ void http_request_resume(struct http_request *r, http_next_fn next);
 typedef size_t (*http_body_fn)(void *ctx, const char *data, size_t len);
 void http_request_take_body(struct http_request *r, http_body_fn fn, void *ctx);
 bool http_request_streams_body(const struct http_request *r);
+/* The matched route's ROUTE_* flags (0 before routing). */
+unsigned http_request_route_flags(const struct http_request *r);
 void http_request_hold_body(struct http_request *r);
 void http_request_release_body(struct http_request *r);
 /* A pointer the handler keeps with the request while it is parked; free_fn (may be NULL) runs

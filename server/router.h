@@ -17,6 +17,10 @@ typedef void (*route_handler_fn)(struct http_request *req);
 /* The handler runs as soon as the head is in and takes the body as it arrives
  * (http_request_take_body); the body is not buffered, nor bounded by limits.max_body_bytes. */
 #define ROUTE_STREAM_BODY 2u
+/* Another application's pages and API (notebooks, Spark UIs, MLflow, models): they cannot echo
+ * kfdash's CSRF token, so a cookie-proved state change there is checked by its Origin (or
+ * Sec-Fetch-Site) alone. */
+#define ROUTE_PROXIED 4u
 
 struct route {
     const char *method;  /* "GET", "POST", ...; NULL matches any method */

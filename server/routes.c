@@ -26,6 +26,8 @@ static void api_not_found(struct http_request *r)
 }
 
 #define PUBLIC ROUTE_PUBLIC
+/* Another application behind kfdash: its bodies stream, its CSRF is checked by Origin. */
+#define APP (ROUTE_STREAM_BODY | ROUTE_PROXIED)
 
 /* Routes without PUBLIC pass the gate first (gate.h): they know who is asking. */
 const struct route routes[] = {
@@ -92,10 +94,10 @@ const struct route routes[] = {
     {"GET", "/api/namespaces/:namespace/mlflow-model-versions", api_kserve_mlflow_versions, 0},
     {NULL, "/api/*", api_not_found, PUBLIC},
     /* Applications in a profile namespace, for its members; bodies stream through. */
-    {NULL, "/notebook/:namespace/:name/*", app_proxy_notebook, ROUTE_STREAM_BODY},
-    {NULL, "/spark/:namespace/:name/*", app_proxy_spark, ROUTE_STREAM_BODY},
-    {NULL, "/mlflow/*", api_mlflow_proxy, ROUTE_STREAM_BODY}, /* also /mlflow: 302 to /mlflow/ */
-    {NULL, "/serving/:namespace/:name/*", serving_forward, ROUTE_STREAM_BODY},
+    {NULL, "/notebook/:namespace/:name/*", app_proxy_notebook, APP},
+    {NULL, "/spark/:namespace/:name/*", app_proxy_spark, APP},
+    {NULL, "/mlflow/*", api_mlflow_proxy, APP}, /* also /mlflow: 302 to /mlflow/ */
+    {NULL, "/serving/:namespace/:name/*", serving_forward, APP},
     /* The web app itself: it asks /api/whoami and sends strangers to sign in. */
     {"GET", "/*", static_serve, PUBLIC},
 };
@@ -112,7 +114,7 @@ const struct route sidecar_routes[] = {
     {"GET", "/auth/logout", login_logout, PUBLIC},
     {NULL, "/auth/check", authz_check, PUBLIC},
     {NULL, "/auth/check/*", authz_check, PUBLIC},
-    {NULL, "/*", sidecar_forward, ROUTE_STREAM_BODY},
+    {NULL, "/*", sidecar_forward, APP},
 };
 
 const size_t n_sidecar_routes = sizeof(sidecar_routes) / sizeof(sidecar_routes[0]);

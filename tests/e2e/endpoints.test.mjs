@@ -163,7 +163,7 @@ describe('KServe endpoints against the stack, in gateway mode', () => {
       await page.getByRole('link', { name: 'New endpoint' }).click();
       const form = page.getByTestId('endpoint-form');
       await form.waitFor();
-      const picker = form.getByLabel('Model version');
+      const picker = form.getByLabel('Model version', { exact: true });
       await picker.waitFor();
       assert.ok((await picker.locator('option').allTextContents()).includes(`${SEEDED} · version 1`));
       assert.equal(await form.getByLabel('Name', { exact: true }).inputValue(), 'iris-classifier-v1');

@@ -399,10 +399,11 @@ def browser_session(k, email, password):
     return s
 
 
-def test_mlflows_ui_in_a_signed_in_browser_gets_the_csrf_token_its_searches_need(
+def test_apps_behind_kfdash_take_a_signed_in_browsers_same_origin_posts_without_the_token(
         stack, iris, tmp_path, demo_password):
-    """MLflow's UI searches with POST; a session's POSTs must echo the CSRF token. The UI sends a
-    header for every cookie mlflow-request-header-<Name>: its page brings one with the token."""
+    """MLflow's UI and JupyterLab post with a session cookie and know nothing of kfdash's CSRF
+    token: kfdash judges those by Origin. Another site's post (cross-site request forgery) and one
+    without an Origin are refused."""
     k = start_kfdash(stack, "--state-dir", str(tmp_path), "--kube-api", stack["KFDASH_APISERVER"],
                      "--kube-token-file", stack["KFDASH_STACK_KFDASH_TOKEN_FILE"],
                      "--kube-ca-file", stack["KFDASH_STACK_CA"], port=SESSION_PORT,
@@ -411,19 +412,27 @@ def test_mlflows_ui_in_a_signed_in_browser_gets_the_csrf_token_its_searches_need
         s = browser_session(k, CAROL, demo_password("carol"))
         search = f"{k.url}{AJAX}/runs/search"
         body = {"experiment_ids": [iris["id"]], "max_results": 5}
-        headers = {WS: "alice", "Origin": k.url, "Sec-Fetch-Site": "same-origin"}
-        assert s.post(search, json=body, headers=headers, timeout=30).status_code == 403
-        page = s.get(f"{k.url}/mlflow/", headers={"Accept": "text/html"}, timeout=30)
-        assert page.status_code == 200 and "<title>MLflow</title>" in page.text
-        cookie = next(c for c in s.cookies if c.name == "mlflow-request-header-X-CSRF-Token")
-        assert cookie.value == s.cookies["kfdash_csrf"] and cookie.path == "/mlflow"
-        assert "samesite=strict" in page.headers["Set-Cookie"].lower()
-        r = s.post(search, json=body, headers={**headers, "X-CSRF-Token": cookie.value}, timeout=30)
+        ours = {WS: "alice", "Origin": k.url, "Sec-Fetch-Site": "same-origin"}
+        r = s.post(search, json=body, headers=ours, timeout=30)
         assert r.status_code == 200 and r.json()["runs"], r.text[:300]
-        # The token opens reads, not a viewer's writes.
-        r = s.post(f"{k.url}{AJAX}/experiments/create", json={"name": "carol-was-here"},
-                   headers={**headers, "X-CSRF-Token": cookie.value}, timeout=30)
-        refused(r)
+        for forged in ({WS: "alice", "Origin": "https://evil.example"},
+                       {WS: "alice", "Sec-Fetch-Site": "cross-site"}, {WS: "alice"}):
+            assert s.post(search, json=body, headers=forged, timeout=30).status_code == 403
+        # Same origin opens reads, not a viewer's writes.
+        refused(s.post(f"{k.url}{AJAX}/experiments/create", json={"name": "carol-was-here"},
+                       headers=ours, timeout=30))
+        # JupyterLab: a kernel started by a same-origin post (Jupyter's own _xsrf still applies).
+        nb = f"{k.url}/notebook/alice/nb1/"
+        assert s.get(nb + "lab", timeout=30).status_code == 200
+        xsrf = {"X-XSRFToken": s.cookies.get("_xsrf")}
+        assert s.post(nb + "api/kernels", json={"name": "python3"},
+                      headers={**xsrf, "Origin": "https://evil.example"},
+                      timeout=30).status_code == 403
+        r = s.post(nb + "api/kernels", json={"name": "python3"},
+                   headers={**xsrf, "Origin": k.url}, timeout=60)
+        assert r.status_code == 201, r.text[:300]
+        s.delete(nb + f"api/kernels/{r.json()['id']}", headers={**xsrf, "Origin": k.url},
+                 timeout=30)
     finally:
         k.stop()
 
