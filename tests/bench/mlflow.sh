@@ -40,56 +40,20 @@ STACK=$ROOT/tests/stack
 USER_ID=bob@example.com
 WS=bob
 BODY='{"experiment_ids": ["EXP"], "max_results": 100, "filter": "metrics.score > 0.5 and params.lr = '"'0.01'"'", "order_by": ["attributes.start_time DESC"]}'
-
-die() { echo "bench mlflow: $*" >&2; exit 1; }
-say() { echo "bench mlflow: $*" >&2; }
-[[ -x $BIN ]] || die "no kfdash binary at $BIN (build it first)"
-for t in curl wrk python3 jq; do command -v "$t" >/dev/null || die "$t is needed"; done
-
-LOGS=$ROOT/build-release
-mkdir -p "$LOGS"
-OWN_STACK=0
-if [[ -n ${KFDASH_STACK_DIR:-} ]]; then
-  [[ -f $KFDASH_STACK_DIR/env ]] || die "KFDASH_STACK_DIR=$KFDASH_STACK_DIR has no env file (unset it to start a stack of its own)"
-else
-  export KFDASH_STACK_DIR=${KFDASH_CACHE:-$HOME/.cache/kfdash}/stack-bench-mlflow
-  OWN_STACK=1
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$HERE/lib.sh"
+bench_init mlflow curl wrk python3 jq
+bench_stack_pick
 export BENCH_GC=${BENCH_GC:-$((1 - OWN_STACK))}
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/kfdash-bench-mlflow.XXXXXX")
-kpid=""
-wrk_pid=""
 EXP=""
 py=""
-cleanup() {
-  if [[ -n $wrk_pid ]] && kill -TERM "$wrk_pid" 2>/dev/null; then wait "$wrk_pid" 2>/dev/null || true; fi
-  if [[ -n $kpid ]] && kill -TERM "$kpid" 2>/dev/null; then wait "$kpid" 2>/dev/null || true; fi
+bench_on_exit() {
   if [[ -n $EXP && -n $py ]]; then
     say "deleting the bench experiment $EXP$( ((BENCH_GC)) && echo " and its runs, for good")"
     "$py" "$TMP/seed.py" drop "$EXP" >>"$LOGS/mlflow-seed.log" 2>&1 || say "could not delete experiment $EXP (see $LOGS/mlflow-seed.log)"
   fi
-  if ((OWN_STACK)); then
-    "$STACK/ml-down.sh" >/dev/null 2>&1 || true
-    "$STACK/k8s-down.sh" --purge >/dev/null 2>&1 || true
-  fi
-  rm -rf "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-load() { cut -d' ' -f1 /proc/loadavg; }
-
-if ((OWN_STACK)); then
-  say "starting the stack (${KFDASH_STACK_DIR}; log: $LOGS/mlflow-stack.log)"
-  t0=$SECONDS
-  "$STACK/stack.sh" up >"$LOGS/mlflow-stack.log" 2>&1 || die "stack failed: see $LOGS/mlflow-stack.log"
-  say "stack up in $((SECONDS - t0)) s"
-else
-  say "using the stack of $KFDASH_STACK_DIR/env"
-fi
-# shellcheck source=/dev/null
-source "$KFDASH_STACK_DIR/env"
+bench_stack_up
 [[ -n ${MLFLOW_URL:-} && -n ${MLFLOW_PID:-} && -n ${KFDASH_STACK_KFDASH_TOKEN_FILE:-} ]] ||
   die "$KFDASH_STACK_DIR/env has no MLflow (MLFLOW_URL): a stack from tests/stack/stack.sh up is needed"
 kill -0 "$MLFLOW_PID" 2>/dev/null || die "MLflow (pid $MLFLOW_PID) is not running"
@@ -179,20 +143,7 @@ say "experiment $EXP: $RUNS runs in $SEED_S s"
 BODY=${BODY/EXP/$EXP}
 
 # ---------------------------------------------------------------- kfdash
-kport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-K=http://127.0.0.1:$kport
-"$BIN" --listen "127.0.0.1:$kport" --threads "$THREADS" --access-log false \
-  --trusted-header-peers 127.0.0.1/32 --kube-api "$KFDASH_APISERVER" \
-  --kube-token-file "$KFDASH_STACK_KFDASH_TOKEN_FILE" --kube-ca-file "$KFDASH_STACK_CA" \
-  --mlflow-url "$D" 2>"$LOGS/mlflow-kfdash.log" &
-kpid=$!
-ready=""
-for _ in $(seq 600); do
-  kill -0 "$kpid" 2>/dev/null || { tail -n 20 "$LOGS/mlflow-kfdash.log" >&2; die "kfdash exited"; }
-  [[ $(curl -s -o /dev/null -w '%{http_code}' "$K/readyz" || true) == 200 ]] && { ready=1; break; }
-  sleep 0.1
-done
-[[ -n $ready ]] || { curl -s "$K/readyz" >&2; die "kfdash not ready after 60 s"; }
+bench_kfdash --threads "$THREADS" --mlflow-url "$D"
 SEARCH_D=$D/api/2.0/mlflow/runs/search
 SEARCH_K=$K/mlflow/api/2.0/mlflow/runs/search
 ws=(-H "X-MLFLOW-WORKSPACE: $WS" -H "Content-Type: application/json")
@@ -211,27 +162,13 @@ SIZE=$(wc -c <"$TMP/d")
   die "a stranger was not refused"
 
 # ---------------------------------------------------------------- wrk
-lua() { # FILE [extra header lines...]: a POST of BODY with the workspace header, then report.lua
-  local f=$1
-  shift
-  {
-    echo 'wrk.method = "POST"'
-    printf 'wrk.body = %s\n' "$(jq -Rn --arg b "$BODY" '$b')"
-    echo 'wrk.headers["Content-Type"] = "application/json"'
-    echo "wrk.headers[\"X-MLFLOW-WORKSPACE\"] = \"$WS\""
-    for h in "$@"; do echo "$h"; done
-    echo "dofile(\"$HERE/report.lua\")"
-  } >"$f"
-}
-lua "$TMP/direct.lua"
-lua "$TMP/kfdash.lua" "wrk.headers[\"kubeflow-userid\"] = \"$USER_ID\"" "wrk.headers[\"Origin\"] = \"$K\""
+# A POST of BODY with the workspace header; through kfdash, as the user.
+printf '%s' "$BODY" >"$TMP/body.json"
+wsh="wrk.headers[\"X-MLFLOW-WORKSPACE\"] = \"$WS\""
+bench_post_lua "$TMP/direct.lua" "$TMP/body.json" "$wsh"
+bench_post_lua "$TMP/kfdash.lua" "$TMP/body.json" "$wsh" "wrk.headers[\"kubeflow-userid\"] = \"$USER_ID\"" \
+  "wrk.headers[\"Origin\"] = \"$K\""
 
-cpu_ticks() { # PID -> utime + stime of all its threads
-  local f
-  read -r f <"/proc/$1/stat"
-  read -ra f <<<"${f##*) }"
-  echo $((f[11] + f[12]))
-}
 # MLflow's server is a parent with its uvicorn worker below it: count the whole tree.
 tree_ticks() { # PID -> cpu_ticks of it and every process below it
   local sum pid
@@ -239,32 +176,10 @@ tree_ticks() { # PID -> cpu_ticks of it and every process below it
   for pid in $(pgrep -P "$1" || true); do sum=$((sum + $(tree_ticks "$pid"))); done
   echo "$sum"
 }
-TICK_US=$((1000000 / $(getconf CLK_TCK)))
-# measure URL LUA CONNS -> "req/s p50 p99 kfdash-us/req mlflow-us/req errors" (ms)
-measure() {
-  local k0 m0 k1 m1 rc=0
-  k0=$(cpu_ticks "$kpid") m0=$(tree_ticks "$MLFLOW_PID")
-  wrk -t"$(($3 < 2 ? 1 : 2))" -c"$3" -d"${DURATION}s" --timeout 30s -s "$2" "$1" >"$TMP/wrk.out" &
-  wrk_pid=$!
-  wait "$wrk_pid" || rc=$?
-  wrk_pid=""
-  k1=$(cpu_ticks "$kpid") m1=$(tree_ticks "$MLFLOW_PID")
-  ((rc == 0)) || die "wrk failed for $1: $(cat "$TMP/wrk.out")"
-  local _ n dur p50 p99 ec er ew es et line err="-"
-  line=$(grep '^RESULT ' "$TMP/wrk.out") || die "no result from wrk for $1"
-  read -r _ n dur p50 p99 ec er ew es et _ <<<"$line"
-  if ((n == 0)); then # each search outlasted the run: MLflow works on them all at once
-    echo "0 - - - - no-answer-in-${DURATION}s"
-    return
-  fi
-  ((es * 100 <= n)) || die "wrk: $es non-2xx answers of $n from $1"
-  ((ec + er + ew + et + es == 0)) || err="wrk-errors:connect=$ec,read=$er,write=$ew,timeout=$et,non-2xx=$es"
-  awk -v n="$n" -v d="$dur" -v a="$p50" -v b="$p99" -v kt=$((k1 - k0)) -v mt=$((m1 - m0)) \
-    -v us="$TICK_US" -v e="$err" 'BEGIN {
-      printf "%.1f %.1f %.1f %.0f %.0f %s\n", n / (d / 1e6), a / 1000, b / 1000,
-        n ? kt * us / n : 0, n ? mt * us / n : 0, e }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { r = b > 0 ? a / b : 0; printf "%.2f", r }'; }
+peer_ticks() { tree_ticks "$MLFLOW_PID"; }
+# Seconds-long searches: req/s and ms with one decimal. A run may see no answer at all (each
+# search outlasting it: MLflow works on them all at once).
+MEASURE_FMT="%.1f %.1f %.1f"
 
 say "runs/search: $SAMPLES rounds one at a time"
 : >"$TMP/lat.direct"
@@ -288,16 +203,13 @@ LAT_K=$(stats "$TMP/lat.kfdash")
 
 say "runs/search: wrk, ${DURATION} s per run, connections $CONNS"
 declare -A RES
-turn=0
 for c in $CONNS; do
-  # Alternate which goes first so drift on a busy machine hits both alike.
-  sides=(direct kfdash)
-  ((turn++ % 2)) && sides=(kfdash direct)
-  for side in "${sides[@]}"; do
+  bench_sides
+  for side in "${SIDES[@]}"; do
     if [[ $side == direct ]]; then
-      RES[$side|$c]=$(measure "$SEARCH_D" "$TMP/direct.lua" "$c")
+      RES[$side|$c]=$(bench_measure "$SEARCH_D" "$c" "$TMP/direct.lua")
     else
-      RES[$side|$c]=$(measure "$SEARCH_K" "$TMP/kfdash.lua" "$c")
+      RES[$side|$c]=$(bench_measure "$SEARCH_K" "$c" "$TMP/kfdash.lua")
     fi
   done
 done
@@ -308,7 +220,7 @@ LOAD_END=$(load)
 echo
 echo "kfdash MLflow: runs/search over $RUNS runs (max_results 100, filter $(jq -r .filter <<<"$BODY"), order_by $(jq -r '.order_by[0]' <<<"$BODY"); $SIZE B answers)"
 echo "through kfdash ($SEARCH_K, as $USER_ID in workspace $WS) vs MLflow directly ($SEARCH_D)"
-echo "machine: $(nproc) CPUs, load $LOAD_START at the start, $LOAD_END at the end; $("$BIN" --version 2>/dev/null | head -n1)"
+bench_machine
 echo "MLflow $(curl -s "$D/version"), uvicorn with one worker, SQLite store; seeding took $SEED_S s"
 echo
 echo "POST runs/search one at a time, $SAMPLES rounds alternating; ms"
@@ -336,6 +248,4 @@ done
 # Not counted: the notice that sessions live in memory, and answers wrk stopped reading at its end.
 WARN=$(grep '"level":"\(warn\|error\)"' "$LOGS/mlflow-kfdash.log" | grep -vc 'no state_dir\|Failed to send the response body' || true)
 ((WARN == 0)) || echo "kfdash logged $WARN warnings/errors (log: $LOGS/mlflow-kfdash.log)"
-if awk -v a="$LOAD_START" -v b="$LOAD_END" -v n="$(nproc)" 'BEGIN { exit !(a > n || b > n) }'; then
-  echo "NOTE: the machine was busy (load $LOAD_START at the start, $LOAD_END at the end, $(nproc) CPUs): the figures are noisy"
-fi
+bench_busy_note

@@ -37,14 +37,11 @@ WS_MESSAGES=${BENCH_WS_MESSAGES:-2000}
 WS_OPEN=${BENCH_WS_OPEN:-1000}
 WS_CYCLES=${BENCH_WS_CYCLES:-3}
 THREADS=${BENCH_THREADS:-0}
-STACK=$ROOT/tests/stack
 USER_ID=alice@example.com
 NB_PATH=/notebook/alice/nb1/
-
-die() { echo "bench notebooks: $*" >&2; exit 1; }
-say() { echo "bench notebooks: $*" >&2; }
-[[ -x $BIN ]] || die "no kfdash binary at $BIN (build it first)"
-for t in curl wrk python3 cmp jq; do command -v "$t" >/dev/null || die "$t is needed"; done
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$HERE/lib.sh"
+bench_init notebooks curl wrk python3 cmp jq
 
 # kfdash holds two sockets per WebSocket (the client's and Jupyter's), ws_bench.py one; kfdash
 # and ws_bench.py inherit this limit.
@@ -52,45 +49,10 @@ want_fds=$((2 * WS_OPEN + 512))
 if (($(ulimit -n) < want_fds)); then
   ulimit -n "$want_fds" 2>/dev/null || die "ulimit -n: $want_fds open files needed, the hard limit is $(ulimit -Hn)"
 fi
-
-LOGS=$ROOT/build-release
-mkdir -p "$LOGS"
-OWN_STACK=0
-if [[ -n ${KFDASH_STACK_DIR:-} ]]; then
-  [[ -f $KFDASH_STACK_DIR/env ]] || die "KFDASH_STACK_DIR=$KFDASH_STACK_DIR has no env file (unset it to start a stack of its own)"
-else
-  export KFDASH_STACK_DIR=${KFDASH_CACHE:-$HOME/.cache/kfdash}/stack-bench-notebooks
-  OWN_STACK=1
-fi
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/kfdash-bench-notebooks.XXXXXX")
-kpid=""
-wrk_pid=""
-cleanup() {
-  if [[ -n $wrk_pid ]] && kill -TERM "$wrk_pid" 2>/dev/null; then wait "$wrk_pid" 2>/dev/null || true; fi
-  if [[ -n $kpid ]] && kill -TERM "$kpid" 2>/dev/null; then wait "$kpid" 2>/dev/null || true; fi
-  if ((OWN_STACK)); then
-    "$STACK/ml-down.sh" >/dev/null 2>&1 || true
-    "$STACK/k8s-down.sh" --purge >/dev/null 2>&1 || true
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-load() { cut -d' ' -f1 /proc/loadavg; }
+bench_stack_pick
 
 py=$("$ROOT/tools/venv.sh" "$ROOT/tests/requirements.txt")
-if ((OWN_STACK)); then
-  say "starting the stack (${KFDASH_STACK_DIR}; log: $LOGS/notebooks-stack.log)"
-  t0=$SECONDS
-  "$STACK/stack.sh" up >"$LOGS/notebooks-stack.log" 2>&1 || die "stack failed: see $LOGS/notebooks-stack.log"
-  say "stack up in $((SECONDS - t0)) s"
-else
-  say "using the stack of $KFDASH_STACK_DIR/env"
-fi
-# shellcheck source=/dev/null
-source "$KFDASH_STACK_DIR/env"
+bench_stack_up
 [[ -n ${JUPYTER_ALICE_NB1_URL:-} && -n ${KFDASH_CONNECT_TO:-} && -n ${KFDASH_STACK_KFDASH_TOKEN_FILE:-} ]] ||
   die "$KFDASH_STACK_DIR/env has no Jupyter (JUPYTER_ALICE_NB1_URL, KFDASH_CONNECT_TO): a stack from tests/stack/stack.sh up is needed"
 D=${JUPYTER_ALICE_NB1_URL%/}/ # Jupyter directly
@@ -99,20 +61,7 @@ kill -0 "$jpid" 2>/dev/null || die "Jupyter of alice/nb1 (pid $jpid) is not runn
 LOAD_START=$(load)
 
 # ---------------------------------------------------------------- kfdash
-kport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-K=http://127.0.0.1:$kport
-"$BIN" --listen "127.0.0.1:$kport" --threads "$THREADS" --access-log false \
-  --trusted-header-peers 127.0.0.1/32 --kube-api "$KFDASH_APISERVER" \
-  --kube-token-file "$KFDASH_STACK_KFDASH_TOKEN_FILE" --kube-ca-file "$KFDASH_STACK_CA" \
-  --connect-to "$KFDASH_CONNECT_TO" 2>"$LOGS/notebooks-kfdash.log" &
-kpid=$!
-ready=""
-for _ in $(seq 600); do
-  kill -0 "$kpid" 2>/dev/null || { tail -n 20 "$LOGS/notebooks-kfdash.log" >&2; die "kfdash exited"; }
-  [[ $(curl -s -o /dev/null -w '%{http_code}' "$K/readyz" || true) == 200 ]] && { ready=1; break; }
-  sleep 0.1
-done
-[[ -n $ready ]] || { curl -s "$K/readyz" >&2; die "kfdash not ready after 60 s"; }
+bench_kfdash --threads "$THREADS" --connect-to "$KFDASH_CONNECT_TO"
 KN=$K$NB_PATH # the notebook through kfdash
 gw=(-H "kubeflow-userid: $USER_ID")
 proc_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
@@ -149,50 +98,17 @@ KA_K=$(keeps_alive "${KN}api/status")
 KA_D=$(keeps_alive "${D}api/status")
 
 # ---------------------------------------------------------------- 1. HTTP
-cpu_ticks() { # PID -> utime + stime of all its threads
-  local f
-  read -r f <"/proc/$1/stat"
-  read -ra f <<<"${f##*) }"
-  echo $((f[11] + f[12]))
-}
-TICK_US=$((1000000 / $(getconf CLK_TCK)))
-# measure URL CONNS -> "req/s p50 p99 kfdash-us/req jupyter-us/req errors" (ms; errors: wrk's
-# socket errors, timeouts and non-2xx answers, "-" if none); dies on more than 1 % non-2xx.
-measure() {
-  local k0 j0 k1 j1 rc=0
-  k0=$(cpu_ticks "$kpid") j0=$(cpu_ticks "$jpid")
-  wrk -t2 -c"$2" -d"${DURATION}s" --timeout 30s -s "$HERE/report.lua" "${gw[@]}" "$1" >"$TMP/wrk.out" &
-  wrk_pid=$!
-  wait "$wrk_pid" || rc=$?
-  wrk_pid=""
-  k1=$(cpu_ticks "$kpid") j1=$(cpu_ticks "$jpid")
-  ((rc == 0)) || die "wrk failed for $1: $(cat "$TMP/wrk.out")"
-  local _ n dur p50 p99 ec er ew es et line err="-"
-  line=$(grep '^RESULT ' "$TMP/wrk.out") || die "no result from wrk for $1"
-  read -r _ n dur p50 p99 ec er ew es et _ <<<"$line"
-  # A few non-2xx are Jupyter's own (api/status answers 500 while another client's kernel is
-  # starting); more than 1 % is a failure.
-  ((es * 100 <= n)) || die "wrk: $es non-2xx answers of $n from $1"
-  ((ec + er + ew + et + es == 0)) || err="wrk-errors:connect=$ec,read=$er,write=$ew,timeout=$et,non-2xx=$es"
-  awk -v n="$n" -v d="$dur" -v a="$p50" -v b="$p99" -v kt=$((k1 - k0)) -v jt=$((j1 - j0)) \
-    -v us="$TICK_US" -v e="$err" 'BEGIN {
-      printf "%.0f %.2f %.2f %.0f %.0f %s\n", n / (d / 1e6), a / 1000, b / 1000,
-        n ? kt * us / n : 0, n ? jt * us / n : 0, e }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { r = b > 0 ? a / b : 0; printf "%.2f", r }'; }
+peer_ticks() { cpu_ticks "$jpid"; }
 label() { [[ $1 == api/status ]] && echo "api/status" || echo "${1%%\?*}"; }
 
 say "HTTP: wrk -t2, ${DURATION} s per run, connections $CONNS"
 declare -A RES
-turn=0
 for t in "${TARGETS[@]}"; do
   for c in $CONNS; do
-    # Alternate which goes first so drift on a busy machine hits both alike.
-    sides=(direct kfdash)
-    ((turn++ % 2)) && sides=(kfdash direct)
-    for side in "${sides[@]}"; do
+    bench_sides
+    for side in "${SIDES[@]}"; do
       [[ $side == direct ]] && url=$D$t || url=$KN$t
-      RES[$side|$t|$c]=$(measure "$url" "$c")
+      RES[$side|$t|$c]=$(bench_measure "$url" "$c" "$HERE/report.lua" "${gw[@]}")
     done
   done
 done
@@ -214,7 +130,7 @@ LOAD_END=$(load)
 # ---------------------------------------------------------------- report
 echo
 echo "kfdash notebooks: /notebook/alice/nb1/ through kfdash vs Jupyter directly ($D)"
-echo "machine: $(nproc) CPUs, load $LOAD_START at the start, $LOAD_END at the end; $("$BIN" --version 2>/dev/null | head -n1)"
+bench_machine
 echo "kfdash --threads $THREADS (0 = one per CPU), identity from the trusted gateway header; jupyter_server $(curl -s "${D}api" | jq -r .version)"
 echo "keep-alive: kfdash ${KA_K}; Jupyter ${KA_D}"
 echo
@@ -273,6 +189,4 @@ if ((WARN > 0)); then
   sed -E 's/"time":"[^"]*",//; s/"request_id":"[^"]*",?//' "$LOGS/notebooks-kfdash.log" |
     grep '"level":"\(warn\|error\)"' | sort | uniq -c | sort -rn | head -n5
 fi
-if awk -v a="$LOAD_START" -v b="$LOAD_END" -v n="$(nproc)" 'BEGIN { exit !(a > n || b > n) }'; then
-  echo "NOTE: the machine was busy (load $LOAD_START at the start, $LOAD_END at the end, $(nproc) CPUs): the figures are noisy"
-fi
+bench_busy_note

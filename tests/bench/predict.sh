@@ -26,53 +26,14 @@ DURATION=${BENCH_DURATION:-8}
 CONNS=${BENCH_CONNS:-"16 64"}
 BATCHES=${BENCH_BATCHES:-"1 100"}
 THREADS=${BENCH_THREADS:-0}
-STACK=$ROOT/tests/stack
 USER_ID=alice@example.com
 MODEL=iris-classifier
 SERVING_PATH=/serving/alice/$MODEL/v2/models/$MODEL/infer
-
-die() { echo "bench predict: $*" >&2; exit 1; }
-say() { echo "bench predict: $*" >&2; }
-[[ -x $BIN ]] || die "no kfdash binary at $BIN (build it first)"
-for t in curl wrk python3 jq; do command -v "$t" >/dev/null || die "$t is needed"; done
-
-LOGS=$ROOT/build-release
-mkdir -p "$LOGS"
-OWN_STACK=0
-if [[ -n ${KFDASH_STACK_DIR:-} ]]; then
-  [[ -f $KFDASH_STACK_DIR/env ]] || die "KFDASH_STACK_DIR=$KFDASH_STACK_DIR has no env file (unset it to start a stack of its own)"
-else
-  export KFDASH_STACK_DIR=${KFDASH_CACHE:-$HOME/.cache/kfdash}/stack-bench-predict
-  OWN_STACK=1
-fi
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/kfdash-bench-predict.XXXXXX")
-kpid=""
-wrk_pid=""
-cleanup() {
-  if [[ -n $wrk_pid ]] && kill -TERM "$wrk_pid" 2>/dev/null; then wait "$wrk_pid" 2>/dev/null || true; fi
-  if [[ -n $kpid ]] && kill -TERM "$kpid" 2>/dev/null; then wait "$kpid" 2>/dev/null || true; fi
-  if ((OWN_STACK)); then
-    "$STACK/ml-down.sh" >/dev/null 2>&1 || true
-    "$STACK/k8s-down.sh" --purge >/dev/null 2>&1 || true
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-load() { cut -d' ' -f1 /proc/loadavg; }
-
-if ((OWN_STACK)); then
-  say "starting the stack (${KFDASH_STACK_DIR}; log: $LOGS/predict-stack.log)"
-  t0=$SECONDS
-  "$STACK/stack.sh" up >"$LOGS/predict-stack.log" 2>&1 || die "stack failed: see $LOGS/predict-stack.log"
-  say "stack up in $((SECONDS - t0)) s"
-else
-  say "using the stack of $KFDASH_STACK_DIR/env"
-fi
-# shellcheck source=/dev/null
-source "$KFDASH_STACK_DIR/env"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$HERE/lib.sh"
+bench_init predict curl wrk python3 jq
+bench_stack_pick
+bench_stack_up
 [[ -n ${MODEL_SERVER_URL:-} && -n ${KFDASH_CONNECT_TO:-} && -n ${KFDASH_STACK_KFDASH_TOKEN_FILE:-} ]] ||
   die "$KFDASH_STACK_DIR/env has no model server (MODEL_SERVER_URL, KFDASH_CONNECT_TO): a stack from tests/stack/stack.sh up is needed"
 mpid=$MODEL_SERVER_PID
@@ -86,20 +47,7 @@ CONNECT_TO=$KFDASH_CONNECT_TO
 LOAD_START=$(load)
 
 # ---------------------------------------------------------------- kfdash
-kport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-K=http://127.0.0.1:$kport
-"$BIN" --listen "127.0.0.1:$kport" --threads "$THREADS" --access-log false \
-  --trusted-header-peers 127.0.0.1/32 --kube-api "$KFDASH_APISERVER" \
-  --kube-token-file "$KFDASH_STACK_KFDASH_TOKEN_FILE" --kube-ca-file "$KFDASH_STACK_CA" \
-  --connect-to "$CONNECT_TO" 2>"$LOGS/predict-kfdash.log" &
-kpid=$!
-ready=""
-for _ in $(seq 600); do
-  kill -0 "$kpid" 2>/dev/null || { tail -n 20 "$LOGS/predict-kfdash.log" >&2; die "kfdash exited"; }
-  [[ $(curl -s -o /dev/null -w '%{http_code}' "$K/readyz" || true) == 200 ]] && { ready=1; break; }
-  sleep 0.1
-done
-[[ -n $ready ]] || { curl -s "$K/readyz" >&2; die "kfdash not ready after 60 s"; }
+bench_kfdash --threads "$THREADS" --connect-to "$CONNECT_TO"
 KS=$K$SERVING_PATH # the endpoint through kfdash
 gw=(-H "kubeflow-userid: $USER_ID" -H "Origin: $K")
 
@@ -124,57 +72,20 @@ for b in $BATCHES; do
   [[ $(jq -c '.outputs[0].data' "$TMP/k") == "$(jq -c '.outputs[0].data' "$TMP/d")" ]] ||
     die "batch $b: kfdash and MLServer predict differently"
   SIZE[$b]=${ck#* }
-  # wrk sends the body from a script: the request, then the report line of report.lua.
-  {
-    echo 'wrk.method = "POST"'
-    echo 'wrk.headers["Content-Type"] = "application/json"'
-    printf 'wrk.body = [==[%s]==]\n' "$(cat "$TMP/body-$b.json")"
-    cat "$HERE/report.lua"
-  } >"$TMP/post-$b.lua"
+  bench_post_lua "$TMP/post-$b.lua" "$TMP/body-$b.json"
 done
 
 # ---------------------------------------------------------------- runs
-cpu_ticks() { # PID -> utime + stime of all its threads
-  local f
-  read -r f <"/proc/$1/stat"
-  read -ra f <<<"${f##*) }"
-  echo $((f[11] + f[12]))
-}
-TICK_US=$((1000000 / $(getconf CLK_TCK)))
-# measure URL CONNS BATCH -> "req/s p50 p99 kfdash-us/req mlserver-us/req errors" (ms; errors:
-# wrk's socket errors, timeouts and non-2xx answers, "-" if none); dies on more than 1 % non-2xx.
-measure() {
-  local k0 m0 k1 m1 rc=0
-  k0=$(cpu_ticks "$kpid") m0=$(cpu_ticks "$mpid")
-  wrk -t2 -c"$2" -d"${DURATION}s" --timeout 30s -s "$TMP/post-$3.lua" "${gw[@]}" "$1" >"$TMP/wrk.out" &
-  wrk_pid=$!
-  wait "$wrk_pid" || rc=$?
-  wrk_pid=""
-  k1=$(cpu_ticks "$kpid") m1=$(cpu_ticks "$mpid")
-  ((rc == 0)) || die "wrk failed for $1: $(cat "$TMP/wrk.out")"
-  local _ n dur p50 p99 ec er ew es et line err="-"
-  line=$(grep '^RESULT ' "$TMP/wrk.out") || die "no result from wrk for $1"
-  read -r _ n dur p50 p99 ec er ew es et _ <<<"$line"
-  ((es * 100 <= n)) || die "wrk: $es non-2xx answers of $n from $1"
-  ((ec + er + ew + et + es == 0)) || err="wrk-errors:connect=$ec,read=$er,write=$ew,timeout=$et,non-2xx=$es"
-  awk -v n="$n" -v d="$dur" -v a="$p50" -v b="$p99" -v kt=$((k1 - k0)) -v mt=$((m1 - m0)) \
-    -v us="$TICK_US" -v e="$err" 'BEGIN {
-      printf "%.0f %.2f %.2f %.0f %.0f %s\n", n / (d / 1e6), a / 1000, b / 1000,
-        n ? kt * us / n : 0, n ? mt * us / n : 0, e }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { r = b > 0 ? a / b : 0; printf "%.2f", r }'; }
+peer_ticks() { cpu_ticks "$mpid"; }
 
 say "V2 infer: wrk -t2, ${DURATION} s per run, connections $CONNS, batches of $BATCHES rows"
 declare -A RES
-turn=0
 for b in $BATCHES; do
   for c in $CONNS; do
-    # Alternate which goes first so drift on a busy machine hits both alike.
-    sides=(direct kfdash)
-    ((turn++ % 2)) && sides=(kfdash direct)
-    for side in "${sides[@]}"; do
+    bench_sides
+    for side in "${SIDES[@]}"; do
       [[ $side == direct ]] && url=$D || url=$KS
-      RES[$side|$b|$c]=$(measure "$url" "$c" "$b")
+      RES[$side|$b|$c]=$(bench_measure "$url" "$c" "$TMP/post-$b.lua" "${gw[@]}")
     done
   done
 done
@@ -184,7 +95,7 @@ LOAD_END=$(load)
 # ---------------------------------------------------------------- report
 echo
 echo "kfdash predict: V2 infer on alice/$MODEL through kfdash ($SERVING_PATH) vs MLServer directly ($D)"
-echo "machine: $(nproc) CPUs, load $LOAD_START at the start, $LOAD_END at the end; $("$BIN" --version 2>/dev/null | head -n1)"
+bench_machine
 echo "kfdash --threads $THREADS (0 = one per CPU), identity from the trusted gateway header; MLServer $(curl -s "$MODEL_SERVER_URL/v2" | jq -r .version) (one process, MLSERVER_PARALLEL_WORKERS=0)"
 echo
 printf 'POST, wrk -t2 keep-alive, %s s per run; p50/p99 in ms; ratio = kfdash req/s / direct req/s (goal >= 0.6)\n' "$DURATION"

@@ -42,34 +42,12 @@ USERS=${BENCH_USERS:-1000}
 NOTEBOOKS=${BENCH_NOTEBOOKS:-10}
 SEQ=${BENCH_SEQ:-50}
 STACK=$ROOT/tests/stack
-
-die() { echo "bench profiles: $*" >&2; exit 1; }
-say() { echo "bench profiles: $*" >&2; }
-[[ -x $BIN ]] || die "no kfdash binary at $BIN (build it first)"
-for t in curl wrk jq python3; do command -v "$t" >/dev/null || die "$t is needed"; done
-
-LOGS=$ROOT/build-release
-mkdir -p "$LOGS"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$HERE/lib.sh"
+bench_init profiles curl wrk jq python3
 : >"$LOGS/profiles-seed.log"
-STATE=$(mktemp -d "${TMPDIR:-/tmp}/kfdash-bench-profiles.XXXXXX")
-OWN_STACK=0
-if [[ -n ${KFDASH_STACK_DIR:-} ]]; then
-  [[ -f $KFDASH_STACK_DIR/env ]] || die "KFDASH_STACK_DIR=$KFDASH_STACK_DIR has no env file (unset it to start a stack of its own)"
-else
-  export KFDASH_STACK_DIR=${KFDASH_CACHE:-$HOME/.cache/kfdash}/stack-bench-profiles
-  OWN_STACK=1
-fi
-kpid=""
-cleanup() {
-  if [[ -n $kpid ]] && kill -TERM "$kpid" 2>/dev/null; then wait "$kpid" 2>/dev/null || true; fi
-  if ((OWN_STACK)); then "$STACK/k8s-down.sh" --purge >/dev/null 2>&1 || true; fi
-  rm -rf "$STATE"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-load() { cut -d' ' -f1 /proc/loadavg; }
+STATE=$TMP
+bench_stack_pick
 LOAD_START=$(load)
 
 py=$("$ROOT/tools/venv.sh" "$ROOT/tests/requirements.txt")
@@ -85,7 +63,9 @@ fi
 source "$KFDASH_STACK_DIR/env"
 if ((OWN_STACK)) || [[ -z ${KFDASH_STACK_KFDASH_TOKEN_FILE:-} ]]; then
   {
-    seed apply "$STACK"/manifests/crds.yaml "$STACK"/manifests/roles.yaml "$STACK"/manifests/kfdash-rbac.yaml
+    "$STACK/stack.sh" rbac "$STATE/kfdash-rbac.yaml"
+    seed apply "$STACK"/manifests/crds.yaml "$STACK"/manifests/roles.yaml "$STACK"/manifests/kfdash-stack.yaml \
+      "$STATE/kfdash-rbac.yaml"
     seed kfdash-credentials --out "$STATE"
     seed profiles
   } >>"$LOGS/profiles-seed.log" 2>&1 || die "seeding the stack failed: see $LOGS/profiles-seed.log"
@@ -128,20 +108,8 @@ for ((i = 0; i < NOTEBOOKS; i++)); do
 done
 
 # ---------------------------------------------------------------- kfdash
-kport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-K=http://127.0.0.1:$kport
 t0=$(date +%s.%N)
-"$BIN" --listen "127.0.0.1:$kport" --access-log false --trusted-header-peers 127.0.0.1/32 \
-  --kube-api "$KFDASH_APISERVER" --kube-token-file "$KFDASH_STACK_KFDASH_TOKEN_FILE" \
-  --kube-ca-file "$KFDASH_STACK_CA" --cluster-admins "$USER_A" 2>"$LOGS/profiles-kfdash.log" &
-kpid=$!
-ready=""
-for _ in $(seq 1200); do
-  kill -0 "$kpid" 2>/dev/null || { tail -n 20 "$LOGS/profiles-kfdash.log" >&2; die "kfdash exited"; }
-  [[ $(curl -s -o /dev/null -w '%{http_code}' "$K/readyz" || true) == 200 ]] && { ready=1; break; }
-  sleep 0.1
-done
-[[ -n $ready ]] || { curl -s "$K/readyz" >&2; die "kfdash not ready after 120 s"; }
+BENCH_READY_S=120 bench_kfdash --cluster-admins "$USER_A"
 READY_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 CACHES=$(curl -s "$K/readyz" | jq -r '.checks[] | select(.name == "kubernetes") | .detail')
 RSS_READY=$(awk '/VmRSS/ {print $2}' "/proc/$kpid/status")
@@ -252,7 +220,6 @@ s=$(sequential "$KFDASH_APISERVER$LIST" --cacert "$KFDASH_STACK_CA" \
   --cert "$KFDASH_STACK_ADMIN_CERT" --key "$KFDASH_STACK_ADMIN_KEY")
 read -r as50 as90 asmax <<<"$s"
 row "direct: admin client certificate" "-" "-" "-" "$as50" "$as90" "$asmax"
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { r = b > 0 ? a / b : 0; printf "%.2f", r }'; }
 echo "ratio kfdash/direct (same request): req/s $(ratio "$kr" "$dr"), p50 $(ratio "$k50" "$d50"), p99 $(ratio "$k99" "$d99")"
 
 kill -0 "$kpid" 2>/dev/null || die "kfdash died during the runs"
@@ -260,6 +227,4 @@ echo
 printf 'kfdash RSS: %s kB when ready, %s kB after the runs (peak %s kB)\n' "$RSS_READY" \
   "$(awk '/VmRSS/ {print $2}' "/proc/$kpid/status")" "$(awk '/VmHWM/ {print $2}' "/proc/$kpid/status")"
 LOAD_END=$(load)
-if awk -v a="$LOAD_START" -v b="$LOAD_END" -v n="$(nproc)" 'BEGIN { exit !(a > n || b > n) }'; then
-  echo "NOTE: the machine was busy (load $LOAD_START at the start, $LOAD_END at the end, $(nproc) CPUs): the figures are noisy"
-fi
+bench_busy_note

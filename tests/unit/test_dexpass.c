@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "k8s/dexpass.h"
+#include "fixtures.h"
 #include "unit.h"
 
 /* Expected names from the rule itself, in Python (as tests/stack/seed.py names the demo users):
@@ -144,13 +145,6 @@ START_TEST(password_rules_are_8_to_72_bytes)
 }
 END_TEST
 
-static const char *str(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    ck_assert_msg(cJSON_IsString(v), "%s is not a string", key);
-    return v->valuestring;
-}
-
 START_TEST(object_has_the_shape_of_dex_password_crs)
 {
     char hash[DEXPASS_HASH_MAX];
@@ -158,19 +152,19 @@ START_TEST(object_has_the_shape_of_dex_password_crs)
     cJSON *o = dexpass_object("auth", "Alice@Example.com", "alice", "00000001", hash);
     ck_assert_ptr_nonnull(o);
     ck_assert_int_eq(cJSON_GetArraySize(o), 7);
-    ck_assert_str_eq(str(o, "apiVersion"), "dex.coreos.com/v1");
-    ck_assert_str_eq(str(o, "kind"), "Password");
+    ck_assert_str_eq(fx_str(o, "apiVersion"), "dex.coreos.com/v1");
+    ck_assert_str_eq(fx_str(o, "kind"), "Password");
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(o, "metadata");
     ck_assert(cJSON_IsObject(meta));
     ck_assert_int_eq(cJSON_GetArraySize(meta), 2);
-    ck_assert_str_eq(str(meta, "name"), known[0].name);
-    ck_assert_str_eq(str(meta, "namespace"), "auth");
-    ck_assert_str_eq(str(o, "email"), "alice@example.com");
-    ck_assert_str_eq(str(o, "username"), "alice");
-    ck_assert_str_eq(str(o, "userID"), "00000001");
+    ck_assert_str_eq(fx_str(meta, "name"), known[0].name);
+    ck_assert_str_eq(fx_str(meta, "namespace"), "auth");
+    ck_assert_str_eq(fx_str(o, "email"), "alice@example.com");
+    ck_assert_str_eq(fx_str(o, "username"), "alice");
+    ck_assert_str_eq(fx_str(o, "userID"), "00000001");
     unsigned char raw[DEXPASS_HASH_MAX];
     size_t n;
-    const char *b64 = str(o, "hash");
+    const char *b64 = fx_str(o, "hash");
     ck_assert_int_eq(
         mbedtls_base64_decode(raw, sizeof(raw), &n, (const unsigned char *)b64, strlen(b64)), 0);
     ck_assert_uint_eq(n, DEXPASS_HASH_LEN);

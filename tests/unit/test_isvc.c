@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "k8s/isvc.h"
+#include "fixtures.h"
 #include "unit.h"
 
 /* What KServe records for a ready MLflow model (as the stack seeds alice/iris-classifier). */
@@ -42,60 +43,41 @@ static const char *const FAILED_ISVC =
     "\"lastFailureInfo\":{\"reason\":\"ModelLoadFailed\",\"message\":\"no MLmodel file\","
     "\"time\":\"2025-01-02T03:05:00Z\",\"exitCode\":1}}}}";
 
-static const char *str(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    ck_assert_msg(cJSON_IsString(v), "%s is not a string", key);
-    return v->valuestring;
-}
-
-static double num(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    ck_assert_msg(cJSON_IsNumber(v), "%s is not a number", key);
-    return v->valuedouble;
-}
-
-static const cJSON *obj(const cJSON *o, const char *key)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, key);
-}
-
 START_TEST(summary_of_a_ready_endpoint_has_its_urls_traffic_and_model)
 {
     cJSON *isvc = cJSON_Parse(READY_ISVC);
     cJSON *s = isvc_summary(isvc);
     ck_assert_ptr_nonnull(s);
-    ck_assert_str_eq(str(s, "name"), "iris");
-    ck_assert_str_eq(str(s, "namespace"), "alice");
-    ck_assert_str_eq(str(s, "creator"), "alice@example.com");
-    ck_assert(cJSON_IsTrue(obj(s, "ready")));
-    ck_assert_str_eq(str(s, "state"), "ready");
-    ck_assert_int_eq(cJSON_GetArraySize(obj(s, "reasons")), 0);
-    ck_assert_str_eq(str(s, "url"), "http://iris.alice.example.com");
-    ck_assert_str_eq(str(s, "address"), "http://iris-predictor.alice.svc.cluster.local/");
-    ck_assert_str_eq(str(s, "latestReadyRevision"), "iris-predictor-00002");
-    const cJSON *t = obj(s, "traffic");
+    ck_assert_str_eq(fx_str(s, "name"), "iris");
+    ck_assert_str_eq(fx_str(s, "namespace"), "alice");
+    ck_assert_str_eq(fx_str(s, "creator"), "alice@example.com");
+    ck_assert(cJSON_IsTrue(fx_obj(s, "ready")));
+    ck_assert_str_eq(fx_str(s, "state"), "ready");
+    ck_assert_int_eq(cJSON_GetArraySize(fx_obj(s, "reasons")), 0);
+    ck_assert_str_eq(fx_str(s, "url"), "http://iris.alice.example.com");
+    ck_assert_str_eq(fx_str(s, "address"), "http://iris-predictor.alice.svc.cluster.local/");
+    ck_assert_str_eq(fx_str(s, "latestReadyRevision"), "iris-predictor-00002");
+    const cJSON *t = fx_obj(s, "traffic");
     ck_assert_int_eq(cJSON_GetArraySize(t), 2);
-    ck_assert_str_eq(str(cJSON_GetArrayItem(t, 0), "revisionName"), "iris-predictor-00002");
-    ck_assert_int_eq(num(cJSON_GetArrayItem(t, 0), "percent"), 90);
-    ck_assert(cJSON_IsTrue(obj(cJSON_GetArrayItem(t, 0), "latestRevision")));
-    ck_assert_str_eq(str(cJSON_GetArrayItem(t, 1), "tag"), "prev");
-    ck_assert_int_eq(num(cJSON_GetArrayItem(t, 1), "percent"), 10);
-    const cJSON *m = obj(s, "model");
-    ck_assert_str_eq(str(m, "format"), "mlflow");
-    ck_assert_str_eq(str(m, "protocolVersion"), "v2");
-    ck_assert_str_eq(str(m, "storageUri"),
+    ck_assert_str_eq(fx_str(cJSON_GetArrayItem(t, 0), "revisionName"), "iris-predictor-00002");
+    ck_assert_int_eq(fx_num(cJSON_GetArrayItem(t, 0), "percent"), 90);
+    ck_assert(cJSON_IsTrue(fx_obj(cJSON_GetArrayItem(t, 0), "latestRevision")));
+    ck_assert_str_eq(fx_str(cJSON_GetArrayItem(t, 1), "tag"), "prev");
+    ck_assert_int_eq(fx_num(cJSON_GetArrayItem(t, 1), "percent"), 10);
+    const cJSON *m = fx_obj(s, "model");
+    ck_assert_str_eq(fx_str(m, "format"), "mlflow");
+    ck_assert_str_eq(fx_str(m, "protocolVersion"), "v2");
+    ck_assert_str_eq(fx_str(m, "storageUri"),
                      "mlflow-artifacts:/workspaces/alice/1/models/m-1/artifacts");
-    ck_assert_str_eq(str(m, "runtime"), "");
-    ck_assert_str_eq(str(s, "serviceAccountName"), "sa-s3");
-    ck_assert_str_eq(str(obj(s, "mlflow"), "model"), "iris-classifier");
-    ck_assert_str_eq(str(obj(s, "mlflow"), "version"), "1");
-    ck_assert_str_eq(str(obj(s, "modelStatus"), "transitionStatus"), "UpToDate");
-    ck_assert_str_eq(str(obj(s, "modelStatus"), "activeModelState"), "Loaded");
-    ck_assert(cJSON_IsNull(obj(s, "lastFailure")));
-    ck_assert_str_eq(str(s, "createdAt"), "2025-01-02T03:04:05Z");
-    ck_assert_str_eq(str(s, "predictUrl"), "/serving/alice/iris/");
+    ck_assert_str_eq(fx_str(m, "runtime"), "");
+    ck_assert_str_eq(fx_str(s, "serviceAccountName"), "sa-s3");
+    ck_assert_str_eq(fx_str(fx_obj(s, "mlflow"), "model"), "iris-classifier");
+    ck_assert_str_eq(fx_str(fx_obj(s, "mlflow"), "version"), "1");
+    ck_assert_str_eq(fx_str(fx_obj(s, "modelStatus"), "transitionStatus"), "UpToDate");
+    ck_assert_str_eq(fx_str(fx_obj(s, "modelStatus"), "activeModelState"), "Loaded");
+    ck_assert(cJSON_IsNull(fx_obj(s, "lastFailure")));
+    ck_assert_str_eq(fx_str(s, "createdAt"), "2025-01-02T03:04:05Z");
+    ck_assert_str_eq(fx_str(s, "predictUrl"), "/serving/alice/iris/");
     cJSON_Delete(s);
     cJSON_Delete(isvc);
 }
@@ -106,21 +88,21 @@ START_TEST(summary_of_a_failed_load_names_the_reasons_and_the_last_failure)
     cJSON *isvc = cJSON_Parse(FAILED_ISVC);
     cJSON *s = isvc_summary(isvc);
     ck_assert_ptr_nonnull(s);
-    ck_assert(cJSON_IsFalse(obj(s, "ready")));
-    ck_assert_str_eq(str(s, "state"), "failed");
-    const cJSON *reasons = obj(s, "reasons");
+    ck_assert(cJSON_IsFalse(fx_obj(s, "ready")));
+    ck_assert_str_eq(fx_str(s, "state"), "failed");
+    const cJSON *reasons = fx_obj(s, "reasons");
     ck_assert_int_eq(cJSON_GetArraySize(reasons), 2);
-    ck_assert_str_eq(str(cJSON_GetArrayItem(reasons, 0), "type"), "PredictorReady");
-    ck_assert_str_eq(str(cJSON_GetArrayItem(reasons, 0), "reason"), "ModelLoadFailed");
-    ck_assert_str_eq(str(cJSON_GetArrayItem(reasons, 0), "message"), "no MLmodel file");
-    const cJSON *f = obj(s, "lastFailure");
-    ck_assert_str_eq(str(f, "reason"), "ModelLoadFailed");
-    ck_assert_str_eq(str(f, "message"), "no MLmodel file");
-    ck_assert_str_eq(str(f, "time"), "2025-01-02T03:05:00Z");
-    ck_assert_int_eq(num(f, "exitCode"), 1);
-    ck_assert_str_eq(str(obj(s, "modelStatus"), "transitionStatus"), "BlockedByFailedLoad");
-    ck_assert_str_eq(str(s, "url"), "");
-    ck_assert_int_eq(cJSON_GetArraySize(obj(s, "traffic")), 0);
+    ck_assert_str_eq(fx_str(cJSON_GetArrayItem(reasons, 0), "type"), "PredictorReady");
+    ck_assert_str_eq(fx_str(cJSON_GetArrayItem(reasons, 0), "reason"), "ModelLoadFailed");
+    ck_assert_str_eq(fx_str(cJSON_GetArrayItem(reasons, 0), "message"), "no MLmodel file");
+    const cJSON *f = fx_obj(s, "lastFailure");
+    ck_assert_str_eq(fx_str(f, "reason"), "ModelLoadFailed");
+    ck_assert_str_eq(fx_str(f, "message"), "no MLmodel file");
+    ck_assert_str_eq(fx_str(f, "time"), "2025-01-02T03:05:00Z");
+    ck_assert_int_eq(fx_num(f, "exitCode"), 1);
+    ck_assert_str_eq(fx_str(fx_obj(s, "modelStatus"), "transitionStatus"), "BlockedByFailedLoad");
+    ck_assert_str_eq(fx_str(s, "url"), "");
+    ck_assert_int_eq(cJSON_GetArraySize(fx_obj(s, "traffic")), 0);
     cJSON_Delete(s);
     cJSON_Delete(isvc);
 }
@@ -140,9 +122,9 @@ START_TEST(summary_of_garbage_is_pending_not_a_crash)
         cJSON *j = cJSON_Parse(inputs[i]);
         cJSON *s = isvc_summary(j);
         ck_assert_ptr_nonnull(s);
-        ck_assert_str_eq(str(s, "state"), "pending");
-        ck_assert(cJSON_IsFalse(obj(s, "ready")));
-        ck_assert_str_eq(str(s, "predictUrl"), "");
+        ck_assert_str_eq(fx_str(s, "state"), "pending");
+        ck_assert(cJSON_IsFalse(fx_obj(s, "ready")));
+        ck_assert_str_eq(fx_str(s, "predictUrl"), "");
         cJSON_Delete(s);
         cJSON_Delete(j);
     }
@@ -207,16 +189,16 @@ START_TEST(a_form_builds_the_model_it_names)
                        "configured", NULL, err);
     ck_assert_msg(text != NULL, "%s", err);
     cJSON *j = cJSON_Parse(text);
-    const cJSON *predictor = obj(obj(j, "spec"), "predictor");
-    const cJSON *model = obj(predictor, "model");
-    ck_assert_str_eq(str(predictor, "serviceAccountName"), "mine");
-    ck_assert_str_eq(str(obj(model, "modelFormat"), "name"), "sklearn");
-    ck_assert_str_eq(str(obj(model, "modelFormat"), "version"), "1");
-    ck_assert_str_eq(str(model, "protocolVersion"), "v1");
-    ck_assert_str_eq(str(model, "runtime"), "kserve-sklearnserver");
-    ck_assert_str_eq(str(obj(obj(model, "resources"), "requests"), "memory"), "1Gi");
-    ck_assert_str_eq(str(obj(obj(model, "resources"), "limits"), "nvidia.com/gpu"), "1");
-    ck_assert_ptr_null(obj(obj(obj(j, "metadata"), "annotations"), "kfdash/mlflow-model"));
+    const cJSON *predictor = fx_obj(fx_obj(j, "spec"), "predictor");
+    const cJSON *model = fx_obj(predictor, "model");
+    ck_assert_str_eq(fx_str(predictor, "serviceAccountName"), "mine");
+    ck_assert_str_eq(fx_str(fx_obj(model, "modelFormat"), "name"), "sklearn");
+    ck_assert_str_eq(fx_str(fx_obj(model, "modelFormat"), "version"), "1");
+    ck_assert_str_eq(fx_str(model, "protocolVersion"), "v1");
+    ck_assert_str_eq(fx_str(model, "runtime"), "kserve-sklearnserver");
+    ck_assert_str_eq(fx_str(fx_obj(fx_obj(model, "resources"), "requests"), "memory"), "1Gi");
+    ck_assert_str_eq(fx_str(fx_obj(fx_obj(model, "resources"), "limits"), "nvidia.com/gpu"), "1");
+    ck_assert_ptr_null(fx_obj(fx_obj(fx_obj(j, "metadata"), "annotations"), "kfdash/mlflow-model"));
     cJSON_Delete(j);
     free(text);
     /* An mlflow format without a protocol gets v2 (MLServer's); others keep KServe's default. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "k8s/notebook.h"
+#include "fixtures.h"
 #include "unit.h"
 
 /* 2024-05-01T10:00:00Z */
@@ -15,18 +16,11 @@ static const char *const images[] = {"kubeflownotebookswg/jupyter-scipy:v1.10.0"
 static const char *const vendors[] = {"nvidia.com/gpu", "amd.com/gpu"};
 static const struct notebook_catalog cat = {images, 2, vendors, 2};
 
-static cJSON *json(const char *text)
-{
-    cJSON *j = cJSON_Parse(text);
-    ck_assert_msg(j != NULL, "bad test JSON: %s", text);
-    return j;
-}
-
 /* The phase of a notebook written as JSON, with events (or NULL), at T0 + 1 h. */
 static const char *phase_of(const char *nb_text, const char *events_text, char *message)
 {
-    cJSON *nb = json(nb_text);
-    cJSON *events = events_text ? json(events_text) : NULL;
+    cJSON *nb = fx_json(nb_text);
+    cJSON *events = events_text ? fx_json(events_text) : NULL;
     struct notebook_status s;
     notebook_status(nb, events, T0 + 3600, &s);
     if (message) strcpy(message, s.message);
@@ -161,7 +155,7 @@ END_TEST
 
 START_TEST(a_notebook_nobody_reported_on_waits_then_is_uninitialized)
 {
-    cJSON *nb = json("{" META "}}");
+    cJSON *nb = fx_json("{" META "}}");
     struct notebook_status s;
     notebook_status(nb, NULL, T0 + 5, &s);
     ck_assert_str_eq(s.phase, "waiting");
@@ -177,15 +171,15 @@ END_TEST
 
 START_TEST(events_are_about_the_notebook_its_statefulset_and_pods_only)
 {
-    cJSON *e = json("{\"involvedObject\":{\"name\":\"nb1-0\"}}");
+    cJSON *e = fx_json("{\"involvedObject\":{\"name\":\"nb1-0\"}}");
     ck_assert(notebook_event_is_about(e, "nb1"));
     ck_assert(!notebook_event_is_about(e, "nb"));
     ck_assert(!notebook_event_is_about(e, "nb1-0-x"));
     cJSON_Delete(e);
-    e = json("{\"involvedObject\":{\"name\":\"nb1\"}}");
+    e = fx_json("{\"involvedObject\":{\"name\":\"nb1\"}}");
     ck_assert(notebook_event_is_about(e, "nb1"));
     cJSON_Delete(e);
-    e = json("{}");
+    e = fx_json("{}");
     ck_assert(!notebook_event_is_about(e, "nb1"));
     cJSON_Delete(e);
 }
@@ -193,7 +187,7 @@ END_TEST
 
 START_TEST(the_summary_has_what_the_list_shows)
 {
-    cJSON *nb = json(
+    cJSON *nb = fx_json(
         "{\"metadata\":{\"name\":\"nb1\",\"namespace\":\"alice\",\"creationTimestamp\":"
         "\"2024-05-01T10:00:00Z\",\"annotations\":{\"notebooks.kubeflow.org/creator\":"
         "\"alice@example.com\",\"notebooks.kubeflow.org/last-activity\":\"2024-05-01T10:30:00Z\","
@@ -217,7 +211,7 @@ START_TEST(the_summary_has_what_the_list_shows)
     cJSON_Delete(s);
     cJSON_Delete(nb);
     /* Whatever the object lacks, the summary still has every field. */
-    nb = json("{}");
+    nb = fx_json("{}");
     s = notebook_summary(nb, NULL, &cat, T0);
     ck_assert_str_eq(cJSON_GetObjectItem(s, "serverType")->valuestring, "jupyter");
     ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(s, "gpus"), "count")->valueint, 0);
@@ -231,7 +225,7 @@ END_TEST
 /* 0 and the objects, or -EINVAL and the reason in err. */
 static int build(const char *form_text, cJSON **nb, cJSON **pvcs, char *err)
 {
-    cJSON *form = json(form_text);
+    cJSON *form = fx_json(form_text);
     *nb = *pvcs = NULL;
     int e = notebook_from_form(form, &cat, "alice", "alice@example.com", nb, pvcs, err);
     cJSON_Delete(form);
@@ -245,26 +239,6 @@ static void refused(const char *form_text, const char *why)
     ck_assert_int_eq(build(form_text, &nb, &pvcs, err), -EINVAL);
     ck_assert_ptr_null(nb);
     ck_assert_msg(strstr(err, why) != NULL, "%s: got \"%s\", wanted \"%s\"", form_text, err, why);
-}
-
-static const cJSON *at(const cJSON *j, const char *path)
-{
-    char key[128];
-    while (j && *path) {
-        size_t n = strcspn(path, ".");
-        memcpy(key, path, n);
-        key[n] = '\0';
-        j = cJSON_IsArray(j) ? cJSON_GetArrayItem(j, atoi(key)) : cJSON_GetObjectItem(j, key);
-        path += n + (path[n] == '.');
-    }
-    return j;
-}
-
-static const char *str_at(const cJSON *j, const char *path)
-{
-    const cJSON *v = at(j, path);
-    ck_assert_msg(cJSON_IsString(v), "no string at %s", path);
-    return v->valuestring;
 }
 
 START_TEST(a_full_form_builds_the_notebook_jwa_would)
@@ -281,53 +255,53 @@ START_TEST(a_full_form_builds_the_notebook_jwa_would)
               "\"jupyter\"}",
               &nb, &pvcs, err);
     ck_assert_msg(e == 0, "%s", err);
-    ck_assert_str_eq(str_at(nb, "apiVersion"), "kubeflow.org/v1");
-    ck_assert_str_eq(str_at(nb, "kind"), "Notebook");
-    ck_assert_str_eq(str_at(nb, "metadata.name"), "mynb");
-    ck_assert_str_eq(str_at(nb, "metadata.namespace"), "alice");
-    ck_assert_str_eq(str_at(nb, "metadata.labels.app"), "mynb");
-    const cJSON *ann = at(nb, "metadata.annotations");
+    ck_assert_str_eq(fx_str_at(nb, "apiVersion"), "kubeflow.org/v1");
+    ck_assert_str_eq(fx_str_at(nb, "kind"), "Notebook");
+    ck_assert_str_eq(fx_str_at(nb, "metadata.name"), "mynb");
+    ck_assert_str_eq(fx_str_at(nb, "metadata.namespace"), "alice");
+    ck_assert_str_eq(fx_str_at(nb, "metadata.labels.app"), "mynb");
+    const cJSON *ann = fx_at(nb, "metadata.annotations");
     ck_assert_str_eq(cJSON_GetObjectItem(ann, "notebooks.kubeflow.org/creator")->valuestring,
                      "alice@example.com");
     ck_assert_str_eq(cJSON_GetObjectItem(ann, "notebooks.kubeflow.org/server-type")->valuestring,
                      "jupyter");
-    ck_assert_str_eq(str_at(nb, "spec.template.metadata.labels.mlflow-access"), "true");
-    ck_assert_str_eq(str_at(nb, "spec.template.metadata.labels.access-ml-pipeline"), "true");
-    const cJSON *c = at(nb, "spec.template.spec.containers.0");
-    ck_assert_str_eq(str_at(c, "name"), "mynb");
-    ck_assert_str_eq(str_at(c, "image"), "kubeflownotebookswg/jupyter-pytorch-full:v1.10.0");
-    ck_assert_str_eq(str_at(c, "env.0.name"), "NB_PREFIX");
-    ck_assert_str_eq(str_at(c, "env.0.value"), "/notebook/alice/mynb");
-    ck_assert_str_eq(str_at(c, "resources.requests.cpu"), "2");
-    ck_assert_str_eq(str_at(c, "resources.requests.memory"), "4Gi");
-    ck_assert_str_eq(cJSON_GetObjectItem(at(c, "resources.limits"), "amd.com/gpu")->valuestring,
+    ck_assert_str_eq(fx_str_at(nb, "spec.template.metadata.labels.mlflow-access"), "true");
+    ck_assert_str_eq(fx_str_at(nb, "spec.template.metadata.labels.access-ml-pipeline"), "true");
+    const cJSON *c = fx_at(nb, "spec.template.spec.containers.0");
+    ck_assert_str_eq(fx_str_at(c, "name"), "mynb");
+    ck_assert_str_eq(fx_str_at(c, "image"), "kubeflownotebookswg/jupyter-pytorch-full:v1.10.0");
+    ck_assert_str_eq(fx_str_at(c, "env.0.name"), "NB_PREFIX");
+    ck_assert_str_eq(fx_str_at(c, "env.0.value"), "/notebook/alice/mynb");
+    ck_assert_str_eq(fx_str_at(c, "resources.requests.cpu"), "2");
+    ck_assert_str_eq(fx_str_at(c, "resources.requests.memory"), "4Gi");
+    ck_assert_str_eq(cJSON_GetObjectItem(fx_at(c, "resources.limits"), "amd.com/gpu")->valuestring,
                      "1");
     /* Mounts: workspace, data1, shared, then shared memory. */
     const char *mounts[][2] = {{"mynb-workspace", "/home/jovyan"},
                                {"data1", "/home/jovyan/data"},
                                {"shared", "/mnt/shared"},
                                {"dshm", "/dev/shm"}};
-    ck_assert_int_eq(cJSON_GetArraySize(at(c, "volumeMounts")), 4);
-    const cJSON *volumes = at(nb, "spec.template.spec.volumes");
+    ck_assert_int_eq(cJSON_GetArraySize(fx_at(c, "volumeMounts")), 4);
+    const cJSON *volumes = fx_at(nb, "spec.template.spec.volumes");
     ck_assert_int_eq(cJSON_GetArraySize(volumes), 4);
     for (int i = 0; i < 4; i++) {
-        const cJSON *m = cJSON_GetArrayItem(at(c, "volumeMounts"), i);
+        const cJSON *m = cJSON_GetArrayItem(fx_at(c, "volumeMounts"), i);
         const cJSON *v = cJSON_GetArrayItem(volumes, i);
-        ck_assert_str_eq(str_at(m, "name"), mounts[i][0]);
-        ck_assert_str_eq(str_at(m, "mountPath"), mounts[i][1]);
-        ck_assert_str_eq(str_at(v, "name"), mounts[i][0]);
-        if (i < 3) ck_assert_str_eq(str_at(v, "persistentVolumeClaim.claimName"), mounts[i][0]);
+        ck_assert_str_eq(fx_str_at(m, "name"), mounts[i][0]);
+        ck_assert_str_eq(fx_str_at(m, "mountPath"), mounts[i][1]);
+        ck_assert_str_eq(fx_str_at(v, "name"), mounts[i][0]);
+        if (i < 3) ck_assert_str_eq(fx_str_at(v, "persistentVolumeClaim.claimName"), mounts[i][0]);
     }
-    ck_assert_str_eq(str_at(volumes, "3.emptyDir.medium"), "Memory");
+    ck_assert_str_eq(fx_str_at(volumes, "3.emptyDir.medium"), "Memory");
     /* The new volumes only, ReadWriteOnce, the default StorageClass. */
     ck_assert_int_eq(cJSON_GetArraySize(pvcs), 2);
-    ck_assert_str_eq(str_at(pvcs, "0.kind"), "PersistentVolumeClaim");
-    ck_assert_str_eq(str_at(pvcs, "0.metadata.name"), "mynb-workspace");
-    ck_assert_str_eq(str_at(pvcs, "0.spec.resources.requests.storage"), "10Gi");
-    ck_assert_str_eq(str_at(pvcs, "0.spec.accessModes.0"), "ReadWriteOnce");
-    ck_assert_ptr_null(at(pvcs, "0.spec.storageClassName"));
-    ck_assert_str_eq(str_at(pvcs, "1.metadata.name"), "data1");
-    ck_assert_str_eq(str_at(pvcs, "1.spec.resources.requests.storage"), "20Gi");
+    ck_assert_str_eq(fx_str_at(pvcs, "0.kind"), "PersistentVolumeClaim");
+    ck_assert_str_eq(fx_str_at(pvcs, "0.metadata.name"), "mynb-workspace");
+    ck_assert_str_eq(fx_str_at(pvcs, "0.spec.resources.requests.storage"), "10Gi");
+    ck_assert_str_eq(fx_str_at(pvcs, "0.spec.accessModes.0"), "ReadWriteOnce");
+    ck_assert_ptr_null(fx_at(pvcs, "0.spec.storageClassName"));
+    ck_assert_str_eq(fx_str_at(pvcs, "1.metadata.name"), "data1");
+    ck_assert_str_eq(fx_str_at(pvcs, "1.spec.resources.requests.storage"), "20Gi");
     cJSON_Delete(nb);
     cJSON_Delete(pvcs);
 }
@@ -338,13 +312,13 @@ START_TEST(a_minimal_form_takes_the_defaults)
     cJSON *nb, *pvcs;
     char err[NOTEBOOK_ERROR_MAX] = "";
     ck_assert_int_eq(build("{\"name\":\"a\"}", &nb, &pvcs, err), 0);
-    const cJSON *c = at(nb, "spec.template.spec.containers.0");
-    ck_assert_str_eq(str_at(c, "image"), images[0]);
-    ck_assert_str_eq(str_at(c, "resources.requests.cpu"), NOTEBOOK_DEFAULT_CPU);
-    ck_assert_str_eq(str_at(c, "resources.requests.memory"), NOTEBOOK_DEFAULT_MEMORY);
-    ck_assert_ptr_null(at(c, "resources.limits"));
-    ck_assert_str_eq(str_at(pvcs, "0.metadata.name"), "a-workspace");
-    ck_assert_str_eq(str_at(pvcs, "0.spec.resources.requests.storage"),
+    const cJSON *c = fx_at(nb, "spec.template.spec.containers.0");
+    ck_assert_str_eq(fx_str_at(c, "image"), images[0]);
+    ck_assert_str_eq(fx_str_at(c, "resources.requests.cpu"), NOTEBOOK_DEFAULT_CPU);
+    ck_assert_str_eq(fx_str_at(c, "resources.requests.memory"), NOTEBOOK_DEFAULT_MEMORY);
+    ck_assert_ptr_null(fx_at(c, "resources.limits"));
+    ck_assert_str_eq(fx_str_at(pvcs, "0.metadata.name"), "a-workspace");
+    ck_assert_str_eq(fx_str_at(pvcs, "0.spec.resources.requests.storage"),
                      NOTEBOOK_DEFAULT_WORKSPACE_SIZE);
     cJSON_Delete(nb);
     cJSON_Delete(pvcs);
@@ -360,14 +334,14 @@ START_TEST(an_existing_or_no_workspace_makes_no_volume)
               &pvcs, err),
         0);
     ck_assert_int_eq(cJSON_GetArraySize(pvcs), 0);
-    ck_assert_str_eq(str_at(nb, "spec.template.spec.volumes.0.persistentVolumeClaim.claimName"),
+    ck_assert_str_eq(fx_str_at(nb, "spec.template.spec.volumes.0.persistentVolumeClaim.claimName"),
                      "old-home");
     cJSON_Delete(nb);
     cJSON_Delete(pvcs);
     ck_assert_int_eq(build("{\"name\":\"a\",\"workspace\":{\"mode\":\"none\"}}", &nb, &pvcs, err),
                      0);
     ck_assert_int_eq(cJSON_GetArraySize(pvcs), 0);
-    ck_assert_int_eq(cJSON_GetArraySize(at(nb, "spec.template.spec.volumes")), 1); /* dshm */
+    ck_assert_int_eq(cJSON_GetArraySize(fx_at(nb, "spec.template.spec.volumes")), 1); /* dshm */
     cJSON_Delete(nb);
     cJSON_Delete(pvcs);
 }
@@ -382,7 +356,8 @@ START_TEST(a_custom_image_needs_to_be_asked_for)
         build("{\"name\":\"a\",\"image\":\"evil.io/miner:latest\",\"customImage\":true}", &nb,
               &pvcs, err),
         0);
-    ck_assert_str_eq(str_at(nb, "spec.template.spec.containers.0.image"), "evil.io/miner:latest");
+    ck_assert_str_eq(fx_str_at(nb, "spec.template.spec.containers.0.image"),
+                     "evil.io/miner:latest");
     cJSON_Delete(nb);
     cJSON_Delete(pvcs);
     refused("{\"name\":\"a\",\"image\":\"x y\",\"customImage\":true}", "image");
@@ -508,16 +483,16 @@ END_TEST
 START_TEST(the_mlflow_poddefault_selects_its_label_and_sets_the_workspace)
 {
     cJSON *p = notebook_mlflow_poddefault("alice", "http://mlflow:5000");
-    ck_assert_str_eq(str_at(p, "apiVersion"), "kubeflow.org/v1alpha1");
-    ck_assert_str_eq(str_at(p, "kind"), "PodDefault");
-    ck_assert_str_eq(str_at(p, "metadata.name"), "mlflow");
-    ck_assert_str_eq(str_at(p, "metadata.namespace"), "alice");
-    ck_assert_str_eq(str_at(p, "spec.selector.matchLabels.mlflow-access"), "true");
-    ck_assert_str_eq(str_at(p, "spec.desc"), "Log to this profile's MLflow workspace");
-    ck_assert_str_eq(str_at(p, "spec.env.0.name"), "MLFLOW_TRACKING_URI");
-    ck_assert_str_eq(str_at(p, "spec.env.0.value"), "http://mlflow:5000");
-    ck_assert_str_eq(str_at(p, "spec.env.1.name"), "MLFLOW_WORKSPACE");
-    ck_assert_str_eq(str_at(p, "spec.env.1.value"), "alice");
+    ck_assert_str_eq(fx_str_at(p, "apiVersion"), "kubeflow.org/v1alpha1");
+    ck_assert_str_eq(fx_str_at(p, "kind"), "PodDefault");
+    ck_assert_str_eq(fx_str_at(p, "metadata.name"), "mlflow");
+    ck_assert_str_eq(fx_str_at(p, "metadata.namespace"), "alice");
+    ck_assert_str_eq(fx_str_at(p, "spec.selector.matchLabels.mlflow-access"), "true");
+    ck_assert_str_eq(fx_str_at(p, "spec.desc"), "Log to this profile's MLflow workspace");
+    ck_assert_str_eq(fx_str_at(p, "spec.env.0.name"), "MLFLOW_TRACKING_URI");
+    ck_assert_str_eq(fx_str_at(p, "spec.env.0.value"), "http://mlflow:5000");
+    ck_assert_str_eq(fx_str_at(p, "spec.env.1.name"), "MLFLOW_WORKSPACE");
+    ck_assert_str_eq(fx_str_at(p, "spec.env.1.value"), "alice");
     cJSON_Delete(p);
 }
 END_TEST

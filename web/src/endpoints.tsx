@@ -8,38 +8,35 @@
 // write here; the server checks every call anyway.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, getJSON, sendJSON } from './api';
+import { ApiError, getJSON } from './api';
 import { CSRF_COOKIE, CSRF_HEADER, cookieValue, redirectToSignIn } from './auth';
-import { ErrorBanner, Loading, SmartLink, Table } from './layout';
+import { Loading, SmartLink, Table } from './layout';
 import { withNamespaceQuery } from './links';
 import type { EnvState } from './namespaces';
 import { ENDPOINTS_PATH, NEW_ENDPOINT_PATH, TOKENS_PATH, navigate } from './router';
 import { CopyButton } from './tokens';
-import { describe, parseTime, TimeAgo, useErrors } from './ui';
+import { describe, parseTime, TimeAgo } from './ui';
 import { DeployModelVersionButton, endpointHref, endpointsApi } from './endpoints_deploy';
 import { EndpointForm, listModelVersions, type ModelVersion } from './endpoints_form';
 import {
   Chip,
   DeleteButton,
   DetailCard,
-  detailName,
   enc,
   Facts,
   FormNotAllowed,
-  GoneNote,
   isObject,
-  namedList,
   num,
   str,
-  theOne,
   TitledCard,
   useAllowed,
   useConfirmedDelete,
-  useTicker,
+  useWorkloadDetail,
   useWorkloadList,
-  workloadGate,
+  WorkloadDetailPage,
   WorkloadListCard,
-  WorkloadTitle,
+  WorkloadPage,
+  workloadApi,
   type ChipKind,
 } from './workloads';
 
@@ -128,18 +125,7 @@ export function toEndpoint(v: unknown): Endpoint | null {
   };
 }
 
-async function listEndpoints(ns: string, signal?: AbortSignal): Promise<Endpoint[]> {
-  return namedList(await getJSON(endpointsApi(ns), signal), 'inferenceServices', toEndpoint);
-}
-
-async function getEndpoint(ns: string, name: string, signal?: AbortSignal): Promise<Endpoint> {
-  const path = `${endpointsApi(ns)}/${enc(name)}`;
-  return theOne(path, await getJSON(path, signal), 'inferenceService', 'endpoint', toEndpoint);
-}
-
-async function deleteEndpoint(ns: string, name: string): Promise<void> {
-  await sendJSON('DELETE', `${endpointsApi(ns)}/${enc(name)}`);
-}
+const api = workloadApi(endpointsApi, 'inferenceServices', 'inferenceService', 'endpoint', toEndpoint);
 
 export const ENDPOINT_RIGHTS = {
   create: { verb: 'create', group: 'serving.kserve.io', resource: 'inferenceservices' },
@@ -210,7 +196,7 @@ function FailureNote({ e }: { e: Endpoint }) {
 /** Deleting one endpoint after a confirmation; `done` runs once it is gone. */
 function useDelete(ns: string, report: (what: string, err: unknown) => void, done: (name: string) => void) {
   return useConfirmedDelete(
-    (name) => deleteEndpoint(ns, name),
+    (name) => api.remove(ns, name),
     (name) => (
       <>
         The endpoint <strong>{name}</strong> stops serving: its model server is removed, and its URL answers no
@@ -223,14 +209,9 @@ function useDelete(ns: string, report: (what: string, err: unknown) => void, don
 }
 
 function EndpointList({ ns, envState }: { ns: string; envState: EnvState }) {
-  const shown = useWorkloadList(ns, 'endpoints', listEndpoints);
-  const { setList, setStatus, reload, report } = shown;
+  const shown = useWorkloadList(ns, 'endpoints', api.list);
   const rights = useAllowed(ns, envState, ENDPOINT_RIGHTS);
-  const del = useDelete(ns, report, (name) => {
-    setList((l) => l && l.filter((e) => e.name !== name));
-    setStatus(`${name} deleted.`);
-    reload();
-  });
+  const del = useDelete(ns, shown.report, shown.removed);
   const titleId = 'endpoints-title';
   return (
     <WorkloadListCard
@@ -627,36 +608,17 @@ function CurlExamples({ ns, e }: { ns: string; e: Endpoint }) {
 const WAITING_MS = 3000;
 
 function EndpointDetail({ ns, name, envState }: { ns: string; name: string; envState: EnvState }) {
-  const [e, setE] = useState<Endpoint | null>(null);
-  const [gone, setGone] = useState(false);
-  const [now, setNow] = useState(Date.now());
-  const [round, setRound] = useState(0);
-  const tick = useTicker();
-  const { errors, report, clear } = useErrors();
+  const shown = useWorkloadDetail(ns, name, api.get);
+  const { item: e, gone, now, round, reload } = shown;
   const rights = useAllowed(ns, envState, ENDPOINT_RIGHTS);
   const listHref = withNamespaceQuery(ENDPOINTS_PATH, ns);
-  const del = useDelete(ns, report, () => navigate(listHref));
-
-  useEffect(() => {
-    const abort = new AbortController();
-    getEndpoint(ns, name, abort.signal)
-      .then((got) => {
-        setE(got);
-        setNow(Date.now());
-      })
-      .catch((err) => {
-        if (abort.signal.aborted) return;
-        if (err instanceof ApiError && err.status === 404) setGone(true);
-        else report(`Could not load ${name}`, err);
-      });
-    return () => abort.abort();
-  }, [ns, name, tick, round]);
+  const del = useDelete(ns, shown.report, () => navigate(listHref));
 
   // Becoming ready takes a model download and a server start: look again soon.
   const ready = e?.ready ?? false;
   useEffect(() => {
     if (ready || gone) return;
-    const timer = setTimeout(() => setRound((r) => r + 1), WAITING_MS);
+    const timer = setTimeout(reload, WAITING_MS);
     return () => clearTimeout(timer);
   }, [ready, gone, round]);
 
@@ -668,20 +630,12 @@ function EndpointDetail({ ns, name, envState }: { ns: string; name: string; envS
     document.getElementById('predict')?.scrollIntoView();
   }, [e]);
 
-  if (gone) {
-    return (
-      <GoneNote
-        testid="endpoint-gone"
-        what="endpoint"
-        name={name}
-        ns={ns}
-        back={{ href: listHref, text: 'Back to the endpoints' }}
-      />
-    );
-  }
   return (
-    <div class="stack">
-      <ErrorBanner messages={errors} onDismiss={clear} />
+    <WorkloadDetailPage
+      shown={shown}
+      gone={{ testid: 'endpoint-gone', what: 'endpoint', back: { href: listHref, text: 'Back to the endpoints' } }}
+      dialog={del.dialog}
+    >
       <DetailCard
         titleId="endpoint-title"
         testid="endpoint-detail"
@@ -740,8 +694,7 @@ function EndpointDetail({ ns, name, envState }: { ns: string; name: string; envS
       </DetailCard>
       {e && e.predictUrl && <PredictPanel key={`${ns}/${name}`} ns={ns} e={e} />}
       {e && e.predictUrl && <CurlExamples ns={ns} e={e} />}
-      {del.dialog}
-    </div>
+    </WorkloadDetailPage>
   );
 }
 
@@ -772,23 +725,20 @@ export function EndpointsPage({ envState, ns, path, search }: {
   path: string;
   search: string;
 }) {
-  const detail = detailName(path, ENDPOINTS_PATH);
-  const create = path === NEW_ENDPOINT_PATH;
-  const gate = workloadGate(
-    envState,
-    ns,
-    'Endpoints are not available',
-    'Select a namespace in the top bar to see its endpoints.',
-  );
-  let body;
-  if (gate) body = gate;
-  else if (create) body = <NewEndpointPage ns={ns} envState={envState} search={search} />;
-  else if (detail) body = <EndpointDetail key={`${ns}/${detail}`} ns={ns} name={detail} envState={envState} />;
-  else body = <EndpointsOverview ns={ns} envState={envState} />;
   return (
-    <div class={create ? 'page' : 'page page-wide'}>
-      <WorkloadTitle root="Endpoints" href={withNamespaceQuery(ENDPOINTS_PATH, ns)} sub={create ? 'New endpoint' : detail} />
-      {body}
-    </div>
+    <WorkloadPage
+      envState={envState}
+      ns={ns}
+      path={path}
+      base={ENDPOINTS_PATH}
+      newPath={NEW_ENDPOINT_PATH}
+      title="Endpoints"
+      newTitle="New endpoint"
+      unavailable="Endpoints are not available"
+      noNamespace="Select a namespace in the top bar to see its endpoints."
+      list={() => <EndpointsOverview ns={ns} envState={envState} />}
+      detail={(name) => <EndpointDetail key={`${ns}/${name}`} ns={ns} name={name} envState={envState} />}
+      create={() => <NewEndpointPage ns={ns} envState={envState} search={search} />}
+    />
   );
 }

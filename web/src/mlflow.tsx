@@ -8,27 +8,18 @@
 // Write actions (New experiment, Delete run, Deploy) show only to owners and contributors.
 
 import { useState } from 'preact/hooks';
-import { ErrorBanner, Loading, SmartLink, Table } from './layout';
-import { createExperiment, nameFilter, searchExperiments, type Experiment, type Page } from './mlflow_api';
+import { SmartLink, Table } from './layout';
+import { createExperiment, searchExperiments } from './mlflow_api';
 import { ModelsPage } from './mlflow_models';
 import { RunPage } from './mlflow_run';
 import { ComparePage, RunsPage } from './mlflow_runs';
-import {
-  experimentHref,
-  mayWrite,
-  msDate,
-  NotConfigured,
-  OpenMlflowUi,
-  unavailable,
-  useLoad,
-} from './mlflow_ui';
+import { experimentHref, mayWrite, msDate, OpenMlflowUi, SearchedList } from './mlflow_ui';
 import type { EnvState } from './namespaces';
 import { EXPERIMENTS_PATH, MODELS_PATH, navigate } from './router';
-import { describe, Dialog, TextField, TimeAgo, useErrors } from './ui';
+import { describe, Dialog, TextField, TimeAgo } from './ui';
 import { workloadGate } from './workloads';
 import './mlflow.css';
 
-const EXPERIMENTS_PAGE = 25;
 /** Longer names are refused here; MLflow checks its own limit. */
 const NAME_MAX = 500;
 
@@ -88,75 +79,36 @@ function NewExperiment({ ns, onClose }: { ns: string; onClose: () => void }) {
 }
 
 function ExperimentsList({ ns, envState }: { ns: string; envState: EnvState }) {
-  const [search, setSearch] = useState('');
-  const [applied, setApplied] = useState('');
-  /** Tokens of the pages before this one, and this one's. */
-  const [tokens, setTokens] = useState<string[]>(['']);
   const [creating, setCreating] = useState(false);
-  const { errors, report, clear } = useErrors();
-  const token = tokens[tokens.length - 1];
-  const page = useLoad<Page<Experiment>>(
-    (signal) =>
-      searchExperiments(ns, { filter: nameFilter(applied), pageToken: token, max: EXPERIMENTS_PAGE }, signal).catch(
-        (err) => {
-          if (!unavailable(err)) report(`Could not load the experiments of ${ns}`, err);
-          throw err;
-        },
-      ),
-    [ns, applied, token],
-  );
   const writes = mayWrite(envState, ns);
-  if (unavailable(page.error)) return <NotConfigured />;
-  const now = Date.now();
   return (
     <>
-      <ErrorBanner messages={errors} onDismiss={clear} />
-      <section class="card" aria-labelledby="experiments-title" data-testid="experiments" data-rights={writes ? 'write' : 'read'}>
-        <div class="card-title card-title-row">
-          <h2 id="experiments-title" class="card-heading">
-            Experiments in <span class="ns-name">{ns}</span>
-          </h2>
-          <span class="card-tools">
+      <SearchedList
+        ns={ns}
+        what="experiments"
+        search={searchExperiments}
+        titleId="experiments-title"
+        testid="experiments"
+        heading="Experiments"
+        searchId="experiment-search"
+        rights={writes}
+        tools={
+          <>
             <OpenMlflowUi ns={ns} />
             {writes && (
               <button type="button" class="button primary" onClick={() => setCreating(true)}>
                 New experiment
               </button>
             )}
-          </span>
-        </div>
-        <form
-          class="mlflow-toolbar"
-          role="search"
-          onSubmit={(e) => {
-            e.preventDefault();
-            setTokens(['']);
-            setApplied(search);
-          }}
-        >
-          <label class="visually-hidden" for="experiment-search">
-            Search experiments by name
-          </label>
-          <input
-            id="experiment-search"
-            type="search"
-            placeholder="Name contains…"
-            value={search}
-            onInput={(e) => setSearch((e.currentTarget as HTMLInputElement).value)}
-          />
-          <button type="submit" class="button">
-            Search
-          </button>
-        </form>
-        {page.value === undefined ? (
-          <Loading failed={page.error ? 'The experiments could not be loaded.' : false} />
-        ) : page.value.items.length === 0 ? (
-          <p class="card-note" data-testid="experiments-empty">
-            {applied ? `No experiment of ${ns} has “${applied}” in its name.` : `No experiments in ${ns} yet.`}
-          </p>
-        ) : (
+          </>
+        }
+        empty={(applied) =>
+          applied ? `No experiment of ${ns} has “${applied}” in its name.` : `No experiments in ${ns} yet.`
+        }
+      >
+        {(items, now) => (
           <Table labelledBy="experiments-title" class="table-compact" columns={['Name', 'ID', 'Last change', 'Created', 'Artifacts']}>
-            {page.value.items.map((e) => (
+            {items.map((e) => (
               <tr key={e.id} data-testid="experiment-row" data-name={e.name}>
                 <th scope="row">
                   <SmartLink target={{ href: experimentHref(ns, e.id), mode: 'spa' }}>{e.name}</SmartLink>
@@ -173,21 +125,7 @@ function ExperimentsList({ ns, envState }: { ns: string; envState: EnvState }) {
             ))}
           </Table>
         )}
-        <div class="mlflow-pager">
-          <button type="button" class="button" disabled={tokens.length < 2} onClick={() => setTokens((t) => t.slice(0, -1))}>
-            Previous page
-          </button>
-          <span class="muted">Page {tokens.length}</span>
-          <button
-            type="button"
-            class="button"
-            disabled={!page.value?.next}
-            onClick={() => page.value?.next && setTokens((t) => [...t, page.value!.next])}
-          >
-            Next page
-          </button>
-        </div>
-      </section>
+      </SearchedList>
       {creating && <NewExperiment ns={ns} onClose={() => setCreating(false)} />}
     </>
   );

@@ -3,10 +3,9 @@
 // status and the run each came from. Those who may write can deploy a version as a KServe
 // endpoint (endpoints_deploy.tsx).
 
-import { useState } from 'preact/hooks';
 import { DeployModelVersionButton } from './endpoints_deploy';
-import { ErrorBanner, Loading, SmartLink, Table } from './layout';
-import { modelVersions, nameFilter, searchModels, toModel, mlflowCall, type ModelVersion, type Page, type RegisteredModel } from './mlflow_api';
+import { Loading, SmartLink, Table } from './layout';
+import { modelVersions, searchModels, toModel, mlflowCall, type ModelVersion, type RegisteredModel } from './mlflow_api';
 import {
   mayWrite,
   MlflowTitle,
@@ -16,14 +15,13 @@ import {
   NotConfigured,
   OpenMlflowUi,
   runHref,
+  SearchedList,
   unavailable,
   useLoad,
 } from './mlflow_ui';
 import type { EnvState } from './namespaces';
-import { describe, TimeAgo, useErrors } from './ui';
+import { describe, TimeAgo } from './ui';
 import { Chip } from './workloads';
-
-const MODELS_PAGE = 25;
 
 function Aliases({ aliases }: { aliases: string[] }) {
   if (aliases.length === 0) return <span class="muted">—</span>;
@@ -44,102 +42,43 @@ function Stage({ stage }: { stage: string }) {
 }
 
 function ModelList({ ns }: { ns: string }) {
-  const [search, setSearch] = useState('');
-  const [applied, setApplied] = useState('');
-  const [tokens, setTokens] = useState<string[]>(['']);
-  const { errors, report, clear } = useErrors();
-  const token = tokens[tokens.length - 1];
-  const page = useLoad<Page<RegisteredModel>>(
-    (signal) =>
-      searchModels(ns, { filter: nameFilter(applied), pageToken: token, max: MODELS_PAGE }, signal).catch(
-        (err) => {
-          if (!unavailable(err)) report(`Could not load the models of ${ns}`, err);
-          throw err;
-        },
-      ),
-    [ns, applied, token],
-  );
-  if (unavailable(page.error)) return <NotConfigured />;
-  const now = Date.now();
   return (
-    <>
-      <ErrorBanner messages={errors} onDismiss={clear} />
-      <section class="card" aria-labelledby="models-title" data-testid="models">
-        <div class="card-title card-title-row">
-          <h2 id="models-title" class="card-heading">
-            Registered models in <span class="ns-name">{ns}</span>
-          </h2>
-          <span class="card-tools">
-            <OpenMlflowUi ns={ns} route="/models" />
-          </span>
-        </div>
-        <form
-          class="mlflow-toolbar"
-          role="search"
-          onSubmit={(e) => {
-            e.preventDefault();
-            setTokens(['']);
-            setApplied(search);
-          }}
-        >
-          <label class="visually-hidden" for="model-search">
-            Search models by name
-          </label>
-          <input
-            id="model-search"
-            type="search"
-            placeholder="Name contains…"
-            value={search}
-            onInput={(e) => setSearch((e.currentTarget as HTMLInputElement).value)}
-          />
-          <button type="submit" class="button">
-            Search
-          </button>
-        </form>
-        {page.value === undefined ? (
-          <Loading failed={page.error ? 'The models could not be loaded.' : false} />
-        ) : page.value.items.length === 0 ? (
-          <p class="card-note" data-testid="models-empty">
-            {applied ? `No model of ${ns} has “${applied}” in its name.` : `No registered models in ${ns} yet.`}
-          </p>
-        ) : (
-          <Table labelledBy="models-title" class="table-compact" columns={['Name', 'Latest version', 'Aliases', 'Last change', 'Description']}>
-            {page.value.items.map((m) => {
-              const latest = [...m.latest].sort((a, b) => Number(b.version) - Number(a.version))[0];
-              return (
-                <tr key={m.name} data-testid="model-row" data-name={m.name}>
-                  <th scope="row">
-                    <SmartLink target={{ href: modelHref(ns, m.name), mode: 'spa' }}>{m.name}</SmartLink>
-                  </th>
-                  <td>{latest ? `Version ${latest.version}` : <span class="muted">—</span>}</td>
-                  <td>
-                    <Aliases aliases={Object.entries(m.aliases).map(([a, v]) => `${a} → v${v}`)} />
-                  </td>
-                  <td>
-                    <TimeAgo date={msDate(m.updated)} now={now} />
-                  </td>
-                  <td class="wrap">{m.description}</td>
-                </tr>
-              );
-            })}
-          </Table>
-        )}
-        <div class="mlflow-pager">
-          <button type="button" class="button" disabled={tokens.length < 2} onClick={() => setTokens((t) => t.slice(0, -1))}>
-            Previous page
-          </button>
-          <span class="muted">Page {tokens.length}</span>
-          <button
-            type="button"
-            class="button"
-            disabled={!page.value?.next}
-            onClick={() => page.value?.next && setTokens((t) => [...t, page.value!.next])}
-          >
-            Next page
-          </button>
-        </div>
-      </section>
-    </>
+    <SearchedList
+      ns={ns}
+      what="models"
+      search={searchModels}
+      titleId="models-title"
+      testid="models"
+      heading="Registered models"
+      searchId="model-search"
+      tools={<OpenMlflowUi ns={ns} route="/models" />}
+      empty={(applied) =>
+        applied ? `No model of ${ns} has “${applied}” in its name.` : `No registered models in ${ns} yet.`
+      }
+    >
+      {(items, now) => (
+        <Table labelledBy="models-title" class="table-compact" columns={['Name', 'Latest version', 'Aliases', 'Last change', 'Description']}>
+          {items.map((m) => {
+            const latest = [...m.latest].sort((a, b) => Number(b.version) - Number(a.version))[0];
+            return (
+              <tr key={m.name} data-testid="model-row" data-name={m.name}>
+                <th scope="row">
+                  <SmartLink target={{ href: modelHref(ns, m.name), mode: 'spa' }}>{m.name}</SmartLink>
+                </th>
+                <td>{latest ? `Version ${latest.version}` : <span class="muted">—</span>}</td>
+                <td>
+                  <Aliases aliases={Object.entries(m.aliases).map(([a, v]) => `${a} → v${v}`)} />
+                </td>
+                <td>
+                  <TimeAgo date={msDate(m.updated)} now={now} />
+                </td>
+                <td class="wrap">{m.description}</td>
+              </tr>
+            );
+          })}
+        </Table>
+      )}
+    </SearchedList>
   );
 }
 

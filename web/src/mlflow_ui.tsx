@@ -1,17 +1,18 @@
 // What the MLflow pages share: who may write in the selected namespace (by env-info's role; the
 // server refuses a viewer's writes anyway), how MLflow's numbers and times read, loading one thing
-// with the page's errors, the title with its way back, and the note shown when MLflow is not
-// there. Loaded with those pages, not on first load.
+// with the page's errors, a list searched by name a page at a time, the title with its way back,
+// and the note shown when MLflow is not there. Loaded with those pages, not on first load.
 
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from './api';
 import { Icon } from './icons';
-import { SmartLink } from './layout';
+import { ErrorBanner, Loading, SmartLink } from './layout';
 import { withNamespaceQuery } from './links';
-import { mlflowUiHref } from './mlflow_api';
+import { mlflowUiHref, nameFilter, type Page } from './mlflow_api';
 import type { EnvState } from './namespaces';
 import { EXPERIMENTS_PATH, MODELS_PATH } from './router';
+import { useErrors } from './ui';
 import { Chip, type ChipKind } from './workloads';
 
 export const enc = encodeURIComponent;
@@ -120,4 +121,118 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unkn
     return () => abort.abort();
   }, [...deps, round]);
   return { value, setValue, error, reload: () => setRound((r) => r + 1) };
+}
+
+/** How many a searched list shows at a time. */
+const SEARCH_PAGE = 25;
+
+/** What a searched list asks MLflow for: names containing the search, one page, at most `max`. */
+type Search<T> = (
+  ns: string,
+  opts: { filter: string; pageToken: string; max: number },
+  signal?: AbortSignal,
+) => Promise<Page<T>>;
+
+/**
+ * A card of what `search` finds in the namespace's workspace, SEARCH_PAGE at a time: "<heading> in
+ * <ns>" with `tools` beside it, a search by name, then "Loading…", `empty(the search)` when nothing
+ * is found, or children(the page's items, now) (a Table labelled by `titleId`), and the way to the
+ * pages before and after. `what` (plural) names the list in the search's label and the page's
+ * errors; `testid` marks the card (and `<testid>-empty`), `rights` its data-rights (write or read)
+ * where it has write actions. MLflow not configured reads as NotConfigured.
+ */
+export function SearchedList<T>({ ns, what, search, titleId, testid, heading, searchId, rights, tools, empty, children }: {
+  ns: string;
+  what: string;
+  search: Search<T>;
+  titleId: string;
+  testid: string;
+  heading: string;
+  searchId: string;
+  rights?: boolean;
+  tools: ComponentChildren;
+  empty: (applied: string) => string;
+  children: (items: T[], now: number) => ComponentChildren;
+}) {
+  const [typed, setTyped] = useState('');
+  const [applied, setApplied] = useState('');
+  /** Tokens of the pages before this one, and this one's. */
+  const [tokens, setTokens] = useState<string[]>(['']);
+  const { errors, report, clear } = useErrors();
+  const token = tokens[tokens.length - 1];
+  const page = useLoad<Page<T>>(
+    (signal) =>
+      search(ns, { filter: nameFilter(applied), pageToken: token, max: SEARCH_PAGE }, signal).catch((err) => {
+        if (!unavailable(err)) report(`Could not load the ${what} of ${ns}`, err);
+        throw err;
+      }),
+    [ns, applied, token],
+  );
+  if (unavailable(page.error)) return <NotConfigured />;
+  const now = Date.now();
+  return (
+    <>
+      <ErrorBanner messages={errors} onDismiss={clear} />
+      <section
+        class="card"
+        aria-labelledby={titleId}
+        data-testid={testid}
+        data-rights={rights === undefined ? undefined : rights ? 'write' : 'read'}
+      >
+        <div class="card-title card-title-row">
+          <h2 id={titleId} class="card-heading">
+            {`${heading} in `}
+            <span class="ns-name">{ns}</span>
+          </h2>
+          <span class="card-tools">{tools}</span>
+        </div>
+        <form
+          class="mlflow-toolbar"
+          role="search"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setTokens(['']);
+            setApplied(typed);
+          }}
+        >
+          <label class="visually-hidden" for={searchId}>
+            {`Search ${what} by name`}
+          </label>
+          <input
+            id={searchId}
+            type="search"
+            placeholder="Name contains…"
+            value={typed}
+            onInput={(e) => setTyped((e.currentTarget as HTMLInputElement).value)}
+          />
+          <button type="submit" class="button">
+            Search
+          </button>
+        </form>
+        {page.value === undefined ? (
+          <Loading failed={page.error ? `The ${what} could not be loaded.` : false} />
+        ) : page.value.items.length === 0 ? (
+          <p class="card-note" data-testid={`${testid}-empty`}>
+            {empty(applied)}
+          </p>
+        ) : (
+          children(page.value.items, now)
+        )}
+        <div class="mlflow-pager">
+          <button type="button" class="button" disabled={tokens.length < 2} onClick={() => setTokens((t) => t.slice(0, -1))}>
+            Previous page
+          </button>
+          <span class="muted">Page {tokens.length}</span>
+          <button
+            type="button"
+            class="button"
+            disabled={!page.value?.next}
+            onClick={() => page.value?.next && setTokens((t) => [...t, page.value!.next])}
+          >
+            Next page
+          </button>
+        </div>
+      </section>
+    </>
+  );
 }

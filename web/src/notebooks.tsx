@@ -7,32 +7,30 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, getJSON, sendJSON } from './api';
 import { Icon } from './icons';
-import { ErrorBanner, Loading, SmartLink, Table } from './layout';
+import { Loading, SmartLink, Table } from './layout';
 import { withNamespaceQuery } from './links';
 import type { EnvState } from './namespaces';
 import { NEW_NOTEBOOK_PATH, NOTEBOOKS_PATH } from './router';
-import { describe, EVENT_COLUMNS, EventRow, parseTime, TimeAgo, useErrors } from './ui';
+import { describe, EVENT_COLUMNS, EventRow, parseTime, TimeAgo } from './ui';
 import {
   Chip,
   DeleteButton,
   DetailCard,
-  detailName,
   enc,
   Facts,
-  GoneNote,
   isObject,
   LogStream,
-  namedList,
   num,
   str,
   theOne,
   useAllowed,
   useConfirmedDelete,
-  useTicker,
+  useWorkloadDetail,
   useWorkloadList,
-  workloadGate,
+  WorkloadDetailPage,
   WorkloadListCard,
-  WorkloadTitle,
+  WorkloadPage,
+  workloadApi,
   type ChipKind,
 } from './workloads';
 
@@ -108,24 +106,11 @@ export function toNotebook(v: unknown): NotebookSummary | null {
 
 const nbBase = (ns: string) => `/api/namespaces/${enc(ns)}/notebooks`;
 
-export async function listNotebooks(ns: string, signal?: AbortSignal): Promise<NotebookSummary[]> {
-  return namedList(await getJSON(nbBase(ns), signal), 'notebooks', toNotebook);
-}
-
-const oneNotebook = (path: string, raw: unknown) => theOne(path, raw, 'notebook', 'notebook', toNotebook);
-
-async function getNotebook(ns: string, name: string, signal?: AbortSignal): Promise<NotebookSummary> {
-  const path = `${nbBase(ns)}/${enc(name)}`;
-  return oneNotebook(path, await getJSON(path, signal));
-}
+const api = workloadApi(nbBase, 'notebooks', 'notebook', 'notebook', toNotebook);
 
 async function setStopped(ns: string, name: string, stopped: boolean): Promise<NotebookSummary> {
   const path = `${nbBase(ns)}/${enc(name)}`;
-  return oneNotebook(path, await sendJSON('PATCH', path, { stopped }));
-}
-
-async function deleteNotebook(ns: string, name: string): Promise<void> {
-  await sendJSON('DELETE', `${nbBase(ns)}/${enc(name)}`);
+  return theOne(path, await sendJSON('PATCH', path, { stopped }), 'notebook', 'notebook', toNotebook);
 }
 
 interface NotebookEvent {
@@ -230,17 +215,21 @@ function NotebookTools({ nb, rights, changes }: {
   );
 }
 
-/** Stop/start and delete with their confirmation and errors, shared by the list and the detail. */
+/**
+ * Stop/start and delete with their confirmation and errors, shared by the list and the detail:
+ * `changed` gets the notebook as it is after a stop or start, `removed` the name once deleted.
+ */
 function useNotebookChanges(
   ns: string,
   report: (what: string, err: unknown) => void,
-  done: (nb: NotebookSummary | null, name: string) => void,
+  changed: (nb: NotebookSummary) => void,
+  removed: (name: string) => void,
 ) {
   const [toggling, setToggling] = useState<string | null>(null);
   const toggle = async (nb: NotebookSummary) => {
     setToggling(nb.name);
     try {
-      done(await setStopped(ns, nb.name, !nb.stopped), nb.name);
+      changed(await setStopped(ns, nb.name, !nb.stopped));
     } catch (err) {
       report(`Could not ${nb.stopped ? 'start' : 'stop'} ${nb.name}`, err);
     } finally {
@@ -248,7 +237,7 @@ function useNotebookChanges(
     }
   };
   const del = useConfirmedDelete(
-    (name) => deleteNotebook(ns, name),
+    (name) => api.remove(ns, name),
     (name) => (
       <>
         The notebook server <strong>{name}</strong> stops and is removed. Its workspace volume is kept, so a new
@@ -256,21 +245,26 @@ function useNotebookChanges(
       </>
     ),
     report,
-    (name) => done(null, name),
+    removed,
   );
   const isBusy = (name: string) => toggling === name || del.busy === name;
   return { isBusy, toggle, ask: del.ask, dialog: del.dialog };
 }
 
 function NotebookList({ ns, envState }: { ns: string; envState: EnvState }) {
-  const shown = useWorkloadList(ns, 'notebooks', listNotebooks);
+  const shown = useWorkloadList(ns, 'notebooks', api.list);
   const { setList, now, setStatus, reload, report } = shown;
   const rights = useAllowed(ns, envState, NOTEBOOK_RIGHTS);
-  const changes = useNotebookChanges(ns, report, (nb, name) => {
-    setList((l) => l && (nb ? l.map((x) => (x.name === name ? nb : x)) : l.filter((x) => x.name !== name)));
-    setStatus(nb ? `${name} ${nb.stopped ? 'is stopping' : 'is starting'}.` : `${name} deleted.`);
-    reload();
-  });
+  const changes = useNotebookChanges(
+    ns,
+    report,
+    (nb) => {
+      setList((l) => l && l.map((x) => (x.name === nb.name ? nb : x)));
+      setStatus(`${nb.name} ${nb.stopped ? 'is stopping' : 'is starting'}.`);
+      reload();
+    },
+    shown.removed,
+  );
 
   const titleId = 'notebooks-title';
   return (
@@ -366,29 +360,14 @@ function NotebookLogs({ ns, name, tick }: { ns: string; name: string; tick: numb
 }
 
 function NotebookDetail({ ns, name, envState }: { ns: string; name: string; envState: EnvState }) {
-  const [nb, setNb] = useState<NotebookSummary | null>(null);
-  const [gone, setGone] = useState(false);
+  const shown = useWorkloadDetail(ns, name, api.get);
+  const { item: nb, setItem, setGone, now, tick, round, reload, report } = shown;
   const [events, setEvents] = useState<NotebookEvent[] | null>(null);
-  const [now, setNow] = useState(Date.now());
-  const [round, setRound] = useState(0);
-  const tick = useTicker();
-  const { errors, report, clear } = useErrors();
   const rights = useAllowed(ns, envState, NOTEBOOK_RIGHTS);
   const listHref = withNamespaceQuery(NOTEBOOKS_PATH, ns);
 
   useEffect(() => {
     const abort = new AbortController();
-    getNotebook(ns, name, abort.signal)
-      .then((n) => {
-        setNb(n);
-        setGone(false);
-        setNow(Date.now());
-      })
-      .catch((err) => {
-        if (abort.signal.aborted) return;
-        if (err instanceof ApiError && err.status === 404) setGone(true);
-        else report(`Could not load ${name}`, err);
-      });
     listEvents(ns, name, abort.signal)
       .then(setEvents)
       .catch((err) => {
@@ -397,27 +376,25 @@ function NotebookDetail({ ns, name, envState }: { ns: string; name: string; envS
     return () => abort.abort();
   }, [ns, name, tick, round]);
 
-  const changes = useNotebookChanges(ns, report, (next) => {
-    if (next) setNb(next);
-    else setGone(true);
-    setRound((r) => r + 1);
-  });
-
-  if (gone) {
-    return (
-      <GoneNote
-        testid="notebook-gone"
-        what="notebook"
-        name={name}
-        ns={ns}
-        back={{ href: listHref, text: 'Back to the notebooks' }}
-      />
-    );
-  }
+  const changes = useNotebookChanges(
+    ns,
+    report,
+    (next) => {
+      setItem(next);
+      reload();
+    },
+    () => {
+      setGone(true);
+      reload();
+    },
+  );
 
   return (
-    <div class="stack">
-      <ErrorBanner messages={errors} onDismiss={clear} />
+    <WorkloadDetailPage
+      shown={shown}
+      gone={{ testid: 'notebook-gone', what: 'notebook', back: { href: listHref, text: 'Back to the notebooks' } }}
+      dialog={changes.dialog}
+    >
       <DetailCard
         titleId="nb-title"
         testid="notebook-detail"
@@ -474,29 +451,23 @@ function NotebookDetail({ ns, name, envState }: { ns: string; name: string; envS
         </h2>
         <NotebookLogs ns={ns} name={name} tick={tick} />
       </section>
-      {changes.dialog}
-    </div>
+    </WorkloadDetailPage>
   );
 }
 
 /** The page: the list at /notebooks, one notebook at /notebooks/details/<name>. */
 export function NotebooksPage({ envState, ns, path }: { envState: EnvState; ns: string; path: string }) {
-  const detail = detailName(path, NOTEBOOKS_PATH);
-  const gate = workloadGate(
-    envState,
-    ns,
-    'Notebooks are not available',
-    'Select a namespace in the top bar to see its notebooks.',
-  );
   return (
-    <div class="page page-wide">
-      <WorkloadTitle root="Notebooks" href={withNamespaceQuery(NOTEBOOKS_PATH, ns)} sub={detail} />
-      {gate ??
-        (detail ? (
-          <NotebookDetail key={`${ns}/${detail}`} ns={ns} name={detail} envState={envState} />
-        ) : (
-          <NotebookList ns={ns} envState={envState} />
-        ))}
-    </div>
+    <WorkloadPage
+      envState={envState}
+      ns={ns}
+      path={path}
+      base={NOTEBOOKS_PATH}
+      title="Notebooks"
+      unavailable="Notebooks are not available"
+      noNamespace="Select a namespace in the top bar to see its notebooks."
+      list={() => <NotebookList ns={ns} envState={envState} />}
+      detail={(name) => <NotebookDetail key={`${ns}/${name}`} ns={ns} name={name} envState={envState} />}
+    />
   );
 }

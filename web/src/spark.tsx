@@ -5,7 +5,7 @@
 // server's templates. Submit and delete show only to those the API server lets write here.
 
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, getJSON, sendJSON } from './api';
+import { getJSON } from './api';
 import { Icon } from './icons';
 import { ErrorBanner, Loading, SmartLink, Table } from './layout';
 import { withNamespaceQuery } from './links';
@@ -16,28 +16,25 @@ import {
   Chip,
   DeleteButton,
   DetailCard,
-  detailName,
   enc,
   Facts,
   FormActions,
   FormNotAllowed,
-  GoneNote,
   isObject,
   LogStream,
   nameProblem,
-  namedList,
   num,
   str,
-  theOne,
   TitledCard,
   useAllowed,
   useConfirmedDelete,
   useCreateForm,
-  useTicker,
+  useWorkloadDetail,
   useWorkloadList,
-  workloadGate,
+  WorkloadDetailPage,
   WorkloadListCard,
-  WorkloadTitle,
+  WorkloadPage,
+  workloadApi,
   type ChipKind,
   type Json,
 } from './workloads';
@@ -121,18 +118,7 @@ export function toSparkApp(v: unknown): SparkApp | null {
 
 const appsBase = (ns: string) => `/api/namespaces/${enc(ns)}/sparkapplications`;
 
-async function listApps(ns: string, signal?: AbortSignal): Promise<SparkApp[]> {
-  return namedList(await getJSON(appsBase(ns), signal), 'applications', toSparkApp);
-}
-
-async function getApp(ns: string, name: string, signal?: AbortSignal): Promise<SparkApp> {
-  const path = `${appsBase(ns)}/${enc(name)}`;
-  return theOne(path, await getJSON(path, signal), 'application', 'application', toSparkApp);
-}
-
-async function deleteApp(ns: string, name: string): Promise<void> {
-  await sendJSON('DELETE', `${appsBase(ns)}/${enc(name)}`);
-}
+const api = workloadApi(appsBase, 'applications', 'application', 'application', toSparkApp);
 
 const SPARK_RIGHTS = {
   create: { verb: 'create', group: 'sparkoperator.k8s.io', resource: 'sparkapplications' },
@@ -178,7 +164,7 @@ function ExecutorCounts({ app }: { app: SparkApp }) {
 /** Deleting one application after a confirmation; `done` runs once it is gone. */
 function useDelete(ns: string, report: (what: string, err: unknown) => void, done: (name: string) => void) {
   return useConfirmedDelete(
-    (name) => deleteApp(ns, name),
+    (name) => api.remove(ns, name),
     (name) => (
       <>
         The application <strong>{name}</strong> is stopped if it runs, and removed with its driver and executors.
@@ -206,14 +192,10 @@ function UiLink({ app, text: label }: { app: SparkApp; text?: string }) {
 }
 
 function AppList({ ns, envState }: { ns: string; envState: EnvState }) {
-  const shown = useWorkloadList(ns, 'Spark applications', listApps);
-  const { setList, now, setStatus, reload, report } = shown;
+  const shown = useWorkloadList(ns, 'Spark applications', api.list);
+  const { now } = shown;
   const rights = useAllowed(ns, envState, SPARK_RIGHTS);
-  const del = useDelete(ns, report, (name) => {
-    setList((l) => l && l.filter((a) => a.name !== name));
-    setStatus(`${name} deleted.`);
-    reload();
-  });
+  const del = useDelete(ns, shown.report, shown.removed);
 
   const titleId = 'spark-title';
   return (
@@ -271,46 +253,23 @@ function AppList({ ns, envState }: { ns: string; envState: EnvState }) {
 }
 
 function AppDetail({ ns, name, envState }: { ns: string; name: string; envState: EnvState }) {
-  const [app, setApp] = useState<SparkApp | null>(null);
-  const [gone, setGone] = useState(false);
-  const [now, setNow] = useState(Date.now());
-  const tick = useTicker();
-  const { errors, report, clear } = useErrors();
+  const shown = useWorkloadDetail(ns, name, api.get);
+  const { item: app, now } = shown;
   const rights = useAllowed(ns, envState, SPARK_RIGHTS);
   const listHref = withNamespaceQuery(SPARK_PATH, ns);
-  const del = useDelete(ns, report, () => navigate(listHref));
-
-  useEffect(() => {
-    const abort = new AbortController();
-    getApp(ns, name, abort.signal)
-      .then((a) => {
-        setApp(a);
-        setNow(Date.now());
-      })
-      .catch((err) => {
-        if (abort.signal.aborted) return;
-        if (err instanceof ApiError && err.status === 404) setGone(true);
-        else report(`Could not load ${name}`, err);
-      });
-    return () => abort.abort();
-  }, [ns, name, tick]);
-
-  if (gone) {
-    return (
-      <GoneNote
-        testid="spark-gone"
-        what="Spark application"
-        name={name}
-        ns={ns}
-        back={{ href: listHref, text: 'Back to the applications' }}
-      />
-    );
-  }
+  const del = useDelete(ns, shown.report, () => navigate(listHref));
 
   const logsUrl = `${appsBase(ns)}/${enc(name)}/logs?follow=true&tailLines=1000`;
   return (
-    <div class="stack">
-      <ErrorBanner messages={errors} onDismiss={clear} />
+    <WorkloadDetailPage
+      shown={shown}
+      gone={{
+        testid: 'spark-gone',
+        what: 'Spark application',
+        back: { href: listHref, text: 'Back to the applications' },
+      }}
+      dialog={del.dialog}
+    >
       <DetailCard
         titleId="app-title"
         testid="spark-detail"
@@ -389,8 +348,7 @@ function AppDetail({ ns, name, envState }: { ns: string; name: string; envState:
       <TitledCard id="driver-log-title" title="Driver log">
         <LogStream url={logsUrl} label={`Driver log of ${name}`} />
       </TitledCard>
-      {del.dialog}
-    </div>
+    </WorkloadDetailPage>
   );
 }
 
@@ -756,27 +714,20 @@ function SubmitPage({ ns, envState }: { ns: string; envState: EnvState }) {
 
 /** The page: the list, one application at …/details/<name>, the submit form at …/new. */
 export function SparkPage({ envState, ns, path }: { envState: EnvState; ns: string; path: string }) {
-  const detail = detailName(path, SPARK_PATH);
-  const submit = path === NEW_SPARK_PATH;
-  const gate = workloadGate(
-    envState,
-    ns,
-    'Spark is not available',
-    'Select a namespace in the top bar to see its Spark applications.',
-  );
-  let body;
-  if (gate) body = gate;
-  else if (submit) body = <SubmitPage ns={ns} envState={envState} />;
-  else if (detail) body = <AppDetail key={`${ns}/${detail}`} ns={ns} name={detail} envState={envState} />;
-  else body = <AppList ns={ns} envState={envState} />;
   return (
-    <div class={submit ? 'page' : 'page page-wide'}>
-      <WorkloadTitle
-        root="Spark applications"
-        href={withNamespaceQuery(SPARK_PATH, ns)}
-        sub={submit ? 'Submit application' : detail}
-      />
-      {body}
-    </div>
+    <WorkloadPage
+      envState={envState}
+      ns={ns}
+      path={path}
+      base={SPARK_PATH}
+      newPath={NEW_SPARK_PATH}
+      title="Spark applications"
+      newTitle="Submit application"
+      unavailable="Spark is not available"
+      noNamespace="Select a namespace in the top bar to see its Spark applications."
+      list={() => <AppList ns={ns} envState={envState} />}
+      detail={(name) => <AppDetail key={`${ns}/${name}`} ns={ns} name={name} envState={envState} />}
+      create={() => <SubmitPage ns={ns} envState={envState} />}
+    />
   );
 }

@@ -1,8 +1,9 @@
-// What the pages of a namespace's workloads (notebooks, the notebook form, Spark applications)
-// share: reading the server's JSON, names Kubernetes accepts, what the user may do here (GET
+// What the pages of a namespace's workloads (notebooks, the notebook form, Spark applications,
+// KServe endpoints) share: reading the server's JSON, names Kubernetes accepts, what the user may do here (GET
 // /api/rules/:namespace), status chips, a log that grows as it is written, the refresh ticker,
-// and the frame of those pages: the title, the list card, the detail card, deleting after a
-// confirmation, and sending a create form. Loaded with those pages, not on first load.
+// and the frame of those pages: the page by its path, the title, the list card, loading one
+// workload and its page, the detail card, deleting after a confirmation, and sending a create
+// form. Loaded with those pages, not on first load.
 
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -40,6 +41,30 @@ export function theOne<T>(path: string, raw: unknown, key: string, what: string,
   const one = to(isObject(raw) ? raw[key] : undefined);
   if (!one) throw new ApiError(`${path}: the server sent no ${what}`, 0);
   return one;
+}
+
+/**
+ * The calls of a namespace's workload API at base(ns) (/api/namespaces/<ns>/<plural>): list (the
+ * answer's array `listKey`), get one (its object `oneKey`, a `what` in the error when missing) and
+ * remove one, each workload made by `to`.
+ */
+export function workloadApi<T extends { name: string }>(
+  base: (ns: string) => string,
+  listKey: string,
+  oneKey: string,
+  what: string,
+  to: (v: unknown) => T | null,
+) {
+  const one = (ns: string, name: string) => `${base(ns)}/${enc(name)}`;
+  return {
+    list: async (ns: string, signal?: AbortSignal): Promise<T[]> =>
+      namedList(await getJSON(base(ns), signal), listKey, to),
+    get: async (ns: string, name: string, signal?: AbortSignal): Promise<T> =>
+      theOne(one(ns, name), await getJSON(one(ns, name), signal), oneKey, what, to),
+    remove: async (ns: string, name: string): Promise<void> => {
+      await sendJSON('DELETE', one(ns, name));
+    },
+  };
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -340,6 +365,41 @@ export function WorkloadTitle({ root, href, sub }: { root: string; href: string;
   );
 }
 
+/**
+ * A workload page, by `path`: the list at `base`, one workload at `base`/details/<name>, the
+ * create form at `newPath` (`newTitle` in the title) when the page has one (`create`), under the
+ * page's title (`title`), or the note of workloadGate (`unavailable`, `noNamespace`) in their place.
+ */
+export function WorkloadPage({ envState, ns, path, base, newPath, title, newTitle, unavailable, noNamespace, list, detail, create }: {
+  envState: EnvState;
+  ns: string;
+  path: string;
+  base: string;
+  newPath?: string;
+  title: string;
+  newTitle?: string;
+  unavailable: string;
+  noNamespace: string;
+  list: () => ComponentChildren;
+  detail: (name: string) => ComponentChildren;
+  create?: () => ComponentChildren;
+}) {
+  const name = detailName(path, base);
+  const creating = create !== undefined && path === newPath;
+  const gate = workloadGate(envState, ns, unavailable, noNamespace);
+  let body;
+  if (gate) body = gate;
+  else if (creating) body = create();
+  else if (name) body = detail(name);
+  else body = list();
+  return (
+    <div class={creating ? 'page' : 'page page-wide'}>
+      <WorkloadTitle root={title} href={withNamespaceQuery(base, ns)} sub={creating ? newTitle : name} />
+      {body}
+    </div>
+  );
+}
+
 /** For a viewer: the form is not for them (`what` is the plural, `verb` what the form does). */
 export function FormNotAllowed({ ns, what, verb }: { ns: string; what: string; verb: string }) {
   return (
@@ -355,7 +415,7 @@ export function FormNotAllowed({ ns, what, verb }: { ns: string; what: string; v
  * (after a change), with the page's errors (`what` names the list in them) and a status line
  * saying what was just done. `load` lists the workloads of a namespace.
  */
-export function useWorkloadList<T>(
+export function useWorkloadList<T extends { name: string }>(
   ns: string,
   what: string,
   load: (ns: string, signal: AbortSignal) => Promise<T[]>,
@@ -386,7 +446,51 @@ export function useWorkloadList<T>(
   }, [ns, tick, round]);
 
   const reload = () => setRound((r) => r + 1);
-  return { ns, list, setList, now, status, setStatus, reload, errors, report, clear };
+  /** After `name` was deleted: out of the list at once, said in the status line, listed again. */
+  const removed = (name: string) => {
+    setList((l) => l && l.filter((x) => x.name !== name));
+    setStatus(`${name} deleted.`);
+    reload();
+  };
+  return { ns, list, setList, now, status, setStatus, reload, removed, errors, report, clear };
+}
+
+/**
+ * One workload (`name` in `ns`), loaded again on every tick while the tab is visible and on
+ * reload(); `gone` while the server says there is no such workload (404), other failures go to the
+ * page's errors. `load` gets one workload; `item` is null until it answered. `tick` and `round`
+ * change on each of those loads, for what the page loads along with it.
+ */
+export function useWorkloadDetail<T>(
+  ns: string,
+  name: string,
+  load: (ns: string, name: string, signal: AbortSignal) => Promise<T>,
+) {
+  const [item, setItem] = useState<T | null>(null);
+  const [gone, setGone] = useState(false);
+  const [now, setNow] = useState(Date.now());
+  const [round, setRound] = useState(0);
+  const tick = useTicker();
+  const { errors, report, clear } = useErrors();
+
+  useEffect(() => {
+    const abort = new AbortController();
+    load(ns, name, abort.signal)
+      .then((got) => {
+        setItem(got);
+        setGone(false);
+        setNow(Date.now());
+      })
+      .catch((err) => {
+        if (abort.signal.aborted) return;
+        if (err instanceof ApiError && err.status === 404) setGone(true);
+        else report(`Could not load ${name}`, err);
+      });
+    return () => abort.abort();
+  }, [ns, name, tick, round]);
+
+  const reload = () => setRound((r) => r + 1);
+  return { ns, name, item, setItem, gone, setGone, now, tick, round, reload, errors, report, clear };
 }
 
 /**
@@ -396,7 +500,7 @@ export function useWorkloadList<T>(
  * could not be loaded), `empty` for an empty list, else children(list). `dialog` (a confirmation)
  * goes after the card.
  */
-export function WorkloadListCard<T>({ shown, titleId, heading, rights, create, failed, empty, dialog, children }: {
+export function WorkloadListCard<T extends { name: string }>({ shown, titleId, heading, rights, create, failed, empty, dialog, children }: {
   shown: ReturnType<typeof useWorkloadList<T>>;
   titleId: string;
   heading: string;
@@ -501,6 +605,28 @@ export function GoneNote({ testid, what, name, ns, back }: {
         <SmartLink target={{ href: back.href, mode: 'spa' }}>{back.text}</SmartLink>
       </p>
     </section>
+  );
+}
+
+/**
+ * The page of one workload: the page's errors over `children` (its DetailCard and what follows),
+ * then `dialog` (a confirmation); once it is gone, GoneNote (`gone`: its testid, what it is called
+ * and the way back) instead.
+ */
+export function WorkloadDetailPage({ shown, gone, dialog, children }: {
+  shown: Pick<ReturnType<typeof useWorkloadDetail>, 'ns' | 'name' | 'gone' | 'errors' | 'clear'>;
+  gone: { testid: string; what: string; back: { href: string; text: string } };
+  dialog: ComponentChildren;
+  children: ComponentChildren;
+}) {
+  const { ns, name, errors, clear } = shown;
+  if (shown.gone) return <GoneNote testid={gone.testid} what={gone.what} name={name} ns={ns} back={gone.back} />;
+  return (
+    <div class="stack">
+      <ErrorBanner messages={errors} onDismiss={clear} />
+      {children}
+      {dialog}
+    </div>
   );
 }
 
