@@ -14,6 +14,11 @@ static bool group_is_safe(const char *g)
     return true;
 }
 
+bool identity_name_is_reserved(const char *name)
+{
+    return strncmp(name, "system:", 7) == 0;
+}
+
 struct identity *identity_new(enum identity_source source, const char *email,
                               const char *const *groups, size_t n_groups)
 {
@@ -26,6 +31,8 @@ struct identity *identity_new(enum identity_source source, const char *email,
     if (!who->email || !who->groups) goto fail;
     for (size_t i = 0; i < n_groups; i++) {
         if (!group_is_safe(groups[i])) continue;
+        /* Only the API server may put someone in system:masters or system:nodes. */
+        if (source != IDENTITY_SERVICE_ACCOUNT && identity_name_is_reserved(groups[i])) continue;
         if (!(who->groups[who->n_groups] = strdup(groups[i]))) goto fail;
         who->n_groups++;
     }

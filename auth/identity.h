@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -27,8 +28,14 @@ struct identity {
     char *csrf;                  /* IDENTITY_SESSION: the token state changes must echo */
 };
 
+/* True for names Kubernetes keeps for itself ("system:..."): kfdash impersonates the identities
+ * it proves, so a provider's or gateway's claim to such a user or group would be the cluster's
+ * own. Only a service account reviewed by the API server (IDENTITY_SERVICE_ACCOUNT) has them. */
+bool identity_name_is_reserved(const char *name);
+
 /* A new identity with copies of email and groups (those that could not travel in a
- * comma-separated header are left out); NULL when out of memory. */
+ * comma-separated header, and reserved groups unless source is IDENTITY_SERVICE_ACCOUNT, are
+ * left out); NULL when out of memory. */
 struct identity *identity_new(enum identity_source source, const char *email,
                               const char *const *groups, size_t n_groups);
 void identity_free(struct identity *who);

@@ -28,11 +28,13 @@ static void allow(struct http_request *r, const struct identity *who)
     buf_addf(&user, "%s%s", cfg->userid_prefix, who->email);
     for (size_t i = 0; i < who->n_groups; i++)
         buf_addf(&groups, "%s%s", groups.n ? "," : "", who->groups[i]);
+    /* The groups header is always sent, so the gateway replaces whatever the client sent in it.
+     * It cannot be empty (libmicrohttpd drops an empty header): a user in no group is in the
+     * group every authenticated Kubernetes user is in. */
+    if (!groups.n) buf_adds(&groups, "system:authenticated");
     if (buf_error(&user) || buf_error(&groups)) {
         gate_refuse(r, "/", false, "invalid_token", "identity too large for a header");
     } else {
-        /* Groups headers only when there are groups: an empty header is not sent at all. */
-        bool has_groups = groups.n > 0;
         const char *headers[] = {cfg->userid_header,
                                  buf_str(&user),
                                  "X-Auth-Request-User",
@@ -41,7 +43,7 @@ static void allow(struct http_request *r, const struct identity *who)
                                  who->email,
                                  "Cache-Control",
                                  "no-store",
-                                 has_groups ? "kubeflow-groups" : NULL,
+                                 "kubeflow-groups",
                                  buf_str(&groups),
                                  "X-Auth-Request-Groups",
                                  buf_str(&groups),

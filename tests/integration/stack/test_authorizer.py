@@ -14,7 +14,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kfdash_process import Kfdash  # noqa: E402
-from conftest import start_kfdash  # noqa: E402
+from conftest import call_as, gateway_kfdash, start_kfdash  # noqa: E402
 
 ALICE = "alice@example.com"
 
@@ -50,8 +50,49 @@ def test_a_dex_id_token_is_allowed_with_the_users_identity_headers(kfdash, alice
     assert r.headers["kubeflow-userid"] == ALICE
     assert r.headers["X-Auth-Request-Email"] == ALICE
     assert r.headers["X-Auth-Request-User"] == ALICE
-    # Dex's password connector gives no groups, and an empty groups header is not sent.
-    assert "kubeflow-groups" not in r.headers and "X-Auth-Request-Groups" not in r.headers
+    # Dex's password connector gives no groups: the groups header still comes, so the gateway
+    # replaces the client's own, and names the group every signed-in Kubernetes user is in.
+    assert r.headers["kubeflow-groups"] == r.headers["X-Auth-Request-Groups"] == "system:authenticated"
+
+
+def test_a_clients_own_groups_header_is_replaced_for_a_user_in_no_group(kfdash, alice_token):
+    # Envoy copies headersToUpstreamOnAllow from this answer over the client's request: had the
+    # answer no groups header, the client's "admins" would reach the application.
+    r = check(kfdash, alice_token, **{"kubeflow-groups": "admins"})
+    assert r.status_code == 200
+    assert r.headers["kubeflow-groups"] == "system:authenticated"
+
+
+def test_a_personal_access_token_is_allowed_as_its_owner(stack):
+    k = gateway_kfdash(stack)
+    try:
+        made = call_as(k, ALICE, "POST", "/api/tokens", json={"name": "gateway", "expires_in_days": 1})
+        assert made.status_code == 201, made.text
+        r = check(k, made.json()["token"])
+        assert r.status_code == 200, r.text
+        assert r.headers["kubeflow-userid"] == ALICE
+        assert check(k, "kfp_" + "x" * 43).status_code == 401
+    finally:
+        k.stop()
+
+
+def test_a_gateway_or_provider_cannot_grant_kubernetes_own_groups(stack):
+    # kfdash impersonates the users it proves: a "system:masters" group from a gateway header (or
+    # a provider's groups claim) would make anyone cluster-admin at the API server. Such groups are
+    # dropped; a user named "system:..." is refused.
+    k = gateway_kfdash(stack)
+    try:
+        bobs_pods = "/api/k8s/api/v1/namespaces/bob/pods"
+        masters = {"kubeflow-groups": "system:masters,system:nodes"}
+        assert call_as(k, ALICE, "GET", bobs_pods, headers=masters).status_code == 403
+        r = call_as(k, ALICE, "GET", "/auth/check", headers=masters)
+        assert r.status_code == 200 and r.headers["kubeflow-groups"] == "system:authenticated"
+        me = call_as(k, ALICE, "GET", "/api/whoami", headers=masters).json()
+        assert not [g for g in me.get("groups", []) if g.startswith("system:")], me
+        for user in ("system:admin", "system:serviceaccount:kube-system:default"):
+            assert call_as(k, user, "GET", "/api/k8s/api/v1/namespaces").status_code == 401, user
+    finally:
+        k.stop()
 
 
 def test_any_method_is_answered(kfdash, alice_token):
