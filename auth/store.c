@@ -39,6 +39,14 @@ enum stmt {
     ST_TOKEN_USED,
     ST_TOKEN_LIST,
     ST_TOKEN_DELETE,
+    ST_TOKEN_OWNER,
+    ST_SESSION_MIRROR,
+    ST_TOKEN_MIRROR,
+    ST_TOKEN_FORGET,
+    ST_TOKEN_IDS,
+    ST_SESSIONS_EXPIRED,
+    ST_TOKENS_EXPIRED,
+    ST_SESSION_DROP,
     ST_COUNT,
 };
 
@@ -57,6 +65,21 @@ static const char *const sql[ST_COUNT] = {
     [ST_TOKEN_LIST] = "SELECT id, name, created, expires, last_used FROM tokens "
                       "WHERE email = ?1 ORDER BY created DESC, id",
     [ST_TOKEN_DELETE] = "DELETE FROM tokens WHERE email = ?1 AND id = ?2",
+    [ST_TOKEN_OWNER] = "SELECT email FROM tokens WHERE id = ?1",
+    /* Once revoked, always revoked, and a revoked session keeps no refresh token. */
+    [ST_SESSION_MIRROR] =
+        "INSERT INTO sessions(id, email, created, expires, refresh_token, revoked) "
+        "VALUES(?1, ?2, strftime('%s','now'), ?3, CASE WHEN ?5 THEN NULL ELSE ?4 END, ?5) "
+        "ON CONFLICT(id) DO UPDATE SET expires = excluded.expires, "
+        "refresh_token = CASE WHEN sessions.revoked OR excluded.revoked THEN NULL "
+        "ELSE excluded.refresh_token END, revoked = max(sessions.revoked, excluded.revoked)",
+    [ST_TOKEN_MIRROR] = "INSERT INTO tokens(hash, id, email, groups, name, created, expires) "
+                        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO NOTHING",
+    [ST_TOKEN_FORGET] = "DELETE FROM tokens WHERE id = ?1",
+    [ST_TOKEN_IDS] = "SELECT id FROM tokens",
+    [ST_SESSIONS_EXPIRED] = "SELECT id FROM sessions WHERE expires < ?1 LIMIT ?2",
+    [ST_TOKENS_EXPIRED] = "SELECT id FROM tokens WHERE expires < ?1 LIMIT ?2",
+    [ST_SESSION_DROP] = "DELETE FROM sessions WHERE id = ?1",
 };
 
 /* One thread's connection. */
@@ -418,4 +441,150 @@ int store_token_delete(struct store *s, const char *email, const char *id)
     int r = run(st);
     if (r < 0) return r;
     return sqlite3_changes(sqlite3_db_handle(st)) > 0 ? 0 : -ENOENT;
+}
+
+int store_token_owned(struct store *s, const char *email, const char *id)
+{
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_OWNER);
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int r = rc == SQLITE_ROW
+                ? (strcmp((const char *)sqlite3_column_text(st, 0), email) == 0 ? 0 : -ENOENT)
+            : rc == SQLITE_DONE ? -ENOENT
+                                : -EIO;
+    sqlite3_reset(st);
+    return r;
+}
+
+/* ---------------------------------------------------------------- mirroring */
+
+int store_session_mirror(struct store *s, const char *id, const char *email, time_t expires,
+                         const char *refresh, bool revoked)
+{
+    if (revoked) {
+        int r = remember_revoked(s, id);
+        if (r < 0) return r;
+    }
+    sqlite3_stmt *st = stmt(s, ST_SESSION_MIRROR);
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, email, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, expires);
+    if (refresh) sqlite3_bind_text(st, 4, refresh, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, revoked ? 1 : 0);
+    return run(st);
+}
+
+int store_token_mirror(struct store *s, const unsigned char hash[32], const char *id,
+                       const char *email, const char *groups, const char *name, time_t created,
+                       time_t expires)
+{
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_OWNER);
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW) return 0;
+    if (rc != SQLITE_DONE) return -EIO;
+    st = stmt(s, ST_TOKEN_COUNT);
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, time(NULL));
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    if (n < 0) return -EIO;
+    if (n >= STORE_TOKENS_PER_USER) return -EDQUOT;
+    st = stmt(s, ST_TOKEN_MIRROR);
+    if (!st) return -EIO;
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, email, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, groups, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, created);
+    sqlite3_bind_int64(st, 7, expires);
+    return run(st);
+}
+
+int store_token_forget(struct store *s, const char *id)
+{
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_FORGET);
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    return run(st);
+}
+
+static int compare_ids(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int store_tokens_keep_only(struct store *s, const char *const *keep, size_t n)
+{
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_IDS);
+    if (!st) return -EIO;
+    /* Collected first: the table is not changed under a running SELECT. */
+    char **gone = NULL;
+    size_t n_gone = 0, cap = 0;
+    int r = 0, rc;
+    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        if (bsearch(&id, keep, n, sizeof(*keep), compare_ids)) continue;
+        if (n_gone == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **bigger = realloc(gone, cap * sizeof(*gone));
+            if (!bigger) {
+                r = -ENOMEM;
+                break;
+            }
+            gone = bigger;
+        }
+        if (!(gone[n_gone] = strdup(id)))
+            r = -ENOMEM;
+        else
+            n_gone++;
+    }
+    sqlite3_reset(st);
+    for (size_t i = 0; i < n_gone; i++) {
+        if (r == 0) r = store_token_forget(s, gone[i]);
+        free(gone[i]);
+    }
+    free(gone);
+    return r;
+}
+
+int store_drop_expired(struct store *s, bool tokens, time_t now, char **ret_ids, size_t max,
+                       size_t *ret_n)
+{
+    sqlite3_stmt *st = stmt(s, tokens ? ST_TOKENS_EXPIRED : ST_SESSIONS_EXPIRED);
+    if (!st) return -EIO;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    size_t n = 0;
+    int r = 0;
+    while (n < max && sqlite3_step(st) == SQLITE_ROW) {
+        if (!(ret_ids[n] = strdup((const char *)sqlite3_column_text(st, 0)))) {
+            r = -ENOMEM;
+            break;
+        }
+        n++;
+    }
+    sqlite3_reset(st);
+    for (size_t i = 0; i < n && r == 0; i++) {
+        if (tokens) {
+            r = store_token_forget(s, ret_ids[i]);
+        } else if ((st = stmt(s, ST_SESSION_DROP))) {
+            sqlite3_bind_text(st, 1, ret_ids[i], -1, SQLITE_STATIC);
+            r = run(st);
+        } else {
+            r = -EIO;
+        }
+    }
+    if (r < 0) {
+        for (size_t i = 0; i < n; i++) free(ret_ids[i]);
+        return r;
+    }
+    *ret_n = n;
+    return 0;
 }

@@ -61,3 +61,26 @@ void store_token_reset(struct store_token *t);
 int store_tokens_list(struct store *s, const char *email, struct cJSON **ret);
 /* -ENOENT when the user has no token with that id. */
 int store_token_delete(struct store *s, const char *email, const char *id);
+/* 0 when email owns the token id, -ENOENT otherwise. */
+int store_token_owned(struct store *s, const char *email, const char *id);
+
+/* ---- mirroring what other replicas record (server/shared_state) ---- */
+
+/* Records or updates a session another replica made: its sealed refresh token (may be NULL)
+ * and expiry; revoked ends it here for good. A revoked session never comes back. */
+int store_session_mirror(struct store *s, const char *id, const char *email, time_t expires,
+                         const char *refresh, bool revoked);
+/* Records a token another replica made; a known id is left as it is. -EDQUOT past
+ * STORE_TOKENS_PER_USER, -EEXIST when another id has the same hash. */
+int store_token_mirror(struct store *s, const unsigned char hash[32], const char *id,
+                       const char *email, const char *groups, const char *name, time_t created,
+                       time_t expires);
+/* Drops the token whoever owns it; 0 also when it is unknown. */
+int store_token_forget(struct store *s, const char *id);
+/* Drops every token whose id is not in keep (n ids sorted by strcmp): the ones deleted
+ * elsewhere while nobody was watching. */
+int store_tokens_keep_only(struct store *s, const char *const *keep, size_t n);
+/* Drops up to max sessions (tokens when tokens is true) that expired before now; their ids
+ * (heap, the caller frees each) go to ret_ids, how many to *ret_n. */
+int store_drop_expired(struct store *s, bool tokens, time_t now, char **ret_ids, size_t max,
+                       size_t *ret_n);

@@ -140,8 +140,9 @@ static int list(struct k8s_watch *w, char rv[RV_MAX])
     do {
         char url[URL_MAX], err[200] = "";
         char *escaped = cont[0] ? curl_easy_escape(NULL, cont, 0) : NULL;
-        snprintf(url, sizeof(url), "%s%s?limit=%d%s%s", k8s_client_api(w->client), w->path,
-                 PAGE_LIMIT, escaped ? "&continue=" : "", escaped ? escaped : "");
+        snprintf(url, sizeof(url), "%s%s%climit=%d%s%s", k8s_client_api(w->client), w->path,
+                 strchr(w->path, '?') ? '&' : '?', PAGE_LIMIT, escaped ? "&continue=" : "",
+                 escaped ? escaped : "");
         curl_free(escaped);
         struct bytes body = {.max = PAGE_MAX_BYTES};
         long status = get(w, url, collect, &body, 120, err, sizeof(err));
@@ -248,8 +249,9 @@ static int watch(struct k8s_watch *w, char rv[RV_MAX])
 {
     char url[URL_MAX], err[200] = "";
     snprintf(url, sizeof(url),
-             "%s%s?watch=1&allowWatchBookmarks=true&timeoutSeconds=%d&resourceVersion=%s",
-             k8s_client_api(w->client), w->path, WATCH_TIMEOUT_S, rv);
+             "%s%s%cwatch=1&allowWatchBookmarks=true&timeoutSeconds=%d&resourceVersion=%s",
+             k8s_client_api(w->client), w->path, strchr(w->path, '?') ? '&' : '?', WATCH_TIMEOUT_S,
+             rv);
     struct stream s = {.w = w, .line = {.max = EVENT_MAX_BYTES}, .rv = rv};
     long status = get(w, url, on_chunk, &s, WATCH_TIMEOUT_S + 30, err, sizeof(err));
     free(s.line.p);

@@ -26,7 +26,8 @@ struct k8s_watch_ops {
     void (*settled)(void *ctx);
 };
 
-/* Starts watching path (e.g. "/apis/kubeflow.org/v1/profiles"); client must outlive it. */
+/* Starts watching path (e.g. "/apis/kubeflow.org/v1/profiles", which may end in a query such
+ * as "?labelSelector=..."); client must outlive it. */
 int k8s_watch_start(struct k8s_client *c, const char *path, const struct k8s_watch_ops *ops,
                     void *ctx, struct k8s_watch **ret);
 /* Stops the thread (aborting a transfer under way) and frees; NULL-safe. */

@@ -21,6 +21,8 @@
 #include "auth/store.h"
 #include "server/gate.h"
 #include "server/http.h"
+#include "server/shared_state.h"
+#include "server/upstream.h"
 
 #define PAT_PREFIX          "kfp_"
 #define EXPIRY_DEFAULT_DAYS 30
@@ -81,6 +83,48 @@ static const char *parse_create(const cJSON *body, const char **ret_name, long *
     return NULL;
 }
 
+/* A token whose Secret is being written, kept with the parked request. */
+struct token_wait {
+    struct upstream_result answer; /* the API server's answer */
+    cJSON *reply;                  /* the 201 body, token included, once the Secret is in */
+    char id[STORE_ID_MAX];         /* dropped again when the Secret could not be written */
+};
+
+static void token_wait_free(void *p)
+{
+    struct token_wait *w = p;
+    free(w->answer.body);
+    cJSON_Delete(w->reply);
+    free(w);
+}
+
+static void reply_unshared(struct http_request *r, const struct upstream_result *a,
+                           const char *doing)
+{
+    char message[UPSTREAM_DETAIL_MAX + 160];
+    char status[32];
+    snprintf(status, sizeof(status), "HTTP %ld", a->status);
+    snprintf(message, sizeof(message),
+             "cannot %s where the other replicas see it (the Kubernetes API: %s); try again", doing,
+             a->error ? a->detail : status);
+    const char *headers[] = {"Retry-After", "5", NULL};
+    http_reply_error_with(r, 503, message, headers);
+}
+
+/* The token's Secret is written, or not: only a token every replica knows is handed out. */
+static void token_shared(struct http_request *r)
+{
+    struct token_wait *w = http_request_context(r);
+    if (shared_state_written(&w->answer)) {
+        cJSON *reply = w->reply;
+        w->reply = NULL;
+        http_reply_json(r, 201, reply);
+        return;
+    }
+    store_token_forget(env->store, w->id);
+    reply_unshared(r, &w->answer, "record the token");
+}
+
 void api_tokens_create(struct http_request *r)
 {
     const struct identity *who = http_request_identity(r);
@@ -101,23 +145,38 @@ void api_tokens_create(struct http_request *r)
     char *groups = identity_groups_joined(who);
     int e = groups ? session_random(secret) : -ENOMEM;
     if (e == 0 && getrandom(raw_id, sizeof(raw_id), 0) != (ssize_t)sizeof(raw_id)) e = -EIO;
+    cJSON *j = NULL;
+    time_t now = time(NULL), expires = now + days * 86400;
     if (e == 0) {
         snprintf(token, sizeof(token), "%s%s", PAT_PREFIX, secret);
         mbedtls_sha256_ret((const unsigned char *)token, strlen(token), digest, 0);
         /* The id is public, so it comes from other random bytes than the secret. */
         for (size_t i = 0; i < sizeof(raw_id); i++) snprintf(id + 2 * i, 3, "%02x", raw_id[i]);
-        time_t now = time(NULL);
-        e = store_token_add(env->store, digest, id, who->email, groups, name, now,
-                            now + days * 86400);
-        if (e == 0) {
-            cJSON *j = cJSON_CreateObject();
-            cJSON_AddStringToObject(j, "id", id);
-            cJSON_AddStringToObject(j, "name", name);
-            cJSON_AddNumberToObject(j, "created", (double)now);
-            cJSON_AddNumberToObject(j, "expires", (double)(now + days * 86400));
-            cJSON_AddStringToObject(j, "token", token);
-            http_reply_json(r, 201, j);
-        }
+        /* Stored here first (the per-user quota is checked there): until the reply nobody
+         * knows the token, so a row whose Secret then fails is dropped unused. */
+        e = store_token_add(env->store, digest, id, who->email, groups, name, now, expires);
+    }
+    if (e == 0) {
+        j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "id", id);
+        cJSON_AddStringToObject(j, "name", name);
+        cJSON_AddNumberToObject(j, "created", (double)now);
+        cJSON_AddNumberToObject(j, "expires", (double)expires);
+        cJSON_AddStringToObject(j, "token", token);
+    }
+    struct token_wait *w = e == 0 && shared_state_on() ? calloc(1, sizeof(*w)) : NULL;
+    if (w) {
+        w->reply = j;
+        snprintf(w->id, sizeof(w->id), "%s", id);
+        http_request_set_context(r, w, token_wait_free);
+        shared_state_put_token(r, digest, id, who->email, groups, name, now, expires, &w->answer,
+                               token_shared);
+    } else if (e == 0 && shared_state_on()) {
+        store_token_forget(env->store, id);
+        cJSON_Delete(j);
+        e = -ENOMEM;
+    } else if (e == 0) {
+        http_reply_json(r, 201, j);
     }
     free(groups);
     cJSON_Delete(body);
@@ -127,10 +186,39 @@ void api_tokens_create(struct http_request *r)
         http_reply_error(r, 500, "cannot create the token");
 }
 
+/* The token's Secret is gone (or was): now it goes here too. */
+static void token_unshared(struct http_request *r)
+{
+    struct token_wait *w = http_request_context(r);
+    if (!shared_state_written(&w->answer)) {
+        reply_unshared(r, &w->answer, "revoke the token");
+        return;
+    }
+    int e = store_token_delete(env->store, http_request_identity(r)->email, w->id);
+    if (e < 0 && e != -ENOENT) /* -ENOENT: the watch dropped it first */
+        http_reply_error(r, 500, "cannot revoke the token");
+    else
+        http_reply_static(r, 204, NULL, "", 0, NULL);
+}
+
 void api_tokens_delete(struct http_request *r)
 {
-    int e = store_token_delete(env->store, http_request_identity(r)->email,
-                               http_request_param(r, "id"));
+    const char *email = http_request_identity(r)->email, *id = http_request_param(r, "id");
+    if (shared_state_on()) {
+        int e = strlen(id) < STORE_ID_MAX ? store_token_owned(env->store, email, id) : -ENOENT;
+        struct token_wait *w = e == 0 ? calloc(1, sizeof(*w)) : NULL;
+        if (e == -ENOENT) {
+            http_reply_error(r, 404, "you have no token with this id");
+        } else if (!w) {
+            http_reply_error(r, 500, "cannot revoke the token");
+        } else {
+            snprintf(w->id, sizeof(w->id), "%s", id);
+            http_request_set_context(r, w, token_wait_free);
+            shared_state_delete_token(r, id, &w->answer, token_unshared);
+        }
+        return;
+    }
+    int e = store_token_delete(env->store, email, id);
     if (e == -ENOENT)
         http_reply_error(r, 404, "you have no token with this id");
     else if (e < 0)

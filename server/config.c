@@ -59,6 +59,12 @@ static const char *check_log_level(const char *v)
     return "one of debug, info, warn, error";
 }
 
+static const char *check_shared_state(const char *v)
+{
+    return strcmp(v, "local") == 0 || strcmp(v, "kubernetes") == 0 ? NULL
+                                                                   : "one of local, kubernetes";
+}
+
 static const char *check_dir_or_empty(const char *v)
 {
     struct stat st;
@@ -232,6 +238,11 @@ static const struct setting settings[] = {
      F(oidc_redirect_url), 0, 0, "",
      "The callback URL registered at the provider; empty = <this site>/auth/callback",
      check_http_url_or_empty, false},
+    {"oidc.authorization_url", "KFDASH_OIDC_AUTHORIZATION_URL", "oidc-authorization-url", K_STRING,
+     F(oidc_authorization_url), 0, 0, "",
+     "Where browsers go to sign in when the provider's own authorization endpoint is an in-cluster "
+     "address (Kubeflow: /dex/auth, Dex behind the gateway); empty = the discovered one",
+     check_url_or_path, false},
     {"oidc.scopes", "KFDASH_OIDC_SCOPES", "oidc-scopes", K_STRING, F(oidc_scopes), 0, 0,
      "openid email profile groups offline_access",
      "Scopes asked for at sign-in; offline_access lets sessions renew at the provider",
@@ -253,6 +264,11 @@ static const struct setting settings[] = {
      "Seconds between renewals of a session at the provider (refresh token), which is how a "
      "disabled user loses access",
      NULL, false},
+    {"shared_state", "KFDASH_SHARED_STATE", "shared-state", K_STRING, F(shared_state), 0, 0,
+     "local",
+     "Where sessions and personal access tokens live: local (this replica's database) or "
+     "kubernetes (also as Secrets in kubeflow.pod_namespace, so every replica accepts them)",
+     check_shared_state, false},
     {"upstream", "KFDASH_UPSTREAM", "upstream", K_STRING, F(upstream), 0, 0, "",
      "Sidecar mode: guard this one application (http://host:port) the way oauth2-proxy does; "
      "everything but /auth/*, /healthz, /readyz and /metrics is proxied to it, signed in",

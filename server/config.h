@@ -47,13 +47,15 @@ struct config {
     char *trusted_header_peers; /* gateways whose USERID_HEADER is believed; "" = none */
     char *trusted_proxies;      /* proxies whose X-Forwarded-Proto/-Host are believed */
     char *oidc_client_secret;   /* kfdash's client secret at the provider */
-    char *oidc_redirect_url;    /* registered callback URL; "" = this site's /auth/callback */
-    char *oidc_scopes;          /* space-separated scopes asked for at sign-in */
-    char *state_dir;            /* database and generated key; "" = memory only */
-    char *session_keys_file;    /* session keys; "" = <state_dir>/session.keys */
-    long session_lifetime_s;    /* a session ends this long after sign-in */
-    long session_recheck_s;     /* renew at the provider this often */
-    char *upstream;             /* sidecar mode: the one application guarded; "" = off */
+    char *oidc_authorization_url;   /* browser-facing authorization endpoint; "" = discovered */
+    char *oidc_redirect_url;        /* registered callback URL; "" = this site's /auth/callback */
+    char *oidc_scopes;              /* space-separated scopes asked for at sign-in */
+    char *state_dir;                /* database and generated key; "" = memory only */
+    char *session_keys_file;        /* session keys; "" = <state_dir>/session.keys */
+    long session_lifetime_s;        /* a session ends this long after sign-in */
+    long session_recheck_s;         /* renew at the provider this often */
+    char *shared_state;             /* sessions and tokens: local | kubernetes (every replica) */
+    char *upstream;                 /* sidecar mode: the one application guarded; "" = off */
     char *k8s_allowed_resources;    /* what /api/k8s forwards */
     char *dex_namespace;            /* where Dex keeps its Password objects */
     char *kube_api;                 /* apiserver URL; "" = kubeconfig, in cluster or none */

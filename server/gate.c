@@ -22,6 +22,7 @@
 #include "server/http.h"
 #include "server/log.h"
 #include "server/park.h"
+#include "server/shared_state.h"
 #include "server/upstream.h"
 
 #define PAT_PREFIX          "kfp_"
@@ -236,7 +237,8 @@ static void id_token_verified(struct http_request *r, gate_done_fn done, int e,
     else if (e < 0)
         done(r, NULL, "invalid_token",
              e == -ETIME ? "token expired or not yet valid" : "invalid token");
-    else if (!claims->email || !header_safe(claims->email))
+    else if (!claims->email || !header_safe(claims->email) ||
+             identity_name_is_reserved(claims->email))
         done(r, NULL, "invalid_token", "the token carries no usable email");
     else if (!claims->email_verified)
         done(r, NULL, "invalid_token", "the token's email is not verified");
@@ -494,8 +496,10 @@ static int apply_renewal(struct http_request *r, struct pending *w, time_t now)
     const cJSON *idt = cJSON_GetObjectItemCaseSensitive(j, "id_token");
     const cJSON *refresh = cJSON_GetObjectItemCaseSensitive(j, "refresh_token");
     char *sealed = NULL;
-    if (cJSON_IsString(refresh) && gate_seal_refresh_token(refresh->valuestring, &sealed) == 0)
-        store_session_set_refresh_token(env->store, s->id, sealed);
+    if (cJSON_IsString(refresh) && gate_seal_refresh_token(refresh->valuestring, &sealed) == 0 &&
+        store_session_set_refresh_token(env->store, s->id, sealed) == 0)
+        /* The other replicas renew with it next: the old one is spent at the provider. */
+        shared_state_session_renewed(s->id, s->email, s->expires, sealed);
     free(sealed);
     struct token_claims claims = {0};
     int e = cJSON_IsString(idt) ? oidc_verify_login(env->provider, idt->valuestring, NULL, &claims)
@@ -555,6 +559,7 @@ static void renewal_answered(struct http_request *r)
     } else {
         log_msg(LOG_INFO, "session ended by the provider", "email", w->session.email);
         store_session_revoke(env->store, w->session.id);
+        shared_state_session_ended(w->session.id, w->session.email, w->session.expires);
         gate_clear_session_cookies(r);
         done(r, NULL, "invalid_token", "your sign-in has ended; sign in again");
     }
@@ -648,7 +653,7 @@ static void trusted_header(struct http_request *r, gate_done_fn done)
     const char *user = http_request_trusted_header(r, c->userid_header);
     size_t prefix = strlen(c->userid_prefix);
     if (!user || strncmp(user, c->userid_prefix, prefix) != 0 || !user[prefix] ||
-        !header_safe(user + prefix)) {
+        !header_safe(user + prefix) || identity_name_is_reserved(user + prefix)) {
         done(r, NULL, NULL, "the gateway named no user");
         return;
     }

@@ -27,6 +27,7 @@
 #include "server/http.h"
 #include "server/log.h"
 #include "server/park.h"
+#include "server/shared_state.h"
 #include "server/upstream.h"
 
 #define DISCOVERY_TIMEOUT_MS 5000
@@ -104,12 +105,17 @@ struct login_wait {
     struct login_attempt attempt;  /* the attempt under way */
     char redirect_uri[URL_MAX];    /* as sent to Dex: the code exchange repeats it */
     bool waited_for_keys;          /* the ID token named an unknown key: refetched once */
+    struct token_claims claims;    /* the signed-in user, while the session is shared */
+    struct session session;        /* the new session (email and groups borrowed from claims) */
+    char *sealed_refresh;          /* its refresh token, sealed; NULL when none */
 };
 
 static void wait_free(void *p)
 {
     struct login_wait *w = p;
     free(w->answer.body);
+    token_claims_reset(&w->claims);
+    free(w->sealed_refresh);
     free(w);
 }
 
@@ -149,8 +155,9 @@ static void login_discovered(struct http_request *r)
     struct buf location, cookie;
     buf_init(&location, URL_MAX * 3);
     buf_init(&cookie, SEAL_COOKIE_MAX);
-    buf_addf(&location, "%s%sclient_id=", ep.authorization,
-             strchr(ep.authorization, '?') ? "&" : "?");
+    const char *sign_in =
+        *env->cfg->oidc_authorization_url ? env->cfg->oidc_authorization_url : ep.authorization;
+    buf_addf(&location, "%s%sclient_id=", sign_in, strchr(sign_in, '?') ? "&" : "?");
     buf_add_url_escaped(&location, env->cfg->oidc_client_id);
     buf_adds(&location, "&response_type=code&redirect_uri=");
     buf_add_url_escaped(&location, w->redirect_uri);
@@ -209,6 +216,53 @@ void login_start(struct http_request *r)
 
 /* ---------------------------------------------------------------- GET /auth/callback */
 
+/* Records the session (unless e says it failed already), sets its cookies and lands. */
+static void open_session(struct http_request *r, struct login_wait *w, int e)
+{
+    struct session *s = &w->session;
+    if (e == 0) e = store_session_add(env->store, s->id, s->email, s->expires, w->sealed_refresh);
+    if (e == -EEXIST && shared_state_on()) e = 0; /* the watch brought its Secret in first */
+    if (e == 0) e = gate_set_session_cookies(r, s, time(NULL));
+    if (e == -E2BIG) {
+        page(r, 500, "Sign-in failed",
+             "Your account belongs to too many groups to fit a session cookie.", NULL);
+        return;
+    }
+    if (e < 0) {
+        http_reply_error(r, 500, "cannot record the session");
+        return;
+    }
+    struct buf line;
+    log_begin(&line, LOG_INFO, "signed in");
+    log_str(&line, "email", s->email);
+    log_str(&line, "request_id", http_request_id(r));
+    log_end(&line);
+    char gone[128];
+    snprintf(gone, sizeof(gone), "%s%s=; Path=/auth/callback; Max-Age=0; HttpOnly",
+             LOGIN_COOKIE_PREFIX, w->attempt.state);
+    const char *headers[] = {"Set-Cookie", gone, NULL};
+    http_reply_redirect(r, w->attempt.rd, headers);
+}
+
+/* The session's Secret is written (or not): only then is the session opened. */
+static void session_shared(struct http_request *r)
+{
+    struct login_wait *w = http_request_context(r);
+    if (shared_state_written(&w->answer)) {
+        open_session(r, w, 0);
+        return;
+    }
+    char detail[UPSTREAM_DETAIL_MAX + 32];
+    if (w->answer.error)
+        snprintf(detail, sizeof(detail), "%s", w->answer.detail);
+    else
+        snprintf(detail, sizeof(detail), "the Kubernetes API answered HTTP %ld", w->answer.status);
+    page(r, 503, "Sign-in failed",
+         "kfdash cannot record the session where its other replicas see it (the Kubernetes API). "
+         "Try signing in again in a moment.",
+         detail);
+}
+
 static void login_exchanged(struct http_request *r);
 
 static void keys_fetched(void *ctx)
@@ -248,55 +302,47 @@ static void login_exchanged(struct http_request *r)
             http_request_resume(r, login_exchanged);
         return;
     }
-    if (e < 0 || !claims.email || !claims.email_verified) {
+    if (e < 0 || !claims.email || !claims.email_verified ||
+        identity_name_is_reserved(claims.email)) {
         page(r, 401, "Sign-in failed",
              e == -ENOKEY || e == -EAGAIN
                  ? "The identity provider has just changed its signing keys; start again."
              : e < 0 ? "The identity provider's answer did not pass kfdash's checks."
-                     : "The account has no verified email address.",
+             : !claims.email || !claims.email_verified
+                 ? "The account has no verified email address."
+                 : "The account's name is one Kubernetes keeps for itself.",
              NULL);
         token_claims_reset(&claims);
         cJSON_Delete(j);
         return;
     }
     time_t now = time(NULL);
-    struct session s = {
-        .email = claims.email,
-        .groups = claims.groups,
-        .n_groups = claims.n_groups,
+    w->claims = claims;
+    struct session *s = &w->session;
+    *s = (struct session){
+        .email = w->claims.email,
+        .groups = w->claims.groups,
+        .n_groups = w->claims.n_groups,
         .expires = now + env->cfg->session_lifetime_s,
         .renewable = cJSON_IsString(refresh),
     };
     /* Without a refresh token nothing can renew the session past the ID token's life. */
-    if (!s.renewable && claims.expires < s.expires) s.expires = claims.expires;
-    s.recheck_at = now + env->cfg->session_recheck_s;
-    if (s.recheck_at > s.expires) s.recheck_at = s.expires;
-    char *sealed_refresh = NULL;
-    e = session_random(s.id);
-    if (e == 0) e = session_random(s.csrf);
-    if (e == 0 && s.renewable) e = gate_seal_refresh_token(refresh->valuestring, &sealed_refresh);
-    if (e == 0) e = store_session_add(env->store, s.id, s.email, s.expires, sealed_refresh);
-    if (e == 0) e = gate_set_session_cookies(r, &s, now);
-    free(sealed_refresh);
+    if (!s->renewable && w->claims.expires < s->expires) s->expires = w->claims.expires;
+    s->recheck_at = now + env->cfg->session_recheck_s;
+    if (s->recheck_at > s->expires) s->recheck_at = s->expires;
+    e = session_random(s->id);
+    if (e == 0) e = session_random(s->csrf);
+    if (e == 0 && s->renewable)
+        e = gate_seal_refresh_token(refresh->valuestring, &w->sealed_refresh);
     cJSON_Delete(j);
-    if (e == -E2BIG) {
-        page(r, 500, "Sign-in failed",
-             "Your account belongs to too many groups to fit a session cookie.", NULL);
-    } else if (e < 0) {
-        http_reply_error(r, 500, "cannot record the session");
-    } else {
-        struct buf line;
-        log_begin(&line, LOG_INFO, "signed in");
-        log_str(&line, "email", s.email);
-        log_str(&line, "request_id", http_request_id(r));
-        log_end(&line);
-        char gone[128];
-        snprintf(gone, sizeof(gone), "%s%s=; Path=/auth/callback; Max-Age=0; HttpOnly",
-                 LOGIN_COOKIE_PREFIX, w->attempt.state);
-        const char *headers[] = {"Set-Cookie", gone, NULL};
-        http_reply_redirect(r, w->attempt.rd, headers);
+    if (e == 0 && shared_state_on()) {
+        /* Every replica must know the session before the browser comes back with it. */
+        free(w->answer.body);
+        shared_state_put_session(r, s->id, s->email, s->expires, w->sealed_refresh, &w->answer,
+                                 session_shared);
+        return;
     }
-    token_claims_reset(&claims);
+    open_session(r, w, e);
 }
 
 static bool is_random_token(const char *s)
@@ -363,19 +409,41 @@ void login_callback(struct http_request *r)
 
 /* ---------------------------------------------------------------- GET /auth/logout */
 
+/* Where logout lands. */
+static void logged_out(struct http_request *r)
+{
+    gate_clear_session_cookies(r);
+    http_reply_redirect(r, *env->cfg->logout_url ? env->cfg->logout_url : "/auth/login", NULL);
+}
+
+static void answer_free(void *p)
+{
+    struct upstream_result *a = p;
+    free(a->body);
+    free(a);
+}
+
 void login_logout(struct http_request *r)
 {
     const char *value = http_request_cookie(r, SESSION_COOKIE);
     struct session s;
-    if (value && env->keys && session_open(env->keys, value, time(NULL), &s) == 0) {
-        store_session_revoke(env->store, s.id);
-        struct buf line;
-        log_begin(&line, LOG_INFO, "signed out");
-        log_str(&line, "email", s.email);
-        log_str(&line, "request_id", http_request_id(r));
-        log_end(&line);
-        session_reset(&s);
+    if (!value || !env->keys || session_open(env->keys, value, time(NULL), &s) < 0) {
+        logged_out(r);
+        return;
     }
-    gate_clear_session_cookies(r);
-    http_reply_redirect(r, *env->cfg->logout_url ? env->cfg->logout_url : "/auth/login", NULL);
+    store_session_revoke(env->store, s.id);
+    struct buf line;
+    log_begin(&line, LOG_INFO, "signed out");
+    log_str(&line, "email", s.email);
+    log_str(&line, "request_id", http_request_id(r));
+    log_end(&line);
+    struct upstream_result *answer = shared_state_on() ? calloc(1, sizeof(*answer)) : NULL;
+    if (answer) {
+        /* The other replicas refuse the cookie too (a failure is logged by shared_state). */
+        http_request_set_context(r, answer, answer_free);
+        shared_state_end_session(r, s.id, s.email, s.expires, answer, logged_out);
+    } else {
+        logged_out(r);
+    }
+    session_reset(&s);
 }

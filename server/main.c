@@ -46,6 +46,7 @@
 #include "server/routes.h"
 #include "server/proxy.h"
 #include "server/sidecar.h"
+#include "server/shared_state.h"
 #include "server/static.h"
 #include "server/tunnel.h"
 #include "server/upstream.h"
@@ -185,6 +186,11 @@ static int start_signin(struct config *cfg)
         fprintf(stderr, "kfdash: %s\n", why);
         return e == -ENOMEM || e == -EAGAIN ? 1 : 2; /* else the kubeconfig is at fault */
     }
+    e = shared_state_start(cfg, store, engine, why, sizeof(why));
+    if (e < 0) {
+        fprintf(stderr, "kfdash: %s\n", why);
+        return e == -EINVAL ? 2 : 1;
+    }
     authz_init(cfg);
     return 0;
 }
@@ -254,7 +260,9 @@ static int serve(struct config *cfg, int64_t t0)
     http_server_quiesce(server);
     tunnel_close_all(); /* WebSocket sessions would hold the drain for its whole grace */
     int64_t left = http_server_drain(server, cfg->shutdown_grace_s * 1000);
-    /* Calls still under way end now (their requests resume and answer) before the daemons go. */
+    /* Calls still under way end now (their requests resume and answer) before the daemons go;
+     * nothing may start new ones after: the shared state's watch and sweep stop first. */
+    shared_state_stop();
     upstream_free(engine);
     engine = NULL;
     if (provider) oidc_release_waiters(provider);
@@ -283,7 +291,11 @@ int main(int argc, char **argv)
         status = print_buf(config_usage);
         goto out;
     case CONFIG_VERSION:
-        printf("kfdash %s\n", KFDASH_VERSION);
+        /* "kfdash 0.1.0 (git v0.1.0-3-gabc1234)"; outside git, vcs_tag gives the release */
+        if (strcmp(KFDASH_VERSION, KFDASH_RELEASE) == 0)
+            printf("kfdash %s\n", KFDASH_RELEASE);
+        else
+            printf("kfdash %s (git %s)\n", KFDASH_RELEASE, KFDASH_VERSION);
         goto out;
     case CONFIG_REFERENCE:
         status = print_buf(config_reference);
@@ -332,6 +344,7 @@ int main(int argc, char **argv)
 out:
     api_k8s_reset();
     sar_reset();
+    shared_state_stop();
     kube_stop();
     tunnel_stop();
     upstream_free(engine);

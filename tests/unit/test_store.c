@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth/store.h"
@@ -157,7 +158,137 @@ START_TEST(reports_a_database_it_cannot_open)
 }
 END_TEST
 
+START_TEST(a_mirrored_session_renews_and_a_mirrored_sign_out_never_comes_back)
+{
+    fresh_path();
+    struct store *s = open_at(path);
+    char *refresh = NULL;
+    /* Made on another replica: renewable here with its refresh token, rotated as it rotates. */
+    ck_assert_int_eq(store_session_mirror(s, "s1", "alice@example.com", 4102444800, "r1", false),
+                     0);
+    ck_assert_int_eq(store_session_refresh_token(s, "s1", &refresh), 0);
+    ck_assert_str_eq(refresh, "r1");
+    free(refresh);
+    ck_assert_int_eq(store_session_mirror(s, "s1", "alice@example.com", 4102444800, "r2", false),
+                     0);
+    ck_assert_int_eq(store_session_refresh_token(s, "s1", &refresh), 0);
+    ck_assert_str_eq(refresh, "r2");
+    free(refresh);
+    /* Our own session, then its Secret comes back through the watch: still ours. */
+    ck_assert_int_eq(store_session_add(s, "s2", "bob@example.com", 4102444800, "own"), 0);
+    ck_assert_int_eq(store_session_mirror(s, "s2", "bob@example.com", 4102444800, "own", false), 0);
+    /* Signed out elsewhere: refused here, and a late update cannot revive it. */
+    ck_assert_int_eq(store_session_mirror(s, "s1", "alice@example.com", 4102444800, NULL, true), 0);
+    ck_assert(store_session_revoked(s, "s1"));
+    ck_assert_int_eq(store_session_mirror(s, "s1", "alice@example.com", 4102444800, "r3", false),
+                     0);
+    ck_assert_int_eq(store_session_refresh_token(s, "s1", &refresh), -EACCES);
+    /* A sign-out of a session this replica never saw sticks too, across a restart. */
+    ck_assert_int_eq(store_session_mirror(s, "s3", "carol@example.com", 4102444800, NULL, true), 0);
+    store_free(s);
+    s = open_at(path);
+    ck_assert(store_session_revoked(s, "s1"));
+    ck_assert(store_session_revoked(s, "s3"));
+    ck_assert(!store_session_revoked(s, "s2"));
+    store_free(s);
+    remove_path();
+}
+END_TEST
+
+START_TEST(mirrored_tokens_count_against_the_quota_and_are_forgotten_by_id)
+{
+    struct store *s = open_at(NULL);
+    time_t now = time(NULL);
+    ck_assert_int_eq(
+        store_token_mirror(s, hash_a, "id-a", "alice@example.com", "g", "ci", now, now + 100), 0);
+    /* The same token again (our own coming back through the watch): left as it is. */
+    ck_assert_int_eq(
+        store_token_mirror(s, hash_a, "id-a", "alice@example.com", "g", "ci", now, now + 100), 0);
+    struct store_token t;
+    ck_assert_int_eq(store_token_find(s, hash_a, now, &t), 0);
+    ck_assert_str_eq(t.email, "alice@example.com");
+    store_token_reset(&t);
+    ck_assert_int_eq(store_token_owned(s, "alice@example.com", "id-a"), 0);
+    ck_assert_int_eq(store_token_owned(s, "mallory@example.com", "id-a"), -ENOENT);
+    ck_assert_int_eq(store_token_owned(s, "alice@example.com", "id-x"), -ENOENT);
+    /* Another id with the same hash is refused, not merged. */
+    ck_assert_int_eq(
+        store_token_mirror(s, hash_a, "id-z", "bob@example.com", "", "x", now, now + 100), -EEXIST);
+    for (int i = 1; i < STORE_TOKENS_PER_USER; i++) {
+        unsigned char h[32] = {(unsigned char)i, 7};
+        char id[16];
+        snprintf(id, sizeof(id), "m-%d", i);
+        ck_assert_int_eq(store_token_mirror(s, h, id, "alice@example.com", "", "n", now, now + 100),
+                         0);
+    }
+    unsigned char h[32] = {255, 7};
+    ck_assert_int_eq(
+        store_token_mirror(s, h, "m-more", "alice@example.com", "", "n", now, now + 100), -EDQUOT);
+    /* Deleted on another replica: gone whoever asks. */
+    ck_assert_int_eq(store_token_forget(s, "id-a"), 0);
+    ck_assert_int_eq(store_token_find(s, hash_a, now, &t), -ENOENT);
+    ck_assert_int_eq(store_token_forget(s, "id-a"), 0);
+    store_free(s);
+}
+END_TEST
+
+START_TEST(a_full_list_drops_tokens_deleted_while_nobody_watched)
+{
+    struct store *s = open_at(NULL);
+    ck_assert_int_eq(store_token_add(s, hash_a, "id-a", "alice@example.com", "", "a", 10, 9999), 0);
+    ck_assert_int_eq(store_token_add(s, hash_b, "id-b", "bob@example.com", "", "b", 10, 9999), 0);
+    const char *keep[] = {"id-b", "id-c"};
+    ck_assert_int_eq(store_tokens_keep_only(s, keep, 2), 0);
+    struct store_token t;
+    ck_assert_int_eq(store_token_find(s, hash_a, 20, &t), -ENOENT);
+    ck_assert_int_eq(store_token_find(s, hash_b, 20, &t), 0);
+    store_token_reset(&t);
+    store_free(s);
+}
+END_TEST
+
+START_TEST(drops_expired_sessions_and_tokens_in_bounded_batches)
+{
+    struct store *s = open_at(NULL);
+    char id[32];
+    for (int i = 0; i < 5; i++) {
+        snprintf(id, sizeof(id), "old-%d", i);
+        ck_assert_int_eq(store_session_mirror(s, id, "a@example.com", 100, "r", false), 0);
+    }
+    ck_assert_int_eq(store_session_add(s, "live", "a@example.com", 4102444800, "r"), 0);
+    ck_assert_int_eq(store_token_add(s, hash_a, "t-old", "a@example.com", "", "a", 10, 100), 0);
+    ck_assert_int_eq(store_token_add(s, hash_b, "t-live", "a@example.com", "", "b", 10, 9999), 0);
+    char *ids[3];
+    size_t n = 0;
+    ck_assert_int_eq(store_drop_expired(s, false, 1000, ids, 3, &n), 0);
+    ck_assert_uint_eq(n, 3);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert(strncmp(ids[i], "old-", 4) == 0);
+        free(ids[i]);
+    }
+    ck_assert_int_eq(store_drop_expired(s, false, 1000, ids, 3, &n), 0);
+    ck_assert_uint_eq(n, 2);
+    for (size_t i = 0; i < n; i++) free(ids[i]);
+    ck_assert_int_eq(store_drop_expired(s, false, 1000, ids, 3, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    char *refresh = NULL;
+    ck_assert_int_eq(store_session_refresh_token(s, "live", &refresh), 0);
+    free(refresh);
+    ck_assert_int_eq(store_drop_expired(s, true, 1000, ids, 3, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(ids[0], "t-old");
+    free(ids[0]);
+    ck_assert_int_eq(store_token_owned(s, "a@example.com", "t-old"), -ENOENT);
+    ck_assert_int_eq(store_token_owned(s, "a@example.com", "t-live"), 0);
+    store_free(s);
+}
+END_TEST
+
 RUN_SUITE("store", finds_a_token_by_hash_until_it_expires_or_is_deleted,
           lists_only_the_users_own_tokens_with_last_use, refuses_more_than_the_per_user_quota,
           revocations_and_tokens_survive_a_restart, revoked_set_grows_past_its_first_table,
-          reports_a_database_it_cannot_open)
+          reports_a_database_it_cannot_open,
+          a_mirrored_session_renews_and_a_mirrored_sign_out_never_comes_back,
+          mirrored_tokens_count_against_the_quota_and_are_forgotten_by_id,
+          a_full_list_drops_tokens_deleted_while_nobody_watched,
+          drops_expired_sessions_and_tokens_in_bounded_batches)

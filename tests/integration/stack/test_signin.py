@@ -98,6 +98,25 @@ def test_sign_in_through_dex_lands_on_rd_with_a_small_httponly_cookie(kfdash, de
     assert me.json() == {"email": ALICE, "groups": [], "source": "session"}
 
 
+def test_browsers_reach_dex_at_another_address_than_its_issuer(stack, demo_password):
+    # Kubeflow's Dex has an in-cluster issuer (dex.auth.svc.cluster.local) that browsers cannot
+    # reach; they sign in at /dex/auth through the gateway. Here "localhost" stands for that
+    # address: the ID token still names the issuer kfdash trusts.
+    issuer = stack["DEX_ISSUER"]
+    browser_dex = issuer.replace(urllib.parse.urlsplit(issuer).hostname, "localhost", 1) + "/auth"
+    assert browser_dex != issuer + "/auth"
+    k = signin_kfdash(stack, 18556, tempfile.mkdtemp(prefix="kfdash-signin-"),
+                      "--oidc-authorization-url", browser_dex)
+    try:
+        s = plain_session()
+        dex_url = begin(s, k)
+        assert dex_url.startswith(browser_dex + "?client_id="), dex_url
+        assert finish(s, k, dex_url, ALICE, demo_password("alice")).status_code == 302
+        assert whoami(k, s).json()["email"] == ALICE
+    finally:
+        k.stop()
+
+
 def test_wrong_password_gets_dexs_error_and_no_session(kfdash, demo_password):
     s = plain_session()
     with pytest.raises(Refused) as refused:
