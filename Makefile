@@ -9,7 +9,7 @@ SHELL := /bin/bash
 APT_PACKAGES := meson ninja-build pkg-config gcc git python3-venv \
 	libmicrohttpd-dev libjwt-dev libcjson-dev libcurl4-openssl-dev libsqlite3-dev \
 	libmbedtls-dev libyaml-dev libcrypt-dev check chromium wrk nginx-light curl clang-format \
-	openssl util-linux jq
+	openssl util-linux jq dpkg-dev debootstrap
 WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts \
 	web/tsconfig.json web/package-lock.json
 DEMO_CONFIG ?= packaging/dev/kfdash.json
@@ -93,6 +93,7 @@ test-asan:
 ## The README's config reference must be what the binary says.
 check-readme: build
 	@tools/check-readme.sh build/kfdash README.md
+	@tools/check-docs.sh docs/gke.md
 
 ## lint: the C follows .clang-format; the web app type-checks
 lint: npm-deps
@@ -119,6 +120,11 @@ bench: deps build-release
 	tests/bench/notebooks.sh build-release/kfdash
 	tests/bench/mlflow.sh build-release/kfdash
 	tests/bench/predict.sh build-release/kfdash
+
+## deb: build-deb/kfdash_<version>_<arch>.deb from a release build (packaging/deb/build.sh)
+.PHONY: deb
+deb: web
+	packaging/deb/build.sh build-deb
 
 clean:
 	rm -rf build build-asan build-release web/dist

@@ -363,6 +363,15 @@ static int check_resources(const cJSON *j, struct form *f, char err[SPARKAPP_ERR
     return get_count(j, "", "timeToLiveSeconds", 1, SPARKAPP_TTL_MAX, 0, &f->ttl, err);
 }
 
+/* Spark pods run without Istio's sidecar (the pod label Istio's injector reads), as Kubeflow's
+ * Spark operator guide asks: a sidecar keeps a finished driver's pod running, intercepts the
+ * driver-executor traffic, and would put the driver's UI behind the profile's gateway-only
+ * policy that kfdash's /spark proxy cannot pass (packaging/kustomize/README.md). */
+static void no_mesh_sidecar(cJSON *pod, bool *ok)
+{
+    json_add_string(json_add_object(pod, "labels", ok), "sidecar.istio.io/inject", "false", ok);
+}
+
 /* The SparkApplication a checked form asks for. */
 static cJSON *build(const struct form *f, const char *ns, const char *creator)
 {
@@ -390,10 +399,12 @@ static cJSON *build(const struct form *f, const char *ns, const char *creator)
     json_add_string(json_add_object(spec, "restartPolicy", &ok), "type", "Never", &ok);
     if (f->ttl) json_add_number(spec, "timeToLiveSeconds", (double)f->ttl, &ok);
     cJSON *d = json_add_object(spec, "driver", &ok);
+    no_mesh_sidecar(d, &ok);
     json_add_number(d, "cores", (double)f->driver_cores, &ok);
     json_add_string(d, "memory", f->driver_memory, &ok);
     json_add_string(d, "serviceAccount", f->service_account, &ok);
     cJSON *x = json_add_object(spec, "executor", &ok);
+    no_mesh_sidecar(x, &ok);
     json_add_number(x, "instances", (double)f->executor_instances, &ok);
     json_add_number(x, "cores", (double)f->executor_cores, &ok);
     json_add_string(x, "memory", f->executor_memory, &ok);

@@ -19,8 +19,9 @@ Usage:
       so every user contributes to about N*M/U profiles), role edit for even j and
       view for odd j. 8 requests in flight; progress every 100 profiles.
   seed.py [CONNECTION] kfdash-credentials --out DIR
-      Waits for the token of ServiceAccount kubeflow/kfdash (kfdash-rbac.yaml's
-      Secret kfdash-token) and writes it to DIR/kfdash.token.
+      Waits for the token of ServiceAccount kubeflow/kfdash (packaging/kustomize/rbac,
+      rendered by `stack.sh rbac`) in Secret kfdash-token (manifests/kfdash-stack.yaml)
+      and writes it to DIR/kfdash.token.
   seed.py [CONNECTION] dex-users [--namespace auth]
       Dex Password objects for alice, bob, carol and admin @example.com, passwords
       from KFDASH_DEMO_PASSWORD_<USER>, hashed with $KFDASH_BCRYPT.

@@ -4,6 +4,8 @@
 #   tests/stack/stack.sh up      # build what is missing (cached), start everything, seed it
 #   tests/stack/stack.sh down    # stop everything
 #   tests/stack/stack.sh status  # what runs (URLs, demo passwords), from the state dir
+#   tests/stack/stack.sh rbac OUT  # kfdash's shipped ServiceAccount and roles, rendered for
+#                                  # namespace kubeflow (packaging/kustomize/rbac) into OUT
 #
 # Everything runs on 127.0.0.1 ports picked free. State, logs and the env file live in
 # ${KFDASH_STACK_DIR:-~/.cache/kfdash/stack}; `source $KFDASH_STACK_DIR/env` gives every peer's
@@ -34,9 +36,10 @@ up() {
   source "$S/env"
   local py
   py=$("$root/tools/venv.sh" "$root/tests/requirements.txt")
-  step "CRDs, Kubeflow roles and kfdash's ServiceAccount"
+  step "CRDs, Kubeflow roles and kfdash's ServiceAccount with its shipped roles"
+  rbac "$S/kfdash-rbac.yaml"
   "$py" "$here/seed.py" apply "$here"/manifests/crds.yaml "$here"/manifests/roles.yaml \
-    "$here"/manifests/kfdash-rbac.yaml
+    "$here"/manifests/kfdash-stack.yaml "$S/kfdash-rbac.yaml"
   "$py" "$here/seed.py" kfdash-credentials --out "$S"
   step "demo users in Dex and their profiles"
   "$py" "$here/seed.py" dex-users
@@ -81,6 +84,33 @@ summary() {
 EOF
 }
 
+# rbac OUT: packaging/kustomize/rbac rendered by the pinned kustomize into OUT, in namespace
+# kubeflow as the shipped overlays put it (the same NamespaceTransformer).
+rbac() {
+  local out=$1 dir rc=0
+  # shellcheck source-path=SCRIPTDIR source=versions.sh
+  source "$here/versions.sh"
+  "$here/build-peers.sh" kustomize >&2
+  dir=$(mktemp -d)
+  # kustomize takes only relative paths to other kustomizations.
+  cat >"$dir/kustomization.yaml" <<EOF
+resources:
+- $(realpath -m --relative-to="$dir" "$root/packaging/kustomize/rbac")
+transformers:
+- |-
+  apiVersion: builtin
+  kind: NamespaceTransformer
+  metadata:
+    name: kfdash-namespace
+    namespace: kubeflow
+  unsetOnly: true
+  setRoleBindingSubjects: allServiceAccounts
+EOF
+  "${KFDASH_CACHE:-$HOME/.cache/kfdash}/bin/kustomize-$KUSTOMIZE_VERSION" build "$dir" >"$out" || rc=$?
+  rm -rf "$dir"
+  return "$rc"
+}
+
 down() {
   step "stopping the ML peers"
   "$here/ml-down.sh" || true
@@ -91,6 +121,13 @@ down() {
 case ${1:-} in
   up) up ;;
   down) down ;;
+  rbac)
+    [[ -n ${2:-} ]] || {
+      echo "usage: $0 rbac OUT" >&2
+      exit 2
+    }
+    rbac "$2"
+    ;;
   status)
     if compgen -G "$S/run/*.pid" >/dev/null; then
       summary
@@ -99,7 +136,7 @@ case ${1:-} in
     fi
     ;;
   *)
-    echo "usage: $0 up|down|status" >&2
+    echo "usage: $0 up|down|status|rbac OUT" >&2
     exit 2
     ;;
 esac

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "k8s/sparkapp.h"
+#include "fixtures.h"
 #include "unit.h"
 
 /* What the Spark operator records for a running application (as the stack seeds it). */
@@ -26,59 +27,40 @@ static const char *const RUNNING_APP =
     "\"executorState\":{\"app1-exec-1\":\"RUNNING\",\"app1-exec-2\":\"RUNNING\","
     "\"app1-exec-3\":\"FAILED\"}}}";
 
-static const char *str(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    ck_assert_msg(cJSON_IsString(v), "%s is not a string", key);
-    return v->valuestring;
-}
-
-static double num(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    ck_assert_msg(cJSON_IsNumber(v), "%s is not a number", key);
-    return v->valuedouble;
-}
-
-static const cJSON *obj(const cJSON *o, const char *key)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, key);
-}
-
 START_TEST(summary_of_a_running_app_has_its_ui_and_executors)
 {
     cJSON *app = cJSON_Parse(RUNNING_APP);
     cJSON *s = sparkapp_summary(app);
     ck_assert_ptr_nonnull(s);
-    ck_assert_str_eq(str(s, "name"), "app1");
-    ck_assert_str_eq(str(s, "namespace"), "alice");
-    ck_assert_str_eq(str(s, "type"), "Python");
-    ck_assert_str_eq(str(s, "mode"), "cluster");
-    ck_assert_str_eq(str(s, "image"), "spark:4.1.0-python3");
-    ck_assert_str_eq(str(s, "mainApplicationFile"), "local:///opt/app/job.py");
-    ck_assert_str_eq(str(s, "mainClass"), "");
-    ck_assert_int_eq(cJSON_GetArraySize(obj(s, "arguments")), 2);
-    ck_assert_str_eq(str(s, "state"), "RUNNING");
-    ck_assert_str_eq(str(s, "errorMessage"), "");
-    ck_assert_str_eq(str(s, "sparkApplicationId"), "spark-0001");
-    ck_assert_str_eq(str(s, "uiUrl"), "/spark/alice/app1/");
-    const cJSON *d = obj(s, "driver");
-    ck_assert_str_eq(str(d, "pod"), "app1-driver");
-    ck_assert_str_eq(str(d, "state"), "RUNNING");
-    ck_assert_str_eq(str(d, "serviceAccount"), "default-editor");
-    ck_assert_str_eq(str(d, "memory"), "1g");
-    ck_assert_str_eq(str(d, "uiService"), "app1-ui-svc");
-    ck_assert_int_eq(num(d, "uiPort"), 4041);
-    ck_assert_int_eq(num(obj(s, "executor"), "instances"), 3);
-    ck_assert_int_eq(num(obj(s, "executor"), "cores"), 2);
-    ck_assert_str_eq(str(obj(s, "executorStates"), "app1-exec-3"), "FAILED");
-    ck_assert_int_eq(num(obj(s, "executorCounts"), "RUNNING"), 2);
-    ck_assert_int_eq(num(obj(s, "executorCounts"), "FAILED"), 1);
-    ck_assert_int_eq(num(s, "submissionAttempts"), 1);
-    ck_assert_int_eq(num(s, "executionAttempts"), 2);
-    ck_assert_str_eq(str(s, "submittedAt"), "2025-01-02T03:05:00Z");
-    ck_assert_str_eq(str(s, "terminatedAt"), "");
-    ck_assert_str_eq(str(s, "createdAt"), "2025-01-02T03:04:05Z");
+    ck_assert_str_eq(fx_str(s, "name"), "app1");
+    ck_assert_str_eq(fx_str(s, "namespace"), "alice");
+    ck_assert_str_eq(fx_str(s, "type"), "Python");
+    ck_assert_str_eq(fx_str(s, "mode"), "cluster");
+    ck_assert_str_eq(fx_str(s, "image"), "spark:4.1.0-python3");
+    ck_assert_str_eq(fx_str(s, "mainApplicationFile"), "local:///opt/app/job.py");
+    ck_assert_str_eq(fx_str(s, "mainClass"), "");
+    ck_assert_int_eq(cJSON_GetArraySize(fx_obj(s, "arguments")), 2);
+    ck_assert_str_eq(fx_str(s, "state"), "RUNNING");
+    ck_assert_str_eq(fx_str(s, "errorMessage"), "");
+    ck_assert_str_eq(fx_str(s, "sparkApplicationId"), "spark-0001");
+    ck_assert_str_eq(fx_str(s, "uiUrl"), "/spark/alice/app1/");
+    const cJSON *d = fx_obj(s, "driver");
+    ck_assert_str_eq(fx_str(d, "pod"), "app1-driver");
+    ck_assert_str_eq(fx_str(d, "state"), "RUNNING");
+    ck_assert_str_eq(fx_str(d, "serviceAccount"), "default-editor");
+    ck_assert_str_eq(fx_str(d, "memory"), "1g");
+    ck_assert_str_eq(fx_str(d, "uiService"), "app1-ui-svc");
+    ck_assert_int_eq(fx_num(d, "uiPort"), 4041);
+    ck_assert_int_eq(fx_num(fx_obj(s, "executor"), "instances"), 3);
+    ck_assert_int_eq(fx_num(fx_obj(s, "executor"), "cores"), 2);
+    ck_assert_str_eq(fx_str(fx_obj(s, "executorStates"), "app1-exec-3"), "FAILED");
+    ck_assert_int_eq(fx_num(fx_obj(s, "executorCounts"), "RUNNING"), 2);
+    ck_assert_int_eq(fx_num(fx_obj(s, "executorCounts"), "FAILED"), 1);
+    ck_assert_int_eq(fx_num(s, "submissionAttempts"), 1);
+    ck_assert_int_eq(fx_num(s, "executionAttempts"), 2);
+    ck_assert_str_eq(fx_str(s, "submittedAt"), "2025-01-02T03:05:00Z");
+    ck_assert_str_eq(fx_str(s, "terminatedAt"), "");
+    ck_assert_str_eq(fx_str(s, "createdAt"), "2025-01-02T03:04:05Z");
     cJSON_Delete(s);
     cJSON_Delete(app);
 }
@@ -90,14 +72,14 @@ START_TEST(summary_offers_no_ui_once_the_app_ended_or_before_it_started)
     cJSON *state = cJSON_GetObjectItem(cJSON_GetObjectItem(app, "status"), "applicationState");
     cJSON_ReplaceItemInObject(state, "state", cJSON_CreateString("COMPLETED"));
     cJSON *s = sparkapp_summary(app);
-    ck_assert_str_eq(str(s, "uiUrl"), "");
-    ck_assert_str_eq(str(obj(s, "driver"), "state"), "COMPLETED");
+    ck_assert_str_eq(fx_str(s, "uiUrl"), "");
+    ck_assert_str_eq(fx_str(fx_obj(s, "driver"), "state"), "COMPLETED");
     cJSON_Delete(s);
     cJSON_DeleteItemFromObject(app, "status");
     s = sparkapp_summary(app);
-    ck_assert_str_eq(str(s, "state"), "");
-    ck_assert_str_eq(str(s, "uiUrl"), "");
-    ck_assert_int_eq(cJSON_GetArraySize(obj(s, "executorStates")), 0);
+    ck_assert_str_eq(fx_str(s, "state"), "");
+    ck_assert_str_eq(fx_str(s, "uiUrl"), "");
+    ck_assert_int_eq(cJSON_GetArraySize(fx_obj(s, "executorStates")), 0);
     cJSON_Delete(s);
     cJSON_Delete(app);
 }
@@ -109,16 +91,16 @@ START_TEST(summary_names_the_default_ui_service_unless_the_ui_is_off)
                              "\"spec\":{\"sparkConf\":{}},"
                              "\"status\":{\"applicationState\":{\"state\":\"SUBMITTED\"}}}");
     cJSON *s = sparkapp_summary(app);
-    ck_assert_str_eq(str(obj(s, "driver"), "uiService"), "x-ui-svc");
-    ck_assert_int_eq(num(obj(s, "driver"), "uiPort"), 4040);
-    ck_assert_str_eq(str(obj(s, "driver"), "state"), "PENDING");
-    ck_assert_str_eq(str(s, "uiUrl"), "/spark/ns/x/");
+    ck_assert_str_eq(fx_str(fx_obj(s, "driver"), "uiService"), "x-ui-svc");
+    ck_assert_int_eq(fx_num(fx_obj(s, "driver"), "uiPort"), 4040);
+    ck_assert_str_eq(fx_str(fx_obj(s, "driver"), "state"), "PENDING");
+    ck_assert_str_eq(fx_str(s, "uiUrl"), "/spark/ns/x/");
     cJSON_Delete(s);
     cJSON_AddStringToObject(cJSON_GetObjectItem(cJSON_GetObjectItem(app, "spec"), "sparkConf"),
                             "spark.ui.enabled", "false");
     s = sparkapp_summary(app);
-    ck_assert_str_eq(str(obj(s, "driver"), "uiService"), "");
-    ck_assert_str_eq(str(s, "uiUrl"), "");
+    ck_assert_str_eq(fx_str(fx_obj(s, "driver"), "uiService"), "");
+    ck_assert_str_eq(fx_str(s, "uiUrl"), "");
     cJSON_Delete(s);
     cJSON_Delete(app);
 }
@@ -132,9 +114,9 @@ START_TEST(summary_of_garbage_is_empty_not_a_crash)
         cJSON *app = cJSON_Parse(inputs[i]);
         cJSON *s = sparkapp_summary(app);
         ck_assert_ptr_nonnull(s);
-        ck_assert_str_eq(str(s, "name"), "");
-        ck_assert_str_eq(str(s, "uiUrl"), "");
-        ck_assert_int_eq(cJSON_GetArraySize(obj(s, "executorStates")), 0);
+        ck_assert_str_eq(fx_str(s, "name"), "");
+        ck_assert_str_eq(fx_str(s, "uiUrl"), "");
+        ck_assert_int_eq(cJSON_GetArraySize(fx_obj(s, "executorStates")), 0);
         cJSON_Delete(s);
         cJSON_Delete(app);
     }
@@ -177,29 +159,34 @@ START_TEST(a_good_form_builds_a_cluster_mode_app_that_never_restarts)
     cJSON *app = NULL;
     char err[SPARKAPP_ERROR_MAX];
     ck_assert_int_eq(build_with("name", "\"pi\"", &app, err), 0);
-    ck_assert_str_eq(str(app, "apiVersion"), "sparkoperator.k8s.io/v1beta2");
-    ck_assert_str_eq(str(app, "kind"), "SparkApplication");
-    const cJSON *meta = obj(app, "metadata");
-    ck_assert_str_eq(str(meta, "name"), "pi");
-    ck_assert_str_eq(str(meta, "namespace"), "alice");
-    ck_assert_str_eq(str(obj(meta, "annotations"), "kfdash/creator"), "alice@example.com");
-    ck_assert_str_eq(str(obj(meta, "labels"), "app.kubernetes.io/managed-by"), "kfdash");
-    const cJSON *spec = obj(app, "spec");
-    ck_assert_str_eq(str(spec, "type"), "Scala");
-    ck_assert_str_eq(str(spec, "mode"), "cluster");
-    ck_assert_str_eq(str(spec, "image"), "spark:4.1.0");
-    ck_assert_str_eq(str(spec, "mainClass"), "org.apache.spark.examples.SparkPi");
-    ck_assert_str_eq(cJSON_GetArrayItem(obj(spec, "arguments"), 0)->valuestring, "100");
-    ck_assert_str_eq(str(obj(spec, "sparkConf"), "spark.eventLog.enabled"), "false");
-    ck_assert_str_eq(str(obj(spec, "restartPolicy"), "type"), "Never");
-    ck_assert_int_eq(num(spec, "timeToLiveSeconds"), 600);
-    ck_assert_int_eq(num(obj(spec, "driver"), "cores"), 2);
+    ck_assert_str_eq(fx_str(app, "apiVersion"), "sparkoperator.k8s.io/v1beta2");
+    ck_assert_str_eq(fx_str(app, "kind"), "SparkApplication");
+    const cJSON *meta = fx_obj(app, "metadata");
+    ck_assert_str_eq(fx_str(meta, "name"), "pi");
+    ck_assert_str_eq(fx_str(meta, "namespace"), "alice");
+    ck_assert_str_eq(fx_str(fx_obj(meta, "annotations"), "kfdash/creator"), "alice@example.com");
+    ck_assert_str_eq(fx_str(fx_obj(meta, "labels"), "app.kubernetes.io/managed-by"), "kfdash");
+    const cJSON *spec = fx_obj(app, "spec");
+    ck_assert_str_eq(fx_str(spec, "type"), "Scala");
+    ck_assert_str_eq(fx_str(spec, "mode"), "cluster");
+    ck_assert_str_eq(fx_str(spec, "image"), "spark:4.1.0");
+    ck_assert_str_eq(fx_str(spec, "mainClass"), "org.apache.spark.examples.SparkPi");
+    ck_assert_str_eq(cJSON_GetArrayItem(fx_obj(spec, "arguments"), 0)->valuestring, "100");
+    ck_assert_str_eq(fx_str(fx_obj(spec, "sparkConf"), "spark.eventLog.enabled"), "false");
+    ck_assert_str_eq(fx_str(fx_obj(spec, "restartPolicy"), "type"), "Never");
+    ck_assert_int_eq(fx_num(spec, "timeToLiveSeconds"), 600);
+    ck_assert_int_eq(fx_num(fx_obj(spec, "driver"), "cores"), 2);
     /* Kubernetes' 1Gi and Spark's 2G both reach Spark in its own notation. */
-    ck_assert_str_eq(str(obj(spec, "driver"), "memory"), "1g");
-    ck_assert_str_eq(str(obj(spec, "driver"), "serviceAccount"), "spark");
-    ck_assert_int_eq(num(obj(spec, "executor"), "instances"), 3);
-    ck_assert_int_eq(num(obj(spec, "executor"), "cores"), 4);
-    ck_assert_str_eq(str(obj(spec, "executor"), "memory"), "2g");
+    ck_assert_str_eq(fx_str(fx_obj(spec, "driver"), "memory"), "1g");
+    ck_assert_str_eq(fx_str(fx_obj(spec, "driver"), "serviceAccount"), "spark");
+    ck_assert_int_eq(fx_num(fx_obj(spec, "executor"), "instances"), 3);
+    ck_assert_int_eq(fx_num(fx_obj(spec, "executor"), "cores"), 4);
+    ck_assert_str_eq(fx_str(fx_obj(spec, "executor"), "memory"), "2g");
+    /* Spark pods run without Istio's sidecar. */
+    ck_assert_str_eq(fx_str(fx_obj(fx_obj(spec, "driver"), "labels"), "sidecar.istio.io/inject"),
+                     "false");
+    ck_assert_str_eq(fx_str(fx_obj(fx_obj(spec, "executor"), "labels"), "sidecar.istio.io/inject"),
+                     "false");
     cJSON_Delete(app);
 }
 END_TEST
@@ -211,16 +198,16 @@ START_TEST(a_minimal_python_form_gets_the_defaults)
     cJSON *app = NULL;
     char err[SPARKAPP_ERROR_MAX];
     ck_assert_int_eq(sparkapp_build(form, "bob", "bob@example.com", &app, err), 0);
-    const cJSON *spec = obj(app, "spec");
-    ck_assert_ptr_null(obj(spec, "mainClass"));
-    ck_assert_ptr_null(obj(spec, "arguments"));
-    ck_assert_ptr_null(obj(spec, "timeToLiveSeconds"));
-    ck_assert_str_eq(str(spec, "sparkVersion"), SPARKAPP_DEFAULT_SPARK_VERSION);
-    ck_assert_int_eq(num(obj(spec, "driver"), "cores"), 1);
-    ck_assert_str_eq(str(obj(spec, "driver"), "memory"), "512m");
-    ck_assert_str_eq(str(obj(spec, "driver"), "serviceAccount"), "spark");
-    ck_assert_int_eq(num(obj(spec, "executor"), "instances"), 1);
-    ck_assert_str_eq(str(obj(spec, "executor"), "memory"), "512m");
+    const cJSON *spec = fx_obj(app, "spec");
+    ck_assert_ptr_null(fx_obj(spec, "mainClass"));
+    ck_assert_ptr_null(fx_obj(spec, "arguments"));
+    ck_assert_ptr_null(fx_obj(spec, "timeToLiveSeconds"));
+    ck_assert_str_eq(fx_str(spec, "sparkVersion"), SPARKAPP_DEFAULT_SPARK_VERSION);
+    ck_assert_int_eq(fx_num(fx_obj(spec, "driver"), "cores"), 1);
+    ck_assert_str_eq(fx_str(fx_obj(spec, "driver"), "memory"), "512m");
+    ck_assert_str_eq(fx_str(fx_obj(spec, "driver"), "serviceAccount"), "spark");
+    ck_assert_int_eq(fx_num(fx_obj(spec, "executor"), "instances"), 1);
+    ck_assert_str_eq(fx_str(fx_obj(spec, "executor"), "memory"), "512m");
     cJSON_Delete(app);
     cJSON_Delete(form);
 }
@@ -315,32 +302,32 @@ END_TEST
 START_TEST(every_template_builds_and_names_its_service_account)
 {
     cJSON *t = sparkapp_templates();
-    const cJSON *list = obj(t, "templates");
+    const cJSON *list = fx_obj(t, "templates");
     ck_assert_int_ge(cJSON_GetArraySize(list), 2);
     bool python = false, scala = false;
     const cJSON *item;
     cJSON_ArrayForEach(item, list)
     {
-        ck_assert_str_ne(str(item, "title"), "");
-        ck_assert_ptr_nonnull(strstr(str(item, "description"), "service account"));
-        const cJSON *form = obj(item, "form");
+        ck_assert_str_ne(fx_str(item, "title"), "");
+        ck_assert_ptr_nonnull(strstr(fx_str(item, "description"), "service account"));
+        const cJSON *form = fx_obj(item, "form");
         cJSON *app = NULL;
         char err[SPARKAPP_ERROR_MAX] = "";
         ck_assert_msg(sparkapp_build(form, "alice", "alice@example.com", &app, err) == 0, "%s: %s",
-                      str(item, "id"), err);
-        const cJSON *spec = obj(app, "spec");
-        ck_assert_str_eq(str(obj(spec, "driver"), "serviceAccount"), "spark");
-        if (strcmp(str(item, "id"), "spark-pi-python") == 0) {
+                      fx_str(item, "id"), err);
+        const cJSON *spec = fx_obj(app, "spec");
+        ck_assert_str_eq(fx_str(fx_obj(spec, "driver"), "serviceAccount"), "spark");
+        if (strcmp(fx_str(item, "id"), "spark-pi-python") == 0) {
             python = true;
-            ck_assert_str_eq(str(spec, "type"), "Python");
+            ck_assert_str_eq(fx_str(spec, "type"), "Python");
         }
-        if (strcmp(str(spec, "type"), "Scala") == 0 &&
-            strcmp(str(spec, "mainClass"), "org.apache.spark.examples.SparkPi") == 0) {
+        if (strcmp(fx_str(spec, "type"), "Scala") == 0 &&
+            strcmp(fx_str(spec, "mainClass"), "org.apache.spark.examples.SparkPi") == 0) {
             scala = true;
-            ck_assert_str_eq(str(spec, "mainApplicationFile"),
+            ck_assert_str_eq(fx_str(spec, "mainApplicationFile"),
                              "local:///opt/spark/examples/jars/spark-examples.jar");
         }
-        ck_assert_int_eq(strncmp(str(spec, "image"), "spark:4.1.0", 11), 0);
+        ck_assert_int_eq(strncmp(fx_str(spec, "image"), "spark:4.1.0", 11), 0);
         cJSON_Delete(app);
     }
     ck_assert(python && scala);

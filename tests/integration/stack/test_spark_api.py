@@ -180,8 +180,10 @@ def test_members_who_edit_submit_from_a_template_and_delete(kfdash, admin, templ
     for key in ("type", "image", "mainApplicationFile", "arguments", "sparkVersion"):
         assert spec[key] == form[key], key
     assert spec.get("mainClass") == form.get("mainClass")
-    assert spec["driver"] == {"cores": 1, "memory": "512m", "serviceAccount": "spark"}
-    assert spec["executor"] == {"instances": 1, "cores": 1, "memory": "512m"}
+    # Spark pods run without Istio's sidecar (Kubeflow's Spark guide; packaging/kustomize/README.md).
+    no_sidecar = {"labels": {"sidecar.istio.io/inject": "false"}}
+    assert spec["driver"] == {"cores": 1, "memory": "512m", "serviceAccount": "spark", **no_sidecar}
+    assert spec["executor"] == {"instances": 1, "cores": 1, "memory": "512m", **no_sidecar}
     assert spec["timeToLiveSeconds"] == form["timeToLiveSeconds"]
     # The API server recorded the write as the user's own (impersonated), not kfdash's.
     managers = [f["manager"] for f in made["metadata"]["managedFields"]]
@@ -209,8 +211,9 @@ def test_a_form_with_its_own_settings_is_kept_as_asked(kfdash, admin, cleanup):
     spec = admin.get(APPS.format(ns="alice") + f"/{name}").json()["spec"]
     assert spec["arguments"] == ["--date", "2025-01-01", ""]
     assert spec["sparkConf"] == {"spark.sql.shuffle.partitions": "8"}
-    assert spec["driver"] == {"cores": 2, "memory": "1g", "serviceAccount": "default-editor"}
-    assert spec["executor"] == {"instances": 4, "cores": 3, "memory": "3g"}
+    no_sidecar = {"labels": {"sidecar.istio.io/inject": "false"}}
+    assert spec["driver"] == {"cores": 2, "memory": "1g", "serviceAccount": "default-editor", **no_sidecar}
+    assert spec["executor"] == {"instances": 4, "cores": 3, "memory": "3g", **no_sidecar}
     assert "timeToLiveSeconds" not in spec
 
 
