@@ -65,7 +65,7 @@ if ((OWN_STACK)) || [[ -z ${KFDASH_STACK_KFDASH_TOKEN_FILE:-} ]]; then
   {
     "$STACK/stack.sh" rbac "$STATE/kfdash-rbac.yaml"
     seed apply "$STACK"/manifests/crds.yaml "$STACK"/manifests/roles.yaml "$STACK"/manifests/kfdash-stack.yaml \
-      "$STATE/kfdash-rbac.yaml"
+      "$STATE/kfdash-rbac.yaml" "$STACK"/manifests/kfdash-token.yaml
     seed kfdash-credentials --out "$STATE"
     seed profiles
   } >>"$LOGS/profiles-seed.log" 2>&1 || die "seeding the stack failed: see $LOGS/profiles-seed.log"

@@ -20,7 +20,7 @@ Usage:
       view for odd j. 8 requests in flight; progress every 100 profiles.
   seed.py [CONNECTION] kfdash-credentials --out DIR
       Waits for the token of ServiceAccount kubeflow/kfdash (packaging/kustomize/rbac,
-      rendered by `stack.sh rbac`) in Secret kfdash-token (manifests/kfdash-stack.yaml)
+      rendered by `stack.sh rbac`) in Secret kfdash-token (manifests/kfdash-token.yaml)
       and writes it to DIR/kfdash.token.
   seed.py [CONNECTION] dex-users [--namespace auth]
       Dex Password objects for alice, bob, carol and admin @example.com, passwords

@@ -39,7 +39,7 @@ up() {
   step "CRDs, Kubeflow roles and kfdash's ServiceAccount with its shipped roles"
   rbac "$S/kfdash-rbac.yaml"
   "$py" "$here/seed.py" apply "$here"/manifests/crds.yaml "$here"/manifests/roles.yaml \
-    "$here"/manifests/kfdash-stack.yaml "$S/kfdash-rbac.yaml"
+    "$here"/manifests/kfdash-stack.yaml "$S/kfdash-rbac.yaml" "$here"/manifests/kfdash-token.yaml
   "$py" "$here/seed.py" kfdash-credentials --out "$S"
   step "demo users in Dex and their profiles"
   "$py" "$here/seed.py" dex-users
