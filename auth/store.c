@@ -530,7 +530,8 @@ int store_tokens_keep_only(struct store *s, const char *const *keep, size_t n)
     int r = 0, rc;
     while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *id = (const char *)sqlite3_column_text(st, 0);
-        if (bsearch(&id, keep, n, sizeof(*keep), compare_ids)) continue;
+        /* keep is NULL when n is 0 (no token Secrets at all). */
+        if (n && bsearch(&id, keep, n, sizeof(*keep), compare_ids)) continue;
         if (n_gone == cap) {
             cap = cap ? cap * 2 : 16;
             char **bigger = realloc(gone, cap * sizeof(*gone));

@@ -557,7 +557,8 @@ static void watch_settled(void *ctx)
     listing = false;
     /* Tokens deleted while nobody watched (a 410 Gone, a restart) are gone from the list. */
     if (!listed_overflow) {
-        qsort(listed, n_listed, sizeof(*listed), compare_ids);
+        if (n_listed) /* listed is NULL when the list had no token */
+            qsort(listed, n_listed, sizeof(*listed), compare_ids);
         if (store_tokens_keep_only(store, (const char *const *)listed, n_listed) < 0)
             log_msg(LOG_WARN, "cannot drop tokens revoked elsewhere", NULL, NULL);
     }

@@ -243,6 +243,9 @@ START_TEST(a_full_list_drops_tokens_deleted_while_nobody_watched)
     ck_assert_int_eq(store_token_find(s, hash_a, 20, &t), -ENOENT);
     ck_assert_int_eq(store_token_find(s, hash_b, 20, &t), 0);
     store_token_reset(&t);
+    /* A list with no token Secrets at all (a fresh cluster) keeps none. */
+    ck_assert_int_eq(store_tokens_keep_only(s, NULL, 0), 0);
+    ck_assert_int_eq(store_token_find(s, hash_b, 20, &t), -ENOENT);
     store_free(s);
 }
 END_TEST
