@@ -339,19 +339,21 @@ int store_session_revoke(struct store *s, const char *id)
 
 /* ---------------------------------------------------------------- personal access tokens */
 
-int store_token_add(struct store *s, const unsigned char hash[32], const char *id,
-                    const char *email, const char *groups, const char *name, time_t created,
-                    time_t expires)
+/* Inserts a token with `which` (ST_TOKEN_ADD or ST_TOKEN_MIRROR) unless its owner already has
+ * STORE_TOKENS_PER_USER unexpired ones at time `now`. */
+static int insert_token(struct store *s, enum stmt which, const unsigned char hash[32],
+                        const char *id, const char *email, const char *groups, const char *name,
+                        time_t created, time_t expires, time_t now)
 {
     sqlite3_stmt *st = stmt(s, ST_TOKEN_COUNT);
     if (!st) return -EIO;
     sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, created);
+    sqlite3_bind_int64(st, 2, now);
     int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
     sqlite3_reset(st);
     if (n < 0) return -EIO;
     if (n >= STORE_TOKENS_PER_USER) return -EDQUOT;
-    st = stmt(s, ST_TOKEN_ADD);
+    st = stmt(s, which);
     if (!st) return -EIO;
     sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
@@ -361,6 +363,13 @@ int store_token_add(struct store *s, const unsigned char hash[32], const char *i
     sqlite3_bind_int64(st, 6, created);
     sqlite3_bind_int64(st, 7, expires);
     return run(st);
+}
+
+int store_token_add(struct store *s, const unsigned char hash[32], const char *id,
+                    const char *email, const char *groups, const char *name, time_t created,
+                    time_t expires)
+{
+    return insert_token(s, ST_TOKEN_ADD, hash, id, email, groups, name, created, expires, created);
 }
 
 int store_token_find(struct store *s, const unsigned char hash[32], time_t now,
@@ -487,24 +496,8 @@ int store_token_mirror(struct store *s, const unsigned char hash[32], const char
     sqlite3_reset(st);
     if (rc == SQLITE_ROW) return 0;
     if (rc != SQLITE_DONE) return -EIO;
-    st = stmt(s, ST_TOKEN_COUNT);
-    if (!st) return -EIO;
-    sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, time(NULL));
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
-    if (n < 0) return -EIO;
-    if (n >= STORE_TOKENS_PER_USER) return -EDQUOT;
-    st = stmt(s, ST_TOKEN_MIRROR);
-    if (!st) return -EIO;
-    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, email, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, groups, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, created);
-    sqlite3_bind_int64(st, 7, expires);
-    return run(st);
+    return insert_token(s, ST_TOKEN_MIRROR, hash, id, email, groups, name, created, expires,
+                        time(NULL));
 }
 
 int store_token_forget(struct store *s, const char *id)
