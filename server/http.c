@@ -64,6 +64,7 @@ struct http_server {
     struct auth_peers *proxies;                 /* may say X-Forwarded-Proto/-Host */
     struct MHD_Daemon *daemons[LISTEN_MAX_FDS]; /* one per listening socket */
     int fds[LISTEN_MAX_FDS];                    /* listening sockets, -1 once closed */
+    bool quiesced[LISTEN_MAX_FDS];              /* fds[i] is ours again, shut, closed at free */
     size_t n_fds;                               /* entries used in fds and daemons */
     _Atomic int64_t in_flight;                  /* requests between request line and completion */
     atomic_bool draining;                       /* quiesced: no new connections */
@@ -980,9 +981,12 @@ int http_server_start(struct http_server *s, char err[HTTP_ERROR_MAX])
     }
     long threads = c->threads ? c->threads : sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1) threads = 1;
-    /* libmicrohttpd 0.9.75's epoll loop stalls with a single thread under keep-alive load from
-     * ~128 connections (reproduced outside kfdash); poll() does not, so one thread means poll. */
-    unsigned mode = threads == 1 ? MHD_USE_POLL_INTERNAL_THREAD : MHD_USE_EPOLL_INTERNAL_THREAD;
+    /* poll(), not epoll: libmicrohttpd 0.9.75's epoll loop stalls with a single thread under
+     * keep-alive load from ~128 connections (reproduced outside kfdash), and with epoll,
+     * MHD_quiesce_daemon (SIGTERM) races a worker thread taking the listening socket out of
+     * its epoll set: the loser's epoll_ctl fails and libmicrohttpd aborts the process ("Failed
+     * to remove listen FD from epoll set", seen in a CI run; a known libmicrohttpd defect). */
+    unsigned mode = MHD_USE_POLL_INTERNAL_THREAD;
     /* libmicrohttpd answers 431/414 itself past its per-connection pool, and zeroes the whole
      * pool after every request: keep it just above our own limits. */
     size_t pool = (size_t)c->max_header_bytes + (size_t)c->max_url_bytes + 8192;
@@ -1027,11 +1031,14 @@ void http_server_quiesce(struct http_server *s)
 {
     atomic_store(&s->draining, true);
     for (size_t i = 0; i < s->n_fds; i++) {
-        if (!s->daemons[i] || s->fds[i] < 0) continue;
-        /* Once quiesced the listening socket is ours again: close it so connects fail fast. */
-        MHD_socket fd = MHD_quiesce_daemon(s->daemons[i]);
-        if (fd != MHD_INVALID_SOCKET) close(fd);
-        s->fds[i] = -1;
+        if (!s->daemons[i] || s->quiesced[i]) continue;
+        /* Once quiesced the listening socket is ours again. Shut down, it refuses new connections
+         * at once; it is closed only after MHD_stop_daemon, because MHD's worker threads may
+         * still take it out of their epoll sets, which fails fatally on a closed descriptor. */
+        if (MHD_quiesce_daemon(s->daemons[i]) != MHD_INVALID_SOCKET) {
+            shutdown(s->fds[i], SHUT_RDWR);
+            s->quiesced[i] = true;
+        }
     }
 }
 
@@ -1057,10 +1064,8 @@ void http_server_free(struct http_server *s)
     if (s->reaper_started) pthread_join(s->reaper, NULL);
     for (size_t i = 0; i < s->n_fds; i++) {
         /* A running daemon owns its listening socket and closes it when stopped. */
-        if (s->daemons[i])
-            MHD_stop_daemon(s->daemons[i]);
-        else if (s->fds[i] >= 0)
-            close(s->fds[i]);
+        if (s->daemons[i]) MHD_stop_daemon(s->daemons[i]);
+        if ((!s->daemons[i] || s->quiesced[i]) && s->fds[i] >= 0) close(s->fds[i]);
     }
     pthread_mutex_destroy(&s->conns_lock);
     auth_peers_free(s->proxies);
