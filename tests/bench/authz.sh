@@ -90,7 +90,9 @@ token=$(curl -sf -u "$DEX_CLIENT_ID:$DEX_CLIENT_SECRET" -d grant_type=password \
   -d "password=$KFDASH_DEMO_PASSWORD_ALICE" "$DEX_ISSUER/token" |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["id_token"])')
 
-KFDASH_OIDC_CLIENT_SECRET=$DEX_CLIENT_SECRET "$BIN" --listen "127.0.0.1:$kport" \
+# Without Kubernetes, as oauth2-proxy: the stack's env names its KUBECONFIG, and kfdash with a
+# cluster is ready only once its profile caches are (this control plane has no CRDs).
+env -u KUBECONFIG KFDASH_OIDC_CLIENT_SECRET=$DEX_CLIENT_SECRET "$BIN" --listen "127.0.0.1:$kport" \
   --access-log false --oidc-issuer "$DEX_ISSUER" --oidc-client-id "$DEX_CLIENT_ID" \
   --oidc-redirect-url "$KCALLBACK" --state-dir "$STATE" 2>"$LOGS/authz-kfdash.log" &
 pids+=($!)
