@@ -9,7 +9,7 @@ SHELL := /bin/bash
 APT_PACKAGES := meson ninja-build pkg-config gcc git python3-venv \
 	libmicrohttpd-dev libjwt-dev libcjson-dev libcurl4-openssl-dev libsqlite3-dev \
 	libmbedtls-dev libyaml-dev libcrypt-dev check chromium wrk nginx-light curl clang-format \
-	openssl util-linux jq dpkg-dev debootstrap
+	openssl util-linux jq dpkg-dev debootstrap lintian
 WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts \
 	web/tsconfig.json web/package-lock.json
 DEMO_CONFIG ?= packaging/dev/kfdash.json

@@ -73,9 +73,8 @@ grep -q -- '-rwxr-xr-x root/root .* ./usr/bin/kfdash$' <<<"$contents" || fail "k
 grep -q -- '-rw------- root/root .* ./etc/default/kfdash$' <<<"$contents" || fail "/etc/default/kfdash not 0600"
 conffiles=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./conffiles)
 [ "$conffiles" = $'/etc/kfdash/kfdash.json\n/etc/default/kfdash' ] || fail "conffiles: $conffiles"
-if command -v lintian >/dev/null; then
-    lintian --fail-on error "$deb" 2>/dev/null || fail "lintian reports errors"
-fi
+command -v lintian >/dev/null || fail "lintian is not installed (make apt-deps)"
+lintian --fail-on error "$deb" 2>/dev/null || fail "lintian reports errors"
 say "a. ok: $(basename "$deb"), Depends: $depends"
 
 # ---------------------------------------------------------------------------------------------
