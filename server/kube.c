@@ -147,6 +147,21 @@ const struct k8s_snapshot *kube_snapshot(void)
     return access_model ? k8s_access_snapshot(access_model) : NULL;
 }
 
+struct upstream_call kube_own_call(const char *method, const char *url, const char *const *headers,
+                                   const char *body, long timeout_ms, size_t max_response_bytes)
+{
+    return (struct upstream_call){.method = method,
+                                  .url = url,
+                                  .headers = headers,
+                                  .body = body,
+                                  .body_len = body ? strlen(body) : 0,
+                                  .timeout_ms = timeout_ms,
+                                  .max_response_bytes = max_response_bytes,
+                                  .ca_file = k8s_client_ca_file(client),
+                                  .cert_file = k8s_client_cert_file(client),
+                                  .key_file = k8s_client_key_file(client)};
+}
+
 void kube_call_as(struct http_request *r, const struct identity *as, const char *method,
                   const char *path, const char *body, struct upstream_result *answer,
                   http_next_fn next)
@@ -175,16 +190,8 @@ void kube_call_as(struct http_request *r, const struct identity *as, const char 
         }
     }
     if (ok) {
-        struct upstream_call call = {.method = method,
-                                     .url = url,
-                                     .headers = headers,
-                                     .body = body,
-                                     .body_len = body ? strlen(body) : 0,
-                                     .timeout_ms = CALL_TIMEOUT_MS,
-                                     .max_response_bytes = ANSWER_MAX_BYTES,
-                                     .ca_file = k8s_client_ca_file(client),
-                                     .cert_file = k8s_client_cert_file(client),
-                                     .key_file = k8s_client_key_file(client)};
+        struct upstream_call call =
+            kube_own_call(method, url, headers, body, CALL_TIMEOUT_MS, ANSWER_MAX_BYTES);
         park_call(engine, r, &call, answer, next); /* the call copies what it needs */
     } else {
         http_reply_error(r, 500, "out of memory");

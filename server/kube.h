@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "server/http.h"
+#include "server/upstream.h"
 
 struct config;
 struct identity;
@@ -38,6 +39,10 @@ void kube_call_as(struct http_request *r, const struct identity *as, const char 
                   const char *path, const char *body, struct upstream_result *answer,
                   http_next_fn next);
 /* Answers a failed kube_call: the API server's own message (4xx passed on, else 502). */
+/* A call to the API server as kfdash itself: url, headers (its Authorization line among them) and
+ * body as given, with the CA and client certificate of kfdash's own credentials. */
+struct upstream_call kube_own_call(const char *method, const char *url, const char *const *headers,
+                                   const char *body, long timeout_ms, size_t max_response_bytes);
 void kube_reply_failure(struct http_request *r, const struct upstream_result *a, const char *doing);
 /* Named in kubeflow.cluster_admins, or in a group of kubeflow.cluster_admin_groups. */
 bool kube_is_cluster_admin(const struct identity *who);

@@ -167,16 +167,8 @@ void sar_check(struct http_request *r, const struct identity *who, const struct 
     k8s_client_auth_header(c, auth, sizeof(auth));
     const char *headers[] = {"Content-Type: application/json", "Accept: application/json",
                              auth[0] ? auth : NULL, NULL};
-    struct upstream_call call = {.method = "POST",
-                                 .url = url,
-                                 .headers = headers,
-                                 .body = text,
-                                 .body_len = text ? strlen(text) : 0,
-                                 .timeout_ms = CALL_TIMEOUT_MS,
-                                 .max_response_bytes = ANSWER_MAX_BYTES,
-                                 .ca_file = k8s_client_ca_file(c),
-                                 .cert_file = k8s_client_cert_file(c),
-                                 .key_file = k8s_client_key_file(c)};
+    struct upstream_call call =
+        kube_own_call("POST", url, headers, text, CALL_TIMEOUT_MS, ANSWER_MAX_BYTES);
     if (!text) {
         v->done(r, -ENOMEM, "out of memory", arg);
         review_free(v);

@@ -179,16 +179,8 @@ static int submit(struct job *j, const char *method, const char *path, const cha
                                   ? "Content-Type: application/merge-patch+json"
                                   : "Content-Type: application/json",
                               "Accept: application/json", auth[0] ? auth : NULL, NULL};
-    struct upstream_call call = {.method = method,
-                                 .url = url,
-                                 .headers = headers,
-                                 .body = body,
-                                 .body_len = body ? strlen(body) : 0,
-                                 .timeout_ms = CALL_TIMEOUT_MS,
-                                 .max_response_bytes = ANSWER_MAX_BYTES,
-                                 .ca_file = k8s_client_ca_file(client),
-                                 .cert_file = k8s_client_cert_file(client),
-                                 .key_file = k8s_client_key_file(client)};
+    struct upstream_call call =
+        kube_own_call(method, url, headers, body, CALL_TIMEOUT_MS, ANSWER_MAX_BYTES);
     return upstream_fetch(engine, &call, job_done, j);
 }
 
