@@ -1,6 +1,7 @@
 # kfdash: the two commands a newcomer needs are `make demo` and `make test`.
 # Everything else here is what they are made of. Build dirs: build/ (plain), build-asan/
-# (AddressSanitizer + UndefinedBehaviorSanitizer), build-release/ (for benchmarks).
+# (AddressSanitizer + UndefinedBehaviorSanitizer), build-release/ (for benchmarks), build-fuzz/
+# (clang, libFuzzer targets over the parsers: make fuzz).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -9,18 +10,21 @@ SHELL := /bin/bash
 APT_PACKAGES := meson ninja-build pkg-config gcc git python3-venv \
 	libmicrohttpd-dev libjwt-dev libcjson-dev libcurl4-openssl-dev libsqlite3-dev \
 	libmbedtls-dev libyaml-dev libcrypt-dev check chromium wrk nginx-light curl clang-format \
-	openssl util-linux jq dpkg-dev debootstrap lintian
+	openssl util-linux jq dpkg-dev debootstrap lintian clang libclang-rt-14-dev
 WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts \
 	web/tsconfig.json web/package-lock.json
 DEMO_CONFIG ?= packaging/dev/kfdash.json
+# make fuzz: seconds per fuzz target (make test runs each for 5 s)
+FUZZ_SECONDS ?= 60
 
-.PHONY: deps apt-deps npm-deps py-deps web build build-asan build-release test test-plain \
-	test-asan demo bench check-readme lint stack-up stack-down clean help
+.PHONY: deps apt-deps npm-deps py-deps web build build-asan build-release build-fuzz test \
+	test-plain test-asan test-fuzz fuzz demo bench check-readme lint stack-up stack-down clean help
 
 help:
 	@echo "make demo   install what is missing, build, serve the dashboard on http://127.0.0.1:8080"
 	@echo "make test   install what is missing, build, run every test suite, plain and sanitized"
 	@echo "make bench  benchmark kfdash against nginx and oauth2-proxy on this machine"
+	@echo "make fuzz   fuzz every parser of outside bytes for FUZZ_SECONDS each (default 60)"
 	@echo "make build  build/kfdash only"
 	@echo "make stack-up / stack-down   the local stack of real peers alone"
 
@@ -68,18 +72,26 @@ build-asan: web
 		-Db_sanitize=address,undefined -Db_lundef=false
 	ninja -C build-asan
 
+# clang only (libFuzzer): the libraries get coverage hooks, ASan and UBSan (meson -Dfuzz=true).
+build-fuzz: web
+	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz --buildtype=debugoptimized \
+		-Dfuzz=true -Dtests=false
+	ninja -C build-fuzz
+
 build-release: web
 	@[ -f build-release/build.ninja ] || meson setup build-release --buildtype=release -Dtests=false
 	ninja -C build-release
 
-## test: every suite (unit, integration, e2e) against the plain and the sanitized build
-test: deps build build-asan
+## test: every suite (unit, integration, e2e) against the plain and the sanitized build, and
+## the fuzz targets (reproducers and a short run each, build-fuzz)
+test: deps build build-asan build-fuzz
 	@status=0; \
 	$(MAKE) --no-print-directory test-plain || status=1; \
 	$(MAKE) --no-print-directory test-asan || status=1; \
+	$(MAKE) --no-print-directory test-fuzz || status=1; \
 	$(MAKE) --no-print-directory check-readme || status=1; \
 	$(MAKE) --no-print-directory lint || status=1; \
-	tools/test-summary.sh build build-asan; \
+	tools/test-summary.sh build build-asan build-fuzz; \
 	exit $$status
 
 test-plain:
@@ -90,6 +102,15 @@ test-asan:
 	@echo "== tests: ASan + UBSan build"
 	meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 3
 
+## test-fuzz: each fuzz target replays its reproducers, then fuzzes for 5 s (suite fuzz)
+test-fuzz:
+	@echo "== tests: fuzz targets, 5 s each"
+	meson test -C build-fuzz --suite fuzz --print-errorlogs --num-processes 2
+
+## fuzz: each fuzz target for FUZZ_SECONDS against a scratch copy of its corpus, then a table
+fuzz: build-fuzz
+	tools/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
 ## The README's config reference must be what the binary says.
 check-readme: build
 	@tools/check-readme.sh build/kfdash README.md
@@ -97,7 +118,8 @@ check-readme: build
 
 ## lint: the C follows .clang-format; the web app type-checks
 lint: npm-deps
-	clang-format --dry-run -Werror server/*.[ch] auth/*.[ch] k8s/*.[ch] tests/unit/*.[ch]
+	clang-format --dry-run -Werror server/*.[ch] auth/*.[ch] k8s/*.[ch] tests/unit/*.[ch] \
+		tests/fuzz/*.[ch]
 	cd web && npm run --silent typecheck
 	@echo "lint: clean"
 
@@ -112,7 +134,7 @@ stack-down:
 demo: deps build
 	exec tools/demo.sh $(DEMO_CONFIG)
 
-## bench: kfdash vs nginx (static answers), vs oauth2-proxy (the authorizer), and with 1,000 profiles (caches, /api/k8s vs the apiserver), figures printed
+## bench: kfdash vs nginx (static answers), vs oauth2-proxy (the authorizer), with 1,000 profiles (caches, /api/k8s vs the apiserver), and applications on hosts of their own (the hand-over, the proxied path), figures printed
 bench: deps build-release
 	tests/bench/run.sh build-release/kfdash
 	tests/bench/authz.sh build-release/kfdash
@@ -120,6 +142,7 @@ bench: deps build-release
 	tests/bench/notebooks.sh build-release/kfdash
 	tests/bench/mlflow.sh build-release/kfdash
 	tests/bench/predict.sh build-release/kfdash
+	tests/bench/apps.sh build-release/kfdash
 
 ## deb: build-deb/kfdash_<version>_<arch>.deb from a release build (packaging/deb/build.sh)
 .PHONY: deb
@@ -127,4 +150,4 @@ deb: web
 	packaging/deb/build.sh build-deb
 
 clean:
-	rm -rf build build-asan build-release web/dist
+	rm -rf build build-asan build-release build-fuzz web/dist

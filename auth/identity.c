@@ -14,9 +14,15 @@ static bool group_is_safe(const char *g)
     return true;
 }
 
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
 bool identity_name_is_reserved(const char *name)
 {
-    return strncmp(name, "system:", 7) == 0;
+    size_t n = strlen(name);
+    return strncmp(name, "system:", 7) == 0 || (n && (is_space(name[0]) || is_space(name[n - 1])));
 }
 
 struct identity *identity_new(enum identity_source source, const char *email,

@@ -26,11 +26,16 @@ struct identity {
     size_t n_groups;             /* entries in groups */
     char *session_id;            /* IDENTITY_SESSION: the session, for logout; else NULL */
     char *csrf;                  /* IDENTITY_SESSION: the token state changes must echo */
+    /* When the user last proved who they are at the provider: the session's sign-in at Dex,
+     * an ID token's issue time, a personal token's making; 0 when unknown (gateway, reviews). */
+    time_t auth_time;
 };
 
 /* True for names Kubernetes keeps for itself ("system:..."): kfdash impersonates the identities
  * it proves, so a provider's or gateway's claim to such a user or group would be the cluster's
- * own. Only a service account reviewed by the API server (IDENTITY_SERVICE_ACCOUNT) has them. */
+ * own. Only a service account reviewed by the API server (IDENTITY_SERVICE_ACCOUNT) has them.
+ * Names with surrounding whitespace count too: HTTP trims it, so " system:masters" would reach
+ * the API server as "system:masters". */
 bool identity_name_is_reserved(const char *name);
 
 /* A new identity with copies of email and groups (those that could not travel in a

@@ -50,7 +50,7 @@ int seal_keys_parse(const char *text, struct seal_keys **ret, char err[128])
             for (size_t i = 0; ok && i < KEY_BYTES; i++) {
                 int hi = hex_value(p[2 * i]), lo = hex_value(p[2 * i + 1]);
                 ok = hi >= 0 && lo >= 0;
-                k->keys[k->n].key[i] = (unsigned char)(hi << 4 | lo);
+                if (ok) k->keys[k->n].key[i] = (unsigned char)(hi << 4 | lo);
             }
             if (!ok) {
                 snprintf(err, 128, "line %d: expected 64 hex digits (openssl rand -hex 32)%s", line,

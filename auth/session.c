@@ -10,8 +10,12 @@
 
 #include "auth/seal.h"
 
-#define PURPOSE_SESSION "kfdash session v1"
-#define PURPOSE_LOGIN   "kfdash login attempt v1"
+#define PURPOSE_SESSION  "kfdash session v1"
+#define PURPOSE_LOGIN    "kfdash login attempt v1"
+#define PURPOSE_APP      "kfdash application session v1"
+#define PURPOSE_HANDOVER "kfdash application hand-over v1"
+/* Seconds from the epoch no real time reaches (the year 31690). */
+#define TIME_MAX_ABS 1e15
 
 int session_random(char out[SESSION_RANDOM_SIZE])
 {
@@ -29,10 +33,12 @@ static bool copy_member(const cJSON *o, const char *name, char *out, size_t size
     return true;
 }
 
+/* A time member; false if absent or beyond any real time (which time_t may not hold). */
 static bool number_member(const cJSON *o, const char *name, time_t *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (!cJSON_IsNumber(v)) return false;
+    if (!cJSON_IsNumber(v) || !(v->valuedouble > -TIME_MAX_ABS && v->valuedouble < TIME_MAX_ABS))
+        return false;
     *out = (time_t)v->valuedouble;
     return true;
 }
@@ -69,7 +75,7 @@ static int open_json(const struct seal_keys *k, const char *purpose, const char 
 
 /* ---------------------------------------------------------------- sessions */
 
-int session_seal(const struct seal_keys *k, const struct session *s, char **ret)
+static cJSON *session_json(const struct session *s)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON *groups = cJSON_AddArrayToObject(o, "g");
@@ -80,8 +86,14 @@ int session_seal(const struct seal_keys *k, const struct session *s, char **ret)
     cJSON_AddStringToObject(o, "e", s->email);
     cJSON_AddNumberToObject(o, "x", (double)s->expires);
     cJSON_AddNumberToObject(o, "k", (double)s->recheck_at);
+    cJSON_AddNumberToObject(o, "a", (double)s->auth_time);
     cJSON_AddBoolToObject(o, "r", s->renewable);
-    return seal_json(k, PURPOSE_SESSION, o, ret);
+    return o;
+}
+
+int session_seal(const struct seal_keys *k, const struct session *s, char **ret)
+{
+    return seal_json(k, PURPOSE_SESSION, session_json(s), ret);
 }
 
 void session_reset(struct session *s)
@@ -92,11 +104,9 @@ void session_reset(struct session *s)
     memset(s, 0, sizeof(*s));
 }
 
-int session_open(const struct seal_keys *k, const char *value, time_t now, struct session *ret)
+/* The session in o (taken), still valid at now. */
+static int session_from_json(cJSON *o, time_t now, struct session *ret)
 {
-    cJSON *o = NULL;
-    int r = open_json(k, PURPOSE_SESSION, value, &o);
-    if (r < 0) return r;
     struct session s = {0};
     const cJSON *email = cJSON_GetObjectItemCaseSensitive(o, "e");
     const cJSON *groups = cJSON_GetObjectItemCaseSensitive(o, "g");
@@ -107,6 +117,7 @@ int session_open(const struct seal_keys *k, const char *value, time_t now, struc
         return -EBADMSG;
     }
     s.renewable = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "r"));
+    if (!number_member(o, "a", &s.auth_time)) s.auth_time = 0; /* sealed before it was kept */
     if (s.expires <= now) {
         cJSON_Delete(o);
         return -ETIME;
@@ -114,7 +125,7 @@ int session_open(const struct seal_keys *k, const char *value, time_t now, struc
     size_t n = (size_t)cJSON_GetArraySize(groups);
     s.email = strdup(email->valuestring);
     s.groups = calloc(n + 1, sizeof(char *));
-    r = s.email && s.groups ? 0 : -ENOMEM;
+    int r = s.email && s.groups ? 0 : -ENOMEM;
     const cJSON *g;
     cJSON_ArrayForEach(g, groups)
     {
@@ -131,6 +142,63 @@ int session_open(const struct seal_keys *k, const char *value, time_t now, struc
     }
     *ret = s;
     return 0;
+}
+
+int session_open(const struct seal_keys *k, const char *value, time_t now, struct session *ret)
+{
+    cJSON *o = NULL;
+    int r = open_json(k, PURPOSE_SESSION, value, &o);
+    return r < 0 ? r : session_from_json(o, now, ret);
+}
+
+/* ---------------------------------------------------------------- application hosts */
+
+static const char *purpose_of(enum session_use use)
+{
+    return use == SESSION_HANDOVER ? PURPOSE_HANDOVER : PURPOSE_APP;
+}
+
+int session_seal_for(const struct seal_keys *k, const struct session *s, enum session_use use,
+                     const char *label, time_t until, char **ret)
+{
+    cJSON *o = session_json(s);
+    char once[SESSION_RANDOM_SIZE] = "";
+    if (use == SESSION_HANDOVER && session_random(once) < 0) {
+        cJSON_Delete(o);
+        return -EIO;
+    }
+    cJSON_AddStringToObject(o, "h", label);
+    cJSON_AddNumberToObject(o, "u", (double)until);
+    if (use == SESSION_HANDOVER) cJSON_AddStringToObject(o, "o", once);
+    return seal_json(k, purpose_of(use), o, ret);
+}
+
+int session_open_for(const struct seal_keys *k, const char *value, enum session_use use,
+                     const char *label, time_t now, struct session *ret,
+                     char ret_once[SESSION_RANDOM_SIZE])
+{
+    cJSON *o = NULL;
+    int r = open_json(k, purpose_of(use), value, &o);
+    if (r < 0) return r;
+    const cJSON *host = cJSON_GetObjectItemCaseSensitive(o, "h");
+    time_t until = 0;
+    char once[SESSION_RANDOM_SIZE] = "";
+    if (!cJSON_IsString(host) || !number_member(o, "u", &until) ||
+        (use == SESSION_HANDOVER && !copy_member(o, "o", once, sizeof(once)))) {
+        cJSON_Delete(o);
+        return -EBADMSG;
+    }
+    if (strcmp(host->valuestring, label) != 0) {
+        cJSON_Delete(o);
+        return -EACCES; /* sealed for another application's host */
+    }
+    if (until <= now) {
+        cJSON_Delete(o);
+        return -ETIME;
+    }
+    r = session_from_json(o, now, ret);
+    if (r == 0 && ret_once) memcpy(ret_once, once, SESSION_RANDOM_SIZE);
+    return r;
 }
 
 /* ---------------------------------------------------------------- login attempts */

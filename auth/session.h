@@ -36,6 +36,7 @@ struct session {
     size_t n_groups;                /* entries in groups */
     time_t expires;                 /* the session ends, whatever happens */
     time_t recheck_at;              /* ask the provider again (refresh) after this */
+    time_t auth_time;               /* the sign-in at the provider (renewals keep it); 0 unknown */
     bool renewable;                 /* the store holds a refresh token */
 };
 
@@ -47,6 +48,23 @@ int session_seal(const struct seal_keys *k, const struct session *s, char **ret)
  */
 int session_open(const struct seal_keys *k, const char *value, time_t now, struct session *ret);
 void session_reset(struct session *s);
+
+/*
+ * The session handed to one application host (server/apps.h), sealed for that host alone
+ * (label) and for one use: SESSION_APP, the host's own cookie, or SESSION_HANDOVER, the one-time
+ * code that carries it there (with a fresh random id, for refusing a second use). Neither opens
+ * as the other, as a main session cookie, or on another host. It is good until `until` (and
+ * never past the session's own expiry).
+ */
+enum session_use { SESSION_APP, SESSION_HANDOVER };
+#define SESSION_APP_COOKIE "kfdash_app"
+int session_seal_for(const struct seal_keys *k, const struct session *s, enum session_use use,
+                     const char *label, time_t until, char **ret);
+/* 0 with *ret filled (and *ret_once, when given, the code's id); -ETIME when expired; -EACCES
+ * when sealed for another host; -EBADMSG when forged or sealed for another use. */
+int session_open_for(const struct seal_keys *k, const char *value, enum session_use use,
+                     const char *label, time_t now, struct session *ret,
+                     char ret_once[SESSION_RANDOM_SIZE]);
 
 /* One login attempt, from /auth/login to /auth/callback. */
 struct login_attempt {

@@ -25,6 +25,9 @@ static const char schema[] =
     "  groups TEXT NOT NULL, name TEXT NOT NULL, created INTEGER NOT NULL,"
     "  expires INTEGER NOT NULL, last_used INTEGER);"
     "CREATE INDEX IF NOT EXISTS tokens_by_email ON tokens(email);"
+    "CREATE INDEX IF NOT EXISTS sessions_by_email ON sessions(email);"
+    "CREATE TABLE IF NOT EXISTS provider_users("
+    "  email TEXT PRIMARY KEY, generation TEXT NOT NULL, not_before INTEGER NOT NULL);"
     "DELETE FROM sessions WHERE expires < strftime('%s','now');";
 
 /* Every statement the store runs, prepared once per thread. */
@@ -47,6 +50,12 @@ enum stmt {
     ST_SESSIONS_EXPIRED,
     ST_TOKENS_EXPIRED,
     ST_SESSION_DROP,
+    ST_USER_GET,
+    ST_USER_PUT,
+    ST_USER_SESSIONS,
+    ST_USER_SESSIONS_REVOKE,
+    ST_USER_TOKENS_DROP,
+    ST_USERS_PRESENT,
     ST_COUNT,
 };
 
@@ -60,7 +69,7 @@ static const char *const sql[ST_COUNT] = {
                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_TOKEN_COUNT] = "SELECT count(*) FROM tokens WHERE email = ?1 AND expires > ?2",
     [ST_TOKEN_FIND] =
-        "SELECT id, email, groups, expires FROM tokens WHERE hash = ?1 AND expires > ?2",
+        "SELECT id, email, groups, expires, created FROM tokens WHERE hash = ?1 AND expires > ?2",
     [ST_TOKEN_USED] = "UPDATE tokens SET last_used = ?2 WHERE id = ?1",
     [ST_TOKEN_LIST] = "SELECT id, name, created, expires, last_used FROM tokens "
                       "WHERE email = ?1 ORDER BY created DESC, id",
@@ -80,6 +89,15 @@ static const char *const sql[ST_COUNT] = {
     [ST_SESSIONS_EXPIRED] = "SELECT id FROM sessions WHERE expires < ?1 LIMIT ?2",
     [ST_TOKENS_EXPIRED] = "SELECT id FROM tokens WHERE expires < ?1 LIMIT ?2",
     [ST_SESSION_DROP] = "DELETE FROM sessions WHERE id = ?1",
+    [ST_USER_GET] = "SELECT generation FROM provider_users WHERE email = ?1",
+    [ST_USER_PUT] = "INSERT INTO provider_users(email, generation, not_before) VALUES(?1, ?2, ?3) "
+                    "ON CONFLICT(email) DO UPDATE SET generation = excluded.generation, "
+                    "not_before = max(provider_users.not_before, excluded.not_before)",
+    [ST_USER_SESSIONS] = "SELECT id FROM sessions WHERE email = ?1 AND revoked = 0",
+    [ST_USER_SESSIONS_REVOKE] =
+        "UPDATE sessions SET revoked = 1, refresh_token = NULL WHERE email = ?1",
+    [ST_USER_TOKENS_DROP] = "DELETE FROM tokens WHERE email = ?1 AND created <= ?2",
+    [ST_USERS_PRESENT] = "SELECT email FROM provider_users WHERE generation != ''",
 };
 
 /* One thread's connection. */
@@ -96,6 +114,15 @@ struct store {
     char **revoked;        /* open-addressing set of revoked session ids, n_slots long */
     size_t n_slots;        /* a power of two */
     size_t n_revoked;      /* entries in the set */
+    /* Users whose credentials made at or before a time are void: open addressing too. */
+    pthread_rwlock_t users_lock; /* guards users */
+    struct user_mark *users;     /* n_user_slots long, a power of two */
+    size_t n_user_slots, n_users;
+};
+
+struct user_mark {
+    char *email;       /* lowercase; NULL = free */
+    time_t not_before; /* credentials made at or before this are void */
 };
 
 static void conn_close(void *p)
@@ -215,6 +242,154 @@ bool store_session_revoked(struct store *s, const char *id)
     return found;
 }
 
+/* ---------------------------------------------------------------- users' marks */
+
+/* email, lowercased, into out; false when too long. */
+static bool lower_email(const char *email, char out[STORE_EMAIL_MAX])
+{
+    size_t n = strlen(email);
+    if (n >= STORE_EMAIL_MAX) return false;
+    for (size_t i = 0; i <= n; i++)
+        out[i] = email[i] >= 'A' && email[i] <= 'Z' ? (char)(email[i] + 32) : email[i];
+    return true;
+}
+
+static struct user_mark *mark_slot(struct user_mark *marks, size_t n_slots, const char *email)
+{
+    size_t i = hash_id(email) & (n_slots - 1);
+    while (marks[i].email && strcmp(marks[i].email, email) != 0) i = (i + 1) & (n_slots - 1);
+    return &marks[i];
+}
+
+/* Records that email's credentials made at or before not_before are void (keeps the later). */
+static int remember_mark(struct store *s, const char *email, time_t not_before)
+{
+    pthread_rwlock_wrlock(&s->users_lock);
+    int r = 0;
+    if ((s->n_users + 1) * 2 > s->n_user_slots) {
+        size_t n = s->n_user_slots ? s->n_user_slots * 2 : 256;
+        struct user_mark *bigger = calloc(n, sizeof(*bigger));
+        if (bigger) {
+            for (size_t i = 0; i < s->n_user_slots; i++)
+                if (s->users[i].email) *mark_slot(bigger, n, s->users[i].email) = s->users[i];
+            free(s->users);
+            s->users = bigger;
+            s->n_user_slots = n;
+        } else {
+            r = -ENOMEM;
+        }
+    }
+    struct user_mark *m = r == 0 ? mark_slot(s->users, s->n_user_slots, email) : NULL;
+    if (m && !m->email) {
+        m->email = strdup(email);
+        if (m->email)
+            s->n_users++;
+        else
+            r = -ENOMEM;
+    }
+    if (m && m->email && not_before > m->not_before) m->not_before = not_before;
+    pthread_rwlock_unlock(&s->users_lock);
+    return r;
+}
+
+time_t store_user_not_before(struct store *s, const char *email)
+{
+    char key[STORE_EMAIL_MAX];
+    if (!lower_email(email, key)) return 0;
+    time_t t = 0;
+    pthread_rwlock_rdlock(&s->users_lock);
+    if (s->n_user_slots) t = mark_slot(s->users, s->n_user_slots, key)->not_before;
+    pthread_rwlock_unlock(&s->users_lock);
+    return t;
+}
+
+/* Every session and token of email ends: they were made at or before now. */
+static int void_credentials(struct store *s, const char *email, time_t now)
+{
+    int r = remember_mark(s, email, now);
+    sqlite3_stmt *st = stmt(s, ST_USER_SESSIONS);
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        remember_revoked(s, (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    st = stmt(s, ST_USER_SESSIONS_REVOKE);
+    int w = st ? 0 : -EIO;
+    if (st) {
+        sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+        w = run(st);
+    }
+    st = stmt(s, ST_USER_TOKENS_DROP);
+    if (st && w == 0) {
+        sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, now);
+        w = run(st);
+    }
+    return r < 0 ? r : st ? w : -EIO;
+}
+
+int store_user_observe(struct store *s, const char *email, const char *generation, time_t now,
+                       bool *ret_changed)
+{
+    char key[STORE_EMAIL_MAX];
+    if (!lower_email(email, key)) return -EINVAL;
+    sqlite3_stmt *st = stmt(s, ST_USER_GET);
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    bool known = rc == SQLITE_ROW;
+    bool changed = known && strcmp((const char *)sqlite3_column_text(st, 0), generation) != 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return -EIO;
+    if (known && !changed) {
+        *ret_changed = false;
+        return 0;
+    }
+    int r = changed ? void_credentials(s, key, now) : 0;
+    st = stmt(s, ST_USER_PUT);
+    if (!st) return -EIO;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, generation, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, changed ? now : 0);
+    int w = run(st);
+    if (r == 0 && w == 0) *ret_changed = changed;
+    return r < 0 ? r : w;
+}
+
+int store_users_present(struct store *s, char ***ret, size_t *ret_n)
+{
+    sqlite3_stmt *st = stmt(s, ST_USERS_PRESENT);
+    if (!st) return -EIO;
+    char **all = NULL;
+    size_t n = 0, cap = 0;
+    int r = 0, rc;
+    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t more = cap ? cap * 2 : 64;
+            char **grown = realloc(all, more * sizeof(*all));
+            if (!grown) {
+                r = -ENOMEM;
+                break;
+            }
+            all = grown;
+            cap = more;
+        }
+        if (!(all[n] = strdup((const char *)sqlite3_column_text(st, 0))))
+            r = -ENOMEM;
+        else
+            n++;
+    }
+    sqlite3_reset(st);
+    if (r < 0) {
+        for (size_t i = 0; i < n; i++) free(all[i]);
+        free(all);
+        return r;
+    }
+    *ret = all;
+    *ret_n = n;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- open / free */
 
 int store_open(const char *path, struct store **ret, char err[256])
@@ -236,8 +411,10 @@ int store_open(const char *path, struct store **ret, char err[256])
     }
     s->uri = strdup(uri);
     pthread_rwlock_init(&s->lock, NULL);
+    pthread_rwlock_init(&s->users_lock, NULL);
     if (!s->uri || pthread_key_create(&s->key, conn_close) != 0) {
         pthread_rwlock_destroy(&s->lock);
+        pthread_rwlock_destroy(&s->users_lock);
         free(s->uri);
         free(s);
         return -ENOMEM;
@@ -265,6 +442,16 @@ int store_open(const char *path, struct store **ret, char err[256])
             remember_revoked(s, (const char *)sqlite3_column_text(st, 0));
     }
     sqlite3_finalize(st);
+    /* So do the users whose earlier credentials are void. */
+    st = NULL;
+    if (sqlite3_prepare_v2(s->anchor,
+                           "SELECT email, not_before FROM provider_users WHERE not_before > 0", -1,
+                           &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW)
+            remember_mark(s, (const char *)sqlite3_column_text(st, 0),
+                          (time_t)sqlite3_column_int64(st, 1));
+    }
+    sqlite3_finalize(st);
     *ret = s;
     return 0;
 }
@@ -278,7 +465,10 @@ void store_free(struct store *s)
     sqlite3_close(s->anchor);
     for (size_t i = 0; i < s->n_slots; i++) free(s->revoked[i]);
     free(s->revoked);
+    for (size_t i = 0; i < s->n_user_slots; i++) free(s->users[i].email);
+    free(s->users);
     pthread_rwlock_destroy(&s->lock);
+    pthread_rwlock_destroy(&s->users_lock);
     free(s->uri);
     free(s);
 }
@@ -353,6 +543,8 @@ static int insert_token(struct store *s, enum stmt which, const unsigned char ha
     sqlite3_reset(st);
     if (n < 0) return -EIO;
     if (n >= STORE_TOKENS_PER_USER) return -EDQUOT;
+    /* Another replica's copy of a token its user lost since (store_user_observe). */
+    if (which == ST_TOKEN_MIRROR && created <= store_user_not_before(s, email)) return 0;
     st = stmt(s, which);
     if (!st) return -EIO;
     sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
@@ -389,6 +581,7 @@ int store_token_find(struct store *s, const unsigned char hash[32], time_t now,
     t.email = strdup((const char *)sqlite3_column_text(st, 1));
     t.groups = strdup((const char *)sqlite3_column_text(st, 2));
     t.expires = sqlite3_column_int64(st, 3);
+    t.created = sqlite3_column_int64(st, 4);
     sqlite3_reset(st);
     if (!t.email || !t.groups) {
         store_token_reset(&t);

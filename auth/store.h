@@ -19,6 +19,7 @@ struct cJSON;
 #define STORE_TOKENS_PER_USER 50
 #define STORE_TOKEN_NAME_MAX  64
 #define STORE_REVOKED_MAX     (1 << 20)
+#define STORE_EMAIL_MAX       320
 
 /* Opens (creating) the database at path; path NULL or "" keeps it in memory for the process.
  * -errno with a reason in err. */
@@ -45,6 +46,7 @@ struct store_token {
     char id[STORE_ID_MAX]; /* public handle, for listing and revoking */
     char *email;           /* whose */
     char *groups;          /* their groups when it was made, comma-separated */
+    time_t created;        /* unix seconds */
     time_t expires;        /* unix seconds */
 };
 
@@ -63,6 +65,21 @@ int store_tokens_list(struct store *s, const char *email, struct cJSON **ret);
 int store_token_delete(struct store *s, const char *email, const char *id);
 /* 0 when email owns the token id, -ENOENT otherwise. */
 int store_token_owned(struct store *s, const char *email, const char *id);
+
+/* ---- users as the identity provider knows them (server/dex_users) ---- */
+
+/*
+ * What the provider holds of email now: generation is a fingerprint of its record ("" = gone).
+ * The first sighting is only recorded. A different one than recorded (a disabled, deleted or
+ * re-passworded user) ends every session and token of the user made at or before now, for good
+ * (*ret_changed true). Emails are compared lowercased.
+ */
+int store_user_observe(struct store *s, const char *email, const char *generation, time_t now,
+                       bool *ret_changed);
+/* Credentials of email made at or before this time are void (0: none); from memory. */
+time_t store_user_not_before(struct store *s, const char *email);
+/* Every email recorded as present (generation not ""), heap strings in a heap array. */
+int store_users_present(struct store *s, char ***ret, size_t *ret_n);
 
 /* ---- mirroring what other replicas record (server/shared_state) ---- */
 

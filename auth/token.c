@@ -31,12 +31,14 @@ static const char *string_of(const cJSON *obj, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* A NumericDate claim; false when absent or not a number. */
+/* A NumericDate claim; false when absent or not a number. Held to +-1e15 s (the year 31690),
+ * which time_t holds with room for the leeway: 1e300 is a number too, and still means never. */
 static bool time_of(const cJSON *obj, const char *key, time_t *ret)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!cJSON_IsNumber(v)) return false;
-    *ret = (time_t)v->valuedouble;
+    double t = v->valuedouble;
+    *ret = (time_t)(t < -1e15 ? -1e15 : t > 1e15 ? 1e15 : t);
     return true;
 }
 
@@ -86,6 +88,7 @@ static int fill_claims(const cJSON *claims, struct token_claims *out)
     c.name = name ? strdup(name) : NULL;
     c.email_verified = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(claims, "email_verified"));
     time_of(claims, "exp", &c.expires);
+    time_of(claims, "iat", &c.issued);
     const cJSON *groups = cJSON_GetObjectItemCaseSensitive(claims, "groups");
     int n = cJSON_IsArray(groups) ? cJSON_GetArraySize(groups) : 0;
     if (n > TOKEN_MAX_GROUPS) n = TOKEN_MAX_GROUPS;
@@ -152,7 +155,8 @@ void token_claims_reset(struct token_claims *c)
 
 int token_claims_copy(const struct token_claims *from, struct token_claims *to)
 {
-    struct token_claims c = {.email_verified = from->email_verified, .expires = from->expires};
+    struct token_claims c = {
+        .email_verified = from->email_verified, .expires = from->expires, .issued = from->issued};
     c.subject = strdup(from->subject);
     c.email = from->email ? strdup(from->email) : NULL;
     c.name = from->name ? strdup(from->name) : NULL;

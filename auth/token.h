@@ -39,6 +39,7 @@ struct token_claims {
     char **groups;       /* `groups` */
     size_t n_groups;     /* entries in groups */
     time_t expires;      /* `exp` */
+    time_t issued;       /* `iat` */
 };
 
 /*

@@ -93,12 +93,22 @@ struct profile {
     const char *owner; /* "u:..." or "g:...", or NULL */
 };
 
+/* A Namespace, with the profile controller's `owner` annotation (NULL when it has none). */
+struct nsrec {
+    const char *name;
+    const char *owner;
+};
+
 struct k8s_snapshot {
-    struct grant *grants; /* sorted by subject, then ns */
+    struct grant *grants; /* sorted by subject, then ns; only in verified profiles */
     struct grant *by_ns;  /* the same, sorted by ns (who is in a namespace) */
     size_t n_grants;
-    struct profile *profiles; /* sorted by name */
+    struct profile *profiles; /* verified profiles, sorted by name */
     size_t n_profiles;
+    struct profile *objects; /* every Profile object, verified or not, sorted by name */
+    size_t n_objects;
+    struct nsrec *namespaces; /* every Namespace, sorted by name */
+    size_t n_namespaces;
     char **strings; /* every string above, owned */
     size_t n_strings;
     time_t retired;            /* when replaced; 0 while current */
@@ -113,15 +123,19 @@ static void snapshot_free(struct k8s_snapshot *s)
     free(s->grants);
     free(s->by_ns);
     free(s->profiles);
+    free(s->objects);
+    free(s->namespaces);
     free(s);
 }
 
 struct k8s_access {
     struct k8s_watch *profiles_watch;
     struct k8s_watch *bindings_watch;
+    struct k8s_watch *namespaces_watch;
     pthread_mutex_t lock;                   /* guards the tables and retired */
     struct table profiles;                  /* by name */
     struct table bindings;                  /* by ns/name */
+    struct table namespaces;                /* by name; subjects[0]: the owner annotation */
     _Atomic(struct k8s_snapshot *) current; /* what readers see */
     struct k8s_snapshot *retired;           /* replaced, freed after the grace */
 };
@@ -143,6 +157,34 @@ static int by_ns_then_subject(const void *a, const void *b)
 static int by_name(const void *a, const void *b)
 {
     return strcmp(((const struct profile *)a)->name, ((const struct profile *)b)->name);
+}
+
+static int by_ns_name(const void *a, const void *b)
+{
+    return strcmp(((const struct nsrec *)a)->name, ((const struct nsrec *)b)->name);
+}
+
+static const struct nsrec *find_namespace(const struct k8s_snapshot *s, const char *name)
+{
+    struct nsrec key = {name, NULL};
+    return s->n_namespaces
+               ? bsearch(&key, s->namespaces, s->n_namespaces, sizeof(*s->namespaces), by_ns_name)
+               : NULL;
+}
+
+static const struct profile *find_in(const struct profile *list, size_t n, const char *name)
+{
+    struct profile key = {name, NULL};
+    return n ? bsearch(&key, list, n, sizeof(*list), by_name) : NULL;
+}
+
+/* The profile controller made ns for this Profile: the Namespace exists and its `owner`
+ * annotation names the Profile's owner. Anything else (a Profile made for a namespace that was
+ * there before, or whose namespace someone else holds) grants nothing. */
+static bool verified(const struct k8s_snapshot *s, const struct profile *p)
+{
+    const struct nsrec *n = find_namespace(s, p->name);
+    return p->owner && n && n->owner && strcmp(n->owner, p->owner + 2) == 0;
 }
 
 /* Copies s into the snapshot's strings. */
@@ -171,18 +213,39 @@ static struct k8s_snapshot *build(struct k8s_access *a)
             n_grants += e->n_subjects;
     s->grants = calloc(n_grants + 1, sizeof(*s->grants));
     s->profiles = calloc(a->profiles.n + 1, sizeof(*s->profiles));
+    s->objects = calloc(a->profiles.n + 1, sizeof(*s->objects));
+    s->namespaces = calloc(a->namespaces.n + 1, sizeof(*s->namespaces));
     size_t cap = 0;
-    bool ok = s->grants && s->profiles;
+    bool ok = s->grants && s->profiles && s->objects && s->namespaces;
+    /* Namespaces first, then the Profiles they verify, then the bindings in those. */
+    for (size_t i = 0; ok && i < TABLE_SLOTS; i++) {
+        for (const struct entry *e = a->namespaces.slots[i]; ok && e; e = e->next) {
+            struct nsrec *n = &s->namespaces[s->n_namespaces++];
+            n->name = keep(s, &cap, e->ns);
+            n->owner = e->n_subjects ? keep(s, &cap, e->subjects[0]) : NULL;
+            ok = n->name && (!e->n_subjects || n->owner);
+        }
+    }
+    if (ok) qsort(s->namespaces, s->n_namespaces, sizeof(*s->namespaces), by_ns_name);
     for (size_t i = 0; ok && i < TABLE_SLOTS; i++) {
         for (const struct entry *e = a->profiles.slots[i]; ok && e; e = e->next) {
-            struct profile *p = &s->profiles[s->n_profiles++];
+            struct profile *p = &s->objects[s->n_objects++];
             p->name = keep(s, &cap, e->ns);
             p->owner = e->n_subjects ? keep(s, &cap, e->subjects[0]) : NULL;
             ok = p->name && (!e->n_subjects || p->owner);
-            if (ok && p->owner)
-                s->grants[s->n_grants++] = (struct grant){p->owner, p->name, K8S_ROLE_OWNER};
+            if (!ok || !verified(s, p)) continue;
+            s->profiles[s->n_profiles++] = *p;
+            s->grants[s->n_grants++] = (struct grant){p->owner, p->name, K8S_ROLE_OWNER};
         }
+    }
+    if (ok) {
+        qsort(s->objects, s->n_objects, sizeof(*s->objects), by_name);
+        qsort(s->profiles, s->n_profiles, sizeof(*s->profiles), by_name);
+    }
+    for (size_t i = 0; ok && i < TABLE_SLOTS; i++) {
         for (const struct entry *e = a->bindings.slots[i]; ok && e; e = e->next) {
+            /* Roles count only inside a verified profile namespace. */
+            if (!find_in(s->profiles, s->n_profiles, e->ns)) continue;
             const char *ns = keep(s, &cap, e->ns);
             ok = ns != NULL;
             for (size_t j = 0; ok && j < e->n_subjects; j++) {
@@ -197,7 +260,6 @@ static struct k8s_snapshot *build(struct k8s_access *a)
         return NULL;
     }
     qsort(s->grants, s->n_grants, sizeof(*s->grants), by_subject_then_ns);
-    qsort(s->profiles, s->n_profiles, sizeof(*s->profiles), by_name);
     s->by_ns = malloc((s->n_grants + 1) * sizeof(*s->by_ns));
     if (!s->by_ns) {
         snapshot_free(s);
@@ -324,6 +386,37 @@ static void apply_binding(void *ctx, enum k8s_event ev, const cJSON *obj)
     pthread_mutex_unlock(&a->lock);
 }
 
+static void apply_namespace(void *ctx, enum k8s_event ev, const cJSON *obj)
+{
+    struct k8s_access *a = ctx;
+    const char *name = str_at(obj, "metadata", "name");
+    if (!name) return;
+    struct entry *e = NULL;
+    if (ev != K8S_DELETED && (e = calloc(1, sizeof(*e)))) {
+        const cJSON *ann = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "annotations");
+        const char *owner = str_at(ann, "owner", NULL);
+        e->key = strdup(name);
+        e->ns = strdup(name);
+        if (owner && *owner && (e->subjects[0] = strdup(owner))) e->n_subjects = 1;
+        if (!e->key || !e->ns || (owner && *owner && !e->n_subjects)) {
+            entry_free(e);
+            e = NULL;
+        }
+    }
+    pthread_mutex_lock(&a->lock);
+    table_put(&a->namespaces, name, e);
+    pthread_mutex_unlock(&a->lock);
+}
+
+static void reset_namespaces(void *ctx)
+{
+    struct k8s_access *a = ctx;
+    pthread_mutex_lock(&a->lock);
+    table_clear(&a->namespaces);
+    pthread_mutex_unlock(&a->lock);
+}
+
 static void reset_profiles(void *ctx)
 {
     struct k8s_access *a = ctx;
@@ -345,24 +438,52 @@ static void settled(void *ctx)
     publish(ctx);
 }
 
-static const struct k8s_watch_ops profile_ops = {reset_profiles, apply_profile, settled};
-static const struct k8s_watch_ops binding_ops = {reset_bindings, apply_binding, settled};
+static const struct k8s_watch_ops ops[] = {
+    [K8S_ACCESS_PROFILE] = {reset_profiles, apply_profile, settled},
+    [K8S_ACCESS_NAMESPACE] = {reset_namespaces, apply_namespace, settled},
+    [K8S_ACCESS_BINDING] = {reset_bindings, apply_binding, settled},
+};
 
 /* ---------------------------------------------------------------- lifecycle */
 
-int k8s_access_start(struct k8s_client *client, struct k8s_access **ret)
+int k8s_access_new(struct k8s_access **ret)
 {
     struct k8s_access *a = calloc(1, sizeof(*a));
     if (!a) return -ENOMEM;
     pthread_mutex_init(&a->lock, NULL);
     publish(a); /* an empty snapshot until the lists come in */
-    int e = atomic_load(&a->current) ? 0 : -ENOMEM;
+    if (!atomic_load(&a->current)) {
+        k8s_access_stop(a);
+        return -ENOMEM;
+    }
+    *ret = a;
+    return 0;
+}
+
+void k8s_access_apply(struct k8s_access *a, enum k8s_access_kind kind, enum k8s_event event,
+                      const cJSON *object)
+{
+    ops[kind].apply(a, event, object);
+}
+
+void k8s_access_publish(struct k8s_access *a)
+{
+    publish(a);
+}
+
+int k8s_access_start(struct k8s_client *client, struct k8s_access **ret)
+{
+    struct k8s_access *a;
+    int e = k8s_access_new(&a);
+    if (e < 0) return e;
+    e = k8s_watch_start(client, "/apis/kubeflow.org/v1/profiles", &ops[K8S_ACCESS_PROFILE], a,
+                        &a->profiles_watch);
     if (e == 0)
-        e = k8s_watch_start(client, "/apis/kubeflow.org/v1/profiles", &profile_ops, a,
-                            &a->profiles_watch);
+        e = k8s_watch_start(client, "/api/v1/namespaces", &ops[K8S_ACCESS_NAMESPACE], a,
+                            &a->namespaces_watch);
     if (e == 0)
-        e = k8s_watch_start(client, "/apis/rbac.authorization.k8s.io/v1/rolebindings", &binding_ops,
-                            a, &a->bindings_watch);
+        e = k8s_watch_start(client, "/apis/rbac.authorization.k8s.io/v1/rolebindings",
+                            &ops[K8S_ACCESS_BINDING], a, &a->bindings_watch);
     if (e < 0) {
         k8s_access_stop(a);
         return e;
@@ -375,8 +496,10 @@ void k8s_access_stop(struct k8s_access *a)
 {
     if (!a) return;
     k8s_watch_stop(a->profiles_watch);
+    k8s_watch_stop(a->namespaces_watch);
     k8s_watch_stop(a->bindings_watch);
     table_clear(&a->profiles);
+    table_clear(&a->namespaces);
     table_clear(&a->bindings);
     snapshot_free(atomic_load(&a->current));
     while (a->retired) {
@@ -390,10 +513,11 @@ void k8s_access_stop(struct k8s_access *a)
 
 bool k8s_access_ready(struct k8s_access *a, char *detail, size_t size)
 {
-    char p[200], b[200];
+    char p[200], n[200], b[200];
     bool ready = k8s_watch_synced(a->profiles_watch, p, sizeof(p));
+    ready = k8s_watch_synced(a->namespaces_watch, n, sizeof(n)) && ready;
     ready = k8s_watch_synced(a->bindings_watch, b, sizeof(b)) && ready;
-    snprintf(detail, size, "%s; %s", p, b);
+    snprintf(detail, size, "%s; %s; %s", p, n, b);
     return ready;
 }
 
@@ -502,17 +626,33 @@ size_t k8s_snapshot_memberships(const struct k8s_snapshot *s, const char *user,
     return total;
 }
 
-static const struct profile *find_profile(const struct k8s_snapshot *s, const char *ns)
-{
-    struct profile key = {ns, NULL};
-    return bsearch(&key, s->profiles, s->n_profiles, sizeof(*s->profiles), by_name);
-}
-
 bool k8s_snapshot_profile(const struct k8s_snapshot *s, const char *ns, const char **ret_owner)
 {
-    const struct profile *p = find_profile(s, ns);
+    const struct profile *p = find_in(s->profiles, s->n_profiles, ns);
     if (p && ret_owner) *ret_owner = p->owner ? p->owner + 2 : NULL;
     return p != NULL;
+}
+
+bool k8s_snapshot_profile_object(const struct k8s_snapshot *s, const char *name)
+{
+    return find_in(s->objects, s->n_objects, name) != NULL;
+}
+
+size_t k8s_snapshot_profiles_owned(const struct k8s_snapshot *s, const char *user)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_objects; i++)
+        if (s->objects[i].owner && strncmp(s->objects[i].owner, "u:", 2) == 0 &&
+            strcmp(s->objects[i].owner + 2, user) == 0)
+            n++;
+    return n;
+}
+
+bool k8s_snapshot_namespace(const struct k8s_snapshot *s, const char *ns, const char **ret_owner)
+{
+    const struct nsrec *n = find_namespace(s, ns);
+    if (n && ret_owner) *ret_owner = n->owner;
+    return n != NULL;
 }
 
 size_t k8s_snapshot_profile_count(const struct k8s_snapshot *s)

@@ -388,10 +388,6 @@ static int read_user(const struct node *u, const char *what, const char *dir,
         (r = get_string(u, "client-key", what, &key_file, err)) < 0 ||
         (r = get_string(u, "client-key-data", what, &key_data, err)) < 0)
         return r;
-    if (!(cert_file || cert_data) != !(key_file || key_data))
-        return fail(err, "%s has a client %s but no client %s", what,
-                    cert_file || cert_data ? "certificate" : "key",
-                    cert_file || cert_data ? "key" : "certificate");
     if ((r = resolve_path(dir, token_file, what, "tokenFile", &k->token_file, err)) < 0 ||
         (!token_file && (r = copy_string(token, &k->token)) < 0) ||
         (r = decode(cert_data, what, "client-certificate-data", &k->cert_data, &k->cert_len, err)) <
@@ -404,6 +400,11 @@ static int read_user(const struct node *u, const char *what, const char *dir,
     if (!k->key_data &&
         (r = resolve_path(dir, key_file, what, "client-key", &k->key_file, err)) < 0)
         return r;
+    /* Checked on what was read: *-data of only spaces and line breaks decodes to nothing. */
+    bool cert = k->cert_file || k->cert_data, key = k->key_file || k->key_data;
+    if (cert != key)
+        return fail(err, "%s has a client %s but no client %s", what, cert ? "certificate" : "key",
+                    cert ? "key" : "certificate");
     return 0;
 }
 

@@ -228,9 +228,11 @@ cJSON *notebook_summary(const cJSON *nb, const cJSON *events, const struct noteb
     {
         if (!found && limit->string && is_gpu_key(limit->string, cat)) found = limit;
     }
+    /* A number no long holds (1e300) reads as none rather than being cast. */
+    bool number = cJSON_IsNumber(found) && found->valuedouble > -1e15 && found->valuedouble < 1e15;
     long count = !found                  ? 0
                  : cJSON_IsString(found) ? strtol(found->valuestring, NULL, 10)
-                 : cJSON_IsNumber(found) ? (long)found->valuedouble
+                 : number                ? (long)found->valuedouble
                                          : 0;
     cJSON_AddNumberToObject(gpus, "count", (double)count);
     cJSON_AddStringToObject(gpus, "vendor", found ? found->string : "");
@@ -718,9 +720,36 @@ cJSON *notebook_mlflow_poddefault(const char *ns, const char *tracking_uri)
     cJSON *env = cJSON_AddArrayToObject(spec, "env");
     cJSON_AddItemToArray(env, env_var("MLFLOW_TRACKING_URI", tracking_uri));
     cJSON_AddItemToArray(env, env_var("MLFLOW_WORKSPACE", ns));
-    if (cJSON_GetArraySize(env) != 2 || !json_item(spec, "desc") || !match) {
+    cJSON *token = cJSON_CreateObject();
+    cJSON_AddStringToObject(token, "name", "MLFLOW_TRACKING_TOKEN");
+    cJSON *ref =
+        cJSON_AddObjectToObject(cJSON_AddObjectToObject(token, "valueFrom"), "secretKeyRef");
+    cJSON_AddStringToObject(ref, "name", NOTEBOOK_MLFLOW_TOKEN_SECRET);
+    cJSON_AddStringToObject(ref, "key", "token");
+    cJSON_AddItemToArray(env, token);
+    if (cJSON_GetArraySize(env) != 3 || !json_item(spec, "desc") || !match ||
+        !json_item(ref, "key")) {
         cJSON_Delete(p);
         return NULL;
     }
     return p;
+}
+
+cJSON *notebook_mlflow_token_secret(const char *ns)
+{
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddStringToObject(s, "apiVersion", "v1");
+    cJSON_AddStringToObject(s, "kind", "Secret");
+    cJSON_AddStringToObject(s, "type", "kubernetes.io/service-account-token");
+    cJSON *meta = cJSON_AddObjectToObject(s, "metadata");
+    cJSON_AddStringToObject(meta, "name", NOTEBOOK_MLFLOW_TOKEN_SECRET);
+    cJSON_AddStringToObject(meta, "namespace", ns);
+    cJSON *ann = cJSON_AddObjectToObject(meta, "annotations");
+    /* kube-controller-manager fills the token of the account named here. */
+    cJSON_AddStringToObject(ann, "kubernetes.io/service-account.name", "default-editor");
+    if (!json_item(ann, "kubernetes.io/service-account.name")) {
+        cJSON_Delete(s);
+        return NULL;
+    }
+    return s;
 }

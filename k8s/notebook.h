@@ -85,8 +85,16 @@ int notebook_from_form(const struct cJSON *form, const struct notebook_catalog *
                        char err[NOTEBOOK_ERROR_MAX]);
 
 /* The PodDefault "mlflow" of ns: notebooks labelled mlflow-access=true get MLFLOW_TRACKING_URI
- * (tracking_uri) and MLFLOW_WORKSPACE (ns). NULL when out of memory. */
+ * (tracking_uri: kfdash's /mlflow), MLFLOW_WORKSPACE (ns) and MLFLOW_TRACKING_TOKEN (from the
+ * Secret below). NULL when out of memory. */
 struct cJSON *notebook_mlflow_poddefault(const char *ns, const char *tracking_uri);
+/*
+ * The credential that PodDefault hands notebooks as MLFLOW_TRACKING_TOKEN: a token Secret of the
+ * namespace's default-editor ServiceAccount (the notebooks' own), which kfdash proves with a
+ * TokenReview, so MLflow is reached through kfdash and only in the namespace's own workspace.
+ */
+#define NOTEBOOK_MLFLOW_TOKEN_SECRET "mlflow-token"
+struct cJSON *notebook_mlflow_token_secret(const char *ns);
 
 /* A Kubernetes resource quantity kfdash accepts in a form: a positive decimal number with an
  * optional SI suffix (m, k, M, Ki, Gi, ...) or exponent, at most NOTEBOOK_QUANTITY_MAX bytes. */

@@ -195,34 +195,76 @@ struct stream {
     bool events;       /* some events came in this chunk */
 };
 
-static void on_event(struct stream *s, const char *text, size_t len)
+size_t k8s_watch_lines(const char *p, size_t n,
+                       void (*on_line)(void *ctx, const char *text, size_t len), void *ctx)
 {
-    cJSON *ev = cJSON_ParseWithLength(text, len);
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(ev, "type");
-    const cJSON *obj = cJSON_GetObjectItemCaseSensitive(ev, "object");
-    if (!cJSON_IsString(type) || !cJSON_IsObject(obj)) {
-        cJSON_Delete(ev);
-        return;
+    const char *start = p, *nl;
+    while ((nl = memchr(start, '\n', n - (size_t)(start - p)))) {
+        if (nl > start) on_line(ctx, start, (size_t)(nl - start));
+        start = nl + 1;
     }
-    const char *t = type->valuestring;
-    if (strcmp(t, "ERROR") == 0) {
+    return (size_t)(start - p);
+}
+
+int k8s_watch_line_parse(const char *text, size_t len, struct k8s_watch_line *ret)
+{
+    static const struct {
+        const char *type;
+        enum k8s_watch_kind kind;
+        enum k8s_event event;
+    } types[] = {
+        {"ADDED", K8S_WATCH_OBJECT, K8S_ADDED},     {"MODIFIED", K8S_WATCH_OBJECT, K8S_MODIFIED},
+        {"DELETED", K8S_WATCH_OBJECT, K8S_DELETED}, {"BOOKMARK", K8S_WATCH_BOOKMARK, K8S_ADDED},
+        {"ERROR", K8S_WATCH_ERROR, K8S_ADDED},
+    };
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
+    const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "object");
+    size_t i = 0;
+    while (cJSON_IsString(type) && i < sizeof(types) / sizeof(types[0]) &&
+           strcmp(type->valuestring, types[i].type) != 0)
+        i++;
+    if (!cJSON_IsString(type) || !cJSON_IsObject(obj) || i == sizeof(types) / sizeof(types[0])) {
+        cJSON_Delete(root);
+        return -EBADMSG;
+    }
+    struct k8s_watch_line l = {
+        .kind = types[i].kind, .event = types[i].event, .object = obj, .root = root};
+    if (l.kind == K8S_WATCH_ERROR) {
         const cJSON *code = cJSON_GetObjectItemCaseSensitive(obj, "code");
-        if (cJSON_IsNumber(code) && code->valueint == 410) s->gone = true;
+        if (cJSON_IsNumber(code) && code->valuedouble == 410) l.kind = K8S_WATCH_GONE;
     } else {
-        copy_rv(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), s->rv);
-        enum k8s_event e = strcmp(t, "ADDED") == 0      ? K8S_ADDED
-                           : strcmp(t, "MODIFIED") == 0 ? K8S_MODIFIED
-                                                        : K8S_DELETED;
-        if (strcmp(t, "BOOKMARK") != 0) {
-            s->w->ops->apply(s->w->ctx, e, obj);
-            s->events = true;
-            pthread_mutex_lock(&s->w->lock);
-            if (e == K8S_ADDED) s->w->n_objects++;
-            if (e == K8S_DELETED && s->w->n_objects) s->w->n_objects--;
-            pthread_mutex_unlock(&s->w->lock);
-        }
+        const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+        const cJSON *rv = cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion");
+        if (cJSON_IsString(rv)) l.resource_version = rv->valuestring;
     }
-    cJSON_Delete(ev);
+    *ret = l;
+    return 0;
+}
+
+void k8s_watch_line_reset(struct k8s_watch_line *l)
+{
+    cJSON_Delete(l->root);
+    *l = (struct k8s_watch_line){0};
+}
+
+static void on_event(void *ctx, const char *text, size_t len)
+{
+    struct stream *s = ctx;
+    struct k8s_watch_line l;
+    if (k8s_watch_line_parse(text, len, &l) < 0) return;
+    if (l.kind == K8S_WATCH_GONE) s->gone = true;
+    if (l.resource_version && strlen(l.resource_version) < RV_MAX)
+        strcpy(s->rv, l.resource_version);
+    if (l.kind == K8S_WATCH_OBJECT) {
+        s->w->ops->apply(s->w->ctx, l.event, l.object);
+        s->events = true;
+        pthread_mutex_lock(&s->w->lock);
+        if (l.event == K8S_ADDED) s->w->n_objects++;
+        if (l.event == K8S_DELETED && s->w->n_objects) s->w->n_objects--;
+        pthread_mutex_unlock(&s->w->lock);
+    }
+    k8s_watch_line_reset(&l);
 }
 
 static size_t on_chunk(char *p, size_t size, size_t n, void *userp)
@@ -230,13 +272,9 @@ static size_t on_chunk(char *p, size_t size, size_t n, void *userp)
     struct stream *s = userp;
     size_t len = size * n;
     if (!bytes_add(&s->line, p, len)) return 0; /* one event too large: start over */
-    char *start = s->line.p, *nl;
-    while ((nl = memchr(start, '\n', s->line.n - (size_t)(start - s->line.p)))) {
-        if (nl > start) on_event(s, start, (size_t)(nl - start));
-        start = nl + 1;
-    }
-    size_t rest = s->line.n - (size_t)(start - s->line.p);
-    memmove(s->line.p, start, rest);
+    size_t used = k8s_watch_lines(s->line.p, s->line.n, on_event, s);
+    size_t rest = s->line.n - used;
+    memmove(s->line.p, s->line.p + used, rest);
     s->line.n = rest;
     s->line.p[rest] = '\0';
     if (s->events) s->w->ops->settled(s->w->ctx);

@@ -26,6 +26,40 @@ struct k8s_watch_ops {
     void (*settled)(void *ctx);
 };
 
+/* What one line of a watch response says (k8s_watch_line_parse). */
+enum k8s_watch_kind {
+    K8S_WATCH_OBJECT,   /* ADDED, MODIFIED or DELETED: event and object */
+    K8S_WATCH_BOOKMARK, /* only a newer resource_version */
+    K8S_WATCH_GONE,     /* ERROR with code 410: the version is too old, list again */
+    K8S_WATCH_ERROR,    /* any other ERROR */
+};
+
+/* One line of a watch response, parsed. */
+struct k8s_watch_line {
+    enum k8s_watch_kind kind;     /* what the line says */
+    enum k8s_event event;         /* for K8S_WATCH_OBJECT */
+    const struct cJSON *object;   /* the event's object; borrowed from root */
+    const char *resource_version; /* object.metadata.resourceVersion or NULL; from root */
+    struct cJSON *root;           /* the parsed line, owned: k8s_watch_line_reset frees it */
+};
+
+/*
+ * Hands each complete line of p (n bytes; a line ends in '\n', empty ones are skipped, the
+ * text passed excludes the '\n') to on_line, in order, and returns the bytes consumed: what is
+ * left is the start of a line still arriving. Pure.
+ */
+size_t k8s_watch_lines(const char *p, size_t n,
+                       void (*on_line)(void *ctx, const char *text, size_t len), void *ctx);
+/*
+ * Parses one line of a watch response (len bytes, no NUL needed): {"type": ..., "object":
+ * {...}}. 0 with *ret filled (release with k8s_watch_line_reset); -EBADMSG when it is not JSON,
+ * lacks a string type or an object, or names a type the API server does not send (out of
+ * memory reads as not JSON). Pure, thread-safe.
+ */
+int k8s_watch_line_parse(const char *text, size_t len, struct k8s_watch_line *ret);
+/* Frees what l holds and zeroes it; idempotent. */
+void k8s_watch_line_reset(struct k8s_watch_line *l);
+
 /* Starts watching path (e.g. "/apis/kubeflow.org/v1/profiles", which may end in a query such
  * as "?labelSelector=..."); client must outlive it. */
 int k8s_watch_start(struct k8s_client *c, const char *path, const struct k8s_watch_ops *ops,

@@ -15,6 +15,7 @@
 #include "auth/oidc.h"
 #include "k8s/access.h"
 #include "k8s/event.h"
+#include "server/apps.h"
 #include "server/config.h"
 #include "server/http.h"
 #include "server/kube.h"
@@ -986,6 +987,26 @@ static void dex_step(struct http_request *r)
     park_call(engine, r, &call, &d->answer, dex_in);
 }
 
+/* Where the applications kfdash carries are served (server/apps.h). */
+static void applications_check(struct diag *d)
+{
+    if (apps_enabled()) {
+        add_check(d, "applications", true, "each on a host of its own under *.%s",
+                  cfg->apps_domain);
+        return;
+    }
+    add_check(d, "applications", false, "they share kfdash's origin (apps.domain is not set)");
+    add_finding(d, false, "Applications share kfdash's origin",
+                "Notebooks, Spark UIs and MLflow's UI are served from kfdash's own address, so a "
+                "script on a page of one of them runs with the session of whoever opens it. Only a "
+                "namespace's owner and contributors may open its applications meanwhile; a "
+                "contributor who opens another member's notebook is still exposed to it.",
+                "Give applications hosts of their own: a wildcard DNS record and certificate for "
+                "*.<domain>, then set apps.domain (KFDASH_APPS_DOMAIN) and public_url "
+                "(docs/security.md).",
+                NULL, NULL, NULL);
+}
+
 void api_diagnostics(struct http_request *r)
 {
     struct diag *d = calloc(1, sizeof(*d));
@@ -1010,6 +1031,7 @@ void api_diagnostics(struct http_request *r)
     d->admin = kube_is_cluster_admin(http_request_identity(r));
     d->started_us = now_us();
     http_request_set_context(r, d, diag_free);
+    applications_check(d);
     if (!kube_client()) {
         add_check(d, "apiserver", false, "no Kubernetes API server is configured (kube.api)");
         dex_step(r);

@@ -11,6 +11,7 @@
 #include "auth/identity.h"
 #include "k8s/access.h"
 #include "k8s/name.h"
+#include "server/apps.h"
 #include "server/config.h"
 #include "server/http.h"
 #include "server/kube.h"
@@ -211,13 +212,18 @@ static void forward(struct http_request *r, const char *ns)
      * gate (CSRF); MLflow would refuse a state change from any origin but its own and localhost's
      * (the dashboard's public address), so it goes no further either. */
     static const char *const drop[] = {WORKSPACE_HEADER, "Origin", NULL};
-    /* MLflow refuses a Host outside its --allowed-hosts: it gets its own (keep_host off). */
+    /* MLflow refuses a Host outside its --allowed-hosts: it gets its own (keep_host off). What
+     * a workspace holds (artifacts a user logged, HTML among them) is never a page; and with
+     * application hosts, nothing of MLflow is a page on kfdash's origin. */
+    char label[APPS_LABEL_MAX];
     struct proxy_target target = {.base_url = cfg->mlflow_url,
                                   .drop_headers = drop,
                                   .connect_timeout_ms = CONNECT_TIMEOUT_MS,
                                   .idle_timeout_s = IDLE_TIMEOUT_S,
                                   .max_body_bytes = cfg->notebook_max_upload_bytes,
-                                  .extra_header = ns ? header : NULL};
+                                  .extra_header = ns ? header : NULL,
+                                  .sandbox =
+                                      ns || (apps_enabled() && !apps_request_label(r, label))};
     proxy_forward(r, &target, path);
 }
 

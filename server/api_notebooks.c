@@ -681,14 +681,12 @@ static void mlflow_posted(struct http_request *r)
     free(json);
 }
 
-void api_notebooks_mlflow(struct http_request *r)
+/* The token Secret is there (made now, or before): the PodDefault that hands it out next. */
+static void mlflow_token_made(struct http_request *r)
 {
-    struct job *j = enter(r);
-    if (!j) return;
-    if (!*cfg->notebook_mlflow_tracking_uri) {
-        http_reply_error(r, 409,
-                         "no MLflow tracking URI is configured here "
-                         "(notebooks.mlflow_tracking_uri)");
+    struct job *j = http_request_context(r);
+    if (!kube_objects_answered(&j->call, 201) && !kube_objects_answered(&j->call, 409)) {
+        kube_reply_failure(r, &j->call.answer, "cannot make the MLflow token Secret");
         return;
     }
     cJSON *p = notebook_mlflow_poddefault(j->call.ns, cfg->notebook_mlflow_tracking_uri);
@@ -702,5 +700,30 @@ void api_notebooks_mlflow(struct http_request *r)
     snprintf(path, sizeof(path), "/apis/kubeflow.org/v1alpha1/namespaces/%s/poddefaults",
              j->call.ns);
     kube_objects_call_path_as(r, &j->call, "POST", path, json, mlflow_posted);
+    free(json);
+}
+
+/* Notebooks reach MLflow through kfdash (notebooks.mlflow_tracking_uri is kfdash's /mlflow) with
+ * their namespace's own service-account token, as the user makes both objects. */
+void api_notebooks_mlflow(struct http_request *r)
+{
+    struct job *j = enter(r);
+    if (!j) return;
+    if (!*cfg->notebook_mlflow_tracking_uri) {
+        http_reply_error(r, 409,
+                         "no MLflow tracking URI is configured here "
+                         "(notebooks.mlflow_tracking_uri)");
+        return;
+    }
+    cJSON *secret = notebook_mlflow_token_secret(j->call.ns);
+    char *json = secret ? cJSON_PrintUnformatted(secret) : NULL;
+    cJSON_Delete(secret);
+    if (!json) {
+        http_reply_error(r, 500, "out of memory");
+        return;
+    }
+    char path[PATH_MAX_BYTES];
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets", j->call.ns);
+    kube_objects_call_path_as(r, &j->call, "POST", path, json, mlflow_token_made);
     free(json);
 }

@@ -128,6 +128,16 @@ static void token_shared(struct http_request *r)
 void api_tokens_create(struct http_request *r)
 {
     const struct identity *who = http_request_identity(r);
+    /* A personal token outlives the sign-in that makes it, so only someone who has just proved
+     * who they are at Dex makes one (the route asks for a recent sign-in): never a service
+     * account, another token or a gateway's word. */
+    if (who->source != IDENTITY_SESSION && who->source != IDENTITY_ID_TOKEN) {
+        http_reply_error(r, 403,
+                         "a personal access token is made only by someone who has just signed in "
+                         "at Dex (in a browser, or with a Dex ID token), not with another token: "
+                         "sign in at Dex");
+        return;
+    }
     size_t len;
     const char *text = http_request_body(r, &len);
     cJSON *body = cJSON_ParseWithLength(text, len);

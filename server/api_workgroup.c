@@ -2,13 +2,17 @@
 #include "server/api_workgroup.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth/identity.h"
 #include "k8s/access.h"
 #include "k8s/event.h"
+#include "k8s/guard.h"
 #include "k8s/kfam.h"
 #include "k8s/name.h"
 #include "server/config.h"
@@ -131,6 +135,7 @@ struct change {
     char role[8];                   /* "edit" or "view" */
     char name[NAME_MAX_BYTES + 64]; /* the RoleBinding and AuthorizationPolicy */
     bool removing;                  /* remove rather than add */
+    bool claimed;                   /* a self-registration counted by registration_claim */
     char **queue;                   /* nuke-self: profiles still to delete */
     size_t n_queue;
 };
@@ -145,11 +150,13 @@ static void change_free(void *p)
 }
 
 /* The API server's message from its Status answer, or a fallback. */
-/* A contributor name kfdash accepts: an email-like user name, printable, no commas or spaces. */
+/* A user name kfdash binds or makes an owner: printable, no commas or spaces, and none of the
+ * names Kubernetes keeps for itself but a service account's. */
 static bool user_name_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n >= NAME_MAX_BYTES) return false;
+    if (identity_name_is_reserved(s) && strncmp(s, "system:serviceaccount:", 22) != 0) return false;
     for (; *s; s++)
         if ((unsigned char)*s <= 0x20 || *s == 0x7f || *s == ',' || *s == '"') return false;
     return true;
@@ -261,7 +268,16 @@ static void binding_done(struct http_request *r)
         snprintf(key, sizeof(key), "request.headers[%s]", cfg->userid_header);
         cJSON_AddStringToObject(when, "key", key);
         cJSON_AddItemToObject(when, "values", cJSON_CreateStringArray((const char *[]){value}, 1));
+        /* As KFAM writes it: the header counts only from the ingress gateway (and KFP's UI),
+         * or any pod in the mesh could name the contributor. */
+        const char *principals[] = {cfg->istio_gateway_principal, cfg->kfp_ui_principal};
+        cJSON *source = cJSON_CreateObject();
+        cJSON_AddItemToObject(source, "principals", cJSON_CreateStringArray(principals, 2));
+        cJSON *from = cJSON_CreateObject();
+        cJSON_AddItemToObject(from, "source", source);
         cJSON *rule = cJSON_CreateObject();
+        cJSON_AddItemToObject(rule, "from", cJSON_CreateArray());
+        cJSON_AddItemToArray(cJSON_GetObjectItem(rule, "from"), from);
         cJSON_AddItemToObject(rule, "when", cJSON_CreateArray());
         cJSON_AddItemToArray(cJSON_GetObjectItem(rule, "when"), when);
         cJSON *spec = cJSON_AddObjectToObject(p, "spec");
@@ -282,16 +298,9 @@ static void change_contributor(struct http_request *r, const char *role, bool re
     const struct k8s_snapshot *s = snapshot_or_503(r);
     if (!s) return;
     const struct identity *who = http_request_identity(r);
-    const char *ns = http_request_param(r, "namespace");
+    const char *ns = http_request_param(r, "namespace"); /* the gate saw the caller own it */
     if (!k8s_snapshot_profile(s, ns, NULL)) {
         http_reply_error(r, 404, "no such profile");
-        return;
-    }
-    if (k8s_snapshot_role(s, who->email, (const char *const *)who->groups, who->n_groups, ns) !=
-            K8S_ROLE_OWNER &&
-        !kube_is_cluster_admin(who)) {
-        http_reply_error(r, 403,
-                         "only the profile's owner or a cluster admin manages contributors");
         return;
     }
     size_t len;
@@ -375,9 +384,57 @@ void api_workgroup_remove_viewer(struct http_request *r)
 
 /* ---------------------------------------------------------------- profiles */
 
+/* Self-registrations under way: a Profile just made reaches the snapshot only when its watch
+ * event does, so until then it counts here, or a user firing requests in parallel would get
+ * past kubeflow.max_profiles_per_user. */
+#define CLAIMS_MAX  256
+#define CLAIM_TTL_S 60
+struct claim {
+    char owner[NAME_MAX_BYTES];
+    char ns[NAME_MAX_BYTES];
+    time_t at; /* 0 = free slot */
+};
+static struct claim claims[CLAIMS_MAX];
+static pthread_mutex_t claims_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Counts the owner's profiles, those in the snapshot and those on their way, and claims one
+ * more for ns when that stays within the limit. */
+static bool registration_claim(const struct k8s_snapshot *s, const char *owner, const char *ns)
+{
+    time_t now = time(NULL);
+    size_t have = k8s_snapshot_profiles_owned(s, owner), slot = CLAIMS_MAX;
+    pthread_mutex_lock(&claims_lock);
+    for (size_t i = 0; i < CLAIMS_MAX; i++) {
+        struct claim *c = &claims[i];
+        if (c->at && (now - c->at > CLAIM_TTL_S || k8s_snapshot_profile_object(s, c->ns)))
+            c->at = 0; /* arrived (counted above) or given up */
+        if (c->at && strcmp(c->owner, owner) == 0) have++;
+        if (!c->at && slot == CLAIMS_MAX) slot = i;
+    }
+    bool ok = have < (size_t)cfg->max_profiles_per_user && slot < CLAIMS_MAX;
+    if (ok) {
+        snprintf(claims[slot].owner, sizeof(claims[slot].owner), "%s", owner);
+        snprintf(claims[slot].ns, sizeof(claims[slot].ns), "%s", ns);
+        claims[slot].at = now;
+    }
+    pthread_mutex_unlock(&claims_lock);
+    return ok;
+}
+
+static void registration_release(const char *owner, const char *ns)
+{
+    pthread_mutex_lock(&claims_lock);
+    for (size_t i = 0; i < CLAIMS_MAX; i++)
+        if (claims[i].at && strcmp(claims[i].owner, owner) == 0 && strcmp(claims[i].ns, ns) == 0)
+            claims[i].at = 0;
+    pthread_mutex_unlock(&claims_lock);
+}
+
 static void created(struct http_request *r)
 {
     struct change *c = http_request_context(r);
+    if (c->claimed && (c->answer.error || c->answer.status != 201))
+        registration_release(c->email, c->ns);
     if (c->answer.error || c->answer.status != 201) {
         if (!c->answer.error && c->answer.status == 409)
             http_reply_error(r, 409, "a profile with this name exists already");
@@ -421,12 +478,6 @@ void api_workgroup_create(struct http_request *r)
         if (!bad && !k8s_name_is_dns_label(c->ns))
             bad = "namespace: 1-63 lowercase letters, digits or '-', starting and ending with a "
                   "letter or digit";
-        if (!bad && k8s_snapshot_profile(s, c->ns, NULL)) {
-            cJSON_Delete(body);
-            free(c);
-            http_reply_error(r, 409, "a profile with this name exists already");
-            return;
-        }
     }
     cJSON_Delete(body);
     if (bad) {
@@ -434,6 +485,20 @@ void api_workgroup_create(struct http_request *r)
         http_reply_error(r, 400, bad);
         return;
     }
+    char why[K8S_GUARD_WHY_MAX];
+    int e = k8s_guard_new_profile(kube_guard(), s, c->ns, c->email, why, sizeof(why));
+    if (e == 0 && !admin && !registration_claim(s, c->email, c->ns)) {
+        e = -EDQUOT;
+        snprintf(why, sizeof(why),
+                 "you may register at most %ld profile%s; ask a cluster admin for another",
+                 cfg->max_profiles_per_user, cfg->max_profiles_per_user == 1 ? "" : "s");
+    }
+    if (e < 0) {
+        free(c);
+        http_reply_error(r, e == -EEXIST ? 409 : 403, why);
+        return;
+    }
+    c->claimed = !admin;
     char *json = kfam_profile_json(c->ns, c->email);
     http_request_set_context(r, c, change_free);
     kube_call(r, "POST", "/apis/kubeflow.org/v1/profiles", json, &c->answer, created);
@@ -442,12 +507,8 @@ void api_workgroup_create(struct http_request *r)
 
 void api_workgroup_get_all_namespaces(struct http_request *r)
 {
-    const struct k8s_snapshot *s = snapshot_or_503(r);
+    const struct k8s_snapshot *s = snapshot_or_503(r); /* cluster admins only: routes.c */
     if (!s) return;
-    if (!kube_is_cluster_admin(http_request_identity(r))) {
-        http_reply_error(r, 403, "for cluster admins only");
-        return;
-    }
     cJSON *all = cJSON_CreateArray();
     size_t n = k8s_snapshot_profile_count(s);
     for (size_t i = 0; all && i < n; i++) {

@@ -153,6 +153,80 @@ static const char *check_namespace(const char *v)
     return k8s_name_is_dns_label(v) ? NULL : "a Kubernetes namespace name (DNS-1123 label)";
 }
 
+static const char *check_namespace_or_empty(const char *v)
+{
+    return *v ? check_namespace(v) : NULL;
+}
+
+/* Comma-separated namespace names, or prefixes of one followed by '*' ("kube-*"). */
+static const char *check_namespace_patterns(const char *v)
+{
+    static const char *const expected =
+        "namespace names, or prefixes of one and '*', comma-separated";
+    for (const char *p = v; *p;) {
+        while (*p == ' ' || *p == ',') p++;
+        size_t n = strcspn(p, ",");
+        while (n && p[n - 1] == ' ') n--;
+        if (!n) break;
+        char item[64];
+        if (n >= sizeof(item)) return expected;
+        memcpy(item, p, n);
+        item[n] = '\0';
+        if (item[n - 1] == '*') item[n - 1] = 'x'; /* a prefix may end in '-' */
+        if (n == 1 || !k8s_name_is_dns_label(item)) return expected;
+        p += n;
+    }
+    return NULL;
+}
+
+/* A DNS name for application hosts: dot-separated labels, no port, no leading '*' or '.'. */
+static const char *check_domain(const char *v)
+{
+    static const char *const expected = "a DNS name such as apps.example.com or localhost";
+    if (!*v) return NULL;
+    if (strlen(v) > 190) return expected; /* room for a 63-character label and a port */
+    for (const char *p = v; *p;) {
+        size_t n = strcspn(p, ".");
+        char label[64];
+        if (n == 0 || n >= sizeof(label)) return expected;
+        memcpy(label, p, n);
+        label[n] = '\0';
+        for (char *c = label; *c; c++)
+            if (*c >= 'A' && *c <= 'Z') return "lowercase letters only";
+        if (!k8s_name_is_dns_label(label)) return expected;
+        p += n + (p[n] == '.');
+        if (p[-1] == '.' && !*p) return expected;
+    }
+    return NULL;
+}
+
+/* scheme://host[:port] and nothing after it. */
+static const char *check_origin_url(const char *v)
+{
+    static const char *const expected = "empty, or http(s)://host[:port] without a path";
+    if (!*v) return NULL;
+    const char *host = strncmp(v, "https://", 8) == 0  ? v + 8
+                       : strncmp(v, "http://", 7) == 0 ? v + 7
+                                                       : NULL;
+    if (!host || !*host) return expected;
+    for (const char *c = host; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' || *c == '-' ||
+              *c == ':' || *c == '[' || *c == ']'))
+            return expected;
+    return NULL;
+}
+
+/* An Istio principal: cluster.local/ns/<ns>/sa/<name>. */
+static const char *check_principal(const char *v)
+{
+    for (const char *c = v; *c; c++)
+        if ((unsigned char)*c <= 0x20 || *c == '"' || *c == ',' || *c == 0x7f)
+            return "a SPIFFE principal such as cluster.local/ns/istio-system/sa/<name>";
+    return *v && strchr(v, '/')
+               ? NULL
+               : "a SPIFFE principal such as cluster.local/ns/istio-system/sa/<name>";
+}
+
 #define F(field) offsetof(struct config, field)
 
 static const struct setting settings[] = {
@@ -215,6 +289,36 @@ static const struct setting settings[] = {
      "Comma-separated groups whose members are cluster admins", NULL, false},
     {"kubeflow.pod_namespace", "POD_NAMESPACE", "pod-namespace", K_STRING, F(pod_namespace), 0, 0,
      "kubeflow", "Namespace kfdash runs in", check_namespace, false},
+    {"apps.domain", "KFDASH_APPS_DOMAIN", "apps-domain", K_STRING, F(apps_domain), 0, 0, "",
+     "Every application (a notebook, a Spark UI, a model endpoint, MLflow's UI) on a host of its "
+     "own under this wildcard domain (nb-alice--nb1.<domain>), served by kfdash by Host, so no "
+     "application's page acts as its visitor on kfdash's origin; empty = applications share "
+     "kfdash's origin, and only a namespace's owner and contributors may open them",
+     check_domain, false},
+    {"public_url", "KFDASH_PUBLIC_URL", "public-url", K_STRING, F(public_url), 0, 0, "",
+     "The address users open kfdash at (https://kubeflow.example.com): application hosts send "
+     "browsers back there to sign in, and share its scheme and port; needed with apps.domain",
+     check_origin_url, false},
+    {"kubeflow.reserved_namespaces", "KFDASH_RESERVED_NAMESPACES", "reserved-namespaces", K_STRING,
+     F(reserved_namespaces), 0, 0,
+     "kube-*,default,kubeflow,kubeflow-*,istio-*,knative-*,cert-manager,auth,dex,oauth2-proxy,"
+     "local-path-storage,gke-*,gmp-*,config-management-*,cnrm-system",
+     "Namespaces no profile may take ('kube-*' is a prefix); kfdash's and Dex's own are always "
+     "reserved",
+     check_namespace_patterns, false},
+    {"kubeflow.max_profiles_per_user", "KFDASH_MAX_PROFILES_PER_USER", "max-profiles-per-user",
+     K_INT, F(max_profiles_per_user), 0, 10000, "1",
+     "Profiles a user may register for themselves (cluster admins: any number)", NULL, false},
+    {"kubeflow.istio_ingress_gateway_principal", "ISTIO_INGRESS_GATEWAY_PRINCIPAL",
+     "istio-ingress-gateway-principal", K_STRING, F(istio_gateway_principal), 0, 0,
+     "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account",
+     "The ingress gateway, the one source a contributor's Istio AuthorizationPolicy admits "
+     "(KFAM's setting)",
+     check_principal, false},
+    {"kubeflow.kfp_ui_principal", "KFP_UI_PRINCIPAL", "kfp-ui-principal", K_STRING,
+     F(kfp_ui_principal), 0, 0, "cluster.local/ns/kubeflow/sa/ml-pipeline-ui",
+     "Kubeflow Pipelines' UI, the other source those policies admit (KFAM's setting)",
+     check_principal, false},
     {"oidc.issuer", "KFDASH_OIDC_ISSUER", "oidc-issuer", K_STRING, F(oidc_issuer), 0, 0, "",
      "The OpenID provider (Dex) whose ID tokens identify users, e.g. "
      "http://dex.auth.svc.cluster.local:5556/dex; empty = none",
@@ -259,6 +363,11 @@ static const struct setting settings[] = {
     {"session.lifetime_s", "KFDASH_SESSION_LIFETIME", "session-lifetime", K_INT,
      F(session_lifetime_s), 300, 30 * 86400, "86400",
      "Seconds a browser session lasts from sign-in", NULL, false},
+    {"tokens.max_auth_age_s", "KFDASH_TOKENS_MAX_AUTH_AGE", "tokens-max-auth-age", K_INT,
+     F(tokens_max_auth_age_s), 1, 86400, "600",
+     "A personal access token is made only within this many seconds of a sign-in at Dex (a "
+     "browser session, or a Dex ID token issued that recently)",
+     NULL, false},
     {"session.recheck_s", "KFDASH_SESSION_RECHECK", "session-recheck", K_INT, F(session_recheck_s),
      1, 86400, "900",
      "Seconds between renewals of a session at the provider (refresh token), which is how a "
@@ -283,8 +392,11 @@ static const struct setting settings[] = {
      "list, watch only)",
      check_allowlist, false},
     {"dex.namespace", "KFDASH_DEX_NAMESPACE", "dex-namespace", K_STRING, F(dex_namespace), 0, 0,
-     "auth", "Namespace of Dex's Kubernetes storage, where its local users (Password objects) live",
-     check_namespace, false},
+     "auth",
+     "Namespace of Dex's Kubernetes storage, where its local users (Password objects) live: the "
+     "Users page writes them, and a user disabled or deleted there loses every session and token; "
+     "empty = Dex keeps no users in Kubernetes",
+     check_namespace_or_empty, false},
     {"kube.kubeconfig", "KUBECONFIG", "kubeconfig", K_STRING, F(kubeconfig), 0, 0, "",
      "A kubeconfig file (its current context) when kube.api is empty: server, CA, token or "
      "client certificate",
@@ -476,7 +588,9 @@ static int set_json(struct config *c, const struct setting *s, const cJSON *v, c
         if (!cJSON_IsString(v)) return fail(err, where, NULL, "a string");
         return set_text(c, s, v->valuestring, false, where, err);
     case K_INT:
-        if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble)
+        /* Range first (far beyond any setting's), so the cast to long long is defined. */
+        if (!cJSON_IsNumber(v) || !(v->valuedouble > -1e18 && v->valuedouble < 1e18) ||
+            v->valuedouble != (double)(long long)v->valuedouble)
             return fail(err, where, NULL, "an integer");
         snprintf(num, sizeof(num), "%lld", (long long)v->valuedouble);
         return set_text(c, s, num, false, where, err);

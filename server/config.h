@@ -42,6 +42,12 @@ struct config {
     char *pod_namespace;              /* namespace kfdash runs in */
     char *cluster_admins;             /* comma-separated emails */
     char *cluster_admin_groups;       /* comma-separated groups */
+    char *apps_domain;                /* applications on hosts of their own under it; "" = none */
+    char *public_url;                 /* where users open kfdash: scheme://host[:port] */
+    char *reserved_namespaces;        /* comma-separated names or prefixes* no profile may take */
+    long max_profiles_per_user;       /* profiles a user may register for themselves */
+    char *istio_gateway_principal;    /* the source contributors' AuthorizationPolicies admit */
+    char *kfp_ui_principal;           /* and Kubeflow Pipelines' UI, the other one */
     char *oidc_issuer;                /* the OpenID provider (Dex); "" = none */
     char *oidc_client_id;       /* kfdash's client id at the provider: the audience of its tokens */
     char *trusted_header_peers; /* gateways whose USERID_HEADER is believed; "" = none */
@@ -54,6 +60,7 @@ struct config {
     char *session_keys_file;        /* session keys; "" = <state_dir>/session.keys */
     long session_lifetime_s;        /* a session ends this long after sign-in */
     long session_recheck_s;         /* renew at the provider this often */
+    long tokens_max_auth_age_s;     /* personal tokens only this soon after a sign-in at Dex */
     char *shared_state;             /* sessions and tokens: local | kubernetes (every replica) */
     char *upstream;                 /* sidecar mode: the one application guarded; "" = off */
     char *k8s_allowed_resources;    /* what /api/k8s forwards */

@@ -17,9 +17,14 @@
 #include "auth/seal.h"
 #include "auth/session.h"
 #include "auth/store.h"
+#include "k8s/access.h"
+#include "k8s/name.h"
+#include "server/apps.h"
 #include "server/buf.h"
 #include "server/config.h"
 #include "server/http.h"
+#include "server/kube.h"
+#include "server/least_role.h"
 #include "server/log.h"
 #include "server/park.h"
 #include "server/shared_state.h"
@@ -70,34 +75,63 @@ void gate_reset(void)
 
 /* ---------------------------------------------------------------- cookies */
 
+/* Over TLS kfdash's cookies carry the __Host- prefix: the browser then takes them only from this
+ * very host, Secure and for Path=/, so no sibling host under the same domain can plant one. */
+#define HOST_PREFIX "__Host-"
+
 static int add_cookie(struct http_request *r, const char *name, const char *value, long max_age,
-                      const char *path, const char *same_site, bool http_only)
+                      const char *same_site, bool http_only)
 {
     char header[SEAL_MAX_TEXT + 256];
-    int n = snprintf(header, sizeof(header), "%s=%s; Path=%s; Max-Age=%ld; SameSite=%s%s%s", name,
-                     value, path, max_age, same_site, http_only ? "; HttpOnly" : "",
-                     http_request_is_https(r) ? "; Secure" : "");
+    bool tls = http_request_is_https(r);
+    int n = snprintf(header, sizeof(header), "%s%s=%s; Path=/; Max-Age=%ld; SameSite=%s%s%s",
+                     tls ? HOST_PREFIX : "", name, value, max_age, same_site,
+                     http_only ? "; HttpOnly" : "", tls ? "; Secure" : "");
     if (n < 0 || (size_t)n >= sizeof(header)) return -E2BIG;
     return http_request_add_reply_header(r, "Set-Cookie", header);
 }
 
+const char *gate_session_cookie(const struct http_request *r)
+{
+    return http_request_cookie(r, http_request_is_https(r) ? HOST_PREFIX SESSION_COOKIE
+                                                           : SESSION_COOKIE);
+}
+
+int gate_set_app_cookie(struct http_request *r, const struct session *s, const char *label,
+                        time_t now)
+{
+    char *sealed = NULL;
+    int e = session_seal_for(env->keys, s, SESSION_APP, label, s->expires, &sealed);
+    if (e == 0)
+        e = add_cookie(r, SESSION_APP_COOKIE, sealed, (long)(s->expires - now), "Lax", true);
+    free(sealed);
+    return e;
+}
+
 int gate_set_session_cookies(struct http_request *r, const struct session *s, time_t now)
 {
+    char label[APPS_LABEL_MAX];
+    if (apps_request_label(r, label)) return gate_set_app_cookie(r, s, label, now);
     char *sealed = NULL;
     int e = session_seal(env->keys, s, &sealed);
     if (e < 0) return e;
     long age = (long)(s->expires - now);
-    e = add_cookie(r, SESSION_COOKIE, sealed, age, "/", "Lax", true);
+    e = add_cookie(r, SESSION_COOKIE, sealed, age, "Lax", true);
     free(sealed);
     /* The CSRF token, readable by the page so it can echo it; Strict: never sent cross-site. */
-    if (e == 0) e = add_cookie(r, SESSION_CSRF_COOKIE, s->csrf, age, "/", "Strict", false);
+    if (e == 0) e = add_cookie(r, SESSION_CSRF_COOKIE, s->csrf, age, "Strict", false);
     return e;
 }
 
 void gate_clear_session_cookies(struct http_request *r)
 {
-    add_cookie(r, SESSION_COOKIE, "", 0, "/", "Lax", true);
-    add_cookie(r, SESSION_CSRF_COOKIE, "", 0, "/", "Strict", false);
+    char label[APPS_LABEL_MAX];
+    if (apps_request_label(r, label)) {
+        add_cookie(r, SESSION_APP_COOKIE, "", 0, "Lax", true);
+        return;
+    }
+    add_cookie(r, SESSION_COOKIE, "", 0, "Lax", true);
+    add_cookie(r, SESSION_CSRF_COOKIE, "", 0, "Strict", false);
 }
 
 int gate_seal_refresh_token(const char *token, char **ret)
@@ -125,7 +159,15 @@ static bool is_page_load(const struct http_request *r, const char *path)
 void gate_refuse(struct http_request *r, const char *rd, bool may_redirect, const char *error,
                  const char *message)
 {
-    if (may_redirect && is_page_load(r, rd)) {
+    char label[APPS_LABEL_MAX], back[4 * SESSION_RD_MAX];
+    if (may_redirect && is_page_load(r, rd) && apps_request_label(r, label)) {
+        /* An application's host signs nobody in: the same path on kfdash's origin does, and
+         * hands the browser back with a code. */
+        if (apps_dashboard_url(session_rd_is_local(rd) ? rd : "/", back, sizeof(back)) == 0) {
+            http_reply_redirect(r, back, NULL);
+            return;
+        }
+    } else if (may_redirect && is_page_load(r, rd)) {
         struct buf location;
         buf_init(&location, 4 * SESSION_RD_MAX);
         buf_adds(&location, "/auth/login?rd=");
@@ -211,13 +253,30 @@ static struct identity *identity_with_joined_groups(enum identity_source source,
     return who;
 }
 
+/* Credentials made before the provider last changed the user (disabled, deleted, a new
+ * password: server/dex_users.c) are void. */
+static bool outlived(const char *email, time_t made)
+{
+    time_t not_before = store_user_not_before(env->store, email);
+    return not_before && made <= not_before;
+}
+
+#define OUTLIVED "your account changed at the identity provider; sign in again"
+
 static void from_session(struct http_request *r, gate_done_fn done, const struct session *s)
 {
+    if (outlived(s->email, s->auth_time)) {
+        store_session_revoke(env->store, s->id);
+        gate_clear_session_cookies(r);
+        done(r, NULL, "invalid_token", OUTLIVED);
+        return;
+    }
     struct identity *who =
         identity_new(IDENTITY_SESSION, s->email, (const char *const *)s->groups, s->n_groups);
     if (who) {
         who->session_id = strdup(s->id);
         who->csrf = strdup(s->csrf);
+        who->auth_time = s->auth_time;
     }
     if (!who || !who->session_id || !who->csrf) {
         identity_free(who);
@@ -242,9 +301,12 @@ static void id_token_verified(struct http_request *r, gate_done_fn done, int e,
         done(r, NULL, "invalid_token", "the token carries no usable email");
     else if (!claims->email_verified)
         done(r, NULL, "invalid_token", "the token's email is not verified");
+    else if (outlived(claims->email, claims->issued))
+        done(r, NULL, "invalid_token", OUTLIVED);
     else {
         struct identity *who = identity_new(IDENTITY_ID_TOKEN, claims->email,
                                             (const char *const *)claims->groups, claims->n_groups);
+        if (who) who->auth_time = claims->issued;
         if (who)
             done(r, who, NULL, NULL);
         else
@@ -299,7 +361,13 @@ static void personal_token(struct http_request *r, gate_done_fn done, const char
                           : "cannot check the token now");
         return;
     }
+    if (outlived(t.email, t.created)) {
+        store_token_reset(&t);
+        done(r, NULL, "invalid_token", "this token's user changed at the identity provider");
+        return;
+    }
     struct identity *who = identity_with_joined_groups(IDENTITY_PERSONAL_TOKEN, t.email, t.groups);
+    if (who) who->auth_time = t.created;
     store_token_reset(&t);
     if (who)
         done(r, who, NULL, NULL);
@@ -383,7 +451,6 @@ static void review_answered(struct http_request *r)
 
 static void service_account_token(struct http_request *r, gate_done_fn done, const char *token)
 {
-    const struct config *c = env->cfg;
     struct pending *w = calloc(1, sizeof(*w));
     if (!w) {
         done(r, NULL, NULL, "out of memory");
@@ -396,43 +463,30 @@ static void service_account_token(struct http_request *r, gate_done_fn done, con
         done(r, known, NULL, NULL);
         return;
     }
-    struct buf own, auth, body, url;
-    buf_init(&own, 16384);
-    buf_init(&auth, 16384 + 32);
+    static const char *const headers[] = {"Content-Type: application/json",
+                                          "Accept: application/json", NULL};
+    struct buf body;
     buf_init(&body, 24576);
-    buf_init(&url, 2048);
-    buf_read_file(&own, c->kube_token_file);
-    size_t n = own.n;
-    while (n && (own.p[n - 1] == '\n' || own.p[n - 1] == '\r' || own.p[n - 1] == ' ')) n--;
-    buf_addf(&auth, "Authorization: Bearer %.*s", (int)n, buf_str(&own));
     buf_adds(&body, "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenReview\","
                     "\"spec\":{\"token\":");
     buf_add_json_string(&body, token);
     buf_adds(&body, "}}");
-    buf_addf(&url, "%s/apis/authentication.k8s.io/v1/tokenreviews", c->kube_api);
-    if (buf_error(&own) || buf_error(&auth) || buf_error(&body) || buf_error(&url)) {
-        log_msg(LOG_ERROR, "cannot read kfdash's own token", "file", c->kube_token_file);
+    struct kube_own *o = malloc(sizeof(*o));
+    struct upstream_call call;
+    int e = !o || buf_error(&body)
+                ? -ENOMEM
+                : kube_own_call(o, "POST", "/apis/authentication.k8s.io/v1/tokenreviews", headers,
+                                buf_str(&body), CALL_TIMEOUT_MS, ANSWER_MAX_BYTES, &call);
+    if (e < 0) {
         free(w);
         done(r, NULL, NULL, "kfdash cannot check service-account tokens now");
     } else {
-        const char *headers[] = {buf_str(&auth), "Content-Type: application/json",
-                                 "Accept: application/json", NULL};
-        struct upstream_call call = {.method = "POST",
-                                     .url = buf_str(&url),
-                                     .headers = headers,
-                                     .body = buf_str(&body),
-                                     .body_len = body.n,
-                                     .timeout_ms = CALL_TIMEOUT_MS,
-                                     .max_response_bytes = ANSWER_MAX_BYTES,
-                                     .ca_file = *c->kube_ca_file ? c->kube_ca_file : NULL};
         w->done = done;
         w->next = review_answered;
         park_on(r, w, &call);
     }
-    buf_reset(&own);
-    buf_reset(&auth);
+    free(o);
     buf_reset(&body);
-    buf_reset(&url);
 }
 
 static void bearer(struct http_request *r, gate_done_fn done, const char *token)
@@ -445,7 +499,7 @@ static void bearer(struct http_request *r, gate_done_fn done, const char *token)
         done(r, NULL, "invalid_token", "the bearer token is neither a JWT nor a kfdash token");
     else if (env->provider && strcmp(issuer, oidc_issuer(env->provider)) == 0)
         id_token(r, done, token);
-    else if (*env->cfg->kube_api)
+    else if (kube_client())
         service_account_token(r, done, token);
     else
         done(r, NULL, "invalid_token", "the token's issuer is not trusted here");
@@ -622,11 +676,18 @@ static void renew(struct http_request *r, gate_done_fn done, struct session *s)
  * another -errno with *why when it was sent but is no good. */
 static int session_cookie(struct http_request *r, gate_done_fn done, const char **why)
 {
-    const char *value = http_request_cookie(r, SESSION_COOKIE);
+    /* On an application's host, its own cookie, sealed for that host alone. */
+    char label[APPS_LABEL_MAX];
+    bool app = apps_request_label(r, label);
+    const char *value =
+        app ? http_request_cookie(r, http_request_is_https(r) ? HOST_PREFIX SESSION_APP_COOKIE
+                                                              : SESSION_APP_COOKIE)
+            : gate_session_cookie(r);
     if (!value || !*value) return -ENOENT;
     time_t now = time(NULL);
     struct session s;
-    int e = session_open(env->keys, value, now, &s);
+    int e = app ? session_open_for(env->keys, value, SESSION_APP, label, now, &s, NULL)
+                : session_open(env->keys, value, now, &s);
     if (e < 0) {
         *why = e == -ETIME ? "your session has expired; sign in again" : "invalid session";
         return e;
@@ -727,6 +788,57 @@ static const char *csrf_refusal(struct http_request *r, const struct identity *w
     return NULL;
 }
 
+/* A sensitive route (ROUTE_RECENT_SIGNIN) for a person: their sign-in at Dex (a browser
+ * session's, a Dex ID token's issue) is recent; false after replying 403 with where to sign in
+ * again. Scripts' tokens and a gateway's word carry no sign-in to judge. */
+static bool signed_in_recently(struct http_request *r, const struct identity *who)
+{
+    if (!(http_request_route_flags(r) & ROUTE_RECENT_SIGNIN) ||
+        (who->source != IDENTITY_SESSION && who->source != IDENTITY_ID_TOKEN))
+        return true;
+    time_t now = time(NULL);
+    if (who->auth_time && now - who->auth_time <= env->cfg->tokens_max_auth_age_s) return true;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "error",
+                            "this needs a recent sign-in: sign in again at the identity provider, "
+                            "then try again");
+    /* The web app adds &rd=<the page> and sends the browser there. */
+    cJSON_AddStringToObject(j, "signin", "/auth/login?prompt=login");
+    http_reply_json(r, 403, j);
+    return false;
+}
+
+/* The route's least role (routes.c) against the caller's in its :namespace; false after
+ * replying 400, 403 or 503. */
+static bool holds_least_role(struct http_request *r, const struct identity *who)
+{
+    unsigned flags = http_request_route_flags(r);
+    enum route_role need = (enum route_role)(flags >> ROUTE_ROLE_SHIFT);
+    if (need == ROUTE_ANYONE) return true;
+    bool admin = kube_is_cluster_admin(who);
+    enum k8s_role have = K8S_ROLE_NONE;
+    if (need != ROUTE_CLUSTER_ADMIN) {
+        const struct k8s_snapshot *s = kube_snapshot();
+        const char *ns = http_request_param(r, "namespace");
+        if (!s) {
+            http_reply_error(r, 503, "no Kubernetes API server is configured (kube.api)");
+            return false;
+        }
+        if (!ns || !k8s_name_is_dns_label(ns)) {
+            http_reply_error(r, 400, "not a namespace name");
+            return false;
+        }
+        have =
+            k8s_snapshot_role(s, who->email, (const char *const *)who->groups, who->n_groups, ns);
+    }
+    /* Path mode: the applications kfdash carries share its origin. */
+    bool shared_origin_app = (flags & ROUTE_PROXIED) && !apps_enabled();
+    struct least_role_refusal no;
+    if (least_role_met(need, have, admin, shared_origin_app, &no)) return true;
+    http_reply_error(r, no.status, no.message);
+    return false;
+}
+
 static void admitted(struct http_request *r, struct identity *who, const char *error,
                      const char *message)
 {
@@ -744,11 +856,19 @@ static void admitted(struct http_request *r, struct identity *who, const char *e
         return;
     }
     http_request_set_identity(r, who);
-    http_request_run_route(r);
+    if (holds_least_role(r, who) && signed_in_recently(r, who)) http_request_run_route(r);
 }
 
 void gate_admit(struct http_request *r)
 {
+    /* An application's host serves that application's paths only: a page of another one there
+     * would share its origin. */
+    char host[APPS_LABEL_MAX], route[APPS_LABEL_MAX];
+    if (apps_request_label(r, host) && (!apps_route_label(r, route) || strcmp(host, route) != 0)) {
+        http_reply_error(r, 404,
+                         "this host serves another application: open it from the dashboard");
+        return;
+    }
     gate_resolve(r, admitted);
 }
 

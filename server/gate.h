@@ -59,6 +59,11 @@ void gate_refuse(struct http_request *r, const char *rd, bool may_redirect, cons
 int gate_set_session_cookies(struct http_request *r, const struct session *s, time_t now);
 /* Adds Set-Cookie headers that delete the session cookies. */
 void gate_clear_session_cookies(struct http_request *r);
+/* The session cookie's value (named __Host-kfdash_session over TLS); NULL when not sent. */
+const char *gate_session_cookie(const struct http_request *r);
+/* Adds the Set-Cookie of an application host's own cookie (server/apps.h): s sealed for label. */
+int gate_set_app_cookie(struct http_request *r, const struct session *s, const char *label,
+                        time_t now);
 struct upstream_result;
 /*
  * Parks r on a POST of form (url-encoded grant parameters) to Dex's token endpoint with

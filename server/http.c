@@ -57,11 +57,13 @@ struct http_conn {
 };
 
 struct http_server {
-    const struct config *cfg;                   /* borrowed, outlives the server */
-    const struct route *routes;                 /* borrowed route table */
-    size_t n_routes;                            /* entries in routes */
-    http_gate_fn gate;                          /* admits requests to non-public routes */
-    struct auth_peers *proxies;                 /* may say X-Forwarded-Proto/-Host */
+    const struct config *cfg;   /* borrowed, outlives the server */
+    const struct route *routes; /* borrowed route table */
+    size_t n_routes;            /* entries in routes */
+    size_t n_own;               /* routes[0, n_own) serve kfdash's origin, the rest other hosts */
+    http_host_fn other_host;    /* which requests came to those hosts; NULL: none do */
+    http_gate_fn gate;          /* admits requests to non-public routes */
+    struct auth_peers *proxies; /* may say X-Forwarded-Proto/-Host */
     struct MHD_Daemon *daemons[LISTEN_MAX_FDS]; /* one per listening socket */
     int fds[LISTEN_MAX_FDS];                    /* listening sockets, -1 once closed */
     bool quiesced[LISTEN_MAX_FDS];              /* fds[i] is ours again, shut, closed at free */
@@ -148,8 +150,11 @@ static void queue_with(struct http_request *r, unsigned status, struct MHD_Respo
         r->failed = true; /* out of memory: on_access returns MHD_NO, the connection closes */
         return;
     }
-    if (own_security_headers) add_headers(resp, security_headers);
     add_headers(resp, headers);
+    /* A reply's own header of the same name (a stricter Referrer-Policy) wins. */
+    for (size_t i = 0; own_security_headers && security_headers[i]; i += 2)
+        if (!MHD_get_response_header(resp, security_headers[i]))
+            MHD_add_response_header(resp, security_headers[i], security_headers[i + 1]);
     for (size_t i = 0; i < r->n_reply_headers; i++)
         MHD_add_response_header(resp, r->reply_headers[2 * i], r->reply_headers[2 * i + 1]);
     if (content_type) MHD_add_response_header(resp, "Content-Type", content_type);
@@ -644,12 +649,25 @@ static void copy_params(struct http_request *r)
         r->params[i] = strndup(r->match.params[i].value, r->match.params[i].value_len);
 }
 
+/* The slice of the route table for the host r came to. */
+static const struct route *table_for(const struct http_request *r, size_t *ret_n)
+{
+    const struct http_server *s = r->server;
+    if (s->other_host && s->other_host(r)) {
+        *ret_n = s->n_routes - s->n_own;
+        return s->routes + s->n_own;
+    }
+    *ret_n = s->n_own;
+    return s->routes;
+}
+
 static bool routes_stream_body(const struct http_request *r)
 {
     struct route_match m;
     const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
-    return router_match(r->server->routes, r->server->n_routes, method, r->path, &m, NULL, 0) ==
-               0 &&
+    size_t n;
+    const struct route *table = table_for(r, &n);
+    return router_match(table, n, method, r->path, &m, NULL, 0) == 0 &&
            (m.route->flags & ROUTE_STREAM_BODY);
 }
 
@@ -729,7 +747,9 @@ static void dispatch(struct http_request *r)
     struct http_server *s = r->server;
     const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
     char allow[64];
-    int e = router_match(s->routes, s->n_routes, method, r->path, &r->match, allow, sizeof(allow));
+    size_t n;
+    const struct route *table = table_for(r, &n);
+    int e = router_match(table, n, method, r->path, &r->match, allow, sizeof(allow));
     if (e == -EPERM) {
         const char *headers[] = {"Allow", allow, NULL};
         char message[96];
@@ -955,6 +975,7 @@ int http_server_new(const struct config *c, const struct route *routes, size_t n
     s->cfg = c;
     s->routes = routes;
     s->n_routes = n_routes;
+    s->n_own = n_routes;
     s->gate = gate;
     int e = auth_peers_parse(c->trusted_proxies, &s->proxies);
     if (e < 0) {
@@ -967,6 +988,12 @@ int http_server_new(const struct config *c, const struct route *routes, size_t n
     for (size_t i = 0; i < LISTEN_MAX_FDS; i++) s->fds[i] = -1;
     *ret = s;
     return 0;
+}
+
+void http_server_serve_hosts(struct http_server *s, size_t n_own, http_host_fn other_host)
+{
+    s->n_own = n_own;
+    s->other_host = other_host;
 }
 
 int http_server_start(struct http_server *s, char err[HTTP_ERROR_MAX])

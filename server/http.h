@@ -36,6 +36,11 @@ typedef void (*http_gate_fn)(struct http_request *r);
 /* Creates the server for a route table that must outlive it; gate guards non-public routes. */
 int http_server_new(const struct config *c, const struct route *routes, size_t n_routes,
                     http_gate_fn gate, struct http_server **ret);
+/* Which requests came to the other hosts this server serves (server/apps.h). */
+typedef bool (*http_host_fn)(const struct http_request *r);
+/* Before starting: the route table's first n_own routes serve kfdash's own origin, the rest
+ * serve the requests for which other_host says true. */
+void http_server_serve_hosts(struct http_server *s, size_t n_own, http_host_fn other_host);
 /* Opens every listening address and starts serving. -errno with a reason in err. */
 int http_server_start(struct http_server *s, char err[HTTP_ERROR_MAX]);
 /* Stops accepting connections; requests already received go on. */

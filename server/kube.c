@@ -13,14 +13,17 @@
 #include "auth/identity.h"
 #include "k8s/access.h"
 #include "k8s/client.h"
+#include "k8s/guard.h"
 #include "k8s/kubeconfig.h"
 #include "k8s/name.h"
 #include "server/config.h"
 #include "server/health.h"
+#include "server/log.h"
 #include "server/park.h"
 #include "server/upstream.h"
 
 #define ADMINS_MAX       64
+#define RESERVED_MAX     64
 #define CALL_TIMEOUT_MS  15000
 #define ANSWER_MAX_BYTES (8 << 20)
 
@@ -31,6 +34,9 @@ static struct k8s_access *access_model;
 static char *admin_text, *admin_group_text; /* storage of the lists below */
 static const char *admins[ADMINS_MAX], *admin_groups[ADMINS_MAX];
 static size_t n_admins, n_admin_groups;
+static char *reserved_text; /* storage of reserved */
+static const char *reserved[RESERVED_MAX];
+static struct k8s_guard guard; /* where kfdash may write as itself */
 
 static bool caches_ready(char *detail, size_t size)
 {
@@ -105,9 +111,15 @@ int kube_start(const struct config *cfg, struct upstream *u, char *err, size_t s
     engine = u;
     admin_text = strdup(cfg->cluster_admins);
     admin_group_text = strdup(cfg->cluster_admin_groups);
-    if (!admin_text || !admin_group_text) return -ENOMEM;
+    reserved_text = strdup(cfg->reserved_namespaces);
+    if (!admin_text || !admin_group_text || !reserved_text) return -ENOMEM;
     n_admins = config_split_list(admin_text, admins, ADMINS_MAX);
     n_admin_groups = config_split_list(admin_group_text, admin_groups, ADMINS_MAX);
+    guard =
+        (struct k8s_guard){.own_namespace = cfg->pod_namespace,
+                           .dex_namespace = cfg->dex_namespace,
+                           .reserved = reserved,
+                           .n_reserved = config_split_list(reserved_text, reserved, RESERVED_MAX)};
     int e = 0;
     if (*cfg->kube_api) {
         struct k8s_client_config kc = {cfg->kube_api, cfg->kube_token_file, cfg->kube_ca_file, NULL,
@@ -134,7 +146,13 @@ void kube_stop(void)
     client = NULL;
     free(admin_text);
     free(admin_group_text);
-    admin_text = admin_group_text = NULL;
+    free(reserved_text);
+    admin_text = admin_group_text = reserved_text = NULL;
+}
+
+const struct k8s_guard *kube_guard(void)
+{
+    return &guard;
 }
 
 struct k8s_client *kube_client(void)
@@ -147,12 +165,22 @@ const struct k8s_snapshot *kube_snapshot(void)
     return access_model ? k8s_access_snapshot(access_model) : NULL;
 }
 
-struct upstream_call kube_own_call(const char *method, const char *url, const char *const *headers,
-                                   const char *body, long timeout_ms, size_t max_response_bytes)
+/* The call with kfdash's credentials (its bearer token or client certificate, the CA), whose
+ * rights the API server applies unless headers impersonate someone. */
+static void credentialed(struct kube_own *o, const char *method, const char *path,
+                         const char *const *headers, const char *body, long timeout_ms,
+                         size_t max_response_bytes, struct upstream_call *ret)
 {
-    return (struct upstream_call){.method = method,
-                                  .url = url,
-                                  .headers = headers,
+    k8s_client_auth_header(client, o->auth, sizeof(o->auth));
+    snprintf(o->url, sizeof(o->url), "%s%s", k8s_client_api(client), path);
+    size_t n = 0;
+    if (o->auth[0]) o->headers[n++] = o->auth;
+    for (size_t i = 0; headers && headers[i] && n < KUBE_HEADERS_MAX; i++)
+        o->headers[n++] = headers[i];
+    o->headers[n] = NULL;
+    *ret = (struct upstream_call){.method = method,
+                                  .url = o->url,
+                                  .headers = o->headers,
                                   .body = body,
                                   .body_len = body ? strlen(body) : 0,
                                   .timeout_ms = timeout_ms,
@@ -162,24 +190,42 @@ struct upstream_call kube_own_call(const char *method, const char *url, const ch
                                   .key_file = k8s_client_key_file(client)};
 }
 
+int kube_own_call(struct kube_own *o, const char *method, const char *path,
+                  const char *const *headers, const char *body, long timeout_ms,
+                  size_t max_response_bytes, struct upstream_call *ret)
+{
+    char why[K8S_GUARD_WHY_MAX];
+    const struct k8s_snapshot *s = kube_snapshot();
+    if (!client || !s) return -ENOTCONN;
+    if (k8s_guard_write(&guard, s, method, path, body, why, sizeof(why)) < 0) {
+        struct buf line;
+        log_begin(&line, LOG_WARN, "refused to write with kfdash's own rights");
+        log_str(&line, "method", method);
+        log_str(&line, "path", path);
+        log_str(&line, "why", why);
+        log_end(&line);
+        snprintf(o->refusal, sizeof(o->refusal), "%s", why);
+        return -EPERM;
+    }
+    credentialed(o, method, path, headers, body, timeout_ms, max_response_bytes, ret);
+    return 0;
+}
+
 void kube_call_as(struct http_request *r, const struct identity *as, const char *method,
                   const char *path, const char *body, struct upstream_result *answer,
                   http_next_fn next)
 {
-    char auth[K8S_AUTH_HEADER_MAX], url[4096];
-    k8s_client_auth_header(client, auth, sizeof(auth));
-    snprintf(url, sizeof(url), "%s%s", k8s_client_api(client), path);
-    /* Content type, accept, auth, the user, their groups, the end. */
+    /* Content type, accept, the user, their groups, the end. */
     size_t n_groups = as ? as->n_groups : 0;
-    const char **headers = calloc(n_groups + 5, sizeof(char *));
+    const char **headers = calloc(n_groups + 4, sizeof(char *));
     char **lines = calloc(n_groups + 1, sizeof(char *));
+    struct kube_own *o = malloc(sizeof(*o));
     size_t n = 0, k = 0;
-    bool ok = headers && lines;
+    bool ok = headers && lines && o;
     if (ok) {
         headers[n++] = strcmp(method, "PATCH") == 0 ? "Content-Type: application/merge-patch+json"
                                                     : "Content-Type: application/json";
         headers[n++] = "Accept: application/json";
-        if (auth[0]) headers[n++] = auth;
     }
     if (ok && as) {
         ok = asprintf(&lines[k], "Impersonate-User: %s", as->email) >= 0;
@@ -189,16 +235,26 @@ void kube_call_as(struct http_request *r, const struct identity *as, const char 
             if (ok) headers[n++] = lines[k++];
         }
     }
-    if (ok) {
-        struct upstream_call call =
-            kube_own_call(method, url, headers, body, CALL_TIMEOUT_MS, ANSWER_MAX_BYTES);
+    struct upstream_call call;
+    int e = !ok ? -ENOMEM : 0;
+    if (e == 0 && as)
+        credentialed(o, method, path, headers, body, CALL_TIMEOUT_MS, ANSWER_MAX_BYTES, &call);
+    else if (e == 0)
+        e = kube_own_call(o, method, path, headers, body, CALL_TIMEOUT_MS, ANSWER_MAX_BYTES, &call);
+    if (e == 0) {
         park_call(engine, r, &call, answer, next); /* the call copies what it needs */
+    } else if (e == -EPERM) {
+        char message[K8S_GUARD_WHY_MAX + 64];
+        snprintf(message, sizeof(message), "kfdash will not do that: %s", o->refusal);
+        http_reply_error(r, 403, message);
     } else {
-        http_reply_error(r, 500, "out of memory");
+        http_reply_error(r, e == -ENOMEM ? 500 : 503,
+                         e == -ENOMEM ? "out of memory" : "the Kubernetes API is not available");
     }
     for (size_t i = 0; i < k; i++) free(lines[i]);
     free(lines);
     free(headers);
+    free(o);
 }
 
 void kube_call(struct http_request *r, const char *method, const char *path, const char *body,
@@ -238,18 +294,6 @@ const char *kube_enter_namespace(struct http_request *r, const struct k8s_snapsh
         http_reply_error(r, 503, "no Kubernetes API server is configured (kube.api)");
         return NULL;
     }
-    const struct identity *who = http_request_identity(r);
-    const char *ns = http_request_param(r, "namespace");
-    if (!ns || !k8s_name_is_dns_label(ns)) {
-        http_reply_error(r, 400, "not a namespace name");
-        return NULL;
-    }
-    if (k8s_snapshot_role(s, who->email, (const char *const *)who->groups, who->n_groups, ns) ==
-            K8S_ROLE_NONE &&
-        !kube_is_cluster_admin(who)) {
-        http_reply_error(r, 403, "you have no role in this namespace");
-        return NULL;
-    }
     if (ret_s) *ret_s = s;
-    return ns;
+    return http_request_param(r, "namespace"); /* the gate checked it and the caller's role */
 }

@@ -108,6 +108,7 @@ struct login_wait {
     struct token_claims claims;    /* the signed-in user, while the session is shared */
     struct session session;        /* the new session (email and groups borrowed from claims) */
     char *sealed_refresh;          /* its refresh token, sealed; NULL when none */
+    bool prompt_login;             /* ask Dex to sign the user in again (prompt=login) */
 };
 
 static void wait_free(void *p)
@@ -163,8 +164,9 @@ static void login_discovered(struct http_request *r)
     buf_add_url_escaped(&location, w->redirect_uri);
     buf_adds(&location, "&scope=");
     buf_add_url_escaped(&location, env->cfg->oidc_scopes);
-    buf_addf(&location, "&state=%s&nonce=%s&code_challenge=%s&code_challenge_method=S256",
-             w->attempt.state, w->attempt.nonce, challenge);
+    buf_addf(&location, "&state=%s&nonce=%s&code_challenge=%s&code_challenge_method=S256%s",
+             w->attempt.state, w->attempt.nonce, challenge,
+             w->prompt_login ? "&prompt=login&max_age=0" : "");
     int e = login_attempt_seal(env->keys, &w->attempt, &sealed);
     if (e == 0)
         buf_addf(&cookie, "%s%s=%s; Path=/auth/callback; Max-Age=%d; SameSite=Lax; HttpOnly%s",
@@ -202,6 +204,8 @@ void login_start(struct http_request *r)
         page(r, 400, "Cannot sign in", "The request's Host header is not a plain host name.", NULL);
         return;
     }
+    const char *prompt = http_request_query(r, "prompt");
+    w->prompt_login = prompt && strcmp(prompt, "login") == 0;
     http_request_set_context(r, w, wait_free);
     char url[URL_MAX];
     snprintf(url, sizeof(url), "%s/.well-known/openid-configuration", oidc_issuer(env->provider));
@@ -324,6 +328,7 @@ static void login_exchanged(struct http_request *r)
         .groups = w->claims.groups,
         .n_groups = w->claims.n_groups,
         .expires = now + env->cfg->session_lifetime_s,
+        .auth_time = now,
         .renewable = cJSON_IsString(refresh),
     };
     /* Without a refresh token nothing can renew the session past the ID token's life. */
@@ -425,7 +430,7 @@ static void answer_free(void *p)
 
 void login_logout(struct http_request *r)
 {
-    const char *value = http_request_cookie(r, SESSION_COOKIE);
+    const char *value = gate_session_cookie(r);
     struct session s;
     if (!value || !env->keys || session_open(env->keys, value, time(NULL), &s) < 0) {
         logged_out(r);

@@ -26,11 +26,13 @@
 #include "server/buf.h"
 #include "server/config.h"
 #include "server/dashboard.h"
+#include "server/dex_users.h"
 #include "server/gate.h"
 #include "server/kube.h"
 #include "server/api_workgroup.h"
 #include "server/api_notebooks.h"
 #include "server/app_proxy.h"
+#include "server/apps.h"
 #include "server/api_kserve.h"
 #include "server/serving.h"
 #include "server/api_admin.h"
@@ -71,13 +73,15 @@ static int print_buf(int (*fill)(struct buf *))
     return r == 0 ? 0 : 1;
 }
 
-static struct oidc *provider;               /* the OpenID provider, NULL when none is configured */
-static struct upstream *engine;             /* calls to other servers */
-static struct store *store;                 /* sessions and personal access tokens */
-static struct seal_keys *keys;              /* session keys */
-static struct signin signin;                /* what the gate and the sign-in routes share */
-static const struct route *served = routes; /* the route table in use */
-static size_t n_served;                     /* its entries */
+static struct oidc *provider;      /* the OpenID provider, NULL when none is configured */
+static struct upstream *engine;    /* calls to other servers */
+static struct store *store;        /* sessions and personal access tokens */
+static struct seal_keys *keys;     /* session keys */
+static struct signin signin;       /* what the gate and the sign-in routes share */
+static const struct route *served; /* the route table in use */
+static size_t n_served;            /* its entries */
+static size_t n_own;               /* those of kfdash's own origin; the rest: application hosts */
+static struct route *assembled;    /* served, when routes_assemble made it */
 
 /* Writes a new random session key to path, readable by kfdash only; -EEXIST if there is one. */
 static int make_key_file(const char *path)
@@ -156,6 +160,10 @@ static int start_signin(struct config *cfg)
         fprintf(stderr, "kfdash: out of memory\n");
         return 1;
     }
+    if (apps_init(&signin, why, sizeof(why)) < 0) {
+        fprintf(stderr, "kfdash: %s\n", why);
+        return 2;
+    }
     login_init(&signin);
     proxy_init(cfg, engine);
     app_proxy_init(cfg);
@@ -190,6 +198,10 @@ static int start_signin(struct config *cfg)
     if (e < 0) {
         fprintf(stderr, "kfdash: %s\n", why);
         return e == -EINVAL ? 2 : 1;
+    }
+    if (dex_users_start(cfg, store, why, sizeof(why)) < 0) {
+        fprintf(stderr, "kfdash: %s\n", why);
+        return 1;
     }
     authz_init(cfg);
     return 0;
@@ -228,6 +240,24 @@ static enum log_level level_from_name(const char *name)
                                         : LOG_INFO;
 }
 
+static bool on_app_host(const struct http_request *r)
+{
+    char label[APPS_LABEL_MAX];
+    return apps_request_label(r, label);
+}
+
+/* Where the applications kfdash carries are served, for /readyz and the start-up log. */
+static bool apps_where(char *detail, size_t size)
+{
+    if (apps_enabled())
+        snprintf(detail, size, "each on a host of its own under *.%s", signin.cfg->apps_domain);
+    else
+        snprintf(detail, size,
+                 "they share kfdash's origin (apps.domain is not set): only a namespace's owner "
+                 "and contributors may open them");
+    return true;
+}
+
 static int serve(struct config *cfg, int64_t t0)
 {
     sigset_t stop_signals;
@@ -242,6 +272,7 @@ static int serve(struct config *cfg, int64_t t0)
     struct http_server *server = NULL;
     char err[HTTP_ERROR_MAX];
     int r = http_server_new(cfg, served, n_served, gate_admit, &server);
+    if (r == 0) http_server_serve_hosts(server, n_own, on_app_host);
     if (r == 0) r = http_server_start(server, err);
     if (r < 0) {
         log_msg(LOG_ERROR, "cannot serve", "error", r == -ENOMEM ? "out of memory" : err);
@@ -249,6 +280,9 @@ static int serve(struct config *cfg, int64_t t0)
         return 1;
     }
     struct buf line;
+    char apps_detail[256];
+    apps_where(apps_detail, sizeof(apps_detail));
+    log_msg(apps_enabled() ? LOG_INFO : LOG_WARN, "applications", "where", apps_detail);
     log_begin(&line, LOG_INFO, "ready");
     log_str(&line, "version", KFDASH_VERSION);
     log_int(&line, "startup_us", monotonic_us() - t0);
@@ -263,6 +297,7 @@ static int serve(struct config *cfg, int64_t t0)
     /* Calls still under way end now (their requests resume and answer) before the daemons go;
      * nothing may start new ones after: the shared state's watch and sweep stop first. */
     shared_state_stop();
+    dex_users_stop();
     upstream_free(engine);
     engine = NULL;
     if (provider) oidc_release_waiters(provider);
@@ -276,7 +311,6 @@ static int serve(struct config *cfg, int64_t t0)
 
 int main(int argc, char **argv)
 {
-    n_served = n_routes;
     int64_t t0 = monotonic_us();
     struct config cfg;
     enum config_action action;
@@ -322,9 +356,16 @@ int main(int argc, char **argv)
     /* Sidecar mode serves another table: kfdash's own few paths, the application the rest. */
     if (*cfg.upstream) {
         served = sidecar_routes;
-        n_served = n_sidecar_routes;
+        n_served = n_own = n_sidecar_routes;
+    } else if (routes_assemble(*cfg.apps_domain, &assembled, &n_own, &n_served) == 0) {
+        served = assembled;
+    } else {
+        fprintf(stderr, "kfdash: out of memory\n");
+        status = 1;
+        goto out;
     }
-    if (metrics_init(served, n_served) < 0 || health_register("web", web_ready) < 0) {
+    if (metrics_init(served, n_served) < 0 || health_register("web", web_ready) < 0 ||
+        (!*cfg.upstream && health_register("applications", apps_where) < 0)) {
         fprintf(stderr, "kfdash: too many routes or checks for the metrics tables\n");
         status = 1;
         goto out;
@@ -345,6 +386,7 @@ out:
     api_k8s_reset();
     sar_reset();
     shared_state_stop();
+    dex_users_stop();
     kube_stop();
     tunnel_stop();
     upstream_free(engine);
@@ -355,5 +397,6 @@ out:
     curl_global_cleanup();
     dashboard_reset();
     config_reset(&cfg);
+    free(assembled);
     return status;
 }

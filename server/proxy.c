@@ -12,8 +12,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "auth/headers.h"
 #include "auth/identity.h"
-#include "auth/session.h"
 #include "server/buf.h"
 #include "server/config.h"
 #include "server/http.h"
@@ -82,6 +82,7 @@ struct pipe {
     bool paused;           /* the engine was told to pause: unpause after a read */
     bool sleeping;         /* the client's connection sleeps until data or the end */
     bool waiting_head;     /* the request is parked until the head (or a failure) */
+    bool sandbox;          /* the answer gets kfdash's sandboxing headers instead of its own */
     char *location_prefix; /* put in front of the path of a Location the upstream sends */
     char *location_base;   /* the upstream's scheme://authority, for absolute Locations */
     /* A streamed request body, client → upload ring → upstream. */
@@ -244,10 +245,14 @@ static char *prefixed_location(const char *prefix, const char *base, const char 
     return out;
 }
 
+/* What a sandboxed answer carries instead of the upstream's own (proxy_target.sandbox). */
+static const char *const sandboxing[] = {"Content-Security-Policy", "sandbox; default-src 'none'",
+                                         "X-Content-Type-Options", "nosniff"};
+
 static void on_head(void *ctx, long status, const char *const *lines, size_t n)
 {
     struct pipe *p = ctx;
-    char **head = calloc(2 * n + 1, sizeof(char *));
+    char **head = calloc(2 * n + 5, sizeof(char *));
     size_t k = 0;
     uint64_t size = HTTP_SIZE_UNKNOWN;
     for (size_t i = 0; head && i < n; i++) {
@@ -261,8 +266,12 @@ static void on_head(void *ctx, long status, const char *const *lines, size_t n)
             unsigned long long v = strtoull(value, &end, 10);
             if (*value && !*end) size = v;
         }
+        /* An application may not set kfdash's cookies (session fixation, a planted CSRF
+         * token). */
         if (!name || is_hop_by_hop(name) || strcasecmp(name, "Date") == 0 ||
-            strcasecmp(name, "Server") == 0) {
+            strcasecmp(name, "Server") == 0 || auth_sets_kfdash_cookie(name, value) ||
+            (p->sandbox &&
+             (strcasecmp(name, sandboxing[0]) == 0 || strcasecmp(name, sandboxing[2]) == 0))) {
             free(name);
             continue;
         }
@@ -271,6 +280,16 @@ static void on_head(void *ctx, long status, const char *const *lines, size_t n)
                         ? prefixed_location(p->location_prefix, p->location_base, value)
                         : strdup(value);
         if (!head[k - 1]) k -= 2, free(name);
+    }
+    for (size_t i = 0; head && p->sandbox && i < 4; i++) {
+        if ((head[k] = strdup(sandboxing[i]))) {
+            k++;
+            continue;
+        }
+        /* Unsandboxed it would not go: no answer at all (502). */
+        for (size_t j = 0; j < k; j++) free(head[j]);
+        free(head);
+        head = NULL;
     }
     pthread_mutex_lock(&p->lock);
     p->head = head;
@@ -458,9 +477,7 @@ static void add_cookies(struct outgoing *o, const char *value)
     while (*c) {
         while (*c == ' ' || *c == ';') c++;
         size_t n = strcspn(c, ";");
-        if (n && strncmp(c, SESSION_COOKIE "=", strlen(SESSION_COOKIE) + 1) != 0 &&
-            strncmp(c, SESSION_CSRF_COOKIE "=", strlen(SESSION_CSRF_COOKIE) + 1) != 0 &&
-            strncmp(c, LOGIN_COOKIE_PREFIX, strlen(LOGIN_COOKIE_PREFIX)) != 0)
+        if (n && !auth_cookie_is_kfdash(c, strcspn(c, "=;")))
             buf_addf(&kept, "%s%.*s", kept.n ? "; " : "", (int)n, c);
         c += n;
     }
@@ -647,6 +664,7 @@ static void forward_http(struct http_request *r, const struct proxy_target *t,
     p->refs = 2;
     p->r = r;
     p->size = HTTP_SIZE_UNKNOWN;
+    p->sandbox = t->sandbox;
     http_request_set_context(r, p, pipe_http_end);
     pthread_mutex_lock(&p->lock); /* the engine may answer before p->call is set */
     if (!streams) {

@@ -44,6 +44,10 @@ struct proxy_target {
     /* Client headers not passed on (NULL-terminated names, e.g. an Origin kfdash checked and the
      * application would judge again), or NULL. */
     const char *const *drop_headers;
+    /* The answer is data, never a page: it goes out with Content-Security-Policy: sandbox and
+     * X-Content-Type-Options: nosniff in place of the upstream's own, so a browser that opens it
+     * runs no script of it, whatever its Content-Type says. */
+    bool sandbox;
 };
 
 void proxy_init(const struct config *cfg, struct upstream *u);

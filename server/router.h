@@ -21,13 +21,37 @@ typedef void (*route_handler_fn)(struct http_request *req);
  * kfdash's CSRF token, so a cookie-proved state change there is checked by its Origin (or
  * Sec-Fetch-Site) alone. */
 #define ROUTE_PROXIED 4u
+/* Sensitive (a token that outlives the session, contributors, users, deleting a profile): a
+ * browser session or Dex ID token must come from a sign-in at Dex within tokens.max_auth_age_s,
+ * so a page that rides on an old session cannot do it. */
+#define ROUTE_RECENT_SIGNIN 8u
+
+/* The least a caller needs to reach a route, kept in the top bits of its flags; the gate checks
+ * it before the handler runs, so no handler can forget. The namespace roles apply to the route's
+ * :namespace. */
+enum route_role {
+    ROUTE_ANYONE = 0,    /* any signed-in user (on public routes: anyone at all) */
+    ROUTE_VIEWER,        /* a role in :namespace (view, edit, admin or owner) */
+    ROUTE_CONTRIBUTOR,   /* edit, admin or owner in :namespace */
+    ROUTE_OWNER,         /* the owner of the profile :namespace */
+    ROUTE_CLUSTER_ADMIN, /* named in kubeflow.cluster_admins (or one of their groups) */
+};
+#define ROUTE_ROLE_SHIFT 8
+#define ROUTE_ROLE(role) ((unsigned)(role) << ROUTE_ROLE_SHIFT)
 
 struct route {
     const char *method;  /* "GET", "POST", ...; NULL matches any method */
     const char *pattern; /* e.g. "/api/activities/:namespace"; also the metrics label */
     route_handler_fn handler;
-    unsigned flags; /* ROUTE_*; 0: the server's gate must admit the request first */
+    /* ROUTE_* | ROUTE_ROLE(least role); without ROUTE_PUBLIC the server's gate must admit the
+     * request first */
+    unsigned flags;
 };
+
+static inline enum route_role route_role(const struct route *r)
+{
+    return (enum route_role)(r->flags >> ROUTE_ROLE_SHIFT);
+}
 
 #define ROUTER_MAX_PARAMS 8
 

@@ -1,8 +1,13 @@
 /* routes: the route table; see routes.h. Read it as the map of the server. */
 #include "server/routes.h"
 
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "server/api_admin.h"
 #include "server/app_proxy.h"
+#include "server/apps.h"
 #include "server/api_diagnostics.h"
 #include "server/api_k8s.h"
 #include "server/api_mlflow.h"
@@ -27,10 +32,19 @@ static void api_not_found(struct http_request *r)
 
 #define PUBLIC ROUTE_PUBLIC
 /* Another application behind kfdash: its bodies stream, its CSRF is checked by Origin. */
-#define APP (ROUTE_STREAM_BODY | ROUTE_PROXIED)
+#define APP    (ROUTE_STREAM_BODY | ROUTE_PROXIED)
+#define STREAM ROUTE_STREAM_BODY
+#define RECENT ROUTE_RECENT_SIGNIN
+/* The least role a route needs (router.h); the gate checks it before the handler runs. */
+#define VIEWER      ROUTE_ROLE(ROUTE_VIEWER)
+#define CONTRIBUTOR ROUTE_ROLE(ROUTE_CONTRIBUTOR)
+#define OWNER       ROUTE_ROLE(ROUTE_OWNER)
+#define ADMIN       ROUTE_ROLE(ROUTE_CLUSTER_ADMIN)
 
-/* Routes without PUBLIC pass the gate first (gate.h): they know who is asking. */
-const struct route routes[] = {
+/* Routes without PUBLIC pass the gate first (gate.h): they know who is asking, and that the
+ * caller holds the route's least role in its :namespace. kfdash's own API, then (below) the
+ * applications as the mode has them, then the web app. */
+static const struct route routes[] = {
     {"GET", "/healthz", health_healthz, PUBLIC},
     {"GET", "/readyz", health_readyz, PUBLIC},
     {"GET", "/metrics", health_metrics, PUBLIC},
@@ -47,62 +61,132 @@ const struct route routes[] = {
     {"GET", "/api/workgroup/exists", api_workgroup_exists, 0},
     {"GET", "/api/workgroup/env-info", api_workgroup_env_info, 0},
     {"POST", "/api/workgroup/create", api_workgroup_create, 0},
-    {"GET", "/api/workgroup/get-contributors/:namespace", api_workgroup_get_contributors, 0},
-    {"POST", "/api/workgroup/add-contributor/:namespace", api_workgroup_add_contributor, 0},
-    {"POST", "/api/workgroup/add-viewer/:namespace", api_workgroup_add_viewer, 0},
-    {"DELETE", "/api/workgroup/remove-contributor/:namespace", api_workgroup_remove_contributor, 0},
-    {"DELETE", "/api/workgroup/remove-viewer/:namespace", api_workgroup_remove_viewer, 0},
-    {"GET", "/api/workgroup/get-all-namespaces", api_workgroup_get_all_namespaces, 0},
-    {"DELETE", "/api/workgroup/nuke-self", api_workgroup_nuke_self, 0},
+    {"GET", "/api/workgroup/get-contributors/:namespace", api_workgroup_get_contributors, VIEWER},
+    {"POST", "/api/workgroup/add-contributor/:namespace", api_workgroup_add_contributor, RECENT | OWNER},
+    {"POST", "/api/workgroup/add-viewer/:namespace", api_workgroup_add_viewer, RECENT | OWNER},
+    {"DELETE", "/api/workgroup/remove-contributor/:namespace", api_workgroup_remove_contributor,
+     RECENT | OWNER},
+    {"DELETE", "/api/workgroup/remove-viewer/:namespace", api_workgroup_remove_viewer, RECENT | OWNER},
+    {"GET", "/api/workgroup/get-all-namespaces", api_workgroup_get_all_namespaces, ADMIN},
+    {"DELETE", "/api/workgroup/nuke-self", api_workgroup_nuke_self, RECENT},
     {"GET", "/api/namespaces", api_namespaces, 0},
-    {"GET", "/api/activities/:namespace", api_activities, 0},
-    {"GET", "/api/rules/:namespace", api_rules, 0},
-    {"GET", "/api/admin/users", api_admin_users_list, 0},
-    {"POST", "/api/admin/users", api_admin_users_create, 0},
-    {"PUT", "/api/admin/users/:email/password", api_admin_users_password, 0},
-    {"POST", "/api/admin/users/:email/disable", api_admin_users_disable, 0},
-    {"POST", "/api/admin/users/:email/enable", api_admin_users_enable, 0},
-    {"DELETE", "/api/admin/users/:email", api_admin_users_delete, 0},
+    {"GET", "/api/activities/:namespace", api_activities, VIEWER},
+    {"GET", "/api/rules/:namespace", api_rules, VIEWER},
+    {"GET", "/api/admin/users", api_admin_users_list, ADMIN},
+    {"POST", "/api/admin/users", api_admin_users_create, RECENT | ADMIN},
+    {"PUT", "/api/admin/users/:email/password", api_admin_users_password, RECENT | ADMIN},
+    {"POST", "/api/admin/users/:email/disable", api_admin_users_disable, RECENT | ADMIN},
+    {"POST", "/api/admin/users/:email/enable", api_admin_users_enable, RECENT | ADMIN},
+    {"DELETE", "/api/admin/users/:email", api_admin_users_delete, RECENT | ADMIN},
     {"GET", "/api/diagnostics", api_diagnostics, 0},
+    /* The namespace is inside the Kubernetes path: the handler checks the role there. */
     {NULL, "/api/k8s/*", api_k8s_forward, 0},
     {"GET", "/api/tokens", api_tokens_list, 0},
-    {"POST", "/api/tokens", api_tokens_create, 0},
+    {"POST", "/api/tokens", api_tokens_create, RECENT},
     {"DELETE", "/api/tokens/:id", api_tokens_delete, 0},
     {"GET", "/api/spark/templates", api_spark_templates, 0},
-    {"GET", "/api/namespaces/:namespace/sparkapplications", api_spark_list, 0},
-    {"POST", "/api/namespaces/:namespace/sparkapplications", api_spark_create, 0},
-    {"GET", "/api/namespaces/:namespace/sparkapplications/:app", api_spark_get, 0},
-    {"DELETE", "/api/namespaces/:namespace/sparkapplications/:app", api_spark_delete, 0},
-    {"GET", "/api/namespaces/:namespace/sparkapplications/:app/logs", api_spark_logs, 0},
+    {"GET", "/api/namespaces/:namespace/sparkapplications", api_spark_list, VIEWER},
+    {"POST", "/api/namespaces/:namespace/sparkapplications", api_spark_create, CONTRIBUTOR},
+    {"GET", "/api/namespaces/:namespace/sparkapplications/:app", api_spark_get, VIEWER},
+    {"DELETE", "/api/namespaces/:namespace/sparkapplications/:app", api_spark_delete, CONTRIBUTOR},
+    {"GET", "/api/namespaces/:namespace/sparkapplications/:app/logs", api_spark_logs, VIEWER},
     {"GET", "/api/config", api_notebooks_config, 0},
     {"GET", "/api/gpus", api_notebooks_gpus, 0},
-    {"GET", "/api/namespaces/:namespace/notebooks", api_notebooks_list, 0},
-    {"POST", "/api/namespaces/:namespace/notebooks", api_notebooks_create, 0},
-    {"GET", "/api/namespaces/:namespace/notebooks/:notebook", api_notebooks_get, 0},
-    {"PATCH", "/api/namespaces/:namespace/notebooks/:notebook", api_notebooks_patch, 0},
-    {"DELETE", "/api/namespaces/:namespace/notebooks/:notebook", api_notebooks_delete, 0},
-    {"GET", "/api/namespaces/:namespace/notebooks/:notebook/pod", api_notebooks_pod, 0},
-    {"GET", "/api/namespaces/:namespace/notebooks/:notebook/pod/:pod/logs", api_notebooks_logs, 0},
-    {"GET", "/api/namespaces/:namespace/notebooks/:notebook/events", api_notebooks_events, 0},
-    {"GET", "/api/namespaces/:namespace/pvcs", api_notebooks_pvcs, 0},
-    {"GET", "/api/namespaces/:namespace/poddefaults", api_notebooks_poddefaults, 0},
-    {"POST", "/api/namespaces/:namespace/poddefaults/mlflow", api_notebooks_mlflow, 0},
-    {"GET", "/api/namespaces/:namespace/inferenceservices", api_kserve_list, 0},
-    {"POST", "/api/namespaces/:namespace/inferenceservices", api_kserve_create, 0},
-    {"GET", "/api/namespaces/:namespace/inferenceservices/:name", api_kserve_get, 0},
-    {"DELETE", "/api/namespaces/:namespace/inferenceservices/:name", api_kserve_delete, 0},
-    {"GET", "/api/namespaces/:namespace/mlflow-model-versions", api_kserve_mlflow_versions, 0},
+    {"GET", "/api/namespaces/:namespace/notebooks", api_notebooks_list, VIEWER},
+    {"POST", "/api/namespaces/:namespace/notebooks", api_notebooks_create, CONTRIBUTOR},
+    {"GET", "/api/namespaces/:namespace/notebooks/:notebook", api_notebooks_get, VIEWER},
+    {"PATCH", "/api/namespaces/:namespace/notebooks/:notebook", api_notebooks_patch, CONTRIBUTOR},
+    {"DELETE", "/api/namespaces/:namespace/notebooks/:notebook", api_notebooks_delete, CONTRIBUTOR},
+    {"GET", "/api/namespaces/:namespace/notebooks/:notebook/pod", api_notebooks_pod, VIEWER},
+    {"GET", "/api/namespaces/:namespace/notebooks/:notebook/pod/:pod/logs", api_notebooks_logs,
+     VIEWER},
+    {"GET", "/api/namespaces/:namespace/notebooks/:notebook/events", api_notebooks_events, VIEWER},
+    {"GET", "/api/namespaces/:namespace/pvcs", api_notebooks_pvcs, VIEWER},
+    {"GET", "/api/namespaces/:namespace/poddefaults", api_notebooks_poddefaults, VIEWER},
+    {"POST", "/api/namespaces/:namespace/poddefaults/mlflow", api_notebooks_mlflow, CONTRIBUTOR},
+    {"GET", "/api/namespaces/:namespace/inferenceservices", api_kserve_list, VIEWER},
+    {"POST", "/api/namespaces/:namespace/inferenceservices", api_kserve_create, CONTRIBUTOR},
+    {"GET", "/api/namespaces/:namespace/inferenceservices/:name", api_kserve_get, VIEWER},
+    {"DELETE", "/api/namespaces/:namespace/inferenceservices/:name", api_kserve_delete,
+     CONTRIBUTOR},
+    {"GET", "/api/namespaces/:namespace/mlflow-model-versions", api_kserve_mlflow_versions, VIEWER},
     {NULL, "/api/*", api_not_found, PUBLIC},
-    /* Applications in a profile namespace, for its members; bodies stream through. */
-    {NULL, "/notebook/:namespace/:name/*", app_proxy_notebook, APP},
-    {NULL, "/spark/:namespace/:name/*", app_proxy_spark, APP},
+};
+
+/* Predictions are data, never pages: their answers are neutralised wherever they are served
+ * (serving.c), so they stay on kfdash's origin for the web app's test panel and for scripts,
+ * with the CSRF token for a browser session. The workspace of an MLflow call is a header or a
+ * cookie: the handler checks it (server/mlflow_access.h). */
+#define PREDICTIONS                                                                                \
+    {                                                                                              \
+        NULL, "/serving/:namespace/:name/*", serving_forward, STREAM | VIEWER                      \
+    }
+
+/* Path mode (no apps.domain): the applications share kfdash's origin, so only a namespace's
+ * own owner and contributors open them (least_role.h raises these routes to contributors).
+ * Their bodies stream through. Viewers could read a Spark UI but never press its kill links. */
+static const struct route on_our_origin[] = {
+    {NULL, "/notebook/:namespace/:name/*", app_proxy_notebook, APP | CONTRIBUTOR},
+    {NULL, "/spark/:namespace/:name/jobs/job/kill/*", app_proxy_spark, APP | CONTRIBUTOR},
+    {NULL, "/spark/:namespace/:name/stages/stage/kill/*", app_proxy_spark, APP | CONTRIBUTOR},
+    {"GET", "/spark/:namespace/:name/*", app_proxy_spark, APP | VIEWER},
+    {NULL, "/spark/:namespace/:name/*", app_proxy_spark, APP | CONTRIBUTOR},
     {NULL, "/mlflow/*", api_mlflow_proxy, APP}, /* also /mlflow: 302 to /mlflow/ */
-    {NULL, "/serving/:namespace/:name/*", serving_forward, APP},
-    /* The web app itself: it asks /api/whoami and sends strangers to sign in. */
+    PREDICTIONS,
+};
+
+/* apps.domain set: kfdash's origin serves no application content. An application's address
+ * sends the browser to its own host (with a one-time code for a signed-in browser), after the
+ * same role check; the web app's own MLflow pages keep MLflow's JSON API here. */
+static const struct route opening_apps[] = {
+    {NULL, "/notebook/:namespace/:name/*", apps_open, CONTRIBUTOR},
+    {NULL, "/spark/:namespace/:name/*", apps_open, VIEWER},
+    {NULL, "/mlflow/ajax-api/*", api_mlflow_proxy, STREAM},
+    {NULL, "/mlflow/api/*", api_mlflow_proxy, STREAM},
+    {NULL, "/mlflow/*", apps_open, 0}, /* also /mlflow */
+    PREDICTIONS,
+};
+
+/* The web app itself: it asks /api/whoami and sends strangers to sign in. */
+static const struct route web_app[] = {
     {"GET", "/*", static_serve, PUBLIC},
 };
 
-const size_t n_routes = sizeof(routes) / sizeof(routes[0]);
+/* An application's own host (apps.h): kfdash's hand-over, then that one application. */
+static const struct route on_app_hosts[] = {
+    {"GET", "/healthz", health_healthz, PUBLIC},
+    {"GET", APPS_ENTER_PATH, apps_enter, PUBLIC},
+    /* A gateway's authorizer asks about this host's requests by its Host too. */
+    {NULL, "/auth/check", authz_check, PUBLIC},
+    {NULL, "/auth/check/*", authz_check, PUBLIC},
+    {NULL, "/notebook/:namespace/:name/*", app_proxy_notebook, APP | CONTRIBUTOR},
+    {NULL, "/spark/:namespace/:name/jobs/job/kill/*", app_proxy_spark, APP | CONTRIBUTOR},
+    {NULL, "/spark/:namespace/:name/stages/stage/kill/*", app_proxy_spark, APP | CONTRIBUTOR},
+    {"GET", "/spark/:namespace/:name/*", app_proxy_spark, APP | VIEWER},
+    {NULL, "/spark/:namespace/:name/*", app_proxy_spark, APP | CONTRIBUTOR},
+    {NULL, "/mlflow/*", api_mlflow_proxy, APP},
+    {NULL, "/serving/:namespace/:name/*", serving_forward, APP | VIEWER},
+    {NULL, "/*", apps_elsewhere, PUBLIC},
+};
+
+#define LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+int routes_assemble(bool apps, struct route **ret, size_t *ret_n_own, size_t *ret_n)
+{
+    const struct route *mode = apps ? opening_apps : on_our_origin;
+    size_t n_mode = apps ? LEN(opening_apps) : LEN(on_our_origin);
+    size_t n_own = LEN(routes) + n_mode + LEN(web_app), n = n_own + (apps ? LEN(on_app_hosts) : 0);
+    struct route *t = malloc(n * sizeof(*t));
+    if (!t) return -ENOMEM;
+    memcpy(t, routes, sizeof(routes));
+    memcpy(t + LEN(routes), mode, n_mode * sizeof(*mode));
+    memcpy(t + LEN(routes) + n_mode, web_app, sizeof(web_app));
+    if (apps) memcpy(t + n_own, on_app_hosts, sizeof(on_app_hosts));
+    *ret = t;
+    *ret_n_own = n_own;
+    *ret_n = n;
+    return 0;
+}
 
 /* Sidecar mode (`upstream` set): kfdash keeps its own few paths, the application gets the rest. */
 const struct route sidecar_routes[] = {

@@ -160,22 +160,22 @@ void sar_check(struct http_request *r, const struct identity *who, const struct 
     char *text = cJSON_PrintUnformatted(body);
     cJSON_Delete(body);
 
-    struct k8s_client *c = kube_client();
-    char auth[K8S_AUTH_HEADER_MAX], url[2048];
-    snprintf(url, sizeof(url), "%s/apis/authorization.k8s.io/v1/subjectaccessreviews",
-             k8s_client_api(c));
-    k8s_client_auth_header(c, auth, sizeof(auth));
-    const char *headers[] = {"Content-Type: application/json", "Accept: application/json",
-                             auth[0] ? auth : NULL, NULL};
-    struct upstream_call call =
-        kube_own_call("POST", url, headers, text, CALL_TIMEOUT_MS, ANSWER_MAX_BYTES);
-    if (!text) {
-        v->done(r, -ENOMEM, "out of memory", arg);
+    static const char *const headers[] = {"Content-Type: application/json",
+                                          "Accept: application/json", NULL};
+    struct kube_own *o = malloc(sizeof(*o));
+    struct upstream_call call;
+    int e = !text || !o
+                ? -ENOMEM
+                : kube_own_call(o, "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+                                headers, text, CALL_TIMEOUT_MS, ANSWER_MAX_BYTES, &call);
+    if (e < 0) {
+        v->done(r, e, e == -ENOMEM ? "out of memory" : "the Kubernetes API is not available", arg);
         review_free(v);
-        return;
+    } else {
+        http_request_set_context(r, v, review_free);
+        park_call(engine, r, &call, &v->answer, answered);
     }
-    http_request_set_context(r, v, review_free);
-    park_call(engine, r, &call, &v->answer, answered);
+    free(o);
     free(text);
 }
 

@@ -111,10 +111,12 @@ static void forward(struct http_request *r, const char *base, const char *path)
     char target[TARGET_MAX];
     const char *query = http_request_raw_query(r);
     snprintf(target, sizeof(target), "%s%s%s", path, *query ? "?" : "", query);
+    /* A custom predictor answers what it likes: never as a page. */
     struct proxy_target t = {.base_url = base,
                              .connect_timeout_ms = CONNECT_TIMEOUT_MS,
                              .idle_timeout_s = IDLE_TIMEOUT_S,
-                             .max_body_bytes = cfg->kserve_max_request_bytes};
+                             .max_body_bytes = cfg->kserve_max_request_bytes,
+                             .sandbox = true};
     proxy_forward(r, &t, target);
 }
 

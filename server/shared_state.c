@@ -172,16 +172,18 @@ static void job_done(void *ctx, struct upstream_result *res);
 
 static int submit(struct job *j, const char *method, const char *path, const char *body)
 {
-    char auth[K8S_AUTH_HEADER_MAX], url[PATH_SIZE + NAME_SIZE + 512];
-    k8s_client_auth_header(client, auth, sizeof(auth));
-    snprintf(url, sizeof(url), "%s%s", k8s_client_api(client), path);
-    const char *headers[4] = {strcmp(method, "PATCH") == 0
-                                  ? "Content-Type: application/merge-patch+json"
-                                  : "Content-Type: application/json",
-                              "Accept: application/json", auth[0] ? auth : NULL, NULL};
-    struct upstream_call call =
-        kube_own_call(method, url, headers, body, CALL_TIMEOUT_MS, ANSWER_MAX_BYTES);
-    return upstream_fetch(engine, &call, job_done, j);
+    const char *headers[] = {strcmp(method, "PATCH") == 0
+                                 ? "Content-Type: application/merge-patch+json"
+                                 : "Content-Type: application/json",
+                             "Accept: application/json", NULL};
+    struct kube_own *o = malloc(sizeof(*o));
+    struct upstream_call call;
+    int e =
+        o ? kube_own_call(o, method, path, headers, body, CALL_TIMEOUT_MS, ANSWER_MAX_BYTES, &call)
+          : -ENOMEM;
+    if (e == 0) e = upstream_fetch(engine, &call, job_done, j);
+    free(o);
+    return e;
 }
 
 /* Hands the outcome to the parked request, or logs a failed unparked write; frees j. */

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth/headers.h"
 #include "server/buf.h"
 #include "server/http.h"
 #include "server/log.h"
@@ -308,8 +309,10 @@ static bool parse_answer(struct tunnel *t)
         *colon = '\0';
         const char *value = colon + 1;
         while (*value == ' ') value++;
-        /* libmicrohttpd writes Connection itself for a 101. */
-        if (strcasecmp(line, "Connection") == 0 || strcasecmp(line, "Content-Length") == 0)
+        /* libmicrohttpd writes Connection itself for a 101; kfdash's cookies are not the
+         * application's to set. */
+        if (strcasecmp(line, "Connection") == 0 || strcasecmp(line, "Content-Length") == 0 ||
+            auth_sets_kfdash_cookie(line, value))
             continue;
         t->answer[n++] = strdup(line);
         t->answer[n++] = strdup(value);

@@ -50,8 +50,11 @@ or use a Dex ID token (Dex's password grant):
     -d 'scope=openid email profile' -d username=alice@example.com \\
     -d password='$KFDASH_DEMO_PASSWORD_ALICE' $DEX_ISSUER/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["id_token"])')
   curl -H "Authorization: Bearer \$token" http://127.0.0.1:8080/api/whoami
-MLflow (workspaces alice and bob, experiment iris in alice) is behind http://127.0.0.1:8080/mlflow/
-and on the Experiments and Models pages; its Python client goes through kfdash too:
+Every application opens on a host of its own (JupyterLab at http://nb-alice--nb1.localhost:8080,
+the Spark UI at http://spark-alice--app1.localhost:8080, MLflow's UI at http://mlflow.localhost:8080):
+its page can never act as you on the dashboard. Open them from the dashboard.
+MLflow (workspaces alice and bob, experiment iris in alice) is on the Experiments and Models
+pages and behind http://127.0.0.1:8080/mlflow/; its Python client goes through kfdash too:
   MLFLOW_TRACKING_URI=http://127.0.0.1:8080/mlflow MLFLOW_WORKSPACE=alice MLFLOW_TRACKING_TOKEN=kfp_...
 Ctrl-C stops kfdash and the stack.
 EOF

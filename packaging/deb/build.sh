@@ -46,6 +46,7 @@ install -D -m 0600 "$here/default" "$stage/etc/default/kfdash"
 install -D -m 0644 "$here/kfdash.service" "$stage/lib/systemd/system/kfdash.service"
 doc=$stage/usr/share/doc/kfdash
 install -D -m 0644 "$here/copyright" "$doc/copyright"
+install -D -m 0644 "$root/docs/security.md" "$doc/security.md"
 install -D -m 0644 "$here/lintian-overrides" "$stage/usr/share/lintian/overrides/kfdash"
 # Reproducible dates: the last commit's time, when there is one.
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$root" log -1 --format=%ct 2>/dev/null || date +%s)}

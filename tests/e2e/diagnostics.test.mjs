@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { gatewayBrowsers, watchProblems } from './lib/harness.mjs';
-import { kubeAdmin, kubeEnv, needsAdmin, startKubeKfdash } from './lib/kube.mjs';
+import { kubeAdmin, kubeEnv, needsAdmin, startAppsKfdash } from './lib/kube.mjs';
 
 const { skip: SKIP, haveAdmin: HAVE_ADMIN } = kubeEnv();
 const NO_ADMIN = needsAdmin('to make a StorageClass');
@@ -54,7 +54,8 @@ describe('the Diagnostics page against the stack apiserver, in gateway mode', ()
 
   before(async () => {
     if (SKIP) return;
-    kf = await startKubeKfdash({
+    // Applications on hosts of their own: kfdash has nothing of its own to warn about.
+    kf = await startAppsKfdash({
       args: ['--cluster-admins', ADMIN, '--trusted-header-peers', '127.0.0.1/32'],
     });
   });

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { gatewayBrowsers, watchProblems } from './lib/harness.mjs';
-import { kubeEnv, startKubeKfdash } from './lib/kube.mjs';
+import { kubeEnv, startAppsKfdash } from './lib/kube.mjs';
 
 const MLFLOW = process.env.KFDASH_E2E_MLFLOW_URL || '';
 const { skip: KUBE_SKIP } = kubeEnv();
@@ -68,7 +68,7 @@ describe('MLflow pages against the stack, in gateway mode', () => {
 
   before(async () => {
     if (SKIP) return;
-    kf = await startKubeKfdash({ args: ['--trusted-header-peers', '127.0.0.1/32', '--mlflow-url', MLFLOW] });
+    kf = await startAppsKfdash({ args: ['--trusted-header-peers', '127.0.0.1/32', '--mlflow-url', MLFLOW] });
     const got = await mlflow('GET', '/api/2.0/mlflow/experiments/get-by-name?experiment_name=iris', 'alice');
     assert.equal(got.status, 200, JSON.stringify(got.json));
     iris = got.json.experiment.experiment_id;
@@ -229,7 +229,7 @@ describe('MLflow pages against the stack, in gateway mode', () => {
       try {
         await ui.waitForLoadState('domcontentloaded');
         const url = new URL(ui.url());
-        assert.equal(url.origin, kf.url, 'served by the dashboard');
+        assert.equal(url.origin, kf.appOrigin('mlflow'), 'on its own host');
         assert.equal(url.pathname, '/mlflow/');
         await ui.getByRole('link', { name: 'iris', exact: true }).first().waitFor({ timeout: 20_000 });
         // Its workspace selector offers exactly alice's namespaces.

@@ -1,7 +1,8 @@
 // The Notebooks pages in a real browser against the local stack, in gateway mode (the user is
 // whoever the `kubeflow-userid` header names): alice (owner of alice) sees nb1 ready, creates a
-// notebook from the form and deletes it, and connects to nb1: JupyterLab, served through the
-// dashboard under /notebook/alice/nb1/, runs `1+1` on a Python 3 kernel; carol (viewer of alice)
+// notebook from the form and deletes it, and connects to nb1: JupyterLab, served by kfdash on the
+// notebook's own host (nb-alice--nb1.localhost) under /notebook/alice/nb1/, runs `1+1` on a
+// Python 3 kernel; carol (viewer of alice)
 // sees the list without create, stop or delete, and the server refuses her a stop anyway.
 //
 // It needs the stack and runs only when tests/integration/stack/test_browser.py starts it with
@@ -18,7 +19,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { gatewayBrowsers, routeProbes, watchProblems } from './lib/harness.mjs';
-import { kubeAdmin, kubeEnv, startKubeKfdash } from './lib/kube.mjs';
+import { kubeAdmin, kubeEnv, startAppsKfdash } from './lib/kube.mjs';
 
 const { skip: SKIP, connectTo: CONNECT_TO } = kubeEnv({
   admin: 'to read back and clean up',
@@ -47,7 +48,7 @@ describe('Notebooks against the stack, in gateway mode', () => {
 
   before(async () => {
     if (SKIP) return;
-    kf = await startKubeKfdash({
+    kf = await startAppsKfdash({
       args: [
         '--cluster-admins', ADMIN,
         '--trusted-header-peers', '127.0.0.1/32',
@@ -244,7 +245,7 @@ describe('Notebooks against the stack, in gateway mode', () => {
       try {
         lab.setDefaultTimeout(30_000);
         await lab.waitForLoadState('domcontentloaded');
-        assert.equal(new URL(lab.url()).origin, kf.url, 'JupyterLab is served by the dashboard');
+        assert.equal(new URL(lab.url()).origin, kf.appOrigin('nb-alice--nb1'), 'JupyterLab is on its own host');
         assert.match(new URL(lab.url()).pathname, /^\/notebook\/alice\/nb1\//);
         // As Kubeflow's images do, the notebook's root sends the browser on to JupyterLab.
         await lab.waitForURL(/\/notebook\/alice\/nb1\/lab/);

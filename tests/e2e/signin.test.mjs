@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { dexForm as dexFormAt, landOn, onDexForm as onDexFormAt, submitDex as submitDexAt } from './lib/dex.mjs';
 import { launchBrowser, startKfdash, waitReady } from './lib/harness.mjs';
 
 const ALICE = 'alice@example.com';
@@ -41,43 +42,9 @@ const pathOf = (url) => {
   return u.pathname + u.search;
 };
 
-/**
- * Waits until the URL of `page` passes `test`. On a timeout the error says where the page is and
- * what it shows (e.g. kfdash's "Sign-in failed" page, or Dex's form with its error).
- */
-async function waitAt(page, test, expected) {
-  try {
-    await page.waitForURL(test);
-  } catch (err) {
-    const text = await page.locator('body').innerText({ timeout: 2_000 }).catch(() => '(no body)');
-    err.message += `\nexpected ${expected}; the page is at ${page.url()} and shows:\n${text.slice(0, 600)}`;
-    throw err;
-  }
-}
-
-/** True when `url` is Dex's password form (…/dex/auth/local/login?back=&state=…). */
-const onDexForm = (url) => url.startsWith(`${ISSUER}/auth/local/login`);
-
-/** Waits until the page shows Dex's password form and returns its fields. */
-async function dexForm(page) {
-  await waitAt(page, (url) => onDexForm(url.href), "Dex's password form");
-  const login = page.locator('input[name="login"]');
-  const password = page.locator('input[name="password"]');
-  await login.waitFor();
-  return { login, password, submit: page.locator('button[type="submit"]') };
-}
-
-/** Fills Dex's form on `page` and submits it. */
-async function submitDex(page, email, password) {
-  const form = await dexForm(page);
-  await form.login.fill(email);
-  await form.password.fill(password);
-  await form.submit.click();
-}
-
-/** Waits until `page` is back on kfdash at `path`. */
-const landOn = (page, origin, path) =>
-  waitAt(page, (url) => url.origin === origin && url.pathname === path, `${origin}${path}`);
+const dexForm = (page) => dexFormAt(page, ISSUER);
+const submitDex = (page, email, password) => submitDexAt(page, ISSUER, email, password);
+const onDexForm = (url) => onDexFormAt(ISSUER, url);
 
 /** The top bar once the SPA knows who is signed in. */
 async function topBarEmail(page) {

@@ -1,6 +1,7 @@
 // The Spark applications pages in a real browser against the local stack, in gateway mode (the
 // user is whoever the `kubeflow-userid` header names): alice (owner of alice) sees app1 RUNNING
-// with its executors, opens its live Spark UI through the dashboard (/spark/alice/app1/), and
+// with its executors, opens its live Spark UI from the dashboard (/spark/alice/app1/, which sends
+// the browser to the UI's own host, spark-alice--app1.localhost), and
 // submits an application from the PySpark template, then deletes it; carol (viewer of alice)
 // sees the same list without a way to submit or delete, and the server refuses her anyway.
 //
@@ -18,7 +19,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { gatewayBrowsers, routeProbes, watchProblems } from './lib/harness.mjs';
-import { kubeAdmin, kubeEnv, startKubeKfdash } from './lib/kube.mjs';
+import { kubeAdmin, kubeEnv, startAppsKfdash } from './lib/kube.mjs';
 
 const { skip: SKIP, connectTo: CONNECT_TO } = kubeEnv({
   admin: 'to read back and clean up',
@@ -41,7 +42,7 @@ describe('Spark applications against the stack, in gateway mode', () => {
 
   before(async () => {
     if (SKIP) return;
-    kf = await startKubeKfdash({
+    kf = await startAppsKfdash({
       args: ['--cluster-admins', ADMIN, '--trusted-header-peers', '127.0.0.1/32', '--connect-to', CONNECT_TO],
     });
     await probe(kf.url, {
@@ -102,7 +103,7 @@ describe('Spark applications against the stack, in gateway mode', () => {
     });
   });
 
-  test('"Open Spark UI" opens the live Spark UI of app1 through the dashboard, in a new tab', { skip: SKIP }, async (t) => {
+  test('"Open Spark UI" opens the live Spark UI of app1 on its own host, in a new tab', { skip: SKIP }, async (t) => {
     if (!needs(t, 'GET /api/namespaces/:ns/sparkapplications')) return;
     await as(ALICE, t, async (page) => {
       await page.goto(at('/spark-applications/details/app1?ns=alice'));
@@ -115,7 +116,7 @@ describe('Spark applications against the stack, in gateway mode', () => {
       try {
         await ui.waitForLoadState('domcontentloaded');
         await ui.waitForURL(/\/spark\/alice\/app1\/jobs\/?$/, { timeout: 15_000 });
-        assert.equal(new URL(ui.url()).origin, kf.url, 'the UI is served by the dashboard');
+        assert.equal(new URL(ui.url()).origin, kf.appOrigin('spark-alice--app1'), 'the UI is on its own host');
         // Spark's own jobs page, rendered.
         await ui.getByText('Spark Jobs', { exact: false }).first().waitFor({ timeout: 15_000 });
         const hrefs = await ui.locator('a[href]').evaluateAll((as) => as.map((a) => a.getAttribute('href')));

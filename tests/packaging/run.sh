@@ -66,7 +66,8 @@ done
 contents=$(dpkg-deb --contents "$deb")
 for f in ./usr/bin/kfdash ./etc/kfdash/kfdash.json ./etc/default/kfdash \
     ./lib/systemd/system/kfdash.service ./usr/share/doc/kfdash/copyright \
-    ./usr/share/doc/kfdash/changelog.Debian.gz ./usr/share/man/man1/kfdash.1.gz; do
+    ./usr/share/doc/kfdash/changelog.Debian.gz ./usr/share/doc/kfdash/security.md \
+    ./usr/share/man/man1/kfdash.1.gz; do
     grep -q " $f\$" <<<"$contents" || fail "$f missing from the package"
 done
 grep -q -- '-rwxr-xr-x root/root .* ./usr/bin/kfdash$' <<<"$contents" || fail "kfdash not 0755 root"

@@ -14,7 +14,7 @@
 #
 # Knobs: KFDASH_NO_DEX=1 skips Dex; KFDASH_DEX_REDIRECT_URIS (space-separated)
 # sets the static client's redirect URIs (the default covers make demo's 8080 and
-# the stack suite's fixed sign-in ports 18555-18557); KFDASH_DEX_SIGNING_KEYS_EXPIRY
+# the stack suite's fixed sign-in ports 18555-18559); KFDASH_DEX_SIGNING_KEYS_EXPIRY
 # and KFDASH_DEX_ID_TOKENS_EXPIRY (Go durations, Dex's defaults 6h and 24h) set
 # how often Dex rotates its keys and how long its ID tokens live;
 # KFDASH_KCM_CONTROLLERS overrides the controller list.
@@ -269,7 +269,7 @@ if [[ ${KFDASH_NO_DEX:-0} != 1 ]]; then
   # Kubeflow's manifests.
   kapi POST /api/v1/namespaces '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"auth"}}' >/dev/null
   kubeconfig "$S/dex.kubeconfig" admin auth
-  redirects=${KFDASH_DEX_REDIRECT_URIS:-http://127.0.0.1:8080/oauth2/callback http://localhost:8080/oauth2/callback http://127.0.0.1:8080/auth/callback http://localhost:8080/auth/callback http://[::1]:8080/auth/callback http://127.0.0.1:18555/auth/callback http://127.0.0.1:18556/auth/callback http://127.0.0.1:18557/auth/callback}
+  redirects=${KFDASH_DEX_REDIRECT_URIS:-http://127.0.0.1:8080/oauth2/callback http://localhost:8080/oauth2/callback http://127.0.0.1:8080/auth/callback http://localhost:8080/auth/callback http://[::1]:8080/auth/callback http://127.0.0.1:18555/auth/callback http://127.0.0.1:18556/auth/callback http://127.0.0.1:18557/auth/callback http://127.0.0.1:18558/auth/callback http://127.0.0.1:18559/auth/callback}
   {
     cat <<EOF
 issuer: $DEX_ISSUER

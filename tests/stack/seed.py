@@ -495,10 +495,29 @@ class Seeder:
     def profile(self, name: str, owner: str) -> list[dict]:
         """Profile + what profile-controller makes for it. Returns owner references for children."""
         p = self.put("Profile", name, {"spec": {"owner": {"kind": "User", "name": owner}}})
+        ref = self.adopt(p)
+        if ref is None:
+            raise ApiError(f"Profile {name}: its namespace exists and belongs to someone else")
+        return ref
+
+    def adopt(self, p: dict) -> list[dict] | None:
+        """What profile-controller does for Profile p: the namespace (annotated with the owner)
+        and, inside it, the owner's binding and policy and the default-editor/-viewer accounts.
+        Like the controller, it refuses a namespace that exists without that owner annotation:
+        the Profile then gets Ready False and nothing else happens (returns None)."""
+        name, owner = p["metadata"]["name"], p["spec"]["owner"]["name"]
         ref = [{
             "apiVersion": "kubeflow.org/v1", "kind": "Profile", "name": name,
             "uid": p["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True,
         }]
+        existing = self.api.get(f"/api/v1/namespaces/{name}", f"Namespace {name}", ok404=True)
+        held = existing.status_code == 200 and existing.json().get("status", {}).get("phase") != "Terminating"
+        if held and (existing.json()["metadata"].get("annotations") or {}).get("owner") != owner:
+            self.put("Profile", name, {"status": {"conditions": [{
+                "type": "Ready", "status": "False", "reason": "NamespaceExists",
+                "message": f"namespace {name} exists already and is not owned by {owner}"}]}},
+                subresource="status")
+            return None
         ns_body = {"metadata": {"annotations": {"owner": owner}, "labels": dict(NAMESPACE_LABELS), "ownerReferences": ref}}
         ns = self.put("Namespace", name, ns_body)
         if ns.get("status", {}).get("phase") == "Terminating":
@@ -578,6 +597,54 @@ def cmd_profiles(api: Api) -> None:
             seed.contributor(name, email, role)
     log("demo profiles ready: alice (owner alice@, bob@ edit, carol@ view), bob (owner bob@), carol (owner carol@); "
         "admin@example.com is a cluster admin in kfdash's config only")
+
+
+def cmd_profile_controller(api: Api, ready_file: str | None) -> None:
+    """Stands in for Kubeflow's profile controller: lists and watches Profiles and adopts each
+    new one (Seeder.adopt), as the controller does for a Profile made by registration, the
+    Users page or kubectl. Runs until killed; writes ready_file after the first list."""
+    seed = Seeder(api, verbose=False)
+    done: dict[str, int] = {}  # uid -> generation reconciled
+
+    def reconcile(p: dict) -> None:
+        meta = p["metadata"]
+        if done.get(meta["uid"]) == meta.get("generation"):
+            return
+        try:
+            owner = p["spec"]["owner"]["name"]
+            adopted = seed.adopt(p) is not None
+            log(f"profile {meta['name']} (owner {owner}): " + ("ready" if adopted else
+                "refused: its namespace belongs to someone else"))
+        except (ApiError, KeyError, TypeError) as e:
+            log(f"profile {meta.get('name')}: {e}")
+            return
+        done[meta["uid"]] = meta.get("generation")
+
+    while True:
+        try:
+            listed = api.get("/apis/kubeflow.org/v1/profiles", "Profiles").json()
+            for p in listed["items"]:
+                reconcile(p)
+            if ready_file:
+                open(ready_file, "w").close()
+                ready_file = None
+            version = listed["metadata"]["resourceVersion"]
+            with api.s.get(api.base + "/apis/kubeflow.org/v1/profiles", stream=True, timeout=(10, 330),
+                           params={"watch": "1", "resourceVersion": version,
+                                   "timeoutSeconds": "300"}) as r:
+                if r.status_code != 200:
+                    raise ApiError(f"watch of Profiles: HTTP {r.status_code}")
+                for line in r.iter_lines():
+                    event = json.loads(line)
+                    if event["type"] == "ERROR":
+                        break  # 410 Gone and friends: list again
+                    if event["type"] in ("ADDED", "MODIFIED"):
+                        reconcile(event["object"])
+                    elif event["type"] == "DELETED":
+                        done.pop(event["object"]["metadata"]["uid"], None)
+        except (ApiError, requests.RequestException, ValueError) as e:
+            log(f"profile-controller: {e}; listing again in 1s")
+            time.sleep(1)
 
 
 def cmd_scale(api: Api, profiles: int, contributors: int, users: int, workers: int) -> None:
@@ -747,6 +814,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--workers", type=int, default=8, help="requests in flight (default 8)")
     d = sub.add_parser("dex-users", help="Dex Password objects of the demo users")
     d.add_argument("--namespace", default="auth")
+    pc = sub.add_parser("profile-controller", help="adopt every Profile as profile-controller does "
+                        "(runs until killed)")
+    pc.add_argument("--ready-file", help="written once the first list is done")
     k = sub.add_parser("kfdash-credentials", help="write kfdash's ServiceAccount token")
     k.add_argument("--out", required=True)
     o = sub.add_parser("objects", help="Notebook/SparkApplication/InferenceService of the ML peers")
@@ -765,6 +835,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd_scale(api, args.profiles, args.contributors, args.users, args.workers)
         elif args.cmd == "dex-users":
             cmd_dex_users(api, args.namespace)
+        elif args.cmd == "profile-controller":
+            cmd_profile_controller(api, args.ready_file)
         elif args.cmd == "kfdash-credentials":
             cmd_kfdash_credentials(api, args.out)
         elif args.cmd == "objects":

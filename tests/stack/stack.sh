@@ -44,6 +44,8 @@ up() {
   step "demo users in Dex and their profiles"
   "$py" "$here/seed.py" dex-users
   "$py" "$here/seed.py" profiles
+  step "profile-controller's stand-in: a namespace for every Profile made later"
+  profile_controller "$py"
   step "ML peers: MLflow, MLServer, Jupyter, Spark (first run installs them: ~6 min)"
   "$here/ml-up.sh"
   "$py" "$here/seed.py" objects --ml-env "$S/ml.env"
@@ -57,6 +59,23 @@ up() {
   trap - EXIT
   step "stack is up in $((SECONDS - t0)) s: source $S/env"
   summary
+}
+
+# profile_controller PY: `seed.py profile-controller` in the background, recorded in run/ so that
+# k8s-down.sh stops it with the control plane; returns once it has listed the Profiles.
+profile_controller() {
+  local py=$1 ready=$S/run/profile-controller.ready
+  rm -f "$ready"
+  setsid "$py" "$here/seed.py" profile-controller --ready-file "$ready" \
+    </dev/null >>"$S/logs/profile-controller.log" 2>&1 &
+  echo $! >"$S/run/profile-controller.pid"
+  for _ in $(seq 300); do
+    [[ -f $ready ]] && return 0
+    kill -0 "$(cat "$S/run/profile-controller.pid")" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "profile-controller stand-in did not start; see $S/logs/profile-controller.log" >&2
+  return 1
 }
 
 up_failed() {

@@ -31,5 +31,20 @@ START_TEST(leaves_ordinary_headers_alone)
 }
 END_TEST
 
+START_TEST(recognises_identity_headers_spelled_with_underscores)
+{
+    /* WSGI and CGI servers fold '_' into '-': kubeflow_userid reaches them as kubeflow-userid. */
+    const char *spoofs[] = {"kubeflow_userid",  "KUBEFLOW_GROUPS",      "X_MLFLOW_WORKSPACE",
+                            "Impersonate_User", "x_auth_request_email", "X-Forwarded_User"};
+    for (size_t i = 0; i < sizeof(spoofs) / sizeof(spoofs[0]); i++)
+        ck_assert_msg(auth_header_is_identity(spoofs[i], "kubeflow-userid"), "%s", spoofs[i]);
+    ck_assert(auth_header_is_identity("x_goog_authenticated_user_email",
+                                      "X-Goog-Authenticated-User-Email"));
+    ck_assert(!auth_header_is_identity("kubeflow_userid_x", "kubeflow-userid"));
+    ck_assert(!auth_header_is_identity("kubeflow_user", "kubeflow-userid"));
+}
+END_TEST
+
 RUN_SUITE("auth_headers", recognises_kubeflow_impersonation_and_proxy_identity_headers,
-          recognises_a_configured_userid_header, leaves_ordinary_headers_alone)
+          recognises_a_configured_userid_header, leaves_ordinary_headers_alone,
+          recognises_identity_headers_spelled_with_underscores)

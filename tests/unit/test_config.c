@@ -120,6 +120,24 @@ START_TEST(wrong_json_type_in_the_file_is_refused)
 }
 END_TEST
 
+/* A number far beyond any setting's range is refused before any cast to an integer (found by
+ * tests/fuzz/fuzz_config: with a sanitizer, the cast itself was the failure). */
+START_TEST(a_huge_number_in_the_file_is_refused_as_no_integer)
+{
+    static const char *const files[] = {"{\"limits\":{\"max_header_bytes\":1e300}}",
+                                        "{\"threads\":-1e19}", "{\"threads\":9.3e18}"};
+    for (size_t i = 0; i < 3; i++) {
+        char *file = write_temp(files[i]);
+        char *argv[] = {"kfdash", "--config", file, NULL}, *envp[] = {NULL};
+        char err[CONFIG_ERROR_MAX];
+        struct config c;
+        ck_assert_int_eq(load(argv, envp, &c, err), -EINVAL);
+        ck_assert_ptr_nonnull(strstr(err, ": expected an integer"));
+        unlink(file);
+    }
+}
+END_TEST
+
 START_TEST(unreadable_or_malformed_file_is_refused)
 {
     char *argv[] = {"kfdash", "--config", "/nonexistent/kfdash.json", NULL}, *envp[] = {NULL};
@@ -212,6 +230,7 @@ RUN_SUITE("config", defaults_listen_on_ipv4_and_ipv6_loopback,
           repeated_listen_flags_replace_the_default_list,
           bad_integer_names_the_source_value_and_range, out_of_range_flag_is_refused,
           unknown_key_in_the_file_is_refused_to_catch_typos, wrong_json_type_in_the_file_is_refused,
+          a_huge_number_in_the_file_is_refused_as_no_integer,
           unreadable_or_malformed_file_is_refused, validates_shapes_of_strings,
           unknown_flag_and_missing_value_are_refused,
           check_config_prints_nested_json_of_every_setting, reference_lists_every_environment_name)

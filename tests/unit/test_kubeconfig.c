@@ -195,6 +195,23 @@ START_TEST(refuses_data_that_is_not_standard_base64)
 }
 END_TEST
 
+/* The pairing is judged on what was read: certificate data of spaces and line breaks only
+ * decodes to nothing, so a key beside it has no certificate (found by tests/fuzz). */
+START_TEST(a_client_key_beside_certificate_data_that_decodes_to_nothing_is_refused)
+{
+    assert_refused("clusters: [{name: c, cluster: {server: 'https://h'}}]\n"
+                   "users: [{name: u, user: {client-certificate-data: '   ', "
+                   "client-key-data: '" KEY_B64 "'}}]\n"
+                   "contexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n",
+                   "kubeconfig: user \"u\" has a client key but no client certificate");
+    assert_refused("clusters: [{name: c, cluster: {server: 'https://h'}}]\n"
+                   "users: [{name: u, user: {client-certificate: /etc/u.crt, "
+                   "client-key-data: \"\\t\"}}]\n"
+                   "contexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n",
+                   "kubeconfig: user \"u\" has a client certificate but no client key");
+}
+END_TEST
+
 START_TEST(refuses_exec_credentials_with_a_clear_error)
 {
     assert_refused("clusters: [{name: c, cluster: {server: 'https://h:6443'}}]\n"
@@ -499,4 +516,5 @@ RUN_SUITE("kubeconfig", picks_the_current_context_cluster_and_user,
           a_user_is_optional_but_a_client_certificate_needs_its_key,
           refuses_a_server_that_is_not_an_http_url, survives_malformed_yaml,
           bounds_the_file_the_entries_and_the_strings, shows_hostile_names_on_one_short_line,
-          loads_a_file_with_paths_relative_to_its_directory, parses_the_local_stack_kubeconfig)
+          loads_a_file_with_paths_relative_to_its_directory, parses_the_local_stack_kubeconfig,
+          a_client_key_beside_certificate_data_that_decodes_to_nothing_is_refused)

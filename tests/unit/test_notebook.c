@@ -497,6 +497,27 @@ START_TEST(the_mlflow_poddefault_selects_its_label_and_sets_the_workspace)
 }
 END_TEST
 
+/* A GPU limit no long holds reads as no GPU, not a cast (found by tests/fuzz/fuzz_notebook). */
+START_TEST(a_gpu_count_beyond_any_real_one_reads_as_none)
+{
+    static const char *const counts[] = {"1e300", "-1e300", "9.3e18"};
+    for (size_t i = 0; i < 3; i++) {
+        char text[256];
+        snprintf(text, sizeof(text),
+                 "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"resources\":"
+                 "{\"limits\":{\"nvidia.com/gpu\":%s}}}]}}}}",
+                 counts[i]);
+        cJSON *nb = fx_json(text);
+        cJSON *s = notebook_summary(nb, NULL, &cat, T0);
+        const cJSON *gpus = cJSON_GetObjectItem(s, "gpus");
+        ck_assert_double_eq(cJSON_GetObjectItem(gpus, "count")->valuedouble, 0);
+        ck_assert_str_eq(cJSON_GetObjectItem(gpus, "vendor")->valuestring, "nvidia.com/gpu");
+        cJSON_Delete(s);
+        cJSON_Delete(nb);
+    }
+}
+END_TEST
+
 RUN_SUITE("notebook", a_notebook_with_a_ready_replica_is_ready,
           the_stopped_annotation_means_stopped_once_no_pod_runs,
           a_deletion_timestamp_means_terminating_before_anything_else,
@@ -512,4 +533,5 @@ RUN_SUITE("notebook", a_notebook_with_a_ready_replica_is_ready,
           a_custom_image_needs_to_be_asked_for, bad_forms_are_refused_with_the_field_named,
           lists_in_a_form_are_bounded, quantities_are_what_kubernetes_accepts,
           mount_paths_are_absolute_and_stay_where_they_say, label_keys_may_carry_a_dns_prefix,
-          the_mlflow_poddefault_selects_its_label_and_sets_the_workspace)
+          the_mlflow_poddefault_selects_its_label_and_sets_the_workspace,
+          a_gpu_count_beyond_any_real_one_reads_as_none)

@@ -123,7 +123,28 @@ START_TEST(bounds_the_value_and_checks_the_key_file)
 }
 END_TEST
 
+/* Each digit is checked before it is used: a non-hex one in a line of the right length is a
+ * refusal, not a shift of -1 (found by tests/fuzz/fuzz_cookie). */
+START_TEST(refuses_a_key_line_of_64_characters_with_a_non_hex_digit)
+{
+    static const struct {
+        size_t at; /* the digit replaced */
+        char c;    /* by this */
+    } bad[] = {{0, 'z'}, {1, 'g'}, {62, ' '}, {63, 'x'}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[] = "# a comment\n" KEY_A "\n";
+        text[12 + bad[i].at] = bad[i].c;
+        struct seal_keys *none = NULL;
+        char err[128];
+        ck_assert_int_eq(seal_keys_parse(text, &none, err), -EINVAL);
+        ck_assert_str_eq(err, "line 2: expected 64 hex digits (openssl rand -hex 32)");
+        ck_assert_ptr_null(none);
+    }
+}
+END_TEST
+
 RUN_SUITE("seal", round_trips_and_hides_the_value, rejects_a_tampered_cookie,
           a_value_sealed_for_one_purpose_is_refused_for_another,
           rotation_the_first_key_seals_and_every_key_opens,
-          rejects_a_cookie_sealed_with_a_retired_key, bounds_the_value_and_checks_the_key_file)
+          rejects_a_cookie_sealed_with_a_retired_key, bounds_the_value_and_checks_the_key_file,
+          refuses_a_key_line_of_64_characters_with_a_non_hex_digit)

@@ -115,6 +115,33 @@ START_TEST(a_login_attempt_cannot_pass_for_a_session)
 }
 END_TEST
 
+/* A time no time_t holds (1e300) is malformed, not cast (found by tests/fuzz/fuzz_cookie). The
+ * JSON is sealed as kfdash seals cookies, so only the times are wrong. */
+START_TEST(refuses_cookies_whose_times_are_beyond_any_real_time)
+{
+    static const char *const sessions[] = {
+        "{\"g\":[],\"i\":\"a\",\"c\":\"b\",\"e\":\"alice@example.com\",\"x\":1e300,\"k\":0}",
+        "{\"g\":[],\"i\":\"a\",\"c\":\"b\",\"e\":\"alice@example.com\",\"x\":1900000000,"
+        "\"k\":-1e19}",
+    };
+    struct seal_keys *k = keys(KEY_A);
+    for (size_t i = 0; i < 2; i++) {
+        char *value = NULL;
+        ck_assert_int_eq(seal(k, "kfdash session v1", sessions[i], strlen(sessions[i]), &value), 0);
+        struct session s;
+        ck_assert_int_eq(session_open(k, value, NOW, &s), -EBADMSG);
+        free(value);
+    }
+    const char *login = "{\"s\":\"s\",\"n\":\"n\",\"v\":\"v\",\"d\":\"/\",\"x\":1e19}";
+    char *value = NULL;
+    ck_assert_int_eq(seal(k, "kfdash login attempt v1", login, strlen(login), &value), 0);
+    struct login_attempt a;
+    ck_assert_int_eq(login_attempt_open(k, value, NOW, &a), -EBADMSG);
+    free(value);
+    seal_keys_free(k);
+}
+END_TEST
+
 START_TEST(pkce_challenge_is_s256_of_the_verifier)
 {
     /* RFC 7636, appendix B. */
@@ -143,4 +170,4 @@ END_TEST
 RUN_SUITE("session", a_session_cookie_round_trips_and_stays_under_1kb, refuses_an_expired_session,
           refuses_a_tampered_session, a_rotated_key_still_opens_until_it_is_retired,
           a_login_attempt_cannot_pass_for_a_session, pkce_challenge_is_s256_of_the_verifier,
-          rd_must_stay_on_this_site)
+          rd_must_stay_on_this_site, refuses_cookies_whose_times_are_beyond_any_real_time)

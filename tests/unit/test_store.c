@@ -287,6 +287,52 @@ START_TEST(drops_expired_sessions_and_tokens_in_bounded_batches)
 }
 END_TEST
 
+START_TEST(a_changed_user_loses_every_session_and_token_for_good)
+{
+    fresh_path();
+    struct store *s = open_at(path);
+    time_t now = time(NULL);
+    bool changed = true;
+    /* The first sighting only records the user. */
+    ck_assert_int_eq(store_user_observe(s, "Dave@Example.com", "gen-1", now - 10, &changed), 0);
+    ck_assert(!changed);
+    ck_assert_int_eq(store_session_add(s, "s-dave", "dave@example.com", now + 3600, "r"), 0);
+    ck_assert_int_eq(store_session_add(s, "s-erin", "erin@example.com", now + 3600, "r"), 0);
+    ck_assert_int_eq(
+        store_token_add(s, hash_a, "t-dave", "dave@example.com", "", "n", now - 5, now + 3600), 0);
+    ck_assert_int_eq(store_user_observe(s, "dave@example.com", "gen-1", now, &changed), 0);
+    ck_assert(!changed);
+    ck_assert_int_eq(store_user_not_before(s, "dave@example.com"), 0);
+    /* Disabled (a new fingerprint): what was made until now is void. */
+    ck_assert_int_eq(store_user_observe(s, "dave@example.com", "gen-2", now, &changed), 0);
+    ck_assert(changed);
+    ck_assert(store_session_revoked(s, "s-dave"));
+    ck_assert(!store_session_revoked(s, "s-erin"));
+    struct store_token t;
+    ck_assert_int_eq(store_token_find(s, hash_a, now, &t), -ENOENT);
+    ck_assert_int_eq(store_user_not_before(s, "DAVE@example.com"), now);
+    /* Another replica's copy of the old token does not come back. */
+    ck_assert_int_eq(
+        store_token_mirror(s, hash_a, "t-dave", "dave@example.com", "", "n", now - 5, now + 3600),
+        0);
+    ck_assert_int_eq(store_token_find(s, hash_a, now, &t), -ENOENT);
+    /* Deleted: gone from the present users; and all of it survives a restart. */
+    ck_assert_int_eq(store_user_observe(s, "dave@example.com", "", now + 1, &changed), 0);
+    ck_assert(changed);
+    char **present = NULL;
+    size_t n = 9;
+    ck_assert_int_eq(store_users_present(s, &present, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    free(present);
+    store_free(s);
+    s = open_at(path);
+    ck_assert_int_eq(store_user_not_before(s, "dave@example.com"), now + 1);
+    ck_assert(store_session_revoked(s, "s-dave"));
+    store_free(s);
+    remove_path();
+}
+END_TEST
+
 RUN_SUITE("store", finds_a_token_by_hash_until_it_expires_or_is_deleted,
           lists_only_the_users_own_tokens_with_last_use, refuses_more_than_the_per_user_quota,
           revocations_and_tokens_survive_a_restart, revoked_set_grows_past_its_first_table,
@@ -294,4 +340,5 @@ RUN_SUITE("store", finds_a_token_by_hash_until_it_expires_or_is_deleted,
           a_mirrored_session_renews_and_a_mirrored_sign_out_never_comes_back,
           mirrored_tokens_count_against_the_quota_and_are_forgotten_by_id,
           a_full_list_drops_tokens_deleted_while_nobody_watched,
-          drops_expired_sessions_and_tokens_in_bounded_batches)
+          drops_expired_sessions_and_tokens_in_bounded_batches,
+          a_changed_user_loses_every_session_and_token_for_good)

@@ -247,6 +247,28 @@ START_TEST(rejects_expired_and_not_yet_valid_tokens_beyond_the_leeway)
 }
 END_TEST
 
+/* Times no time_t holds keep their meaning instead of being cast (found with
+ * tests/fuzz/fuzz_token): exp 1e300 never expires, nbf 1e300 is never valid. */
+START_TEST(times_beyond_any_real_time_keep_their_meaning)
+{
+    char *t = make_token(JWT_ALG_RS256, "k1", "{\"exp\":1e300}");
+    struct token_claims c = {0};
+    ck_assert_int_eq(token_verify(keys, t, &expect, &c), 0);
+    ck_assert(c.expires > NOW + 100L * 365 * 86400);
+    token_claims_reset(&c);
+    free(t);
+    t = make_token(JWT_ALG_RS256, "k1", "{\"nbf\":1e300}");
+    ck_assert_int_eq(verify(t, &expect), -ETIME);
+    free(t);
+    t = make_token(JWT_ALG_RS256, "k1", "{\"exp\":-1e300}");
+    ck_assert_int_eq(verify(t, &expect), -ETIME);
+    free(t);
+    t = make_token(JWT_ALG_RS256, "k1", "{\"iat\":1e19}");
+    ck_assert_int_eq(verify(t, &expect), -ETIME);
+    free(t);
+}
+END_TEST
+
 START_TEST(rejects_malformed_and_oversized_tokens)
 {
     const char *bad[] = {"",
@@ -307,6 +329,7 @@ int main(void)
         rejects_wrong_issuer_audience_and_nonce,
         several_audiences_need_azp_naming_us,
         rejects_expired_and_not_yet_valid_tokens_beyond_the_leeway,
+        times_beyond_any_real_time_keep_their_meaning,
         rejects_malformed_and_oversized_tokens,
         key_set_keeps_only_usable_rsa_signing_keys,
     };

@@ -1,7 +1,7 @@
 // Talking to the kfdash server. Every call either resolves with parsed JSON or rejects with an
 // ApiError whose message is fit for the error banner; nothing here renders anything.
 
-import { CSRF_COOKIE, CSRF_HEADER, cookieValue } from './auth';
+import { CSRF_HEADER, csrfToken } from './auth';
 import {
   normalizeLinks,
   normalizeSettings,
@@ -12,11 +12,14 @@ import {
 export class ApiError extends Error {
   /** HTTP status, or 0 when the server could not be reached or answered garbage. */
   readonly status: number;
+  /** A 403 for want of a recent sign-in: where to sign in again (the page adds its rd). */
+  readonly signin: string | null;
 
-  constructor(message: string, status: number) {
+  constructor(message: string, status: number, signin: string | null = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
+    this.signin = signin;
   }
 }
 
@@ -37,7 +40,7 @@ async function request(
   if (method !== 'GET') {
     // Double-submit: the server compares this header with its cookie. No cookie (gateway
     // mode, where the server relies on Origin / Sec-Fetch-Site instead): no header.
-    const csrf = cookieValue(document.cookie, CSRF_COOKIE);
+    const csrf = csrfToken(document.cookie);
     if (csrf) headers[CSRF_HEADER] = csrf;
   }
   let res: Response;
@@ -61,11 +64,10 @@ async function request(
     // Fall through: a non-JSON body is reported below.
   }
   if (!res.ok) {
-    const reason =
-      typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string'
-        ? (body as { error: string }).error
-        : res.statusText || 'request failed';
-    throw new ApiError(`${path}: ${reason} (HTTP ${res.status})`, res.status);
+    const answer = typeof body === 'object' && body !== null ? (body as { error?: unknown; signin?: unknown }) : {};
+    const reason = typeof answer.error === 'string' ? answer.error : res.statusText || 'request failed';
+    const signin = res.status === 403 && typeof answer.signin === 'string' ? answer.signin : null;
+    throw new ApiError(`${path}: ${reason} (HTTP ${res.status})`, res.status, signin);
   }
   if (body === undefined && (opts.needBody || text)) {
     throw new ApiError(`${path}: the server sent no JSON`, res.status);

@@ -7,6 +7,14 @@ export const CSRF_COOKIE = 'kfdash_csrf';
 /** The header every state-changing request repeats the cookie's value in. */
 export const CSRF_HEADER = 'X-CSRF-Token';
 
+/**
+ * The CSRF token to echo, from a `document.cookie` string: over TLS the server names the cookie
+ * `__Host-kfdash_csrf` (a sibling host cannot plant one); null when neither is set.
+ */
+export function csrfToken(cookies: string): string | null {
+  return cookieValue(cookies, `__Host-${CSRF_COOKIE}`) ?? cookieValue(cookies, CSRF_COOKIE);
+}
+
 /** The value of cookie `name` in a `document.cookie` string, or null when it is not set. */
 export function cookieValue(cookies: string, name: string): string | null {
   for (const part of cookies.split(';')) {
@@ -83,4 +91,16 @@ export function redirectToSignIn(): boolean {
 /** The user is known: a later 401 (an expired session) may send them to sign in again. */
 export function signedIn(): void {
   storage()?.removeItem(SIGN_IN_AT);
+}
+
+/**
+ * The server asked for a recent sign-in (a sensitive change with an old session): once the user
+ * agrees, through the identity provider's form again and back to this page. `signin` is the
+ * server's /auth/login?prompt=login.
+ */
+export function signInAgain(signin: string, why: string): void {
+  if (!signin.startsWith('/auth/login?')) return;
+  if (!window.confirm(`${why}\n\nSign in again now? You come back to this page.`)) return;
+  const here = window.location.pathname + window.location.search;
+  window.location.assign(`${signin}&rd=${encodeURIComponent(here)}`);
 }

@@ -9,7 +9,7 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, getJSON } from './api';
-import { CSRF_COOKIE, CSRF_HEADER, cookieValue, redirectToSignIn } from './auth';
+import { CSRF_HEADER, csrfToken, redirectToSignIn } from './auth';
 import { Loading, SmartLink, Table } from './layout';
 import { withNamespaceQuery } from './links';
 import type { EnvState } from './namespaces';
@@ -472,7 +472,7 @@ function PredictPanel({ ns, e }: { ns: string; e: Endpoint }) {
     }
     setBusy(true);
     const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json' };
-    const csrf = cookieValue(document.cookie, CSRF_COOKIE);
+    const csrf = csrfToken(document.cookie);
     if (csrf) headers[CSRF_HEADER] = csrf;
     const t0 = performance.now();
     try {

@@ -4,7 +4,7 @@
 // Nothing here renders anything.
 
 import { ApiError } from './api';
-import { CSRF_COOKIE, CSRF_HEADER, cookieValue } from './auth';
+import { CSRF_HEADER, csrfToken } from './auth';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -47,7 +47,7 @@ export async function mlflowCall(
   const headers: Record<string, string> = { Accept: 'application/json', 'X-MLFLOW-WORKSPACE': ns };
   if (method === 'POST') {
     headers['Content-Type'] = 'application/json';
-    const csrf = cookieValue(document.cookie, CSRF_COOKIE);
+    const csrf = csrfToken(document.cookie);
     if (csrf) headers[CSRF_HEADER] = csrf;
   }
   let res: Response;

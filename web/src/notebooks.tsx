@@ -24,6 +24,7 @@ import {
   str,
   theOne,
   useAllowed,
+  mayWriteByRole,
   useConfirmedDelete,
   useWorkloadDetail,
   useWorkloadList,
@@ -162,8 +163,22 @@ async function getPod(ns: string, name: string, signal?: AbortSignal): Promise<P
 export const notebookHref = (ns: string, name: string) =>
   withNamespaceQuery(`${NOTEBOOKS_PATH}/details/${enc(name)}`, ns);
 
-/** Connect: the notebook's own UI in a new tab; a dimmed word while it cannot serve. */
-function ConnectLink({ nb }: { nb: NotebookSummary }) {
+/**
+ * Connect: the notebook's own UI in a new tab; a dimmed word while it cannot serve, or for a
+ * viewer (a notebook runs code as its namespace: the server lets only contributors in).
+ */
+function ConnectLink({ nb, allowed }: { nb: NotebookSummary; allowed: boolean }) {
+  if (!allowed) {
+    return (
+      <span
+        class="button link-disabled"
+        aria-disabled="true"
+        title="Viewers cannot open notebooks: a notebook runs code as its namespace"
+      >
+        Connect
+      </span>
+    );
+  }
   if (nb.status.phase !== 'ready' || nb.stopped || !nb.url) {
     return (
       <span class="button link-disabled" aria-disabled="true" title="The notebook is not running">
@@ -190,15 +205,16 @@ function GpuText({ gpus }: { gpus: { count: number; vendor: string } }) {
 }
 
 /** Connect, then Stop/Start and Delete for those who may: the notebook's tools in its row and its card. */
-function NotebookTools({ nb, rights, changes }: {
+function NotebookTools({ nb, rights, mayConnect, changes }: {
   nb: NotebookSummary;
   rights: Record<keyof typeof NOTEBOOK_RIGHTS, boolean> | null;
+  mayConnect: boolean;
   changes: ReturnType<typeof useNotebookChanges>;
 }) {
   const busy = changes.isBusy(nb.name) || nb.status.phase === 'terminating';
   return (
     <>
-      <ConnectLink nb={nb} />
+      <ConnectLink nb={nb} allowed={mayConnect} />
       {rights?.patch && (
         <button
           type="button"
@@ -311,7 +327,7 @@ function NotebookList({ ns, envState }: { ns: string; envState: EnvState }) {
               </td>
               <td class="actions">
                 <span class="row-actions">
-                  <NotebookTools nb={nb} rights={rights} changes={changes} />
+                  <NotebookTools nb={nb} rights={rights} mayConnect={mayWriteByRole(envState, ns)} changes={changes} />
                 </span>
               </td>
             </tr>
@@ -403,7 +419,7 @@ function NotebookDetail({ ns, name, envState }: { ns: string; name: string; envS
           nb && (
             <>
               <PhaseChip phase={nb.status.phase} message={nb.status.message} />
-              <NotebookTools nb={nb} rights={rights} changes={changes} />
+              <NotebookTools nb={nb} rights={rights} mayConnect={mayWriteByRole(envState, ns)} changes={changes} />
             </>
           )
         }

@@ -15,6 +15,7 @@ import {
 import { redirectToSignIn } from './auth';
 import { Icon } from './icons';
 import { ErrorBanner, Loading, Table } from './layout';
+import { TOKENS_PATH } from './router';
 
 export const NAME_MAX = 64;
 export const DAYS_MIN = 1;
@@ -66,6 +67,9 @@ function describe(err: unknown): string {
 function byNewest(a: AccessToken, b: AccessToken): number {
   return b.created - a.created;
 }
+
+/** Through Dex again (its password form even with a Dex session), back to this page. */
+const SIGN_IN_AGAIN = `/auth/login?prompt=login&rd=${encodeURIComponent(TOKENS_PATH)}`;
 
 export function TokensPage({ origin }: { origin: string }) {
   const [tokens, setTokens] = useState<AccessToken[] | null>(null);
@@ -123,7 +127,8 @@ export function TokensPage({ origin }: { origin: string }) {
       <ErrorBanner messages={errors} onDismiss={() => setErrors([])} />
       <p class="page-intro">
         Personal access tokens let scripts and tools call the kfdash REST API as you. Treat a token like a
-        password: anyone who has it can act as you until it expires or you revoke it.
+        password: anyone who has it can act as you until it expires or you revoke it. A token is made only
+        within a few minutes of signing in, and it ends when your account is disabled or deleted.
       </p>
       <div class="stack">
         {created && <NewToken token={created} origin={origin} onDone={() => setCreated(null)} />}
@@ -143,6 +148,8 @@ function CreateForm({ onCreated, onError }: {
   // Messages appear after the first attempt, then follow the input as it is corrected.
   const [tried, setTried] = useState(false);
   const [busy, setBusy] = useState(false);
+  // The server makes tokens only just after a sign-in at Dex: it said this one is too old.
+  const [staleSignIn, setStaleSignIn] = useState(false);
   const nameRef = useRef<HTMLInputElement>(null);
   const daysRef = useRef<HTMLInputElement>(null);
 
@@ -163,7 +170,8 @@ function CreateForm({ onCreated, onError }: {
       setDays(String(DAYS_DEFAULT));
       setTried(false);
     } catch (err) {
-      onError(err);
+      if (err instanceof ApiError && err.signin) setStaleSignIn(true);
+      else onError(err);
     } finally {
       setBusy(false);
     }
@@ -173,6 +181,12 @@ function CreateForm({ onCreated, onError }: {
     <section class="card" aria-labelledby="create-token-title">
       <h2 id="create-token-title" class="card-title">Create a token</h2>
       <form class="card-body token-form" noValidate onSubmit={onSubmit}>
+        {staleSignIn && (
+          <p class="notice" role="alert" data-testid="token-sign-in-again">
+            A token outlives the sign-in that makes it, so it can be made only a few minutes after you
+            sign in. <a href={SIGN_IN_AGAIN}>Sign in again</a>, then create it.
+          </p>
+        )}
         <div class="field">
           <label for="token-name">Name</label>
           <input

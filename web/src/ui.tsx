@@ -5,7 +5,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';
-import { redirectToSignIn } from './auth';
+import { redirectToSignIn, signInAgain } from './auth';
 import { Icon } from './icons';
 import { ROLE_TEXT, type Role } from './namespaces';
 
@@ -25,6 +25,7 @@ export function useErrors(): {
   const [errors, setErrors] = useState<string[]>([]);
   const report = (what: string, err: unknown) => {
     if (err instanceof ApiError && err.status === 401) return void redirectToSignIn();
+    if (err instanceof ApiError && err.signin) signInAgain(err.signin, `${what}: this needs a recent sign-in.`);
     const line = `${what}: ${describe(err)}`;
     setErrors((e) => (e.includes(line) ? e : [...e, line]));
   };

@@ -129,8 +129,8 @@ function normalizeRules(raw: unknown): { rules: Rule[]; incomplete: boolean } {
   return { rules, incomplete: isObject(raw) && raw.incomplete === true };
 }
 
-/** What the user is to ns by env-info: the guess when the rules cannot be had. */
-function mayWriteByRole(envState: EnvState, ns: string): boolean {
+/** Whether env-info makes the user more than a viewer of ns (or a cluster admin). */
+export function mayWriteByRole(envState: EnvState, ns: string): boolean {
   if (envState.status !== 'ok') return false;
   const entry = envState.env.namespaces.find((n) => n.namespace === ns);
   return entry ? entry.role !== 'viewer' : envState.env.isClusterAdmin;

@@ -13,7 +13,7 @@
 
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { startKfdash, waitReady } from './harness.mjs';
+import { freePort, startKfdash, waitReady } from './harness.mjs';
 
 const ENV = process.env;
 const REQUIRED = ['KFDASH_E2E_KUBE_API', 'KFDASH_E2E_KUBE_TOKEN_FILE', 'KFDASH_E2E_KUBE_CA_FILE'];
@@ -76,13 +76,15 @@ export function kubeAdmin(method, path, body, contentType = 'application/json') 
 
 /**
  * Starts kfdash (harness startKfdash) against the stack's apiserver as its ServiceAccount, with
- * `config` and `args` added, and waits for GET /readyz == 200 (the caches of Profiles and
+ * `config` and `args` added (and startKfdash's `port` and `env` when given), and waits for GET /readyz == 200 (the caches of Profiles and
  * RoleBindings are filled: who may see which namespace). Resolves to startKfdash()'s server;
  * if it does not get ready, stops it and throws.
  */
-export async function startKubeKfdash({ config = {}, args = [] } = {}) {
+export async function startKubeKfdash({ config = {}, args = [], port, env } = {}) {
   const kf = await startKfdash({
     config,
+    port,
+    env,
     args: [
       '--kube-api', ENV.KFDASH_E2E_KUBE_API,
       '--kube-token-file', ENV.KFDASH_E2E_KUBE_TOKEN_FILE,
@@ -97,5 +99,22 @@ export async function startKubeKfdash({ config = {}, args = [] } = {}) {
     await kf.stop().catch(() => {});
     throw err;
   }
+  return kf;
+}
+
+/**
+ * startKubeKfdash with every application on a host of its own (apps.domain=localhost, which
+ * Chromium resolves to loopback): resolves to its server, with appOrigin(label) giving an
+ * application's origin ("nb-alice--nb1" → http://nb-alice--nb1.localhost:<port>).
+ */
+export async function startAppsKfdash({ config = {}, args = [], env } = {}) {
+  const port = await freePort();
+  const kf = await startKubeKfdash({
+    config,
+    port,
+    env,
+    args: ['--apps-domain', 'localhost', '--public-url', `http://127.0.0.1:${port}`, ...args],
+  });
+  kf.appOrigin = (label) => `http://${label}.localhost:${port}`;
   return kf;
 }

@@ -439,7 +439,11 @@ def start_kfdash(stack, *args, port=None, env=None):
     return k
 
 
-GATEWAY_CLUSTER_ADMIN = "admin@example.com"  # a kfdash cluster admin with no RBAC of its own
+# kfdash's cluster admins: admin@ also holds cluster-admin in the stack (as a real platform's
+# admins do: tests/stack/manifests/kfdash-stack.yaml); ops@ is one kfdash names and the cluster
+# does not, to prove the API server still decides for it.
+GATEWAY_CLUSTER_ADMIN = "admin@example.com"
+UNBOUND_ADMIN = "ops@example.com"
 
 
 def gateway_kfdash(stack, *args):
@@ -449,7 +453,7 @@ def gateway_kfdash(stack, *args):
                         "--kube-api", stack["KFDASH_APISERVER"],
                         "--kube-token-file", stack["KFDASH_STACK_KFDASH_TOKEN_FILE"],
                         "--kube-ca-file", stack["KFDASH_STACK_CA"],
-                        "--cluster-admins", GATEWAY_CLUSTER_ADMIN, *args)
+                        "--cluster-admins", f"{GATEWAY_CLUSTER_ADMIN},{UNBOUND_ADMIN}", *args)
 
 
 def call_as(k, user, method, path, **kw):
@@ -480,3 +484,68 @@ def execute_on_kernel(ws, code, timeout=30):
     results = [c["data"]["text/plain"] for t, c in replies if t == "execute_result"]
     assert results or not replies or replies[-1][0] != "error", replies
     return results
+
+
+# ---------------------------------------------------------------- browser sign-in through Dex
+
+
+def signin_kfdash(stack, port, state_dir, *extra):
+    """kfdash on a port Dex accepts as a redirect, able to sign browsers in."""
+    return start_kfdash(stack, "--state-dir", state_dir, "--kube-api", stack["KFDASH_APISERVER"],
+                        "--kube-token-file", stack["KFDASH_STACK_KFDASH_TOKEN_FILE"],
+                        "--kube-ca-file", stack["KFDASH_STACK_CA"], *extra, port=port,
+                        env={"KFDASH_OIDC_CLIENT_SECRET": stack["DEX_CLIENT_SECRET"]})
+
+
+class Refused(Exception):
+    """Dex showed its form again: the password was wrong."""
+
+
+def begin(session, k, rd="/"):
+    """GET /auth/login: returns Dex's URL for this attempt."""
+    r = session.get(f"{k.url}/auth/login", params={"rd": rd}, allow_redirects=False, timeout=10)
+    assert r.status_code == 302, (r.status_code, r.text[:300])
+    return r.headers["Location"]
+
+
+def finish(session, k, dex_url, email, password):
+    """Dex's form, then back to kfdash's callback: returns the callback's answer."""
+    r = session.get(dex_url, timeout=10)
+    assert r.status_code == 200 and "/auth/local/login" in r.url, (r.status_code, r.url)
+    r = session.post(r.url, data={"login": email, "password": password}, allow_redirects=False,
+                     timeout=10)
+    if r.status_code not in (302, 303):
+        raise Refused(r.text)  # Dex shows its form again, with its error
+    location = urllib.parse.urljoin(r.url, r.headers["Location"])
+    while not location.startswith(k.url):
+        r = session.get(location, allow_redirects=False, timeout=10)
+        assert r.status_code in (302, 303), (r.status_code, location, r.text[:300])
+        location = urllib.parse.urljoin(r.url, r.headers["Location"])
+    assert location.startswith(f"{k.url}/auth/callback?"), location
+    return session.get(location, allow_redirects=False, timeout=10)
+
+
+def sign_in(k, email, password, rd="/"):
+    s = plain_session()
+    answer = finish(s, k, begin(s, k, rd), email, password)
+    assert answer.status_code == 302, (answer.status_code, answer.text[:500])
+    return s, answer
+
+
+def whoami(k, session=None, **kw):
+    kw.setdefault("timeout", 10)
+    return (session or plain_session()).get(f"{k.url}/api/whoami", **kw)
+
+
+def set_cookies(answer):
+    return answer.raw.headers.getlist("Set-Cookie")
+
+
+def personal_token(k, dex_login, email, password, name="tests", days=1):
+    """A personal access token of email, made as a script would: with a Dex ID token just
+    issued (kfdash makes tokens only right after a sign-in at Dex)."""
+    id_token = dex_login(email, password)
+    made = plain_session().post(k.url + "/api/tokens", json={"name": name, "expires_in_days": days},
+                                headers={"Authorization": f"Bearer {id_token}"}, timeout=15)
+    assert made.status_code == 201, made.text
+    return made.json()["token"]

@@ -62,8 +62,9 @@ def work_dir(stack):
 # ---------------------------------------------------------------- who gets through
 
 
-@pytest.mark.parametrize("user, status", [(ALICE, 200), (BOB, 200), (CAROL, 200), (STRANGER, 403)])
-def test_only_members_of_the_namespace_reach_its_notebook(kfdash, user, status):
+@pytest.mark.parametrize("user, status", [(ALICE, 200), (BOB, 200), (CAROL, 403), (STRANGER, 403)])
+def test_only_owners_and_contributors_reach_its_notebook(kfdash, user, status):
+    """A notebook runs code as its namespace: a viewer (carol) stays out."""
     r = plain_session().get(kfdash.url + NB1 + "api/status", headers={"kubeflow-userid": user},
                             timeout=30)
     assert r.status_code == status, r.text
@@ -280,12 +281,20 @@ def test_a_frozen_notebook_does_not_delay_another(kfdash, stack):
 
 
 def test_the_spark_ui_opens_on_its_jobs_page_under_the_prefix(kfdash):
-    r = plain_session().get(kfdash.url + "/spark/alice/app1/", headers={"kubeflow-userid": CAROL},
+    r = plain_session().get(kfdash.url + "/spark/alice/app1/", headers={"kubeflow-userid": BOB},
                             allow_redirects=False, timeout=30)
     assert r.status_code == 302 and r.headers["Location"] == "/spark/alice/app1/jobs/"
-    bare = plain_session().get(kfdash.url + "/spark/alice/app1", headers={"kubeflow-userid": CAROL},
+    bare = plain_session().get(kfdash.url + "/spark/alice/app1", headers={"kubeflow-userid": BOB},
                                allow_redirects=False, timeout=30)
     assert bare.headers["Location"] == "/spark/alice/app1/"
+
+
+def test_a_viewer_cannot_open_a_spark_ui_that_shares_kfdashs_origin(kfdash):
+    """Path mode (no apps.domain): the driver serves what its user's code likes, on kfdash's own
+    origin, so only the namespace's owner and contributors open it."""
+    r = plain_session().get(kfdash.url + "/spark/alice/app1/jobs/",
+                            headers={"kubeflow-userid": CAROL}, timeout=30)
+    assert r.status_code == 403 and "origin" in r.json()["error"]
 
 
 def test_the_spark_jobs_page_and_its_assets_load_through_kfdash(kfdash):

@@ -14,7 +14,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kfdash_process import Kfdash  # noqa: E402
-from conftest import call_as, gateway_kfdash, start_kfdash  # noqa: E402
+from conftest import call_as, gateway_kfdash, personal_token, start_kfdash  # noqa: E402
 
 ALICE = "alice@example.com"
 
@@ -63,12 +63,10 @@ def test_a_clients_own_groups_header_is_replaced_for_a_user_in_no_group(kfdash, 
     assert r.headers["kubeflow-groups"] == "system:authenticated"
 
 
-def test_a_personal_access_token_is_allowed_as_its_owner(stack):
+def test_a_personal_access_token_is_allowed_as_its_owner(stack, dex_login, demo_password):
     k = gateway_kfdash(stack)
     try:
-        made = call_as(k, ALICE, "POST", "/api/tokens", json={"name": "gateway", "expires_in_days": 1})
-        assert made.status_code == 201, made.text
-        r = check(k, made.json()["token"])
+        r = check(k, personal_token(k, dex_login, ALICE, demo_password("alice")))
         assert r.status_code == 200, r.text
         assert r.headers["kubeflow-userid"] == ALICE
         assert check(k, "kfp_" + "x" * 43).status_code == 401

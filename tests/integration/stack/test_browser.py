@@ -4,13 +4,15 @@ tests/e2e/signin.test.mjs (signing in through Dex's own form), tests/e2e/profile
 tests/e2e/diagnostics.test.mjs (the Diagnostics page over the real apiserver's StorageClasses),
 tests/e2e/notebooks.test.mjs (Notebooks, and JupyterLab through the dashboard),
 tests/e2e/spark.test.mjs (Spark applications, and the live Spark UI through the dashboard),
-tests/e2e/endpoints.test.mjs (KServe endpoints: deploy an MLflow model version, predict) and
-tests/e2e/mlflow.test.mjs (experiments, runs, metric charts, models; MLflow's own UI).
+tests/e2e/endpoints.test.mjs (KServe endpoints: deploy an MLflow model version, predict),
+tests/e2e/mlflow.test.mjs (experiments, runs, metric charts, models; MLflow's own UI) and
+tests/e2e/app_origins.test.mjs (a hostile notebook page opened by a signed-in cluster admin).
 Without their environment the .mjs files skip themselves, so the plain e2e suite (no stack)
 passes; here every test in them must run and pass.
 
 signin: kfdash listens on 127.0.0.1:18557, whose /auth/callback Dex has registered
-(tests/stack/k8s-up.sh); test_signin.py uses that port too, one test at a time.
+(tests/stack/k8s-up.sh); test_signin.py uses that port too, one test at a time; app_origins
+likewise on 18558.
 """
 import os
 import shutil
@@ -25,6 +27,8 @@ NOTEBOOKS_TEST = ROOT / "tests" / "e2e" / "notebooks.test.mjs"
 SPARK_TEST = ROOT / "tests" / "e2e" / "spark.test.mjs"
 ENDPOINTS_TEST = ROOT / "tests" / "e2e" / "endpoints.test.mjs"
 MLFLOW_TEST = ROOT / "tests" / "e2e" / "mlflow.test.mjs"
+APP_ORIGINS_TEST = ROOT / "tests" / "e2e" / "app_origins.test.mjs"
+APPS_PORT = 18558
 PORT = 18557
 TIMEOUT_S = 300
 
@@ -132,3 +136,16 @@ def test_endpoints_pages_in_headless_chromium(stack):
 def test_mlflow_pages_in_headless_chromium(stack):
     # The stack's MLflow (workspaces on): kfdash's --mlflow-url, and the .mjs checks MLflow itself.
     run_node_test(MLFLOW_TEST, {**kube_env(stack), "KFDASH_E2E_MLFLOW_URL": stack["MLFLOW_URL"]})
+
+
+def test_a_notebook_page_cannot_act_as_the_admin_who_opens_it_in_headless_chromium(stack, demo_password):
+    run_node_test(APP_ORIGINS_TEST, {
+        **kube_env(stack),
+        "KFDASH_E2E_KUBE_ADMIN_CERT": stack["KFDASH_STACK_ADMIN_CERT"],
+        "KFDASH_E2E_KUBE_ADMIN_KEY": stack["KFDASH_STACK_ADMIN_KEY"],
+        "KFDASH_E2E_DEX_ISSUER": stack["DEX_ISSUER"],
+        "KFDASH_E2E_DEX_CLIENT_ID": stack["DEX_CLIENT_ID"],
+        "KFDASH_E2E_DEX_CLIENT_SECRET": stack["DEX_CLIENT_SECRET"],
+        "KFDASH_E2E_ADMIN_PASSWORD": demo_password("admin"),
+        "KFDASH_E2E_APPS_PORT": str(APPS_PORT),
+    })

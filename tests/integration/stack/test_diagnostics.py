@@ -171,6 +171,21 @@ def test_checks_say_the_apiserver_and_dex_answer_and_the_clocks_agree(kfdash, us
     assert not [f for f in body["findings"] if f["title"].startswith(("Clock", "Dex"))]
 
 
+def test_applications_sharing_kfdashs_origin_are_a_warning_with_its_fix(stack, kfdash):
+    body = diagnose(kfdash, ALICE)
+    assert checks(body)["applications"]["ok"] is False
+    (f,) = [f for f in body["findings"] if f["title"] == "Applications share kfdash's origin"]
+    assert f["severity"] == "warning" and "apps.domain" in f["fix"]
+    k = gateway_kfdash(stack, "--apps-domain", "apps.example.com", "--public-url", "https://kf.example.com")
+    try:
+        body = diagnose(k, ALICE)
+        assert checks(body)["applications"] == {
+            "name": "applications", "ok": True, "detail": "each on a host of its own under *.apps.example.com"}
+        assert not [f for f in body["findings"] if "origin" in f["title"]]
+    finally:
+        k.stop()
+
+
 @pytest.mark.parametrize("user", [ALICE, STRANGER, ADMIN])
 def test_no_storage_class_is_an_error_everyone_sees_with_its_fix(kfdash, user):
     body = diagnose(kfdash, user)
@@ -295,7 +310,8 @@ def test_refused_calls_and_an_unreachable_dex_are_failed_checks_not_errors(stack
         assert c["apiserver"]["ok"] is True  # it answered, if only to refuse
         assert c["dex"]["ok"] is False and dead in c["dex"]["detail"], c["dex"]
         assert c["clock"] == {"name": "clock", "ok": False, "detail": "not checked: Dex did not answer"}
-        assert [f["title"] for f in body["findings"]] == ["Dex does not answer"]
+        assert [f["title"] for f in body["findings"]] == ["Dex does not answer",
+                                                         "Applications share kfdash's origin"]
     finally:
         k.stop()
         os.unlink(f.name)

@@ -20,7 +20,7 @@ import uuid
 
 import pytest
 
-from conftest import ROOT, plain_session, start_kfdash
+from conftest import ROOT, plain_session, sign_in, start_kfdash
 
 ALICE, BOB, CAROL, ADMIN, STRANGER = (f"{u}@example.com" for u in
                                       ("alice", "bob", "carol", "admin", "stranger"))
@@ -381,24 +381,6 @@ def test_a_signed_out_browser_is_sent_to_sign_in(kfdash):
 SESSION_PORT = 18556  # its /auth/callback is registered at Dex (tests/stack/k8s-up.sh)
 
 
-def browser_session(k, email, password):
-    """A Session signed in the way a browser is: kfdash's login, Dex's form, the callback."""
-    s = plain_session()
-    r = s.get(f"{k.url}/auth/login", params={"rd": "/"}, allow_redirects=False, timeout=10)
-    assert r.status_code == 302, r.text[:300]
-    r = s.get(r.headers["Location"], timeout=10)
-    assert "/auth/local/login" in r.url, r.url
-    r = s.post(r.url, data={"login": email, "password": password}, allow_redirects=False,
-               timeout=10)
-    location = urllib.parse.urljoin(r.url, r.headers["Location"])
-    while not location.startswith(k.url):
-        r = s.get(location, allow_redirects=False, timeout=10)
-        location = urllib.parse.urljoin(r.url, r.headers["Location"])
-    assert s.get(location, allow_redirects=False, timeout=10).status_code == 302
-    assert s.cookies.get("kfdash_csrf"), s.cookies
-    return s
-
-
 def test_apps_behind_kfdash_take_a_signed_in_browsers_same_origin_posts_without_the_token(
         stack, iris, tmp_path, demo_password):
     """MLflow's UI and JupyterLab post with a session cookie and know nothing of kfdash's CSRF
@@ -409,7 +391,7 @@ def test_apps_behind_kfdash_take_a_signed_in_browsers_same_origin_posts_without_
                      "--kube-ca-file", stack["KFDASH_STACK_CA"], port=SESSION_PORT,
                      env={"KFDASH_OIDC_CLIENT_SECRET": stack["DEX_CLIENT_SECRET"]})
     try:
-        s = browser_session(k, CAROL, demo_password("carol"))
+        s = sign_in(k, CAROL, demo_password("carol"))[0]
         search = f"{k.url}{AJAX}/runs/search"
         body = {"experiment_ids": [iris["id"]], "max_results": 5}
         ours = {WS: "alice", "Origin": k.url, "Sec-Fetch-Site": "same-origin"}
@@ -421,8 +403,11 @@ def test_apps_behind_kfdash_take_a_signed_in_browsers_same_origin_posts_without_
         # Same origin opens reads, not a viewer's writes.
         refused(s.post(f"{k.url}{AJAX}/experiments/create", json={"name": "carol-was-here"},
                        headers=ours, timeout=30))
-        # JupyterLab: a kernel started by a same-origin post (Jupyter's own _xsrf still applies).
+        # JupyterLab, for a contributor (a viewer never opens a notebook): a kernel started by a
+        # same-origin post (Jupyter's own _xsrf still applies).
         nb = f"{k.url}/notebook/alice/nb1/"
+        assert s.get(nb + "lab", timeout=30).status_code == 403
+        s = sign_in(k, BOB, demo_password("bob"))[0]
         assert s.get(nb + "lab", timeout=30).status_code == 200
         xsrf = {"X-XSRFToken": s.cookies.get("_xsrf")}
         assert s.post(nb + "api/kernels", json={"name": "python3"},

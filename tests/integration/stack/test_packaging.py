@@ -21,8 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, admin_session, plain_session, start_kfdash
-from test_signin import sign_in
+from conftest import ROOT, admin_session, plain_session, sign_in, start_kfdash
 
 sys.path.insert(0, str(ROOT / "tests" / "stack"))
 import seed  # noqa: E402  (its YAML document splitter: kind, name, namespace of each)
@@ -253,8 +252,8 @@ CHECKED = ["/", "/index.html", "/notebook/alice/nb1/", "/notebook/alice/nb1/api/
            "/pipeline/", "/jupyter/", "/mlflow/", "/serving/alice/iris/v2/models", "/spark/alice/app1/",
            "/auth/check", "/auth/login/../api/whoami", "/auth/loginx", "/auth/callbackx",
            "/dex", "/dexter/", "/healthz", "/metrics"]
-NOT_CHECKED = ["/auth/login", "/auth/callback", "/auth/logout", "/dex/auth", "/dex/auth/local/login",
-               "/dex/token", "/dex/keys", "/dex/.well-known/openid-configuration"]
+NOT_CHECKED = ["/auth/login", "/auth/callback", "/auth/logout", "/_kfdash/enter", "/dex/auth",
+               "/dex/auth/local/login", "/dex/token", "/dex/keys", "/dex/.well-known/openid-configuration"]
 
 
 def test_the_custom_policy_checks_everything_but_sign_in_and_dex_at_the_ingress_gateway(rendered, mesh_providers):
@@ -445,7 +444,8 @@ def test_the_shipped_role_refuses_what_kfdash_does_not_do(stack, as_token):
                ("GET", "/apis/kubeflow.org/v1/namespaces/alice/notebooks/nb1"),
                ("DELETE", "/apis/kubeflow.org/v1/namespaces/alice/notebooks/nb1"),
                ("GET", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"),
-               ("GET", "/api/v1/namespaces")]
+               ("POST", "/api/v1/namespaces"), ("DELETE", "/api/v1/namespaces/alice"),
+               ("GET", "/api/v1/namespaces/alice")]
     for method, path in refused:
         r = sa.request(method, path)
         assert r.status_code == 403, (method, path, r.status_code, r.text[:200])
@@ -455,6 +455,7 @@ def test_the_shipped_role_refuses_what_kfdash_does_not_do(stack, as_token):
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "kubeflow-admin"},
         "subjects": [{"kind": "User", "name": BOB}]}, params={"dryRun": "All"})
     assert r.status_code == 403, r.text  # no `bind` on kubeflow-admin
-    # What it does as itself is allowed: the caches' lists.
+    # What it does as itself is allowed: the caches' lists (Namespaces verify the Profiles).
     assert sa.get("/apis/kubeflow.org/v1/profiles?limit=1").status_code == 200
     assert sa.get("/apis/rbac.authorization.k8s.io/v1/rolebindings?limit=1").status_code == 200
+    assert sa.get("/api/v1/namespaces?limit=1").status_code == 200

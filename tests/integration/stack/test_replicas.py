@@ -15,8 +15,8 @@ import uuid
 
 import pytest
 
-from conftest import GATEWAY_CLUSTER_ADMIN, call_as, gateway_kfdash, plain_session, start_kfdash
-from test_signin import set_cookies, sign_in, whoami
+from conftest import (GATEWAY_CLUSTER_ADMIN, call_as, gateway_kfdash, plain_session, set_cookies,
+                      sign_in, start_kfdash, whoami)
 
 RECHECK_S = 2
 NAMESPACE = "kubeflow"

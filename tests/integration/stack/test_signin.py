@@ -12,20 +12,13 @@ import urllib.parse
 
 import pytest
 
-from conftest import dex_rotates_fast, plain_session, start_kfdash
+from conftest import (Refused, begin, dex_rotates_fast, finish, plain_session, set_cookies, sign_in,
+                      signin_kfdash, start_kfdash, whoami)
 
 ALICE, BOB = "alice@example.com", "bob@example.com"
 KEY_A = "a1" * 32
 KEY_B = "b2" * 32
 RECHECK_S = 3
-
-
-def signin_kfdash(stack, port, state_dir, *extra):
-    """kfdash on a port Dex accepts as a redirect, able to sign browsers in."""
-    return start_kfdash(stack, "--state-dir", state_dir, "--kube-api", stack["KFDASH_APISERVER"],
-                        "--kube-token-file", stack["KFDASH_STACK_KFDASH_TOKEN_FILE"],
-                        "--kube-ca-file", stack["KFDASH_STACK_CA"], *extra, port=port,
-                        env={"KFDASH_OIDC_CLIENT_SECRET": stack["DEX_CLIENT_SECRET"]})
 
 
 @pytest.fixture(scope="module")
@@ -34,50 +27,6 @@ def kfdash(stack):
     k = signin_kfdash(stack, 18555, state, "--session-recheck", str(RECHECK_S))
     yield k
     k.stop()
-
-
-class Refused(Exception):
-    """Dex showed its form again: the password was wrong."""
-
-
-def begin(session, k, rd="/"):
-    """GET /auth/login: returns Dex's URL for this attempt."""
-    r = session.get(f"{k.url}/auth/login", params={"rd": rd}, allow_redirects=False, timeout=10)
-    assert r.status_code == 302, (r.status_code, r.text[:300])
-    return r.headers["Location"]
-
-
-def finish(session, k, dex_url, email, password):
-    """Dex's form, then back to kfdash's callback: returns the callback's answer."""
-    r = session.get(dex_url, timeout=10)
-    assert r.status_code == 200 and "/auth/local/login" in r.url, (r.status_code, r.url)
-    r = session.post(r.url, data={"login": email, "password": password}, allow_redirects=False,
-                     timeout=10)
-    if r.status_code not in (302, 303):
-        raise Refused(r.text)  # Dex shows its form again, with its error
-    location = urllib.parse.urljoin(r.url, r.headers["Location"])
-    while not location.startswith(k.url):
-        r = session.get(location, allow_redirects=False, timeout=10)
-        assert r.status_code in (302, 303), (r.status_code, location, r.text[:300])
-        location = urllib.parse.urljoin(r.url, r.headers["Location"])
-    assert location.startswith(f"{k.url}/auth/callback?"), location
-    return session.get(location, allow_redirects=False, timeout=10)
-
-
-def sign_in(k, email, password, rd="/"):
-    s = plain_session()
-    answer = finish(s, k, begin(s, k, rd), email, password)
-    assert answer.status_code == 302, (answer.status_code, answer.text[:500])
-    return s, answer
-
-
-def whoami(k, session=None, **kw):
-    kw.setdefault("timeout", 10)
-    return (session or plain_session()).get(f"{k.url}/api/whoami", **kw)
-
-
-def set_cookies(answer):
-    return answer.raw.headers.getlist("Set-Cookie")
 
 
 # ---------------------------------------------------------------- login
