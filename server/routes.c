@@ -62,11 +62,13 @@ static const struct route routes[] = {
     {"GET", "/api/workgroup/env-info", api_workgroup_env_info, 0},
     {"POST", "/api/workgroup/create", api_workgroup_create, 0},
     {"GET", "/api/workgroup/get-contributors/:namespace", api_workgroup_get_contributors, VIEWER},
-    {"POST", "/api/workgroup/add-contributor/:namespace", api_workgroup_add_contributor, RECENT | OWNER},
+    {"POST", "/api/workgroup/add-contributor/:namespace", api_workgroup_add_contributor,
+     RECENT | OWNER},
     {"POST", "/api/workgroup/add-viewer/:namespace", api_workgroup_add_viewer, RECENT | OWNER},
     {"DELETE", "/api/workgroup/remove-contributor/:namespace", api_workgroup_remove_contributor,
      RECENT | OWNER},
-    {"DELETE", "/api/workgroup/remove-viewer/:namespace", api_workgroup_remove_viewer, RECENT | OWNER},
+    {"DELETE", "/api/workgroup/remove-viewer/:namespace", api_workgroup_remove_viewer,
+     RECENT | OWNER},
     {"GET", "/api/workgroup/get-all-namespaces", api_workgroup_get_all_namespaces, ADMIN},
     {"DELETE", "/api/workgroup/nuke-self", api_workgroup_nuke_self, RECENT},
     {"GET", "/api/namespaces", api_namespaces, 0},
@@ -113,26 +115,25 @@ static const struct route routes[] = {
     {NULL, "/api/*", api_not_found, PUBLIC},
 };
 
-/* Predictions are data, never pages: their answers are neutralised wherever they are served
- * (serving.c), so they stay on kfdash's origin for the web app's test panel and for scripts,
- * with the CSRF token for a browser session. The workspace of an MLflow call is a header or a
- * cookie: the handler checks it (server/mlflow_access.h). */
-#define PREDICTIONS                                                                                \
-    {                                                                                              \
-        NULL, "/serving/:namespace/:name/*", serving_forward, STREAM | VIEWER                      \
-    }
-
-/* Path mode (no apps.domain): the applications share kfdash's origin, so only a namespace's
- * own owner and contributors open them (least_role.h raises these routes to contributors).
- * Their bodies stream through. Viewers could read a Spark UI but never press its kill links. */
-static const struct route on_our_origin[] = {
+/* The applications in a profile namespace, their bodies streamed through: on kfdash's origin
+ * without apps.domain (path mode: least_role.h then lets only a namespace's owner and contributors
+ * in), on their own hosts with it. A notebook runs code as the namespace: contributors only.
+ * Viewers read a Spark UI but never press its kill links. The workspace of an MLflow call is a
+ * header or a cookie: the handler checks it (server/mlflow_access.h). */
+static const struct route applications[] = {
     {NULL, "/notebook/:namespace/:name/*", app_proxy_notebook, APP | CONTRIBUTOR},
     {NULL, "/spark/:namespace/:name/jobs/job/kill/*", app_proxy_spark, APP | CONTRIBUTOR},
     {NULL, "/spark/:namespace/:name/stages/stage/kill/*", app_proxy_spark, APP | CONTRIBUTOR},
     {"GET", "/spark/:namespace/:name/*", app_proxy_spark, APP | VIEWER},
     {NULL, "/spark/:namespace/:name/*", app_proxy_spark, APP | CONTRIBUTOR},
     {NULL, "/mlflow/*", api_mlflow_proxy, APP}, /* also /mlflow: 302 to /mlflow/ */
-    PREDICTIONS,
+};
+
+/* Predictions are data, never pages: their answers are neutralised wherever they are served
+ * (serving.c), so on kfdash's origin they stay for the web app's test panel and for scripts,
+ * with the CSRF token for a browser session. */
+static const struct route predictions[] = {
+    {NULL, "/serving/:namespace/:name/*", serving_forward, STREAM | VIEWER},
 };
 
 /* apps.domain set: kfdash's origin serves no application content. An application's address
@@ -144,7 +145,6 @@ static const struct route opening_apps[] = {
     {NULL, "/mlflow/ajax-api/*", api_mlflow_proxy, STREAM},
     {NULL, "/mlflow/api/*", api_mlflow_proxy, STREAM},
     {NULL, "/mlflow/*", apps_open, 0}, /* also /mlflow */
-    PREDICTIONS,
 };
 
 /* The web app itself: it asks /api/whoami and sends strangers to sign in. */
@@ -153,38 +153,59 @@ static const struct route web_app[] = {
 };
 
 /* An application's own host (apps.h): kfdash's hand-over, then that one application. */
-static const struct route on_app_hosts[] = {
+static const struct route app_host_entry[] = {
     {"GET", "/healthz", health_healthz, PUBLIC},
     {"GET", APPS_ENTER_PATH, apps_enter, PUBLIC},
     /* A gateway's authorizer asks about this host's requests by its Host too. */
     {NULL, "/auth/check", authz_check, PUBLIC},
     {NULL, "/auth/check/*", authz_check, PUBLIC},
-    {NULL, "/notebook/:namespace/:name/*", app_proxy_notebook, APP | CONTRIBUTOR},
-    {NULL, "/spark/:namespace/:name/jobs/job/kill/*", app_proxy_spark, APP | CONTRIBUTOR},
-    {NULL, "/spark/:namespace/:name/stages/stage/kill/*", app_proxy_spark, APP | CONTRIBUTOR},
-    {"GET", "/spark/:namespace/:name/*", app_proxy_spark, APP | VIEWER},
-    {NULL, "/spark/:namespace/:name/*", app_proxy_spark, APP | CONTRIBUTOR},
-    {NULL, "/mlflow/*", api_mlflow_proxy, APP},
     {NULL, "/serving/:namespace/:name/*", serving_forward, APP | VIEWER},
+};
+static const struct route app_host_rest[] = {
     {NULL, "/*", apps_elsewhere, PUBLIC},
 };
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* A slice of routes the assembled table takes whole. */
+struct part {
+    const struct route *routes;
+    size_t n;
+};
+
+/* Copies the parts one after another into t; returns how many routes. */
+static size_t copy_parts(struct route *t, const struct part *parts, size_t n_parts)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < n_parts; i++) {
+        memcpy(t + n, parts[i].routes, parts[i].n * sizeof(*t));
+        n += parts[i].n;
+    }
+    return n;
+}
+
 int routes_assemble(bool apps, struct route **ret, size_t *ret_n_own, size_t *ret_n)
 {
-    const struct route *mode = apps ? opening_apps : on_our_origin;
-    size_t n_mode = apps ? LEN(opening_apps) : LEN(on_our_origin);
-    size_t n_own = LEN(routes) + n_mode + LEN(web_app), n = n_own + (apps ? LEN(on_app_hosts) : 0);
-    struct route *t = malloc(n * sizeof(*t));
+    const struct part path_mode[] = {{routes, LEN(routes)},
+                                     {applications, LEN(applications)},
+                                     {predictions, LEN(predictions)},
+                                     {web_app, LEN(web_app)}};
+    const struct part own[] = {{routes, LEN(routes)},
+                               {opening_apps, LEN(opening_apps)},
+                               {predictions, LEN(predictions)},
+                               {web_app, LEN(web_app)}};
+    const struct part hosts[] = {{app_host_entry, LEN(app_host_entry)},
+                                 {applications, LEN(applications)},
+                                 {app_host_rest, LEN(app_host_rest)}};
+    struct route *t =
+        malloc((LEN(routes) + LEN(applications) + LEN(opening_apps) + LEN(predictions) +
+                LEN(web_app) + LEN(app_host_entry) + LEN(applications) + LEN(app_host_rest)) *
+               sizeof(*t));
     if (!t) return -ENOMEM;
-    memcpy(t, routes, sizeof(routes));
-    memcpy(t + LEN(routes), mode, n_mode * sizeof(*mode));
-    memcpy(t + LEN(routes) + n_mode, web_app, sizeof(web_app));
-    if (apps) memcpy(t + n_own, on_app_hosts, sizeof(on_app_hosts));
+    size_t n_own = apps ? copy_parts(t, own, LEN(own)) : copy_parts(t, path_mode, LEN(path_mode));
     *ret = t;
     *ret_n_own = n_own;
-    *ret_n = n;
+    *ret_n = n_own + (apps ? copy_parts(t + n_own, hosts, LEN(hosts)) : 0);
     return 0;
 }
 

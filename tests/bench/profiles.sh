@@ -64,8 +64,10 @@ source "$KFDASH_STACK_DIR/env"
 if ((OWN_STACK)) || [[ -z ${KFDASH_STACK_KFDASH_TOKEN_FILE:-} ]]; then
   {
     "$STACK/stack.sh" rbac "$STATE/kfdash-rbac.yaml"
+    # Dex's namespace: kfdash's role reads its Password objects there (no Dex runs here).
+    printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: auth\n' >"$STATE/auth.yaml"
     seed apply "$STACK"/manifests/crds.yaml "$STACK"/manifests/roles.yaml "$STACK"/manifests/kfdash-stack.yaml \
-      "$STATE/kfdash-rbac.yaml" "$STACK"/manifests/kfdash-token.yaml
+      "$STATE/auth.yaml" "$STATE/kfdash-rbac.yaml" "$STACK"/manifests/kfdash-token.yaml
     seed kfdash-credentials --out "$STATE"
     seed profiles
   } >>"$LOGS/profiles-seed.log" 2>&1 || die "seeding the stack failed: see $LOGS/profiles-seed.log"

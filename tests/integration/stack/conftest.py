@@ -426,6 +426,17 @@ def dex_rotates_fast(stack):
     return bool(m) and int(m[1]) <= 60
 
 
+def until(check, what, seconds=5):
+    """Polls check() until it returns a truthy value (returned) or the deadline passes."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"{what} within {seconds} s"
+        time.sleep(0.1)
+
+
 def start_kfdash(stack, *args, port=None, env=None):
     """The real kfdash trusting the stack's Dex (plus args), once /readyz says ready."""
     kw = {"port": port, "listen": [f"127.0.0.1:{port}"]} if port else {}

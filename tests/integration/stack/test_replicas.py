@@ -16,7 +16,7 @@ import uuid
 import pytest
 
 from conftest import (GATEWAY_CLUSTER_ADMIN, call_as, gateway_kfdash, plain_session, set_cookies,
-                      sign_in, start_kfdash, whoami)
+                      sign_in, start_kfdash, until, whoami)
 
 RECHECK_S = 2
 NAMESPACE = "kubeflow"
@@ -71,17 +71,6 @@ def pair(stack, keys):
     yield a, b
     b.stop()
     a.stop()
-
-
-def until(check, what, seconds=5):
-    """Polls check() until it returns a truthy value (returned) or the deadline passes."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"{what} within {seconds} s"
-        time.sleep(0.1)
 
 
 def csrf_headers(session, k):

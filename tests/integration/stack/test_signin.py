@@ -379,6 +379,44 @@ def test_a_dex_restart_signs_nobody_out(kfdash, demo_password, dex_down):
     assert any(c.startswith("kfdash_session=") for c in set_cookies(me))
 
 
+def test_over_tls_the_session_cookies_are_host_only_and_a_planted_plain_one_is_ignored(
+        stack, tmp_path, demo_password):
+    """Behind a TLS-terminating proxy kfdash trusts, its cookies are __Host- cookies: Secure,
+    Path=/, no Domain, so no other host under the same domain can set one. The redirect URL Dex
+    knows stays plain http here; the proxy's X-Forwarded-Proto says https."""
+    tls = {"X-Forwarded-Proto": "https"}
+    k = signin_kfdash(stack, 18557, str(tmp_path), "--trusted-proxies", "127.0.0.1/32",
+                      "--oidc-redirect-url", "http://127.0.0.1:18557/auth/callback")
+    try:
+        s = plain_session()
+        start = s.get(f"{k.url}/auth/login", headers=tls, allow_redirects=False, timeout=10)
+        attempt = next(c for c in set_cookies(start) if c.startswith("kfdash_login_")).split(";")[0]
+        r = s.get(start.headers["Location"], timeout=10)
+        r = s.post(r.url, data={"login": ALICE, "password": demo_password("alice")},
+                   allow_redirects=False, timeout=10)
+        location = urllib.parse.urljoin(r.url, r.headers["Location"])
+        while not location.startswith(k.url):
+            r = s.get(location, allow_redirects=False, timeout=10)
+            location = urllib.parse.urljoin(r.url, r.headers["Location"])
+        done = plain_session().get(location, headers={**tls, "Cookie": attempt}, allow_redirects=False,
+                                   timeout=10)
+        assert done.status_code == 302, done.text
+        cookies = {c.split("=", 1)[0]: c for c in set_cookies(done)}
+        for name in ("__Host-kfdash_session", "__Host-kfdash_csrf"):
+            assert name in cookies, cookies
+            assert "; Secure" in cookies[name] and "Path=/;" in cookies[name]
+            assert "Domain" not in cookies[name]
+        value = cookies["__Host-kfdash_session"].split(";")[0].split("=", 1)[1]
+        me = plain_session().get(f"{k.url}/api/whoami", timeout=10,
+                                 headers={**tls, "Cookie": f"__Host-kfdash_session={value}"})
+        assert me.status_code == 200 and me.json()["email"] == ALICE
+        planted = plain_session().get(f"{k.url}/api/whoami", timeout=10,
+                                      headers={**tls, "Cookie": f"kfdash_session={value}"})
+        assert planted.status_code == 401
+    finally:
+        k.stop()
+
+
 def test_cookies_are_secure_only_behind_a_trusted_tls_proxy(kfdash, stack, tmp_path):
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "dash.example.com"}
     # kfdash trusts no proxy here: the headers change nothing.

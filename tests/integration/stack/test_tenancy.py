@@ -23,7 +23,7 @@ import pytest
 import websocket
 
 from conftest import (GATEWAY_CLUSTER_ADMIN, call_as, execute_on_kernel, plain_session, sign_in,
-                      signin_kfdash, whoami)
+                      signin_kfdash, until, whoami)
 
 ALICE, BOB, CAROL = "alice@example.com", "bob@example.com", "carol@example.com"
 ADMIN = GATEWAY_CLUSTER_ADMIN
@@ -31,16 +31,6 @@ SIGNIN_PORT = 18558
 GATEWAY = "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"
 KFP_UI = "cluster.local/ns/kubeflow/sa/ml-pipeline-ui"
 PROFILES = "/apis/kubeflow.org/v1/profiles"
-
-
-def until(check, what, seconds=10):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"not within {seconds}s: {what}"
-        time.sleep(0.2)
 
 
 def squatter():
