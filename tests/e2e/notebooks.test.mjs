@@ -2,8 +2,9 @@
 // whoever the `kubeflow-userid` header names): alice (owner of alice) sees nb1 ready, creates a
 // notebook from the form and deletes it, and connects to nb1: JupyterLab, served by kfdash on the
 // notebook's own host (nb-alice--nb1.localhost) under /notebook/alice/nb1/, runs `1+1` on a
-// Python 3 kernel; carol (viewer of alice)
-// sees the list without create, stop or delete, and the server refuses her a stop anyway.
+// Python 3 kernel; carol (viewer of alice) sees the list without create, stop, delete or
+// connect (a notebook runs code as its namespace), and the server refuses her a stop and the
+// notebook itself anyway.
 //
 // It needs the stack and runs only when tests/integration/stack/test_browser.py starts it with
 // (else every test here is skipped):
@@ -200,7 +201,7 @@ describe('Notebooks against the stack, in gateway mode', () => {
     });
   });
 
-  test('carol (viewer) sees nb1 without create, stop or delete; the server refuses her a stop', { skip: SKIP }, async (t) => {
+  test('carol (viewer) sees nb1 without create, stop, delete or connect; the server refuses her anyway', { skip: SKIP }, async (t) => {
     if (!needs(t, 'GET /api/namespaces/:ns/notebooks', 'GET /api/rules/:ns')) return;
     await as(CAROL, t, async (page) => {
       await page.goto(at('/notebooks?ns=alice'));
@@ -210,11 +211,13 @@ describe('Notebooks against the stack, in gateway mode', () => {
       await page.locator('[data-testid="workload-list"][data-rights="read"]').waitFor();
       assert.equal(await page.getByRole('link', { name: 'New notebook' }).count(), 0);
       assert.equal(await page.getByRole('button', { name: /^(Stop|Start|Delete) / }).count(), 0);
-      // Looking is allowed: she may connect.
-      assert.equal(await row.getByRole('link', { name: 'Connect to nb1' }).count(), 1);
+      // A notebook runs code as the namespace: no Connect for a viewer, and it says why.
+      assert.equal(await row.getByRole('link', { name: 'Connect to nb1' }).count(), 0);
+      const connect = row.locator('[aria-disabled="true"]', { hasText: 'Connect' });
+      assert.match(await connect.getAttribute('title'), /Viewers cannot open notebooks/);
       await page.goto(at('/notebooks/details/nb1?ns=alice'));
       await page.getByTestId('notebook-detail').waitFor();
-      await page.getByRole('link', { name: 'Connect to nb1' }).waitFor();
+      assert.equal(await page.getByRole('link', { name: 'Connect to nb1' }).count(), 0);
       assert.equal(await page.getByRole('button', { name: /^(Stop|Start|Delete) / }).count(), 0);
       await page.goto(at('/notebooks/new?ns=alice'));
       await page.getByTestId('form-not-allowed').waitFor();
@@ -231,6 +234,9 @@ describe('Notebooks against the stack, in gateway mode', () => {
       assert.equal(status, 403);
       const nb1 = JSON.parse((await kubeAdmin('GET', `${NOTEBOOKS}/nb1`)).text);
       assert.equal(nb1.metadata.annotations?.['kubeflow-resource-stopped'], undefined, 'nb1 was not stopped');
+      // Nor does the notebook's address open for her.
+      const open = await page.evaluate(async () => (await fetch('/notebook/alice/nb1/lab', { redirect: 'manual' })).status);
+      assert.equal(open, 403);
     });
   });
 

@@ -127,6 +127,44 @@ describe('signing in through Dex in a real browser', () => {
     }
   });
 
+  test('a token made on /tokens right after signing in is shown once, is a bearer, and dies when revoked', { skip: SKIP }, async (t) => {
+    const browser = await launchBrowser({ server: kf });
+    try {
+      await browser.withPage(t, async (page) => {
+        await page.goto(at('/tokens'));
+        await submitDex(page, ALICE, PASSWORD);
+        await landOn(page, kf.url, '/tokens');
+        const NAME = 'ci-script Wren-3';
+        await page.getByLabel('Name', { exact: true }).fill(NAME);
+        await page.getByLabel('Expires after (days)').fill('7');
+        await page.getByRole('button', { name: 'Create token' }).click();
+        const secret = page.getByTestId('new-token');
+        await secret.waitFor();
+        const token = (await secret.textContent()).trim();
+        assert.match(token, /^kfp_[A-Za-z0-9_-]{43}$/);
+        assert.equal(
+          await page.getByTestId('curl-example').textContent(),
+          `curl -H "Authorization: Bearer ${token}" ${kf.url}/api/whoami`,
+        );
+        const bearer = () => fetch(at('/api/whoami'), { headers: { Authorization: `Bearer ${token}` } });
+        const who = await bearer();
+        assert.equal(who.status, 200, await who.clone().text());
+        assert.deepEqual(await who.json(), { email: ALICE, groups: [], source: 'personal-token' });
+        // After a reload the token is listed, but its secret is gone for good.
+        await page.reload();
+        const row = page.getByTestId('token-row').filter({ hasText: NAME });
+        await row.waitFor();
+        assert.equal((await page.content()).includes(token), false, 'the secret is not on the page');
+        page.once('dialog', (d) => d.accept());
+        await page.getByRole('button', { name: `Revoke ${NAME}` }).click();
+        await row.waitFor({ state: 'detached' });
+        assert.equal((await bearer()).status, 401);
+      });
+    } finally {
+      await browser.close();
+    }
+  });
+
   test('a wrong password stays on Dex with its error and sets no session', { skip: SKIP }, async (t) => {
     const browser = await launchBrowser({ server: kf });
     try {

@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, getJSON } from './api';
 import { Icon } from './icons';
+import { asString, isObject, type Json } from './json';
 import { ErrorBanner, Loading, Table } from './layout';
 import type { EnvState } from './namespaces';
 import { EVENT_COLUMNS, EventRow, parseTime, useErrors, type EventFacts } from './ui';
@@ -13,10 +14,6 @@ export interface Activity extends EventFacts {
   kind: string;
   name: string;
 }
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /** When an event last happened: core/v1 and events.k8s.io fill different fields. */
 function eventTime(e: Json): Date | null {
@@ -41,13 +38,13 @@ export function normalizeEvents(raw: unknown): Activity[] {
     const obj = isObject(v.involvedObject) ? v.involvedObject : isObject(v.regarding) ? v.regarding : {};
     const meta = isObject(v.metadata) ? v.metadata : {};
     out.push({
-      key: str(meta.uid) || `${i}`,
+      key: asString(meta.uid) || `${i}`,
       time: eventTime(v),
-      type: str(v.type) || 'Normal',
-      reason: str(v.reason),
-      message: str(v.message) || str(v.note),
-      kind: str(obj.kind),
-      name: str(obj.name),
+      type: asString(v.type) || 'Normal',
+      reason: asString(v.reason),
+      message: asString(v.message) || asString(v.note),
+      kind: asString(obj.kind),
+      name: asString(obj.name),
       count: typeof v.count === 'number' ? v.count : 1,
     });
   });

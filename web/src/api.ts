@@ -1,7 +1,12 @@
-// Talking to the kfdash server. Every call either resolves with parsed JSON or rejects with an
-// ApiError whose message is fit for the error banner; nothing here renders anything.
+// Talking to the server: every request the web app makes goes through here, so that the CSRF
+// header, the credentials mode and the failures (an ApiError, whose status says 401 "nobody is
+// signed in" and whose `signin` says a recent sign-in is needed) are decided in one place.
+// Calls resolve with parsed JSON (kfdash's API, MLflow through kfdash), with an answer as it came
+// (the test-predict panel shows it raw), or with a response to read as it arrives (a log);
+// nothing here renders anything, and nothing here navigates: callers decide what a 401 does.
 
 import { CSRF_HEADER, csrfToken } from './auth';
+import { asString, isObject, looseString, numberOrNull, optionalString, strings, type Json } from './json';
 import {
   normalizeLinks,
   normalizeSettings,
@@ -15,8 +20,9 @@ export class ApiError extends Error {
   /** A 403 for want of a recent sign-in: where to sign in again (the page adds its rd). */
   readonly signin: string | null;
 
-  constructor(message: string, status: number, signin: string | null = null) {
-    super(message);
+  /** `cause`: for a server that could not be reached, what the browser said. */
+  constructor(message: string, status: number, signin: string | null = null, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
     this.name = 'ApiError';
     this.status = status;
     this.signin = signin;
@@ -25,67 +31,171 @@ export class ApiError extends Error {
 
 /** Methods that change state on the server: each carries the CSRF header. */
 export type Mutation = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+type Method = 'GET' | Mutation;
 
 /**
- * Sends one request and parses the answer. Server errors come as `{"error": "..."}` with a
- * 4xx/5xx status. Resolves with undefined for an empty success (204) unless `needBody`.
+ * Who answers, and so how a refusal says why: kfdash's own {"error": "..."}; MLflow's
+ * {"error_code", "message"} (or kfdash's, when kfdash refused before MLflow saw the call); the
+ * Kubernetes API server's Status {"message"} or plain text (a log), passed on by kfdash.
  */
-async function request(
-  method: 'GET' | Mutation,
-  path: string,
-  opts: { body?: unknown; signal?: AbortSignal; needBody: boolean },
-): Promise<unknown> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+type Speaker = 'kfdash' | 'mlflow' | 'kubernetes';
+
+/** What is sent besides method and path. */
+interface Outgoing {
+  accept: string;
+  /** The body, already JSON text: it is sent as application/json. */
+  body?: string;
+  /** Headers a caller adds (X-MLFLOW-WORKSPACE). */
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+/** "label: " in front of a message, or nothing for an empty label. */
+const prefix = (label: string) => (label ? `${label}: ` : '');
+
+/**
+ * The one fetch of the web app. Resolves with the response whatever its status; rejects with an
+ * ApiError of status 0 when the server cannot be reached (`label` names the call in it), or with
+ * the browser's own error once `signal` aborted the request.
+ */
+async function exchange(method: Method, path: string, out: Outgoing, label: string): Promise<Response> {
+  const headers: Record<string, string> = { Accept: out.accept, ...out.headers };
+  if (out.body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET') {
     // Double-submit: the server compares this header with its cookie. No cookie (gateway
     // mode, where the server relies on Origin / Sec-Fetch-Site instead): no header.
     const csrf = csrfToken(document.cookie);
     if (csrf) headers[CSRF_HEADER] = csrf;
   }
-  let res: Response;
   try {
-    res = await fetch(path, {
-      method,
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      credentials: 'same-origin',
-      signal: opts.signal,
-    });
+    return await fetch(path, { method, headers, body: out.body, credentials: 'same-origin', signal: out.signal });
   } catch (err) {
-    if (opts.signal?.aborted) throw err;
-    throw new ApiError(`${path}: the server could not be reached`, 0);
+    if (out.signal?.aborted) throw err;
+    throw new ApiError(`${prefix(label)}the server could not be reached`, 0, null, err);
   }
-  const text = await res.text();
-  let body: unknown = undefined;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    // Fall through: a non-JSON body is reported below.
-  }
-  if (!res.ok) {
-    const answer = typeof body === 'object' && body !== null ? (body as { error?: unknown; signin?: unknown }) : {};
-    const reason = typeof answer.error === 'string' ? answer.error : res.statusText || 'request failed';
-    const signin = res.status === 403 && typeof answer.signin === 'string' ? answer.signin : null;
-    throw new ApiError(`${path}: ${reason} (HTTP ${res.status})`, res.status, signin);
-  }
-  if (body === undefined && (opts.needBody || text)) {
-    throw new ApiError(`${path}: the server sent no JSON`, res.status);
-  }
-  return body;
 }
 
-/** GETs a JSON document. */
-export function getJSON(path: string, signal?: AbortSignal): Promise<unknown> {
-  return request('GET', path, { signal, needBody: true });
+/** JSON text parsed, or undefined when it is empty or not JSON. */
+function parsed(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why the server refused, in `speaker`'s words; undefined when it did not say. */
+function reasonOf(speaker: Speaker, body: unknown, text: string): string | undefined {
+  const said = isObject(body) ? body : {};
+  switch (speaker) {
+    case 'kfdash':
+      return optionalString(said.error);
+    case 'mlflow':
+      return looseString(said.message) || looseString(said.error) || undefined;
+    case 'kubernetes':
+      if (typeof said.error === 'string') return said.error;
+      if (typeof said.message === 'string') return said.message;
+      // Not JSON at all: the text itself, cut short (it may be a whole error page).
+      return body === undefined && text.trim() ? text.trim().slice(0, 300) : undefined;
+  }
+}
+
+/** The ApiError for a refusal (`res` not ok, its body `text`). */
+function refusal(res: Response, text: string, speaker: Speaker, label: string): ApiError {
+  const body = parsed(text);
+  const reason = reasonOf(speaker, body, text) ?? (res.statusText || 'request failed');
+  const signin = res.status === 403 && isObject(body) ? optionalString(body.signin) ?? null : null;
+  return new ApiError(`${prefix(label)}${reason} (HTTP ${res.status})`, res.status, signin);
+}
+
+/** A successful JSON answer: its status, its text, and the text parsed (undefined: none). */
+interface JsonAnswer {
+  status: number;
+  text: string;
+  body: unknown;
 }
 
 /**
- * Every state-changing call goes through here, so none can forget the CSRF header. `body` is
- * sent as JSON; the answer is parsed JSON, or undefined when the server sent none (204).
+ * Sends one JSON request (`body`, when given, as JSON) and reads the answer; a refusal rejects
+ * with an ApiError in `speaker`'s words, named by `label`.
  */
-export function sendJSON(method: Mutation, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
-  return request(method, path, { body, signal, needBody: false });
+async function requestJSON(
+  method: Method,
+  path: string,
+  opts: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal; label: string; speaker: Speaker },
+): Promise<JsonAnswer> {
+  const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  const out = { accept: 'application/json', body, headers: opts.headers, signal: opts.signal };
+  const res = await exchange(method, path, out, opts.label);
+  const text = await res.text();
+  if (!res.ok) throw refusal(res, text, opts.speaker, opts.label);
+  return { status: res.status, text, body: parsed(text) };
+}
+
+/** GETs a JSON document of kfdash's API. */
+export async function getJSON(path: string, signal?: AbortSignal): Promise<unknown> {
+  const answer = await requestJSON('GET', path, { signal, label: path, speaker: 'kfdash' });
+  if (answer.body === undefined) throw new ApiError(`${path}: the server sent no JSON`, answer.status);
+  return answer.body;
+}
+
+/**
+ * Every state-changing call to kfdash's API goes through here, so none can forget the CSRF header.
+ * `body` is sent as JSON; the answer is parsed JSON, or undefined when the server sent none (204).
+ */
+export async function sendJSON(method: Mutation, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
+  const answer = await requestJSON(method, path, { body, signal, label: path, speaker: 'kfdash' });
+  if (answer.body === undefined && answer.text) throw new ApiError(`${path}: the server sent no JSON`, answer.status);
+  return answer.body;
+}
+
+/**
+ * One call to MLflow through kfdash: `headers` go along (X-MLFLOW-WORKSPACE), a POST sends `body`
+ * as JSON, and `label` names the call in errors, which carry MLflow's message or kfdash's. MLflow
+ * answers every call with an object; an empty answer is an empty one.
+ */
+export async function mlflowJSON(
+  method: 'GET' | 'POST',
+  path: string,
+  opts: { label: string; headers: Record<string, string>; body?: unknown; signal?: AbortSignal },
+): Promise<Json> {
+  const answer = await requestJSON(method, path, { ...opts, speaker: 'mlflow' });
+  const body = answer.text ? answer.body : {};
+  if (!isObject(body)) throw new ApiError(`${opts.label}: the answer is not JSON`, answer.status);
+  return body;
+}
+
+/** An answer as it came, for a page that shows it so. */
+export interface RawAnswer {
+  status: number;
+  /** The body as text. */
+  text: string;
+  /** Milliseconds from sending to the last byte of the answer. */
+  ms: number;
+}
+
+/**
+ * POSTs `payload`, JSON text sent as it is, and resolves with the answer whatever its status and
+ * how long it took; only a 401 (nobody is signed in any more) rejects, as it does for every call.
+ */
+export async function postRaw(path: string, payload: string, signal?: AbortSignal): Promise<RawAnswer> {
+  const t0 = performance.now();
+  const res = await exchange('POST', path, { accept: 'application/json', body: payload, signal }, path);
+  const text = await res.text();
+  const ms = performance.now() - t0;
+  if (res.status === 401) throw refusal(res, text, 'kfdash', path);
+  return { status: res.status, text, ms };
+}
+
+/**
+ * GETs `path` to read its body as it arrives (a container's log through kfdash; `accept` lists
+ * the types wanted). Resolves with the response once its status is a success; a refusal rejects
+ * with an ApiError in the API server's words (no path in the message: the page says what failed).
+ */
+export async function openStream(path: string, accept: string, signal: AbortSignal): Promise<Response> {
+  const res = await exchange('GET', path, { accept, signal }, '');
+  if (!res.ok) throw refusal(res, await res.text().catch(() => ''), 'kubernetes', '');
+  return res;
 }
 
 export async function fetchDashboardLinks(signal?: AbortSignal): Promise<DashboardLinks> {
@@ -106,17 +216,13 @@ export interface Identity {
   source: string;
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** Who is signed in. Rejects with an ApiError of status 401 when nobody is. */
 export async function fetchWhoami(signal?: AbortSignal): Promise<Identity> {
   const raw = await getJSON('/api/whoami', signal);
   if (!isObject(raw) || typeof raw.email !== 'string' || !raw.email) {
     throw new ApiError('/api/whoami: the server sent no email', 0);
   }
-  const groups = Array.isArray(raw.groups) ? raw.groups.filter((g): g is string => typeof g === 'string') : [];
-  return { email: raw.email, groups, source: typeof raw.source === 'string' ? raw.source : '' };
+  return { email: raw.email, groups: strings(raw.groups), source: asString(raw.source) };
 }
 
 /** A personal access token as listed: never its secret. Times are Unix seconds. */
@@ -134,14 +240,12 @@ export interface CreatedToken extends AccessToken {
   token: string;
 }
 
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-
 function toToken(v: unknown): AccessToken | null {
   if (!isObject(v) || typeof v.id !== 'string' || !v.id || typeof v.name !== 'string') return null;
-  const created = num(v.created);
-  const expires = num(v.expires);
+  const created = numberOrNull(v.created);
+  const expires = numberOrNull(v.expires);
   if (created === null || expires === null) return null;
-  return { id: v.id, name: v.name, created, expires, lastUsed: num(v.last_used) };
+  return { id: v.id, name: v.name, created, expires, lastUsed: numberOrNull(v.last_used) };
 }
 
 export async function listTokens(signal?: AbortSignal): Promise<AccessToken[]> {

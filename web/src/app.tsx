@@ -1,12 +1,12 @@
 // The dashboard shell: asks the server who is signed in (sending the browser to sign in when
 // nobody is) and which namespaces they have, loads the links and settings, picks the namespace,
-// routes between Home, the iframe view, the dashboard's own pages and Page not found, and shows
-// server errors in a banner.
+// shows the dashboard's own pages (the route table, routes.ts: the sidebar and the page both come
+// from it), else an app in the iframe view, else Page not found, and shows server errors in a
+// banner.
 
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, fetchDashboardLinks, fetchDashboardSettings, fetchWhoami, type Identity } from './api';
 import { SIGN_IN_FAILED, redirectToSignIn, signedIn } from './auth';
-import { lazyPage } from './lazy';
 import { ErrorBanner, Sidebar, TopBar, type OwnPage, type Resolve } from './layout';
 import {
   EMPTY_LINKS,
@@ -31,38 +31,12 @@ import {
   type ProfileSummary,
   type WorkgroupExists,
 } from './namespaces';
-import { Home, IframeView, NotFound } from './pages';
-import {
-  ACTIVITY_PATH,
-  CONTRIBUTORS_PATH,
-  DIAGNOSTICS_PATH,
-  ENDPOINTS_PATH,
-  EXPERIMENTS_PATH,
-  MODELS_PATH,
-  NEW_NOTEBOOK_PATH,
-  NOTEBOOKS_PATH,
-  REGISTER_PATH,
-  SPARK_PATH,
-  TOKENS_PATH,
-  USERS_PATH,
-  navigate,
-  useLocation,
-} from './router';
-import { NamespaceSelector, NoNamespaceNotice } from './selector';
-import { TokensPage } from './tokens';
+import { IframeView, NotFound } from './pages';
+import { REGISTER_PATH, navigate, useLocation } from './router';
+import { navRoutes, routeFor, type PageProps, type Standing } from './routes';
+import { NamespaceSelector } from './selector';
 
 export { NAMESPACE_KEY } from './namespaces';
-
-const RegisterPage = lazyPage(() => import('./register').then((m) => m.RegisterPage));
-const ContributorsPage = lazyPage(() => import('./contributors').then((m) => m.ContributorsPage));
-const ActivityPage = lazyPage(() => import('./activity').then((m) => m.ActivityPage));
-const UsersPage = lazyPage(() => import('./users').then((m) => m.UsersPage));
-const DiagnosticsPage = lazyPage(() => import('./diagnostics').then((m) => m.DiagnosticsPage));
-const NotebooksPage = lazyPage(() => import('./notebooks').then((m) => m.NotebooksPage));
-const NotebookFormPage = lazyPage(() => import('./notebook_form').then((m) => m.NotebookFormPage));
-const SparkPage = lazyPage(() => import('./spark').then((m) => m.SparkPage));
-const EndpointsPage = lazyPage(() => import('./endpoints').then((m) => m.EndpointsPage));
-const MlflowPage = lazyPage(() => import('./mlflow').then((m) => m.MlflowPage));
 
 const WIDE = '(min-width: 900px)';
 
@@ -195,120 +169,64 @@ export function App() {
   );
   const homeHref = withNamespaceQuery('/', ns);
   const registerHref = withNamespaceQuery(REGISTER_PATH, ns);
-  const own: OwnPage[] = [{ path: '/', href: homeHref, icon: 'home', text: 'Home' }];
-  if (choices && choices.length > 0) {
-    own.push({ path: ACTIVITY_PATH, href: withNamespaceQuery(ACTIVITY_PATH, ns), icon: 'history', text: 'Activity' });
-    own.push({ path: NOTEBOOKS_PATH, href: withNamespaceQuery(NOTEBOOKS_PATH, ns), icon: 'book', text: 'Notebooks' });
-    own.push({
-      path: SPARK_PATH,
-      href: withNamespaceQuery(SPARK_PATH, ns),
-      icon: 'bubble-chart',
-      text: 'Spark applications',
-    });
-    own.push({ path: ENDPOINTS_PATH, href: withNamespaceQuery(ENDPOINTS_PATH, ns), icon: 'kfserving', text: 'Endpoints' });
-    own.push({ path: EXPERIMENTS_PATH, href: withNamespaceQuery(EXPERIMENTS_PATH, ns), icon: 'assessment', text: 'Experiments' });
-    own.push({ path: MODELS_PATH, href: withNamespaceQuery(MODELS_PATH, ns), icon: 'layers', text: 'Models' });
-  }
-  if (env && (env.namespaces.length > 0 || isAdmin)) {
-    own.push({
-      path: CONTRIBUTORS_PATH,
-      href: withNamespaceQuery(CONTRIBUTORS_PATH, ns),
-      icon: 'people',
-      text: 'Manage contributors',
-    });
-  }
-  if (noNamespace && canRegister) {
-    own.push({ path: REGISTER_PATH, href: registerHref, icon: 'person-add', text: 'Create namespace' });
-  }
-  own.push({ path: TOKENS_PATH, href: withNamespaceQuery(TOKENS_PATH, ns), icon: 'vpn-key', text: 'Access tokens' });
-  own.push({
-    path: DIAGNOSTICS_PATH,
-    href: withNamespaceQuery(DIAGNOSTICS_PATH, ns),
-    icon: 'build',
-    text: 'Diagnostics',
-  });
-  if (isAdmin) {
-    own.push({ path: USERS_PATH, href: withNamespaceQuery(USERS_PATH, ns), icon: 'manage-accounts', text: 'Users' });
-  }
+  const standing: Standing = {
+    inNamespace: choices !== null && choices.length > 0,
+    member: env !== null && (env.namespaces.length > 0 || isAdmin),
+    newcomer: noNamespace && canRegister === true,
+    clusterAdmin: isAdmin,
+  };
+  const own: OwnPage[] = navRoutes(standing).map((r) => ({
+    path: r.path,
+    href: withNamespaceQuery(r.path, ns),
+    icon: r.nav.icon,
+    text: r.nav.text,
+  }));
   // Links resolve differently with DASHBOARD_FORCE_IFRAME: render them once both are known.
   const ready = links !== null && settings !== null;
   const shownLinks = ready ? links : EMPTY_LINKS;
 
+  const route = routeFor(url.pathname);
   const frameSrc = iframeSource(location);
-  let title = 'kfdash';
+  let title: string;
   let page;
-  if (url.pathname === '/') {
-    page = (
-      <Home
-        quickLinks={ready ? links.quickLinks : null}
-        documentationItems={ready ? links.documentationItems : null}
-        resolve={resolve}
-        notice={
-          noNamespace && canRegister !== null ? (
-            <NoNamespaceNotice canRegister={canRegister} registerHref={registerHref} />
-          ) : null
-        }
-      />
-    );
-  } else if (url.pathname === TOKENS_PATH) {
-    title = 'Access tokens · kfdash';
-    page = <TokensPage origin={window.location.origin} />;
-  } else if (url.pathname === REGISTER_PATH) {
-    title = 'Create your namespace · kfdash';
-    page = (
-      <RegisterPage
-        envState={envState}
-        reloadEnv={reloadEnv}
-        onDone={(created: string) => {
-          storeNamespace(created);
-          navigate(withNamespaceQuery('/', created));
-        }}
-      />
-    );
-  } else if (url.pathname === CONTRIBUTORS_PATH) {
-    title = 'Manage contributors · kfdash';
-    page = <ContributorsPage envState={envState} registerHref={registerHref} />;
-  } else if (url.pathname === ACTIVITY_PATH) {
-    title = 'Activity · kfdash';
-    page = <ActivityPage envState={envState} ns={ns} />;
-  } else if (url.pathname === USERS_PATH) {
-    title = 'Users · kfdash';
-    page = <UsersPage envState={envState} />;
-  } else if (url.pathname === NEW_NOTEBOOK_PATH) {
-    title = 'New notebook · kfdash';
-    page = <NotebookFormPage envState={envState} ns={ns} />;
-  } else if (url.pathname === NOTEBOOKS_PATH || url.pathname.startsWith(`${NOTEBOOKS_PATH}/`)) {
-    title = 'Notebooks · kfdash';
-    page = <NotebooksPage envState={envState} ns={ns} path={url.pathname} />;
-  } else if (url.pathname === SPARK_PATH || url.pathname.startsWith(`${SPARK_PATH}/`)) {
-    title = 'Spark applications · kfdash';
-    page = <SparkPage envState={envState} ns={ns} path={url.pathname} />;
-  } else if (url.pathname === ENDPOINTS_PATH || url.pathname.startsWith(`${ENDPOINTS_PATH}/`)) {
-    title = 'Endpoints · kfdash';
-    page = <EndpointsPage envState={envState} ns={ns} path={url.pathname} search={url.search} />;
-  } else if ([EXPERIMENTS_PATH, MODELS_PATH].some((p) => url.pathname === p || url.pathname.startsWith(`${p}/`))) {
-    title = `${url.pathname.startsWith(MODELS_PATH) ? 'Models' : 'Experiments'} · kfdash`;
-    page = <MlflowPage envState={envState} ns={ns} path={url.pathname} search={url.search} />;
-  } else if (url.pathname === DIAGNOSTICS_PATH) {
-    title = 'Diagnostics · kfdash';
-    page = <DiagnosticsPage />;
+  if (route) {
+    const props: PageProps = {
+      envState,
+      ns,
+      path: url.pathname,
+      search: url.search,
+      origin: window.location.origin,
+      registerHref,
+      reloadEnv,
+      onRegistered: (created: string) => {
+        storeNamespace(created);
+        navigate(withNamespaceQuery('/', created));
+      },
+      links: ready ? links : null,
+      resolve,
+      noNamespace,
+      canRegister,
+    };
+    const Page = route.page;
+    title = route.title;
+    page = <Page {...props} />;
   } else if (frameSrc !== null) {
     const items = shownLinks.menuLinks
       .flatMap((e) => (e.type === 'section' ? e.items : [e]))
       .concat(shownLinks.externalLinks);
     const here = pageKey(location);
     const match = items.find((i) => pageKey(resolve(i.link, i.iframe).href) === here);
-    const appTitle = match?.text ?? 'Application';
-    title = `${appTitle} · kfdash`;
-    page = <IframeView src={frameSrc} title={appTitle} ns={ns} />;
+    title = match?.text ?? 'Application';
+    page = <IframeView src={frameSrc} title={title} ns={ns} />;
   } else {
-    title = 'Page not found · kfdash';
+    title = 'Page not found';
     page = <NotFound path={url.pathname} homeHref={homeHref} />;
   }
 
+  const docTitle = title ? `${title} · kfdash` : 'kfdash';
   useEffect(() => {
-    document.title = title;
-  }, [title]);
+    document.title = docTitle;
+  }, [docTitle]);
 
   const onFollow = () => {
     if (!window.matchMedia(WIDE).matches) setNavOpen(false);

@@ -4,6 +4,7 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, getJSON, sendJSON } from './api';
+import { isObject } from './json';
 import { ErrorBanner, Loading, SmartLink, Table } from './layout';
 import {
   emailProblem,
@@ -21,9 +22,6 @@ export interface Contributor {
   user: string;
   role: ContributorRole;
 }
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The server's list: `[{user, role}]`; Kubeflow's older shape, plain emails, means contributors. */
 export function normalizeContributors(raw: unknown): Contributor[] {

@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { getJSON } from './api';
 import { Icon } from './icons';
+import { asString, isObject, objects } from './json';
 import { ErrorBanner } from './layout';
 import { CopyButton } from './tokens';
 import { useErrors } from './ui';
@@ -30,28 +31,23 @@ export interface Diagnosis {
   findings: Finding[];
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-const list = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObject) : []);
-
 export function normalizeDiagnosis(raw: unknown): Diagnosis {
   const body = isObject(raw) ? raw : {};
-  const at = str(body.checked_at) ? new Date(str(body.checked_at)) : null;
+  const at = asString(body.checked_at) ? new Date(asString(body.checked_at)) : null;
   return {
     checkedAt: at && !Number.isNaN(at.getTime()) ? at : null,
-    checks: list(body.checks)
-      .map((c) => ({ name: str(c.name), ok: c.ok === true, detail: str(c.detail) }))
+    checks: objects(body.checks)
+      .map((c) => ({ name: asString(c.name), ok: c.ok === true, detail: asString(c.detail) }))
       .filter((c) => c.name),
-    findings: list(body.findings)
+    findings: objects(body.findings)
       .map((f) => ({
         // Anything but "error" (a severity a newer server adds) is shown as a warning.
         severity: f.severity === 'error' ? ('error' as const) : ('warning' as const),
-        title: str(f.title),
-        detail: str(f.detail),
-        fix: str(f.fix),
-        namespace: str(f.namespace),
-        object: str(f.object),
+        title: asString(f.title),
+        detail: asString(f.detail),
+        fix: asString(f.fix),
+        namespace: asString(f.namespace),
+        object: asString(f.object),
       }))
       .filter((f) => f.title),
   };

@@ -8,8 +8,9 @@
 // write here; the server checks every call anyway.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, getJSON } from './api';
-import { CSRF_HEADER, csrfToken, redirectToSignIn } from './auth';
+import { ApiError, getJSON, postRaw, type RawAnswer } from './api';
+import { redirectToSignIn } from './auth';
+import { asNumber, asString, isObject } from './json';
 import { Loading, SmartLink, Table } from './layout';
 import { withNamespaceQuery } from './links';
 import type { EnvState } from './namespaces';
@@ -25,9 +26,6 @@ import {
   enc,
   Facts,
   FormNotAllowed,
-  isObject,
-  num,
-  str,
   TitledCard,
   useAllowed,
   useConfirmedDelete,
@@ -81,47 +79,47 @@ export interface Endpoint {
 }
 
 export function toEndpoint(v: unknown): Endpoint | null {
-  if (!isObject(v) || !str(v.name)) return null;
+  if (!isObject(v) || !asString(v.name)) return null;
   const m = isObject(v.model) ? v.model : {};
   const ms = isObject(v.modelStatus) ? v.modelStatus : {};
   const from = isObject(v.mlflow) ? v.mlflow : {};
   const f = isObject(v.lastFailure) ? v.lastFailure : null;
-  const predict = str(v.predictUrl);
+  const predict = asString(v.predictUrl);
   return {
-    name: str(v.name),
+    name: asString(v.name),
     ready: v.ready === true,
-    state: str(v.state) || 'pending',
+    state: asString(v.state) || 'pending',
     reasons: (Array.isArray(v.reasons) ? v.reasons : [])
       .filter(isObject)
-      .map((r) => ({ type: str(r.type), reason: str(r.reason), message: str(r.message) })),
-    url: str(v.url),
-    address: str(v.address),
-    latestReadyRevision: str(v.latestReadyRevision),
+      .map((r) => ({ type: asString(r.type), reason: asString(r.reason), message: asString(r.message) })),
+    url: asString(v.url),
+    address: asString(v.address),
+    latestReadyRevision: asString(v.latestReadyRevision),
     traffic: (Array.isArray(v.traffic) ? v.traffic : []).filter(isObject).map((t) => ({
-      revisionName: str(t.revisionName),
-      tag: str(t.tag),
-      percent: num(t.percent),
+      revisionName: asString(t.revisionName),
+      tag: asString(t.tag),
+      percent: asNumber(t.percent),
       latestRevision: t.latestRevision === true,
     })),
     model: {
-      format: str(m.format),
-      formatVersion: str(m.formatVersion),
-      protocolVersion: str(m.protocolVersion),
-      storageUri: str(m.storageUri),
-      runtime: str(m.runtime),
+      format: asString(m.format),
+      formatVersion: asString(m.formatVersion),
+      protocolVersion: asString(m.protocolVersion),
+      storageUri: asString(m.storageUri),
+      runtime: asString(m.runtime),
     },
-    serviceAccountName: str(v.serviceAccountName),
-    mlflow: { model: str(from.model), version: str(from.version) },
+    serviceAccountName: asString(v.serviceAccountName),
+    mlflow: { model: asString(from.model), version: asString(from.version) },
     modelStatus: {
-      transitionStatus: str(ms.transitionStatus),
-      activeModelState: str(ms.activeModelState),
-      targetModelState: str(ms.targetModelState),
+      transitionStatus: asString(ms.transitionStatus),
+      activeModelState: asString(ms.activeModelState),
+      targetModelState: asString(ms.targetModelState),
     },
-    lastFailure: f ? { reason: str(f.reason), message: str(f.message), time: parseTime(f.time) } : null,
+    lastFailure: f ? { reason: asString(f.reason), message: asString(f.message), time: parseTime(f.time) } : null,
     // Only a path of this dashboard is ever called.
     predictUrl: predict.startsWith('/serving/') ? predict : '',
     createdAt: parseTime(v.createdAt),
-    creator: str(v.creator),
+    creator: asString(v.creator),
   };
 }
 
@@ -378,8 +376,8 @@ export function prefillV2(inputs: TensorSpec[]): string {
 function toTensors(v: unknown): TensorSpec[] {
   const list = isObject(v) && Array.isArray(v.inputs) ? v.inputs : [];
   return list.filter(isObject).map((i) => ({
-    name: str(i.name),
-    datatype: str(i.datatype) || 'FP32',
+    name: asString(i.name),
+    datatype: asString(i.datatype) || 'FP32',
     shape: (Array.isArray(i.shape) ? i.shape : []).map((d) => (typeof d === 'number' ? d : -1)),
   }));
 }
@@ -394,12 +392,6 @@ function predictPath(e: Endpoint): string {
     : `${e.predictUrl}v2/models/${enc(e.name)}/infer`;
 }
 
-interface Answer {
-  status: number;
-  ms: number;
-  text: string;
-}
-
 /** The answer's predictions in one line: V2 outputs (name: data) or V1 predictions. */
 function predictionsOf(text: string): string | null {
   try {
@@ -407,7 +399,7 @@ function predictionsOf(text: string): string | null {
     if (isObject(j) && Array.isArray(j.outputs)) {
       return j.outputs
         .filter(isObject)
-        .map((o) => `${str(o.name)}: ${JSON.stringify(o.data)}`)
+        .map((o) => `${asString(o.name)}: ${JSON.stringify(o.data)}`)
         .join('; ');
     }
     if (isObject(j) && Array.isArray(j.predictions)) return JSON.stringify(j.predictions);
@@ -432,7 +424,7 @@ function PredictPanel({ ns, e }: { ns: string; e: Endpoint }) {
   const [prefilled, setPrefilled] = useState<'no' | 'yes' | 'failed'>(v1 ? 'failed' : 'no');
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
-  const [answer, setAnswer] = useState<Answer | null>(null);
+  const [answer, setAnswer] = useState<RawAnswer | null>(null);
   const [problem, setProblem] = useState('');
   const edited = useRef(false);
 
@@ -471,18 +463,13 @@ function PredictPanel({ ns, e }: { ns: string; e: Endpoint }) {
       return;
     }
     setBusy(true);
-    const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json' };
-    const csrf = csrfToken(document.cookie);
-    if (csrf) headers[CSRF_HEADER] = csrf;
-    const t0 = performance.now();
     try {
-      const res = await fetch(predictPath(e), { method: 'POST', headers, body: payload, credentials: 'same-origin' });
-      const text = await res.text();
-      const ms = performance.now() - t0;
-      if (res.status === 401) return void redirectToSignIn();
-      setAnswer({ status: res.status, ms, text });
+      setAnswer(await postRaw(predictPath(e), payload));
     } catch (err) {
-      setProblem(`The dashboard could not be reached: ${describe(err)}`);
+      if (err instanceof ApiError && err.status === 401) return void redirectToSignIn();
+      // Unreachable: say what the browser said, as the panel always has.
+      const why = err instanceof ApiError && err.status === 0 ? err.cause : err;
+      setProblem(`The dashboard could not be reached: ${describe(why)}`);
     } finally {
       setBusy(false);
     }

@@ -7,12 +7,13 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, getJSON } from './api';
+import { asString, isObject, type Json } from './json';
 import { ErrorBanner, Loading } from './layout';
 import { withNamespaceQuery } from './links';
 import { ENDPOINTS_PATH } from './router';
 import { describedBy, describe, Field, TextField, useErrors } from './ui';
 import { endpointHref, endpointNameProblem, endpointsApi, ENDPOINT_NAME_MAX, suggestName } from './endpoints_deploy';
-import { enc, FormActions, isObject, str, TitledCard, useCreateForm, type Json } from './workloads';
+import { enc, FormActions, TitledCard, useCreateForm } from './workloads';
 
 /** A registered model version the form offers. */
 export interface ModelVersion {
@@ -28,7 +29,7 @@ export async function listModelVersions(ns: string, signal?: AbortSignal): Promi
   const list = isObject(raw) && Array.isArray(raw.modelVersions) ? raw.modelVersions : [];
   const versions = list
     .filter(isObject)
-    .map((v) => ({ model: str(v.model), version: str(v.version), status: str(v.status), source: str(v.source), runId: str(v.runId) }))
+    .map((v) => ({ model: asString(v.model), version: asString(v.version), status: asString(v.status), source: asString(v.source), runId: asString(v.runId) }))
     .filter((v) => v.model && v.version)
     // By model, newest version first.
     .sort((a, b) => (a.model === b.model ? Number(b.version) - Number(a.version) : a.model < b.model ? -1 : 1));

@@ -1,13 +1,14 @@
-// Pages that not everyone opens (contributors, activity, users, registration, diagnostics) are
-// separate chunks, fetched on the first visit, so the first load stays small. A failed fetch
+// Pages that not everyone opens (contributors, activity, users, registration, diagnostics, the
+// workload and MLflow pages: routes.ts says which) are separate chunks, fetched on the first
+// visit, so the first load stays small. A failed fetch
 // (typically: the dashboard was updated and the old chunk is gone) says to reload instead of
 // showing nothing.
 
-import { h, type ComponentType } from 'preact';
+import { h, type ComponentType, type FunctionComponent } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ErrorBanner, Loading } from './layout';
 
-export function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): ComponentType<P> {
+export function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): FunctionComponent<P> {
   let loaded: ComponentType<P> | null = null;
   let pending: Promise<ComponentType<P>> | null = null;
 

@@ -2,6 +2,8 @@
 // and where each link leads. Everything here is pure (no DOM, no globals) so that every place
 // that renders a link resolves it the same way.
 
+import { asArray, isObject, optionalString } from './json';
+
 /** A leaf entry of `menuLinks` or `externalLinks`. */
 export interface MenuItem {
   type: 'item';
@@ -48,19 +50,13 @@ export const EMPTY_LINKS: DashboardLinks = {
   documentationItems: [],
 };
 
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-
 function toItem(v: unknown): MenuItem | null {
   if (!isObject(v)) return null;
-  const link = str(v.link);
-  const text = str(v.text);
+  const link = optionalString(v.link);
+  const text = optionalString(v.text);
   if (link === undefined || !text) return null;
   const item: MenuItem = { type: 'item', link, text };
-  const icon = str(v.icon);
+  const icon = optionalString(v.icon);
   if (icon) item.icon = icon;
   if (typeof v.iframe === 'boolean') item.iframe = v.iframe;
   return item;
@@ -68,12 +64,12 @@ function toItem(v: unknown): MenuItem | null {
 
 function toEntry(v: unknown): MenuEntry | null {
   if (isObject(v) && v.type === 'section') {
-    const text = str(v.text);
+    const text = optionalString(v.text);
     if (!text) return null;
     const section: MenuSection = { type: 'section', text, items: [] };
-    const icon = str(v.icon);
+    const icon = optionalString(v.icon);
     if (icon) section.icon = icon;
-    section.items = list(v.items).map(toItem).filter((i): i is MenuItem => i !== null);
+    section.items = asArray(v.items).map(toItem).filter((i): i is MenuItem => i !== null);
     return section;
   }
   return toItem(v);
@@ -81,10 +77,10 @@ function toEntry(v: unknown): MenuEntry | null {
 
 function toCard(v: unknown): CardLink | null {
   if (!isObject(v)) return null;
-  const link = str(v.link);
-  const text = str(v.text);
+  const link = optionalString(v.link);
+  const text = optionalString(v.text);
   if (link === undefined || !text) return null;
-  return { link, text, desc: str(v.desc) ?? '' };
+  return { link, text, desc: optionalString(v.desc) ?? '' };
 }
 
 /**
@@ -95,10 +91,10 @@ export function normalizeLinks(raw: unknown): DashboardLinks {
   if (!isObject(raw)) return EMPTY_LINKS;
   const notNull = <T>(x: T | null): x is T => x !== null;
   return {
-    menuLinks: list(raw.menuLinks).map(toEntry).filter(notNull),
-    externalLinks: list(raw.externalLinks).map(toItem).filter(notNull),
-    quickLinks: list(raw.quickLinks).map(toCard).filter(notNull),
-    documentationItems: list(raw.documentationItems).map(toCard).filter(notNull),
+    menuLinks: asArray(raw.menuLinks).map(toEntry).filter(notNull),
+    externalLinks: asArray(raw.externalLinks).map(toItem).filter(notNull),
+    quickLinks: asArray(raw.quickLinks).map(toCard).filter(notNull),
+    documentationItems: asArray(raw.documentationItems).map(toCard).filter(notNull),
   };
 }
 

@@ -3,17 +3,8 @@
 // its own header upstream), and MLflow's JSON is shaped into the few types the pages draw.
 // Nothing here renders anything.
 
-import { ApiError } from './api';
-import { CSRF_HEADER, csrfToken } from './auth';
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
-const num = (v: unknown): number | null => {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  return Number.isFinite(n) ? n : null;
-};
-const list = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObject) : []);
+import { ApiError, mlflowJSON } from './api';
+import { isObject, looseNumber, looseString, objects, strings, type Json } from './json';
 
 /** Where kfdash carries MLflow's UI: the link "Open MLflow UI" goes there. */
 export const MLFLOW_UI = '/mlflow/';
@@ -31,10 +22,10 @@ export function mlflowUiHref(ns: string, route = '/experiments'): string {
 
 /**
  * One call to MLflow in workspace ns. `endpoint` is MLflow's ("runs/search"); GET sends `query`,
- * POST sends `body` as JSON with the CSRF header. Rejects with an ApiError carrying MLflow's or
- * kfdash's message.
+ * POST sends `body` as JSON (api.ts adds the CSRF header). Rejects with an ApiError carrying
+ * MLflow's or kfdash's message.
  */
-export async function mlflowCall(
+export function mlflowCall(
   ns: string,
   method: 'GET' | 'POST',
   endpoint: string,
@@ -43,40 +34,12 @@ export async function mlflowCall(
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== '') params.set(k, String(v));
   const qs = params.toString();
-  const path = AJAX + endpoint + (qs ? `?${qs}` : '');
-  const headers: Record<string, string> = { Accept: 'application/json', 'X-MLFLOW-WORKSPACE': ns };
-  if (method === 'POST') {
-    headers['Content-Type'] = 'application/json';
-    const csrf = csrfToken(document.cookie);
-    if (csrf) headers[CSRF_HEADER] = csrf;
-  }
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method,
-      headers,
-      body: method === 'POST' ? JSON.stringify(opts.body ?? {}) : undefined,
-      credentials: 'same-origin',
-      signal: opts.signal,
-    });
-  } catch (err) {
-    if (opts.signal?.aborted) throw err;
-    throw new ApiError(`MLflow (${endpoint}): the server could not be reached`, 0);
-  }
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : {};
-  } catch {
-    body = undefined;
-  }
-  if (!res.ok) {
-    // kfdash says {"error"}; MLflow says {"error_code","message"}.
-    const why = isObject(body) ? str(body.message) || str(body.error) : '';
-    throw new ApiError(`MLflow (${endpoint}): ${why || res.statusText || 'request failed'} (HTTP ${res.status})`, res.status);
-  }
-  if (!isObject(body)) throw new ApiError(`MLflow (${endpoint}): the answer is not JSON`, res.status);
-  return body;
+  return mlflowJSON(method, AJAX + endpoint + (qs ? `?${qs}` : ''), {
+    label: `MLflow (${endpoint})`,
+    headers: { 'X-MLFLOW-WORKSPACE': ns },
+    body: method === 'POST' ? opts.body ?? {} : undefined,
+    signal: opts.signal,
+  });
 }
 
 /* ------------------------------------------------------------------------- experiments */
@@ -93,19 +56,19 @@ export interface Experiment {
 
 function keyValues(v: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const t of list(v)) if (str(t.key)) out[str(t.key)] = str(t.value);
+  for (const t of objects(v)) if (looseString(t.key)) out[looseString(t.key)] = looseString(t.value);
   return out;
 }
 
 export function toExperiment(v: unknown): Experiment | null {
-  if (!isObject(v) || !str(v.experiment_id)) return null;
+  if (!isObject(v) || !looseString(v.experiment_id)) return null;
   return {
-    id: str(v.experiment_id),
-    name: str(v.name),
-    artifactLocation: str(v.artifact_location),
-    lifecycle: str(v.lifecycle_stage),
-    created: num(v.creation_time),
-    updated: num(v.last_update_time),
+    id: looseString(v.experiment_id),
+    name: looseString(v.name),
+    artifactLocation: looseString(v.artifact_location),
+    lifecycle: looseString(v.lifecycle_stage),
+    created: looseNumber(v.creation_time),
+    updated: looseNumber(v.last_update_time),
     tags: keyValues(v.tags),
   };
 }
@@ -136,8 +99,8 @@ export async function searchExperiments(
     signal,
   });
   return {
-    items: list(raw.experiments).map(toExperiment).filter((e): e is Experiment => e !== null),
-    next: str(raw.next_page_token),
+    items: objects(raw.experiments).map(toExperiment).filter((e): e is Experiment => e !== null),
+    next: looseString(raw.next_page_token),
   };
 }
 
@@ -150,7 +113,7 @@ export async function getExperiment(ns: string, id: string, signal?: AbortSignal
 
 export async function createExperiment(ns: string, name: string): Promise<string> {
   const raw = await mlflowCall(ns, 'POST', 'experiments/create', { body: { name } });
-  return str(raw.experiment_id);
+  return looseString(raw.experiment_id);
 }
 
 /* -------------------------------------------------------------------------------- runs */
@@ -181,23 +144,23 @@ export function toRun(v: unknown): Run | null {
   if (!isObject(v) || !isObject(v.info)) return null;
   const info = v.info;
   const data = isObject(v.data) ? v.data : {};
-  const id = str(info.run_id) || str(info.run_uuid);
+  const id = looseString(info.run_id) || looseString(info.run_uuid);
   if (!id) return null;
   const metrics: Record<string, number> = {};
-  for (const m of list(data.metrics)) {
-    const value = num(m.value);
-    if (str(m.key) && value !== null) metrics[str(m.key)] = value;
+  for (const m of objects(data.metrics)) {
+    const value = looseNumber(m.value);
+    if (looseString(m.key) && value !== null) metrics[looseString(m.key)] = value;
   }
   return {
     id,
-    name: str(info.run_name),
-    experimentId: str(info.experiment_id),
-    status: str(info.status),
-    user: str(info.user_id),
-    start: num(info.start_time),
-    end: num(info.end_time),
-    artifactUri: str(info.artifact_uri),
-    lifecycle: str(info.lifecycle_stage),
+    name: looseString(info.run_name),
+    experimentId: looseString(info.experiment_id),
+    status: looseString(info.status),
+    user: looseString(info.user_id),
+    start: looseNumber(info.start_time),
+    end: looseNumber(info.end_time),
+    artifactUri: looseString(info.artifact_uri),
+    lifecycle: looseString(info.lifecycle_stage),
     metrics,
     params: keyValues(data.params),
     tags: keyValues(data.tags),
@@ -238,7 +201,7 @@ export async function searchRuns(
     },
     signal,
   });
-  return { items: list(raw.runs).map(toRun).filter((r): r is Run => r !== null), next: str(raw.next_page_token) };
+  return { items: objects(raw.runs).map(toRun).filter((r): r is Run => r !== null), next: looseString(raw.next_page_token) };
 }
 
 export async function getRun(ns: string, runId: string, signal?: AbortSignal): Promise<Run> {
@@ -259,10 +222,10 @@ export async function metricHistory(ns: string, runId: string, key: string, sign
     signal,
   });
   const out: Metric[] = [];
-  for (const m of list(raw.metrics)) {
-    const value = num(m.value);
+  for (const m of objects(raw.metrics)) {
+    const value = looseNumber(m.value);
     if (value === null) continue;
-    out.push({ key, value, step: num(m.step) ?? 0, timestamp: num(m.timestamp) ?? 0 });
+    out.push({ key, value, step: looseNumber(m.step) ?? 0, timestamp: looseNumber(m.timestamp) ?? 0 });
   }
   return out.sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
 }
@@ -277,8 +240,8 @@ export interface ArtifactFile {
 
 export async function listArtifacts(ns: string, runId: string, path: string, signal?: AbortSignal): Promise<ArtifactFile[]> {
   const raw = await mlflowCall(ns, 'GET', 'artifacts/list', { query: { run_id: runId, path: path || undefined }, signal });
-  return list(raw.files)
-    .map((f) => ({ path: str(f.path), isDir: f.is_dir === true, size: num(f.file_size) }))
+  return objects(raw.files)
+    .map((f) => ({ path: looseString(f.path), isDir: f.is_dir === true, size: looseNumber(f.file_size) }))
     .filter((f) => f.path)
     .sort((a, b) => Number(b.isDir) - Number(a.isDir) || a.path.localeCompare(b.path));
 }
@@ -322,29 +285,29 @@ export interface RegisteredModel {
 
 function toVersion(v: Json): ModelVersion {
   return {
-    name: str(v.name),
-    version: str(v.version),
-    stage: str(v.current_stage),
-    status: str(v.status),
-    runId: str(v.run_id),
-    source: str(v.source),
-    created: num(v.creation_timestamp),
-    aliases: Array.isArray(v.aliases) ? v.aliases.filter((a): a is string => typeof a === 'string') : [],
-    description: str(v.description),
+    name: looseString(v.name),
+    version: looseString(v.version),
+    stage: looseString(v.current_stage),
+    status: looseString(v.status),
+    runId: looseString(v.run_id),
+    source: looseString(v.source),
+    created: looseNumber(v.creation_timestamp),
+    aliases: strings(v.aliases),
+    description: looseString(v.description),
   };
 }
 
 export function toModel(v: unknown): RegisteredModel | null {
-  if (!isObject(v) || !str(v.name)) return null;
+  if (!isObject(v) || !looseString(v.name)) return null;
   const aliases: Record<string, string> = {};
-  for (const a of list(v.aliases)) if (str(a.alias)) aliases[str(a.alias)] = str(a.version);
+  for (const a of objects(v.aliases)) if (looseString(a.alias)) aliases[looseString(a.alias)] = looseString(a.version);
   return {
-    name: str(v.name),
-    description: str(v.description),
-    created: num(v.creation_timestamp),
-    updated: num(v.last_updated_timestamp),
+    name: looseString(v.name),
+    description: looseString(v.description),
+    created: looseNumber(v.creation_timestamp),
+    updated: looseNumber(v.last_updated_timestamp),
     aliases,
-    latest: list(v.latest_versions).map(toVersion),
+    latest: objects(v.latest_versions).map(toVersion),
     tags: keyValues(v.tags),
   };
 }
@@ -359,8 +322,8 @@ export async function searchModels(
     signal,
   });
   return {
-    items: list(raw.registered_models).map(toModel).filter((m): m is RegisteredModel => m !== null),
-    next: str(raw.next_page_token),
+    items: objects(raw.registered_models).map(toModel).filter((m): m is RegisteredModel => m !== null),
+    next: looseString(raw.next_page_token),
   };
 }
 
@@ -372,7 +335,7 @@ export async function modelVersions(ns: string, model: RegisteredModel, signal?:
   });
   const byVersion: Record<string, string[]> = {};
   for (const [alias, version] of Object.entries(model.aliases)) (byVersion[version] ??= []).push(alias);
-  return list(raw.model_versions)
+  return objects(raw.model_versions)
     .map(toVersion)
     .map((v) => ({ ...v, aliases: v.aliases.length ? v.aliases : byVersion[v.version] ?? [] }))
     .sort((a, b) => Number(b.version) - Number(a.version));

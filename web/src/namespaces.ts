@@ -3,6 +3,7 @@
 // are pure functions; the fetchers only shape the server's JSON.
 
 import { ApiError, getJSON, sendJSON } from './api';
+import { asString, isObject } from './json';
 
 /** What the user is to a namespace: Kubeflow's three roles, plus a cluster admin's view of any. */
 export type Role = 'owner' | 'contributor' | 'viewer' | 'admin';
@@ -33,10 +34,6 @@ export interface ProfileSummary {
   contributors: string[];
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-
 const ROLES: readonly Role[] = ['owner', 'contributor', 'viewer'];
 
 /** How a role reads next to a namespace. */
@@ -57,13 +54,13 @@ export function normalizeEnvInfo(raw: unknown): EnvInfo {
   const namespaces: NamespaceEntry[] = [];
   for (const v of Array.isArray(raw.namespaces) ? raw.namespaces : []) {
     if (!isObject(v)) continue;
-    const namespace = str(v.namespace);
+    const namespace = asString(v.namespace);
     const role = ROLES.find((r) => r === v.role) ?? 'viewer';
     if (!namespace || seen.has(namespace)) continue;
     seen.add(namespace);
     namespaces.push({ namespace, role });
   }
-  return { user: str(raw.user), namespaces: namespaces.sort(byName), isClusterAdmin: raw.isClusterAdmin === true };
+  return { user: asString(raw.user), namespaces: namespaces.sort(byName), isClusterAdmin: raw.isClusterAdmin === true };
 }
 
 export async function fetchEnvInfo(signal?: AbortSignal): Promise<EnvInfo> {
@@ -74,7 +71,7 @@ export async function fetchWorkgroupExists(signal?: AbortSignal): Promise<Workgr
   const raw = await getJSON('/api/workgroup/exists', signal);
   if (!isObject(raw)) throw new ApiError('/api/workgroup/exists: the server sent no object', 0);
   return {
-    user: str(raw.user),
+    user: asString(raw.user),
     hasWorkgroup: raw.hasWorkgroup === true,
     registrationFlowAllowed: raw.registrationFlowAllowed === true,
   };
@@ -90,11 +87,11 @@ export function normalizeProfiles(raw: unknown): ProfileSummary[] {
   const rows: ProfileSummary[] = [];
   for (const v of Array.isArray(raw) ? raw : []) {
     if (!Array.isArray(v) || typeof v[0] !== 'string' || !v[0]) continue;
-    const contributors = str(v[2])
+    const contributors = asString(v[2])
       .split(',')
       .map((c) => c.trim())
       .filter(Boolean);
-    rows.push({ namespace: v[0], owner: str(v[1]), contributors });
+    rows.push({ namespace: v[0], owner: asString(v[1]), contributors });
   }
   return rows.sort(byName);
 }

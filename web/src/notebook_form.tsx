@@ -6,6 +6,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { getJSON, sendJSON } from './api';
+import { asString, isObject } from './json';
 import { ErrorBanner, Loading } from './layout';
 import { withNamespaceQuery } from './links';
 import type { EnvState } from './namespaces';
@@ -15,10 +16,8 @@ import {
   enc,
   FormActions,
   FormNotAllowed,
-  isObject,
   nameProblem,
   TitledCard,
-  str,
   useAllowed,
   useCreateForm,
   workloadGate,
@@ -77,7 +76,7 @@ async function fetchConfig(signal: AbortSignal): Promise<FormConfig> {
     const list = isObject(g) && Array.isArray(g.vendors) ? g.vendors : [];
     vendors = list
       .filter(isObject)
-      .map((v) => ({ limitsKey: str(v.limitsKey), uiName: str(v.uiName) || str(v.limitsKey) }))
+      .map((v) => ({ limitsKey: asString(v.limitsKey), uiName: asString(v.uiName) || asString(v.limitsKey) }))
       .filter((v) => v.limitsKey);
   } catch (err) {
     if (signal.aborted) throw err;
@@ -88,13 +87,13 @@ async function fetchConfig(signal: AbortSignal): Promise<FormConfig> {
   }
   return {
     images,
-    defaultImage: str(c.defaultImage) || images[0] || '',
+    defaultImage: asString(c.defaultImage) || images[0] || '',
     defaults: {
-      cpu: str(d.cpu) || '0.5',
-      memory: str(d.memory) || '1Gi',
-      workspaceSize: str(d.workspaceSize) || '5Gi',
+      cpu: asString(d.cpu) || '0.5',
+      memory: asString(d.memory) || '1Gi',
+      workspaceSize: asString(d.workspaceSize) || '5Gi',
     },
-    mlflowTrackingUri: str(c.mlflowTrackingUri),
+    mlflowTrackingUri: asString(c.mlflowTrackingUri),
     vendors,
   };
 }
@@ -110,7 +109,7 @@ async function fetchPvcs(ns: string, signal?: AbortSignal): Promise<Pvc[]> {
   const list = isObject(raw) && Array.isArray(raw.pvcs) ? raw.pvcs : [];
   return list
     .filter(isObject)
-    .map((p) => ({ name: str(p.name), size: str(p.size), phase: str(p.phase) }))
+    .map((p) => ({ name: asString(p.name), size: asString(p.size), phase: asString(p.phase) }))
     .filter((p) => p.name);
 }
 
@@ -123,8 +122,8 @@ interface PodDefault {
 const MLFLOW_LABEL = 'mlflow-access';
 
 function toPodDefault(v: unknown): PodDefault | null {
-  if (!isObject(v) || !str(v.label)) return null;
-  return { name: str(v.name), label: str(v.label), desc: str(v.desc) };
+  if (!isObject(v) || !asString(v.label)) return null;
+  return { name: asString(v.name), label: asString(v.label), desc: asString(v.desc) };
 }
 
 async function fetchPodDefaults(ns: string, signal?: AbortSignal): Promise<PodDefault[]> {

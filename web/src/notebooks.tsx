@@ -7,6 +7,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, getJSON, sendJSON } from './api';
 import { Icon } from './icons';
+import { asNumber, asString, isObject, looseString } from './json';
 import { Loading, SmartLink, Table } from './layout';
 import { withNamespaceQuery } from './links';
 import type { EnvState } from './namespaces';
@@ -18,10 +19,7 @@ import {
   DetailCard,
   enc,
   Facts,
-  isObject,
   LogStream,
-  num,
-  str,
   theOne,
   useAllowed,
   mayWriteByRole,
@@ -78,27 +76,27 @@ export interface NotebookSummary {
 }
 
 export function toNotebook(v: unknown): NotebookSummary | null {
-  if (!isObject(v) || !str(v.name)) return null;
+  if (!isObject(v) || !asString(v.name)) return null;
   const gpus = isObject(v.gpus) ? v.gpus : {};
   const status = isObject(v.status) ? v.status : {};
   const volumes = Array.isArray(v.volumes)
-    ? v.volumes.map((x) => (typeof x === 'string' ? x : isObject(x) ? str(x.name) : '')).filter(Boolean)
+    ? v.volumes.map((x) => (typeof x === 'string' ? x : isObject(x) ? asString(x.name) : '')).filter(Boolean)
     : [];
-  const url = str(v.url);
+  const url = asString(v.url);
   return {
-    name: str(v.name),
-    namespace: str(v.namespace),
-    serverType: str(v.serverType) || 'jupyter',
-    image: str(v.image),
-    shortImage: str(v.shortImage) || str(v.image).split('/').pop() || '',
-    cpu: typeof v.cpu === 'number' ? String(v.cpu) : str(v.cpu),
-    memory: str(v.memory),
-    gpus: { count: num(gpus.count), vendor: str(gpus.vendor) },
+    name: asString(v.name),
+    namespace: asString(v.namespace),
+    serverType: asString(v.serverType) || 'jupyter',
+    image: asString(v.image),
+    shortImage: asString(v.shortImage) || asString(v.image).split('/').pop() || '',
+    cpu: looseString(v.cpu),
+    memory: asString(v.memory),
+    gpus: { count: asNumber(gpus.count), vendor: asString(gpus.vendor) },
     volumes,
-    status: { phase: str(status.phase), message: str(status.message) },
+    status: { phase: asString(status.phase), message: asString(status.message) },
     lastActivity: parseTime(v.lastActivity),
     createdAt: parseTime(v.createdAt),
-    creator: str(v.creator),
+    creator: asString(v.creator),
     stopped: v.stopped === true,
     // Only a path of this dashboard is ever linked: never a URL the object could point elsewhere.
     url: url.startsWith('/notebook/') ? url : '',
@@ -129,12 +127,12 @@ async function listEvents(ns: string, name: string, signal?: AbortSignal): Promi
   const list = isObject(raw) && Array.isArray(raw.events) ? raw.events : [];
   return list.filter(isObject).map((e, i) => ({
     key: `${i}`,
-    type: str(e.type) || 'Normal',
-    reason: str(e.reason),
-    message: str(e.message),
-    count: num(e.count) || 1,
+    type: asString(e.type) || 'Normal',
+    reason: asString(e.reason),
+    message: asString(e.message),
+    count: asNumber(e.count) || 1,
     time: parseTime(e.lastTimestamp),
-    object: str(e.object),
+    object: asString(e.object),
   }));
 }
 
@@ -150,8 +148,8 @@ async function getPod(ns: string, name: string, signal?: AbortSignal): Promise<P
     const pod = isObject(raw) && isObject(raw.pod) ? raw.pod : {};
     const meta = isObject(pod.metadata) ? pod.metadata : {};
     const status = isObject(pod.status) ? pod.status : {};
-    const podName = str(meta.name) || str(pod.name);
-    return podName ? { name: podName, phase: str(status.phase) || str(pod.phase) } : null;
+    const podName = asString(meta.name) || asString(pod.name);
+    return podName ? { name: podName, phase: asString(status.phase) || asString(pod.phase) } : null;
   } catch (err) {
     if (err instanceof ApiError && err.status === 404 && !/no such API route/.test(err.message)) return null;
     throw err;

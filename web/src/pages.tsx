@@ -1,12 +1,19 @@
 // The views shown in the main area: Home (quick shortcuts + documentation), the iframe view
 // that hosts an app under /_/<path>, and Page not found.
 
-import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Icon } from './icons';
-import { IFRAME_PREFIX, iframeSource, withNamespaceQuery, withoutNamespaceQuery, type CardLink } from './links';
+import {
+  IFRAME_PREFIX,
+  iframeSource,
+  withNamespaceQuery,
+  withoutNamespaceQuery,
+  type CardLink,
+  type DashboardLinks,
+} from './links';
 import { SmartLink, type Resolve } from './layout';
 import { syncLocation } from './router';
+import { NoNamespaceNotice } from './selector';
 
 function CardList({ title, items, resolve, empty }: {
   title: string;
@@ -45,22 +52,34 @@ function CardList({ title, items, resolve, empty }: {
   );
 }
 
-export function Home({ quickLinks, documentationItems, resolve, notice }: {
-  quickLinks: CardLink[] | null;
-  documentationItems: CardLink[] | null;
+/**
+ * Home: the quick shortcuts and the documentation of the dashboard links (`links`, null while
+ * loading), and above them, for a user with no namespace yet, how to get one.
+ */
+export function Home({ links, resolve, noNamespace, canRegister, registerHref }: {
+  links: DashboardLinks | null;
   resolve: Resolve;
-  /** Shown above the cards, e.g. to a user with no namespace yet. */
-  notice?: ComponentChildren;
+  noNamespace: boolean;
+  /** null while not known: the note waits for it. */
+  canRegister: boolean | null;
+  registerHref: string;
 }) {
   return (
     <div class="page">
       <h1 class="page-title">Home</h1>
-      {notice}
+      {noNamespace && canRegister !== null && (
+        <NoNamespaceNotice canRegister={canRegister} registerHref={registerHref} />
+      )}
       <div class="cards">
-        <CardList title="Quick shortcuts" items={quickLinks} resolve={resolve} empty="No shortcuts are configured." />
+        <CardList
+          title="Quick shortcuts"
+          items={links && links.quickLinks}
+          resolve={resolve}
+          empty="No shortcuts are configured."
+        />
         <CardList
           title="Documentation"
-          items={documentationItems}
+          items={links && links.documentationItems}
           resolve={resolve}
           empty="No documentation links are configured."
         />

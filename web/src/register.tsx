@@ -23,11 +23,11 @@ const SETTLE_DELAY_MS = 500;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function RegisterPage({ envState, reloadEnv, onDone }: {
+export function RegisterPage({ envState, reloadEnv, onRegistered }: {
   envState: EnvState;
   reloadEnv: () => Promise<EnvInfo>;
   /** Called with the namespace made: the shell selects it and goes Home. */
-  onDone: (ns: string) => void;
+  onRegistered: (ns: string) => void;
 }) {
   const [exists, setExists] = useState<WorkgroupExists | null>(null);
   const [name, setName] = useState<string | null>(null);
@@ -94,7 +94,7 @@ export function RegisterPage({ envState, reloadEnv, onDone }: {
       }
       await sleep(SETTLE_DELAY_MS);
     }
-    onDone(created);
+    onRegistered(created);
   };
 
   let body;

@@ -1,6 +1,8 @@
 // Client-side routing with the History API. The route is the full location
 // (pathname + search + hash); components read it with useLocation() and change it with
 // navigate(). The server answers index.html for every non-API GET, so any route deep-links.
+// The URLs of the dashboard's own pages are named here, for the pages to link with; the pages
+// themselves (title, sidebar entry, component) are declared in routes.ts.
 
 import { useEffect, useState } from 'preact/hooks';
 

@@ -7,6 +7,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getJSON } from './api';
 import { Icon } from './icons';
+import { asNumber, asString, isObject, looseString, type Json } from './json';
 import { ErrorBanner, Loading, SmartLink, Table } from './layout';
 import { withNamespaceQuery } from './links';
 import type { EnvState } from './namespaces';
@@ -20,11 +21,8 @@ import {
   Facts,
   FormActions,
   FormNotAllowed,
-  isObject,
   LogStream,
   nameProblem,
-  num,
-  str,
   TitledCard,
   useAllowed,
   useConfirmedDelete,
@@ -36,11 +34,7 @@ import {
   WorkloadPage,
   workloadApi,
   type ChipKind,
-  type Json,
 } from './workloads';
-
-/** A number or a string as the API may send either ("1", 1, "512m"). */
-const text = (v: unknown): string => (typeof v === 'number' ? String(v) : str(v));
 
 /* -------------------------------------------------------------------------------- the data */
 
@@ -73,41 +67,41 @@ export interface SparkApp {
 const byFirst = <T,>(a: [string, T], b: [string, T]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 
 export function toSparkApp(v: unknown): SparkApp | null {
-  if (!isObject(v) || !str(v.name)) return null;
+  if (!isObject(v) || !asString(v.name)) return null;
   const d = isObject(v.driver) ? v.driver : {};
   const e = isObject(v.executor) ? v.executor : {};
   const states = isObject(v.executorStates) ? v.executorStates : {};
   const counts = isObject(v.executorCounts) ? v.executorCounts : {};
-  const ui = str(v.uiUrl);
+  const ui = asString(v.uiUrl);
   return {
-    name: str(v.name),
-    type: str(v.type),
-    mode: str(v.mode),
-    image: str(v.image),
-    mainApplicationFile: str(v.mainApplicationFile),
-    mainClass: str(v.mainClass),
-    arguments: Array.isArray(v.arguments) ? v.arguments.map(text) : [],
-    sparkVersion: str(v.sparkVersion),
-    state: str(v.state),
-    errorMessage: str(v.errorMessage),
-    sparkApplicationId: str(v.sparkApplicationId),
+    name: asString(v.name),
+    type: asString(v.type),
+    mode: asString(v.mode),
+    image: asString(v.image),
+    mainApplicationFile: asString(v.mainApplicationFile),
+    mainClass: asString(v.mainClass),
+    arguments: Array.isArray(v.arguments) ? v.arguments.map(looseString) : [],
+    sparkVersion: asString(v.sparkVersion),
+    state: asString(v.state),
+    errorMessage: asString(v.errorMessage),
+    sparkApplicationId: asString(v.sparkApplicationId),
     driver: {
-      pod: str(d.pod),
-      state: str(d.state),
-      serviceAccount: str(d.serviceAccount),
-      cores: text(d.cores),
-      memory: text(d.memory),
+      pod: asString(d.pod),
+      state: asString(d.state),
+      serviceAccount: asString(d.serviceAccount),
+      cores: looseString(d.cores),
+      memory: looseString(d.memory),
     },
-    executor: { instances: text(e.instances), cores: text(e.cores), memory: text(e.memory) },
+    executor: { instances: looseString(e.instances), cores: looseString(e.cores), memory: looseString(e.memory) },
     executorStates: Object.entries(states)
-      .map(([pod, s]): [string, string] => [pod, str(s)])
+      .map(([pod, s]): [string, string] => [pod, asString(s)])
       .sort(byFirst),
     executorCounts: Object.entries(counts)
-      .map(([s, n]): [string, number] => [s, num(n)])
+      .map(([s, n]): [string, number] => [s, asNumber(n)])
       .filter(([, n]) => n > 0)
       .sort(byFirst),
-    submissionAttempts: num(v.submissionAttempts),
-    executionAttempts: num(v.executionAttempts),
+    submissionAttempts: asNumber(v.submissionAttempts),
+    executionAttempts: asNumber(v.executionAttempts),
     submittedAt: parseTime(v.submittedAt),
     terminatedAt: parseTime(v.terminatedAt),
     createdAt: parseTime(v.createdAt),
@@ -367,9 +361,9 @@ async function fetchTemplates(signal?: AbortSignal): Promise<Template[]> {
   return list
     .filter(isObject)
     .map((t) => ({
-      id: str(t.id),
-      title: str(t.title) || str(t.id),
-      description: str(t.description),
+      id: asString(t.id),
+      title: asString(t.title) || asString(t.id),
+      description: asString(t.description),
       form: isObject(t.form) ? t.form : {},
     }))
     .filter((t) => t.id);
@@ -414,22 +408,22 @@ function fromTemplate(t: Template | null): SparkForm {
   const conf = isObject(f.sparkConf) ? f.sparkConf : {};
   return {
     base: f,
-    name: str(f.name),
-    type: str(f.type) || 'Python',
-    image: str(f.image),
-    mainApplicationFile: str(f.mainApplicationFile),
-    mainClass: str(f.mainClass),
-    arguments: Array.isArray(f.arguments) ? f.arguments.map(text).join('\n') : '',
-    sparkVersion: str(f.sparkVersion),
+    name: asString(f.name),
+    type: asString(f.type) || 'Python',
+    image: asString(f.image),
+    mainApplicationFile: asString(f.mainApplicationFile),
+    mainClass: asString(f.mainClass),
+    arguments: Array.isArray(f.arguments) ? f.arguments.map(looseString).join('\n') : '',
+    sparkVersion: asString(f.sparkVersion),
     sparkConf: Object.entries(conf)
-      .map(([k, v]) => `${k}=${text(v)}`)
+      .map(([k, v]) => `${k}=${looseString(v)}`)
       .join('\n'),
-    driverCores: text(d.cores) || '1',
-    driverMemory: text(d.memory) || '512m',
-    serviceAccount: str(d.serviceAccount),
-    instances: text(e.instances) || '1',
-    executorCores: text(e.cores) || '1',
-    executorMemory: text(e.memory) || '512m',
+    driverCores: looseString(d.cores) || '1',
+    driverMemory: looseString(d.memory) || '512m',
+    serviceAccount: asString(d.serviceAccount),
+    instances: looseString(e.instances) || '1',
+    executorCores: looseString(e.cores) || '1',
+    executorMemory: looseString(e.memory) || '512m',
   };
 }
 

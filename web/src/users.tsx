@@ -3,6 +3,7 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { getJSON, sendJSON } from './api';
+import { asString, isObject } from './json';
 import { ErrorBanner, Loading, Table } from './layout';
 import { emailProblem, namespaceFromEmail, namespaceNameProblem, NAME_MAX, type EnvState } from './namespaces';
 import { describedBy, Dialog, Field, useErrors, utf8Length } from './ui';
@@ -14,15 +15,11 @@ export interface DexUser {
   disabled: boolean;
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-
 export function normalizeUsers(raw: unknown): DexUser[] {
   const list = Array.isArray(raw) ? raw : isObject(raw) && Array.isArray(raw.users) ? raw.users : [];
   return list
     .filter(isObject)
-    .map((v) => ({ email: str(v.email), username: str(v.username), userID: str(v.userID), disabled: v.disabled === true }))
+    .map((v) => ({ email: asString(v.email), username: asString(v.username), userID: asString(v.userID), disabled: v.disabled === true }))
     .filter((u) => u.email)
     .sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
 }

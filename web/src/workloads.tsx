@@ -1,28 +1,24 @@
 // What the pages of a namespace's workloads (notebooks, the notebook form, Spark applications,
-// KServe endpoints) share: reading the server's JSON, names Kubernetes accepts, what the user may do here (GET
-// /api/rules/:namespace), status chips, a log that grows as it is written, the refresh ticker,
+// KServe endpoints) share: the workload API's lists and objects, names Kubernetes accepts, what the
+// user may do here (GET /api/rules/:namespace), status chips, a log that grows as it is written, the refresh ticker,
 // and the frame of those pages: the page by its path, the title, the list card, loading one
 // workload and its page, the detail card, deleting after a confirmation, and sending a create
 // form. Loaded with those pages, not on first load.
 
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, getJSON, sendJSON } from './api';
+import { ApiError, getJSON, openStream, sendJSON } from './api';
 import { redirectToSignIn } from './auth';
 import { Icon } from './icons';
+import { isObject, strings } from './json';
 import { ErrorBanner, Loading, SmartLink } from './layout';
 import { withNamespaceQuery } from './links';
 import type { EnvState } from './namespaces';
 import { navigate } from './router';
 import { describe, Dialog, useErrors } from './ui';
 
-/* ------------------------------------------------------------------- the server's JSON */
+/* ----------------------------------------------------------------- the workload API */
 
-export type Json = Record<string, unknown>;
-export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-export const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : []);
 export const enc = encodeURIComponent;
 
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -198,20 +194,6 @@ function keepTail(text: string): { text: string; cut: boolean } {
   return { text: text.slice(nl < 0 ? from : nl + 1), cut: true };
 }
 
-async function failureOf(res: Response): Promise<ApiError> {
-  const body = await res.text().catch(() => '');
-  let reason = res.statusText || 'request failed';
-  try {
-    const j: unknown = JSON.parse(body);
-    // kfdash's own errors, or the API server's Status passed on as it came.
-    if (isObject(j) && typeof j.error === 'string') reason = j.error;
-    else if (isObject(j) && typeof j.message === 'string') reason = j.message;
-  } catch {
-    if (body.trim()) reason = body.trim().slice(0, 300);
-  }
-  return new ApiError(`${reason} (HTTP ${res.status})`, res.status);
-}
-
 /** The API server encodes its refusals (a missing pod) as JSON only: accept both. */
 const LOG_ACCEPT = 'text/plain, application/json;q=0.5';
 
@@ -252,14 +234,7 @@ export function LogStream({ url, label }: { url: string; label: string }) {
       });
     };
     (async () => {
-      let res: Response;
-      try {
-        res = await fetch(url, { credentials: 'same-origin', signal: abort.signal, headers: { Accept: LOG_ACCEPT } });
-      } catch (err) {
-        if (abort.signal.aborted) throw err;
-        throw new ApiError('the server could not be reached', 0);
-      }
-      if (!res.ok) throw await failureOf(res);
+      const res = await openStream(url, LOG_ACCEPT, abort.signal);
       setState('streaming');
       const decoder = new TextDecoder();
       if (!res.body) {
