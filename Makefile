@@ -118,7 +118,7 @@ check-readme: build
 
 ## lint: the C follows .clang-format; the web app type-checks
 lint: npm-deps
-	clang-format --dry-run -Werror server/*.[ch] auth/*.[ch] k8s/*.[ch] tests/unit/*.[ch] \
+	clang-format --dry-run -Werror lib/*.[ch] server/*.[ch] server/*/*.[ch] auth/*.[ch] k8s/*.[ch] tests/unit/*.[ch] \
 		tests/fuzz/*.[ch]
 	cd web && npm run --silent typecheck
 	@echo "lint: clean"

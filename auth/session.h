@@ -50,7 +50,7 @@ int session_open(const struct seal_keys *k, const char *value, time_t now, struc
 void session_reset(struct session *s);
 
 /*
- * The session handed to one application host (server/apps.h), sealed for that host alone
+ * The session handed to one application host (server/gate/apps.h), sealed for that host alone
  * (label) and for one use: SESSION_APP, the host's own cookie, or SESSION_HANDOVER, the one-time
  * code that carries it there (with a fresh random id, for refusing a second use). Neither opens
  * as the other, as a main session cookie, or on another host. It is good until `until` (and

@@ -11,7 +11,7 @@
  * - kfdash's own namespace: the Secrets of its shared state.
  * Reviews (SubjectAccessReview, TokenReview) create nothing and pass; reads pass (the callers
  * scope them). Everything else is refused. The server calls k8s_guard_write before every call
- * it makes as itself (server/kube.c). Pure and thread-safe.
+ * it makes as itself (server/cluster/kube.c). Pure and thread-safe.
  */
 #pragma once
 

@@ -34,7 +34,7 @@ struct cJSON;
 #define ISVC_ADDRESS_MAX 2048
 
 /*
- * The dashboard's summary of an InferenceService (see the routes in server/api_kserve.h):
+ * The dashboard's summary of an InferenceService (see the routes in server/api/kserve.h):
  * readiness (ready, state "ready" | "failed" | "pending", and the conditions that are not True
  * with their reasons), status.url (the external URL users hand out), status.address.url (the
  * cluster address), the predictor's traffic split, the model asked for, its status and last

@@ -69,7 +69,7 @@ void notebook_status(const struct cJSON *notebook, const struct cJSON *events, t
  * (involvedObject.name is name, or starts with name and '-'). */
 bool notebook_event_is_about(const struct cJSON *event, const char *name);
 
-/* The summary of a Notebook for the web app's list (see server/api_notebooks.h); NULL when
+/* The summary of a Notebook for the web app's list (see server/api/notebooks.h); NULL when
  * out of memory. events and now as for notebook_status. */
 struct cJSON *notebook_summary(const struct cJSON *notebook, const struct cJSON *events,
                                const struct notebook_catalog *cat, time_t now);

@@ -38,7 +38,7 @@ struct cJSON;
 #define SPARKAPP_TTL_MAX        (366L * 24 * 3600) /* timeToLiveSeconds (from 1) */
 
 /*
- * The dashboard's summary of a SparkApplication object (see the routes in server/api_spark.h):
+ * The dashboard's summary of a SparkApplication object (see the routes in server/api/spark.h):
  * what is asked (spec), where it stands (status) and uiUrl, the dashboard path of the driver's
  * UI while it can be up. Missing fields read as "" or 0. NULL only when out of memory.
  */

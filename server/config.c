@@ -21,8 +21,8 @@
 #include "auth/peers.h"
 #include "k8s/name.h"
 #include "k8s/target.h"
-#include "server/buf.h"
-#include "server/listen.h"
+#include "lib/buf.h"
+#include "server/http/listen.h"
 
 #define CONFIG_FILE_MAX (4 << 20)
 #define IN_CLUSTER      "/var/run/secrets/kubernetes.io/serviceaccount"

@@ -5,25 +5,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/api_admin.h"
-#include "server/app_proxy.h"
-#include "server/apps.h"
-#include "server/api_diagnostics.h"
-#include "server/api_k8s.h"
-#include "server/api_mlflow.h"
-#include "server/api_kserve.h"
-#include "server/api_notebooks.h"
-#include "server/api_spark.h"
-#include "server/api_tokens.h"
-#include "server/api_workgroup.h"
-#include "server/authz.h"
-#include "server/dashboard.h"
-#include "server/health.h"
-#include "server/http.h"
-#include "server/login.h"
-#include "server/serving.h"
-#include "server/sidecar.h"
-#include "server/static.h"
+#include "server/api/admin.h"
+#include "server/proxy/app_proxy.h"
+#include "server/gate/apps.h"
+#include "server/api/diagnostics.h"
+#include "server/api/k8s.h"
+#include "server/api/mlflow.h"
+#include "server/api/kserve.h"
+#include "server/api/notebooks.h"
+#include "server/api/spark.h"
+#include "server/api/tokens.h"
+#include "server/api/workgroup.h"
+#include "server/gate/authz.h"
+#include "server/api/dashboard.h"
+#include "server/http/health.h"
+#include "server/http/http.h"
+#include "server/gate/login.h"
+#include "server/proxy/serving.h"
+#include "server/proxy/sidecar.h"
+#include "server/http/static.h"
 
 static void api_not_found(struct http_request *r)
 {
@@ -119,7 +119,7 @@ static const struct route routes[] = {
  * without apps.domain (path mode: least_role.h then lets only a namespace's owner and contributors
  * in), on their own hosts with it. A notebook runs code as the namespace: contributors only.
  * Viewers read a Spark UI but never press its kill links. The workspace of an MLflow call is a
- * header or a cookie: the handler checks it (server/mlflow_access.h). */
+ * header or a cookie: the handler checks it (server/proxy/mlflow_access.h). */
 static const struct route applications[] = {
     {NULL, "/notebook/:namespace/:name/*", app_proxy_notebook, APP | CONTRIBUTOR},
     {NULL, "/spark/:namespace/:name/jobs/job/kill/*", app_proxy_spark, APP | CONTRIBUTOR},

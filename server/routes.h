@@ -6,11 +6,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "server/router.h"
+#include "server/http/router.h"
 
 /*
  * The route table for the mode the settings ask for: with apps (apps.domain set) applications
- * live on hosts of their own (server/apps.h), else on kfdash's origin. *ret (heap, the caller
+ * live on hosts of their own (server/gate/apps.h), else on kfdash's origin. *ret (heap, the caller
  * frees it) holds *ret_n_own routes for kfdash's own origin, then those of application hosts,
  * *ret_n in all. -ENOMEM.
  */

@@ -9,7 +9,7 @@
 
 #include "fuzz.h"
 #include "server/config.h"
-#include "server/limits.h"
+#include "server/http/limits.h"
 
 static uint32_t number(const uint8_t *p)
 {

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 
 #include "fuzz.h"
-#include "server/mlflow_access.h"
-#include "server/path.h"
+#include "server/proxy/mlflow_access.h"
+#include "server/http/path.h"
 
 static void classify(const char *method, const char *path)
 {

@@ -6,7 +6,7 @@
 #include <errno.h>
 
 #include "fuzz.h"
-#include "server/path.h"
+#include "server/http/path.h"
 
 static void check_canonical(const char *path)
 {

@@ -8,7 +8,7 @@
 #include <errno.h>
 
 #include "fuzz.h"
-#include "server/path.h"
+#include "server/http/path.h"
 #include "server/routes.h"
 
 static void match(const struct route *table, size_t n, const char *method, const char *path)

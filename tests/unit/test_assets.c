@@ -1,7 +1,7 @@
 /* assets: lookup by path, and the caching rules browsers rely on. */
 #include <string.h>
 
-#include "server/assets.h"
+#include "server/http/assets.h"
 #include "unit.h"
 
 static const unsigned char one[] = "a";

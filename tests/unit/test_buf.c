@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "server/buf.h"
+#include "lib/buf.h"
 #include "unit.h"
 
 START_TEST(grows_up_to_its_maximum_and_then_fails_for_good)

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "server/buf.h"
+#include "lib/buf.h"
 #include "server/config.h"
 #include "unit.h"
 

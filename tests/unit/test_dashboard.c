@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "server/dashboard.h"
+#include "server/api/dashboard.h"
 #include "unit.h"
 
 static int check(const char *json, char err[DASHBOARD_ERROR_MAX])

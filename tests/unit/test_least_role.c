@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/least_role.h"
+#include "server/gate/least_role.h"
 #include "server/routes.h"
 #include "unit.h"
 

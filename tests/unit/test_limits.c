@@ -1,7 +1,7 @@
 /* limits: each oversized part of a request gets its own status. */
 #include <errno.h>
 
-#include "server/limits.h"
+#include "server/http/limits.h"
 #include "unit.h"
 
 static const struct config cfg = {

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/metrics.h"
+#include "server/http/metrics.h"
 #include "unit.h"
 
 static void h(struct http_request *r)

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/mlflow_access.h"
+#include "server/proxy/mlflow_access.h"
 #include "unit.h"
 
 static enum mlflow_access classify(const char *method, const char *path)

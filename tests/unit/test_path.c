@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "server/path.h"
+#include "server/http/path.h"
 #include "unit.h"
 
 static int norm(const char *in, char **path, char **raw)

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "server/router.h"
+#include "server/http/router.h"
 #include "unit.h"
 
 static void h_a(struct http_request *r)

@@ -325,7 +325,7 @@ def signin_port():
     """The first of the ports Dex accepts that nothing listens on (other suites use them too)."""
     for port in SIGNIN_PORTS:
         with socket.socket() as s:
-            # As kfdash binds (server/listen.c): the TIME_WAIT connections a kfdash stopped a
+            # As kfdash binds (server/http/listen.c): the TIME_WAIT connections a kfdash stopped a
             # moment ago leaves on the port do not make it busy; a listener still does.
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:

@@ -193,7 +193,7 @@ def test_kfdash_token_can_create_subjectaccessreviews(kfdash_sa):
 
 def test_kfdash_token_cannot_read_secrets(kfdash_sa):
     # Secrets of its own namespace (kubeflow) it may read: sessions and tokens shared by the
-    # replicas live there (server/shared_state.c). Any other namespace's, or all, it may not.
+    # replicas live there (server/cluster/shared_state.c). Any other namespace's, or all, it may not.
     for path in ("/api/v1/namespaces/auth/secrets", "/api/v1/namespaces/alice/secrets",
                  "/api/v1/namespaces/default/secrets", "/api/v1/secrets"):
         r = kfdash_sa.get(path)

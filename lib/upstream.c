@@ -1,0 +1,607 @@
+/* upstream: libcurl multi on a thread of its own; see upstream.h. */
+#include "lib/upstream.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+
+#define HEAD_LINE_MAX 8192 /* one header line of an answer */
+
+struct upstream_conn {
+    int fd; /* connected, non-blocking; our own descriptor of the socket libcurl opened */
+};
+
+struct job {
+    uint64_t id;                           /* names the job in commands from other threads */
+    CURL *easy;                            /* the transfer */
+    struct curl_slist *headers;            /* request headers, freed with the job */
+    const struct upstream_stream_ops *ops; /* streamed: told head, data, done; NULL: buffered */
+    struct buf body;                       /* buffered: the answer, bounded by the call */
+    upstream_done_fn *done;                /* buffered: told once */
+    upstream_conn_fn *connected;           /* connect only: told once */
+    int conn_fd;                           /* connect only: a dup of the connected socket */
+    void *ctx;                             /* for done or ops */
+    long status;                           /* streamed: status of the answer's head */
+    time_t date;                           /* buffered: the answer's Date header, 0 if none */
+    char *head[UPSTREAM_HEAD_MAX];         /* streamed: "Name: value" lines of the head */
+    size_t n_head;                         /* lines in head */
+    bool head_sent;                        /* streamed: ops->head was called */
+    bool head_too_big;                     /* streamed: more lines than UPSTREAM_HEAD_MAX */
+    bool paused;                           /* streamed: data or read said UPSTREAM_PAUSE */
+    struct job *next;                      /* in upstream.pending, then in upstream.active */
+    struct job *prev;                      /* in upstream.active */
+};
+
+/* What another thread asks of a job under way. */
+struct command {
+    uint64_t id; /* the job */
+    bool cancel; /* else: unpause */
+};
+
+/* An unpause and a cancel per call at most (duplicates are merged). */
+#define COMMANDS_MAX (2 * UPSTREAM_MAX_CALLS)
+
+struct upstream {
+    CURLM *multi;         /* every transfer under way */
+    int epoll_fd;         /* the sockets libcurl wants watched, and wake_fd */
+    int wake_fd;          /* eventfd: new calls or commands */
+    int64_t due_ms;       /* monotonic ms when libcurl wants its timeout action; -1 none */
+    pthread_t thread;     /* drives multi */
+    pthread_mutex_t lock; /* guards pending, commands, n_calls, next_id and stopping */
+    struct job *pending;  /* submitted, not yet added to multi */
+    struct job *active;   /* added to multi; the engine thread's own */
+    struct command commands[COMMANDS_MAX]; /* for jobs under way */
+    size_t n_commands;                     /* entries in commands */
+    struct command taken[COMMANDS_MAX];    /* the engine thread's copy, run outside the lock */
+    size_t n_calls;                        /* pending plus under way */
+    uint64_t next_id;                      /* for the next job */
+    bool stopping;                         /* no new calls; the thread exits */
+    struct curl_slist *connect_to;         /* "HOST:PORT:TO_HOST:TO_PORT" for every transfer */
+};
+
+/* ---------------------------------------------------------------- transfer callbacks */
+
+static size_t on_body(char *data, size_t size, size_t n, void *userp)
+{
+    struct job *j = userp;
+    size_t len = size * n;
+    if (!j->ops) return buf_add(&j->body, data, len) == 0 ? len : 0; /* 0 fails the transfer */
+    size_t took = j->ops->data(j->ctx, data, len);
+    if (took == UPSTREAM_PAUSE) {
+        j->paused = true;
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    return took;
+}
+
+static size_t on_read(char *out, size_t size, size_t n, void *userp)
+{
+    struct job *j = userp;
+    size_t took = j->ops->read(j->ctx, out, size * n);
+    if (took == UPSTREAM_PAUSE) {
+        j->paused = true;
+        return CURL_READFUNC_PAUSE;
+    }
+    return took;
+}
+
+static void clear_head(struct job *j)
+{
+    for (size_t i = 0; i < j->n_head; i++) free(j->head[i]);
+    j->n_head = 0;
+    j->head_too_big = false;
+}
+
+/* Streamed calls: collect the head line by line; at its blank line, tell the caller. */
+static size_t on_header(char *data, size_t size, size_t n, void *userp)
+{
+    struct job *j = userp;
+    size_t len = size * n;
+    size_t trimmed = len;
+    while (trimmed && (data[trimmed - 1] == '\n' || data[trimmed - 1] == '\r')) trimmed--;
+    if (strncmp(data, "HTTP/", 5) == 0) {
+        clear_head(j); /* a new status line: 1xx answers come before the real one */
+        const char *sp = memchr(data, ' ', trimmed);
+        j->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+        return len;
+    }
+    if (trimmed == 0) {
+        if (j->status >= 200 && !j->head_sent) {
+            j->head_sent = true;
+            if (j->head_too_big) return 0; /* fails the transfer: the caller answers 502 */
+            j->ops->head(j->ctx, j->status, (const char *const *)j->head, j->n_head);
+        }
+        return len;
+    }
+    if (trimmed > HEAD_LINE_MAX || j->n_head == UPSTREAM_HEAD_MAX) {
+        j->head_too_big = true;
+        return len;
+    }
+    char *line = strndup(data, trimmed);
+    if (!line) return 0;
+    j->head[j->n_head++] = line;
+    return len;
+}
+
+/* Buffered calls: only the Date header is kept (callers compare clocks with it). */
+static size_t on_date(char *data, size_t size, size_t n, void *userp)
+{
+    struct job *j = userp;
+    size_t len = size * n;
+    if (len > 5 && len < 128 && strncasecmp(data, "Date:", 5) == 0) {
+        char value[128];
+        snprintf(value, sizeof(value), "%.*s", (int)(len - 5), data + 5);
+        time_t t = curl_getdate(value, NULL);
+        j->date = t > 0 ? t : 0;
+    }
+    return len;
+}
+
+/* ---------------------------------------------------------------- jobs */
+
+static void job_free(struct job *j)
+{
+    if (j->conn_fd >= 0) close(j->conn_fd);
+    curl_easy_cleanup(j->easy);
+    curl_slist_free_all(j->headers);
+    buf_reset(&j->body);
+    clear_head(j);
+    free(j);
+}
+
+static int error_of(CURLcode rc, bool too_big)
+{
+    return too_big                            ? -EMSGSIZE
+           : rc == CURLE_OPERATION_TIMEDOUT   ? -ETIMEDOUT
+           : rc == CURLE_COULDNT_CONNECT      ? -ECONNREFUSED
+           : rc == CURLE_COULDNT_RESOLVE_HOST ? -EHOSTUNREACH
+           : rc == CURLE_ABORTED_BY_CALLBACK  ? -ECANCELED
+                                              : -EIO;
+}
+
+/* Tells the caller how the call ended and frees the job. */
+static void finish(struct job *j, CURLcode rc)
+{
+    struct upstream_result res = {0};
+    bool too_big =
+        rc == CURLE_WRITE_ERROR && (j->ops ? j->head_too_big : buf_error(&j->body) == -E2BIG);
+    if (rc != CURLE_OK) {
+        const char *url = NULL;
+        curl_easy_getinfo(j->easy, CURLINFO_EFFECTIVE_URL, &url);
+        res.error = error_of(rc, too_big);
+        snprintf(res.detail, sizeof(res.detail), "%.120s: %s", url ? url : "?",
+                 too_big ? "answer too large" : curl_easy_strerror(rc));
+    }
+    if (j->connected) {
+        struct upstream_conn *c = rc == CURLE_OK && j->conn_fd >= 0 ? calloc(1, sizeof(*c)) : NULL;
+        if (c) {
+            c->fd = j->conn_fd;
+            j->conn_fd = -1;
+            j->connected(j->ctx, c, 0, "");
+        } else {
+            j->connected(j->ctx, NULL, res.error ? res.error : -EIO,
+                         res.error ? res.detail : "connected, but the socket was lost");
+        }
+    } else if (j->ops) {
+        j->ops->done(j->ctx, res.error, res.detail);
+    } else {
+        if (rc == CURLE_OK) {
+            curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &res.status);
+            res.date = j->date;
+            res.body = buf_take(&j->body, &res.len);
+            if (!res.body) res.body = strdup(""), res.len = 0;
+            if (!res.body) res.error = -ENOMEM;
+        }
+        j->done(j->ctx, &res);
+        free(res.body);
+    }
+    job_free(j);
+}
+
+static void unlink_active(struct upstream *u, struct job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        u->active = j->next;
+    if (j->next) j->next->prev = j->prev;
+}
+
+static void uncount(struct upstream *u)
+{
+    pthread_mutex_lock(&u->lock);
+    u->n_calls--;
+    pthread_mutex_unlock(&u->lock);
+}
+
+static struct job *find_active(struct upstream *u, uint64_t id)
+{
+    for (struct job *j = u->active; j; j = j->next)
+        if (j->id == id) return j;
+    return NULL;
+}
+
+/* Ends a job under way: its caller hears -ECANCELED. */
+static void cancel_active(struct upstream *u, struct job *j)
+{
+    curl_multi_remove_handle(u->multi, j->easy);
+    unlink_active(u, j);
+    finish(j, CURLE_ABORTED_BY_CALLBACK);
+    uncount(u);
+}
+
+static void run_commands(struct upstream *u, const struct command *cmds, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct job *j = find_active(u, cmds[i].id);
+        if (!j) continue; /* finished meanwhile */
+        if (cmds[i].cancel) {
+            cancel_active(u, j);
+        } else if (j->paused) {
+            j->paused = false;
+            curl_easy_pause(j->easy, CURLPAUSE_CONT); /* may call on_body at once */
+        }
+    }
+}
+
+/* A connect-only call is done: keep a descriptor of its socket, which libcurl closes with the
+ * handle (and can no longer name once the handle leaves the multi handle). */
+static void keep_socket(struct job *j)
+{
+    curl_socket_t s = CURL_SOCKET_BAD;
+    if (curl_easy_getinfo(j->easy, CURLINFO_ACTIVESOCKET, &s) == CURLE_OK && s != CURL_SOCKET_BAD)
+        j->conn_fd = fcntl(s, F_DUPFD_CLOEXEC, 0);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* libcurl says which sockets to watch for what (the multi_socket interface: only the sockets
+ * with events are looked at, however many transfers are under way). */
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    struct upstream *u = userp;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(u->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        return 0;
+    }
+    struct epoll_event ev = {.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) |
+                                       (what & CURL_POLL_OUT ? EPOLLOUT : 0u),
+                             .data.fd = fd};
+    if (epoll_ctl(u->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT)
+        epoll_ctl(u->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+    return 0;
+}
+
+static int on_timer(CURLM *m, long timeout_ms, void *userp)
+{
+    struct upstream *u = userp;
+    u->due_ms = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    return 0;
+}
+
+/* Hands finished transfers to their callers. */
+static void reap(struct upstream *u)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(u->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        CURL *easy = msg->easy_handle;
+        CURLcode rc = msg->data.result;
+        struct job *j = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&j);
+        if (j->connected && rc == CURLE_OK) keep_socket(j);
+        curl_multi_remove_handle(u->multi, easy);
+        unlink_active(u, j);
+        finish(j, rc);
+        uncount(u);
+    }
+}
+
+static void wake(struct upstream *u)
+{
+    uint64_t one = 1;
+    if (write(u->wake_fd, &one, sizeof(one)) < 0) { /* the counter is full: awake already */
+    }
+}
+
+#define EVENTS_MAX 64
+
+static void *engine_main(void *arg)
+{
+    struct upstream *u = arg;
+    struct command *cmds = u->taken;
+    struct epoll_event events[EVENTS_MAX];
+    int running = 0;
+    for (;;) {
+        pthread_mutex_lock(&u->lock);
+        struct job *jobs = u->pending;
+        u->pending = NULL;
+        size_t n_cmds = u->n_commands;
+        memcpy(cmds, u->commands, n_cmds * sizeof(cmds[0]));
+        u->n_commands = 0;
+        bool stopping = u->stopping;
+        pthread_mutex_unlock(&u->lock);
+        while (jobs) {
+            struct job *j = jobs;
+            jobs = j->next;
+            if (!stopping && curl_multi_add_handle(u->multi, j->easy) == CURLM_OK) {
+                j->prev = NULL;
+                j->next = u->active;
+                if (u->active) u->active->prev = j;
+                u->active = j;
+            } else {
+                finish(j, CURLE_ABORTED_BY_CALLBACK);
+                uncount(u);
+            }
+        }
+        if (stopping) break;
+        run_commands(u, cmds, n_cmds);
+        int64_t now = now_ms();
+        int wait = u->due_ms < 0 ? 1000 : u->due_ms <= now ? 0 : (int)(u->due_ms - now);
+        if (wait > 1000) wait = 1000;
+        int n = epoll_wait(u->epoll_fd, events, EVENTS_MAX, wait);
+        for (int i = 0; i < n; i++) {
+            int fd = events[i].data.fd;
+            if (fd == u->wake_fd) {
+                uint64_t count;
+                if (read(fd, &count, sizeof(count)) < 0) { /* spurious */
+                }
+                continue;
+            }
+            int flags = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                        (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                        (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+            curl_multi_socket_action(u->multi, fd, flags, &running);
+        }
+        if (u->due_ms >= 0 && u->due_ms <= now_ms()) {
+            u->due_ms = -1;
+            curl_multi_socket_action(u->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        }
+        reap(u);
+    }
+    /* Stopping: every transfer still under way ends as cancelled. */
+    while (u->active) cancel_active(u, u->active);
+    return NULL;
+}
+
+/* The comma-separated entries of connect_to, as libcurl's list; 0 or -ENOMEM. */
+static int parse_connect_to(struct upstream *u, const char *connect_to)
+{
+    for (const char *p = connect_to ? connect_to : ""; *p;) {
+        size_t n = strcspn(p, ",");
+        char *entry = strndup(p, n);
+        struct curl_slist *l = entry && n ? curl_slist_append(u->connect_to, entry) : u->connect_to;
+        free(entry);
+        if (!entry || !l) return -ENOMEM;
+        u->connect_to = l;
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
+int upstream_new(const char *connect_to, struct upstream **ret)
+{
+    struct upstream *u = calloc(1, sizeof(*u));
+    if (!u) return -ENOMEM;
+    u->multi = curl_multi_init();
+    if (!u->multi || parse_connect_to(u, connect_to) < 0) {
+        if (u->multi) curl_multi_cleanup(u->multi);
+        curl_slist_free_all(u->connect_to);
+        free(u);
+        return -ENOMEM;
+    }
+    /* Enough connections to one upstream for every client kfdash would proxy to it at once. */
+    curl_multi_setopt(u->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 512L);
+    curl_multi_setopt(u->multi, CURLMOPT_MAXCONNECTS, 512L);
+    curl_multi_setopt(u->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(u->multi, CURLMOPT_SOCKETDATA, u);
+    curl_multi_setopt(u->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(u->multi, CURLMOPT_TIMERDATA, u);
+    u->due_ms = -1;
+    u->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    u->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = u->wake_fd};
+    pthread_mutex_init(&u->lock, NULL);
+    if (u->epoll_fd < 0 || u->wake_fd < 0 ||
+        epoll_ctl(u->epoll_fd, EPOLL_CTL_ADD, u->wake_fd, &ev) < 0 ||
+        pthread_create(&u->thread, NULL, engine_main, u) != 0) {
+        if (u->epoll_fd >= 0) close(u->epoll_fd);
+        if (u->wake_fd >= 0) close(u->wake_fd);
+        pthread_mutex_destroy(&u->lock);
+        curl_multi_cleanup(u->multi);
+        curl_slist_free_all(u->connect_to);
+        free(u);
+        return -EAGAIN;
+    }
+    *ret = u;
+    return 0;
+}
+
+void upstream_free(struct upstream *u)
+{
+    if (!u) return;
+    pthread_mutex_lock(&u->lock);
+    u->stopping = true;
+    pthread_mutex_unlock(&u->lock);
+    wake(u);
+    pthread_join(u->thread, NULL);
+    curl_multi_cleanup(u->multi);
+    close(u->epoll_fd);
+    close(u->wake_fd);
+    pthread_mutex_destroy(&u->lock);
+    curl_slist_free_all(u->connect_to);
+    free(u);
+}
+
+static struct job *job_new(const struct upstream *u, const struct upstream_call *call)
+{
+    struct job *j = calloc(1, sizeof(*j));
+    if (!j) return NULL;
+    j->conn_fd = -1;
+    buf_init(&j->body, call->max_response_bytes);
+    j->easy = curl_easy_init();
+    if (!j->easy) {
+        free(j);
+        return NULL;
+    }
+    CURL *e = j->easy;
+    bool ok = true;
+    for (size_t i = 0; call->headers && call->headers[i]; i++) {
+        struct curl_slist *h = curl_slist_append(j->headers, call->headers[i]);
+        if (!h)
+            ok = false;
+        else
+            j->headers = h;
+    }
+    /* libcurl adds "Expect: 100-continue" to larger POSTs; the peers here answer at once. */
+    struct curl_slist *h = curl_slist_append(j->headers, "Expect:");
+    if (h) j->headers = h;
+    curl_easy_setopt(e, CURLOPT_URL, call->url);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, call->method);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                     call->connect_timeout_ms ? call->connect_timeout_ms : call->timeout_ms);
+    if (call->timeout_ms) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, call->timeout_ms);
+    if (call->idle_timeout_s) {
+        /* Streams may last long; an answer that stalls does not. */
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, call->idle_timeout_s);
+    }
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, j);
+    if (u->connect_to) curl_easy_setopt(e, CURLOPT_CONNECT_TO, u->connect_to);
+    if (call->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, call->ca_file);
+    if (call->cert_file) curl_easy_setopt(e, CURLOPT_SSLCERT, call->cert_file);
+    if (call->key_file) curl_easy_setopt(e, CURLOPT_SSLKEY, call->key_file);
+    if (call->body) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)call->body_len);
+        ok = ok && curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, call->body) == CURLE_OK;
+    } else if (strcasecmp(call->method, "HEAD") == 0) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    }
+    if (!ok) {
+        job_free(j);
+        return NULL;
+    }
+    return j;
+}
+
+static int submit(struct upstream *u, struct job *j, uint64_t *ret_id)
+{
+    pthread_mutex_lock(&u->lock);
+    int r = u->stopping ? -ECANCELED : u->n_calls >= UPSTREAM_MAX_CALLS ? -EBUSY : 0;
+    if (r == 0) {
+        j->id = ++u->next_id;
+        if (ret_id) *ret_id = j->id;
+        j->next = u->pending;
+        u->pending = j;
+        u->n_calls++;
+    }
+    pthread_mutex_unlock(&u->lock);
+    if (r < 0) {
+        job_free(j);
+        return r;
+    }
+    wake(u);
+    return 0;
+}
+
+int upstream_fetch(struct upstream *u, const struct upstream_call *call, upstream_done_fn *done,
+                   void *ctx)
+{
+    struct job *j = job_new(u, call);
+    if (!j) return -ENOMEM;
+    /* Buffered calls are small JSON documents: let libcurl undo any compression. */
+    curl_easy_setopt(j->easy, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, on_date);
+    curl_easy_setopt(j->easy, CURLOPT_HEADERDATA, j);
+    j->done = done;
+    j->ctx = ctx;
+    return submit(u, j, NULL);
+}
+
+int upstream_stream(struct upstream *u, const struct upstream_call *call,
+                    const struct upstream_stream_ops *ops, void *ctx, uint64_t *ret_id)
+{
+    struct job *j = job_new(u, call);
+    if (!j) return -ENOMEM;
+    j->ops = ops;
+    j->ctx = ctx;
+    if (call->body_streams) {
+        curl_easy_setopt(j->easy, CURLOPT_UPLOAD, 1L); /* the method stays call->method */
+        curl_easy_setopt(j->easy, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(j->easy, CURLOPT_READDATA, j);
+        curl_easy_setopt(j->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)call->streamed_body_size);
+    }
+    curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(j->easy, CURLOPT_HEADERDATA, j);
+    return submit(u, j, ret_id);
+}
+
+int upstream_connect(struct upstream *u, const char *url, long timeout_ms,
+                     upstream_conn_fn *connected, void *ctx)
+{
+    struct upstream_call call = {.method = "GET", .url = url, .timeout_ms = timeout_ms};
+    struct job *j = job_new(u, &call);
+    if (!j) return -ENOMEM;
+    curl_easy_setopt(j->easy, CURLOPT_CONNECT_ONLY, 1L);
+    j->connected = connected;
+    j->ctx = ctx;
+    return submit(u, j, NULL);
+}
+
+int upstream_conn_fd(const struct upstream_conn *c)
+{
+    return c->fd;
+}
+
+void upstream_conn_close(struct upstream_conn *c)
+{
+    if (!c) return;
+    close(c->fd);
+    free(c);
+}
+
+static void command(struct upstream *u, uint64_t id, bool cancel)
+{
+    pthread_mutex_lock(&u->lock);
+    bool queued = false;
+    for (size_t i = 0; i < u->n_commands && !queued; i++)
+        queued = u->commands[i].id == id && u->commands[i].cancel == cancel;
+    if (!queued && u->n_commands < COMMANDS_MAX)
+        u->commands[u->n_commands++] = (struct command){id, cancel};
+    pthread_mutex_unlock(&u->lock);
+    wake(u);
+}
+
+void upstream_unpause(struct upstream *u, uint64_t id)
+{
+    command(u, id, false);
+}
+
+void upstream_cancel(struct upstream *u, uint64_t id)
+{
+    command(u, id, true);
+}

@@ -1,0 +1,133 @@
+/* api_k8s: the checked Kubernetes API forwarder; see api_k8s.h. */
+#include "server/api/k8s.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/identity.h"
+#include "k8s/access.h"
+#include "k8s/client.h"
+#include "k8s/target.h"
+#include "server/config.h"
+#include "server/http/http.h"
+#include "server/cluster/kube.h"
+#include "server/proxy/proxy.h"
+#include "server/cluster/sar.h"
+
+#define PREFIX          "/api/k8s"
+#define WATCH_IDLE_S    600 /* watches send bookmarks well within this */
+#define CONNECT_MS      5000
+#define TARGET_PATH_MAX (8192 + 2)
+
+static struct k8s_allowlist *allowed;
+
+int api_k8s_init(const struct config *cfg, char err[128])
+{
+    return k8s_allowlist_parse(cfg->k8s_allowed_resources, &allowed, err);
+}
+
+void api_k8s_reset(void)
+{
+    k8s_allowlist_free(allowed);
+    allowed = NULL;
+}
+
+static void refuse(struct http_request *r, unsigned status, const char *message)
+{
+    http_reply_error(r, status, message);
+}
+
+/* What the review's answer needs to forward the call. */
+struct pending_call {
+    char path[TARGET_PATH_MAX]; /* API server path and query, still encoded */
+};
+
+void api_k8s_forward_as_user(struct http_request *r, const char *path, const char *accept)
+{
+    struct k8s_client *c = kube_client();
+    char auth[K8S_AUTH_HEADER_MAX];
+    if (k8s_client_auth_header(c, auth, sizeof(auth)) < 0 && !auth[0]) {
+        refuse(r, 503, "kfdash cannot read its own Kubernetes credentials");
+        return;
+    }
+    struct proxy_target target = {.base_url = k8s_client_api(c),
+                                  .connect_timeout_ms = CONNECT_MS,
+                                  .idle_timeout_s = WATCH_IDLE_S,
+                                  .impersonate = true,
+                                  .authorization = auth,
+                                  .ca_file = k8s_client_ca_file(c),
+                                  .cert_file = k8s_client_cert_file(c),
+                                  .key_file = k8s_client_key_file(c),
+                                  .accept = accept};
+    proxy_forward(r, &target, path);
+}
+
+static void reviewed(struct http_request *r, int allowed_by_review, const char *reason, void *arg)
+{
+    const struct pending_call *p = arg;
+    if (allowed_by_review < 0) {
+        refuse(r, 503, "the Kubernetes API server could not check this request");
+    } else if (!allowed_by_review) {
+        char message[600];
+        snprintf(message, sizeof(message), "forbidden by the cluster's RBAC%s%.500s",
+                 reason && *reason ? ": " : "", reason ? reason : "");
+        refuse(r, 403, message);
+    } else {
+        api_k8s_forward_as_user(r, p->path, NULL);
+    }
+}
+
+static bool is_watch(struct http_request *r)
+{
+    const char *w = http_request_query(r, "watch");
+    return w && (strcmp(w, "1") == 0 || strcmp(w, "true") == 0);
+}
+
+void api_k8s_forward(struct http_request *r)
+{
+    if (!kube_client()) {
+        refuse(r, 503, "no Kubernetes API server is configured (kube.api)");
+        return;
+    }
+    const char *path = http_request_path(r) + strlen(PREFIX);
+    struct k8s_target t;
+    if (k8s_target_parse(path, &t) < 0) {
+        refuse(r, 404, "not a Kubernetes resource path kfdash forwards");
+        return;
+    }
+    const char *verb = k8s_target_verb(&t, http_request_method(r), is_watch(r));
+    int listed = verb ? k8s_allowlist_check(allowed, &t, verb) : 0;
+    if (listed == 0) {
+        refuse(r, 403, "kfdash does not forward calls to this resource");
+        return;
+    }
+    if (listed == -EROFS) {
+        refuse(r, 403, "this resource is read-only through kfdash");
+        return;
+    }
+    const struct identity *who = http_request_identity(r);
+    bool admin = kube_is_cluster_admin(who);
+    if (t.ns[0]) {
+        enum k8s_role role = k8s_snapshot_role(
+            kube_snapshot(), who->email, (const char *const *)who->groups, who->n_groups, t.ns);
+        if (role == K8S_ROLE_NONE && !admin) {
+            refuse(r, 403, "you have no role in this namespace");
+            return;
+        }
+    } else if (!admin) {
+        refuse(r, 403, "cluster-wide resources are for cluster admins");
+        return;
+    }
+    struct pending_call *p = malloc(sizeof(*p));
+    const char *query = http_request_raw_query(r);
+    if (!p ||
+        snprintf(p->path, sizeof(p->path), "%s%s%s", http_request_raw_path(r) + strlen(PREFIX),
+                 *query ? "?" : "", query) >= (int)sizeof(p->path)) {
+        free(p);
+        refuse(r, 414, "request too long to forward");
+        return;
+    }
+    sar_check(r, who, &t, verb, reviewed, p, free);
+}

@@ -1,0 +1,681 @@
+/* api_workgroup: see api_workgroup.h. */
+#include "server/api/workgroup.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/identity.h"
+#include "k8s/access.h"
+#include "k8s/event.h"
+#include "k8s/guard.h"
+#include "k8s/kfam.h"
+#include "k8s/name.h"
+#include "server/config.h"
+#include "server/http/http.h"
+#include "server/cluster/kube.h"
+#include "lib/upstream.h"
+#include "version.h"
+
+#define MEMBERSHIPS_MAX 4096
+
+static const struct config *cfg; /* borrowed for the process life */
+
+void api_workgroup_init(const struct config *c)
+{
+    cfg = c;
+}
+
+/* The caller's memberships from the current snapshot (heap; *ret_n entries); NULL and a reply
+ * sent when there is no API server or no memory. */
+static struct k8s_membership *memberships(struct http_request *r, size_t *ret_n)
+{
+    const struct k8s_snapshot *s = kube_snapshot();
+    if (!s) {
+        http_reply_error(r, 503, "no Kubernetes API server is configured (kube.api)");
+        return NULL;
+    }
+    const struct identity *who = http_request_identity(r);
+    struct k8s_membership *m = calloc(MEMBERSHIPS_MAX, sizeof(*m));
+    if (!m) {
+        http_reply_error(r, 500, "out of memory");
+        return NULL;
+    }
+    size_t n = k8s_snapshot_memberships(s, who->email, (const char *const *)who->groups,
+                                        who->n_groups, m, MEMBERSHIPS_MAX);
+    *ret_n = n < MEMBERSHIPS_MAX ? n : MEMBERSHIPS_MAX;
+    return m;
+}
+
+/* Kubeflow's names for the roles of env-info. */
+static const char *kubeflow_role(enum k8s_role role)
+{
+    return role == K8S_ROLE_OWNER ? "owner" : role == K8S_ROLE_VIEW ? "viewer" : "contributor";
+}
+
+void api_workgroup_exists(struct http_request *r)
+{
+    size_t n;
+    struct k8s_membership *m = memberships(r, &n);
+    if (!m) return;
+    bool owns = false;
+    for (size_t i = 0; i < n; i++) owns = owns || m[i].role == K8S_ROLE_OWNER;
+    free(m);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "user", http_request_identity(r)->email);
+    cJSON_AddBoolToObject(j, "hasAuth", true);
+    cJSON_AddBoolToObject(j, "hasWorkgroup", owns);
+    cJSON_AddBoolToObject(j, "registrationFlowAllowed", cfg->registration_flow);
+    http_reply_json(r, 200, j);
+}
+
+void api_workgroup_env_info(struct http_request *r)
+{
+    size_t n;
+    struct k8s_membership *m = memberships(r, &n);
+    if (!m) return;
+    const struct identity *who = http_request_identity(r);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "user", who->email);
+    cJSON *platform = cJSON_AddObjectToObject(j, "platform");
+    cJSON_AddStringToObject(platform, "provider", "other://");
+    cJSON_AddStringToObject(platform, "providerName", "other");
+    cJSON_AddStringToObject(platform, "kubeflowVersion", "kfdash " KFDASH_VERSION);
+    cJSON_AddStringToObject(platform, "logoutUrl",
+                            *cfg->logout_url ? cfg->logout_url : "/auth/logout");
+    cJSON *list = cJSON_AddArrayToObject(j, "namespaces");
+    for (size_t i = 0; list && i < n; i++) {
+        cJSON *item = cJSON_CreateObject();
+        cJSON_AddStringToObject(item, "namespace", m[i].ns);
+        cJSON_AddStringToObject(item, "role", kubeflow_role(m[i].role));
+        cJSON_AddStringToObject(item, "user", who->email);
+        cJSON_AddItemToArray(list, item);
+    }
+    cJSON_AddBoolToObject(j, "isClusterAdmin", kube_is_cluster_admin(who));
+    free(m);
+    http_reply_json(r, 200, j);
+}
+
+void api_namespaces(struct http_request *r)
+{
+    size_t n;
+    struct k8s_membership *m = memberships(r, &n);
+    if (!m) return;
+    cJSON *list = cJSON_CreateArray();
+    for (size_t i = 0; list && i < n; i++) {
+        cJSON *ns = cJSON_CreateObject();
+        cJSON_AddStringToObject(ns, "apiVersion", "v1");
+        cJSON_AddStringToObject(ns, "kind", "Namespace");
+        cJSON *meta = cJSON_AddObjectToObject(ns, "metadata");
+        cJSON_AddStringToObject(meta, "name", m[i].ns);
+        if (m[i].owner)
+            cJSON_AddStringToObject(cJSON_AddObjectToObject(meta, "annotations"), "owner",
+                                    m[i].owner);
+        cJSON_AddItemToArray(list, ns);
+    }
+    free(m);
+    http_reply_json(r, 200, list);
+}
+
+/* ---------------------------------------------------------------- changes */
+
+#define NAME_MAX_BYTES 254
+#define EVENTS_MAX     500
+#define PATH_MAX_BYTES 1024
+
+/* A change to the cluster under way, kept with the parked request. */
+struct change {
+    struct upstream_result answer;  /* the last call's */
+    char ns[NAME_MAX_BYTES];        /* the profile namespace */
+    char email[NAME_MAX_BYTES];     /* the contributor, or the new profile's owner */
+    char role[8];                   /* "edit" or "view" */
+    char name[NAME_MAX_BYTES + 64]; /* the RoleBinding and AuthorizationPolicy */
+    bool removing;                  /* remove rather than add */
+    bool claimed;                   /* a self-registration counted by registration_claim */
+    char **queue;                   /* nuke-self: profiles still to delete */
+    size_t n_queue;
+};
+
+static void change_free(void *p)
+{
+    struct change *c = p;
+    free(c->answer.body);
+    for (size_t i = 0; i < c->n_queue; i++) free(c->queue[i]);
+    free(c->queue);
+    free(c);
+}
+
+/* The API server's message from its Status answer, or a fallback. */
+/* A user name kfdash binds or makes an owner: printable, no commas or spaces, and none of the
+ * names Kubernetes keeps for itself but a service account's. */
+static bool user_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= NAME_MAX_BYTES) return false;
+    if (identity_name_is_reserved(s) && strncmp(s, "system:serviceaccount:", 22) != 0) return false;
+    for (; *s; s++)
+        if ((unsigned char)*s <= 0x20 || *s == 0x7f || *s == ',' || *s == '"') return false;
+    return true;
+}
+
+/* The contributors of ns as Kubeflow lists them, with one pending change applied. */
+static cJSON *contributors(const struct k8s_snapshot *s, const char *ns, const struct change *c)
+{
+    const char *owner = NULL;
+    k8s_snapshot_profile(s, ns, &owner);
+    cJSON *list = cJSON_CreateArray();
+    static const enum k8s_role roles[] = {K8S_ROLE_ADMIN, K8S_ROLE_EDIT, K8S_ROLE_VIEW};
+    const char *seen[MEMBERSHIPS_MAX];
+    size_t n_seen = 0;
+    for (size_t k = 0; k < 3; k++) {
+        const char *members[MEMBERSHIPS_MAX];
+        size_t n = k8s_snapshot_members(s, ns, roles[k], members, MEMBERSHIPS_MAX);
+        for (size_t i = 0; list && i < n && i < MEMBERSHIPS_MAX; i++) {
+            /* People only: not groups, nor the profile's default-editor/-viewer accounts. */
+            if (strncmp(members[i], "u:", 2) != 0 ||
+                strncmp(members[i], "u:system:serviceaccount:", 24) == 0)
+                continue;
+            const char *user = members[i] + 2;
+            const char *role = roles[k] == K8S_ROLE_VIEW ? "view" : "edit";
+            bool dup = owner && strcmp(user, owner) == 0;
+            for (size_t j = 0; j < n_seen && !dup; j++) dup = strcmp(seen[j], user) == 0;
+            if (c && c->removing && strcmp(user, c->email) == 0 && strcmp(role, c->role) == 0)
+                dup = true;
+            if (dup || n_seen == MEMBERSHIPS_MAX) continue;
+            seen[n_seen++] = user;
+            cJSON *item = cJSON_CreateObject();
+            cJSON_AddStringToObject(item, "user", user);
+            cJSON_AddStringToObject(item, "role",
+                                    roles[k] == K8S_ROLE_VIEW ? "viewer" : "contributor");
+            cJSON_AddItemToArray(list, item);
+        }
+    }
+    bool listed = false;
+    for (size_t j = 0; c && j < n_seen; j++) listed = listed || strcmp(seen[j], c->email) == 0;
+    if (list && c && !c->removing && !listed) {
+        cJSON *item = cJSON_CreateObject();
+        cJSON_AddStringToObject(item, "user", c->email);
+        cJSON_AddStringToObject(item, "role",
+                                strcmp(c->role, "view") == 0 ? "viewer" : "contributor");
+        cJSON_AddItemToArray(list, item);
+    }
+    return list;
+}
+
+static const struct k8s_snapshot *snapshot_or_503(struct http_request *r)
+{
+    const struct k8s_snapshot *s = kube_snapshot();
+    if (!s) http_reply_error(r, 503, "no Kubernetes API server is configured (kube.api)");
+    return s;
+}
+
+void api_workgroup_get_contributors(struct http_request *r)
+{
+    const struct k8s_snapshot *s;
+    const char *ns = kube_enter_namespace(r, &s);
+    if (!ns) return;
+    if (!k8s_snapshot_profile(s, ns, NULL)) {
+        http_reply_error(r, 404, "no such profile");
+        return;
+    }
+    http_reply_json(r, 200, contributors(s, ns, NULL));
+}
+
+static void policy_done(struct http_request *r)
+{
+    struct change *c = http_request_context(r);
+    /* 404: Istio is not installed (no AuthorizationPolicy CRD), which is fine. */
+    if (c->answer.error ||
+        (c->answer.status >= 300 && c->answer.status != 404 && c->answer.status != 409)) {
+        kube_reply_failure(r, &c->answer, "cannot write the AuthorizationPolicy");
+        return;
+    }
+    http_reply_json(r, 200, contributors(kube_snapshot(), c->ns, c));
+}
+
+static void binding_done(struct http_request *r)
+{
+    struct change *c = http_request_context(r);
+    long st = c->answer.status;
+    bool ok = !c->answer.error && (c->removing ? st == 200 || st == 404 : st == 201 || st == 409);
+    if (!ok) {
+        kube_reply_failure(r, &c->answer, "cannot write the RoleBinding");
+        return;
+    }
+    char path[PATH_MAX_BYTES];
+    snprintf(path, sizeof(path),
+             "/apis/security.istio.io/v1beta1/namespaces/%s/authorizationpolicies%s%s", c->ns,
+             c->removing ? "/" : "", c->removing ? c->name : "");
+    char *body = NULL;
+    if (!c->removing) {
+        char value[NAME_MAX_BYTES + 64];
+        snprintf(value, sizeof(value), "%s%s", cfg->userid_prefix, c->email);
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "apiVersion", "security.istio.io/v1beta1");
+        cJSON_AddStringToObject(p, "kind", "AuthorizationPolicy");
+        cJSON *meta = cJSON_AddObjectToObject(p, "metadata");
+        cJSON_AddStringToObject(meta, "name", c->name);
+        cJSON_AddStringToObject(meta, "namespace", c->ns);
+        cJSON *ann = cJSON_AddObjectToObject(meta, "annotations");
+        cJSON_AddStringToObject(ann, "user", c->email);
+        cJSON_AddStringToObject(ann, "role", c->role);
+        cJSON *when = cJSON_CreateObject();
+        char key[128];
+        snprintf(key, sizeof(key), "request.headers[%s]", cfg->userid_header);
+        cJSON_AddStringToObject(when, "key", key);
+        cJSON_AddItemToObject(when, "values", cJSON_CreateStringArray((const char *[]){value}, 1));
+        /* As KFAM writes it: the header counts only from the ingress gateway (and KFP's UI),
+         * or any pod in the mesh could name the contributor. */
+        const char *principals[] = {cfg->istio_gateway_principal, cfg->kfp_ui_principal};
+        cJSON *source = cJSON_CreateObject();
+        cJSON_AddItemToObject(source, "principals", cJSON_CreateStringArray(principals, 2));
+        cJSON *from = cJSON_CreateObject();
+        cJSON_AddItemToObject(from, "source", source);
+        cJSON *rule = cJSON_CreateObject();
+        cJSON_AddItemToObject(rule, "from", cJSON_CreateArray());
+        cJSON_AddItemToArray(cJSON_GetObjectItem(rule, "from"), from);
+        cJSON_AddItemToObject(rule, "when", cJSON_CreateArray());
+        cJSON_AddItemToArray(cJSON_GetObjectItem(rule, "when"), when);
+        cJSON *spec = cJSON_AddObjectToObject(p, "spec");
+        cJSON_AddItemToObject(spec, "rules", cJSON_CreateArray());
+        cJSON_AddItemToArray(cJSON_GetObjectItem(spec, "rules"), rule);
+        body = cJSON_PrintUnformatted(p);
+        cJSON_Delete(p);
+    }
+    free(c->answer.body);
+    c->answer = (struct upstream_result){0};
+    kube_call(r, c->removing ? "DELETE" : "POST", path, body, &c->answer, policy_done);
+    free(body);
+}
+
+/* add-contributor, add-viewer, remove-contributor, remove-viewer. */
+static void change_contributor(struct http_request *r, const char *role, bool removing)
+{
+    const struct k8s_snapshot *s = snapshot_or_503(r);
+    if (!s) return;
+    const struct identity *who = http_request_identity(r);
+    const char *ns = http_request_param(r, "namespace"); /* the gate saw the caller own it */
+    if (!k8s_snapshot_profile(s, ns, NULL)) {
+        http_reply_error(r, 404, "no such profile");
+        return;
+    }
+    size_t len;
+    const char *text = http_request_body(r, &len);
+    cJSON *body = cJSON_ParseWithLength(text, len);
+    const cJSON *user = cJSON_GetObjectItemCaseSensitive(body, "contributor");
+    if (!cJSON_IsString(user)) user = cJSON_GetObjectItemCaseSensitive(body, "viewer");
+    struct change *c = calloc(1, sizeof(*c));
+    if (!c || !cJSON_IsString(user) || !user_name_ok(user->valuestring) ||
+        kfam_binding_name(user->valuestring, role, c->name, sizeof(c->name)) < 0) {
+        free(c);
+        cJSON_Delete(body);
+        http_reply_error(r, 400, "send {\"contributor\": \"<user email>\"}");
+        return;
+    }
+    snprintf(c->ns, sizeof(c->ns), "%s", ns);
+    snprintf(c->email, sizeof(c->email), "%s", user->valuestring);
+    snprintf(c->role, sizeof(c->role), "%s", role);
+    c->removing = removing;
+    cJSON_Delete(body);
+    if (!removing && strcmp(c->email, who->email) == 0 &&
+        k8s_snapshot_role(s, who->email, NULL, 0, ns) == K8S_ROLE_OWNER) {
+        free(c);
+        http_reply_error(r, 400, "the owner already has every right in the profile");
+        return;
+    }
+    char path[PATH_MAX_BYTES];
+    snprintf(path, sizeof(path),
+             "/apis/rbac.authorization.k8s.io/v1/namespaces/%s/rolebindings%s%s", ns,
+             removing ? "/" : "", removing ? c->name : "");
+    char *json = NULL;
+    if (!removing) {
+        cJSON *b = cJSON_CreateObject();
+        cJSON_AddStringToObject(b, "apiVersion", "rbac.authorization.k8s.io/v1");
+        cJSON_AddStringToObject(b, "kind", "RoleBinding");
+        cJSON *meta = cJSON_AddObjectToObject(b, "metadata");
+        cJSON_AddStringToObject(meta, "name", c->name);
+        cJSON_AddStringToObject(meta, "namespace", ns);
+        cJSON *ann = cJSON_AddObjectToObject(meta, "annotations");
+        cJSON_AddStringToObject(ann, "user", c->email);
+        cJSON_AddStringToObject(ann, "role", role);
+        cJSON *ref = cJSON_AddObjectToObject(b, "roleRef");
+        cJSON_AddStringToObject(ref, "apiGroup", "rbac.authorization.k8s.io");
+        cJSON_AddStringToObject(ref, "kind", "ClusterRole");
+        char cluster_role[32];
+        snprintf(cluster_role, sizeof(cluster_role), "kubeflow-%s", role);
+        cJSON_AddStringToObject(ref, "name", cluster_role);
+        cJSON *subject = cJSON_CreateObject();
+        cJSON_AddStringToObject(subject, "apiGroup", "rbac.authorization.k8s.io");
+        cJSON_AddStringToObject(subject, "kind", "User");
+        cJSON_AddStringToObject(subject, "name", c->email);
+        cJSON *subjects = cJSON_AddArrayToObject(b, "subjects");
+        cJSON_AddItemToArray(subjects, subject);
+        json = cJSON_PrintUnformatted(b);
+        cJSON_Delete(b);
+    }
+    http_request_set_context(r, c, change_free);
+    kube_call(r, removing ? "DELETE" : "POST", path, json, &c->answer, binding_done);
+    free(json);
+}
+
+void api_workgroup_add_contributor(struct http_request *r)
+{
+    change_contributor(r, "edit", false);
+}
+
+void api_workgroup_add_viewer(struct http_request *r)
+{
+    change_contributor(r, "view", false);
+}
+
+void api_workgroup_remove_contributor(struct http_request *r)
+{
+    change_contributor(r, "edit", true);
+}
+
+void api_workgroup_remove_viewer(struct http_request *r)
+{
+    change_contributor(r, "view", true);
+}
+
+/* ---------------------------------------------------------------- profiles */
+
+/* Self-registrations under way: a Profile just made reaches the snapshot only when its watch
+ * event does, so until then it counts here, or a user firing requests in parallel would get
+ * past kubeflow.max_profiles_per_user. */
+#define CLAIMS_MAX  256
+#define CLAIM_TTL_S 60
+struct claim {
+    char owner[NAME_MAX_BYTES];
+    char ns[NAME_MAX_BYTES];
+    time_t at; /* 0 = free slot */
+};
+static struct claim claims[CLAIMS_MAX];
+static pthread_mutex_t claims_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Counts the owner's profiles, those in the snapshot and those on their way, and claims one
+ * more for ns when that stays within the limit. */
+static bool registration_claim(const struct k8s_snapshot *s, const char *owner, const char *ns)
+{
+    time_t now = time(NULL);
+    size_t have = k8s_snapshot_profiles_owned(s, owner), slot = CLAIMS_MAX;
+    pthread_mutex_lock(&claims_lock);
+    for (size_t i = 0; i < CLAIMS_MAX; i++) {
+        struct claim *c = &claims[i];
+        if (c->at && (now - c->at > CLAIM_TTL_S || k8s_snapshot_profile_object(s, c->ns)))
+            c->at = 0; /* arrived (counted above) or given up */
+        if (c->at && strcmp(c->owner, owner) == 0) have++;
+        if (!c->at && slot == CLAIMS_MAX) slot = i;
+    }
+    bool ok = have < (size_t)cfg->max_profiles_per_user && slot < CLAIMS_MAX;
+    if (ok) {
+        snprintf(claims[slot].owner, sizeof(claims[slot].owner), "%s", owner);
+        snprintf(claims[slot].ns, sizeof(claims[slot].ns), "%s", ns);
+        claims[slot].at = now;
+    }
+    pthread_mutex_unlock(&claims_lock);
+    return ok;
+}
+
+static void registration_release(const char *owner, const char *ns)
+{
+    pthread_mutex_lock(&claims_lock);
+    for (size_t i = 0; i < CLAIMS_MAX; i++)
+        if (claims[i].at && strcmp(claims[i].owner, owner) == 0 && strcmp(claims[i].ns, ns) == 0)
+            claims[i].at = 0;
+    pthread_mutex_unlock(&claims_lock);
+}
+
+static void created(struct http_request *r)
+{
+    struct change *c = http_request_context(r);
+    if (c->claimed && (c->answer.error || c->answer.status != 201))
+        registration_release(c->email, c->ns);
+    if (c->answer.error || c->answer.status != 201) {
+        if (!c->answer.error && c->answer.status == 409)
+            http_reply_error(r, 409, "a profile with this name exists already");
+        else
+            kube_reply_failure(r, &c->answer, "cannot create the profile");
+        return;
+    }
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "namespace", c->ns);
+    cJSON_AddStringToObject(j, "owner", c->email);
+    http_reply_json(r, 201, j);
+}
+
+void api_workgroup_create(struct http_request *r)
+{
+    const struct k8s_snapshot *s = snapshot_or_503(r);
+    if (!s) return;
+    const struct identity *who = http_request_identity(r);
+    bool admin = kube_is_cluster_admin(who);
+    if (!cfg->registration_flow && !admin) {
+        http_reply_error(r, 403, "registration is turned off here; ask a cluster admin");
+        return;
+    }
+    size_t len;
+    const char *text = http_request_body(r, &len);
+    cJSON *body = len ? cJSON_ParseWithLength(text, len) : cJSON_CreateObject();
+    const cJSON *ns = cJSON_GetObjectItemCaseSensitive(body, "namespace");
+    const cJSON *owner = cJSON_GetObjectItemCaseSensitive(body, "user");
+    struct change *c = calloc(1, sizeof(*c));
+    const char *bad = !c || !cJSON_IsObject(body) ? "send a JSON object"
+                      : owner && !admin           ? "only a cluster admin may name another owner"
+                      : owner && (!cJSON_IsString(owner) || !user_name_ok(owner->valuestring))
+                          ? "user: a user name"
+                          : NULL;
+    if (!bad) {
+        snprintf(c->email, sizeof(c->email), "%s", owner ? owner->valuestring : who->email);
+        if (cJSON_IsString(ns))
+            snprintf(c->ns, sizeof(c->ns), "%s", ns->valuestring);
+        else if (ns || kfam_profile_name(c->email, c->ns, sizeof(c->ns)) < 0)
+            bad = "namespace: a name";
+        if (!bad && !k8s_name_is_dns_label(c->ns))
+            bad = "namespace: 1-63 lowercase letters, digits or '-', starting and ending with a "
+                  "letter or digit";
+    }
+    cJSON_Delete(body);
+    if (bad) {
+        free(c);
+        http_reply_error(r, 400, bad);
+        return;
+    }
+    char why[K8S_GUARD_WHY_MAX];
+    int e = k8s_guard_new_profile(kube_guard(), s, c->ns, c->email, why, sizeof(why));
+    if (e == 0 && !admin && !registration_claim(s, c->email, c->ns)) {
+        e = -EDQUOT;
+        snprintf(why, sizeof(why),
+                 "you may register at most %ld profile%s; ask a cluster admin for another",
+                 cfg->max_profiles_per_user, cfg->max_profiles_per_user == 1 ? "" : "s");
+    }
+    if (e < 0) {
+        free(c);
+        http_reply_error(r, e == -EEXIST ? 409 : 403, why);
+        return;
+    }
+    c->claimed = !admin;
+    char *json = kfam_profile_json(c->ns, c->email);
+    http_request_set_context(r, c, change_free);
+    kube_call(r, "POST", "/apis/kubeflow.org/v1/profiles", json, &c->answer, created);
+    free(json);
+}
+
+void api_workgroup_get_all_namespaces(struct http_request *r)
+{
+    const struct k8s_snapshot *s = snapshot_or_503(r); /* cluster admins only: routes.c */
+    if (!s) return;
+    cJSON *all = cJSON_CreateArray();
+    size_t n = k8s_snapshot_profile_count(s);
+    for (size_t i = 0; all && i < n; i++) {
+        const char *owner = NULL;
+        const char *ns = k8s_snapshot_profile_at(s, i, &owner);
+        cJSON *people = contributors(s, ns, NULL);
+        char joined[4096] = "";
+        const cJSON *p;
+        cJSON_ArrayForEach(p, people)
+        {
+            const char *user = cJSON_GetObjectItem(p, "user")->valuestring;
+            size_t used = strlen(joined);
+            snprintf(joined + used, sizeof(joined) - used, "%s%s", used ? ", " : "", user);
+        }
+        cJSON_Delete(people);
+        const char *row[] = {ns, owner ? owner : "", joined};
+        cJSON_AddItemToArray(all, cJSON_CreateStringArray(row, 3));
+    }
+    http_reply_json(r, 200, all);
+}
+
+static void delete_next(struct http_request *r)
+{
+    struct change *c = http_request_context(r);
+    if (c->answer.body && !(c->answer.status == 200 || c->answer.status == 404)) {
+        kube_reply_failure(r, &c->answer, "cannot delete the profile");
+        return;
+    }
+    if (c->n_queue == 0) {
+        http_reply_static(r, 204, NULL, "", 0, NULL);
+        return;
+    }
+    char *ns = c->queue[--c->n_queue];
+    char path[PATH_MAX_BYTES];
+    snprintf(path, sizeof(path), "/apis/kubeflow.org/v1/profiles/%s", ns);
+    free(ns);
+    free(c->answer.body);
+    c->answer = (struct upstream_result){0};
+    kube_call(r, "DELETE", path, NULL, &c->answer, delete_next);
+}
+
+void api_workgroup_nuke_self(struct http_request *r)
+{
+    const struct k8s_snapshot *s = snapshot_or_503(r);
+    if (!s) return;
+    const struct identity *who = http_request_identity(r);
+    struct change *c = calloc(1, sizeof(*c));
+    size_t n = k8s_snapshot_profile_count(s);
+    if (c) c->queue = calloc(n + 1, sizeof(char *));
+    if (!c || !c->queue) {
+        free(c);
+        http_reply_error(r, 500, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *owner = NULL;
+        const char *ns = k8s_snapshot_profile_at(s, i, &owner);
+        if (owner && strcmp(owner, who->email) == 0 && (c->queue[c->n_queue] = strdup(ns)))
+            c->n_queue++;
+    }
+    if (c->n_queue == 0) {
+        change_free(c);
+        http_reply_error(r, 404, "you own no profile");
+        return;
+    }
+    http_request_set_context(r, c, change_free);
+    delete_next(r);
+}
+
+/* ---------------------------------------------------------------- activities */
+
+static void events_in(struct http_request *r)
+{
+    struct change *c = http_request_context(r);
+    if (c->answer.error || c->answer.status != 200) {
+        kube_reply_failure(r, &c->answer, "cannot list the events");
+        return;
+    }
+    cJSON *j = cJSON_ParseWithLength(c->answer.body, c->answer.len);
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(j, "items");
+    size_t n = (size_t)cJSON_GetArraySize(items);
+    const cJSON **sorted = calloc(n + 1, sizeof(*sorted));
+    size_t k = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, items) if (sorted) sorted[k++] = e;
+    k8s_events_newest_first(sorted, k);
+    cJSON *out = cJSON_CreateArray();
+    static const char *const fields[] = {"type", "reason", "message", "count"};
+    for (size_t i = 0; out && i < k && i < EVENTS_MAX; i++) {
+        cJSON *item = cJSON_CreateObject();
+        cJSON_AddStringToObject(item, "lastTimestamp", k8s_event_time(sorted[i]));
+        for (size_t f = 0; f < 4; f++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(sorted[i], fields[f]);
+            if (v) cJSON_AddItemToObject(item, fields[f], cJSON_Duplicate(v, 1));
+        }
+        const cJSON *obj = cJSON_GetObjectItemCaseSensitive(sorted[i], "involvedObject");
+        cJSON *involved = cJSON_AddObjectToObject(item, "involvedObject");
+        static const char *const keys[] = {"kind", "name"};
+        for (size_t f = 0; f < 2; f++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, keys[f]);
+            if (cJSON_IsString(v)) cJSON_AddStringToObject(involved, keys[f], v->valuestring);
+        }
+        cJSON_AddItemToArray(out, item);
+    }
+    free(sorted);
+    cJSON_Delete(j);
+    http_reply_json(r, 200, out);
+}
+
+/* Asks the API server about ns (as kfdash, or as the caller when as is set) for a caller
+ * who may look into it; next reads the answer from the request's struct change. */
+static void ask_about_namespace(struct http_request *r, const struct identity *as,
+                                const char *method, const char *path, const char *body,
+                                http_next_fn next)
+{
+    struct change *c = calloc(1, sizeof(*c));
+    if (!c) {
+        http_reply_error(r, 500, "out of memory");
+        return;
+    }
+    snprintf(c->ns, sizeof(c->ns), "%s", http_request_param(r, "namespace"));
+    http_request_set_context(r, c, change_free);
+    kube_call_as(r, as, method, path, body, &c->answer, next);
+}
+
+void api_activities(struct http_request *r)
+{
+    const struct k8s_snapshot *s;
+    const char *ns = kube_enter_namespace(r, &s);
+    if (!ns) return;
+    char path[PATH_MAX_BYTES];
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events?limit=%d", ns, EVENTS_MAX);
+    ask_about_namespace(r, NULL, "GET", path, NULL, events_in);
+}
+
+/* ---------------------------------------------------------------- what the user may do */
+
+static void rules_in(struct http_request *r)
+{
+    struct change *c = http_request_context(r);
+    if (c->answer.error || c->answer.status != 201) {
+        kube_reply_failure(r, &c->answer, "cannot review your rights");
+        return;
+    }
+    cJSON *j = cJSON_ParseWithLength(c->answer.body, c->answer.len);
+    cJSON *status = cJSON_DetachItemFromObjectCaseSensitive(j, "status");
+    cJSON_Delete(j);
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddStringToObject(out, "namespace", c->ns);
+    cJSON *rules = cJSON_DetachItemFromObjectCaseSensitive(status, "resourceRules");
+    cJSON_AddItemToObject(out, "rules", rules ? rules : cJSON_CreateArray());
+    cJSON_AddBoolToObject(out, "incomplete",
+                          cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(status, "incomplete")));
+    cJSON_Delete(status);
+    http_reply_json(r, 200, out);
+}
+
+void api_rules(struct http_request *r)
+{
+    const struct k8s_snapshot *s;
+    const char *ns = kube_enter_namespace(r, &s);
+    if (!ns) return;
+    char body[512];
+    snprintf(body, sizeof(body),
+             "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectRulesReview\","
+             "\"spec\":{\"namespace\":\"%s\"}}",
+             ns);
+    ask_about_namespace(r, http_request_identity(r), "POST",
+                        "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", body, rules_in);
+}

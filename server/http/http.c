@@ -1,0 +1,1100 @@
+/*
+ * http: libmicrohttpd daemons and the request lifecycle; see http.h.
+ *
+ * One request, in order: the request line arrives (on_uri: the request object is made, the
+ * request timer starts) → headers are complete (begin: limits, request id, path normalisation,
+ * routing) → the body is buffered up to its limit (receive) → the handler replies → the reply is
+ * sent (on_completed: access log, metrics, free).
+ */
+#include "server/http/http.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth/headers.h"
+#include "auth/identity.h"
+#include "auth/peers.h"
+#include "lib/buf.h"
+#include "server/http/limits.h"
+#include "server/http/listen.h"
+#include "lib/log.h"
+#include "server/http/metrics.h"
+#include "server/http/path.h"
+
+#define REAPER_INTERVAL_MS 250
+#define REPLY_HEADERS_MAX  8
+
+/* Name, value pairs. */
+/* clang-format off */
+static const char *const security_headers[] = {
+    "Content-Security-Policy",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-src 'self'; "
+    "frame-ancestors 'self'; base-uri 'self'; form-action 'self'; object-src 'none'",
+    "X-Content-Type-Options", "nosniff",
+    "Referrer-Policy", "same-origin",
+    "X-Frame-Options", "SAMEORIGIN",
+    NULL,
+};
+/* clang-format on */
+
+/* A client connection, tracked so the reaper can close it when the client is too slow. */
+struct http_conn {
+    int fd;                          /* the client socket, valid until CLOSED is notified */
+    _Atomic int64_t receiving_since; /* µs when the current request began, 0 when idle */
+    struct http_conn *prev, *next;   /* links in http_server.conns */
+};
+
+struct http_server {
+    const struct config *cfg;   /* borrowed, outlives the server */
+    const struct route *routes; /* borrowed route table */
+    size_t n_routes;            /* entries in routes */
+    size_t n_own;               /* routes[0, n_own) serve kfdash's origin, the rest other hosts */
+    http_host_fn other_host;    /* which requests came to those hosts; NULL: none do */
+    http_gate_fn gate;          /* admits requests to non-public routes */
+    struct auth_peers *proxies; /* may say X-Forwarded-Proto/-Host */
+    struct MHD_Daemon *daemons[LISTEN_MAX_FDS]; /* one per listening socket */
+    int fds[LISTEN_MAX_FDS];                    /* listening sockets, -1 once closed */
+    bool quiesced[LISTEN_MAX_FDS];              /* fds[i] is ours again, shut, closed at free */
+    size_t n_fds;                               /* entries used in fds and daemons */
+    _Atomic int64_t in_flight;                  /* requests between request line and completion */
+    atomic_bool draining;                       /* quiesced: no new connections */
+    pthread_mutex_t conns_lock;                 /* guards conns and each conn's fd while listed */
+    struct http_conn *conns;                    /* open connections */
+    pthread_t reaper;                           /* closes connections of too slow clients */
+    bool reaper_started;                        /* reaper must be joined */
+    atomic_bool stopping;                       /* tells the reaper to exit */
+    uint64_t id_prefix;          /* random per process: request ids differ across replicas */
+    _Atomic uint64_t id_counter; /* request ids within this process */
+};
+
+enum request_state {
+    REQ_NEW,        /* headers received, not yet checked */
+    REQ_RECEIVING,  /* buffering the body */
+    REQ_DISCARDING, /* body over its limit: reading it to the end, then 413 */
+    REQ_PARKED,     /* suspended while a handler waits on another server */
+    REQ_STREAMING,  /* the handler takes the body as it comes (ROUTE_STREAM_BODY) */
+    REQ_ANSWERED,   /* a reply is queued */
+};
+
+/* A value allocated for the request and freed with it (decoded query values). */
+struct owned {
+    struct owned *next; /* the next one owned by the same request */
+    char value[];       /* NUL-terminated */
+};
+
+struct http_request {
+    struct http_server *server;      /* the server answering */
+    struct MHD_Connection *mhd;      /* the connection, set at the first access call */
+    struct http_conn *conn;          /* tracked connection state, may be NULL */
+    int64_t started_us;              /* monotonic µs at the request line */
+    enum request_state state;        /* where the request is in its life */
+    char *target;                    /* request target as sent (path and query), NULL if too long */
+    const char *method;              /* borrowed from libmicrohttpd for the request's life */
+    char *path;                      /* normalised, decoded */
+    char *raw_path;                  /* normalised, encoded */
+    const char *raw_query;           /* points into target after '?', or "" */
+    struct route_match match;        /* matched route and parameter slices of path */
+    char *params[ROUTER_MAX_PARAMS]; /* parameter values, NUL-terminated copies */
+    size_t route_index;              /* for metrics; METRICS_NO_ROUTE if none */
+    char id[HTTP_REQUEST_ID_MAX + 1];           /* request id echoed and logged */
+    struct buf body;                            /* buffered request body */
+    unsigned status;                            /* status of the queued reply, 0 before */
+    bool failed;                                /* no reply could be queued: drop the connection */
+    uint64_t bytes;                             /* body bytes of the queued reply */
+    struct owned *owned;                        /* values freed with the request */
+    struct identity *who;                       /* set by the gate */
+    void *upgrade;                              /* an upgrade reply's closure, freed with it */
+    http_next_fn next;                          /* runs when a parked request resumes */
+    void *ctx;                                  /* the handler's, while parked */
+    void (*ctx_free)(void *);                   /* frees ctx */
+    http_body_fn body_fn;                       /* REQ_STREAMING: takes the body */
+    void *body_ctx;                             /* for body_fn */
+    char *reply_headers[REPLY_HEADERS_MAX * 2]; /* name, value pairs added to the next reply */
+    size_t n_reply_headers;                     /* pairs used */
+};
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---------------------------------------------------------------- replies */
+
+static void add_headers(struct MHD_Response *resp, const char *const *headers)
+{
+    for (size_t i = 0; headers && headers[i]; i += 2)
+        MHD_add_response_header(resp, headers[i], headers[i + 1]);
+}
+
+/* Adds what every response carries and queues it; takes resp. */
+static void queue_with(struct http_request *r, unsigned status, struct MHD_Response *resp,
+                       const char *content_type, uint64_t bytes, const char *const *headers,
+                       bool own_security_headers)
+{
+    r->state = REQ_ANSWERED;
+    if (!resp) {
+        r->failed = true; /* out of memory: on_access returns MHD_NO, the connection closes */
+        return;
+    }
+    add_headers(resp, headers);
+    /* A reply's own header of the same name (a stricter Referrer-Policy) wins. */
+    for (size_t i = 0; own_security_headers && security_headers[i]; i += 2)
+        if (!MHD_get_response_header(resp, security_headers[i]))
+            MHD_add_response_header(resp, security_headers[i], security_headers[i + 1]);
+    for (size_t i = 0; i < r->n_reply_headers; i++)
+        MHD_add_response_header(resp, r->reply_headers[2 * i], r->reply_headers[2 * i + 1]);
+    if (content_type) MHD_add_response_header(resp, "Content-Type", content_type);
+    MHD_add_response_header(resp, "X-Request-Id", r->id);
+    if ((atomic_load(&r->server->draining) || status == 503) && status != 101)
+        MHD_add_response_header(resp, "Connection", "close");
+    if (MHD_queue_response(r->mhd, status, resp) == MHD_YES) {
+        r->status = status;
+        r->bytes = bytes;
+    } else {
+        r->failed = true;
+    }
+    MHD_destroy_response(resp);
+}
+
+static void queue(struct http_request *r, unsigned status, struct MHD_Response *resp,
+                  const char *content_type, uint64_t bytes, const char *const *headers)
+{
+    queue_with(r, status, resp, content_type, bytes, headers, true);
+}
+
+/* Relays libmicrohttpd's pull for more body to the stream's reader. */
+struct stream {
+    http_stream_read_fn read; /* the producer */
+    void *ctx;                /* for read */
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    const struct stream *st = cls;
+    long n = st->read(st->ctx, buf, max);
+    return n == HTTP_STREAM_END     ? MHD_CONTENT_READER_END_OF_STREAM
+           : n == HTTP_STREAM_ERROR ? MHD_CONTENT_READER_END_WITH_ERROR
+                                    : (ssize_t)n;
+}
+
+void http_reply_stream(struct http_request *r, unsigned status, uint64_t size,
+                       const char *const *headers, http_stream_read_fn read, void *ctx)
+{
+    struct stream *st = malloc(sizeof(*st));
+    struct MHD_Response *resp = NULL;
+    if (st) {
+        *st = (struct stream){read, ctx};
+        resp = MHD_create_response_from_callback(
+            size == HTTP_SIZE_UNKNOWN ? MHD_SIZE_UNKNOWN : size, 32 * 1024, stream_read, st, free);
+        if (!resp) free(st);
+    }
+    queue_with(r, status, resp, NULL, size == HTTP_SIZE_UNKNOWN ? 0 : size, headers, false);
+}
+
+void http_stream_sleep(struct http_request *r)
+{
+    MHD_suspend_connection(r->mhd);
+}
+
+void http_stream_wake(struct http_request *r)
+{
+    MHD_resume_connection(r->mhd);
+}
+
+/* Hands the upgraded socket over to whoever asked for the upgrade. */
+struct upgrade {
+    http_upgraded_fn fn; /* told once */
+    void *ctx;           /* for fn */
+};
+
+static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
+                        size_t n, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+    const struct upgrade *u = cls;
+    u->fn(u->ctx, sock, extra, n, (struct http_upgraded *)urh);
+}
+
+void http_reply_upgrade(struct http_request *r, const char *const *headers,
+                        http_upgraded_fn upgraded, void *ctx)
+{
+    struct upgrade *u = calloc(1, sizeof(*u));
+    struct MHD_Response *resp = NULL;
+    if (u) {
+        *u = (struct upgrade){upgraded, ctx};
+        /* The upgrade closure lives as long as the response: freed with the request. */
+        resp = MHD_create_response_for_upgrade(on_upgraded, u);
+        if (!resp)
+            free(u);
+        else
+            r->upgrade = u;
+    }
+    queue_with(r, 101, resp, NULL, 0, headers, false);
+}
+
+void http_upgraded_close(struct http_upgraded *handle)
+{
+    MHD_upgrade_action((struct MHD_UpgradeResponseHandle *)handle, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+struct header_walk {
+    const struct http_request *r; /* whose headers */
+    void (*fn)(void *cls, const char *name, const char *value);
+    void *cls; /* for fn */
+};
+
+static enum MHD_Result walk_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    const struct header_walk *w = cls;
+    if (!auth_header_is_identity(key, w->r->server->cfg->userid_header))
+        w->fn(w->cls, key, value ? value : "");
+    return MHD_YES;
+}
+
+void http_request_each_header(const struct http_request *r,
+                              void (*fn)(void *cls, const char *name, const char *value), void *cls)
+{
+    struct header_walk w = {r, fn, cls};
+    MHD_get_connection_values(r->mhd, MHD_HEADER_KIND, walk_header, &w);
+}
+
+void http_reply_static(struct http_request *r, unsigned status, const char *content_type,
+                       const void *body, size_t len, const char *const *headers)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT);
+    queue(r, status, resp, content_type, len, headers);
+}
+
+void http_reply_copy(struct http_request *r, unsigned status, const char *content_type,
+                     const void *body, size_t len, const char *const *headers)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    queue(r, status, resp, content_type, len, headers);
+}
+
+void http_reply_take(struct http_request *r, unsigned status, const char *content_type, void *body,
+                     size_t len, const char *const *headers)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) free(body);
+    queue(r, status, resp, content_type, len, headers);
+}
+
+void http_reply_fd(struct http_request *r, unsigned status, const char *content_type, int fd,
+                   uint64_t size, const char *const *headers)
+{
+    struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+    if (!resp) close(fd);
+    queue(r, status, resp, content_type, size, headers);
+}
+
+void http_reply_error_with(struct http_request *r, unsigned status, const char *message,
+                           const char *const *headers)
+{
+    struct buf b;
+    buf_init(&b, 1024);
+    buf_adds(&b, "{\"error\":");
+    buf_add_json_string(&b, message);
+    buf_adds(&b, "}");
+    size_t len;
+    char *body = buf_take(&b, &len);
+    if (!body) {
+        static const char fallback[] = "{\"error\":\"internal error\"}";
+        http_reply_static(r, status, "application/json", fallback, sizeof(fallback) - 1, headers);
+        return;
+    }
+    http_reply_take(r, status, "application/json", body, len, headers);
+}
+
+void http_reply_json(struct http_request *r, unsigned status, cJSON *j)
+{
+    char *body = j ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    if (!body) {
+        http_reply_error(r, 500, "out of memory");
+        return;
+    }
+    const char *headers[] = {"Cache-Control", "no-store", NULL};
+    http_reply_take(r, status, "application/json", body, strlen(body), headers);
+}
+
+void http_reply_error(struct http_request *r, unsigned status, const char *message)
+{
+    http_reply_error_with(r, status, message, NULL);
+}
+
+void http_reply_redirect(struct http_request *r, const char *location, const char *const *headers)
+{
+    const char *extra[2 * REPLY_HEADERS_MAX + 4] = {"Location", location, "Cache-Control",
+                                                    "no-store"};
+    size_t n = 4;
+    for (size_t i = 0; headers && headers[i] && n + 2 < sizeof(extra) / sizeof(extra[0]); i += 2) {
+        extra[n++] = headers[i];
+        extra[n++] = headers[i + 1];
+    }
+    extra[n] = NULL;
+    http_reply_static(r, 302, NULL, "", 0, extra);
+}
+
+/* ---------------------------------------------------------------- parking */
+
+void http_request_suspend(struct http_request *r)
+{
+    r->state = REQ_PARKED;
+    MHD_suspend_connection(r->mhd);
+}
+
+void http_request_resume(struct http_request *r, http_next_fn next)
+{
+    r->next = next;
+    MHD_resume_connection(r->mhd); /* on_access runs next on an HTTP thread */
+}
+
+void http_request_take_body(struct http_request *r, http_body_fn fn, void *ctx)
+{
+    r->body_fn = fn;
+    r->body_ctx = ctx;
+    r->state = REQ_STREAMING;
+}
+
+bool http_request_streams_body(const struct http_request *r)
+{
+    return http_request_route_flags(r) & ROUTE_STREAM_BODY;
+}
+
+unsigned http_request_route_flags(const struct http_request *r)
+{
+    return r->match.route ? r->match.route->flags : 0;
+}
+
+void http_request_hold_body(struct http_request *r)
+{
+    MHD_suspend_connection(r->mhd);
+}
+
+void http_request_release_body(struct http_request *r)
+{
+    MHD_resume_connection(r->mhd); /* on_access gets the rest of the body next */
+}
+
+void http_request_set_context(struct http_request *r, void *ctx, void (*free_fn)(void *))
+{
+    if (r->ctx_free && r->ctx != ctx) r->ctx_free(r->ctx);
+    r->ctx = ctx;
+    r->ctx_free = free_fn;
+}
+
+void *http_request_context(const struct http_request *r)
+{
+    return r->ctx;
+}
+
+void *http_request_take_context(struct http_request *r)
+{
+    void *ctx = r->ctx;
+    r->ctx = NULL;
+    r->ctx_free = NULL;
+    return ctx;
+}
+
+int http_request_add_reply_header(struct http_request *r, const char *name, const char *value)
+{
+    if (r->n_reply_headers == REPLY_HEADERS_MAX) return -E2BIG;
+    char *n = strdup(name), *v = strdup(value);
+    if (!n || !v) {
+        free(n);
+        free(v);
+        return -ENOMEM;
+    }
+    r->reply_headers[2 * r->n_reply_headers] = n;
+    r->reply_headers[2 * r->n_reply_headers + 1] = v;
+    r->n_reply_headers++;
+    return 0;
+}
+
+void http_request_run_route(struct http_request *r)
+{
+    r->match.route->handler(r);
+}
+
+const struct identity *http_request_identity(const struct http_request *r)
+{
+    return r->who;
+}
+
+void http_request_set_identity(struct http_request *r, struct identity *who)
+{
+    identity_free(r->who);
+    r->who = who;
+}
+
+/* ---------------------------------------------------------------- request accessors */
+
+const char *http_request_method(const struct http_request *r)
+{
+    return r->method;
+}
+
+const char *http_request_path(const struct http_request *r)
+{
+    return r->path;
+}
+
+const char *http_request_raw_path(const struct http_request *r)
+{
+    return r->raw_path;
+}
+
+const char *http_request_raw_query(const struct http_request *r)
+{
+    return r->raw_query;
+}
+
+const char *http_request_id(const struct http_request *r)
+{
+    return r->id;
+}
+
+const struct http_server *http_request_server(const struct http_request *r)
+{
+    return r->server;
+}
+
+const char *http_request_body(const struct http_request *r, size_t *ret_len)
+{
+    *ret_len = r->body.n;
+    return buf_str(&r->body);
+}
+
+const char *http_request_param(const struct http_request *r, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < r->match.n_params; i++)
+        if (r->match.params[i].name_len == n && memcmp(r->match.params[i].name, name, n) == 0)
+            return r->params[i];
+    return NULL;
+}
+
+const char *http_request_header(const struct http_request *r, const char *name)
+{
+    if (auth_header_is_identity(name, r->server->cfg->userid_header)) return NULL;
+    return MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, name);
+}
+
+const struct sockaddr *http_request_peer(const struct http_request *r)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(r->mhd, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    return info ? info->client_addr : NULL;
+}
+
+const char *http_request_trusted_header(const struct http_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, name);
+}
+
+const char *http_request_cookie(const struct http_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->mhd, MHD_COOKIE_KIND, name);
+}
+
+/* A forwarding header, believed only from a trusted proxy. */
+static const char *forwarded(const struct http_request *r, const char *name)
+{
+    if (auth_peers_empty(r->server->proxies) ||
+        !auth_peers_contains(r->server->proxies, http_request_peer(r)))
+        return NULL;
+    return MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, name);
+}
+
+bool http_request_is_https(const struct http_request *r)
+{
+    const char *proto = forwarded(r, "X-Forwarded-Proto");
+    return proto && strcasecmp(proto, "https") == 0;
+}
+
+/* host[:port] with a DNS name, an IPv4 address or a bracketed IPv6 address. */
+static bool host_is_plain(const char *h)
+{
+    if (!*h || strlen(h) > 255) return false;
+    for (; *h; h++)
+        if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') || (*h >= '0' && *h <= '9') ||
+              *h == '.' || *h == '-' || *h == ':' || *h == '[' || *h == ']'))
+            return false;
+    return true;
+}
+
+int http_request_origin(const struct http_request *r, char *out, size_t size)
+{
+    const char *host = forwarded(r, "X-Forwarded-Host");
+    if (!host) host = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Host");
+    if (!host || !host_is_plain(host)) return -EINVAL;
+    int n = snprintf(out, size, "%s://%s", http_request_is_https(r) ? "https" : "http", host);
+    return n > 0 && (size_t)n < size ? 0 : -E2BIG;
+}
+
+const char *http_request_query(struct http_request *r, const char *name)
+{
+    const char *q = r->raw_query;
+    while (*q) {
+        const char *end = strchr(q, '&');
+        size_t len = end ? (size_t)(end - q) : strlen(q);
+        const char *eq = memchr(q, '=', len);
+        size_t klen = eq ? (size_t)(eq - q) : len;
+        char *key;
+        if (path_decode_component(q, klen, 1, &key) == 0) {
+            int same = strcmp(key, name) == 0;
+            free(key);
+            if (same) {
+                const char *v = eq ? eq + 1 : q + len;
+                size_t vlen = (size_t)(q + len - v);
+                char *value;
+                if (path_decode_component(v, vlen, 1, &value) < 0) return NULL;
+                struct owned *o = malloc(sizeof(*o) + strlen(value) + 1);
+                if (!o) {
+                    free(value);
+                    return NULL;
+                }
+                strcpy(o->value, value);
+                free(value);
+                o->next = r->owned;
+                r->owned = o;
+                return o->value;
+            }
+        }
+        q += len;
+        if (*q == '&') q++;
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static bool request_id_is_sane(const char *v)
+{
+    size_t n = 0;
+    for (; v[n]; n++) {
+        char c = v[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return false;
+    }
+    return n > 0 && n <= HTTP_REQUEST_ID_MAX;
+}
+
+static void assign_request_id(struct http_request *r)
+{
+    const char *sent = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "X-Request-Id");
+    if (sent && request_id_is_sane(sent)) {
+        snprintf(r->id, sizeof(r->id), "%s", sent);
+        return;
+    }
+    uint64_t n = atomic_fetch_add(&r->server->id_counter, 1);
+    snprintf(r->id, sizeof(r->id), "%016llx%08llx", (unsigned long long)r->server->id_prefix,
+             (unsigned long long)(n & 0xffffffffu));
+}
+
+struct header_tally {
+    size_t bytes; /* names and values, with ": " and CRLF */
+    size_t count; /* header lines */
+};
+
+static enum MHD_Result tally_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    struct header_tally *t = cls;
+    t->bytes += strlen(key) + (value ? strlen(value) : 0) + 4;
+    t->count++;
+    return MHD_YES;
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
+{
+    struct http_server *s = cls;
+    struct http_request *r = calloc(1, sizeof(*r));
+    if (!r) return NULL;
+    r->server = s;
+    r->started_us = now_us();
+    r->route_index = METRICS_NO_ROUTE;
+    buf_init(&r->body, (size_t)s->cfg->max_body_bytes);
+    if (strlen(uri) <= (size_t)s->cfg->max_url_bytes) r->target = strdup(uri);
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    r->conn = info ? info->socket_context : NULL;
+    if (r->conn) atomic_store(&r->conn->receiving_since, r->started_us);
+    atomic_fetch_add(&s->in_flight, 1);
+    metrics_in_flight(1);
+    return r;
+}
+
+static void copy_params(struct http_request *r)
+{
+    for (size_t i = 0; i < r->match.n_params; i++)
+        r->params[i] = strndup(r->match.params[i].value, r->match.params[i].value_len);
+}
+
+/* The slice of the route table for the host r came to. */
+static const struct route *table_for(const struct http_request *r, size_t *ret_n)
+{
+    const struct http_server *s = r->server;
+    if (s->other_host && s->other_host(r)) {
+        *ret_n = s->n_routes - s->n_own;
+        return s->routes + s->n_own;
+    }
+    *ret_n = s->n_own;
+    return s->routes;
+}
+
+static bool routes_stream_body(const struct http_request *r)
+{
+    struct route_match m;
+    const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
+    size_t n;
+    const struct route *table = table_for(r, &n);
+    return router_match(table, n, method, r->path, &m, NULL, 0) == 0 &&
+           (m.route->flags & ROUTE_STREAM_BODY);
+}
+
+static void dispatch(struct http_request *r);
+
+/* Headers are in: enforce limits, name the request, route it when its route takes the body as
+ * it comes (the others are routed once the body is in). */
+static void begin(struct http_request *r, const char *method)
+{
+    struct http_server *s = r->server;
+    const struct config *c = s->cfg;
+    r->method = method;
+    assign_request_id(r);
+
+    bool normalized = false;
+    if (r->target) {
+        char *q = strchr(r->target, '?');
+        r->raw_query = q ? q + 1 : "";
+        size_t path_len = q ? (size_t)(q - r->target) : strlen(r->target);
+        int e = path_normalize(r->target, path_len, &r->path, &r->raw_path);
+        if (e == -E2BIG) {
+            http_reply_error(r, 414, "request path too long");
+            return;
+        }
+        if (e < 0) {
+            http_reply_error(r, 400, "malformed request path");
+            return;
+        }
+        normalized = true;
+    }
+    /* Only a request with a body is taken at its head: libmicrohttpd closes the connection
+     * after any answer it is given that early. */
+    const char *length =
+        MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    bool has_body =
+        (length && strcmp(length, "0") != 0) ||
+        MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    bool streams = normalized && has_body && routes_stream_body(r);
+
+    struct header_tally t = {0};
+    MHD_get_connection_values(r->mhd, MHD_HEADER_KIND, tally_header, &t);
+    struct limits_request measured = {
+        .target_bytes = r->target ? strlen(r->target) : (size_t)c->max_url_bytes + 1,
+        .header_bytes = t.bytes,
+        .header_count = t.count,
+        .open_connections = metrics_connections_open(),
+        /* A streamed body is bounded by its handler. */
+        .content_length = streams ? NULL
+                                  : MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND,
+                                                                MHD_HTTP_HEADER_CONTENT_LENGTH),
+    };
+    struct limits_refusal refusal;
+    if (limits_check(c, &measured, &refusal) < 0) {
+        http_reply_error(r, refusal.status, refusal.message);
+        return;
+    }
+    r->state = REQ_RECEIVING;
+    if (streams) dispatch(r);
+}
+
+/* A handler must reply, park the request or take its body. */
+static void check_replied(struct http_request *r)
+{
+    if (r->state != REQ_ANSWERED && r->state != REQ_PARKED && r->state != REQ_STREAMING)
+        http_reply_error(r, 500, "handler gave no reply");
+}
+
+/* Find and run the request's handler: once the body is in, or at the head for
+ * ROUTE_STREAM_BODY routes. */
+static void dispatch(struct http_request *r)
+{
+    if (r->conn) atomic_store(&r->conn->receiving_since, 0);
+    if (r->state == REQ_DISCARDING) {
+        http_reply_error(r, 413, "request body too large");
+        return;
+    }
+    struct http_server *s = r->server;
+    const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
+    char allow[64];
+    size_t n;
+    const struct route *table = table_for(r, &n);
+    int e = router_match(table, n, method, r->path, &r->match, allow, sizeof(allow));
+    if (e == -EPERM) {
+        const char *headers[] = {"Allow", allow, NULL};
+        char message[96];
+        snprintf(message, sizeof(message), "method %.40s not allowed here", method);
+        http_reply_error_with(r, 405, message, headers);
+        return;
+    }
+    if (e < 0) {
+        http_reply_error(r, 404, "not found");
+        return;
+    }
+    r->route_index = (size_t)(r->match.route - s->routes);
+    copy_params(r);
+    for (size_t i = 0; i < r->match.n_params; i++) {
+        if (!r->params[i]) {
+            http_reply_error(r, 500, "out of memory");
+            return;
+        }
+    }
+    const struct route *route = r->match.route;
+    if (route->flags & ROUTE_PUBLIC)
+        route->handler(r);
+    else
+        s->gate(r);
+    check_replied(r);
+}
+
+/* A parked request is back: run what its handler asked for next. */
+static void resumed(struct http_request *r)
+{
+    http_next_fn next = r->next;
+    r->next = NULL;
+    r->state = REQ_RECEIVING;
+    if (next) next(r);
+    check_replied(r);
+}
+
+/* The next piece of a streamed body, or its end (*upload_size 0). */
+static void stream_body(struct http_request *r, const char *upload, size_t *upload_size)
+{
+    if (*upload_size) {
+        *upload_size -= r->body_fn(r->body_ctx, upload, *upload_size);
+        return;
+    }
+    r->state = REQ_RECEIVING; /* the handler replies or parks now */
+    r->body_fn(r->body_ctx, NULL, 0);
+    check_replied(r);
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *mhd, const char *url,
+                                 const char *method, const char *version, const char *upload,
+                                 size_t *upload_size, void **con_cls)
+{
+    struct http_request *r = *con_cls;
+    if (!r) return MHD_NO; /* on_uri could not allocate: drop the connection */
+    if (r->state == REQ_NEW) {
+        r->mhd = mhd;
+        begin(r, method);
+        return r->failed ? MHD_NO : MHD_YES;
+    }
+    if (r->state == REQ_ANSWERED) {
+        *upload_size = 0; /* early reply (413): libmicrohttpd closes after sending it */
+        return MHD_YES;
+    }
+    if (r->state == REQ_PARKED) {
+        resumed(r);
+        return r->failed ? MHD_NO : MHD_YES;
+    }
+    if (r->state == REQ_STREAMING) {
+        stream_body(r, upload, upload_size);
+        return r->failed ? MHD_NO : MHD_YES;
+    }
+    if (*upload_size) {
+        if (r->state == REQ_RECEIVING && buf_add(&r->body, upload, *upload_size) < 0)
+            r->state = REQ_DISCARDING; /* chunked body past the limit */
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    dispatch(r);
+    return r->failed ? MHD_NO : MHD_YES;
+}
+
+static void log_access(const struct http_request *r, int64_t micros,
+                       enum MHD_RequestTerminationCode toe)
+{
+    struct buf line;
+    log_begin(&line, LOG_INFO, "request");
+    log_str(&line, "request_id", r->id[0] ? r->id : NULL);
+    log_str(&line, "method", r->method);
+    if (r->path) {
+        log_str(&line, "path", r->path);
+    } else if (r->target) {
+        /* Rejected before normalising: show what was sent, without the query (may hold tokens). */
+        size_t n = strcspn(r->target, "?");
+        char shown[256];
+        snprintf(shown, sizeof(shown), "%.*s", (int)(n < 255 ? n : 255), r->target);
+        log_str(&line, "path", shown);
+    } else {
+        log_str(&line, "path", NULL);
+    }
+    log_int(&line, "status", r->status);
+    log_int(&line, "bytes", (int64_t)r->bytes);
+    log_int(&line, "us", micros);
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        log_str(&line, "end",
+                toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED   ? "timeout"
+                : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT    ? "client closed"
+                : toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN ? "shutdown"
+                                                                : "error");
+    log_end(&line);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct http_request *r = *con_cls;
+    if (!r) return;
+    *con_cls = NULL;
+    int64_t micros = now_us() - r->started_us;
+    if (r->conn) atomic_store(&r->conn->receiving_since, 0);
+    metrics_observe(r->route_index, r->status, (uint64_t)micros);
+    if (r->server->cfg->access_log && log_enabled(LOG_INFO)) log_access(r, micros, toe);
+    metrics_in_flight(-1);
+    atomic_fetch_sub(&r->server->in_flight, 1);
+    for (size_t i = 0; i < r->match.n_params; i++) free(r->params[i]);
+    while (r->owned) {
+        struct owned *next = r->owned->next;
+        free(r->owned);
+        r->owned = next;
+    }
+    buf_reset(&r->body);
+    identity_free(r->who);
+    free(r->upgrade);
+    if (r->ctx_free) r->ctx_free(r->ctx);
+    for (size_t i = 0; i < 2 * r->n_reply_headers; i++) free(r->reply_headers[i]);
+    free(r->path);
+    free(r->raw_path);
+    free(r->target);
+    free(r);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *mhd, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        metrics_connections(1);
+        struct http_conn *c = calloc(1, sizeof(*c));
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!c || !info) {
+            free(c);
+            *socket_context = NULL;
+            return;
+        }
+        c->fd = info->connect_fd;
+        atomic_store(&c->receiving_since, now_us());
+        pthread_mutex_lock(&s->conns_lock);
+        c->next = s->conns;
+        if (s->conns) s->conns->prev = c;
+        s->conns = c;
+        pthread_mutex_unlock(&s->conns_lock);
+        *socket_context = c;
+        return;
+    }
+    metrics_connections(-1);
+    struct http_conn *c = *socket_context;
+    if (!c) return;
+    /* Unlinked before libmicrohttpd closes the fd, so the reaper never touches a reused fd. */
+    pthread_mutex_lock(&s->conns_lock);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    pthread_mutex_unlock(&s->conns_lock);
+    free(c);
+    *socket_context = NULL;
+}
+
+/* Closes connections whose client has taken longer than request_timeout_s to send a request. */
+static void *reaper_main(void *arg)
+{
+    struct http_server *s = arg;
+    int64_t limit = (int64_t)s->cfg->request_timeout_s * 1000000;
+    while (!atomic_load(&s->stopping)) {
+        struct timespec pause = {0, REAPER_INTERVAL_MS * 1000000L};
+        nanosleep(&pause, NULL);
+        int64_t now = now_us();
+        pthread_mutex_lock(&s->conns_lock);
+        for (struct http_conn *c = s->conns; c; c = c->next) {
+            int64_t since = atomic_load(&c->receiving_since);
+            if (since && now - since > limit) {
+                atomic_store(&c->receiving_since, 0);
+                shutdown(c->fd, SHUT_RDWR);
+                metrics_timeout();
+            }
+        }
+        pthread_mutex_unlock(&s->conns_lock);
+    }
+    return NULL;
+}
+
+static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
+{
+    return strlen(s); /* path.c decodes, once, after checking the raw form */
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = '\0';
+    log_msg(LOG_WARN, "libmicrohttpd", "detail", msg);
+}
+
+int http_server_new(const struct config *c, const struct route *routes, size_t n_routes,
+                    http_gate_fn gate, struct http_server **ret)
+{
+    struct http_server *s = calloc(1, sizeof(*s));
+    if (!s) return -ENOMEM;
+    s->cfg = c;
+    s->routes = routes;
+    s->n_routes = n_routes;
+    s->n_own = n_routes;
+    s->gate = gate;
+    int e = auth_peers_parse(c->trusted_proxies, &s->proxies);
+    if (e < 0) {
+        free(s);
+        return e;
+    }
+    pthread_mutex_init(&s->conns_lock, NULL);
+    if (getrandom(&s->id_prefix, sizeof(s->id_prefix), 0) != sizeof(s->id_prefix))
+        s->id_prefix = (uint64_t)now_us() ^ (uint64_t)getpid() << 32;
+    for (size_t i = 0; i < LISTEN_MAX_FDS; i++) s->fds[i] = -1;
+    *ret = s;
+    return 0;
+}
+
+void http_server_serve_hosts(struct http_server *s, size_t n_own, http_host_fn other_host)
+{
+    s->n_own = n_own;
+    s->other_host = other_host;
+}
+
+int http_server_start(struct http_server *s, char err[HTTP_ERROR_MAX])
+{
+    const struct config *c = s->cfg;
+    for (size_t i = 0; i < c->n_listen; i++) {
+        int e = listen_open(c->listen[i], 1024, s->fds, &s->n_fds);
+        if (e < 0) {
+            snprintf(err, HTTP_ERROR_MAX, "cannot listen on %s: %s", c->listen[i], strerror(-e));
+            return e;
+        }
+    }
+    long threads = c->threads ? c->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads < 1) threads = 1;
+    /* poll(), not epoll: libmicrohttpd 0.9.75's epoll loop stalls with a single thread under
+     * keep-alive load from ~128 connections (reproduced outside kfdash), and with epoll,
+     * MHD_quiesce_daemon (SIGTERM) races a worker thread taking the listening socket out of
+     * its epoll set: the loser's epoll_ctl fails and libmicrohttpd aborts the process ("Failed
+     * to remove listen FD from epoll set", seen in a CI run; a known libmicrohttpd defect). */
+    unsigned mode = MHD_USE_POLL_INTERNAL_THREAD;
+    /* libmicrohttpd answers 431/414 itself past its per-connection pool, and zeroes the whole
+     * pool after every request: keep it just above our own limits. */
+    size_t pool = (size_t)c->max_header_bytes + (size_t)c->max_url_bytes + 8192;
+    unsigned hard_limit = (unsigned)(c->max_connections * 2 + 64);
+    for (size_t i = 0; i < s->n_fds; i++) {
+        /* Option, value pairs. */
+        /* clang-format off */
+        s->daemons[i] = MHD_start_daemon(
+            mode | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+            0, NULL, NULL, on_access, s,
+            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, /* first, or early messages miss it */
+            MHD_OPTION_LISTEN_SOCKET, s->fds[i],
+            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(threads == 1 ? 0 : threads),
+            MHD_OPTION_CONNECTION_LIMIT, hard_limit,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->idle_timeout_s,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+            MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, s,
+            MHD_OPTION_END);
+        /* clang-format on */
+        if (!s->daemons[i]) {
+            char where[80];
+            listen_describe(s->fds[i], where, sizeof(where));
+            snprintf(err, HTTP_ERROR_MAX, "cannot start the HTTP daemon on %s", where);
+            return -EIO;
+        }
+        char where[80];
+        listen_describe(s->fds[i], where, sizeof(where));
+        log_msg(LOG_INFO, "listening", "address", where);
+    }
+    if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
+        snprintf(err, HTTP_ERROR_MAX, "cannot start the reaper thread");
+        return -EAGAIN;
+    }
+    s->reaper_started = true;
+    return 0;
+}
+
+void http_server_quiesce(struct http_server *s)
+{
+    atomic_store(&s->draining, true);
+    for (size_t i = 0; i < s->n_fds; i++) {
+        if (!s->daemons[i] || s->quiesced[i]) continue;
+        /* Once quiesced the listening socket is ours again. Shut down, it refuses new connections
+         * at once; it is closed only after MHD_stop_daemon, because MHD's worker threads may
+         * still take it out of their epoll sets, which fails fatally on a closed descriptor. */
+        if (MHD_quiesce_daemon(s->daemons[i]) != MHD_INVALID_SOCKET) {
+            shutdown(s->fds[i], SHUT_RDWR);
+            s->quiesced[i] = true;
+        }
+    }
+}
+
+bool http_server_draining(const struct http_server *s)
+{
+    return atomic_load(&s->draining);
+}
+
+int64_t http_server_drain(struct http_server *s, int64_t timeout_ms)
+{
+    int64_t deadline = now_us() + timeout_ms * 1000;
+    while (atomic_load(&s->in_flight) > 0 && now_us() < deadline) {
+        struct timespec pause = {0, 10 * 1000000L};
+        nanosleep(&pause, NULL);
+    }
+    return atomic_load(&s->in_flight);
+}
+
+void http_server_free(struct http_server *s)
+{
+    if (!s) return;
+    atomic_store(&s->stopping, true);
+    if (s->reaper_started) pthread_join(s->reaper, NULL);
+    for (size_t i = 0; i < s->n_fds; i++) {
+        /* A running daemon owns its listening socket and closes it when stopped. */
+        if (s->daemons[i]) MHD_stop_daemon(s->daemons[i]);
+        if ((!s->daemons[i] || s->quiesced[i]) && s->fds[i] >= 0) close(s->fds[i]);
+    }
+    pthread_mutex_destroy(&s->conns_lock);
+    auth_peers_free(s->proxies);
+    free(s);
+}
