@@ -12,7 +12,7 @@ APT_PACKAGES := meson ninja-build pkg-config gcc git python3-venv \
 	libmbedtls-dev libyaml-dev libcrypt-dev check chromium wrk nginx-light curl clang-format \
 	openssl util-linux jq dpkg-dev debootstrap lintian clang libclang-rt-14-dev
 WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts \
-	web/tsconfig.json web/package-lock.json
+	web/vite.lib.config.ts web/tsconfig.json web/package-lock.json
 DEMO_CONFIG ?= packaging/dev/kfdash.json
 # make fuzz: seconds per fuzz target (make test runs each for 5 s)
 FUZZ_SECONDS ?= 60

@@ -25,9 +25,18 @@ bool identity_name_is_reserved(const char *name)
     return strncmp(name, "system:", 7) == 0 || (n && (is_space(name[0]) || is_space(name[n - 1])));
 }
 
+bool identity_name_is_safe(const char *name)
+{
+    if (!*name) return false;
+    for (; *name; name++)
+        if ((unsigned char)*name < 0x20 || *name == 0x7f) return false;
+    return true;
+}
+
 struct identity *identity_new(enum identity_source source, const char *email,
                               const char *const *groups, size_t n_groups)
 {
+    if (!identity_name_is_safe(email)) return NULL; /* it would break the headers it goes in */
     if (n_groups > IDENTITY_MAX_GROUPS) n_groups = IDENTITY_MAX_GROUPS;
     struct identity *who = calloc(1, sizeof(*who));
     if (!who) return NULL;

@@ -37,10 +37,13 @@ struct identity {
  * Names with surrounding whitespace count too: HTTP trims it, so " system:masters" would reach
  * the API server as "system:masters". */
 bool identity_name_is_reserved(const char *name);
+/* A user name that can travel in a header line (Impersonate-User, USERID_HEADER): not empty,
+ * no control character. identity_new refuses any other email. */
+bool identity_name_is_safe(const char *name);
 
 /* A new identity with copies of email and groups (those that could not travel in a
  * comma-separated header, and reserved groups unless source is IDENTITY_SERVICE_ACCOUNT, are
- * left out); NULL when out of memory. */
+ * left out); NULL when out of memory or when email is not identity_name_is_safe. */
 struct identity *identity_new(enum identity_source source, const char *email,
                               const char *const *groups, size_t n_groups);
 void identity_free(struct identity *who);

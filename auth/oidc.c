@@ -2,9 +2,8 @@
 #include "auth/oidc.h"
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
-#include <mbedtls/sha256.h>
 #include <errno.h>
+#include <mbedtls/sha256.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -15,6 +14,9 @@
 #include <time.h>
 
 #include "auth/jwks.h"
+#include "lib/clock.h"
+#include "lib/ttl_cache.h"
+#include "lib/upstream.h"
 
 #define FETCH_MAX_BYTES        (256 << 10)
 #define FETCH_TIMEOUT_S        10
@@ -26,14 +28,7 @@
 /* Verified tokens remembered (by SHA-256) so a token presented again skips the signature check;
  * gateways ask about the same bearer token for every request of a client. */
 #define VERIFIED_SLOTS     4096
-#define VERIFIED_STRIPES   64
 #define VERIFIED_MAX_AGE_S 300
-
-struct verified {
-    unsigned char digest[32];   /* SHA-256 of the whole token */
-    time_t valid_until;         /* min(exp, when remembered + VERIFIED_MAX_AGE_S); 0 = empty */
-    struct token_claims claims; /* what the token said */
-};
 
 /* Someone waiting for the next key fetch. */
 struct waiter {
@@ -57,18 +52,10 @@ struct oidc {
     pthread_t thread;                /* the refresher */
     struct waiter *waiters;          /* told after the next fetch; guarded by wake_lock */
     size_t n_waiters;                /* entries in waiters */
-    struct verified *verified;       /* VERIFIED_SLOTS slots, direct-mapped by digest */
-    pthread_mutex_t stripes[VERIFIED_STRIPES]; /* slot i is guarded by stripes[i % STRIPES] */
+    struct ttl_cache *verified;      /* SHA-256 of a token → its claims (struct token_claims) */
+    struct upstream *engine;         /* the fetches go through it */
+    struct upstream_reader *current; /* the fetch under way (guarded by wake_lock) */
 };
-
-/* ---------------------------------------------------------------- waiters */
-
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Tells the waiters that began before `before` (monotonic ms); INT64_MAX tells all. */
 static void release_waiters_since(struct oidc *o, int64_t before)
@@ -96,7 +83,7 @@ void oidc_release_waiters(struct oidc *o)
 /* Waiters are not kept past OIDC_WAIT_MAX_MS, even while a fetch hangs. */
 static void release_overdue_waiters(struct oidc *o)
 {
-    release_waiters_since(o, monotonic_ms() - OIDC_WAIT_MAX_MS);
+    release_waiters_since(o, clock_ms() - OIDC_WAIT_MAX_MS);
 }
 
 /* ---------------------------------------------------------------- fetching */
@@ -107,75 +94,47 @@ struct fetched {
     long max_age_s; /* Cache-Control max-age, -1 when absent */
 };
 
-static size_t on_body(char *data, size_t size, size_t n, void *userp)
+static void tick(void *ctx)
 {
-    struct fetched *f = userp;
-    size_t add = size * n;
-    if (f->len + add > FETCH_MAX_BYTES) return 0; /* makes curl fail: too large */
-    char *p = realloc(f->body, f->len + add + 1);
-    if (!p) return 0;
-    memcpy(p + f->len, data, add);
-    f->body = p;
-    f->len += add;
-    f->body[f->len] = '\0';
-    return add;
+    release_overdue_waiters(ctx);
 }
 
-static size_t on_header(char *data, size_t size, size_t n, void *userp)
-{
-    struct fetched *f = userp;
-    size_t len = size * n;
-    static const char name[] = "cache-control:";
-    if (len > sizeof(name) && strncasecmp(data, name, sizeof(name) - 1) == 0) {
-        char value[256];
-        snprintf(value, sizeof(value), "%.*s", (int)(len - sizeof(name) + 1),
-                 data + sizeof(name) - 1);
-        const char *m = strstr(value, "max-age=");
-        if (m) f->max_age_s = strtol(m + 8, NULL, 10);
-    }
-    return len;
-}
-
-/* Aborts a transfer under way when the refresher is asked to stop. */
-static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
-{
-    struct oidc *o = userp;
-    release_overdue_waiters(o);
-    return atomic_load(&o->stopping) ? 1 : 0;
-}
-
-/* GETs url; 0 with *ret filled, or -EIO with a reason in err. */
+/* GETs url through the engine (a stop cancels it); 0 with *ret filled, or -EIO with a reason
+ * in err. */
 static int fetch(struct oidc *o, const char *url, struct fetched *ret, char *err, size_t err_size)
 {
-    struct fetched f = {.max_age_s = -1};
-    CURL *c = curl_easy_init();
-    if (!c) return -ENOMEM;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)FETCH_TIMEOUT_S);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &f);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &f);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, o);
-    CURLcode rc = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(c);
-    if (rc != CURLE_OK || status != 200 || !f.body) {
-        if (rc != CURLE_OK)
-            snprintf(err, err_size, "%.100s: %s", url, curl_easy_strerror(rc));
+    const char *headers[] = {"Accept: application/json", NULL};
+    struct upstream_call call = {.method = "GET",
+                                 .url = url,
+                                 .headers = headers,
+                                 .timeout_ms = FETCH_TIMEOUT_S * 1000L,
+                                 .connect_timeout_ms = 5000,
+                                 .max_response_bytes = FETCH_MAX_BYTES,
+                                 .decompress = true};
+    struct upstream_reader *r = NULL;
+    struct upstream_result a = {0};
+    int e = upstream_reader_open(o->engine, &call, tick, o, &r);
+    if (e == 0) {
+        pthread_mutex_lock(&o->wake_lock);
+        o->current = r;
+        bool stopping = atomic_load(&o->stopping);
+        pthread_mutex_unlock(&o->wake_lock);
+        if (stopping) upstream_reader_cancel(r);
+        e = upstream_reader_whole(r, &a);
+        pthread_mutex_lock(&o->wake_lock);
+        o->current = NULL;
+        pthread_mutex_unlock(&o->wake_lock);
+        upstream_reader_close(r);
+    }
+    if (e < 0 || a.status != 200) {
+        if (e < 0)
+            snprintf(err, err_size, "%.100s: %s", url, upstream_error_text(e));
         else
-            snprintf(err, err_size, "%.100s: HTTP %ld", url, status);
-        free(f.body);
+            snprintf(err, err_size, "%.100s: HTTP %ld", url, a.status);
+        free(a.body);
         return -EIO;
     }
-    *ret = f;
+    *ret = (struct fetched){a.body, a.len, a.max_age_s};
     return 0;
 }
 
@@ -225,7 +184,7 @@ int oidc_wait_for_keys(struct oidc *o, oidc_waiter_fn fn, void *ctx)
     else if (o->n_waiters == OIDC_WAITERS_MAX)
         r = -EBUSY;
     else
-        o->waiters[o->n_waiters++] = (struct waiter){fn, ctx, monotonic_ms()};
+        o->waiters[o->n_waiters++] = (struct waiter){fn, ctx, clock_ms()};
     if (r == 0) {
         o->refetch_wanted = true;
         pthread_cond_signal(&o->wake);
@@ -300,62 +259,61 @@ static void *refresher_main(void *arg)
 
 /* ---------------------------------------------------------------- verified tokens */
 
-static size_t slot_of(const unsigned char digest[32])
+static void claims_free(void *claims)
 {
-    return ((size_t)digest[0] << 8 | digest[1]) % VERIFIED_SLOTS;
+    token_claims_reset(claims);
+    free(claims);
+}
+
+struct recalled {
+    struct token_claims *claims;
+    int error;
+};
+
+static void copy_claims(void *out, const void *value, long number)
+{
+    struct recalled *r = out;
+    r->error = token_claims_copy(value, r->claims);
 }
 
 /* 0 with *ret filled when this exact token was verified and is still valid. */
-static int recall(struct oidc *o, const unsigned char digest[32], time_t now,
-                  struct token_claims *ret)
+static int recall(struct oidc *o, const unsigned char digest[32], struct token_claims *ret)
 {
-    size_t i = slot_of(digest);
-    pthread_mutex_t *lock = &o->stripes[i % VERIFIED_STRIPES];
-    pthread_mutex_lock(lock);
-    const struct verified *v = &o->verified[i];
-    int r = v->valid_until > now && memcmp(v->digest, digest, 32) == 0
-                ? token_claims_copy(&v->claims, ret)
-                : -ENOENT;
-    pthread_mutex_unlock(lock);
-    return r;
+    struct recalled r = {ret, -ENOENT};
+    return ttl_cache_get(o->verified, digest, 32, copy_claims, &r) ? r.error : -ENOENT;
 }
 
 static void remember(struct oidc *o, const unsigned char digest[32], time_t now,
                      const struct token_claims *claims)
 {
-    struct token_claims copy;
-    if (token_claims_copy(claims, &copy) < 0) return;
-    size_t i = slot_of(digest);
-    pthread_mutex_t *lock = &o->stripes[i % VERIFIED_STRIPES];
-    pthread_mutex_lock(lock);
-    struct verified *v = &o->verified[i];
-    token_claims_reset(&v->claims);
-    memcpy(v->digest, digest, 32);
-    v->claims = copy;
-    v->valid_until =
+    time_t until =
         claims->expires < now + VERIFIED_MAX_AGE_S ? claims->expires : now + VERIFIED_MAX_AGE_S;
-    pthread_mutex_unlock(lock);
+    struct token_claims *copy = calloc(1, sizeof(*copy));
+    if (until <= now || !copy || token_claims_copy(claims, copy) < 0) {
+        free(copy);
+        return;
+    }
+    ttl_cache_put(o->verified, digest, 32, copy, 0, (int64_t)(until - now) * 1000);
 }
 
 /* ---------------------------------------------------------------- public */
 
-int oidc_new(const char *issuer, const char *client_id, struct oidc **ret)
+int oidc_new(const char *issuer, const char *client_id, struct upstream *engine, struct oidc **ret)
 {
     struct oidc *o = calloc(1, sizeof(*o));
     if (!o) return -ENOMEM;
+    o->engine = engine;
     o->issuer = strdup(issuer);
     o->client_id = strdup(client_id);
-    o->verified = calloc(VERIFIED_SLOTS, sizeof(*o->verified));
-    if (!o->issuer || !o->client_id || !o->verified) {
+    if (!o->issuer || !o->client_id ||
+        ttl_cache_new(VERIFIED_SLOTS / 4, 4, claims_free, NULL, &o->verified) < 0) {
         free(o->issuer);
         free(o->client_id);
-        free(o->verified);
         free(o);
         return -ENOMEM;
     }
     size_t n = strlen(o->issuer);
     if (n && o->issuer[n - 1] == '/') o->issuer[n - 1] = '\0';
-    for (size_t i = 0; i < VERIFIED_STRIPES; i++) pthread_mutex_init(&o->stripes[i], NULL);
     pthread_rwlock_init(&o->lock, NULL);
     pthread_mutex_init(&o->wake_lock, NULL);
     pthread_cond_init(&o->wake, NULL);
@@ -369,20 +327,25 @@ int oidc_new(const char *issuer, const char *client_id, struct oidc **ret)
     return 0;
 }
 
-void oidc_free(struct oidc *o)
+void oidc_stop(struct oidc *o)
 {
     if (!o) return;
     pthread_mutex_lock(&o->wake_lock);
     bool joinable = !atomic_exchange(&o->stopping, true);
+    if (o->current) upstream_reader_cancel(o->current);
     pthread_cond_signal(&o->wake);
     pthread_mutex_unlock(&o->wake_lock);
     if (joinable) pthread_join(o->thread, NULL);
+}
+
+void oidc_free(struct oidc *o)
+{
+    if (!o) return;
+    oidc_stop(o);
     oidc_release_waiters(o);
     free(o->waiters);
     jwks_free(o->keys);
-    for (size_t i = 0; i < VERIFIED_SLOTS; i++) token_claims_reset(&o->verified[i].claims);
-    free(o->verified);
-    for (size_t i = 0; i < VERIFIED_STRIPES; i++) pthread_mutex_destroy(&o->stripes[i]);
+    ttl_cache_free(o->verified);
     pthread_rwlock_destroy(&o->lock);
     pthread_mutex_destroy(&o->wake_lock);
     pthread_cond_destroy(&o->wake);
@@ -415,7 +378,7 @@ int oidc_verify(struct oidc *o, const char *token, struct token_claims *ret)
     if (len > TOKEN_MAX_BYTES) return -E2BIG;
     unsigned char digest[32];
     mbedtls_sha256_ret((const unsigned char *)token, len, digest, 0);
-    if (recall(o, digest, now, ret) == 0) return 0;
+    if (recall(o, digest, ret) == 0) return 0;
     int r = verify(o, token, NULL, now, ret);
     if (r == 0) remember(o, digest, now, ret);
     return r;

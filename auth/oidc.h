@@ -15,6 +15,7 @@
 #include "auth/token.h"
 
 struct oidc;
+struct upstream;
 
 /* The endpoints a discovery document names. */
 struct oidc_endpoints {
@@ -25,8 +26,11 @@ struct oidc_endpoints {
 /* Earliest refetch after the previous one when an unknown key id shows up. */
 #define OIDC_REFETCH_MIN_S 2
 
-/* The provider at issuer, for tokens issued to client_id; starts the refresher thread. */
-int oidc_new(const char *issuer, const char *client_id, struct oidc **ret);
+/* The provider at issuer, for tokens issued to client_id; starts the refresher thread, which
+ * fetches through engine (it must outlive the refresher: oidc_stop first). */
+int oidc_new(const char *issuer, const char *client_id, struct upstream *engine, struct oidc **ret);
+/* Stops the refresher (before the engine goes); what was fetched stays usable. Idempotent. */
+void oidc_stop(struct oidc *o);
 /* Stops the refresher and frees; NULL-safe. */
 void oidc_free(struct oidc *o);
 

@@ -1,5 +1,6 @@
 /* auth/seal: AES-256-GCM sealed values with rotating keys; see seal.h. */
 #include "auth/seal.h"
+#include "lib/hex.h"
 
 #include <errno.h>
 #include <mbedtls/gcm.h>
@@ -26,14 +27,6 @@ struct seal_keys {
     size_t n;                            /* entries used in keys */
 };
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 int seal_keys_parse(const char *text, struct seal_keys **ret, char err[128])
 {
     struct seal_keys *k = calloc(1, sizeof(*k));
@@ -46,12 +39,7 @@ int seal_keys_parse(const char *text, struct seal_keys **ret, char err[128])
         while (len && (p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
         while (len && (*p == ' ' || *p == '\t')) p++, len--;
         if (len && *p != '#') {
-            bool ok = len == 2 * KEY_BYTES && k->n < SEAL_MAX_KEYS;
-            for (size_t i = 0; ok && i < KEY_BYTES; i++) {
-                int hi = hex_value(p[2 * i]), lo = hex_value(p[2 * i + 1]);
-                ok = hi >= 0 && lo >= 0;
-                if (ok) k->keys[k->n].key[i] = (unsigned char)(hi << 4 | lo);
-            }
+            bool ok = k->n < SEAL_MAX_KEYS && hex_decode(p, len, k->keys[k->n].key, KEY_BYTES) == 0;
             if (!ok) {
                 snprintf(err, 128, "line %d: expected 64 hex digits (openssl rand -hex 32)%s", line,
                          k->n == SEAL_MAX_KEYS ? ", at most 8 keys" : "");

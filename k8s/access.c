@@ -471,18 +471,18 @@ void k8s_access_publish(struct k8s_access *a)
     publish(a);
 }
 
-int k8s_access_start(struct k8s_client *client, struct k8s_access **ret)
+int k8s_access_start(struct upstream *engine, struct k8s_client *client, struct k8s_access **ret)
 {
     struct k8s_access *a;
     int e = k8s_access_new(&a);
     if (e < 0) return e;
-    e = k8s_watch_start(client, "/apis/kubeflow.org/v1/profiles", &ops[K8S_ACCESS_PROFILE], a,
-                        &a->profiles_watch);
+    e = k8s_watch_start(engine, client, "/apis/kubeflow.org/v1/profiles", &ops[K8S_ACCESS_PROFILE],
+                        a, &a->profiles_watch);
     if (e == 0)
-        e = k8s_watch_start(client, "/api/v1/namespaces", &ops[K8S_ACCESS_NAMESPACE], a,
+        e = k8s_watch_start(engine, client, "/api/v1/namespaces", &ops[K8S_ACCESS_NAMESPACE], a,
                             &a->namespaces_watch);
     if (e == 0)
-        e = k8s_watch_start(client, "/apis/rbac.authorization.k8s.io/v1/rolebindings",
+        e = k8s_watch_start(engine, client, "/apis/rbac.authorization.k8s.io/v1/rolebindings",
                             &ops[K8S_ACCESS_BINDING], a, &a->bindings_watch);
     if (e < 0) {
         k8s_access_stop(a);
@@ -492,12 +492,19 @@ int k8s_access_start(struct k8s_client *client, struct k8s_access **ret)
     return 0;
 }
 
-void k8s_access_stop(struct k8s_access *a)
+void k8s_access_stop_watching(struct k8s_access *a)
 {
     if (!a) return;
     k8s_watch_stop(a->profiles_watch);
     k8s_watch_stop(a->namespaces_watch);
     k8s_watch_stop(a->bindings_watch);
+    a->profiles_watch = a->namespaces_watch = a->bindings_watch = NULL;
+}
+
+void k8s_access_stop(struct k8s_access *a)
+{
+    if (!a) return;
+    k8s_access_stop_watching(a);
     table_clear(&a->profiles);
     table_clear(&a->namespaces);
     table_clear(&a->bindings);

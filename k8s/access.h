@@ -22,6 +22,7 @@
 struct cJSON;
 struct k8s_access;
 struct k8s_client;
+struct upstream;
 struct k8s_snapshot;
 
 #define K8S_SNAPSHOT_GRACE_S 60
@@ -35,8 +36,8 @@ struct k8s_membership {
     const char *owner; /* the profile's owner (a user or group name), borrowed; NULL if none */
 };
 
-/* Starts the watches (client must outlive the result). */
-int k8s_access_start(struct k8s_client *client, struct k8s_access **ret);
+/* Starts the watches (engine and client must outlive the result). */
+int k8s_access_start(struct upstream *engine, struct k8s_client *client, struct k8s_access **ret);
 
 /* Without watches (tests, tools): objects are fed by hand, then published as a snapshot. */
 enum k8s_access_kind { K8S_ACCESS_PROFILE, K8S_ACCESS_NAMESPACE, K8S_ACCESS_BINDING };
@@ -44,6 +45,8 @@ int k8s_access_new(struct k8s_access **ret);
 void k8s_access_apply(struct k8s_access *a, enum k8s_access_kind kind, enum k8s_event event,
                       const struct cJSON *object);
 void k8s_access_publish(struct k8s_access *a);
+/* Stops the watches (before the engine goes); the last snapshot stays readable. Idempotent. */
+void k8s_access_stop_watching(struct k8s_access *a);
 void k8s_access_stop(struct k8s_access *a);
 /* For /readyz: both watches have listed once. */
 bool k8s_access_ready(struct k8s_access *a, char *detail, size_t size);

@@ -10,13 +10,20 @@
 #include <stddef.h>
 
 struct k8s_client;
+struct upstream_tls;
 
 struct k8s_client_config {
     const char *api;        /* https://host:port */
-    const char *token_file; /* kfdash's bearer token, re-read when it changes; NULL or "" */
-    const char *ca_file;    /* PEM bundle; NULL or "" = the system's */
-    const char *cert_file;  /* client certificate instead of a token; NULL or "" */
-    const char *key_file;   /* its key */
+    const char *token;      /* kfdash's bearer token itself; NULL or "" */
+    const char *token_file; /* or its file, re-read when it changes; NULL or "" */
+    /* The CA bundle, and a client certificate and key instead of a token: each a file, or
+     * PEM bytes kept in memory (never written anywhere). NULL or "" for none. */
+    const char *ca_file, *ca_pem;
+    size_t ca_pem_len;
+    const char *cert_file, *cert_pem;
+    size_t cert_pem_len;
+    const char *key_file, *key_pem;
+    size_t key_pem_len;
 };
 
 #define K8S_AUTH_HEADER_MAX 16384
@@ -26,10 +33,9 @@ void k8s_client_free(struct k8s_client *c);
 
 /* The API server's base URL, without a trailing slash; valid for the client's life. */
 const char *k8s_client_api(const struct k8s_client *c);
-/* NULL when the system's CAs are used. */
-const char *k8s_client_ca_file(const struct k8s_client *c);
-const char *k8s_client_cert_file(const struct k8s_client *c);
-const char *k8s_client_key_file(const struct k8s_client *c);
+/* The TLS credentials for calls to the API server (lib/upstream.h); NULL when the system's CAs
+ * are used and there is no client certificate. Valid for the client's life. */
+const struct upstream_tls *k8s_client_tls(const struct k8s_client *c);
 /*
  * "Authorization: Bearer <token>" for kfdash's own requests, into out; "" when kfdash proves
  * itself with a client certificate. -EIO when the token file cannot be read (the last token

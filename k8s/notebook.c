@@ -11,6 +11,7 @@
 #include "k8s/event.h"
 #include "k8s/json.h"
 #include "k8s/name.h"
+#include "lib/clock.h"
 
 /* A young notebook nobody has reported on is still "waiting" this long, then "uninitialized". */
 #define CONTROLLER_GRACE_S 60
@@ -44,25 +45,10 @@ static const cJSON *main_container(const cJSON *nb)
     return cJSON_IsObject(first) ? first : NULL;
 }
 
-/* Seconds since the epoch of an RFC 3339 UTC time ("2024-05-01T10:00:00Z", fractions allowed);
- * -1 when it is not one. */
-static time_t parse_time(const char *s)
-{
-    struct tm tm = {0};
-    char zone = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &zone) != 7)
-        return -1;
-    if (zone != 'Z' && zone != '.') return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return timegm(&tm);
-}
-
 /* When an Event last happened, -1 if it does not say. */
 static time_t event_time(const cJSON *e)
 {
-    return parse_time(k8s_event_time(e));
+    return rfc3339_parse(k8s_event_time(e));
 }
 
 /* ---------------------------------------------------------------- status */
@@ -137,7 +123,7 @@ void notebook_status(const cJSON *nb, const cJSON *events, time_t now, struct no
                 *terminated = json_item(state, "terminated");
     const cJSON *conditions = json_item(status, "conditions");
     const char *name = text_or(meta, "name", "");
-    time_t created = parse_time(text(meta, "creationTimestamp"));
+    time_t created = rfc3339_parse(text(meta, "creationTimestamp"));
     const cJSON *warning = latest_warning(events, name, created);
 
     if (text(meta, "deletionTimestamp")) {

@@ -2,7 +2,6 @@
 #include "k8s/watch.h"
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -12,6 +11,8 @@
 #include <time.h>
 
 #include "k8s/client.h"
+#include "lib/buf.h"
+#include "lib/upstream.h"
 
 #define PAGE_LIMIT        500
 #define PAGE_MAX_BYTES    (64u << 20) /* one page of a list */
@@ -23,6 +24,7 @@
 #define URL_MAX           4096
 
 struct k8s_watch {
+    struct upstream *engine;         /* borrowed */
     struct k8s_client *client;       /* borrowed */
     char *path;                      /* of the resource collection */
     const struct k8s_watch_ops *ops; /* told about objects */
@@ -31,33 +33,11 @@ struct k8s_watch {
     atomic_bool stopping;            /* the thread exits; a transfer aborts */
     pthread_mutex_t lock;            /* guards everything below, and the wake-up */
     pthread_cond_t wake;             /* cuts a backoff short when stopping */
+    struct upstream_reader *current; /* the transfer under way, cancelled by a stop */
     bool synced;                     /* a list has completed */
     size_t n_objects;                /* objects in the last list, plus/minus events since */
     char error[256];                 /* the last failure, "" after a success */
 };
-
-/* A growing byte buffer with a hard maximum (the transfer fails past it). */
-struct bytes {
-    char *p;
-    size_t n, cap, max;
-};
-
-static bool bytes_add(struct bytes *b, const char *p, size_t n)
-{
-    if (b->n + n + 1 > b->max) return false;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 65536;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q) return false;
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, p, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-    return true;
-}
 
 /* "<doing> <path>: <detail>" as the last failure. */
 static void set_error(struct k8s_watch *w, const char *doing, const char *detail)
@@ -69,58 +49,46 @@ static void set_error(struct k8s_watch *w, const char *doing, const char *detail
 
 /* ---------------------------------------------------------------- transfers */
 
-static int on_progress(void *userp, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-    const struct k8s_watch *w = userp;
-    return atomic_load(&w->stopping) ? 1 : 0;
-}
-
-/* A GET of url with kfdash's credentials; body goes to write(data). Returns the HTTP status,
- * or -1 with err set when the transfer failed. */
-static long get(struct k8s_watch *w, const char *url, curl_write_callback write, void *data,
-                long timeout_s, char *err, size_t err_size)
+/* Starts a GET of url with kfdash's credentials, which this thread then pulls; NULL with why
+ * set when it cannot start. A stop cancels it (k8s_watch_stop). */
+static struct upstream_reader *open_get(struct k8s_watch *w, const char *url, long timeout_s,
+                                        bool decompress, size_t max_bytes, char *why, size_t size)
 {
     char auth[K8S_AUTH_HEADER_MAX];
     if (k8s_client_auth_header(w->client, auth, sizeof(auth)) < 0 && !auth[0]) {
-        snprintf(err, err_size, "cannot read kfdash's token");
-        return -1;
+        snprintf(why, size, "cannot read kfdash's token");
+        return NULL;
     }
-    CURL *c = curl_easy_init();
-    if (!c) return -1;
-    struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
-    if (auth[0]) headers = curl_slist_append(headers, auth);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT_S);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, data);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, w);
-    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-    const char *ca = k8s_client_ca_file(w->client);
-    if (ca) curl_easy_setopt(c, CURLOPT_CAINFO, ca);
-    if (k8s_client_cert_file(w->client)) {
-        curl_easy_setopt(c, CURLOPT_SSLCERT, k8s_client_cert_file(w->client));
-        curl_easy_setopt(c, CURLOPT_SSLKEY, k8s_client_key_file(w->client));
+    const char *headers[] = {"Accept: application/json", auth[0] ? auth : NULL, NULL};
+    struct upstream_call call = {.method = "GET",
+                                 .url = url,
+                                 .headers = headers,
+                                 .timeout_ms = timeout_s * 1000,
+                                 .connect_timeout_ms = CONNECT_TIMEOUT_S * 1000,
+                                 .max_response_bytes = max_bytes,
+                                 .tls = k8s_client_tls(w->client),
+                                 .decompress = decompress};
+    struct upstream_reader *r = NULL;
+    int e = upstream_reader_open(w->engine, &call, NULL, NULL, &r);
+    explicit_bzero(auth, sizeof(auth));
+    if (e < 0) {
+        snprintf(why, size, "%s", upstream_error_text(e));
+        return NULL;
     }
-    CURLcode rc = curl_easy_perform(c);
-    long status = -1;
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    else
-        snprintf(err, err_size, "%s", curl_easy_strerror(rc));
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(c);
-    return status;
+    pthread_mutex_lock(&w->lock);
+    w->current = r;
+    bool stopping = atomic_load(&w->stopping);
+    pthread_mutex_unlock(&w->lock);
+    if (stopping) upstream_reader_cancel(r);
+    return r;
 }
 
-static size_t collect(char *p, size_t size, size_t n, void *userp)
+static void close_get(struct k8s_watch *w, struct upstream_reader *r)
 {
-    return bytes_add(userp, p, size * n) ? size * n : 0;
+    pthread_mutex_lock(&w->lock);
+    w->current = NULL;
+    pthread_mutex_unlock(&w->lock);
+    upstream_reader_close(r);
 }
 
 /* ---------------------------------------------------------------- list */
@@ -139,15 +107,22 @@ static int list(struct k8s_watch *w, char rv[RV_MAX])
     size_t count = 0;
     do {
         char url[URL_MAX], err[200] = "";
-        char *escaped = cont[0] ? curl_easy_escape(NULL, cont, 0) : NULL;
+        struct buf escaped;
+        buf_init(&escaped, sizeof(cont) * 3);
+        if (cont[0]) buf_add_url_escaped(&escaped, cont);
         snprintf(url, sizeof(url), "%s%s%climit=%d%s%s", k8s_client_api(w->client), w->path,
-                 strchr(w->path, '?') ? '&' : '?', PAGE_LIMIT, escaped ? "&continue=" : "",
-                 escaped ? escaped : "");
-        curl_free(escaped);
-        struct bytes body = {.max = PAGE_MAX_BYTES};
-        long status = get(w, url, collect, &body, 120, err, sizeof(err));
-        cJSON *page = status == 200 ? cJSON_ParseWithLength(body.p, body.n) : NULL;
-        free(body.p);
+                 strchr(w->path, '?') ? '&' : '?', PAGE_LIMIT, cont[0] ? "&continue=" : "",
+                 buf_str(&escaped));
+        buf_reset(&escaped);
+        struct upstream_result page_answer = {0};
+        struct upstream_reader *r = open_get(w, url, 120, true, PAGE_MAX_BYTES, err, sizeof(err));
+        if (r && upstream_reader_whole(r, &page_answer) < 0)
+            snprintf(err, sizeof(err), "%s", upstream_error_text(page_answer.error));
+        if (r) close_get(w, r);
+        long status = r && !page_answer.error ? page_answer.status : -1;
+        cJSON *page =
+            status == 200 ? cJSON_ParseWithLength(page_answer.body, page_answer.len) : NULL;
+        free(page_answer.body);
         const cJSON *items = cJSON_GetObjectItemCaseSensitive(page, "items");
         if (!cJSON_IsArray(items)) {
             char why[220];
@@ -189,10 +164,10 @@ static int list(struct k8s_watch *w, char rv[RV_MAX])
 /* The state of one watch transfer. */
 struct stream {
     struct k8s_watch *w;
-    struct bytes line; /* the event being received */
-    char *rv;          /* updated as events pass */
-    bool gone;         /* the server said 410: list again */
-    bool events;       /* some events came in this chunk */
+    struct buf line; /* the event being received */
+    char *rv;        /* updated as events pass */
+    bool gone;       /* the server said 410: list again */
+    bool events;     /* some events came in this chunk */
 };
 
 size_t k8s_watch_lines(const char *p, size_t n,
@@ -267,19 +242,16 @@ static void on_event(void *ctx, const char *text, size_t len)
     k8s_watch_line_reset(&l);
 }
 
-static size_t on_chunk(char *p, size_t size, size_t n, void *userp)
+/* Takes a piece of the watch's answer: whole lines are events. False when one event is too
+ * large to hold. */
+static bool take_chunk(struct stream *s, const char *p, size_t len)
 {
-    struct stream *s = userp;
-    size_t len = size * n;
-    if (!bytes_add(&s->line, p, len)) return 0; /* one event too large: start over */
+    if (buf_add(&s->line, p, len) < 0) return false;
     size_t used = k8s_watch_lines(s->line.p, s->line.n, on_event, s);
-    size_t rest = s->line.n - used;
-    memmove(s->line.p, s->line.p + used, rest);
-    s->line.n = rest;
-    s->line.p[rest] = '\0';
+    buf_drop_front(&s->line, used);
     if (s->events) s->w->ops->settled(s->w->ctx);
     s->events = false;
-    return s->gone ? 0 : len; /* 410: end this transfer */
+    return true;
 }
 
 /* Watches from rv; 0 when the server ended it normally, -ESTALE on 410, -1 on failure. */
@@ -290,9 +262,28 @@ static int watch(struct k8s_watch *w, char rv[RV_MAX])
              "%s%s%cwatch=1&allowWatchBookmarks=true&timeoutSeconds=%d&resourceVersion=%s",
              k8s_client_api(w->client), w->path, strchr(w->path, '?') ? '&' : '?', WATCH_TIMEOUT_S,
              rv);
-    struct stream s = {.w = w, .line = {.max = EVENT_MAX_BYTES}, .rv = rv};
-    long status = get(w, url, on_chunk, &s, WATCH_TIMEOUT_S + 30, err, sizeof(err));
-    free(s.line.p);
+    struct stream s = {.w = w, .rv = rv};
+    buf_init(&s.line, EVENT_MAX_BYTES);
+    struct upstream_reader *r = open_get(w, url, WATCH_TIMEOUT_S + 30, false, 0, err, sizeof(err));
+    long status = r ? upstream_reader_status(r) : -1;
+    if (status == 200) {
+        char piece[16384];
+        long n;
+        while (!s.gone && (n = upstream_reader_read(r, piece, sizeof(piece))) > 0)
+            if (!take_chunk(&s, piece, (size_t)n)) {
+                status = -1;
+                snprintf(err, sizeof(err), "an event larger than %u bytes", EVENT_MAX_BYTES);
+                break;
+            }
+        if (n < 0 && !s.gone) {
+            status = -1;
+            snprintf(err, sizeof(err), "%s", upstream_error_text((int)n));
+        }
+    } else if (status < 0 && r) {
+        snprintf(err, sizeof(err), "%s", upstream_error_text((int)status));
+    }
+    if (r) close_get(w, r);
+    buf_reset(&s.line);
     if (s.gone || status == 410) return -ESTALE;
     if (status == 200) return 0;
     char why[220];
@@ -347,14 +338,15 @@ static void *watch_main(void *arg)
     return NULL;
 }
 
-int k8s_watch_start(struct k8s_client *c, const char *path, const struct k8s_watch_ops *ops,
-                    void *ctx, struct k8s_watch **ret)
+int k8s_watch_start(struct upstream *engine, struct k8s_client *c, const char *path,
+                    const struct k8s_watch_ops *ops, void *ctx, struct k8s_watch **ret)
 {
     struct k8s_watch *w = calloc(1, sizeof(*w));
     if (!w || !(w->path = strdup(path))) {
         free(w);
         return -ENOMEM;
     }
+    w->engine = engine;
     w->client = c;
     w->ops = ops;
     w->ctx = ctx;
@@ -377,6 +369,7 @@ void k8s_watch_stop(struct k8s_watch *w)
     if (!w) return;
     pthread_mutex_lock(&w->lock);
     atomic_store(&w->stopping, true);
+    if (w->current) upstream_reader_cancel(w->current);
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
@@ -388,6 +381,10 @@ void k8s_watch_stop(struct k8s_watch *w)
 
 bool k8s_watch_synced(struct k8s_watch *w, char *detail, size_t size)
 {
+    if (!w) {
+        snprintf(detail, size, "stopped");
+        return false;
+    }
     pthread_mutex_lock(&w->lock);
     bool synced = w->synced;
     if (!synced || w->error[0])

@@ -2,6 +2,7 @@
  * k8s/watch: one resource kept in step with the API server, as client-go's informers do.
  *
  * A thread of its own lists the resource (paged), then watches from the list's resourceVersion
+ * (both through the upstream engine, lib/upstream.h, which the watch must not outlive)
  * with bookmarks; a 410 Gone (the version is too old) lists again, any other failure retries
  * with backoff (1 s doubling to 30 s). The owner sees every object through ops, on that thread,
  * and publishes what it built when told the state settled.
@@ -14,6 +15,7 @@
 struct cJSON;
 struct k8s_client;
 struct k8s_watch;
+struct upstream;
 
 enum k8s_event { K8S_ADDED, K8S_MODIFIED, K8S_DELETED };
 
@@ -62,9 +64,10 @@ void k8s_watch_line_reset(struct k8s_watch_line *l);
 
 /* Starts watching path (e.g. "/apis/kubeflow.org/v1/profiles", which may end in a query such
  * as "?labelSelector=..."); client must outlive it. */
-int k8s_watch_start(struct k8s_client *c, const char *path, const struct k8s_watch_ops *ops,
-                    void *ctx, struct k8s_watch **ret);
+int k8s_watch_start(struct upstream *engine, struct k8s_client *c, const char *path,
+                    const struct k8s_watch_ops *ops, void *ctx, struct k8s_watch **ret);
 /* Stops the thread (aborting a transfer under way) and frees; NULL-safe. */
 void k8s_watch_stop(struct k8s_watch *w);
-/* True once a first list has completed; detail says how many objects or the last error. */
+/* True once a first list has completed; detail says how many objects or the last error (false,
+ * "stopped", for NULL). */
 bool k8s_watch_synced(struct k8s_watch *w, char *detail, size_t size);

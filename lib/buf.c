@@ -205,3 +205,12 @@ char *buf_take(struct buf *b, size_t *ret_len)
     buf_init(b, b->max);
     return p;
 }
+
+void buf_drop_front(struct buf *b, size_t n)
+{
+    if (!b->p) return;
+    if (n > b->n) n = b->n;
+    memmove(b->p, b->p + n, b->n - n);
+    b->n -= n;
+    b->p[b->n] = '\0';
+}

@@ -36,6 +36,9 @@ int buf_add_json_string(struct buf *b, const char *s);
  * too large). */
 int buf_read_file(struct buf *b, const char *path);
 
+/* Drops the first n bytes (all when n is larger), keeping the rest and any error. */
+void buf_drop_front(struct buf *b, size_t n);
+
 /* "" when empty; borrowed until the next append or reset. */
 const char *buf_str(const struct buf *b);
 int buf_error(const struct buf *b);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/clock.h"
 
 #define HEAD_LINE_MAX 8192 /* one header line of an answer */
 
@@ -36,6 +37,7 @@ struct job {
     void *ctx;                             /* for done or ops */
     long status;                           /* streamed: status of the answer's head */
     time_t date;                           /* buffered: the answer's Date header, 0 if none */
+    long max_age_s;                        /* buffered: its Cache-Control max-age, -1 if none */
     char *head[UPSTREAM_HEAD_MAX];         /* streamed: "Name: value" lines of the head */
     size_t n_head;                         /* lines in head */
     bool head_sent;                        /* streamed: ops->head was called */
@@ -136,16 +138,26 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
     return len;
 }
 
-/* Buffered calls: only the Date header is kept (callers compare clocks with it). */
-static size_t on_date(char *data, size_t size, size_t n, void *userp)
+/* Buffered calls keep two headers: Date (callers compare clocks with it) and Cache-Control's
+ * max-age (how long the answer may be reused). */
+static size_t on_head_line(char *data, size_t size, size_t n, void *userp)
 {
     struct job *j = userp;
     size_t len = size * n;
-    if (len > 5 && len < 128 && strncasecmp(data, "Date:", 5) == 0) {
-        char value[128];
+    char value[256];
+    if (strncmp(data, "HTTP/", 5) == 0) {
+        j->date = 0; /* a new answer (after a 1xx): forget the last one's */
+        j->max_age_s = -1;
+    } else if (len > 5 && len < 128 && strncasecmp(data, "Date:", 5) == 0) {
         snprintf(value, sizeof(value), "%.*s", (int)(len - 5), data + 5);
         time_t t = curl_getdate(value, NULL);
         j->date = t > 0 ? t : 0;
+    } else if (len > 14 && len < sizeof(value) + 14 &&
+               strncasecmp(data, "Cache-Control:", 14) == 0) {
+        snprintf(value, sizeof(value), "%.*s", (int)(len - 14), data + 14);
+        const char *m = strstr(value, "max-age=");
+        long age = m ? strtol(m + 8, NULL, 10) : -1;
+        j->max_age_s = age >= 0 ? age : -1;
     }
     return len;
 }
@@ -172,10 +184,34 @@ static int error_of(CURLcode rc, bool too_big)
                                               : -EIO;
 }
 
+const char *upstream_error_text(int error)
+{
+    switch (error) {
+    case 0:
+        return "no error";
+    case -ETIMEDOUT:
+        return "timed out";
+    case -ECONNREFUSED:
+        return "connection refused";
+    case -EHOSTUNREACH:
+        return "cannot resolve the host";
+    case -EMSGSIZE:
+        return "answer too large";
+    case -ECANCELED:
+        return "cancelled";
+    case -EBUSY:
+        return "too many calls under way";
+    case -ENOMEM:
+        return "out of memory";
+    default:
+        return "the transfer failed";
+    }
+}
+
 /* Tells the caller how the call ended and frees the job. */
 static void finish(struct job *j, CURLcode rc)
 {
-    struct upstream_result res = {0};
+    struct upstream_result res = {.max_age_s = -1};
     bool too_big =
         rc == CURLE_WRITE_ERROR && (j->ops ? j->head_too_big : buf_error(&j->body) == -E2BIG);
     if (rc != CURLE_OK) {
@@ -201,6 +237,7 @@ static void finish(struct job *j, CURLcode rc)
         if (rc == CURLE_OK) {
             curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &res.status);
             res.date = j->date;
+            res.max_age_s = j->max_age_s;
             res.body = buf_take(&j->body, &res.len);
             if (!res.body) res.body = strdup(""), res.len = 0;
             if (!res.body) res.error = -ENOMEM;
@@ -266,13 +303,6 @@ static void keep_socket(struct job *j)
         j->conn_fd = fcntl(s, F_DUPFD_CLOEXEC, 0);
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* libcurl says which sockets to watch for what (the multi_socket interface: only the sockets
  * with events are looked at, however many transfers are under way). */
 static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
@@ -293,7 +323,7 @@ static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *soc
 static int on_timer(CURLM *m, long timeout_ms, void *userp)
 {
     struct upstream *u = userp;
-    u->due_ms = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    u->due_ms = timeout_ms < 0 ? -1 : clock_ms() + timeout_ms;
     return 0;
 }
 
@@ -355,7 +385,7 @@ static void *engine_main(void *arg)
         }
         if (stopping) break;
         run_commands(u, cmds, n_cmds);
-        int64_t now = now_ms();
+        int64_t now = clock_ms();
         int wait = u->due_ms < 0 ? 1000 : u->due_ms <= now ? 0 : (int)(u->due_ms - now);
         if (wait > 1000) wait = 1000;
         int n = epoll_wait(u->epoll_fd, events, EVENTS_MAX, wait);
@@ -372,7 +402,7 @@ static void *engine_main(void *arg)
                         (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
             curl_multi_socket_action(u->multi, fd, flags, &running);
         }
-        if (u->due_ms >= 0 && u->due_ms <= now_ms()) {
+        if (u->due_ms >= 0 && u->due_ms <= clock_ms()) {
             u->due_ms = -1;
             curl_multi_socket_action(u->multi, CURL_SOCKET_TIMEOUT, 0, &running);
         }
@@ -452,11 +482,36 @@ void upstream_free(struct upstream *u)
     free(u);
 }
 
+/* The call's TLS credentials: files by path, PEM bytes as blobs (libcurl copies them). */
+static bool set_tls(CURL *e, const struct upstream_tls *t)
+{
+    bool ok = true;
+    if (t->ca_file) ok = ok && curl_easy_setopt(e, CURLOPT_CAINFO, t->ca_file) == CURLE_OK;
+    if (t->ca_pem) {
+        struct curl_blob b = {(void *)t->ca_pem, t->ca_pem_len, CURL_BLOB_COPY};
+        ok = ok && curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b) == CURLE_OK;
+    }
+    if (t->cert_file) ok = ok && curl_easy_setopt(e, CURLOPT_SSLCERT, t->cert_file) == CURLE_OK;
+    if (t->cert_pem) {
+        struct curl_blob b = {(void *)t->cert_pem, t->cert_pem_len, CURL_BLOB_COPY};
+        ok = ok && curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &b) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM") == CURLE_OK;
+    }
+    if (t->key_file) ok = ok && curl_easy_setopt(e, CURLOPT_SSLKEY, t->key_file) == CURLE_OK;
+    if (t->key_pem) {
+        struct curl_blob b = {(void *)t->key_pem, t->key_pem_len, CURL_BLOB_COPY};
+        ok = ok && curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &b) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM") == CURLE_OK;
+    }
+    return ok;
+}
+
 static struct job *job_new(const struct upstream *u, const struct upstream_call *call)
 {
     struct job *j = calloc(1, sizeof(*j));
     if (!j) return NULL;
     j->conn_fd = -1;
+    j->max_age_s = -1;
     buf_init(&j->body, call->max_response_bytes);
     j->easy = curl_easy_init();
     if (!j->easy) {
@@ -492,9 +547,7 @@ static struct job *job_new(const struct upstream *u, const struct upstream_call 
     curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
     curl_easy_setopt(e, CURLOPT_PRIVATE, j);
     if (u->connect_to) curl_easy_setopt(e, CURLOPT_CONNECT_TO, u->connect_to);
-    if (call->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, call->ca_file);
-    if (call->cert_file) curl_easy_setopt(e, CURLOPT_SSLCERT, call->cert_file);
-    if (call->key_file) curl_easy_setopt(e, CURLOPT_SSLKEY, call->key_file);
+    if (call->tls) ok = ok && set_tls(e, call->tls);
     if (call->body) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)call->body_len);
         ok = ok && curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, call->body) == CURLE_OK;
@@ -535,7 +588,7 @@ int upstream_fetch(struct upstream *u, const struct upstream_call *call, upstrea
     if (!j) return -ENOMEM;
     /* Buffered calls are small JSON documents: let libcurl undo any compression. */
     curl_easy_setopt(j->easy, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, on_date);
+    curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, on_head_line);
     curl_easy_setopt(j->easy, CURLOPT_HEADERDATA, j);
     j->done = done;
     j->ctx = ctx;
@@ -549,6 +602,7 @@ int upstream_stream(struct upstream *u, const struct upstream_call *call,
     if (!j) return -ENOMEM;
     j->ops = ops;
     j->ctx = ctx;
+    if (call->decompress) curl_easy_setopt(j->easy, CURLOPT_ACCEPT_ENCODING, "");
     if (call->body_streams) {
         curl_easy_setopt(j->easy, CURLOPT_UPLOAD, 1L); /* the method stays call->method */
         curl_easy_setopt(j->easy, CURLOPT_READFUNCTION, on_read);

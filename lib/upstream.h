@@ -23,19 +23,35 @@ struct upstream;
 #define UPSTREAM_MAX_CALLS  1024
 #define UPSTREAM_DETAIL_MAX 200
 
+/*
+ * TLS credentials: each from a file, or PEM bytes in memory (handed to libcurl as they are,
+ * never written anywhere). NULL/0 for what is not used.
+ */
+struct upstream_tls {
+    const char *ca_file; /* the CAs to trust instead of the system's */
+    const char *ca_pem;
+    size_t ca_pem_len;
+    const char *cert_file; /* a client certificate */
+    const char *cert_pem;
+    size_t cert_pem_len;
+    const char *key_file; /* its key */
+    const char *key_pem;
+    size_t key_pem_len;
+};
+
 struct upstream_call {
-    const char *method;         /* "GET", "POST", ... */
-    const char *url;            /* http or https */
-    const char *const *headers; /* "Name: value" lines, NULL-terminated; NULL for none */
-    const char *body;           /* request body (copied), NULL for none */
-    size_t body_len;            /* bytes in body */
-    long timeout_ms;            /* the whole call, connect included; 0 = no limit (streams) */
-    long connect_timeout_ms;    /* connecting; 0 = timeout_ms */
-    long idle_timeout_s;        /* 0, or fail when the answer stalls this long (streams) */
-    size_t max_response_bytes;  /* a longer answer fails with -EMSGSIZE */
-    const char *ca_file;        /* PEM bundle to trust instead of the system's; NULL for those */
-    const char *cert_file;      /* client certificate (PEM), or NULL */
-    const char *key_file;       /* its key, or NULL */
+    const char *method;             /* "GET", "POST", ... */
+    const char *url;                /* http or https */
+    const char *const *headers;     /* "Name: value" lines, NULL-terminated; NULL for none */
+    const char *body;               /* request body (copied), NULL for none */
+    size_t body_len;                /* bytes in body */
+    long timeout_ms;                /* the whole call, connect included; 0 = no limit (streams) */
+    long connect_timeout_ms;        /* connecting; 0 = timeout_ms */
+    long idle_timeout_s;            /* 0, or fail when the answer stalls this long (streams) */
+    size_t max_response_bytes;      /* a longer answer fails with -EMSGSIZE */
+    const struct upstream_tls *tls; /* TLS credentials; NULL: the system's CAs, no client cert */
+    bool decompress; /* streamed calls: ask for a compressed answer and undo it (upstream_fetch
+                        always does; a proxy never may) */
     /* upstream_stream only: the request body comes from ops->read instead of body; its size
      * (Content-Length), or -1 to send it chunked. */
     bool body_streams;
@@ -50,6 +66,7 @@ struct upstream_result {
     char *body;                       /* the answer, NUL-terminated; the callee may take it */
     size_t len;                       /* bytes in body */
     time_t date;                      /* the answer's Date header; 0 when absent or unparsable */
+    long max_age_s;                   /* its Cache-Control max-age; -1 when absent */
 };
 
 /* Runs on the engine thread once per submitted call; result is freed after it returns unless
@@ -61,6 +78,10 @@ typedef void upstream_done_fn(void *ctx, struct upstream_result *result);
 int upstream_new(const char *connect_to, struct upstream **ret);
 /* Fails every call still under way with -ECANCELED, stops the thread and frees; NULL-safe. */
 void upstream_free(struct upstream *u);
+
+/* A short phrase for a failed call's error, fit for users (the result's detail, which names
+ * the URL, is for logs): "timed out", "connection refused", ... */
+const char *upstream_error_text(int error);
 
 /* Submits a call. 0: done will be called exactly once. -EBUSY when too many are under way,
  * -ENOMEM, -ECANCELED when stopping: done will not be called. */
@@ -104,3 +125,27 @@ int upstream_connect(struct upstream *u, const char *url, long timeout_ms,
                      upstream_conn_fn *connected, void *ctx);
 int upstream_conn_fd(const struct upstream_conn *c);
 void upstream_conn_close(struct upstream_conn *c);
+
+/* ---- for threads of their own that may block (watches, key refreshers); never HTTP threads ----
+ */
+
+/* A streamed call whose answer its owner pulls, waiting as a file read waits. */
+struct upstream_reader;
+
+/* Starts call. While the owner waits, tick(tick_ctx) (may be NULL) runs about every 100 ms on
+ * the owner's thread. 0, or -EBUSY / -ENOMEM / -ECANCELED as upstream_stream. */
+int upstream_reader_open(struct upstream *u, const struct upstream_call *call, void (*tick)(void *),
+                         void *tick_ctx, struct upstream_reader **ret);
+/* Waits for the answer's head: its status, or -errno (upstream_reader_error says why). */
+long upstream_reader_status(struct upstream_reader *r);
+/* Waits for body bytes: how many were copied to out, 0 at the end of the answer, or -errno. */
+long upstream_reader_read(struct upstream_reader *r, char *out, size_t max);
+/* The whole answer as upstream_fetch gives it (bounded by the call's max_response_bytes;
+ * free ret->body): 0, or -errno with ret->error and ret->detail set. */
+int upstream_reader_whole(struct upstream_reader *r, struct upstream_result *ret);
+/* Why the call failed ("" while it has not). */
+const char *upstream_reader_error(struct upstream_reader *r);
+/* From any thread: gives the call up; the owner's waits end with -ECANCELED. */
+void upstream_reader_cancel(struct upstream_reader *r);
+/* Gives up the call if still under way, and frees; NULL-safe. */
+void upstream_reader_close(struct upstream_reader *r);

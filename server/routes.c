@@ -6,24 +6,24 @@
 #include <string.h>
 
 #include "server/api/admin.h"
-#include "server/proxy/app_proxy.h"
-#include "server/gate/apps.h"
+#include "server/api/dashboard.h"
 #include "server/api/diagnostics.h"
 #include "server/api/k8s.h"
-#include "server/api/mlflow.h"
 #include "server/api/kserve.h"
+#include "server/api/mlflow.h"
 #include "server/api/notebooks.h"
 #include "server/api/spark.h"
 #include "server/api/tokens.h"
 #include "server/api/workgroup.h"
+#include "server/gate/apps.h"
 #include "server/gate/authz.h"
-#include "server/api/dashboard.h"
+#include "server/gate/login.h"
 #include "server/http/health.h"
 #include "server/http/http.h"
-#include "server/gate/login.h"
+#include "server/http/static.h"
+#include "server/proxy/app_proxy.h"
 #include "server/proxy/serving.h"
 #include "server/proxy/sidecar.h"
-#include "server/http/static.h"
 
 static void api_not_found(struct http_request *r)
 {

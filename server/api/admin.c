@@ -16,21 +16,17 @@
 #include "k8s/guard.h"
 #include "k8s/kfam.h"
 #include "k8s/name.h"
-#include "server/config.h"
-#include "server/http/http.h"
-#include "server/cluster/kube.h"
+#include "lib/hex.h"
 #include "lib/log.h"
 #include "lib/upstream.h"
+#include "server/api/calls.h"
+#include "server/cluster/kube.h"
+#include "server/config.h"
+#include "server/http/http.h"
+#include "server/kfdash.h"
 
 #define PATH_MAX_BYTES      1024
 #define DISABLED_ANNOTATION "kfdash.io/disabled-hash"
-
-static const struct config *cfg; /* borrowed for the process life */
-
-void api_admin_init(const struct config *c)
-{
-    cfg = c;
-}
 
 /* A user change under way, kept with the parked request. */
 struct job {
@@ -53,21 +49,22 @@ static void job_free(void *p)
 /* The routes are for cluster admins (routes.c); they need the API server and Dex's namespace. */
 static bool admin_only(struct http_request *r)
 {
-    if (!kube_client()) {
+    const struct kfdash *k = kfdash_of(r);
+    if (!kube_client(k->kube)) {
         http_reply_error(r, 503, "no Kubernetes API server is configured (kube.api)");
         return false;
     }
-    if (!*cfg->dex_namespace) {
+    if (!*k->cfg->dex_namespace) {
         http_reply_error(r, 503, "Dex keeps no users in Kubernetes here (dex.namespace is empty)");
         return false;
     }
     return true;
 }
 
-static void passwords_path(char *out, size_t size, const char *name)
+static void passwords_path(const struct kfdash *k, char *out, size_t size, const char *name)
 {
-    snprintf(out, size, "/apis/dex.coreos.com/v1/namespaces/%s/passwords%s%s", cfg->dex_namespace,
-             name ? "/" : "", name ? name : "");
+    snprintf(out, size, "/apis/dex.coreos.com/v1/namespaces/%s/passwords%s%s",
+             k->cfg->dex_namespace, name ? "/" : "", name ? name : "");
 }
 
 /* The user named by the route, checked, into j (email and object name); false after replying. */
@@ -89,7 +86,7 @@ static void listed(struct http_request *r)
 {
     struct job *j = http_request_context(r);
     if (j->answer.error || j->answer.status != 200) {
-        kube_reply_failure(r, &j->answer, "cannot list Dex's users");
+        api_kube_failure(r, &j->answer, "cannot list Dex's users");
         return;
     }
     cJSON *in = cJSON_ParseWithLength(j->answer.body, j->answer.len);
@@ -118,6 +115,7 @@ static void listed(struct http_request *r)
 
 void api_admin_users_list(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     if (!admin_only(r)) return;
     struct job *j = calloc(1, sizeof(*j));
     if (!j) {
@@ -125,9 +123,9 @@ void api_admin_users_list(struct http_request *r)
         return;
     }
     char path[PATH_MAX_BYTES];
-    passwords_path(path, sizeof(path), NULL);
+    passwords_path(k, path, sizeof(path), NULL);
     http_request_set_context(r, j, job_free);
-    kube_call(r, "GET", path, NULL, &j->answer, listed);
+    api_kube_call(r, "GET", path, NULL, &j->answer, listed);
 }
 
 /* ---------------------------------------------------------------- create */
@@ -136,7 +134,7 @@ static void profile_made(struct http_request *r)
 {
     struct job *j = http_request_context(r);
     if (j->answer.error || (j->answer.status != 201 && j->answer.status != 409)) {
-        kube_reply_failure(r, &j->answer, "the user was made, but not their profile");
+        api_kube_failure(r, &j->answer, "the user was made, but not their profile");
         return;
     }
     cJSON *out = cJSON_CreateObject();
@@ -152,7 +150,7 @@ static void user_made(struct http_request *r)
         if (!j->answer.error && j->answer.status == 409)
             http_reply_error(r, 409, "this user exists already");
         else
-            kube_reply_failure(r, &j->answer, "cannot create the user");
+            api_kube_failure(r, &j->answer, "cannot create the user");
         return;
     }
     struct buf line;
@@ -169,7 +167,7 @@ static void user_made(struct http_request *r)
     char *json = kfam_profile_json(j->profile, j->email);
     free(j->answer.body);
     j->answer = (struct upstream_result){0};
-    kube_call(r, "POST", "/apis/kubeflow.org/v1/profiles", json, &j->answer, profile_made);
+    api_kube_call(r, "POST", "/apis/kubeflow.org/v1/profiles", json, &j->answer, profile_made);
     free(json);
 }
 
@@ -184,6 +182,7 @@ static bool text_field(const cJSON *body, const char *name, const char **ret)
 
 void api_admin_users_create(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     if (!admin_only(r)) return;
     size_t len;
     const char *text = http_request_body(r, &len);
@@ -210,9 +209,9 @@ void api_admin_users_create(struct http_request *r)
         if (!k8s_name_is_dns_label(j->profile)) bad = "profile: not a valid namespace name";
     }
     char why[K8S_GUARD_WHY_MAX];
-    const struct k8s_snapshot *s = kube_snapshot();
+    const struct k8s_snapshot *s = kube_snapshot(k->kube);
     if (!bad && make_profile && s &&
-        k8s_guard_new_profile(kube_guard(), s, j->profile, email, why, sizeof(why)) < 0)
+        k8s_guard_new_profile(kube_guard(k->kube), s, j->profile, email, why, sizeof(why)) < 0)
         bad = why;
     char user_id[33], local[DEXPASS_FIELD_MAX];
     unsigned char raw[16];
@@ -222,9 +221,9 @@ void api_admin_users_create(struct http_request *r)
     cJSON *object = NULL;
     if (!bad) {
         snprintf(j->email, sizeof(j->email), "%s", email);
-        for (size_t i = 0; i < sizeof(raw); i++) snprintf(user_id + 2 * i, 3, "%02x", raw[i]);
+        hex_encode(raw, sizeof(raw), user_id);
         snprintf(local, sizeof(local), "%.*s", (int)strcspn(email, "@"), email);
-        object = dexpass_object(cfg->dex_namespace, email, username ? username : local, user_id,
+        object = dexpass_object(k->cfg->dex_namespace, email, username ? username : local, user_id,
                                 j->hash);
         if (!object) bad = "username: printable, at most 256 bytes";
     }
@@ -237,9 +236,9 @@ void api_admin_users_create(struct http_request *r)
     char *json = cJSON_PrintUnformatted(object);
     cJSON_Delete(object);
     char path[PATH_MAX_BYTES];
-    passwords_path(path, sizeof(path), NULL);
+    passwords_path(k, path, sizeof(path), NULL);
     http_request_set_context(r, j, job_free);
-    kube_call(r, "POST", path, json, &j->answer, user_made);
+    api_kube_call(r, "POST", path, json, &j->answer, user_made);
     free(json);
 }
 
@@ -249,7 +248,7 @@ static void edited(struct http_request *r)
 {
     struct job *j = http_request_context(r);
     if (j->answer.error || j->answer.status != 200) {
-        kube_reply_failure(r, &j->answer, "cannot change the user");
+        api_kube_failure(r, &j->answer, "cannot change the user");
         return;
     }
     struct buf line;
@@ -275,12 +274,13 @@ static cJSON *hash_value(const char *bcrypt)
 
 static void fetched(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct job *j = http_request_context(r);
     if (j->answer.error || j->answer.status != 200) {
         if (!j->answer.error && j->answer.status == 404)
             http_reply_error(r, 404, "no such user");
         else
-            kube_reply_failure(r, &j->answer, "cannot read the user");
+            api_kube_failure(r, &j->answer, "cannot read the user");
         return;
     }
     cJSON *obj = cJSON_ParseWithLength(j->answer.body, j->answer.len);
@@ -300,7 +300,7 @@ static void fetched(struct http_request *r)
         unsigned char raw[32];
         conflict = kept != NULL;
         if (!conflict && cJSON_IsString(old) && getrandom(raw, sizeof(raw), 0) == sizeof(raw)) {
-            for (size_t i = 0; i < 21; i++) snprintf(unknown + 2 * i, 3, "%02x", raw[i]);
+            hex_encode(raw, 21, unknown);
             if (dexpass_hash(unknown, 0, bcrypt, sizeof(bcrypt)) == 0) hash = hash_value(bcrypt);
             cJSON_AddStringToObject(ann, DISABLED_ANNOTATION, old->valuestring);
         }
@@ -324,15 +324,16 @@ static void fetched(struct http_request *r)
     char *json = cJSON_PrintUnformatted(obj);
     cJSON_Delete(obj);
     char path[PATH_MAX_BYTES];
-    passwords_path(path, sizeof(path), j->name);
+    passwords_path(k, path, sizeof(path), j->name);
     free(j->answer.body);
     j->answer = (struct upstream_result){0};
-    kube_call(r, "PUT", path, json, &j->answer, edited);
+    api_kube_call(r, "PUT", path, json, &j->answer, edited);
     free(json);
 }
 
 static void edit_user(struct http_request *r, int edit)
 {
+    const struct kfdash *k = kfdash_of(r);
     if (!admin_only(r)) return;
     struct job *j = calloc(1, sizeof(*j));
     if (!j) {
@@ -361,9 +362,9 @@ static void edit_user(struct http_request *r, int edit)
         }
     }
     char path[PATH_MAX_BYTES];
-    passwords_path(path, sizeof(path), j->name);
+    passwords_path(k, path, sizeof(path), j->name);
     http_request_set_context(r, j, job_free);
-    kube_call(r, "GET", path, NULL, &j->answer, fetched);
+    api_kube_call(r, "GET", path, NULL, &j->answer, fetched);
 }
 
 void api_admin_users_password(struct http_request *r)
@@ -389,7 +390,7 @@ static void deleted(struct http_request *r)
     if (!j->answer.error && j->answer.status == 404) {
         http_reply_error(r, 404, "no such user");
     } else if (j->answer.error || j->answer.status != 200) {
-        kube_reply_failure(r, &j->answer, "cannot delete the user");
+        api_kube_failure(r, &j->answer, "cannot delete the user");
     } else {
         struct buf line;
         log_begin(&line, LOG_INFO, "user deleted");
@@ -402,6 +403,7 @@ static void deleted(struct http_request *r)
 
 void api_admin_users_delete(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     if (!admin_only(r)) return;
     struct job *j = calloc(1, sizeof(*j));
     if (!j) {
@@ -413,7 +415,7 @@ void api_admin_users_delete(struct http_request *r)
         return;
     }
     char path[PATH_MAX_BYTES];
-    passwords_path(path, sizeof(path), j->name);
+    passwords_path(k, path, sizeof(path), j->name);
     http_request_set_context(r, j, job_free);
-    kube_call(r, "DELETE", path, NULL, &j->answer, deleted);
+    api_kube_call(r, "DELETE", path, NULL, &j->answer, deleted);
 }

@@ -5,10 +5,8 @@
  */
 #pragma once
 
-struct config;
 struct http_request;
 
-void api_admin_init(const struct config *cfg);
 void api_admin_users_list(struct http_request *r);
 void api_admin_users_create(struct http_request *r);
 void api_admin_users_password(struct http_request *r);

@@ -9,11 +9,14 @@
 
 #include "lib/buf.h"
 #include "server/http/http.h"
+#include "server/kfdash.h"
 
 #define DASHBOARD_FILE_MAX (1 << 20)
 
-static char *links_json;    /* prepared body of /api/dashboard-links */
-static char *settings_json; /* prepared body of /api/dashboard-settings */
+struct dashboard {
+    char *links_json;    /* prepared body of /api/dashboard-links */
+    char *settings_json; /* prepared body of /api/dashboard-settings */
+};
 
 static int bad(char err[DASHBOARD_ERROR_MAX], const char *where, const char *expected)
 {
@@ -98,8 +101,10 @@ static cJSON *load_file(const char *dir, const char *name, char err[DASHBOARD_ER
     return j;
 }
 
-int dashboard_init(const struct config *c, char err[DASHBOARD_ERROR_MAX])
+int dashboard_new(const struct config *c, struct dashboard **ret, char err[DASHBOARD_ERROR_MAX])
 {
+    *ret = NULL;
+    struct dashboard *d = NULL;
     cJSON *links = NULL, *settings = NULL;
     const cJSON *use_links = c->dashboard_links, *use_settings = c->dashboard_settings;
     int r = -EINVAL;
@@ -111,29 +116,42 @@ int dashboard_init(const struct config *c, char err[DASHBOARD_ERROR_MAX])
         use_settings = settings;
     }
     if (dashboard_validate_links(use_links, err) < 0) goto out;
-    dashboard_reset();
-    links_json = cJSON_PrintUnformatted(use_links);
-    settings_json = cJSON_PrintUnformatted(use_settings);
-    r = links_json && settings_json ? 0 : -ENOMEM;
+    d = calloc(1, sizeof(*d));
+    if (d) {
+        d->links_json = cJSON_PrintUnformatted(use_links);
+        d->settings_json = cJSON_PrintUnformatted(use_settings);
+    }
+    r = d && d->links_json && d->settings_json ? 0 : -ENOMEM;
+    if (r == 0) {
+        *ret = d;
+    } else {
+        snprintf(err, DASHBOARD_ERROR_MAX, "out of memory");
+        dashboard_free(d);
+    }
 out:
     cJSON_Delete(links);
     cJSON_Delete(settings);
     return r;
 }
 
-void dashboard_reset(void)
+void dashboard_free(struct dashboard *d)
 {
-    free(links_json);
-    free(settings_json);
-    links_json = settings_json = NULL;
+    if (!d) return;
+    free(d->links_json);
+    free(d->settings_json);
+    free(d);
 }
 
+/* The prepared body lives as long as the server, which outlives its requests. */
 void dashboard_get_links(struct http_request *req)
 {
-    http_reply_static(req, 200, "application/json", links_json, strlen(links_json), NULL);
+    const struct dashboard *d = kfdash_of(req)->dashboard;
+    http_reply_static(req, 200, "application/json", d->links_json, strlen(d->links_json), NULL);
 }
 
 void dashboard_get_settings(struct http_request *req)
 {
-    http_reply_static(req, 200, "application/json", settings_json, strlen(settings_json), NULL);
+    const struct dashboard *d = kfdash_of(req)->dashboard;
+    http_reply_static(req, 200, "application/json", d->settings_json, strlen(d->settings_json),
+                      NULL);
 }

@@ -9,13 +9,15 @@
 
 #include "server/config.h"
 
+struct dashboard;
 struct http_request;
 
 #define DASHBOARD_ERROR_MAX 512
 
-/* -EINVAL with a one-line reason in err when the links or settings are malformed. */
-int dashboard_init(const struct config *c, char err[DASHBOARD_ERROR_MAX]);
-void dashboard_reset(void);
+/* The prepared bodies (server/kfdash.h): -EINVAL with a one-line reason in err when the links or
+ * settings are malformed. */
+int dashboard_new(const struct config *c, struct dashboard **ret, char err[DASHBOARD_ERROR_MAX]);
+void dashboard_free(struct dashboard *d);
 
 /* Checks Kubeflow's `links` shape; 0 or -EINVAL with the offending path in err. */
 int dashboard_validate_links(const struct cJSON *links, char err[DASHBOARD_ERROR_MAX]);

@@ -15,12 +15,15 @@
 #include "auth/oidc.h"
 #include "k8s/access.h"
 #include "k8s/event.h"
-#include "server/gate/apps.h"
-#include "server/config.h"
-#include "server/http/http.h"
-#include "server/cluster/kube.h"
-#include "server/http/park.h"
+#include "lib/clock.h"
 #include "lib/upstream.h"
+#include "server/api/calls.h"
+#include "server/cluster/kube.h"
+#include "server/config.h"
+#include "server/gate/apps.h"
+#include "server/http/http.h"
+#include "server/http/park.h"
+#include "server/kfdash.h"
 
 #define LIST_LIMIT     2000             /* objects of one kind looked at (events included) */
 #define CLASSES_MAX    256              /* StorageClasses remembered */
@@ -33,17 +36,6 @@
 #define DEX_ANSWER_MAX (256 << 10)
 #define MLFLOW_WAIT_MS 5000
 #define MLFLOW_ANSWER  (64 << 10)
-
-static const struct config *cfg; /* borrowed for the process life */
-static struct oidc *provider;    /* NULL when no identity provider is configured */
-static struct upstream *engine;  /* for the call to Dex */
-
-void api_diagnostics_init(const struct config *c, struct oidc *p, struct upstream *u)
-{
-    cfg = c;
-    provider = p;
-    engine = u;
-}
 
 struct storage_class {
     char name[254];  /* metadata.name */
@@ -97,13 +89,6 @@ static void diag_free(void *p)
     free(d);
 }
 
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* ---------------------------------------------------------------- JSON and text helpers */
 
 /* The value at a dotted path of object keys (keys with dots need a step of their own). */
@@ -136,10 +121,7 @@ static const char *annotation(const cJSON *item, const char *name)
 /* Seconds since the object was created; -1 when unknown. */
 static long age_s(const cJSON *item)
 {
-    const char *t = text(item, "metadata.creationTimestamp");
-    struct tm tm = {0};
-    if (!t || !strptime(t, "%Y-%m-%dT%H:%M:%S", &tm)) return -1;
-    time_t then = timegm(&tm);
+    time_t then = rfc3339_parse(text(item, "metadata.creationTimestamp"));
     return then < 0 ? -1 : (long)(time(NULL) - then);
 }
 
@@ -160,8 +142,9 @@ static void age_text(long s, char *out, size_t size)
 /* Whether the caller may see findings about ns. */
 static bool visible(struct http_request *r, const struct diag *d, const char *ns)
 {
+    const struct kfdash *k = kfdash_of(r);
     if (d->admin) return true;
-    const struct k8s_snapshot *s = kube_snapshot();
+    const struct k8s_snapshot *s = kube_snapshot(k->kube);
     const struct identity *who = http_request_identity(r);
     return s && ns &&
            k8s_snapshot_role(s, who->email, (const char *const *)who->groups, who->n_groups, ns) !=
@@ -311,7 +294,7 @@ static void call_step(struct http_request *r, struct diag *d, const char *path, 
     free(d->answer.body);
     d->answer = (struct upstream_result){0};
     d->n_calls++;
-    d->call_started_us = now_us();
+    d->call_started_us = clock_us();
     if (d->call_started_us - d->started_us > BUDGET_US) {
         d->answer.error = -ETIMEDOUT;
         snprintf(d->answer.detail, sizeof(d->answer.detail),
@@ -319,12 +302,12 @@ static void call_step(struct http_request *r, struct diag *d, const char *path, 
         next(r);
         return;
     }
-    kube_call(r, "GET", path, NULL, &d->answer, next);
+    api_kube_call(r, "GET", path, NULL, &d->answer, next);
 }
 
 static void account(struct diag *d)
 {
-    d->api_us += now_us() - d->call_started_us;
+    d->api_us += clock_us() - d->call_started_us;
     if (d->answer.error) {
         if (!d->api_failure[0])
             snprintf(d->api_failure, sizeof(d->api_failure), "%s", d->answer.detail);
@@ -828,19 +811,20 @@ static void reply(struct http_request *r, struct diag *d)
 /* MLflow's server-info: it answers, and with workspaces (one per profile namespace) on. */
 static void mlflow_in(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct diag *d = http_request_context(r);
     const struct upstream_result *a = &d->answer;
-    long long ms = (long long)(now_us() - d->mlflow_started_us) / 1000;
+    long long ms = (long long)(clock_us() - d->mlflow_started_us) / 1000;
     cJSON *j = a->error || a->status != 200 ? NULL : cJSON_ParseWithLength(a->body, a->len);
     const cJSON *on = cJSON_GetObjectItemCaseSensitive(j, "workspaces_enabled");
     bool workspaces = cJSON_IsTrue(on);
     char detail[TEXT_MAX], fix[TEXT_MAX];
     if (a->error)
         snprintf(detail, sizeof(detail), "%s: server-info failed after %lld ms: %s",
-                 cfg->mlflow_url, ms, a->detail);
+                 k->cfg->mlflow_url, ms, a->detail);
     else if (!j)
         snprintf(detail, sizeof(detail), "%s: server-info answered HTTP %ld, not MLflow's JSON",
-                 cfg->mlflow_url, a->status);
+                 k->cfg->mlflow_url, a->status);
     else
         snprintf(detail, sizeof(detail), "server-info answered in %lld ms; workspaces %s", ms,
                  workspaces ? "enabled" : "disabled");
@@ -850,7 +834,7 @@ static void mlflow_in(struct http_request *r)
                  "Check that MLflow runs and that kfdash reaches it (from kfdash's pod: curl "
                  "%s/api/3.0/mlflow/server-info); its --allowed-hosts must include the host of "
                  "mlflow.url.",
-                 cfg->mlflow_url);
+                 k->cfg->mlflow_url);
         add_finding(d, true, "MLflow does not answer", detail, fix, NULL, NULL, NULL);
     } else if (!workspaces) {
         add_finding(d, true, "MLflow runs without workspaces", detail,
@@ -864,14 +848,15 @@ static void mlflow_in(struct http_request *r)
 
 static void mlflow_step(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct diag *d = http_request_context(r);
-    if (!*cfg->mlflow_url) {
+    if (!*k->cfg->mlflow_url) {
         add_check(d, "mlflow", true, "not configured (mlflow.url)");
         reply(r, d);
         return;
     }
     char url[CONFIG_STRING_MAX + 64];
-    snprintf(url, sizeof(url), "%s/api/3.0/mlflow/server-info", cfg->mlflow_url);
+    snprintf(url, sizeof(url), "%s/api/3.0/mlflow/server-info", k->cfg->mlflow_url);
     const char *headers[] = {"Accept: application/json", NULL};
     struct upstream_call call = {.method = "GET",
                                  .url = url,
@@ -880,24 +865,25 @@ static void mlflow_step(struct http_request *r)
                                  .max_response_bytes = MLFLOW_ANSWER};
     free(d->answer.body);
     d->answer = (struct upstream_result){0};
-    d->mlflow_started_us = now_us();
-    park_call(engine, r, &call, &d->answer, mlflow_in);
+    d->mlflow_started_us = clock_us();
+    park_call(k->engine, r, &call, &d->answer, mlflow_in);
 }
 
 static void dex_in(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct diag *d = http_request_context(r);
     const struct upstream_result *a = &d->answer;
     time_t now = time(NULL);
-    long long ms = (long long)(now_us() - d->dex_started_us) / 1000;
+    long long ms = (long long)(clock_us() - d->dex_started_us) / 1000;
     char keys[256] = "", got[UPSTREAM_DETAIL_MAX + 32];
-    bool ready = oidc_ready(provider, keys, sizeof(keys));
+    bool ready = oidc_ready(k->provider, keys, sizeof(keys));
     bool answered = !a->error && a->status == 200;
     if (a->error)
         snprintf(got, sizeof(got), "%s", a->detail);
     else
         snprintf(got, sizeof(got), "HTTP %ld", a->status);
-    const char *issuer = oidc_issuer(provider);
+    const char *issuer = oidc_issuer(k->provider);
     if (answered)
         add_check(d, "dex", ready, "discovery document answered in %lld ms; %s", ms, keys);
     else
@@ -948,8 +934,9 @@ static void dex_in(struct http_request *r)
 /* The apiserver's check, then Dex: its readiness and, through a call of our own, its clock. */
 static void dex_step(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct diag *d = http_request_context(r);
-    if (kube_client()) {
+    if (kube_client(k->kube)) {
         cJSON *c = cJSON_CreateObject();
         bool ok = d->n_answered == d->n_calls;
         char detail[TEXT_MAX];
@@ -964,14 +951,14 @@ static void dex_step(struct http_request *r)
         cJSON_AddStringToObject(c, "detail", detail);
         cJSON_InsertItemInArray(d->checks, 0, c);
     }
-    if (!provider) {
+    if (!k->provider) {
         add_check(d, "dex", true, "no identity provider is configured (oidc.issuer)");
         add_check(d, "clock", true, "not checked: no identity provider to compare with");
         mlflow_step(r);
         return;
     }
     char url[2048];
-    const char *issuer = oidc_issuer(provider);
+    const char *issuer = oidc_issuer(k->provider);
     size_t len = strlen(issuer);
     while (len && issuer[len - 1] == '/') len--;
     snprintf(url, sizeof(url), "%.*s/.well-known/openid-configuration", (int)len, issuer);
@@ -983,14 +970,14 @@ static void dex_step(struct http_request *r)
                                  .max_response_bytes = DEX_ANSWER_MAX};
     free(d->answer.body);
     d->answer = (struct upstream_result){0};
-    d->dex_started_us = now_us();
-    park_call(engine, r, &call, &d->answer, dex_in);
+    d->dex_started_us = clock_us();
+    park_call(k->engine, r, &call, &d->answer, dex_in);
 }
 
 /* Where the applications kfdash carries are served (server/gate/apps.h). */
-static void applications_check(struct diag *d)
+static void applications_check(const struct config *cfg, struct diag *d)
 {
-    if (apps_enabled()) {
+    if (apps_enabled(cfg)) {
         add_check(d, "applications", true, "each on a host of its own under *.%s",
                   cfg->apps_domain);
         return;
@@ -1009,16 +996,15 @@ static void applications_check(struct diag *d)
 
 void api_diagnostics(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct diag *d = calloc(1, sizeof(*d));
     if (d) {
         d->out = cJSON_CreateObject();
         d->errors = cJSON_CreateArray();
         d->warnings = cJSON_CreateArray();
     }
-    char now[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    char now[RFC3339_SIZE];
+    rfc3339_format(time(NULL), now);
     if (d && d->out) {
         cJSON_AddStringToObject(d->out, "checked_at", now);
         d->checks = cJSON_AddArrayToObject(d->out, "checks");
@@ -1028,11 +1014,11 @@ void api_diagnostics(struct http_request *r)
         http_reply_error(r, 500, "out of memory");
         return;
     }
-    d->admin = kube_is_cluster_admin(http_request_identity(r));
-    d->started_us = now_us();
+    d->admin = kube_is_cluster_admin(k->kube, http_request_identity(r));
+    d->started_us = clock_us();
     http_request_set_context(r, d, diag_free);
-    applications_check(d);
-    if (!kube_client()) {
+    applications_check(k->cfg, d);
+    if (!kube_client(k->kube)) {
         add_check(d, "apiserver", false, "no Kubernetes API server is configured (kube.api)");
         dex_step(r);
         return;

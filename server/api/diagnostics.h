@@ -11,11 +11,6 @@
  */
 #pragma once
 
-struct config;
 struct http_request;
-struct oidc;
-struct upstream;
 
-/* provider may be NULL (no identity provider configured); all three outlive the server. */
-void api_diagnostics_init(const struct config *cfg, struct oidc *provider, struct upstream *engine);
 void api_diagnostics(struct http_request *r);

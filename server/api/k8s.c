@@ -1,4 +1,4 @@
-/* api_k8s: the checked Kubernetes API forwarder; see api_k8s.h. */
+/* k8s: the checked Kubernetes API forwarder; see k8s.h. */
 #include "server/api/k8s.h"
 
 #include <errno.h>
@@ -10,28 +10,42 @@
 #include "k8s/access.h"
 #include "k8s/client.h"
 #include "k8s/target.h"
+#include "server/cluster/kube.h"
+#include "server/cluster/sar.h"
 #include "server/config.h"
 #include "server/http/http.h"
-#include "server/cluster/kube.h"
+#include "server/kfdash.h"
 #include "server/proxy/proxy.h"
-#include "server/cluster/sar.h"
 
 #define PREFIX          "/api/k8s"
 #define WATCH_IDLE_S    600 /* watches send bookmarks well within this */
 #define CONNECT_MS      5000
 #define TARGET_PATH_MAX (8192 + 2)
 
-static struct k8s_allowlist *allowed;
+struct api_k8s {
+    struct k8s_allowlist *allowed; /* k8s.allowed_resources */
+};
 
-int api_k8s_init(const struct config *cfg, char err[128])
+int api_k8s_new(const struct config *cfg, struct api_k8s **ret, char err[128])
 {
-    return k8s_allowlist_parse(cfg->k8s_allowed_resources, &allowed, err);
+    *ret = calloc(1, sizeof(**ret));
+    if (!*ret) {
+        snprintf(err, 128, "out of memory");
+        return -ENOMEM;
+    }
+    int e = k8s_allowlist_parse(cfg->k8s_allowed_resources, &(*ret)->allowed, err);
+    if (e < 0) {
+        free(*ret);
+        *ret = NULL;
+    }
+    return e;
 }
 
-void api_k8s_reset(void)
+void api_k8s_free(struct api_k8s *a)
 {
-    k8s_allowlist_free(allowed);
-    allowed = NULL;
+    if (!a) return;
+    k8s_allowlist_free(a->allowed);
+    free(a);
 }
 
 static void refuse(struct http_request *r, unsigned status, const char *message)
@@ -39,14 +53,17 @@ static void refuse(struct http_request *r, unsigned status, const char *message)
     http_reply_error(r, status, message);
 }
 
-/* What the review's answer needs to forward the call. */
+/* A call waiting for its review, kept with the parked request. */
 struct pending_call {
+    struct http_request *r;
+    int allowed;                /* the review's answer */
+    char reason[512];           /* its reason */
     char path[TARGET_PATH_MAX]; /* API server path and query, still encoded */
 };
 
 void api_k8s_forward_as_user(struct http_request *r, const char *path, const char *accept)
 {
-    struct k8s_client *c = kube_client();
+    struct k8s_client *c = kube_client(kfdash_of(r)->kube);
     char auth[K8S_AUTH_HEADER_MAX];
     if (k8s_client_auth_header(c, auth, sizeof(auth)) < 0 && !auth[0]) {
         refuse(r, 503, "kfdash cannot read its own Kubernetes credentials");
@@ -57,26 +74,33 @@ void api_k8s_forward_as_user(struct http_request *r, const char *path, const cha
                                   .idle_timeout_s = WATCH_IDLE_S,
                                   .impersonate = true,
                                   .authorization = auth,
-                                  .ca_file = k8s_client_ca_file(c),
-                                  .cert_file = k8s_client_cert_file(c),
-                                  .key_file = k8s_client_key_file(c),
+                                  .tls = k8s_client_tls(c),
                                   .accept = accept};
     proxy_forward(r, &target, path);
 }
 
-static void reviewed(struct http_request *r, int allowed_by_review, const char *reason, void *arg)
+static void reviewed(struct http_request *r)
 {
-    const struct pending_call *p = arg;
-    if (allowed_by_review < 0) {
+    struct pending_call *p = http_request_take_context(r);
+    if (p->allowed < 0) {
         refuse(r, 503, "the Kubernetes API server could not check this request");
-    } else if (!allowed_by_review) {
+    } else if (!p->allowed) {
         char message[600];
         snprintf(message, sizeof(message), "forbidden by the cluster's RBAC%s%.500s",
-                 reason && *reason ? ": " : "", reason ? reason : "");
+                 *p->reason ? ": " : "", p->reason);
         refuse(r, 403, message);
     } else {
         api_k8s_forward_as_user(r, p->path, NULL);
     }
+    free(p);
+}
+
+static void review_done(void *ctx, int allowed, const char *reason)
+{
+    struct pending_call *p = ctx;
+    p->allowed = allowed;
+    snprintf(p->reason, sizeof(p->reason), "%s", reason ? reason : "");
+    http_request_resume(p->r, reviewed);
 }
 
 static bool is_watch(struct http_request *r)
@@ -87,7 +111,8 @@ static bool is_watch(struct http_request *r)
 
 void api_k8s_forward(struct http_request *r)
 {
-    if (!kube_client()) {
+    const struct kfdash *k = kfdash_of(r);
+    if (!kube_on(k->kube)) {
         refuse(r, 503, "no Kubernetes API server is configured (kube.api)");
         return;
     }
@@ -98,7 +123,7 @@ void api_k8s_forward(struct http_request *r)
         return;
     }
     const char *verb = k8s_target_verb(&t, http_request_method(r), is_watch(r));
-    int listed = verb ? k8s_allowlist_check(allowed, &t, verb) : 0;
+    int listed = verb ? k8s_allowlist_check(k->api_k8s->allowed, &t, verb) : 0;
     if (listed == 0) {
         refuse(r, 403, "kfdash does not forward calls to this resource");
         return;
@@ -108,10 +133,11 @@ void api_k8s_forward(struct http_request *r)
         return;
     }
     const struct identity *who = http_request_identity(r);
-    bool admin = kube_is_cluster_admin(who);
+    bool admin = kube_is_cluster_admin(k->kube, who);
     if (t.ns[0]) {
-        enum k8s_role role = k8s_snapshot_role(
-            kube_snapshot(), who->email, (const char *const *)who->groups, who->n_groups, t.ns);
+        enum k8s_role role =
+            k8s_snapshot_role(kube_snapshot(k->kube), who->email, (const char *const *)who->groups,
+                              who->n_groups, t.ns);
         if (role == K8S_ROLE_NONE && !admin) {
             refuse(r, 403, "you have no role in this namespace");
             return;
@@ -120,7 +146,7 @@ void api_k8s_forward(struct http_request *r)
         refuse(r, 403, "cluster-wide resources are for cluster admins");
         return;
     }
-    struct pending_call *p = malloc(sizeof(*p));
+    struct pending_call *p = calloc(1, sizeof(*p));
     const char *query = http_request_raw_query(r);
     if (!p ||
         snprintf(p->path, sizeof(p->path), "%s%s%s", http_request_raw_path(r) + strlen(PREFIX),
@@ -129,5 +155,8 @@ void api_k8s_forward(struct http_request *r)
         refuse(r, 414, "request too long to forward");
         return;
     }
-    sar_check(r, who, &t, verb, reviewed, p, free);
+    p->r = r;
+    http_request_set_context(r, p, free);
+    http_request_suspend(r);
+    sar_check(k->sar, who, &t, verb, review_done, p);
 }

@@ -1,5 +1,5 @@
 /*
- * api_k8s: /api/k8s/<API server path>, the Kubernetes API as the user may use it.
+ * k8s: /api/k8s/<API server path>, the Kubernetes API as the user may use it.
  *
  * Only allow-listed group/resources pass (k8s.allowed_resources). A namespaced call needs a
  * role in that profile namespace (or a cluster admin) and a SubjectAccessReview allowing the
@@ -13,8 +13,11 @@
 struct config;
 struct http_request;
 
-int api_k8s_init(const struct config *cfg, char err[128]);
-void api_k8s_reset(void);
+struct api_k8s;
+
+/* The allow-list of k8s.allowed_resources (server/kfdash.h); -EINVAL with why in err. */
+int api_k8s_new(const struct config *cfg, struct api_k8s **ret, char err[128]);
+void api_k8s_free(struct api_k8s *a);
 void api_k8s_forward(struct http_request *r);
 /* After the caller's own checks: streams an API server call (path and query) made as the
  * user (impersonated, so the API server decides too); its answer, watches and errors pass

@@ -11,12 +11,14 @@
 #include "auth/identity.h"
 #include "k8s/isvc.h"
 #include "lib/buf.h"
+#include "lib/upstream.h"
+#include "server/api/calls.h"
+#include "server/api/objects.h"
+#include "server/cluster/kube.h"
 #include "server/config.h"
 #include "server/http/http.h"
-#include "server/cluster/kube.h"
-#include "server/cluster/kube_objects.h"
 #include "server/http/park.h"
-#include "lib/upstream.h"
+#include "server/kfdash.h"
 
 #define LIST_MAX          1000        /* InferenceServices listed, at most */
 #define FORM_MAX_BYTES    (64 * 1024) /* a create form, at most */
@@ -25,16 +27,7 @@
 #define VERSIONS_MAX      500               /* MLflow model versions listed, at most */
 #define VERSIONS_ANSWER   (4 * 1024 * 1024) /* MLflow's answer listing them, at most */
 
-static const struct config *cfg; /* borrowed for the process life */
-static struct upstream *engine;  /* borrowed for the process life */
-
-void api_kserve_init(const struct config *c, struct upstream *u)
-{
-    cfg = c;
-    engine = u;
-}
-
-static const struct kube_objects_kind kind = {
+static const struct api_objects_kind kind = {
     .api = "/apis/" ISVC_API_VERSION,
     .resource = "inferenceservices",
     .param = "name",
@@ -43,22 +36,22 @@ static const struct kube_objects_kind kind = {
 
 /* A call to the API server (or MLflow) under way, kept with the parked request. */
 struct kserve_call {
-    struct kube_objects_call call; /* the namespace, the InferenceService (or ""), the answer */
-    cJSON *form;                   /* create: the form; `checked` borrows from it */
-    struct isvc_form checked;      /* create: the form, checked */
+    struct api_objects_call call; /* the namespace, the InferenceService (or ""), the answer */
+    cJSON *form;                  /* create: the form; `checked` borrows from it */
+    struct isvc_form checked;     /* create: the form, checked */
 };
 
 static void kserve_call_free(void *p)
 {
     struct kserve_call *c = p;
     cJSON_Delete(c->form);
-    kube_objects_call_free(c);
+    api_objects_call_free(c);
 }
 
 /* The route's namespace and (when it has one) :name, checked; NULL after replying otherwise. */
 static struct kserve_call *enter(struct http_request *r)
 {
-    return kube_objects_enter(r, &kind, sizeof(struct kserve_call), kserve_call_free);
+    return api_objects_enter(r, &kind, sizeof(struct kserve_call), kserve_call_free);
 }
 
 /* ---------------------------------------------------------------- list */
@@ -72,12 +65,12 @@ static int by_name(const void *a, const void *b)
 
 static void listed(struct http_request *r)
 {
-    struct kube_objects_call *c = http_request_context(r);
-    if (!kube_objects_answered(c, 200)) {
-        kube_reply_failure(r, &c->answer, "cannot list the InferenceServices");
+    struct api_objects_call *c = http_request_context(r);
+    if (!api_objects_answered(c, 200)) {
+        api_kube_failure(r, &c->answer, "cannot list the InferenceServices");
         return;
     }
-    kube_objects_reply_list(r, c, "inferenceServices", LIST_MAX, isvc_summary, by_name);
+    api_objects_reply_list(r, c, "inferenceServices", LIST_MAX, isvc_summary, by_name);
 }
 
 void api_kserve_list(struct http_request *r)
@@ -86,7 +79,7 @@ void api_kserve_list(struct http_request *r)
     if (!c) return;
     char query[32];
     snprintf(query, sizeof(query), "?limit=%d", LIST_MAX);
-    kube_objects_call_as(r, &c->call, "GET", query, NULL, listed);
+    api_objects_call_as(r, &c->call, "GET", query, NULL, listed);
 }
 
 /* ---------------------------------------------------------------- create */
@@ -94,7 +87,7 @@ void api_kserve_list(struct http_request *r)
 static void created(struct http_request *r)
 {
     struct kserve_call *c = http_request_context(r);
-    if (kube_objects_answered(&c->call, 409)) {
+    if (api_objects_answered(&c->call, 409)) {
         char message[256];
         snprintf(message, sizeof(message),
                  "an InferenceService named %s exists already in %s: pick another name",
@@ -102,25 +95,26 @@ static void created(struct http_request *r)
         http_reply_error(r, 409, message);
         return;
     }
-    if (!kube_objects_answered(&c->call, 201) && !kube_objects_answered(&c->call, 200)) {
-        kube_reply_failure(r, &c->call.answer, "cannot create the InferenceService");
+    if (!api_objects_answered(&c->call, 201) && !api_objects_answered(&c->call, 200)) {
+        api_kube_failure(r, &c->call.answer, "cannot create the InferenceService");
         return;
     }
-    cJSON *j = kube_objects_answer_json(r, &c->call);
+    cJSON *j = api_objects_answer_json(r, &c->call);
     if (!j) return;
     cJSON *summary = isvc_summary(j);
     cJSON_Delete(j);
-    kube_objects_reply_with(r, 201, "inferenceService", summary, NULL, NULL);
+    api_objects_reply_with(r, 201, "inferenceService", summary, NULL, NULL);
 }
 
 /* Builds the InferenceService of c's checked form (storage_uri: MLflow's answer, for a form
  * from MLflow) and POSTs it as the user. */
 static void create_as_user(struct http_request *r, struct kserve_call *c, const char *storage_uri)
 {
+    const struct kfdash *k = kfdash_of(r);
     cJSON *isvc = NULL;
     char err[ISVC_ERROR_MAX];
     int e = isvc_build(&c->checked, c->call.ns, http_request_identity(r)->email,
-                       cfg->kserve_service_account, storage_uri, &isvc, err);
+                       k->cfg->kserve_service_account, storage_uri, &isvc, err);
     if (e < 0) {
         /* Only MLflow's answer can be refused here: the form was checked before. */
         http_reply_error(r, e == -ENOMEM ? 500 : 502, e == -ENOMEM ? "out of memory" : err);
@@ -133,7 +127,7 @@ static void create_as_user(struct http_request *r, struct kserve_call *c, const 
         return;
     }
     /* The route names no InferenceService: this POST goes to the collection. */
-    kube_objects_call_as(r, &c->call, "POST", "", json, created);
+    api_objects_call_as(r, &c->call, "POST", "", json, created);
     free(json);
 }
 
@@ -144,7 +138,7 @@ static void mlflow_message(const struct upstream_result *a, char *out, size_t si
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
     snprintf(out, size, "%s",
              cJSON_IsString(m) ? m->valuestring
-             : a->error        ? a->detail
+             : a->error        ? upstream_error_text(a->error)
                                : "no message");
     cJSON_Delete(j);
 }
@@ -154,7 +148,7 @@ static void mlflow_answered(struct http_request *r)
     struct kserve_call *c = http_request_context(r);
     const struct upstream_result *a = &c->call.answer;
     char message[1024], why[256];
-    if (!kube_objects_answered(&c->call, 200)) {
+    if (!api_objects_answered(&c->call, 200)) {
         mlflow_message(a, why, sizeof(why));
         unsigned status = a->error                               ? 502
                           : a->status == 404                     ? 404
@@ -188,16 +182,18 @@ static void mlflow_answered(struct http_request *r)
 static void ask_mlflow(struct http_request *r, struct kserve_call *c, const struct buf *api_path,
                        size_t max, http_next_fn next)
 {
+    const struct kfdash *k = kfdash_of(r);
     const struct identity *who = http_request_identity(r);
     struct buf url;
     buf_init(&url, 8192);
-    size_t base = strlen(cfg->mlflow_url);
-    while (base && cfg->mlflow_url[base - 1] == '/') base--; /* "http://mlflow/" as well */
-    buf_add(&url, cfg->mlflow_url, base);
+    size_t base = strlen(k->cfg->mlflow_url);
+    while (base && k->cfg->mlflow_url[base - 1] == '/') base--; /* "http://mlflow/" as well */
+    buf_add(&url, k->cfg->mlflow_url, base);
     buf_adds(&url, buf_str(api_path));
     char workspace[128], user[1024], groups_line[4096] = "";
     snprintf(workspace, sizeof(workspace), "X-MLFLOW-WORKSPACE: %s", c->call.ns);
-    snprintf(user, sizeof(user), "%s: %s%s", cfg->userid_header, cfg->userid_prefix, who->email);
+    snprintf(user, sizeof(user), "%s: %s%s", k->cfg->userid_header, k->cfg->userid_prefix,
+             who->email);
     char *groups = identity_groups_joined(who);
     if (groups && *groups)
         snprintf(groups_line, sizeof(groups_line), "kubeflow-groups: %s", groups);
@@ -214,7 +210,7 @@ static void ask_mlflow(struct http_request *r, struct kserve_call *c, const stru
                                  .headers = headers,
                                  .timeout_ms = MLFLOW_TIMEOUT_MS,
                                  .max_response_bytes = max};
-    park_call(engine, r, &call, &c->call.answer, next);
+    park_call(k->engine, r, &call, &c->call.answer, next);
     buf_reset(&url);
 }
 
@@ -232,6 +228,7 @@ static void ask_download_uri(struct http_request *r, struct kserve_call *c)
 
 void api_kserve_create(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct kserve_call *c = enter(r);
     if (!c) return;
     size_t len;
@@ -247,7 +244,7 @@ void api_kserve_create(struct http_request *r)
         http_reply_error(r, 400, err);
     else if (!c->checked.from_mlflow)
         create_as_user(r, c, NULL);
-    else if (!*cfg->mlflow_url)
+    else if (!*k->cfg->mlflow_url)
         http_reply_error(r, 503, "no MLflow server is configured (mlflow.url)");
     else
         ask_download_uri(r, c);
@@ -257,26 +254,26 @@ void api_kserve_create(struct http_request *r)
 
 static void got(struct http_request *r)
 {
-    struct kube_objects_call *c = http_request_context(r);
-    if (!kube_objects_answered(c, 200)) {
-        kube_reply_failure(r, &c->answer, "cannot read the InferenceService");
+    struct api_objects_call *c = http_request_context(r);
+    if (!api_objects_answered(c, 200)) {
+        api_kube_failure(r, &c->answer, "cannot read the InferenceService");
         return;
     }
-    cJSON *j = kube_objects_answer_json(r, c);
-    if (j) kube_objects_reply_with(r, 200, "inferenceService", isvc_summary(j), "object", j);
+    cJSON *j = api_objects_answer_json(r, c);
+    if (j) api_objects_reply_with(r, 200, "inferenceService", isvc_summary(j), "object", j);
 }
 
 void api_kserve_get(struct http_request *r)
 {
     struct kserve_call *c = enter(r);
-    if (c) kube_objects_call_as(r, &c->call, "GET", "", NULL, got);
+    if (c) api_objects_call_as(r, &c->call, "GET", "", NULL, got);
 }
 
 static void deleted(struct http_request *r)
 {
-    struct kube_objects_call *c = http_request_context(r);
-    if (!kube_objects_answered(c, 200) && !kube_objects_answered(c, 202)) {
-        kube_reply_failure(r, &c->answer, "cannot delete the InferenceService");
+    struct api_objects_call *c = http_request_context(r);
+    if (!api_objects_answered(c, 200) && !api_objects_answered(c, 202)) {
+        api_kube_failure(r, &c->answer, "cannot delete the InferenceService");
         return;
     }
     http_reply_json(r, 200, cJSON_CreateObject());
@@ -285,7 +282,7 @@ static void deleted(struct http_request *r)
 void api_kserve_delete(struct http_request *r)
 {
     struct kserve_call *c = enter(r);
-    if (c) kube_objects_call_as(r, &c->call, "DELETE", "", NULL, deleted);
+    if (c) api_objects_call_as(r, &c->call, "DELETE", "", NULL, deleted);
 }
 
 /* ---------------------------------------------------------------- MLflow's model versions */
@@ -314,9 +311,9 @@ static cJSON *version_summary(const cJSON *v)
 
 static void versions_listed(struct http_request *r)
 {
-    struct kube_objects_call *c = http_request_context(r);
+    struct api_objects_call *c = http_request_context(r);
     const struct upstream_result *a = &c->answer;
-    if (!kube_objects_answered(c, 200)) {
+    if (!api_objects_answered(c, 200)) {
         char why[256], message[512];
         mlflow_message(a, why, sizeof(why));
         snprintf(message, sizeof(message), "cannot list MLflow's model versions in %s: %s", c->ns,
@@ -352,15 +349,15 @@ static void versions_listed(struct http_request *r)
         http_reply_error(r, 500, "out of memory");
         return;
     }
-    kube_objects_reply_with(r, 200, "modelVersions", list, "truncated",
-                            cJSON_CreateBool(truncated));
+    api_objects_reply_with(r, 200, "modelVersions", list, "truncated", cJSON_CreateBool(truncated));
 }
 
 void api_kserve_mlflow_versions(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct kserve_call *c = enter(r);
     if (!c) return;
-    if (!*cfg->mlflow_url) {
+    if (!*k->cfg->mlflow_url) {
         http_reply_error(r, 503, "no MLflow server is configured (mlflow.url)");
         return;
     }

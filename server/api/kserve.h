@@ -24,11 +24,8 @@
  */
 #pragma once
 
-struct config;
 struct http_request;
-struct upstream;
 
-void api_kserve_init(const struct config *cfg, struct upstream *engine);
 void api_kserve_list(struct http_request *r);
 void api_kserve_create(struct http_request *r);
 void api_kserve_get(struct http_request *r);

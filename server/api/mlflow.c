@@ -2,7 +2,7 @@
 #include "server/api/mlflow.h"
 
 #include <cjson/cJSON.h>
-#include <pthread.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,15 +11,17 @@
 #include "auth/identity.h"
 #include "k8s/access.h"
 #include "k8s/name.h"
-#include "server/gate/apps.h"
-#include "server/config.h"
-#include "server/http/http.h"
-#include "server/cluster/kube.h"
 #include "lib/log.h"
-#include "server/proxy/mlflow_access.h"
-#include "server/http/park.h"
-#include "server/proxy/proxy.h"
+#include "lib/ttl_cache.h"
 #include "lib/upstream.h"
+#include "server/cluster/kube.h"
+#include "server/config.h"
+#include "server/gate/apps.h"
+#include "server/http/http.h"
+#include "server/http/park.h"
+#include "server/kfdash.h"
+#include "server/proxy/mlflow_access.h"
+#include "server/proxy/proxy.h"
 
 #define PREFIX           "/mlflow"
 #define PREFIX_LEN       (sizeof(PREFIX) - 1)
@@ -29,6 +31,7 @@
 #define NAME_MAX_BYTES     64 /* a DNS label and its NUL */
 #define MEMBERSHIPS_MAX    4096
 #define KNOWN_MAX          4096 /* workspaces remembered as existing */
+#define KNOWN_TTL_MS       (3600 * 1000L)
 #define CONNECT_TIMEOUT_MS 5000
 #define IDLE_TIMEOUT_S     300 /* a search over many runs may think this long */
 #define CREATE_TIMEOUT_MS  10000
@@ -36,77 +39,37 @@
 #define TARGET_MAX         (2 * 8192 + 2)
 #define URL_MAX            (CONFIG_STRING_MAX + 64)
 
-static const struct config *cfg; /* borrowed for the process life */
-static struct upstream *engine;  /* borrowed for the process life */
+struct api_mlflow {
+    struct ttl_cache *known; /* workspaces MLflow is known to have, so each is created once */
+};
 
-/* Workspaces MLflow is known to have, sorted, so each is created at most once. When full it
- * starts over: forgetting costs one more create, answered "already exists". */
-static pthread_mutex_t known_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *known[KNOWN_MAX];
-static size_t n_known;
-
-void api_mlflow_init(const struct config *c, struct upstream *u)
+int api_mlflow_new(struct api_mlflow **ret)
 {
-    cfg = c;
-    engine = u;
-}
-
-void api_mlflow_reset(void)
-{
-    pthread_mutex_lock(&known_lock);
-    for (size_t i = 0; i < n_known; i++) free(known[i]);
-    n_known = 0;
-    pthread_mutex_unlock(&known_lock);
-}
-
-/* Where name is in known, or would go (under known_lock). */
-static size_t known_slot(const char *name, bool *ret_found)
-{
-    size_t lo = 0, hi = n_known;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(known[mid], name);
-        if (c == 0) {
-            *ret_found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+    *ret = calloc(1, sizeof(**ret));
+    if (!*ret || ttl_cache_new(KNOWN_MAX / 8, 8, NULL, NULL, &(*ret)->known) < 0) {
+        free(*ret);
+        *ret = NULL;
+        return -ENOMEM;
     }
-    *ret_found = false;
-    return lo;
+    return 0;
 }
 
-static bool is_known(const char *name)
+void api_mlflow_free(struct api_mlflow *m)
 {
-    bool found;
-    pthread_mutex_lock(&known_lock);
-    known_slot(name, &found);
-    pthread_mutex_unlock(&known_lock);
-    return found;
+    if (!m) return;
+    ttl_cache_free(m->known);
+    free(m);
 }
 
-static void remember(const char *name)
+static bool is_known(const struct api_mlflow *m, const char *name)
 {
-    char *copy = strdup(name);
-    if (!copy) return; /* forgotten: the next use asks MLflow again */
-    pthread_mutex_lock(&known_lock);
-    if (n_known == KNOWN_MAX) {
-        for (size_t i = 0; i < n_known; i++) free(known[i]);
-        n_known = 0;
-    }
-    bool found;
-    size_t at = known_slot(name, &found);
-    if (found) {
-        free(copy);
-    } else {
-        memmove(&known[at + 1], &known[at], (n_known - at) * sizeof(known[0]));
-        known[at] = copy;
-        n_known++;
-    }
-    pthread_mutex_unlock(&known_lock);
+    return ttl_cache_get(m->known, name, strlen(name), NULL, NULL);
+}
+
+/* Forgotten after a while (or when pushed out): costs one more create, "already exists". */
+static void remember(const struct api_mlflow *m, const char *name)
+{
+    ttl_cache_put(m->known, name, strlen(name), NULL, 0, KNOWN_TTL_MS);
 }
 
 /* ---------------------------------------------------------------- answers of kfdash's own */
@@ -137,18 +100,19 @@ static cJSON *workspace_json(const char *ns)
 }
 
 /* The caller's role in ns; a cluster admin without one counts as admin. */
-static enum k8s_role role_in(const struct k8s_snapshot *s, const struct identity *who,
-                             const char *ns)
+static enum k8s_role role_in(const struct kube *kube, const struct k8s_snapshot *s,
+                             const struct identity *who, const char *ns)
 {
     enum k8s_role role =
         k8s_snapshot_role(s, who->email, (const char *const *)who->groups, who->n_groups, ns);
-    if (role == K8S_ROLE_NONE && kube_is_cluster_admin(who)) role = K8S_ROLE_ADMIN;
+    if (role == K8S_ROLE_NONE && kube_is_cluster_admin(kube, who)) role = K8S_ROLE_ADMIN;
     return role;
 }
 
 static const struct k8s_snapshot *snapshot_or_503(struct http_request *r)
 {
-    const struct k8s_snapshot *s = kube_snapshot();
+    const struct kfdash *k = kfdash_of(r);
+    const struct k8s_snapshot *s = kube_snapshot(k->kube);
     if (!s) refuse(r, 503, "no Kubernetes API server is configured (kube.api)");
     return s;
 }
@@ -177,6 +141,7 @@ static void list_workspaces(struct http_request *r)
 /* GET .../workspaces/<name>: for a member of that namespace. */
 static void get_workspace(struct http_request *r, const char *name, size_t len)
 {
+    const struct kfdash *k = kfdash_of(r);
     char ns[NAME_MAX_BYTES];
     if (len >= sizeof(ns)) len = sizeof(ns) - 1; /* too long for a label: refused below */
     memcpy(ns, name, len);
@@ -187,7 +152,7 @@ static void get_workspace(struct http_request *r, const char *name, size_t len)
     }
     const struct k8s_snapshot *s = snapshot_or_503(r);
     if (!s) return;
-    if (role_in(s, http_request_identity(r), ns) == K8S_ROLE_NONE) {
+    if (role_in(k->kube, s, http_request_identity(r), ns) == K8S_ROLE_NONE) {
         refuse(r, 403, "you have no role in this namespace");
         return;
     }
@@ -202,6 +167,7 @@ static void get_workspace(struct http_request *r, const char *name, size_t len)
  * files). */
 static void forward(struct http_request *r, const char *ns)
 {
+    const struct kfdash *k = kfdash_of(r);
     char path[TARGET_MAX], header[sizeof(WORKSPACE_HEADER) + NAME_MAX_BYTES + 2];
     /* The raw path keeps the client's escapes ("/ml%66low/..."): skip its first segment. */
     const char *rest = strchr(http_request_raw_path(r) + 1, '/');
@@ -216,14 +182,14 @@ static void forward(struct http_request *r, const char *ns)
      * a workspace holds (artifacts a user logged, HTML among them) is never a page; and with
      * application hosts, nothing of MLflow is a page on kfdash's origin. */
     char label[APPS_LABEL_MAX];
-    struct proxy_target target = {.base_url = cfg->mlflow_url,
-                                  .drop_headers = drop,
-                                  .connect_timeout_ms = CONNECT_TIMEOUT_MS,
-                                  .idle_timeout_s = IDLE_TIMEOUT_S,
-                                  .max_body_bytes = cfg->notebook_max_upload_bytes,
-                                  .extra_header = ns ? header : NULL,
-                                  .sandbox =
-                                      ns || (apps_enabled() && !apps_request_label(r, label))};
+    struct proxy_target target = {
+        .base_url = k->cfg->mlflow_url,
+        .drop_headers = drop,
+        .connect_timeout_ms = CONNECT_TIMEOUT_MS,
+        .idle_timeout_s = IDLE_TIMEOUT_S,
+        .max_body_bytes = k->cfg->notebook_max_upload_bytes,
+        .extra_header = ns ? header : NULL,
+        .sandbox = ns || (apps_enabled(k->cfg) && !apps_request_label(r, label))};
     proxy_forward(r, &target, path);
 }
 
@@ -242,15 +208,16 @@ static void creation_free(void *p)
 
 static void created(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct creation *c = http_request_take_context(r);
     const struct upstream_result *a = &c->answer;
     bool exists = !a->error && a->status >= 400 && a->body &&
                   strstr(a->body, "\"RESOURCE_ALREADY_EXISTS\"") != NULL;
     if (!a->error && (a->status == 200 || a->status == 201)) {
         log_msg(LOG_INFO, "created the MLflow workspace of a profile", "namespace", c->ns);
-        remember(c->ns);
+        remember(k->mlflow, c->ns);
     } else if (exists) {
-        remember(c->ns);
+        remember(k->mlflow, c->ns);
     } else {
         /* Not fatal: the request goes on, and MLflow says what it makes of the workspace. */
         char why[UPSTREAM_DETAIL_MAX + 32];
@@ -273,6 +240,7 @@ static void created(struct http_request *r)
 /* Creates the workspace of profile ns as kfdash itself (not as the user), then forwards. */
 static void create_then_forward(struct http_request *r, const char *ns)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct creation *c = calloc(1, sizeof(*c));
     cJSON *body = workspace_json(ns); /* MLflow's CreateWorkspace: {"name", "description"} */
     char *json = body ? cJSON_PrintUnformatted(body) : NULL;
@@ -285,7 +253,7 @@ static void create_then_forward(struct http_request *r, const char *ns)
     }
     snprintf(c->ns, sizeof(c->ns), "%s", ns);
     char url[URL_MAX];
-    snprintf(url, sizeof(url), "%s/api/3.0/mlflow/workspaces", cfg->mlflow_url);
+    snprintf(url, sizeof(url), "%s/api/3.0/mlflow/workspaces", k->cfg->mlflow_url);
     const char *headers[] = {"Content-Type: application/json", "Accept: application/json", NULL};
     struct upstream_call call = {.method = "POST",
                                  .url = url,
@@ -295,7 +263,7 @@ static void create_then_forward(struct http_request *r, const char *ns)
                                  .timeout_ms = CREATE_TIMEOUT_MS,
                                  .max_response_bytes = CREATE_ANSWER_MAX};
     http_request_set_context(r, c, creation_free);
-    park_call(engine, r, &call, &c->answer, created); /* the call copies the body */
+    park_call(k->engine, r, &call, &c->answer, created); /* the call copies the body */
     free(json);
 }
 
@@ -312,6 +280,7 @@ static const char *wanted_workspace(const struct http_request *r)
 
 static void enter_workspace(struct http_request *r, bool writes)
 {
+    const struct kfdash *k = kfdash_of(r);
     const char *ns = wanted_workspace(r);
     if (!ns) {
         refuse(r, 400, "choose a namespace (" WORKSPACE_HEADER ")");
@@ -323,7 +292,7 @@ static void enter_workspace(struct http_request *r, bool writes)
     }
     const struct k8s_snapshot *s = snapshot_or_503(r);
     if (!s) return;
-    enum k8s_role role = role_in(s, http_request_identity(r), ns);
+    enum k8s_role role = role_in(k->kube, s, http_request_identity(r), ns);
     if (role == K8S_ROLE_NONE) {
         refuse(r, 403, "you have no role in this namespace");
         return;
@@ -334,7 +303,7 @@ static void enter_workspace(struct http_request *r, bool writes)
                "contributor");
         return;
     }
-    if (k8s_snapshot_profile(s, ns, NULL) && !is_known(ns))
+    if (k8s_snapshot_profile(s, ns, NULL) && !is_known(k->mlflow, ns))
         create_then_forward(r, ns);
     else
         forward(r, ns);
@@ -342,7 +311,8 @@ static void enter_workspace(struct http_request *r, bool writes)
 
 void api_mlflow_proxy(struct http_request *r)
 {
-    if (!*cfg->mlflow_url) {
+    const struct kfdash *k = kfdash_of(r);
+    if (!*k->cfg->mlflow_url) {
         refuse(r, 503, "MLflow is not configured");
         return;
     }

@@ -25,15 +25,15 @@
  * Request bodies (artifact uploads) stream up to notebooks.max_upload_bytes: notebooks log
  * their models through here.
  *
- * Threads: handlers run on HTTP threads; the set of known workspaces is locked.
+ * Threads: handlers run on HTTP threads; the set of known workspaces is a bounded cache with
+ * its own locks.
  */
 #pragma once
 
-struct config;
+struct api_mlflow;
 struct http_request;
-struct upstream;
 
-void api_mlflow_init(const struct config *cfg, struct upstream *engine);
-/* Forgets the workspaces known to exist (tests, shutdown). */
-void api_mlflow_reset(void);
+/* The workspaces known to exist (server/kfdash.h). */
+int api_mlflow_new(struct api_mlflow **ret);
+void api_mlflow_free(struct api_mlflow *m);
 void api_mlflow_proxy(struct http_request *r);

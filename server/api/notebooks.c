@@ -12,12 +12,15 @@
 #include "k8s/event.h"
 #include "k8s/name.h"
 #include "k8s/notebook.h"
+#include "lib/clock.h"
+#include "lib/upstream.h"
+#include "server/api/calls.h"
 #include "server/api/k8s.h"
+#include "server/api/objects.h"
+#include "server/cluster/kube.h"
 #include "server/config.h"
 #include "server/http/http.h"
-#include "server/cluster/kube.h"
-#include "server/cluster/kube_objects.h"
-#include "lib/upstream.h"
+#include "server/kfdash.h"
 
 #define IMAGES_MAX      64
 #define GPU_VENDORS_MAX 16
@@ -30,39 +33,56 @@
 #define TAIL_LINES     1000
 #define TAIL_LINES_MAX 10000
 
-static const struct config *cfg;       /* borrowed for the process life */
-static char *image_text, *vendor_text; /* storage of the lists below */
-static const char *images[IMAGES_MAX], *vendors[GPU_VENDORS_MAX];
-static struct notebook_catalog catalog;
+struct api_notebooks {
+    char *image_text, *vendor_text; /* storage of the lists below */
+    const char *images[IMAGES_MAX], *vendors[GPU_VENDORS_MAX];
+    struct notebook_catalog catalog; /* over them */
+};
 
-int api_notebooks_init(const struct config *c)
+int api_notebooks_new(const struct config *c, struct api_notebooks **ret)
 {
-    cfg = c;
-    free(image_text);
-    free(vendor_text);
-    image_text = strdup(c->notebook_images ? c->notebook_images : "");
-    vendor_text = strdup(c->notebook_gpu_vendors ? c->notebook_gpu_vendors : "");
-    if (!image_text || !vendor_text) return -ENOMEM;
-    catalog = (struct notebook_catalog){images, config_split_list(image_text, images, IMAGES_MAX),
-                                        vendors,
-                                        config_split_list(vendor_text, vendors, GPU_VENDORS_MAX)};
+    struct api_notebooks *n = *ret = calloc(1, sizeof(**ret));
+    if (!n) return -ENOMEM;
+    n->image_text = strdup(c->notebook_images ? c->notebook_images : "");
+    n->vendor_text = strdup(c->notebook_gpu_vendors ? c->notebook_gpu_vendors : "");
+    if (!n->image_text || !n->vendor_text) {
+        api_notebooks_free(n);
+        *ret = NULL;
+        return -ENOMEM;
+    }
+    n->catalog = (struct notebook_catalog){
+        n->images, config_split_list(n->image_text, n->images, IMAGES_MAX), n->vendors,
+        config_split_list(n->vendor_text, n->vendors, GPU_VENDORS_MAX)};
     return 0;
+}
+
+void api_notebooks_free(struct api_notebooks *n)
+{
+    if (!n) return;
+    free(n->image_text);
+    free(n->vendor_text);
+    free(n);
 }
 
 /* ---------------------------------------------------------------- the form's choices */
 
 void api_notebooks_config(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddItemToObject(j, "images", cJSON_CreateStringArray(images, (int)catalog.n_images));
-    cJSON_AddStringToObject(j, "defaultImage", catalog.n_images ? images[0] : "");
-    cJSON_AddItemToObject(j, "gpuVendors",
-                          cJSON_CreateStringArray(vendors, (int)catalog.n_gpu_vendors));
+    cJSON_AddItemToObject(
+        j, "images",
+        cJSON_CreateStringArray(k->notebooks->images, (int)k->notebooks->catalog.n_images));
+    cJSON_AddStringToObject(j, "defaultImage",
+                            k->notebooks->catalog.n_images ? k->notebooks->images[0] : "");
+    cJSON_AddItemToObject(
+        j, "gpuVendors",
+        cJSON_CreateStringArray(k->notebooks->vendors, (int)k->notebooks->catalog.n_gpu_vendors));
     cJSON *d = cJSON_AddObjectToObject(j, "defaults");
     cJSON_AddStringToObject(d, "cpu", NOTEBOOK_DEFAULT_CPU);
     cJSON_AddStringToObject(d, "memory", NOTEBOOK_DEFAULT_MEMORY);
     cJSON_AddStringToObject(d, "workspaceSize", NOTEBOOK_DEFAULT_WORKSPACE_SIZE);
-    cJSON_AddStringToObject(j, "mlflowTrackingUri", cfg->notebook_mlflow_tracking_uri);
+    cJSON_AddStringToObject(j, "mlflowTrackingUri", k->cfg->notebook_mlflow_tracking_uri);
     http_reply_json(r, 200, j);
 }
 
@@ -81,12 +101,13 @@ static const char *gpu_ui_name(const char *key)
 
 void api_notebooks_gpus(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     cJSON *j = cJSON_CreateObject();
     cJSON *list = cJSON_AddArrayToObject(j, "vendors");
-    for (size_t i = 0; list && i < catalog.n_gpu_vendors; i++) {
+    for (size_t i = 0; list && i < k->notebooks->catalog.n_gpu_vendors; i++) {
         cJSON *v = cJSON_CreateObject();
-        cJSON_AddStringToObject(v, "limitsKey", vendors[i]);
-        cJSON_AddStringToObject(v, "uiName", gpu_ui_name(vendors[i]));
+        cJSON_AddStringToObject(v, "limitsKey", k->notebooks->vendors[i]);
+        cJSON_AddStringToObject(v, "uiName", gpu_ui_name(k->notebooks->vendors[i]));
         cJSON_AddItemToArray(list, v);
     }
     http_reply_json(r, 200, j);
@@ -94,7 +115,7 @@ void api_notebooks_gpus(struct http_request *r)
 
 /* ---------------------------------------------------------------- calls as the user */
 
-static const struct kube_objects_kind kind = {
+static const struct api_objects_kind kind = {
     .api = "/apis/kubeflow.org/v1",
     .resource = "notebooks",
     .param = "notebook",
@@ -103,13 +124,13 @@ static const struct kube_objects_kind kind = {
 
 /* One request's work with the API server, kept with the parked request. */
 struct job {
-    struct kube_objects_call call; /* the namespace, the notebook (or ""), the call under way */
-    struct upstream_result kept;   /* an earlier answer still needed (a list, a failure) */
-    char *notebook;                /* create: the Notebook to send */
-    cJSON *pvcs;                   /* create: the volumes to make first */
-    int next_pvc;                  /* create: the next one to make (or, undoing, to delete) */
-    int n_made;                    /* create: how many were made */
-    char conflict[160];            /* create: why it failed with 409, when it did */
+    struct api_objects_call call; /* the namespace, the notebook (or ""), the call under way */
+    struct upstream_result kept;  /* an earlier answer still needed (a list, a failure) */
+    char *notebook;               /* create: the Notebook to send */
+    cJSON *pvcs;                  /* create: the volumes to make first */
+    int next_pvc;                 /* create: the next one to make (or, undoing, to delete) */
+    int n_made;                   /* create: how many were made */
+    char conflict[160];           /* create: why it failed with 409, when it did */
 };
 
 static void job_free(void *p)
@@ -118,14 +139,14 @@ static void job_free(void *p)
     free(j->kept.body);
     free(j->notebook);
     cJSON_Delete(j->pvcs);
-    kube_objects_call_free(j);
+    api_objects_call_free(j);
 }
 
 /* The caller may enter the route's namespace, and :notebook (if the route has one) is a name:
  * a new job for the request, or NULL after replying. */
 static struct job *enter(struct http_request *r)
 {
-    return kube_objects_enter(r, &kind, sizeof(struct job), job_free);
+    return api_objects_enter(r, &kind, sizeof(struct job), job_free);
 }
 
 /* Moves the answer to kept, for a later step. */
@@ -145,7 +166,8 @@ static cJSON *parse(const struct upstream_result *a)
 static void reply_summary(struct http_request *r, unsigned status, const cJSON *nb,
                           const cJSON *events, bool with_object)
 {
-    cJSON *summary = notebook_summary(nb, events, &catalog, time(NULL));
+    const struct kfdash *k = kfdash_of(r);
+    cJSON *summary = notebook_summary(nb, events, &k->notebooks->catalog, time(NULL));
     if (!summary) {
         http_reply_error(r, 500, "out of memory");
         return;
@@ -169,13 +191,14 @@ static void ask_events(struct http_request *r, http_next_fn next)
     struct job *j = http_request_context(r);
     char path[PATH_MAX_BYTES];
     snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events?limit=%d", j->call.ns, EVENTS_LIMIT);
-    kube_objects_call_path_as(r, &j->call, "GET", path, NULL, next);
+    api_objects_call_path_as(r, &j->call, "GET", path, NULL, next);
 }
 
 static void list_with_events(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct job *j = http_request_context(r);
-    cJSON *events = kube_objects_answered(&j->call, 200) ? parse(&j->call.answer) : NULL;
+    cJSON *events = api_objects_answered(&j->call, 200) ? parse(&j->call.answer) : NULL;
     cJSON *list = parse(&j->kept);
     cJSON *out = cJSON_CreateObject();
     cJSON *notebooks = cJSON_AddArrayToObject(out, "notebooks");
@@ -183,7 +206,7 @@ static void list_with_events(struct http_request *r)
     time_t now = time(NULL);
     cJSON_ArrayForEach(nb, cJSON_GetObjectItemCaseSensitive(list, "items"))
     {
-        cJSON *s = notebook_summary(nb, event_items(events), &catalog, now);
+        cJSON *s = notebook_summary(nb, event_items(events), &k->notebooks->catalog, now);
         if (s) cJSON_AddItemToArray(notebooks, s);
     }
     cJSON_Delete(list);
@@ -194,8 +217,8 @@ static void list_with_events(struct http_request *r)
 static void list_in(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!kube_objects_answered(&j->call, 200)) {
-        kube_reply_failure(r, &j->call.answer, "cannot list the notebooks");
+    if (!api_objects_answered(&j->call, 200)) {
+        api_kube_failure(r, &j->call.answer, "cannot list the notebooks");
         return;
     }
     keep_answer(j);
@@ -208,13 +231,13 @@ void api_notebooks_list(struct http_request *r)
     if (!j) return;
     char query[32];
     snprintf(query, sizeof(query), "?limit=%d", LIST_LIMIT);
-    kube_objects_call_as(r, &j->call, "GET", query, NULL, list_in);
+    api_objects_call_as(r, &j->call, "GET", query, NULL, list_in);
 }
 
 static void get_with_events(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    cJSON *events = kube_objects_answered(&j->call, 200) ? parse(&j->call.answer) : NULL;
+    cJSON *events = api_objects_answered(&j->call, 200) ? parse(&j->call.answer) : NULL;
     cJSON *nb = parse(&j->kept);
     reply_summary(r, 200, nb, event_items(events), true);
     cJSON_Delete(nb);
@@ -224,8 +247,8 @@ static void get_with_events(struct http_request *r)
 static void get_in(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!kube_objects_answered(&j->call, 200)) {
-        kube_reply_failure(r, &j->call.answer, "cannot read the notebook");
+    if (!api_objects_answered(&j->call, 200)) {
+        api_kube_failure(r, &j->call.answer, "cannot read the notebook");
         return;
     }
     keep_answer(j);
@@ -236,7 +259,7 @@ void api_notebooks_get(struct http_request *r)
 {
     struct job *j = enter(r);
     if (!j) return;
-    kube_objects_call_as(r, &j->call, "GET", "", NULL, get_in);
+    api_objects_call_as(r, &j->call, "GET", "", NULL, get_in);
 }
 
 /* ---------------------------------------------------------------- create */
@@ -260,7 +283,7 @@ static void undo_next(struct http_request *r)
         if (j->conflict[0])
             http_reply_error(r, 409, j->conflict);
         else
-            kube_reply_failure(r, &j->kept, "cannot create the notebook");
+            api_kube_failure(r, &j->kept, "cannot create the notebook");
         return;
     }
     const cJSON *pvc = cJSON_GetArrayItem(j->pvcs, --j->next_pvc);
@@ -269,14 +292,14 @@ static void undo_next(struct http_request *r)
     char path[PATH_MAX_BYTES];
     snprintf(path, sizeof(path), "/api/v1/namespaces/%s/persistentvolumeclaims/%s", j->call.ns,
              name->valuestring);
-    kube_objects_call_path_as(r, &j->call, "DELETE", path, NULL, undo_next);
+    api_objects_call_path_as(r, &j->call, "DELETE", path, NULL, undo_next);
 }
 
 static void notebook_made(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!kube_objects_answered(&j->call, 201)) {
-        if (kube_objects_answered(&j->call, 409))
+    if (!api_objects_answered(&j->call, 201)) {
+        if (api_objects_answered(&j->call, 409))
             snprintf(j->conflict, sizeof(j->conflict), "a notebook named %s exists already",
                      j->call.name);
         give_up(r);
@@ -296,7 +319,7 @@ static void make_next(struct http_request *r)
     char path[PATH_MAX_BYTES];
     if (j->next_pvc == cJSON_GetArraySize(j->pvcs)) {
         snprintf(path, sizeof(path), "/apis/kubeflow.org/v1/namespaces/%s/notebooks", j->call.ns);
-        kube_objects_call_path_as(r, &j->call, "POST", path, j->notebook, notebook_made);
+        api_objects_call_path_as(r, &j->call, "POST", path, j->notebook, notebook_made);
         return;
     }
     char *body = cJSON_PrintUnformatted(cJSON_GetArrayItem(j->pvcs, j->next_pvc));
@@ -305,15 +328,15 @@ static void make_next(struct http_request *r)
         return;
     }
     snprintf(path, sizeof(path), "/api/v1/namespaces/%s/persistentvolumeclaims", j->call.ns);
-    kube_objects_call_path_as(r, &j->call, "POST", path, body, pvc_made);
+    api_objects_call_path_as(r, &j->call, "POST", path, body, pvc_made);
     free(body);
 }
 
 static void pvc_made(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!kube_objects_answered(&j->call, 201)) {
-        if (kube_objects_answered(&j->call, 409)) {
+    if (!api_objects_answered(&j->call, 201)) {
+        if (api_objects_answered(&j->call, 409)) {
             const cJSON *pvc = cJSON_GetArrayItem(j->pvcs, j->next_pvc);
             const cJSON *name = cJSON_GetObjectItemCaseSensitive(
                 cJSON_GetObjectItemCaseSensitive(pvc, "metadata"), "name");
@@ -333,12 +356,12 @@ static void pvc_made(struct http_request *r)
 static void name_checked(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (kube_objects_answered(&j->call, 200)) {
+    if (api_objects_answered(&j->call, 200)) {
         snprintf(j->conflict, sizeof(j->conflict), "a notebook named %s exists already",
                  j->call.name);
         http_reply_error(r, 409, j->conflict);
-    } else if (!kube_objects_answered(&j->call, 404)) {
-        kube_reply_failure(r, &j->call.answer, "cannot create the notebook");
+    } else if (!api_objects_answered(&j->call, 404)) {
+        api_kube_failure(r, &j->call.answer, "cannot create the notebook");
     } else {
         make_next(r);
     }
@@ -346,6 +369,7 @@ static void name_checked(struct http_request *r)
 
 void api_notebooks_create(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct job *j = enter(r);
     if (!j) return;
     size_t len;
@@ -353,8 +377,8 @@ void api_notebooks_create(struct http_request *r)
     cJSON *form = len ? cJSON_ParseWithLength(text, len) : NULL;
     cJSON *nb = NULL;
     char err[NOTEBOOK_ERROR_MAX];
-    int e = form ? notebook_from_form(form, &catalog, j->call.ns, http_request_identity(r)->email,
-                                      &nb, &j->pvcs, err)
+    int e = form ? notebook_from_form(form, &k->notebooks->catalog, j->call.ns,
+                                      http_request_identity(r)->email, &nb, &j->pvcs, err)
                  : (snprintf(err, sizeof(err), "send the form as a JSON object"), -EINVAL);
     if (e == 0) {
         const cJSON *meta = cJSON_GetObjectItemCaseSensitive(nb, "metadata");
@@ -369,7 +393,7 @@ void api_notebooks_create(struct http_request *r)
         http_reply_error(r, e == -EINVAL ? 400 : 500, e == -EINVAL ? err : "out of memory");
         return;
     }
-    kube_objects_call_as(r, &j->call, "GET", "", NULL, name_checked);
+    api_objects_call_as(r, &j->call, "GET", "", NULL, name_checked);
 }
 
 /* ---------------------------------------------------------------- stop, start, delete */
@@ -377,8 +401,8 @@ void api_notebooks_create(struct http_request *r)
 static void patched(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!kube_objects_answered(&j->call, 200)) {
-        kube_reply_failure(r, &j->call.answer, "cannot change the notebook");
+    if (!api_objects_answered(&j->call, 200)) {
+        api_kube_failure(r, &j->call.answer, "cannot change the notebook");
         return;
     }
     cJSON *nb = parse(&j->call.answer);
@@ -400,10 +424,8 @@ void api_notebooks_patch(struct http_request *r)
         return;
     }
     /* A merge patch: the annotation's value is when it stopped; null removes it. */
-    char now[32] = "";
-    time_t t = time(NULL);
-    struct tm tm;
-    strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    char now[RFC3339_SIZE];
+    rfc3339_format(time(NULL), now);
     cJSON *patch = cJSON_CreateObject();
     cJSON *ann = cJSON_AddObjectToObject(cJSON_AddObjectToObject(patch, "metadata"), "annotations");
     cJSON_AddItemToObject(ann, NOTEBOOK_STOPPED_ANNOTATION,
@@ -415,15 +437,15 @@ void api_notebooks_patch(struct http_request *r)
         http_reply_error(r, 500, "out of memory");
         return;
     }
-    kube_objects_call_as(r, &j->call, "PATCH", "", json, patched);
+    api_objects_call_as(r, &j->call, "PATCH", "", json, patched);
     free(json);
 }
 
 static void deleted(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!kube_objects_answered(&j->call, 200) && !kube_objects_answered(&j->call, 202)) {
-        kube_reply_failure(r, &j->call.answer, "cannot delete the notebook");
+    if (!api_objects_answered(&j->call, 200) && !api_objects_answered(&j->call, 202)) {
+        api_kube_failure(r, &j->call.answer, "cannot delete the notebook");
         return;
     }
     http_reply_json(r, 200, cJSON_CreateObject());
@@ -433,7 +455,7 @@ void api_notebooks_delete(struct http_request *r)
 {
     struct job *j = enter(r);
     if (!j) return;
-    kube_objects_call_as(r, &j->call, "DELETE", "", NULL, deleted);
+    api_objects_call_as(r, &j->call, "DELETE", "", NULL, deleted);
 }
 
 /* ---------------------------------------------------------------- pod, logs, events */
@@ -441,8 +463,8 @@ void api_notebooks_delete(struct http_request *r)
 static void pod_in(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!kube_objects_answered(&j->call, 200)) {
-        kube_reply_failure(r, &j->call.answer, "cannot list the notebook's pods");
+    if (!api_objects_answered(&j->call, 200)) {
+        api_kube_failure(r, &j->call.answer, "cannot list the notebook's pods");
         return;
     }
     cJSON *list = parse(&j->call.answer);
@@ -466,7 +488,7 @@ void api_notebooks_pod(struct http_request *r)
     snprintf(path, sizeof(path),
              "/api/v1/namespaces/%s/pods?labelSelector=notebook-name%%3D%s&limit=1", j->call.ns,
              j->call.name);
-    kube_objects_call_path_as(r, &j->call, "GET", path, NULL, pod_in);
+    api_objects_call_path_as(r, &j->call, "GET", path, NULL, pod_in);
 }
 
 void api_notebooks_logs(struct http_request *r)
@@ -509,8 +531,8 @@ static const char *string_of(const cJSON *j, const char *key)
 static void events_in(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!kube_objects_answered(&j->call, 200)) {
-        kube_reply_failure(r, &j->call.answer, "cannot list the events");
+    if (!api_objects_answered(&j->call, 200)) {
+        api_kube_failure(r, &j->call.answer, "cannot list the events");
         return;
     }
     cJSON *list = parse(&j->call.answer);
@@ -554,8 +576,8 @@ void api_notebooks_events(struct http_request *r)
 static void pvcs_in(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!kube_objects_answered(&j->call, 200)) {
-        kube_reply_failure(r, &j->call.answer, "cannot list the volumes");
+    if (!api_objects_answered(&j->call, 200)) {
+        api_kube_failure(r, &j->call.answer, "cannot list the volumes");
         return;
     }
     cJSON *list = parse(&j->call.answer);
@@ -596,7 +618,7 @@ void api_notebooks_pvcs(struct http_request *r)
     char path[PATH_MAX_BYTES];
     snprintf(path, sizeof(path), "/api/v1/namespaces/%s/persistentvolumeclaims?limit=%d",
              j->call.ns, LIST_LIMIT);
-    kube_objects_call_path_as(r, &j->call, "GET", path, NULL, pvcs_in);
+    api_objects_call_path_as(r, &j->call, "GET", path, NULL, pvcs_in);
 }
 
 /* {name, label, desc} of a PodDefault: label is the first key it selects on. */
@@ -617,8 +639,8 @@ static cJSON *poddefault_summary(const cJSON *p)
 static void poddefaults_in(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!kube_objects_answered(&j->call, 200)) {
-        kube_reply_failure(r, &j->call.answer, "cannot list the PodDefaults");
+    if (!api_objects_answered(&j->call, 200)) {
+        api_kube_failure(r, &j->call.answer, "cannot list the PodDefaults");
         return;
     }
     cJSON *list = parse(&j->call.answer);
@@ -638,14 +660,14 @@ void api_notebooks_poddefaults(struct http_request *r)
     char path[PATH_MAX_BYTES];
     snprintf(path, sizeof(path), "/apis/kubeflow.org/v1alpha1/namespaces/%s/poddefaults?limit=%d",
              j->call.ns, LIST_LIMIT);
-    kube_objects_call_path_as(r, &j->call, "GET", path, NULL, poddefaults_in);
+    api_objects_call_path_as(r, &j->call, "GET", path, NULL, poddefaults_in);
 }
 
 static void mlflow_done(struct http_request *r)
 {
     struct job *j = http_request_context(r);
-    if (!kube_objects_answered(&j->call, 201) && !kube_objects_answered(&j->call, 200)) {
-        kube_reply_failure(r, &j->call.answer, "cannot write the MLflow PodDefault");
+    if (!api_objects_answered(&j->call, 201) && !api_objects_answered(&j->call, 200)) {
+        api_kube_failure(r, &j->call.answer, "cannot write the MLflow PodDefault");
         return;
     }
     cJSON *p = parse(&j->call.answer);
@@ -658,12 +680,13 @@ static void mlflow_done(struct http_request *r)
 /* It exists already (409): bring it to what kfdash would write, with a merge patch. */
 static void mlflow_posted(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct job *j = http_request_context(r);
-    if (!kube_objects_answered(&j->call, 409)) {
+    if (!api_objects_answered(&j->call, 409)) {
         mlflow_done(r);
         return;
     }
-    cJSON *p = notebook_mlflow_poddefault(j->call.ns, cfg->notebook_mlflow_tracking_uri);
+    cJSON *p = notebook_mlflow_poddefault(j->call.ns, k->cfg->notebook_mlflow_tracking_uri);
     cJSON *patch = cJSON_CreateObject();
     if (p && patch)
         cJSON_AddItemToObject(patch, "spec", cJSON_DetachItemFromObjectCaseSensitive(p, "spec"));
@@ -677,19 +700,20 @@ static void mlflow_posted(struct http_request *r)
     char path[PATH_MAX_BYTES];
     snprintf(path, sizeof(path), "/apis/kubeflow.org/v1alpha1/namespaces/%s/poddefaults/mlflow",
              j->call.ns);
-    kube_objects_call_path_as(r, &j->call, "PATCH", path, json, mlflow_done);
+    api_objects_call_path_as(r, &j->call, "PATCH", path, json, mlflow_done);
     free(json);
 }
 
 /* The token Secret is there (made now, or before): the PodDefault that hands it out next. */
 static void mlflow_token_made(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct job *j = http_request_context(r);
-    if (!kube_objects_answered(&j->call, 201) && !kube_objects_answered(&j->call, 409)) {
-        kube_reply_failure(r, &j->call.answer, "cannot make the MLflow token Secret");
+    if (!api_objects_answered(&j->call, 201) && !api_objects_answered(&j->call, 409)) {
+        api_kube_failure(r, &j->call.answer, "cannot make the MLflow token Secret");
         return;
     }
-    cJSON *p = notebook_mlflow_poddefault(j->call.ns, cfg->notebook_mlflow_tracking_uri);
+    cJSON *p = notebook_mlflow_poddefault(j->call.ns, k->cfg->notebook_mlflow_tracking_uri);
     char *json = p ? cJSON_PrintUnformatted(p) : NULL;
     cJSON_Delete(p);
     if (!json) {
@@ -699,7 +723,7 @@ static void mlflow_token_made(struct http_request *r)
     char path[PATH_MAX_BYTES];
     snprintf(path, sizeof(path), "/apis/kubeflow.org/v1alpha1/namespaces/%s/poddefaults",
              j->call.ns);
-    kube_objects_call_path_as(r, &j->call, "POST", path, json, mlflow_posted);
+    api_objects_call_path_as(r, &j->call, "POST", path, json, mlflow_posted);
     free(json);
 }
 
@@ -707,9 +731,10 @@ static void mlflow_token_made(struct http_request *r)
  * their namespace's own service-account token, as the user makes both objects. */
 void api_notebooks_mlflow(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct job *j = enter(r);
     if (!j) return;
-    if (!*cfg->notebook_mlflow_tracking_uri) {
+    if (!*k->cfg->notebook_mlflow_tracking_uri) {
         http_reply_error(r, 409,
                          "no MLflow tracking URI is configured here "
                          "(notebooks.mlflow_tracking_uri)");
@@ -724,6 +749,6 @@ void api_notebooks_mlflow(struct http_request *r)
     }
     char path[PATH_MAX_BYTES];
     snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets", j->call.ns);
-    kube_objects_call_path_as(r, &j->call, "POST", path, json, mlflow_token_made);
+    api_objects_call_path_as(r, &j->call, "POST", path, json, mlflow_token_made);
     free(json);
 }

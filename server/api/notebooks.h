@@ -2,7 +2,7 @@
  * api_notebooks: the Notebooks API, shaped like Kubeflow's Jupyter web app (CONTRACTS §6), for
  * the profile namespaces a user holds a role in.
  *
- * Every namespaced route first checks the caller may enter the namespace (kube_enter_namespace:
+ * Every namespaced route first checks the caller may enter the namespace (api_namespace:
  * a role there, or a cluster admin), then calls the API server as the user (impersonated), so
  * the cluster's RBAC decides every read and write; its refusals are passed on. kfdash never
  * writes here with its own rights. Objects are built and read by k8s/notebook.h.
@@ -31,7 +31,11 @@ struct config;
 struct http_request;
 
 /* Reads the catalog (notebooks.images, notebooks.gpu_vendors); -ENOMEM. */
-int api_notebooks_init(const struct config *cfg);
+struct api_notebooks;
+
+/* The spawner's catalog from the settings (server/kfdash.h). */
+int api_notebooks_new(const struct config *cfg, struct api_notebooks **ret);
+void api_notebooks_free(struct api_notebooks *n);
 
 void api_notebooks_config(struct http_request *r);
 void api_notebooks_gpus(struct http_request *r);

@@ -10,10 +10,12 @@
 
 #include "auth/identity.h"
 #include "k8s/sparkapp.h"
+#include "server/api/calls.h"
 #include "server/api/k8s.h"
-#include "server/http/http.h"
+#include "server/api/objects.h"
 #include "server/cluster/kube.h"
-#include "server/cluster/kube_objects.h"
+#include "server/http/http.h"
+#include "server/kfdash.h"
 
 #define PATH_MAX_BYTES 1024
 #define LIST_MAX       1000         /* applications listed, at most */
@@ -21,7 +23,7 @@
 #define TAIL_DEFAULT   1000         /* log lines when the client names none */
 #define TAIL_MAX       10000        /* log lines, at most */
 
-static const struct kube_objects_kind kind = {
+static const struct api_objects_kind kind = {
     .api = "/apis/" SPARKAPP_API_VERSION,
     .resource = "sparkapplications",
     .param = "app",
@@ -30,16 +32,16 @@ static const struct kube_objects_kind kind = {
 
 /* A call to the API server under way, kept with the parked request. */
 struct spark_call {
-    struct kube_objects_call call; /* the namespace, the application (or ""), the answer */
-    char submitted[64];            /* submit: the new application's name, for a 409 */
-    long tail_lines;               /* logs: lines asked for */
-    bool follow;                   /* logs: keep streaming */
+    struct api_objects_call call; /* the namespace, the application (or ""), the answer */
+    char submitted[64];           /* submit: the new application's name, for a 409 */
+    long tail_lines;              /* logs: lines asked for */
+    bool follow;                  /* logs: keep streaming */
 };
 
 /* The route's namespace and (when it has one) :app, checked; NULL after replying otherwise. */
 static struct spark_call *enter(struct http_request *r)
 {
-    return kube_objects_enter(r, &kind, sizeof(struct spark_call), NULL);
+    return api_objects_enter(r, &kind, sizeof(struct spark_call), NULL);
 }
 
 void api_spark_templates(struct http_request *r)
@@ -67,12 +69,12 @@ static int newest_first(const void *a, const void *b)
 
 static void listed(struct http_request *r)
 {
-    struct kube_objects_call *c = http_request_context(r);
-    if (!kube_objects_answered(c, 200)) {
-        kube_reply_failure(r, &c->answer, "cannot list the Spark applications");
+    struct api_objects_call *c = http_request_context(r);
+    if (!api_objects_answered(c, 200)) {
+        api_kube_failure(r, &c->answer, "cannot list the Spark applications");
         return;
     }
-    kube_objects_reply_list(r, c, "applications", LIST_MAX, sparkapp_summary, newest_first);
+    api_objects_reply_list(r, c, "applications", LIST_MAX, sparkapp_summary, newest_first);
 }
 
 void api_spark_list(struct http_request *r)
@@ -81,7 +83,7 @@ void api_spark_list(struct http_request *r)
     if (!c) return;
     char query[32];
     snprintf(query, sizeof(query), "?limit=%d", LIST_MAX);
-    kube_objects_call_as(r, &c->call, "GET", query, NULL, listed);
+    api_objects_call_as(r, &c->call, "GET", query, NULL, listed);
 }
 
 /* ---------------------------------------------------------------- submit */
@@ -89,7 +91,7 @@ void api_spark_list(struct http_request *r)
 static void created(struct http_request *r)
 {
     struct spark_call *c = http_request_context(r);
-    if (kube_objects_answered(&c->call, 409)) {
+    if (api_objects_answered(&c->call, 409)) {
         char message[256];
         snprintf(message, sizeof(message),
                  "a Spark application named %s exists already in %s: pick another name",
@@ -97,15 +99,15 @@ static void created(struct http_request *r)
         http_reply_error(r, 409, message);
         return;
     }
-    if (!kube_objects_answered(&c->call, 201) && !kube_objects_answered(&c->call, 200)) {
-        kube_reply_failure(r, &c->call.answer, "cannot submit the Spark application");
+    if (!api_objects_answered(&c->call, 201) && !api_objects_answered(&c->call, 200)) {
+        api_kube_failure(r, &c->call.answer, "cannot submit the Spark application");
         return;
     }
-    cJSON *j = kube_objects_answer_json(r, &c->call);
+    cJSON *j = api_objects_answer_json(r, &c->call);
     if (!j) return;
     cJSON *summary = sparkapp_summary(j);
     cJSON_Delete(j);
-    kube_objects_reply_with(r, 201, "application", summary, NULL, NULL);
+    api_objects_reply_with(r, 201, "application", summary, NULL, NULL);
 }
 
 void api_spark_create(struct http_request *r)
@@ -138,7 +140,7 @@ void api_spark_create(struct http_request *r)
         return;
     }
     /* The route names no application: this POST goes to the collection. */
-    kube_objects_call_as(r, &c->call, "POST", "", json, created);
+    api_objects_call_as(r, &c->call, "POST", "", json, created);
     free(json);
 }
 
@@ -146,26 +148,26 @@ void api_spark_create(struct http_request *r)
 
 static void got(struct http_request *r)
 {
-    struct kube_objects_call *c = http_request_context(r);
-    if (!kube_objects_answered(c, 200)) {
-        kube_reply_failure(r, &c->answer, "cannot read the Spark application");
+    struct api_objects_call *c = http_request_context(r);
+    if (!api_objects_answered(c, 200)) {
+        api_kube_failure(r, &c->answer, "cannot read the Spark application");
         return;
     }
-    cJSON *j = kube_objects_answer_json(r, c);
-    if (j) kube_objects_reply_with(r, 200, "application", sparkapp_summary(j), "object", j);
+    cJSON *j = api_objects_answer_json(r, c);
+    if (j) api_objects_reply_with(r, 200, "application", sparkapp_summary(j), "object", j);
 }
 
 void api_spark_get(struct http_request *r)
 {
     struct spark_call *c = enter(r);
-    if (c) kube_objects_call_as(r, &c->call, "GET", "", NULL, got);
+    if (c) api_objects_call_as(r, &c->call, "GET", "", NULL, got);
 }
 
 static void deleted(struct http_request *r)
 {
-    struct kube_objects_call *c = http_request_context(r);
-    if (!kube_objects_answered(c, 200) && !kube_objects_answered(c, 202)) {
-        kube_reply_failure(r, &c->answer, "cannot delete the Spark application");
+    struct api_objects_call *c = http_request_context(r);
+    if (!api_objects_answered(c, 200) && !api_objects_answered(c, 202)) {
+        api_kube_failure(r, &c->answer, "cannot delete the Spark application");
         return;
     }
     http_reply_json(r, 200, cJSON_CreateObject());
@@ -174,7 +176,7 @@ static void deleted(struct http_request *r)
 void api_spark_delete(struct http_request *r)
 {
     struct spark_call *c = enter(r);
-    if (c) kube_objects_call_as(r, &c->call, "DELETE", "", NULL, deleted);
+    if (c) api_objects_call_as(r, &c->call, "DELETE", "", NULL, deleted);
 }
 
 /* ---------------------------------------------------------------- the driver's log */
@@ -182,11 +184,11 @@ void api_spark_delete(struct http_request *r)
 static void log_source_known(struct http_request *r)
 {
     struct spark_call *c = http_request_context(r);
-    if (!kube_objects_answered(&c->call, 200)) {
-        kube_reply_failure(r, &c->call.answer, "cannot read the Spark application");
+    if (!api_objects_answered(&c->call, 200)) {
+        api_kube_failure(r, &c->call.answer, "cannot read the Spark application");
         return;
     }
-    cJSON *j = kube_objects_answer_json(r, &c->call);
+    cJSON *j = api_objects_answer_json(r, &c->call);
     if (!j) return;
     char pod[SPARKAPP_POD_NAME_MAX + 1];
     int e = sparkapp_driver_pod(j, pod, sizeof(pod));
@@ -235,5 +237,5 @@ void api_spark_logs(struct http_request *r)
         http_reply_error(r, 400, bad);
         return;
     }
-    kube_objects_call_as(r, &c->call, "GET", "", NULL, log_source_known);
+    api_objects_call_as(r, &c->call, "GET", "", NULL, log_source_known);
 }

@@ -19,22 +19,17 @@
 #include "auth/identity.h"
 #include "auth/session.h"
 #include "auth/store.h"
+#include "lib/hex.h"
+#include "lib/upstream.h"
+#include "server/cluster/shared_state.h"
 #include "server/gate/gate.h"
 #include "server/http/http.h"
-#include "server/cluster/shared_state.h"
-#include "lib/upstream.h"
+#include "server/kfdash.h"
 
 #define PAT_PREFIX          "kfp_"
 #define EXPIRY_DEFAULT_DAYS 30
 #define EXPIRY_MAX_DAYS     365
 #define TOKEN_ID_HEX        16
-
-static const struct signin *env; /* borrowed for the process life */
-
-void api_tokens_init(const struct signin *s)
-{
-    env = s;
-}
 
 void api_whoami(struct http_request *r)
 {
@@ -50,8 +45,9 @@ void api_whoami(struct http_request *r)
 
 void api_tokens_list(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     cJSON *list = NULL;
-    if (store_tokens_list(env->store, http_request_identity(r)->email, &list) < 0) {
+    if (store_tokens_list(k->store, http_request_identity(r)->email, &list) < 0) {
         http_reply_error(r, 500, "cannot read the tokens");
         return;
     }
@@ -85,28 +81,23 @@ static const char *parse_create(const cJSON *body, const char **ret_name, long *
 
 /* A token whose Secret is being written, kept with the parked request. */
 struct token_wait {
-    struct upstream_result answer; /* the API server's answer */
-    cJSON *reply;                  /* the 201 body, token included, once the Secret is in */
-    char id[STORE_ID_MAX];         /* dropped again when the Secret could not be written */
+    bool written;          /* the token's Secret was written (or deleted) */
+    cJSON *reply;          /* the 201 body, token included, once the Secret is in */
+    char id[STORE_ID_MAX]; /* dropped again when the Secret could not be written */
 };
 
 static void token_wait_free(void *p)
 {
     struct token_wait *w = p;
-    free(w->answer.body);
     cJSON_Delete(w->reply);
     free(w);
 }
 
-static void reply_unshared(struct http_request *r, const struct upstream_result *a,
-                           const char *doing)
+static void reply_unshared(struct http_request *r, const char *doing)
 {
-    char message[UPSTREAM_DETAIL_MAX + 160];
-    char status[32];
-    snprintf(status, sizeof(status), "HTTP %ld", a->status);
+    char message[160];
     snprintf(message, sizeof(message),
-             "cannot %s where the other replicas see it (the Kubernetes API: %s); try again", doing,
-             a->error ? a->detail : status);
+             "cannot %s where the other replicas see it (the Kubernetes API); try again", doing);
     const char *headers[] = {"Retry-After", "5", NULL};
     http_reply_error_with(r, 503, message, headers);
 }
@@ -114,19 +105,34 @@ static void reply_unshared(struct http_request *r, const struct upstream_result 
 /* The token's Secret is written, or not: only a token every replica knows is handed out. */
 static void token_shared(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct token_wait *w = http_request_context(r);
-    if (shared_state_written(&w->answer)) {
+    if (w->written) {
         cJSON *reply = w->reply;
         w->reply = NULL;
         http_reply_json(r, 201, reply);
         return;
     }
-    store_token_forget(env->store, w->id);
-    reply_unshared(r, &w->answer, "record the token");
+    store_token_forget(k->store, w->id);
+    reply_unshared(r, "record the token");
+}
+
+/* The shared state's word on a write: the request goes on with it (next). */
+static void written_then(struct http_request *r, bool written, http_next_fn next)
+{
+    struct token_wait *w = http_request_context(r);
+    w->written = written;
+    http_request_resume(r, next);
+}
+
+static void token_written(void *ctx, bool written)
+{
+    written_then(ctx, written, token_shared);
 }
 
 void api_tokens_create(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     const struct identity *who = http_request_identity(r);
     /* A personal token outlives the sign-in that makes it, so only someone who has just proved
      * who they are at Dex makes one (the route asks for a recent sign-in): never a service
@@ -161,10 +167,10 @@ void api_tokens_create(struct http_request *r)
         snprintf(token, sizeof(token), "%s%s", PAT_PREFIX, secret);
         mbedtls_sha256_ret((const unsigned char *)token, strlen(token), digest, 0);
         /* The id is public, so it comes from other random bytes than the secret. */
-        for (size_t i = 0; i < sizeof(raw_id); i++) snprintf(id + 2 * i, 3, "%02x", raw_id[i]);
+        hex_encode(raw_id, sizeof(raw_id), id);
         /* Stored here first (the per-user quota is checked there): until the reply nobody
          * knows the token, so a row whose Secret then fails is dropped unused. */
-        e = store_token_add(env->store, digest, id, who->email, groups, name, now, expires);
+        e = store_token_add(k->store, digest, id, who->email, groups, name, now, expires);
     }
     if (e == 0) {
         j = cJSON_CreateObject();
@@ -174,15 +180,16 @@ void api_tokens_create(struct http_request *r)
         cJSON_AddNumberToObject(j, "expires", (double)expires);
         cJSON_AddStringToObject(j, "token", token);
     }
-    struct token_wait *w = e == 0 && shared_state_on() ? calloc(1, sizeof(*w)) : NULL;
+    struct token_wait *w = e == 0 && shared_state_on(k->shared) ? calloc(1, sizeof(*w)) : NULL;
     if (w) {
         w->reply = j;
         snprintf(w->id, sizeof(w->id), "%s", id);
         http_request_set_context(r, w, token_wait_free);
-        shared_state_put_token(r, digest, id, who->email, groups, name, now, expires, &w->answer,
-                               token_shared);
-    } else if (e == 0 && shared_state_on()) {
-        store_token_forget(env->store, id);
+        http_request_suspend(r);
+        shared_state_put_token(k->shared, digest, id, who->email, groups, name, now, expires,
+                               token_written, r);
+    } else if (e == 0 && shared_state_on(k->shared)) {
+        store_token_forget(k->store, id);
         cJSON_Delete(j);
         e = -ENOMEM;
     } else if (e == 0) {
@@ -199,23 +206,30 @@ void api_tokens_create(struct http_request *r)
 /* The token's Secret is gone (or was): now it goes here too. */
 static void token_unshared(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct token_wait *w = http_request_context(r);
-    if (!shared_state_written(&w->answer)) {
-        reply_unshared(r, &w->answer, "revoke the token");
+    if (!w->written) {
+        reply_unshared(r, "revoke the token");
         return;
     }
-    int e = store_token_delete(env->store, http_request_identity(r)->email, w->id);
+    int e = store_token_delete(k->store, http_request_identity(r)->email, w->id);
     if (e < 0 && e != -ENOENT) /* -ENOENT: the watch dropped it first */
         http_reply_error(r, 500, "cannot revoke the token");
     else
         http_reply_static(r, 204, NULL, "", 0, NULL);
 }
 
+static void token_deleted(void *ctx, bool written)
+{
+    written_then(ctx, written, token_unshared);
+}
+
 void api_tokens_delete(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     const char *email = http_request_identity(r)->email, *id = http_request_param(r, "id");
-    if (shared_state_on()) {
-        int e = strlen(id) < STORE_ID_MAX ? store_token_owned(env->store, email, id) : -ENOENT;
+    if (shared_state_on(k->shared)) {
+        int e = strlen(id) < STORE_ID_MAX ? store_token_owned(k->store, email, id) : -ENOENT;
         struct token_wait *w = e == 0 ? calloc(1, sizeof(*w)) : NULL;
         if (e == -ENOENT) {
             http_reply_error(r, 404, "you have no token with this id");
@@ -224,11 +238,12 @@ void api_tokens_delete(struct http_request *r)
         } else {
             snprintf(w->id, sizeof(w->id), "%s", id);
             http_request_set_context(r, w, token_wait_free);
-            shared_state_delete_token(r, id, &w->answer, token_unshared);
+            http_request_suspend(r);
+            shared_state_delete_token(k->shared, id, token_deleted, r);
         }
         return;
     }
-    int e = store_token_delete(env->store, email, id);
+    int e = store_token_delete(k->store, email, id);
     if (e == -ENOENT)
         http_reply_error(r, 404, "you have no token with this id");
     else if (e < 0)

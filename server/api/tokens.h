@@ -1,10 +1,8 @@
-/* api_tokens: /api/whoami and the personal access tokens API; see api_tokens.c. */
+/* tokens: /api/whoami and the personal access tokens API; see tokens.c. */
 #pragma once
 
 struct http_request;
-struct signin;
 
-void api_tokens_init(const struct signin *s);
 void api_whoami(struct http_request *r);
 void api_tokens_list(struct http_request *r);
 void api_tokens_create(struct http_request *r);

@@ -15,26 +15,22 @@
 #include "k8s/guard.h"
 #include "k8s/kfam.h"
 #include "k8s/name.h"
+#include "lib/upstream.h"
+#include "server/api/calls.h"
+#include "server/cluster/kube.h"
 #include "server/config.h"
 #include "server/http/http.h"
-#include "server/cluster/kube.h"
-#include "lib/upstream.h"
+#include "server/kfdash.h"
 #include "version.h"
 
 #define MEMBERSHIPS_MAX 4096
-
-static const struct config *cfg; /* borrowed for the process life */
-
-void api_workgroup_init(const struct config *c)
-{
-    cfg = c;
-}
 
 /* The caller's memberships from the current snapshot (heap; *ret_n entries); NULL and a reply
  * sent when there is no API server or no memory. */
 static struct k8s_membership *memberships(struct http_request *r, size_t *ret_n)
 {
-    const struct k8s_snapshot *s = kube_snapshot();
+    const struct kfdash *k = kfdash_of(r);
+    const struct k8s_snapshot *s = kube_snapshot(k->kube);
     if (!s) {
         http_reply_error(r, 503, "no Kubernetes API server is configured (kube.api)");
         return NULL;
@@ -59,6 +55,7 @@ static const char *kubeflow_role(enum k8s_role role)
 
 void api_workgroup_exists(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     size_t n;
     struct k8s_membership *m = memberships(r, &n);
     if (!m) return;
@@ -69,12 +66,13 @@ void api_workgroup_exists(struct http_request *r)
     cJSON_AddStringToObject(j, "user", http_request_identity(r)->email);
     cJSON_AddBoolToObject(j, "hasAuth", true);
     cJSON_AddBoolToObject(j, "hasWorkgroup", owns);
-    cJSON_AddBoolToObject(j, "registrationFlowAllowed", cfg->registration_flow);
+    cJSON_AddBoolToObject(j, "registrationFlowAllowed", k->cfg->registration_flow);
     http_reply_json(r, 200, j);
 }
 
 void api_workgroup_env_info(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     size_t n;
     struct k8s_membership *m = memberships(r, &n);
     if (!m) return;
@@ -86,7 +84,7 @@ void api_workgroup_env_info(struct http_request *r)
     cJSON_AddStringToObject(platform, "providerName", "other");
     cJSON_AddStringToObject(platform, "kubeflowVersion", "kfdash " KFDASH_VERSION);
     cJSON_AddStringToObject(platform, "logoutUrl",
-                            *cfg->logout_url ? cfg->logout_url : "/auth/logout");
+                            *k->cfg->logout_url ? k->cfg->logout_url : "/auth/logout");
     cJSON *list = cJSON_AddArrayToObject(j, "namespaces");
     for (size_t i = 0; list && i < n; i++) {
         cJSON *item = cJSON_CreateObject();
@@ -95,7 +93,7 @@ void api_workgroup_env_info(struct http_request *r)
         cJSON_AddStringToObject(item, "user", who->email);
         cJSON_AddItemToArray(list, item);
     }
-    cJSON_AddBoolToObject(j, "isClusterAdmin", kube_is_cluster_admin(who));
+    cJSON_AddBoolToObject(j, "isClusterAdmin", kube_is_cluster_admin(k->kube, who));
     free(m);
     http_reply_json(r, 200, j);
 }
@@ -208,7 +206,8 @@ static cJSON *contributors(const struct k8s_snapshot *s, const char *ns, const s
 
 static const struct k8s_snapshot *snapshot_or_503(struct http_request *r)
 {
-    const struct k8s_snapshot *s = kube_snapshot();
+    const struct kfdash *k = kfdash_of(r);
+    const struct k8s_snapshot *s = kube_snapshot(k->kube);
     if (!s) http_reply_error(r, 503, "no Kubernetes API server is configured (kube.api)");
     return s;
 }
@@ -216,7 +215,7 @@ static const struct k8s_snapshot *snapshot_or_503(struct http_request *r)
 void api_workgroup_get_contributors(struct http_request *r)
 {
     const struct k8s_snapshot *s;
-    const char *ns = kube_enter_namespace(r, &s);
+    const char *ns = api_namespace(r, &s);
     if (!ns) return;
     if (!k8s_snapshot_profile(s, ns, NULL)) {
         http_reply_error(r, 404, "no such profile");
@@ -227,23 +226,25 @@ void api_workgroup_get_contributors(struct http_request *r)
 
 static void policy_done(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct change *c = http_request_context(r);
     /* 404: Istio is not installed (no AuthorizationPolicy CRD), which is fine. */
     if (c->answer.error ||
         (c->answer.status >= 300 && c->answer.status != 404 && c->answer.status != 409)) {
-        kube_reply_failure(r, &c->answer, "cannot write the AuthorizationPolicy");
+        api_kube_failure(r, &c->answer, "cannot write the AuthorizationPolicy");
         return;
     }
-    http_reply_json(r, 200, contributors(kube_snapshot(), c->ns, c));
+    http_reply_json(r, 200, contributors(kube_snapshot(k->kube), c->ns, c));
 }
 
 static void binding_done(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct change *c = http_request_context(r);
     long st = c->answer.status;
     bool ok = !c->answer.error && (c->removing ? st == 200 || st == 404 : st == 201 || st == 409);
     if (!ok) {
-        kube_reply_failure(r, &c->answer, "cannot write the RoleBinding");
+        api_kube_failure(r, &c->answer, "cannot write the RoleBinding");
         return;
     }
     char path[PATH_MAX_BYTES];
@@ -253,7 +254,7 @@ static void binding_done(struct http_request *r)
     char *body = NULL;
     if (!c->removing) {
         char value[NAME_MAX_BYTES + 64];
-        snprintf(value, sizeof(value), "%s%s", cfg->userid_prefix, c->email);
+        snprintf(value, sizeof(value), "%s%s", k->cfg->userid_prefix, c->email);
         cJSON *p = cJSON_CreateObject();
         cJSON_AddStringToObject(p, "apiVersion", "security.istio.io/v1beta1");
         cJSON_AddStringToObject(p, "kind", "AuthorizationPolicy");
@@ -265,12 +266,12 @@ static void binding_done(struct http_request *r)
         cJSON_AddStringToObject(ann, "role", c->role);
         cJSON *when = cJSON_CreateObject();
         char key[128];
-        snprintf(key, sizeof(key), "request.headers[%s]", cfg->userid_header);
+        snprintf(key, sizeof(key), "request.headers[%s]", k->cfg->userid_header);
         cJSON_AddStringToObject(when, "key", key);
         cJSON_AddItemToObject(when, "values", cJSON_CreateStringArray((const char *[]){value}, 1));
         /* As KFAM writes it: the header counts only from the ingress gateway (and KFP's UI),
          * or any pod in the mesh could name the contributor. */
-        const char *principals[] = {cfg->istio_gateway_principal, cfg->kfp_ui_principal};
+        const char *principals[] = {k->cfg->istio_gateway_principal, k->cfg->kfp_ui_principal};
         cJSON *source = cJSON_CreateObject();
         cJSON_AddItemToObject(source, "principals", cJSON_CreateStringArray(principals, 2));
         cJSON *from = cJSON_CreateObject();
@@ -288,7 +289,7 @@ static void binding_done(struct http_request *r)
     }
     free(c->answer.body);
     c->answer = (struct upstream_result){0};
-    kube_call(r, c->removing ? "DELETE" : "POST", path, body, &c->answer, policy_done);
+    api_kube_call(r, c->removing ? "DELETE" : "POST", path, body, &c->answer, policy_done);
     free(body);
 }
 
@@ -358,7 +359,7 @@ static void change_contributor(struct http_request *r, const char *role, bool re
         cJSON_Delete(b);
     }
     http_request_set_context(r, c, change_free);
-    kube_call(r, removing ? "DELETE" : "POST", path, json, &c->answer, binding_done);
+    api_kube_call(r, removing ? "DELETE" : "POST", path, json, &c->answer, binding_done);
     free(json);
 }
 
@@ -394,52 +395,72 @@ struct claim {
     char ns[NAME_MAX_BYTES];
     time_t at; /* 0 = free slot */
 };
-static struct claim claims[CLAIMS_MAX];
-static pthread_mutex_t claims_lock = PTHREAD_MUTEX_INITIALIZER;
+struct api_workgroup {
+    pthread_mutex_t claims_lock;
+    struct claim claims[CLAIMS_MAX];
+};
+
+int api_workgroup_new(struct api_workgroup **ret)
+{
+    *ret = calloc(1, sizeof(**ret));
+    if (!*ret) return -ENOMEM;
+    pthread_mutex_init(&(*ret)->claims_lock, NULL);
+    return 0;
+}
+
+void api_workgroup_free(struct api_workgroup *w)
+{
+    if (!w) return;
+    pthread_mutex_destroy(&w->claims_lock);
+    free(w);
+}
 
 /* Counts the owner's profiles, those in the snapshot and those on their way, and claims one
  * more for ns when that stays within the limit. */
-static bool registration_claim(const struct k8s_snapshot *s, const char *owner, const char *ns)
+static bool registration_claim(struct api_workgroup *w, long max, const struct k8s_snapshot *s,
+                               const char *owner, const char *ns)
 {
     time_t now = time(NULL);
     size_t have = k8s_snapshot_profiles_owned(s, owner), slot = CLAIMS_MAX;
-    pthread_mutex_lock(&claims_lock);
+    pthread_mutex_lock(&w->claims_lock);
     for (size_t i = 0; i < CLAIMS_MAX; i++) {
-        struct claim *c = &claims[i];
+        struct claim *c = &w->claims[i];
         if (c->at && (now - c->at > CLAIM_TTL_S || k8s_snapshot_profile_object(s, c->ns)))
             c->at = 0; /* arrived (counted above) or given up */
         if (c->at && strcmp(c->owner, owner) == 0) have++;
         if (!c->at && slot == CLAIMS_MAX) slot = i;
     }
-    bool ok = have < (size_t)cfg->max_profiles_per_user && slot < CLAIMS_MAX;
+    bool ok = have < (size_t)max && slot < CLAIMS_MAX;
     if (ok) {
-        snprintf(claims[slot].owner, sizeof(claims[slot].owner), "%s", owner);
-        snprintf(claims[slot].ns, sizeof(claims[slot].ns), "%s", ns);
-        claims[slot].at = now;
+        snprintf(w->claims[slot].owner, sizeof(w->claims[slot].owner), "%s", owner);
+        snprintf(w->claims[slot].ns, sizeof(w->claims[slot].ns), "%s", ns);
+        w->claims[slot].at = now;
     }
-    pthread_mutex_unlock(&claims_lock);
+    pthread_mutex_unlock(&w->claims_lock);
     return ok;
 }
 
-static void registration_release(const char *owner, const char *ns)
+static void registration_release(struct api_workgroup *w, const char *owner, const char *ns)
 {
-    pthread_mutex_lock(&claims_lock);
+    pthread_mutex_lock(&w->claims_lock);
     for (size_t i = 0; i < CLAIMS_MAX; i++)
-        if (claims[i].at && strcmp(claims[i].owner, owner) == 0 && strcmp(claims[i].ns, ns) == 0)
-            claims[i].at = 0;
-    pthread_mutex_unlock(&claims_lock);
+        if (w->claims[i].at && strcmp(w->claims[i].owner, owner) == 0 &&
+            strcmp(w->claims[i].ns, ns) == 0)
+            w->claims[i].at = 0;
+    pthread_mutex_unlock(&w->claims_lock);
 }
 
 static void created(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct change *c = http_request_context(r);
     if (c->claimed && (c->answer.error || c->answer.status != 201))
-        registration_release(c->email, c->ns);
+        registration_release(k->workgroup, c->email, c->ns);
     if (c->answer.error || c->answer.status != 201) {
         if (!c->answer.error && c->answer.status == 409)
             http_reply_error(r, 409, "a profile with this name exists already");
         else
-            kube_reply_failure(r, &c->answer, "cannot create the profile");
+            api_kube_failure(r, &c->answer, "cannot create the profile");
         return;
     }
     cJSON *j = cJSON_CreateObject();
@@ -448,13 +469,39 @@ static void created(struct http_request *r)
     http_reply_json(r, 201, j);
 }
 
+/* A namespace of that name is not there (404): the Profile may be made. */
+static void namespace_checked(struct http_request *r)
+{
+    const struct kfdash *k = kfdash_of(r);
+    struct change *c = http_request_context(r);
+    long status = c->answer.error ? 0 : c->answer.status;
+    if (status != 404) {
+        if (c->claimed) registration_release(k->workgroup, c->email, c->ns);
+        if (status == 200) {
+            char message[512];
+            snprintf(message, sizeof(message),
+                     "the namespace %s exists already and is not a profile of yours", c->ns);
+            http_reply_error(r, 409, message);
+        } else {
+            api_kube_failure(r, &c->answer, "cannot check the namespace");
+        }
+        return;
+    }
+    free(c->answer.body);
+    c->answer = (struct upstream_result){0};
+    char *json = kfam_profile_json(c->ns, c->email);
+    api_kube_call(r, "POST", "/apis/kubeflow.org/v1/profiles", json, &c->answer, created);
+    free(json);
+}
+
 void api_workgroup_create(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     const struct k8s_snapshot *s = snapshot_or_503(r);
     if (!s) return;
     const struct identity *who = http_request_identity(r);
-    bool admin = kube_is_cluster_admin(who);
-    if (!cfg->registration_flow && !admin) {
+    bool admin = kube_is_cluster_admin(k->kube, who);
+    if (!k->cfg->registration_flow && !admin) {
         http_reply_error(r, 403, "registration is turned off here; ask a cluster admin");
         return;
     }
@@ -486,12 +533,13 @@ void api_workgroup_create(struct http_request *r)
         return;
     }
     char why[K8S_GUARD_WHY_MAX];
-    int e = k8s_guard_new_profile(kube_guard(), s, c->ns, c->email, why, sizeof(why));
-    if (e == 0 && !admin && !registration_claim(s, c->email, c->ns)) {
+    int e = k8s_guard_new_profile(kube_guard(k->kube), s, c->ns, c->email, why, sizeof(why));
+    if (e == 0 && !admin &&
+        !registration_claim(k->workgroup, k->cfg->max_profiles_per_user, s, c->email, c->ns)) {
         e = -EDQUOT;
         snprintf(why, sizeof(why),
                  "you may register at most %ld profile%s; ask a cluster admin for another",
-                 cfg->max_profiles_per_user, cfg->max_profiles_per_user == 1 ? "" : "s");
+                 k->cfg->max_profiles_per_user, k->cfg->max_profiles_per_user == 1 ? "" : "s");
     }
     if (e < 0) {
         free(c);
@@ -499,10 +547,11 @@ void api_workgroup_create(struct http_request *r)
         return;
     }
     c->claimed = !admin;
-    char *json = kfam_profile_json(c->ns, c->email);
+    /* The cache may not know yet of a namespace made a moment ago: the API server says. */
+    char path[512];
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s", c->ns);
     http_request_set_context(r, c, change_free);
-    kube_call(r, "POST", "/apis/kubeflow.org/v1/profiles", json, &c->answer, created);
-    free(json);
+    api_kube_call(r, "GET", path, NULL, &c->answer, namespace_checked);
 }
 
 void api_workgroup_get_all_namespaces(struct http_request *r)
@@ -534,7 +583,7 @@ static void delete_next(struct http_request *r)
 {
     struct change *c = http_request_context(r);
     if (c->answer.body && !(c->answer.status == 200 || c->answer.status == 404)) {
-        kube_reply_failure(r, &c->answer, "cannot delete the profile");
+        api_kube_failure(r, &c->answer, "cannot delete the profile");
         return;
     }
     if (c->n_queue == 0) {
@@ -547,7 +596,7 @@ static void delete_next(struct http_request *r)
     free(ns);
     free(c->answer.body);
     c->answer = (struct upstream_result){0};
-    kube_call(r, "DELETE", path, NULL, &c->answer, delete_next);
+    api_kube_call(r, "DELETE", path, NULL, &c->answer, delete_next);
 }
 
 void api_workgroup_nuke_self(struct http_request *r)
@@ -584,7 +633,7 @@ static void events_in(struct http_request *r)
 {
     struct change *c = http_request_context(r);
     if (c->answer.error || c->answer.status != 200) {
-        kube_reply_failure(r, &c->answer, "cannot list the events");
+        api_kube_failure(r, &c->answer, "cannot list the events");
         return;
     }
     cJSON *j = cJSON_ParseWithLength(c->answer.body, c->answer.len);
@@ -631,13 +680,13 @@ static void ask_about_namespace(struct http_request *r, const struct identity *a
     }
     snprintf(c->ns, sizeof(c->ns), "%s", http_request_param(r, "namespace"));
     http_request_set_context(r, c, change_free);
-    kube_call_as(r, as, method, path, body, &c->answer, next);
+    api_kube_call_as(r, as, method, path, body, &c->answer, next);
 }
 
 void api_activities(struct http_request *r)
 {
     const struct k8s_snapshot *s;
-    const char *ns = kube_enter_namespace(r, &s);
+    const char *ns = api_namespace(r, &s);
     if (!ns) return;
     char path[PATH_MAX_BYTES];
     snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events?limit=%d", ns, EVENTS_MAX);
@@ -650,7 +699,7 @@ static void rules_in(struct http_request *r)
 {
     struct change *c = http_request_context(r);
     if (c->answer.error || c->answer.status != 201) {
-        kube_reply_failure(r, &c->answer, "cannot review your rights");
+        api_kube_failure(r, &c->answer, "cannot review your rights");
         return;
     }
     cJSON *j = cJSON_ParseWithLength(c->answer.body, c->answer.len);
@@ -669,7 +718,7 @@ static void rules_in(struct http_request *r)
 void api_rules(struct http_request *r)
 {
     const struct k8s_snapshot *s;
-    const char *ns = kube_enter_namespace(r, &s);
+    const char *ns = api_namespace(r, &s);
     if (!ns) return;
     char body[512];
     snprintf(body, sizeof(body),

@@ -8,7 +8,11 @@
 struct config;
 struct http_request;
 
-void api_workgroup_init(const struct config *cfg);
+struct api_workgroup;
+
+/* Self-registrations under way (server/kfdash.h). */
+int api_workgroup_new(struct api_workgroup **ret);
+void api_workgroup_free(struct api_workgroup *w);
 void api_workgroup_exists(struct http_request *r);
 void api_workgroup_env_info(struct http_request *r);
 void api_namespaces(struct http_request *r);

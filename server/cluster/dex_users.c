@@ -13,20 +13,23 @@
 
 #include "auth/store.h"
 #include "k8s/watch.h"
-#include "server/config.h"
-#include "server/http/health.h"
-#include "server/cluster/kube.h"
+#include "lib/hex.h"
 #include "lib/log.h"
+#include "server/cluster/kube.h"
+#include "server/config.h"
 
 #define DISABLED_ANNOTATION "kfdash.io/disabled-hash" /* server/api/admin.c */
 #define PATH_MAX_BYTES      512
 
-static struct store *store;     /* borrowed */
-static struct k8s_watch *watch; /* the Password objects */
-static bool listing;            /* between reset and settled of a full list */
-static char **seen;             /* emails of that list */
-static size_t n_seen, cap_seen;
-static bool seen_overflow; /* out of memory: do not judge the missing */
+struct dex_users {
+    struct store *store;     /* borrowed */
+    struct k8s_watch *watch; /* the Password objects */
+    /* The watch thread's own. */
+    bool listing; /* between reset and settled of a full list */
+    char **seen;  /* emails of that list */
+    size_t n_seen, cap_seen;
+    bool seen_overflow; /* out of memory: do not judge the missing */
+};
 
 static const char *text_at(const cJSON *o, const char *a, const char *b)
 {
@@ -52,13 +55,13 @@ static void generation_of(const cJSON *password, char out[65])
                               disabled ? 9 : 1);
     mbedtls_sha256_finish_ret(&c, digest);
     mbedtls_sha256_free(&c);
-    for (size_t i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", digest[i]);
+    hex_encode(digest, 32, out);
 }
 
-static void observe(const char *email, const char *generation)
+static void observe(struct dex_users *d, const char *email, const char *generation)
 {
     bool changed = false;
-    int e = store_user_observe(store, email, generation, time(NULL), &changed);
+    int e = store_user_observe(d->store, email, generation, time(NULL), &changed);
     if (e < 0) {
         log_msg(LOG_ERROR, "cannot record a Dex user's change", "email", email);
         return;
@@ -71,48 +74,48 @@ static void observe(const char *email, const char *generation)
     log_end(&line);
 }
 
-static void remember_seen(const char *email)
+static void remember_seen(struct dex_users *d, const char *email)
 {
-    if (seen_overflow) return;
-    if (n_seen == cap_seen) {
-        size_t cap = cap_seen ? cap_seen * 2 : 64;
-        char **more = realloc(seen, cap * sizeof(*seen));
+    if (d->seen_overflow) return;
+    if (d->n_seen == d->cap_seen) {
+        size_t cap = d->cap_seen ? d->cap_seen * 2 : 64;
+        char **more = realloc(d->seen, cap * sizeof(*d->seen));
         if (!more) {
-            seen_overflow = true;
+            d->seen_overflow = true;
             return;
         }
-        seen = more;
-        cap_seen = cap;
+        d->seen = more;
+        d->cap_seen = cap;
     }
-    if ((seen[n_seen] = strdup(email)))
-        n_seen++;
+    if ((d->seen[d->n_seen] = strdup(email)))
+        d->n_seen++;
     else
-        seen_overflow = true;
+        d->seen_overflow = true;
 }
 
-static void forget_seen(void)
+static void forget_seen(struct dex_users *d)
 {
-    for (size_t i = 0; i < n_seen; i++) free(seen[i]);
-    n_seen = 0;
-    seen_overflow = false;
+    for (size_t i = 0; i < d->n_seen; i++) free(d->seen[i]);
+    d->n_seen = 0;
+    d->seen_overflow = false;
 }
 
 static void on_reset(void *ctx)
 {
-    (void)ctx;
-    forget_seen();
-    listing = true;
+    struct dex_users *d = ctx;
+    forget_seen(d);
+    d->listing = true;
 }
 
 static void on_apply(void *ctx, enum k8s_event event, const cJSON *object)
 {
-    (void)ctx;
+    struct dex_users *d = ctx;
     const char *email = text_at(object, "email", NULL);
     if (!email || !*email) return;
     char generation[65] = "";
     if (event != K8S_DELETED) generation_of(object, generation);
-    observe(email, generation);
-    if (listing && event != K8S_DELETED) remember_seen(email);
+    observe(d, email, generation);
+    if (d->listing && event != K8S_DELETED) remember_seen(d, email);
 }
 
 static int compare_text(const void *a, const void *b)
@@ -122,50 +125,62 @@ static int compare_text(const void *a, const void *b)
 
 static void on_settled(void *ctx)
 {
-    (void)ctx;
-    if (!listing) return;
-    listing = false;
+    struct dex_users *d = ctx;
+    if (!d->listing) return;
+    d->listing = false;
     char **present = NULL;
     size_t n = 0;
     /* Users deleted while nobody watched (a restart, a 410 Gone) are missing from the list. */
-    if (!seen_overflow && store_users_present(store, &present, &n) == 0) {
-        if (n_seen) qsort(seen, n_seen, sizeof(*seen), compare_text);
+    if (!d->seen_overflow && store_users_present(d->store, &present, &n) == 0) {
+        if (d->n_seen) qsort(d->seen, d->n_seen, sizeof(*d->seen), compare_text);
         for (size_t i = 0; i < n; i++) {
-            if (!n_seen || !bsearch(&present[i], seen, n_seen, sizeof(*seen), compare_text))
-                observe(present[i], "");
+            if (!d->n_seen ||
+                !bsearch(&present[i], d->seen, d->n_seen, sizeof(*d->seen), compare_text))
+                observe(d, present[i], "");
             free(present[i]);
         }
         free(present);
     }
-    forget_seen();
+    forget_seen(d);
 }
 
 static const struct k8s_watch_ops ops = {on_reset, on_apply, on_settled};
 
-static bool synced(char *detail, size_t size)
+bool dex_users_ready(void *dex_users, char *detail, size_t size)
 {
-    return k8s_watch_synced(watch, detail, size);
+    struct dex_users *d = dex_users;
+    return k8s_watch_synced(d->watch, detail, size);
 }
 
-int dex_users_start(const struct config *cfg, struct store *s, char *err, size_t size)
+int dex_users_new(const struct config *cfg, struct store *store, struct kube *kube,
+                  struct dex_users **ret, char *err, size_t size)
 {
-    if (!kube_client() || !*cfg->dex_namespace) return 0;
-    store = s;
+    *ret = NULL;
+    if (!kube_on(kube) || !*cfg->dex_namespace) return 0;
+    struct dex_users *d = calloc(1, sizeof(*d));
+    if (!d) {
+        snprintf(err, size, "out of memory");
+        return -ENOMEM;
+    }
+    d->store = store;
     char path[PATH_MAX_BYTES];
     snprintf(path, sizeof(path), "/apis/dex.coreos.com/v1/namespaces/%s/passwords",
              cfg->dex_namespace);
-    int e = k8s_watch_start(kube_client(), path, &ops, NULL, &watch);
-    if (e == 0) e = health_register("dex users", synced);
-    if (e < 0) snprintf(err, size, "cannot watch Dex's users: %s", strerror(-e));
-    return e;
+    int e = k8s_watch_start(kube_engine(kube), kube_client(kube), path, &ops, d, &d->watch);
+    if (e < 0) {
+        snprintf(err, size, "cannot watch Dex's users: %s", strerror(-e));
+        free(d);
+        return e;
+    }
+    *ret = d;
+    return 0;
 }
 
-void dex_users_stop(void)
+void dex_users_free(struct dex_users *d)
 {
-    k8s_watch_stop(watch);
-    watch = NULL;
-    forget_seen();
-    free(seen);
-    seen = NULL;
-    cap_seen = 0;
+    if (!d) return;
+    k8s_watch_stop(d->watch);
+    forget_seen(d);
+    free(d->seen);
+    free(d);
 }

@@ -13,11 +13,18 @@
 
 #include <stddef.h>
 
+#include <stdbool.h>
+
 struct config;
+struct dex_users;
+struct kube;
 struct store;
 
-/* Starts the watch when an API server and dex.namespace are configured (else does nothing);
- * needs kube_start done. -errno with a reason in err. */
-int dex_users_start(const struct config *cfg, struct store *store, char *err, size_t size);
-/* Stops the watch; idempotent. */
-void dex_users_stop(void);
+/* Starts the watch when an API server and dex.namespace are configured (else *ret stays NULL);
+ * store and kube must outlive it. -errno with a reason in err. */
+int dex_users_new(const struct config *cfg, struct store *store, struct kube *kube,
+                  struct dex_users **ret, char *err, size_t size);
+/* Stops the watch; NULL-safe. */
+void dex_users_free(struct dex_users *d);
+/* A health check (server/http/health.h): the Password objects are listed. */
+bool dex_users_ready(void *dex_users, char *detail, size_t size);

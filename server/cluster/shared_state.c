@@ -15,11 +15,11 @@
 #include "k8s/json.h"
 #include "k8s/watch.h"
 #include "lib/buf.h"
-#include "server/config.h"
-#include "server/http/health.h"
-#include "server/cluster/kube.h"
+#include "lib/hex.h"
 #include "lib/log.h"
 #include "lib/upstream.h"
+#include "server/cluster/kube.h"
+#include "server/config.h"
 
 #define LABEL_MANAGED    "app.kubernetes.io/managed-by"
 #define LABEL_STATE      "kfdash.dev/state"
@@ -38,26 +38,24 @@
 #define CALL_TIMEOUT_MS  10000
 #define ANSWER_MAX_BYTES (64 << 10)
 
-static bool on;                    /* shared_state = kubernetes and started */
-static struct store *store;        /* the local copy (borrowed) */
-static struct upstream *engine;    /* where the writes go (borrowed) */
-static struct k8s_client *client;  /* kfdash's own credentials (borrowed from kube) */
-static char collection[PATH_SIZE]; /* /api/v1/namespaces/<ns>/secrets */
-static struct k8s_watch *watch;    /* the Secrets of every replica */
-
-static pthread_t sweeper;    /* clears expired Secrets */
-static bool sweeper_running; /* sweeper was started */
-static bool stopping;        /* guarded by sweep_lock: the sweeper exits */
-static pthread_mutex_t sweep_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t sweep_wake = PTHREAD_COND_INITIALIZER;
-
-/* The watch thread's own: what a list under way has seen. */
-static bool listing;         /* between reset and settled of a full list */
-static char **listed;        /* token ids seen by that list, LISTED_MAX at most */
-static size_t n_listed;      /* entries in listed */
-static bool listed_overflow; /* too many to prune by */
-static size_t n_sessions;    /* live sessions mirrored since the last list */
-static bool warned_sessions; /* the cap was reported */
+struct shared_state {
+    struct store *store;        /* the local copy (borrowed) */
+    struct kube *kube;          /* kfdash's own credentials and guard (borrowed) */
+    char collection[PATH_SIZE]; /* /api/v1/namespaces/<ns>/secrets */
+    struct k8s_watch *watch;    /* the Secrets of every replica */
+    pthread_t sweeper;          /* clears expired Secrets */
+    bool sweeper_running;       /* sweeper was started */
+    bool stopping;              /* guarded by sweep_lock: the sweeper exits */
+    pthread_mutex_t sweep_lock;
+    pthread_cond_t sweep_wake;
+    /* The watch thread's own: what a list under way has seen. */
+    bool listing;         /* between reset and settled of a full list */
+    char **listed;        /* token ids seen by that list, LISTED_MAX at most */
+    size_t n_listed;      /* entries in listed */
+    bool listed_overflow; /* too many to prune by */
+    size_t n_sessions;    /* live sessions mirrored since the last list */
+    bool warned_sessions; /* the cap was reported */
+};
 
 /* ---------------------------------------------------------------- names and bodies */
 
@@ -67,8 +65,7 @@ static void session_name(const char *id, char out[NAME_SIZE])
     unsigned char digest[32];
     mbedtls_sha256_ret((const unsigned char *)id, strlen(id), digest, 0);
     int n = snprintf(out, NAME_SIZE, "%s", SESSION_PREFIX);
-    for (size_t i = 0; i < 20; i++)
-        n += snprintf(out + n, NAME_SIZE - (size_t)n, "%02x", digest[i]);
+    hex_encode(digest, 20, out + n);
 }
 
 static void token_name(const char *id, char out[NAME_SIZE])
@@ -152,14 +149,14 @@ static char *session_body(const char *id, const char *email, time_t expires, con
 
 /* ---------------------------------------------------------------- calls */
 
-/* One write to the API server, parked (r set) or not. */
+/* One write to the API server. */
 struct job {
-    struct http_request *r;         /* resumed with the answer; NULL for unparked writes */
-    struct upstream_result *answer; /* r's slot */
-    http_next_fn next;              /* runs on r when the answer is in */
-    char *create;                   /* POSTed when the PATCH finds no Secret; NULL otherwise */
-    bool deleting;                  /* a 404 means done */
-    char name[NAME_SIZE];           /* the Secret, for the log */
+    struct shared_state *ss;
+    shared_state_done_fn *done; /* told once whether it was written; NULL: only logged */
+    void *ctx;                  /* for done */
+    char *create;               /* POSTed when the PATCH finds no Secret; NULL otherwise */
+    bool deleting;              /* a 404 means done */
+    char name[NAME_SIZE];       /* the Secret, for the log */
 };
 
 static void job_free(struct job *j)
@@ -176,17 +173,17 @@ static int submit(struct job *j, const char *method, const char *path, const cha
                                  ? "Content-Type: application/merge-patch+json"
                                  : "Content-Type: application/json",
                              "Accept: application/json", NULL};
-    struct kube_own *o = malloc(sizeof(*o));
-    struct upstream_call call;
-    int e =
-        o ? kube_own_call(o, method, path, headers, body, CALL_TIMEOUT_MS, ANSWER_MAX_BYTES, &call)
-          : -ENOMEM;
-    if (e == 0) e = upstream_fetch(engine, &call, job_done, j);
-    free(o);
+    struct kube_call *c = malloc(sizeof(*c));
+    int e = c ? kube_own_call(j->ss->kube, c, method, path, headers, body, CALL_TIMEOUT_MS,
+                              ANSWER_MAX_BYTES)
+              : -ENOMEM;
+    if (e == 0) e = upstream_fetch(kube_engine(j->ss->kube), &c->call, job_done, j);
+    if (c) kube_call_reset(c);
+    free(c);
     return e;
 }
 
-/* Hands the outcome to the parked request, or logs a failed unparked write; frees j. */
+/* Tells the caller how the write went (a failure is logged); frees j. */
 static void finish(struct job *j, struct upstream_result *res)
 {
     if (j->deleting && !res->error && res->status == 404) res->status = 204; /* already gone */
@@ -200,15 +197,7 @@ static void finish(struct job *j, struct upstream_result *res)
         log_str(&line, "detail", res->error ? res->detail : status);
         log_end(&line);
     }
-    if (j->r) {
-        struct http_request *r = j->r;
-        http_next_fn next = j->next;
-        *j->answer = *res;
-        res->body = NULL; /* the slot owns it now */
-        job_free(j);
-        http_request_resume(r, next);
-        return;
-    }
+    if (j->done) j->done(j->ctx, written);
     job_free(j);
 }
 
@@ -219,7 +208,7 @@ static void job_done(void *ctx, struct upstream_result *res)
         /* No Secret to patch (made before shared state was on, or swept): create it whole. */
         char *body = j->create;
         j->create = NULL;
-        int e = submit(j, "POST", collection, body);
+        int e = submit(j, "POST", j->ss->collection, body);
         free(body);
         if (e == 0) return;
         res->error = e;
@@ -228,20 +217,18 @@ static void job_done(void *ctx, struct upstream_result *res)
     finish(j, res);
 }
 
-/* Starts a write; body and create are copied. On failure a parked r resumes with the error. */
-static void start(struct http_request *r, struct upstream_result *answer, http_next_fn next,
+/* Starts a write; body is copied, create taken. On failure done hears so at once. */
+static void start(struct shared_state *ss, shared_state_done_fn *done, void *ctx,
                   const char *method, const char *name, const char *body, char *create_taken,
                   bool deleting)
 {
     struct job *j = calloc(1, sizeof(*j));
-    if (answer) *answer = (struct upstream_result){0};
-    if (r) http_request_suspend(r);
     char path[PATH_SIZE + NAME_SIZE];
-    snprintf(path, sizeof(path), "%s%s%s", collection, strcmp(method, "POST") == 0 ? "" : "/",
+    snprintf(path, sizeof(path), "%s%s%s", ss->collection, strcmp(method, "POST") == 0 ? "" : "/",
              strcmp(method, "POST") == 0 ? "" : name);
     if (j) {
         *j = (struct job){
-            .r = r, .answer = answer, .next = next, .create = create_taken, .deleting = deleting};
+            .ss = ss, .done = done, .ctx = ctx, .create = create_taken, .deleting = deleting};
         create_taken = NULL;
         snprintf(j->name, sizeof(j->name), "%s", name);
     }
@@ -256,49 +243,35 @@ static void start(struct http_request *r, struct upstream_result *answer, http_n
     if (j) {
         j->create = NULL;
         finish(j, &res);
-    } else if (r) {
-        *answer = res;
-        http_request_resume(r, next);
+    } else if (done) {
+        done(ctx, false);
     }
-}
-
-/* With shared state off, a parked write is done at once. */
-static void done_at_once(struct http_request *r, struct upstream_result *answer, http_next_fn next)
-{
-    *answer = (struct upstream_result){.status = 204};
-    http_request_suspend(r);
-    http_request_resume(r, next);
 }
 
 /* ---------------------------------------------------------------- writes */
 
-bool shared_state_on(void)
+bool shared_state_on(const struct shared_state *ss)
 {
-    return on;
+    return ss != NULL;
 }
 
-bool shared_state_written(const struct upstream_result *a)
-{
-    return !a->error && a->status >= 200 && a->status < 300;
-}
-
-void shared_state_put_session(struct http_request *r, const char *id, const char *email,
+void shared_state_put_session(struct shared_state *ss, const char *id, const char *email,
                               time_t expires, const char *sealed_refresh,
-                              struct upstream_result *answer, http_next_fn next)
+                              shared_state_done_fn *done, void *ctx)
 {
-    if (!on) {
-        done_at_once(r, answer, next);
+    if (!ss) {
+        done(ctx, true);
         return;
     }
     char name[NAME_SIZE];
     session_name(id, name);
     char *body = session_body(id, email, expires, sealed_refresh, false, false);
-    start(r, answer, next, "POST", name, body, NULL, false);
+    start(ss, done, ctx, "POST", name, body, NULL, false);
     free(body);
 }
 
 /* PATCH the session's Secret, or create it when it is not there. */
-static void patch_session(struct http_request *r, struct upstream_result *answer, http_next_fn next,
+static void patch_session(struct shared_state *ss, shared_state_done_fn *done, void *ctx,
                           const char *id, const char *email, time_t expires, const char *refresh,
                           bool revoked)
 {
@@ -306,42 +279,43 @@ static void patch_session(struct http_request *r, struct upstream_result *answer
     session_name(id, name);
     char *patch = session_body(id, email, expires, refresh, revoked, true);
     char *create = session_body(id, email, expires, refresh, revoked, false);
-    start(r, answer, next, "PATCH", name, create ? patch : NULL, create, false);
+    start(ss, done, ctx, "PATCH", name, create ? patch : NULL, create, false);
     free(patch);
 }
 
-void shared_state_end_session(struct http_request *r, const char *id, const char *email,
-                              time_t expires, struct upstream_result *answer, http_next_fn next)
+void shared_state_end_session(struct shared_state *ss, const char *id, const char *email,
+                              time_t expires, shared_state_done_fn *done, void *ctx)
 {
-    if (!on) {
-        done_at_once(r, answer, next);
+    if (!ss) {
+        done(ctx, true);
         return;
     }
-    patch_session(r, answer, next, id, email, expires, NULL, true);
+    patch_session(ss, done, ctx, id, email, expires, NULL, true);
 }
 
-void shared_state_session_renewed(const char *id, const char *email, time_t expires,
-                                  const char *sealed_refresh)
+void shared_state_session_renewed(struct shared_state *ss, const char *id, const char *email,
+                                  time_t expires, const char *sealed_refresh)
 {
-    if (on) patch_session(NULL, NULL, NULL, id, email, expires, sealed_refresh, false);
+    if (ss) patch_session(ss, NULL, NULL, id, email, expires, sealed_refresh, false);
 }
 
-void shared_state_session_ended(const char *id, const char *email, time_t expires)
+void shared_state_session_ended(struct shared_state *ss, const char *id, const char *email,
+                                time_t expires)
 {
-    if (on) patch_session(NULL, NULL, NULL, id, email, expires, NULL, true);
+    if (ss) patch_session(ss, NULL, NULL, id, email, expires, NULL, true);
 }
 
-void shared_state_put_token(struct http_request *r, const unsigned char hash[32], const char *id,
+void shared_state_put_token(struct shared_state *ss, const unsigned char hash[32], const char *id,
                             const char *email, const char *groups, const char *name, time_t created,
-                            time_t expires, struct upstream_result *answer, http_next_fn next)
+                            time_t expires, shared_state_done_fn *done, void *ctx)
 {
-    if (!on) {
-        done_at_once(r, answer, next);
+    if (!ss) {
+        done(ctx, true);
         return;
     }
     char secret[NAME_SIZE], hex[65];
     token_name(id, secret);
-    for (size_t i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", hash[i]);
+    hex_encode(hash, 32, hex);
     bool ok = true;
     cJSON *data = NULL;
     cJSON *j = secret_body(secret, "token", false, &data, &ok);
@@ -353,20 +327,20 @@ void shared_state_put_token(struct http_request *r, const unsigned char hash[32]
     add_number(data, "created", created, &ok);
     add_number(data, "expires", expires, &ok);
     char *body = finish_body(j, ok);
-    start(r, answer, next, "POST", secret, body, NULL, false);
+    start(ss, done, ctx, "POST", secret, body, NULL, false);
     free(body);
 }
 
-void shared_state_delete_token(struct http_request *r, const char *id,
-                               struct upstream_result *answer, http_next_fn next)
+void shared_state_delete_token(struct shared_state *ss, const char *id, shared_state_done_fn *done,
+                               void *ctx)
 {
-    if (!on) {
-        done_at_once(r, answer, next);
+    if (!ss) {
+        done(ctx, true);
         return;
     }
     char name[NAME_SIZE];
     token_name(id, name);
-    start(r, answer, next, "DELETE", name, NULL, NULL, true);
+    start(ss, done, ctx, "DELETE", name, NULL, NULL, true);
 }
 
 /* ---------------------------------------------------------------- mirroring */
@@ -405,12 +379,6 @@ static time_t field_time(const cJSON *data, const char *key)
     return (time_t)v;
 }
 
-static bool is_hex(const char *s, size_t min, size_t max)
-{
-    size_t n = strspn(s, "0123456789abcdef");
-    return !s[n] && n >= min && n <= max;
-}
-
 static void ignore(const char *why, const char *name)
 {
     struct buf line;
@@ -419,7 +387,8 @@ static void ignore(const char *why, const char *name)
     log_end(&line);
 }
 
-static void mirror_session(enum k8s_event event, const char *name, const cJSON *data)
+static void mirror_session(struct shared_state *ss, enum k8s_event event, const char *name,
+                           const cJSON *data)
 {
     char *id = field(data, "id", STORE_ID_MAX - 1);
     char *email = field(data, "email", EMAIL_MAX);
@@ -437,15 +406,15 @@ static void mirror_session(enum k8s_event event, const char *name, const cJSON *
         /* Over anyway: nothing to mirror; the sweep removes the Secret. */
     } else if (event == K8S_DELETED || revoked) {
         /* Signed out (or the Secret deleted by hand): refused here too, whatever the cap. */
-        if (store_session_mirror(store, id, email, expires, NULL, true) < 0)
+        if (store_session_mirror(ss->store, id, email, expires, NULL, true) < 0)
             ignore("cannot record another replica's sign-out", name);
-    } else if (n_sessions >= SESSIONS_MAX) {
-        if (!warned_sessions) ignore("too many shared sessions; ignoring more", name);
-        warned_sessions = true;
-    } else if (store_session_mirror(store, id, email, expires, refresh, false) < 0) {
+    } else if (ss->n_sessions >= SESSIONS_MAX) {
+        if (!ss->warned_sessions) ignore("too many shared sessions; ignoring more", name);
+        ss->warned_sessions = true;
+    } else if (store_session_mirror(ss->store, id, email, expires, refresh, false) < 0) {
         ignore("cannot record another replica's session", name);
     } else if (event == K8S_ADDED) {
-        n_sessions++;
+        ss->n_sessions++;
     }
     free(id);
     free(email);
@@ -453,23 +422,24 @@ static void mirror_session(enum k8s_event event, const char *name, const cJSON *
     free(revoked_text);
 }
 
-/* Remembers a listed token's id, for dropping the ones the list no longer has. */
-static void remember_listed(const char *id)
+/* Remembers a ss->listed token's id, for dropping the ones the list no longer has. */
+static void remember_listed(struct shared_state *ss, const char *id)
 {
-    if (listed_overflow) return;
-    char *copy = n_listed < LISTED_MAX ? strdup(id) : NULL;
-    if (!listed && !(listed = calloc(LISTED_MAX, sizeof(*listed)))) {
+    if (ss->listed_overflow) return;
+    char *copy = ss->n_listed < LISTED_MAX ? strdup(id) : NULL;
+    if (!ss->listed && !(ss->listed = calloc(LISTED_MAX, sizeof(*ss->listed)))) {
         free(copy);
         copy = NULL;
     }
     if (!copy) {
-        listed_overflow = true;
+        ss->listed_overflow = true;
         return;
     }
-    listed[n_listed++] = copy;
+    ss->listed[ss->n_listed++] = copy;
 }
 
-static void mirror_token(enum k8s_event event, const char *name, const cJSON *data)
+static void mirror_token(struct shared_state *ss, enum k8s_event event, const char *name,
+                         const cJSON *data)
 {
     char *hex = field(data, "hash", 64);
     char *id = field(data, "id", STORE_ID_MAX - 1);
@@ -480,19 +450,19 @@ static void mirror_token(enum k8s_event event, const char *name, const cJSON *da
     char expected[NAME_SIZE] = "";
     if (id) token_name(id, expected);
     unsigned char hash[32];
-    bool good = hex && is_hex(hex, 64, 64) && id && is_hex(id, 1, 40) && email &&
+    bool good = hex && hex_is_lower(hex, 64, 64) && id && hex_is_lower(id, 1, 40) && email &&
                 !strchr(email, ',') && label && created >= 0 && expires >= 0 &&
                 strcmp(expected, name) == 0 &&
                 (groups || !json_item(data, "groups") || !*json_text(data, "groups"));
-    for (size_t i = 0; good && i < 32; i++) sscanf(hex + 2 * i, "%2hhx", &hash[i]);
+    good = good && hex_decode(hex, 64, hash, sizeof(hash)) == 0;
     if (!good) {
         ignore("ignoring a malformed token Secret", name);
     } else if (event == K8S_DELETED) {
-        if (store_token_forget(store, id) < 0) ignore("cannot drop a revoked token", name);
+        if (store_token_forget(ss->store, id) < 0) ignore("cannot drop a revoked token", name);
     } else {
-        if (listing) remember_listed(id);
+        if (ss->listing) remember_listed(ss, id);
         int e = expires > time(NULL)
-                    ? store_token_mirror(store, hash, id, email, groups ? groups : "", label,
+                    ? store_token_mirror(ss->store, hash, id, email, groups ? groups : "", label,
                                          created, expires)
                     : 0;
         if (e == -EDQUOT)
@@ -509,17 +479,17 @@ static void mirror_token(enum k8s_event event, const char *name, const cJSON *da
 
 static void watch_reset(void *ctx)
 {
-    (void)ctx;
-    for (size_t i = 0; i < n_listed; i++) free(listed[i]);
-    n_listed = 0;
-    listed_overflow = false;
-    listing = true;
-    n_sessions = 0;
+    struct shared_state *ss = ctx;
+    for (size_t i = 0; i < ss->n_listed; i++) free(ss->listed[i]);
+    ss->n_listed = 0;
+    ss->listed_overflow = false;
+    ss->listing = true;
+    ss->n_sessions = 0;
 }
 
 static void watch_apply(void *ctx, enum k8s_event event, const cJSON *object)
 {
-    (void)ctx;
+    struct shared_state *ss = ctx;
     const cJSON *meta = json_item(object, "metadata");
     const char *kind = json_text(json_item(meta, "labels"), LABEL_STATE);
     const char *name = json_text(meta, "name");
@@ -534,9 +504,9 @@ static void watch_apply(void *ctx, enum k8s_event event, const cJSON *object)
         return;
     }
     if (session)
-        mirror_session(event, name, data);
+        mirror_session(ss, event, name, data);
     else
-        mirror_token(event, name, data);
+        mirror_token(ss, event, name, data);
 }
 
 static int compare_ids(const void *a, const void *b)
@@ -546,40 +516,37 @@ static int compare_ids(const void *a, const void *b)
 
 static void watch_settled(void *ctx)
 {
-    (void)ctx;
-    if (!listing) return;
-    listing = false;
+    struct shared_state *ss = ctx;
+    if (!ss->listing) return;
+    ss->listing = false;
     /* Tokens deleted while nobody watched (a 410 Gone, a restart) are gone from the list. */
-    if (!listed_overflow) {
-        if (n_listed) /* listed is NULL when the list had no token */
-            qsort(listed, n_listed, sizeof(*listed), compare_ids);
-        if (store_tokens_keep_only(store, (const char *const *)listed, n_listed) < 0)
+    if (!ss->listed_overflow) {
+        if (ss->n_listed) /* ss->listed is NULL when the list had no token */
+            qsort(ss->listed, ss->n_listed, sizeof(*ss->listed), compare_ids);
+        if (store_tokens_keep_only(ss->store, (const char *const *)ss->listed, ss->n_listed) < 0)
             log_msg(LOG_WARN, "cannot drop tokens revoked elsewhere", NULL, NULL);
     }
-    for (size_t i = 0; i < n_listed; i++) free(listed[i]);
-    n_listed = 0;
+    for (size_t i = 0; i < ss->n_listed; i++) free(ss->listed[i]);
+    ss->n_listed = 0;
 }
 
 static const struct k8s_watch_ops watch_ops = {watch_reset, watch_apply, watch_settled};
 
-static bool synced(char *detail, size_t size)
+bool shared_state_ready(void *shared_state, char *detail, size_t size)
 {
-    if (!watch) {
-        snprintf(detail, size, "stopped");
-        return false;
-    }
-    return k8s_watch_synced(watch, detail, size);
+    struct shared_state *ss = shared_state;
+    return k8s_watch_synced(ss->watch, detail, size);
 }
 
 /* ---------------------------------------------------------------- sweep */
 
-static void sweep(void)
+static void sweep(struct shared_state *ss)
 {
     time_t now = time(NULL);
     for (int tokens = 0; tokens < 2; tokens++) {
         char *ids[SWEEP_BATCH];
         size_t n = 0;
-        if (store_drop_expired(store, tokens, now, ids, SWEEP_BATCH, &n) < 0) continue;
+        if (store_drop_expired(ss->store, tokens, now, ids, SWEEP_BATCH, &n) < 0) continue;
         for (size_t i = 0; i < n; i++) {
             char name[NAME_SIZE];
             if (tokens)
@@ -587,7 +554,7 @@ static void sweep(void)
             else
                 session_name(ids[i], name);
             /* Another replica may sweep the same one first: its 404 is fine. */
-            start(NULL, NULL, NULL, "DELETE", name, NULL, NULL, true);
+            start(ss, NULL, NULL, "DELETE", name, NULL, NULL, true);
             free(ids[i]);
         }
     }
@@ -595,31 +562,32 @@ static void sweep(void)
 
 static void *sweep_main(void *arg)
 {
-    (void)arg;
-    pthread_mutex_lock(&sweep_lock);
-    while (!stopping) {
+    struct shared_state *ss = arg;
+    pthread_mutex_lock(&ss->sweep_lock);
+    while (!ss->stopping) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += SWEEP_INTERVAL_S;
-        while (!stopping && pthread_cond_timedwait(&sweep_wake, &sweep_lock, &until) != ETIMEDOUT) {
+        while (!ss->stopping &&
+               pthread_cond_timedwait(&ss->sweep_wake, &ss->sweep_lock, &until) != ETIMEDOUT) {
         }
-        if (stopping) break;
-        pthread_mutex_unlock(&sweep_lock);
-        sweep();
-        pthread_mutex_lock(&sweep_lock);
+        if (ss->stopping) break;
+        pthread_mutex_unlock(&ss->sweep_lock);
+        sweep(ss);
+        pthread_mutex_lock(&ss->sweep_lock);
     }
-    pthread_mutex_unlock(&sweep_lock);
+    pthread_mutex_unlock(&ss->sweep_lock);
     return NULL;
 }
 
 /* ---------------------------------------------------------------- start / stop */
 
-int shared_state_start(const struct config *cfg, struct store *s, struct upstream *u, char *err,
-                       size_t size)
+int shared_state_new(const struct config *cfg, struct store *store, struct kube *kube,
+                     struct shared_state **ret, char *err, size_t size)
 {
+    *ret = NULL;
     if (strcmp(cfg->shared_state, "kubernetes") != 0) return 0;
-    client = kube_client();
-    if (!client) {
+    if (!kube_on(kube)) {
         snprintf(err, size,
                  "shared_state=kubernetes needs the Kubernetes API (kube.api, a kubeconfig, or "
                  "running in a pod)");
@@ -629,42 +597,47 @@ int shared_state_start(const struct config *cfg, struct store *s, struct upstrea
         snprintf(err, size, "shared_state=kubernetes needs kubeflow.pod_namespace (POD_NAMESPACE)");
         return -EINVAL;
     }
-    store = s;
-    engine = u;
-    snprintf(collection, sizeof(collection), "/api/v1/namespaces/%s/secrets", cfg->pod_namespace);
+    struct shared_state *ss = calloc(1, sizeof(*ss));
+    if (!ss) {
+        snprintf(err, size, "out of memory");
+        return -ENOMEM;
+    }
+    ss->store = store;
+    ss->kube = kube;
+    pthread_mutex_init(&ss->sweep_lock, NULL);
+    pthread_cond_init(&ss->sweep_wake, NULL);
+    snprintf(ss->collection, sizeof(ss->collection), "/api/v1/namespaces/%s/secrets",
+             cfg->pod_namespace);
     char path[PATH_SIZE + 64];
-    snprintf(path, sizeof(path), "%s?%s", collection, SELECTOR);
-    int e = k8s_watch_start(client, path, &watch_ops, NULL, &watch);
-    if (e == 0) e = health_register("shared state", synced);
+    snprintf(path, sizeof(path), "%s?%s", ss->collection, SELECTOR);
+    int e = k8s_watch_start(kube_engine(kube), kube_client(kube), path, &watch_ops, ss, &ss->watch);
     if (e == 0) {
-        stopping = false;
-        e = pthread_create(&sweeper, NULL, sweep_main, NULL) == 0 ? 0 : -EAGAIN;
-        sweeper_running = e == 0;
+        e = pthread_create(&ss->sweeper, NULL, sweep_main, ss) == 0 ? 0 : -EAGAIN;
+        ss->sweeper_running = e == 0;
     }
     if (e < 0) {
         snprintf(err, size, "cannot start the shared state: %s", strerror(-e));
-        shared_state_stop();
+        shared_state_free(ss);
         return e;
     }
-    on = true;
+    *ret = ss;
     return 0;
 }
 
-void shared_state_stop(void)
+void shared_state_free(struct shared_state *ss)
 {
-    on = false;
-    if (sweeper_running) {
-        pthread_mutex_lock(&sweep_lock);
-        stopping = true;
-        pthread_cond_signal(&sweep_wake);
-        pthread_mutex_unlock(&sweep_lock);
-        pthread_join(sweeper, NULL);
-        sweeper_running = false;
+    if (!ss) return;
+    if (ss->sweeper_running) {
+        pthread_mutex_lock(&ss->sweep_lock);
+        ss->stopping = true;
+        pthread_cond_signal(&ss->sweep_wake);
+        pthread_mutex_unlock(&ss->sweep_lock);
+        pthread_join(ss->sweeper, NULL);
     }
-    k8s_watch_stop(watch);
-    watch = NULL;
-    for (size_t i = 0; i < n_listed; i++) free(listed[i]);
-    free(listed);
-    listed = NULL;
-    n_listed = 0;
+    k8s_watch_stop(ss->watch);
+    for (size_t i = 0; i < ss->n_listed; i++) free(ss->listed[i]);
+    free(ss->listed);
+    pthread_mutex_destroy(&ss->sweep_lock);
+    pthread_cond_destroy(&ss->sweep_wake);
+    free(ss);
 }

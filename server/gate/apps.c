@@ -15,18 +15,22 @@
 #include "auth/store.h"
 #include "k8s/name.h"
 #include "lib/buf.h"
+#include "lib/ttl_cache.h"
 #include "server/config.h"
 #include "server/gate/gate.h"
 #include "server/http/http.h"
+#include "server/kfdash.h"
 
 #define URL_MAX    (SESSION_RD_MAX + 512)
-#define ONCE_SLOTS 4096 /* hand-over codes remembered as used, APPS_HANDOVER_TTL_S each */
+#define ONCE_SLOTS 8192 /* hand-over codes remembered as used, APPS_HANDOVER_TTL_S each */
 #define HASHED_LEN 26   /* base32 characters of the digest in a hashed label: 130 bits */
 
-static const struct config *cfg; /* borrowed for the process life */
-static const struct signin *env; /* session keys and the store; borrowed likewise */
-static char scheme[8];           /* of public_url: "http" or "https" */
-static char port[8];             /* of public_url, "" for the scheme's own */
+struct apps {
+    const struct config *cfg; /* borrowed */
+    char scheme[8];           /* of public_url: "http" or "https" */
+    char port[8];             /* of public_url, "" for the scheme's own */
+    struct ttl_cache *used;   /* hand-over codes used in the last APPS_HANDOVER_TTL_S seconds */
+};
 
 /* The first segment of an application's path, and the tag its host label starts with. */
 static const struct {
@@ -34,26 +38,41 @@ static const struct {
     const char *tag;
 } kinds[] = {{"notebook", "nb"}, {"spark", "spark"}, {"serving", "model"}, {"mlflow", "mlflow"}};
 
-int apps_init(const struct signin *s, char *err, size_t size)
+int apps_new(const struct config *c, struct apps **ret, char *err, size_t size)
 {
-    const struct config *c = s->cfg;
-    cfg = c;
-    env = s;
-    if (!*c->apps_domain) return 0;
-    if (!*c->public_url) {
+    *ret = NULL;
+    if (*c->apps_domain && !*c->public_url) {
         snprintf(err, size,
                  "apps.domain needs public_url (KFDASH_PUBLIC_URL): the address users open kfdash "
                  "at, where application hosts send browsers to sign in");
         return -EINVAL;
     }
-    const char *host = strstr(c->public_url, "://") + 3;
-    snprintf(scheme, sizeof(scheme), "%.*s", (int)(host - 3 - c->public_url), c->public_url);
-    const char *colon = strrchr(host, ':');
-    if (colon && !strchr(colon, ']')) snprintf(port, sizeof(port), "%s", colon + 1);
+    struct apps *a = calloc(1, sizeof(*a));
+    if (!a || ttl_cache_new(ONCE_SLOTS / 8, 8, NULL, NULL, &a->used) < 0) {
+        free(a);
+        snprintf(err, size, "out of memory");
+        return -ENOMEM;
+    }
+    a->cfg = c;
+    if (*c->apps_domain) {
+        const char *host = strstr(c->public_url, "://") + 3;
+        snprintf(a->scheme, sizeof(a->scheme), "%.*s", (int)(host - 3 - c->public_url),
+                 c->public_url);
+        const char *colon = strrchr(host, ':');
+        if (colon && !strchr(colon, ']')) snprintf(a->port, sizeof(a->port), "%s", colon + 1);
+    }
+    *ret = a;
     return 0;
 }
 
-bool apps_enabled(void)
+void apps_free(struct apps *a)
+{
+    if (!a) return;
+    ttl_cache_free(a->used);
+    free(a);
+}
+
+bool apps_enabled(const struct config *cfg)
 {
     return cfg && *cfg->apps_domain;
 }
@@ -113,8 +132,9 @@ int apps_label(const char *kind, const char *ns, const char *name, char out[APPS
 
 bool apps_request_label(const struct http_request *r, char out[APPS_LABEL_MAX])
 {
+    const struct config *cfg = kfdash_of(r)->cfg;
     char origin[300];
-    if (!apps_enabled() || http_request_origin(r, origin, sizeof(origin)) < 0) return false;
+    if (!apps_enabled(cfg) || http_request_origin(r, origin, sizeof(origin)) < 0) return false;
     const char *host = strstr(origin, "://") + 3;
     size_t len = strcspn(host, ":"), domain = strlen(cfg->apps_domain);
     /* <label>.<apps.domain>: exactly one label in front of the domain. */
@@ -147,14 +167,14 @@ bool apps_route_label(const struct http_request *r, char out[APPS_LABEL_MAX])
 /* ---------------------------------------------------------------- URLs */
 
 /* scheme://<label>.<apps.domain>[:port] */
-static int app_origin(const char *label, char *out, size_t size)
+static int app_origin(const struct apps *a, const char *label, char *out, size_t size)
 {
-    int n = snprintf(out, size, "%s://%s.%s%s%s", scheme, label, cfg->apps_domain, *port ? ":" : "",
-                     port);
+    int n = snprintf(out, size, "%s://%s.%s%s%s", a->scheme, label, a->cfg->apps_domain,
+                     *a->port ? ":" : "", a->port);
     return n > 0 && (size_t)n < size ? 0 : -E2BIG;
 }
 
-int apps_dashboard_url(const char *path_and_query, char *out, size_t size)
+int apps_dashboard_url(const struct config *cfg, const char *path_and_query, char *out, size_t size)
 {
     int n = snprintf(out, size, "%s%s", cfg->public_url, path_and_query);
     return n > 0 && (size_t)n < size ? 0 : -E2BIG;
@@ -177,12 +197,13 @@ static const char *const no_trace[] = {"Cache-Control", "no-store", "Referrer-Po
 /* A signed-in browser: a one-time code for the host, sealed from the session the gate admitted. */
 static int handover_code(struct http_request *r, const char *label, char **ret)
 {
+    const struct kfdash *k = kfdash_of(r);
     const char *cookie = gate_session_cookie(r);
     struct session s;
     time_t now = time(NULL);
-    int e = cookie ? session_open(env->keys, cookie, now, &s) : -ENOENT;
+    int e = cookie ? session_open(k->keys, cookie, now, &s) : -ENOENT;
     if (e < 0) return e;
-    e = session_seal_for(env->keys, &s, SESSION_HANDOVER, label, now + APPS_HANDOVER_TTL_S, ret);
+    e = session_seal_for(k->keys, &s, SESSION_HANDOVER, label, now + APPS_HANDOVER_TTL_S, ret);
     session_reset(&s);
     return e;
 }
@@ -194,7 +215,7 @@ void apps_open(struct http_request *r)
         http_reply_error(r, 404, "no such application");
         return;
     }
-    if (app_origin(label, origin, sizeof(origin)) < 0 ||
+    if (app_origin(kfdash_of(r)->apps, label, origin, sizeof(origin)) < 0 ||
         path_and_query(r, target, sizeof(target)) < 0) {
         http_reply_error(r, 414, "the application's address is too long");
         return;
@@ -229,37 +250,12 @@ void apps_open(struct http_request *r)
 
 /* ---------------------------------------------------------------- the application's host */
 
-/* Hand-over codes used in the last APPS_HANDOVER_TTL_S seconds (by their random id). */
-static struct {
-    char once[SESSION_RANDOM_SIZE];
-    time_t at;
-} used[ONCE_SLOTS];
-static size_t next_used;
-static pthread_mutex_t used_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* Records once as used; false when it was used already. */
-static bool first_use(const char *once, time_t now)
-{
-    bool fresh = true;
-    pthread_mutex_lock(&used_lock);
-    for (size_t i = 0; i < ONCE_SLOTS && fresh; i++)
-        fresh = !(used[i].at && now - used[i].at <= APPS_HANDOVER_TTL_S &&
-                  strcmp(used[i].once, once) == 0);
-    if (fresh) {
-        /* The oldest slot goes: it is past its code's life long before the ring turns over. */
-        snprintf(used[next_used].once, sizeof(used[next_used].once), "%s", once);
-        used[next_used].at = now;
-        next_used = (next_used + 1) % ONCE_SLOTS;
-    }
-    pthread_mutex_unlock(&used_lock);
-    return fresh;
-}
-
 /* A small page for a browser that cannot enter the application, with the way back. */
 static void cannot_enter(struct http_request *r, unsigned status, const char *why, const char *rd)
 {
+    const struct config *cfg = kfdash_of(r)->cfg;
     char back[URL_MAX];
-    if (apps_dashboard_url(rd, back, sizeof(back)) < 0)
+    if (apps_dashboard_url(cfg, rd, back, sizeof(back)) < 0)
         snprintf(back, sizeof(back), "%s/", cfg->public_url);
     struct buf b;
     buf_init(&b, 8192);
@@ -307,6 +303,7 @@ static const char *landing(const char *rd, const char *label, char *fallback, si
 
 void apps_enter(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     char label[APPS_LABEL_MAX], fallback[8], once[SESSION_RANDOM_SIZE];
     if (!apps_request_label(r, label)) {
         http_reply_error(r, 404, "not found");
@@ -317,7 +314,7 @@ void apps_enter(struct http_request *r)
     time_t now = time(NULL);
     struct session s;
     int e =
-        code ? session_open_for(env->keys, code, SESSION_HANDOVER, label, now, &s, once) : -EBADMSG;
+        code ? session_open_for(k->keys, code, SESSION_HANDOVER, label, now, &s, once) : -EBADMSG;
     if (e < 0) {
         cannot_enter(r, 400,
                      e == -ETIME ? "This link to the application has expired."
@@ -325,8 +322,12 @@ void apps_enter(struct http_request *r)
                      rd);
         return;
     }
-    if (!first_use(once, now) || store_session_revoked(env->store, s.id)) {
+    /* Each code once: a copied link (a log, a Referer) opens nothing. */
+    int used = ttl_cache_claim(k->apps->used, once, strlen(once), APPS_HANDOVER_TTL_S * 1000L);
+    if (used == -EEXIST || (used == 0 && store_session_revoked(k->store, s.id))) {
         cannot_enter(r, 400, "This link to the application was used already.", rd);
+    } else if (used < 0) {
+        cannot_enter(r, 503, "Too many applications are being opened right now; try again.", rd);
     } else if (gate_set_app_cookie(r, &s, label, now) < 0) {
         http_reply_error(r, 500, "cannot give this application its cookie");
     } else {

@@ -18,15 +18,17 @@
  * applications keep sharing kfdash's origin, and only a namespace's own owner and contributors
  * may open them (server/gate/least_role.h); kfdash says so at start-up, in /readyz and Diagnostics.
  *
- * Threads: any HTTP thread; the one-time codes seen are kept under a lock.
+ * Threads: any HTTP thread; the one-time codes seen are kept in a bounded cache (when it is full
+ * of live codes, a hand-over is refused rather than a used code forgotten).
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 
+struct apps;
+struct config;
 struct http_request;
-struct signin;
 
 /* A DNS label and its NUL. */
 #define APPS_LABEL_MAX 64
@@ -35,11 +37,12 @@ struct signin;
 /* How long a hand-over code is good for. */
 #define APPS_HANDOVER_TTL_S 30
 
-/* Keeps s (settings, session keys, store; it must outlive the server). -EINVAL with a reason
- * when apps.domain is set without public_url. */
-int apps_init(const struct signin *s, char *err, size_t size);
+/* The hand-over codes used recently, and where application hosts live (cfg, borrowed).
+ * -EINVAL with a reason when apps.domain is set without public_url; -ENOMEM. */
+int apps_new(const struct config *cfg, struct apps **ret, char *err, size_t size);
+void apps_free(struct apps *a);
 /* True when applications have hosts of their own (apps.domain is set). */
-bool apps_enabled(void);
+bool apps_enabled(const struct config *cfg);
 
 /*
  * The host label of an application: kind is the first segment of its path ("notebook",
@@ -69,4 +72,5 @@ void apps_elsewhere(struct http_request *r);
 
 /* The URL of kfdash's own origin a browser on an application host goes back to in order to
  * (re)open path_and_query there; -E2BIG when it does not fit. */
-int apps_dashboard_url(const char *path_and_query, char *out, size_t size);
+int apps_dashboard_url(const struct config *cfg, const char *path_and_query, char *out,
+                       size_t size);

@@ -10,18 +10,13 @@
 #include "server/config.h"
 #include "server/gate/gate.h"
 #include "server/http/http.h"
+#include "server/kfdash.h"
 
 #define IDENTITY_HEADER_MAX 4096
 
-static const struct config *cfg; /* borrowed for the process life */
-
-void authz_init(const struct config *c)
-{
-    cfg = c;
-}
-
 static void allow(struct http_request *r, const struct identity *who)
 {
+    const struct config *cfg = kfdash_of(r)->cfg;
     struct buf user, groups;
     buf_init(&user, IDENTITY_HEADER_MAX);
     buf_init(&groups, IDENTITY_HEADER_MAX);

@@ -8,8 +8,6 @@
  */
 #pragma once
 
-struct config;
 struct http_request;
 
-void authz_init(const struct config *c);
 void authz_check(struct http_request *r);

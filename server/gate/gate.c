@@ -19,16 +19,18 @@
 #include "auth/store.h"
 #include "k8s/access.h"
 #include "k8s/name.h"
-#include "server/gate/apps.h"
 #include "lib/buf.h"
-#include "server/config.h"
-#include "server/http/http.h"
-#include "server/cluster/kube.h"
-#include "server/gate/least_role.h"
 #include "lib/log.h"
-#include "server/http/park.h"
-#include "server/cluster/shared_state.h"
+#include "lib/ttl_cache.h"
 #include "lib/upstream.h"
+#include "server/cluster/kube.h"
+#include "server/cluster/shared_state.h"
+#include "server/config.h"
+#include "server/gate/apps.h"
+#include "server/gate/least_role.h"
+#include "server/http/http.h"
+#include "server/http/park.h"
+#include "server/kfdash.h"
 
 #define PAT_PREFIX          "kfp_"
 #define PURPOSE_REFRESH     "kfdash refresh token v1"
@@ -37,40 +39,45 @@
 #define RETRY_AFTER_ERROR_S 30 /* Dex unreachable: try the renewal again this much later */
 #define REVIEWS_SLOTS       1024
 #define REVIEW_MAX_AGE_S    60
-#define RENEWING_MAX        64
+#define RENEWING_MAX        256
+#define RENEWAL_MAX_MS      (CALL_TIMEOUT_MS + 5000) /* a claim outlives its call */
 #define CSRF_HEADER         "X-CSRF-Token"
 #define BASE64_SIZE(len)    (((len) + 2) / 3 * 4 + 1)
 
-static const struct signin *env;    /* borrowed for the process life */
-static struct auth_peers *gateways; /* trusted to name the user in USERID_HEADER */
-
-/* A service-account token the apiserver vouched for, remembered briefly by its SHA-256. */
-struct review {
-    unsigned char digest[32]; /* of the token */
-    time_t valid_until;       /* 0 = empty slot */
-    struct identity *who;     /* what TokenReview said */
-};
-static struct review reviews[REVIEWS_SLOTS];
-static pthread_mutex_t reviews_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* Sessions whose renewal is under way: other requests of the same session go on meanwhile. */
-static char renewing[RENEWING_MAX][SESSION_RANDOM_SIZE];
-static pthread_mutex_t renewing_lock = PTHREAD_MUTEX_INITIALIZER;
-
-int gate_init(const struct signin *s)
+static void identity_free_void(void *who)
 {
-    env = s;
-    return auth_peers_parse(s->cfg->trusted_header_peers, &gateways);
+    identity_free(who);
 }
 
-void gate_reset(void)
+struct gate {
+    struct auth_peers *gateways; /* trusted to name the user in USERID_HEADER */
+    struct ttl_cache *reviews;   /* service-account tokens the API server vouched for */
+    struct ttl_cache *renewing;  /* sessions whose renewal is under way */
+};
+
+int gate_new(const struct config *cfg, struct gate **ret)
 {
-    auth_peers_free(gateways);
-    gateways = NULL;
-    for (size_t i = 0; i < REVIEWS_SLOTS; i++) {
-        identity_free(reviews[i].who);
-        reviews[i].who = NULL;
+    *ret = NULL;
+    struct gate *g = calloc(1, sizeof(*g));
+    if (!g) return -ENOMEM;
+    int e = auth_peers_parse(cfg->trusted_header_peers, &g->gateways);
+    if (e == 0) e = ttl_cache_new(REVIEWS_SLOTS / 4, 4, identity_free_void, NULL, &g->reviews);
+    if (e == 0) e = ttl_cache_new(RENEWING_MAX / 4, 4, NULL, NULL, &g->renewing);
+    if (e < 0) {
+        gate_free(g);
+        return e;
     }
+    *ret = g;
+    return 0;
+}
+
+void gate_free(struct gate *g)
+{
+    if (!g) return;
+    auth_peers_free(g->gateways);
+    ttl_cache_free(g->reviews);
+    ttl_cache_free(g->renewing);
+    free(g);
 }
 
 /* ---------------------------------------------------------------- cookies */
@@ -100,8 +107,9 @@ const char *gate_session_cookie(const struct http_request *r)
 int gate_set_app_cookie(struct http_request *r, const struct session *s, const char *label,
                         time_t now)
 {
+    const struct kfdash *k = kfdash_of(r);
     char *sealed = NULL;
-    int e = session_seal_for(env->keys, s, SESSION_APP, label, s->expires, &sealed);
+    int e = session_seal_for(k->keys, s, SESSION_APP, label, s->expires, &sealed);
     if (e == 0)
         e = add_cookie(r, SESSION_APP_COOKIE, sealed, (long)(s->expires - now), "Lax", true);
     free(sealed);
@@ -110,10 +118,11 @@ int gate_set_app_cookie(struct http_request *r, const struct session *s, const c
 
 int gate_set_session_cookies(struct http_request *r, const struct session *s, time_t now)
 {
+    const struct kfdash *k = kfdash_of(r);
     char label[APPS_LABEL_MAX];
     if (apps_request_label(r, label)) return gate_set_app_cookie(r, s, label, now);
     char *sealed = NULL;
-    int e = session_seal(env->keys, s, &sealed);
+    int e = session_seal(k->keys, s, &sealed);
     if (e < 0) return e;
     long age = (long)(s->expires - now);
     e = add_cookie(r, SESSION_COOKIE, sealed, age, "Lax", true);
@@ -134,9 +143,9 @@ void gate_clear_session_cookies(struct http_request *r)
     add_cookie(r, SESSION_CSRF_COOKIE, "", 0, "Strict", false);
 }
 
-int gate_seal_refresh_token(const char *token, char **ret)
+int gate_seal_refresh_token(const struct http_request *r, const char *token, char **ret)
 {
-    return seal(env->keys, PURPOSE_REFRESH, token, strlen(token), ret);
+    return seal(kfdash_of(r)->keys, PURPOSE_REFRESH, token, strlen(token), ret);
 }
 
 /* ---------------------------------------------------------------- refusing */
@@ -163,7 +172,8 @@ void gate_refuse(struct http_request *r, const char *rd, bool may_redirect, cons
     if (may_redirect && is_page_load(r, rd) && apps_request_label(r, label)) {
         /* An application's host signs nobody in: the same path on kfdash's origin does, and
          * hands the browser back with a code. */
-        if (apps_dashboard_url(session_rd_is_local(rd) ? rd : "/", back, sizeof(back)) == 0) {
+        if (apps_dashboard_url(kfdash_of(r)->cfg, session_rd_is_local(rd) ? rd : "/", back,
+                               sizeof(back)) == 0) {
             http_reply_redirect(r, back, NULL);
             return;
         }
@@ -214,8 +224,9 @@ static void pending_free(void *p)
 /* Parks r until call is answered (w is taken, kept with the request); then w->next runs. */
 static void park_on(struct http_request *r, struct pending *w, const struct upstream_call *call)
 {
+    const struct kfdash *k = kfdash_of(r);
     http_request_set_context(r, w, pending_free);
-    park_call(env->upstream, r, call, &w->answer, w->next);
+    park_call(k->engine, r, call, &w->answer, w->next);
 }
 
 /* Takes the pending resolution back from the request: the caller frees it. */
@@ -255,9 +266,9 @@ static struct identity *identity_with_joined_groups(enum identity_source source,
 
 /* Credentials made before the provider last changed the user (disabled, deleted, a new
  * password: server/cluster/dex_users.c) are void. */
-static bool outlived(const char *email, time_t made)
+static bool outlived(const struct kfdash *k, const char *email, time_t made)
 {
-    time_t not_before = store_user_not_before(env->store, email);
+    time_t not_before = store_user_not_before(k->store, email);
     return not_before && made <= not_before;
 }
 
@@ -265,8 +276,9 @@ static bool outlived(const char *email, time_t made)
 
 static void from_session(struct http_request *r, gate_done_fn done, const struct session *s)
 {
-    if (outlived(s->email, s->auth_time)) {
-        store_session_revoke(env->store, s->id);
+    const struct kfdash *k = kfdash_of(r);
+    if (outlived(k, s->email, s->auth_time)) {
+        store_session_revoke(k->store, s->id);
         gate_clear_session_cookies(r);
         done(r, NULL, "invalid_token", OUTLIVED);
         return;
@@ -291,6 +303,7 @@ static void from_session(struct http_request *r, gate_done_fn done, const struct
 static void id_token_verified(struct http_request *r, gate_done_fn done, int e,
                               struct token_claims *claims)
 {
+    const struct kfdash *k = kfdash_of(r);
     if (e == -EAGAIN)
         done(r, NULL, "invalid_token", "the identity provider's keys are not available yet");
     else if (e < 0)
@@ -301,7 +314,7 @@ static void id_token_verified(struct http_request *r, gate_done_fn done, int e,
         done(r, NULL, "invalid_token", "the token carries no usable email");
     else if (!claims->email_verified)
         done(r, NULL, "invalid_token", "the token's email is not verified");
-    else if (outlived(claims->email, claims->issued))
+    else if (outlived(k, claims->email, claims->issued))
         done(r, NULL, "invalid_token", OUTLIVED);
     else {
         struct identity *who = identity_new(IDENTITY_ID_TOKEN, claims->email,
@@ -318,9 +331,10 @@ static void id_token_verified(struct http_request *r, gate_done_fn done, int e,
 /* The refresher fetched the keys again: verify once more, whatever it found. */
 static void id_token_retry(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct pending *w = unpark(r);
     struct token_claims claims = {0};
-    int e = oidc_verify(env->provider, w->token, &claims);
+    int e = oidc_verify(k->provider, w->token, &claims);
     id_token_verified(r, w->done, e, &claims);
     pending_free(w);
 }
@@ -332,8 +346,9 @@ static void keys_fetched(void *ctx)
 
 static void id_token(struct http_request *r, gate_done_fn done, const char *token)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct token_claims claims = {0};
-    int e = oidc_verify(env->provider, token, &claims);
+    int e = oidc_verify(k->provider, token, &claims);
     struct pending *w = e == -ENOKEY ? calloc(1, sizeof(*w)) : NULL;
     if (w && (w->token = strdup(token))) {
         /* Signed with a key we have not seen: the provider has just rotated. Wait for the
@@ -341,7 +356,7 @@ static void id_token(struct http_request *r, gate_done_fn done, const char *toke
         w->done = done;
         http_request_set_context(r, w, pending_free);
         http_request_suspend(r);
-        if (oidc_wait_for_keys(env->provider, keys_fetched, r) < 0)
+        if (oidc_wait_for_keys(k->provider, keys_fetched, r) < 0)
             http_request_resume(r, id_token_retry);
         return;
     }
@@ -351,17 +366,18 @@ static void id_token(struct http_request *r, gate_done_fn done, const char *toke
 
 static void personal_token(struct http_request *r, gate_done_fn done, const char *token)
 {
+    const struct kfdash *k = kfdash_of(r);
     unsigned char digest[32];
     mbedtls_sha256_ret((const unsigned char *)token, strlen(token), digest, 0);
     struct store_token t;
-    int e = store_token_find(env->store, digest, time(NULL), &t);
+    int e = store_token_find(k->store, digest, time(NULL), &t);
     if (e < 0) {
         done(r, NULL, "invalid_token",
              e == -ENOENT ? "unknown, expired or revoked personal access token"
                           : "cannot check the token now");
         return;
     }
-    if (outlived(t.email, t.created)) {
+    if (outlived(k, t.email, t.created)) {
         store_token_reset(&t);
         done(r, NULL, "invalid_token", "this token's user changed at the identity provider");
         return;
@@ -375,35 +391,11 @@ static void personal_token(struct http_request *r, gate_done_fn done, const char
         done(r, NULL, NULL, "out of memory");
 }
 
-static size_t review_slot(const unsigned char digest[32])
+static void copy_identity(void *out, const void *value, long number)
 {
-    return ((size_t)digest[0] << 8 | digest[1]) % REVIEWS_SLOTS;
-}
-
-static struct identity *recall_review(const unsigned char digest[32], time_t now)
-{
-    struct review *v = &reviews[review_slot(digest)];
-    struct identity *who = NULL;
-    pthread_mutex_lock(&reviews_lock);
-    if (v->valid_until > now && memcmp(v->digest, digest, 32) == 0)
-        who = identity_new(IDENTITY_SERVICE_ACCOUNT, v->who->email,
-                           (const char *const *)v->who->groups, v->who->n_groups);
-    pthread_mutex_unlock(&reviews_lock);
-    return who;
-}
-
-static void remember_review(const unsigned char digest[32], time_t now, const struct identity *who)
-{
-    struct identity *copy =
-        identity_new(who->source, who->email, (const char *const *)who->groups, who->n_groups);
-    if (!copy) return;
-    struct review *v = &reviews[review_slot(digest)];
-    pthread_mutex_lock(&reviews_lock);
-    identity_free(v->who);
-    memcpy(v->digest, digest, 32);
-    v->who = copy;
-    v->valid_until = now + REVIEW_MAX_AGE_S;
-    pthread_mutex_unlock(&reviews_lock);
+    const struct identity *who = value;
+    *(struct identity **)out = identity_new(IDENTITY_SERVICE_ACCOUNT, who->email,
+                                            (const char *const *)who->groups, who->n_groups);
 }
 
 /* The apiserver's answer to a TokenReview, as an identity; NULL with why set otherwise. */
@@ -440,7 +432,12 @@ static void review_answered(struct http_request *r)
     const char *why;
     struct identity *who = parse_review(&w->answer, &why);
     if (w->answer.error) log_msg(LOG_WARN, "TokenReview failed", "detail", w->answer.detail);
-    if (who) remember_review(w->digest, time(NULL), who);
+    struct identity *copy =
+        who ? identity_new(who->source, who->email, (const char *const *)who->groups, who->n_groups)
+            : NULL;
+    if (copy)
+        ttl_cache_put(kfdash_of(r)->gate->reviews, w->digest, 32, copy, 0,
+                      REVIEW_MAX_AGE_S * 1000L);
     gate_done_fn done = w->done;
     pending_free(w);
     if (who)
@@ -451,14 +448,15 @@ static void review_answered(struct http_request *r)
 
 static void service_account_token(struct http_request *r, gate_done_fn done, const char *token)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct pending *w = calloc(1, sizeof(*w));
     if (!w) {
         done(r, NULL, NULL, "out of memory");
         return;
     }
     mbedtls_sha256_ret((const unsigned char *)token, strlen(token), w->digest, 0);
-    struct identity *known = recall_review(w->digest, time(NULL));
-    if (known) {
+    struct identity *known = NULL;
+    if (ttl_cache_get(k->gate->reviews, w->digest, 32, copy_identity, &known) && known) {
         free(w);
         done(r, known, NULL, NULL);
         return;
@@ -471,35 +469,36 @@ static void service_account_token(struct http_request *r, gate_done_fn done, con
                     "\"spec\":{\"token\":");
     buf_add_json_string(&body, token);
     buf_adds(&body, "}}");
-    struct kube_own *o = malloc(sizeof(*o));
-    struct upstream_call call;
-    int e = !o || buf_error(&body)
+    struct kube_call *c = calloc(1, sizeof(*c));
+    int e = !c || buf_error(&body)
                 ? -ENOMEM
-                : kube_own_call(o, "POST", "/apis/authentication.k8s.io/v1/tokenreviews", headers,
-                                buf_str(&body), CALL_TIMEOUT_MS, ANSWER_MAX_BYTES, &call);
+                : kube_own_call(k->kube, c, "POST", "/apis/authentication.k8s.io/v1/tokenreviews",
+                                headers, buf_str(&body), CALL_TIMEOUT_MS, ANSWER_MAX_BYTES);
     if (e < 0) {
         free(w);
         done(r, NULL, NULL, "kfdash cannot check service-account tokens now");
     } else {
         w->done = done;
         w->next = review_answered;
-        park_on(r, w, &call);
+        park_on(r, w, &c->call);
     }
-    free(o);
+    if (c) kube_call_reset(c);
+    free(c);
     buf_reset(&body);
 }
 
 static void bearer(struct http_request *r, gate_done_fn done, const char *token)
 {
+    const struct kfdash *k = kfdash_of(r);
     while (*token == ' ') token++;
     char issuer[512];
     if (strncmp(token, PAT_PREFIX, strlen(PAT_PREFIX)) == 0)
         personal_token(r, done, token);
     else if (token_peek_issuer(token, issuer, sizeof(issuer)) < 0)
         done(r, NULL, "invalid_token", "the bearer token is neither a JWT nor a kfdash token");
-    else if (env->provider && strcmp(issuer, oidc_issuer(env->provider)) == 0)
+    else if (k->provider && strcmp(issuer, oidc_issuer(k->provider)) == 0)
         id_token(r, done, token);
-    else if (kube_client())
+    else if (kube_on(k->kube))
         service_account_token(r, done, token);
     else
         done(r, NULL, "invalid_token", "the token's issuer is not trusted here");
@@ -507,27 +506,15 @@ static void bearer(struct http_request *r, gate_done_fn done, const char *token)
 
 /* ---------------------------------------------------------------- sessions and renewal */
 
-static bool claim_renewal(const char *id)
+/* Only one renewal of a session at a time: other requests of it go on meanwhile. */
+static bool claim_renewal(struct gate *g, const char *id)
 {
-    pthread_mutex_lock(&renewing_lock);
-    size_t free_slot = RENEWING_MAX;
-    bool busy = false;
-    for (size_t i = 0; i < RENEWING_MAX; i++) {
-        if (!renewing[i][0] && free_slot == RENEWING_MAX) free_slot = i;
-        if (strcmp(renewing[i], id) == 0) busy = true;
-    }
-    bool claimed = !busy && free_slot < RENEWING_MAX;
-    if (claimed) strcpy(renewing[free_slot], id);
-    pthread_mutex_unlock(&renewing_lock);
-    return claimed;
+    return ttl_cache_claim(g->renewing, id, strlen(id), RENEWAL_MAX_MS) == 0;
 }
 
-static void release_renewal(const char *id)
+static void release_renewal(struct gate *g, const char *id)
 {
-    pthread_mutex_lock(&renewing_lock);
-    for (size_t i = 0; i < RENEWING_MAX; i++)
-        if (strcmp(renewing[i], id) == 0) renewing[i][0] = '\0';
-    pthread_mutex_unlock(&renewing_lock);
+    ttl_cache_drop(g->renewing, id, strlen(id));
 }
 
 /* The session goes on unchanged, to be renewed again a little later (Dex unreachable). */
@@ -542,6 +529,7 @@ static void keep_for_now(struct http_request *r, struct session *s, time_t now)
  * 0; -EACCES when Dex refused (the session is over); -EAGAIN when it could not say. */
 static int apply_renewal(struct http_request *r, struct pending *w, time_t now)
 {
+    const struct kfdash *k = kfdash_of(r);
     const struct upstream_result *a = &w->answer;
     struct session *s = &w->session;
     if (a->error || a->status >= 500) return -EAGAIN;
@@ -550,13 +538,13 @@ static int apply_renewal(struct http_request *r, struct pending *w, time_t now)
     const cJSON *idt = cJSON_GetObjectItemCaseSensitive(j, "id_token");
     const cJSON *refresh = cJSON_GetObjectItemCaseSensitive(j, "refresh_token");
     char *sealed = NULL;
-    if (cJSON_IsString(refresh) && gate_seal_refresh_token(refresh->valuestring, &sealed) == 0 &&
-        store_session_set_refresh_token(env->store, s->id, sealed) == 0)
+    if (cJSON_IsString(refresh) && gate_seal_refresh_token(r, refresh->valuestring, &sealed) == 0 &&
+        store_session_set_refresh_token(k->store, s->id, sealed) == 0)
         /* The other replicas renew with it next: the old one is spent at the provider. */
-        shared_state_session_renewed(s->id, s->email, s->expires, sealed);
+        shared_state_session_renewed(k->shared, s->id, s->email, s->expires, sealed);
     free(sealed);
     struct token_claims claims = {0};
-    int e = cJSON_IsString(idt) ? oidc_verify_login(env->provider, idt->valuestring, NULL, &claims)
+    int e = cJSON_IsString(idt) ? oidc_verify_login(k->provider, idt->valuestring, NULL, &claims)
                                 : -EPROTO;
     cJSON_Delete(j);
     if (e == -ENOKEY) return -ENOKEY; /* Dex signed with a new key: fetch it, then again */
@@ -570,7 +558,7 @@ static int apply_renewal(struct http_request *r, struct pending *w, time_t now)
         s->n_groups = claims.n_groups;
         claims.groups = old;
         claims.n_groups = n_old;
-        s->recheck_at = now + env->cfg->session_recheck_s;
+        s->recheck_at = now + k->cfg->session_recheck_s;
         if (s->recheck_at > s->expires) s->recheck_at = s->expires;
         e = gate_set_session_cookies(r, s, now) < 0 ? -EAGAIN : 0;
     }
@@ -587,6 +575,7 @@ static void keys_fetched_for_renewal(void *ctx)
 
 static void renewal_answered(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct pending *w = unpark(r);
     time_t now = time(NULL);
     int e = apply_renewal(r, w, now);
@@ -595,12 +584,12 @@ static void renewal_answered(struct http_request *r)
         w->waited_for_keys = true;
         http_request_set_context(r, w, pending_free);
         http_request_suspend(r);
-        if (oidc_wait_for_keys(env->provider, keys_fetched_for_renewal, r) < 0)
+        if (oidc_wait_for_keys(k->provider, keys_fetched_for_renewal, r) < 0)
             http_request_resume(r, renewal_answered);
         return;
     }
     if (e == -ENOKEY) e = -EAGAIN;
-    release_renewal(w->session.id);
+    release_renewal(k->gate, w->session.id);
     gate_done_fn done = w->done;
     if (e == -EAGAIN) {
         log_msg(LOG_WARN, "cannot renew a session now; it goes on", "detail",
@@ -612,8 +601,8 @@ static void renewal_answered(struct http_request *r)
         from_session(r, done, &w->session);
     } else {
         log_msg(LOG_INFO, "session ended by the provider", "email", w->session.email);
-        store_session_revoke(env->store, w->session.id);
-        shared_state_session_ended(w->session.id, w->session.email, w->session.expires);
+        store_session_revoke(k->store, w->session.id);
+        shared_state_session_ended(k->shared, w->session.id, w->session.email, w->session.expires);
         gate_clear_session_cookies(r);
         done(r, NULL, "invalid_token", "your sign-in has ended; sign in again");
     }
@@ -623,10 +612,11 @@ static void renewal_answered(struct http_request *r)
 /* Asks Dex to renew the session with its refresh token; s is taken. */
 static void renew(struct http_request *r, gate_done_fn done, struct session *s)
 {
+    const struct kfdash *k = kfdash_of(r);
     char *sealed = NULL, *token = NULL;
     size_t len;
     struct oidc_endpoints ep;
-    int e = store_session_refresh_token(env->store, s->id, &sealed);
+    int e = store_session_refresh_token(k->store, s->id, &sealed);
     if (e == -EACCES || e == -ENOENT || (e == 0 && !sealed)) {
         /* Revoked, or unknown to this database: the session cannot be renewed. */
         session_reset(s);
@@ -634,8 +624,8 @@ static void renew(struct http_request *r, gate_done_fn done, struct session *s)
         done(r, NULL, "invalid_token", "your sign-in has ended; sign in again");
         return;
     }
-    if (e < 0 || unseal(env->keys, PURPOSE_REFRESH, sealed, &token, &len) < 0 ||
-        oidc_cached_endpoints(env->provider, &ep) < 0 || !claim_renewal(s->id)) {
+    if (e < 0 || unseal(k->keys, PURPOSE_REFRESH, sealed, &token, &len) < 0 ||
+        oidc_cached_endpoints(k->provider, &ep) < 0 || !claim_renewal(k->gate, s->id)) {
         /* Not now (store busy, Dex not discovered yet, or a renewal already under way). */
         free(sealed);
         free(token);
@@ -665,7 +655,7 @@ static void renew(struct http_request *r, gate_done_fn done, struct session *s)
             memset(&w->session, 0, sizeof(w->session));
             pending_free(w);
         }
-        release_renewal(s->id);
+        release_renewal(k->gate, s->id);
         from_session(r, done, s);
         session_reset(s);
     }
@@ -676,6 +666,7 @@ static void renew(struct http_request *r, gate_done_fn done, struct session *s)
  * another -errno with *why when it was sent but is no good. */
 static int session_cookie(struct http_request *r, gate_done_fn done, const char **why)
 {
+    const struct kfdash *k = kfdash_of(r);
     /* On an application's host, its own cookie, sealed for that host alone. */
     char label[APPS_LABEL_MAX];
     bool app = apps_request_label(r, label);
@@ -686,18 +677,18 @@ static int session_cookie(struct http_request *r, gate_done_fn done, const char 
     if (!value || !*value) return -ENOENT;
     time_t now = time(NULL);
     struct session s;
-    int e = app ? session_open_for(env->keys, value, SESSION_APP, label, now, &s, NULL)
-                : session_open(env->keys, value, now, &s);
+    int e = app ? session_open_for(k->keys, value, SESSION_APP, label, now, &s, NULL)
+                : session_open(k->keys, value, now, &s);
     if (e < 0) {
         *why = e == -ETIME ? "your session has expired; sign in again" : "invalid session";
         return e;
     }
-    if (store_session_revoked(env->store, s.id)) {
+    if (store_session_revoked(k->store, s.id)) {
         session_reset(&s);
         *why = "this session has been signed out";
         return -EACCES;
     }
-    if (now >= s.recheck_at && s.renewable && env->provider) {
+    if (now >= s.recheck_at && s.renewable && k->provider) {
         renew(r, done, &s);
         return 0;
     }
@@ -710,7 +701,8 @@ static int session_cookie(struct http_request *r, gate_done_fn done, const char 
 
 static void trusted_header(struct http_request *r, gate_done_fn done)
 {
-    const struct config *c = env->cfg;
+    const struct kfdash *k = kfdash_of(r);
+    const struct config *c = k->cfg;
     const char *user = http_request_trusted_header(r, c->userid_header);
     size_t prefix = strlen(c->userid_prefix);
     if (!user || strncmp(user, c->userid_prefix, prefix) != 0 || !user[prefix] ||
@@ -730,6 +722,7 @@ static void trusted_header(struct http_request *r, gate_done_fn done)
 
 void gate_resolve(struct http_request *r, gate_done_fn done)
 {
+    const struct kfdash *k = kfdash_of(r);
     const char *auth = http_request_header(r, "Authorization");
     if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
         bearer(r, done, auth + 7);
@@ -739,7 +732,8 @@ void gate_resolve(struct http_request *r, gate_done_fn done)
     int e = session_cookie(r, done, &why);
     if (e == 0) return;
     if (e != -ENOENT) gate_clear_session_cookies(r);
-    if (!auth_peers_empty(gateways) && auth_peers_contains(gateways, http_request_peer(r)))
+    if (!auth_peers_empty(k->gate->gateways) &&
+        auth_peers_contains(k->gate->gateways, http_request_peer(r)))
         trusted_header(r, done);
     else if (why)
         done(r, NULL, "invalid_token", why);
@@ -793,11 +787,12 @@ static const char *csrf_refusal(struct http_request *r, const struct identity *w
  * again. Scripts' tokens and a gateway's word carry no sign-in to judge. */
 static bool signed_in_recently(struct http_request *r, const struct identity *who)
 {
+    const struct kfdash *k = kfdash_of(r);
     if (!(http_request_route_flags(r) & ROUTE_RECENT_SIGNIN) ||
         (who->source != IDENTITY_SESSION && who->source != IDENTITY_ID_TOKEN))
         return true;
     time_t now = time(NULL);
-    if (who->auth_time && now - who->auth_time <= env->cfg->tokens_max_auth_age_s) return true;
+    if (who->auth_time && now - who->auth_time <= k->cfg->tokens_max_auth_age_s) return true;
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "error",
                             "this needs a recent sign-in: sign in again at the identity provider, "
@@ -812,13 +807,14 @@ static bool signed_in_recently(struct http_request *r, const struct identity *wh
  * replying 400, 403 or 503. */
 static bool holds_least_role(struct http_request *r, const struct identity *who)
 {
+    const struct kfdash *k = kfdash_of(r);
     unsigned flags = http_request_route_flags(r);
     enum route_role need = (enum route_role)(flags >> ROUTE_ROLE_SHIFT);
     if (need == ROUTE_ANYONE) return true;
-    bool admin = kube_is_cluster_admin(who);
+    bool admin = kube_is_cluster_admin(k->kube, who);
     enum k8s_role have = K8S_ROLE_NONE;
     if (need != ROUTE_CLUSTER_ADMIN) {
-        const struct k8s_snapshot *s = kube_snapshot();
+        const struct k8s_snapshot *s = kube_snapshot(k->kube);
         const char *ns = http_request_param(r, "namespace");
         if (!s) {
             http_reply_error(r, 503, "no Kubernetes API server is configured (kube.api)");
@@ -832,7 +828,7 @@ static bool holds_least_role(struct http_request *r, const struct identity *who)
             k8s_snapshot_role(s, who->email, (const char *const *)who->groups, who->n_groups, ns);
     }
     /* Path mode: the applications kfdash carries share its origin. */
-    bool shared_origin_app = (flags & ROUTE_PROXIED) && !apps_enabled();
+    bool shared_origin_app = (flags & ROUTE_PROXIED) && !apps_enabled(k->cfg);
     struct least_role_refusal no;
     if (least_role_met(need, have, admin, shared_origin_app, &no)) return true;
     http_reply_error(r, no.status, no.message);
@@ -875,13 +871,14 @@ void gate_admit(struct http_request *r)
 int gate_call_token_endpoint(struct http_request *r, const char *endpoint, const char *form,
                              struct upstream_result *answer, http_next_fn next)
 {
+    const struct kfdash *k = kfdash_of(r);
     /* RFC 6749 2.3.1: id and secret are form-encoded, then joined and base64'd. */
     struct buf plain, basic;
     buf_init(&plain, 3 * 2 * CONFIG_STRING_MAX + 2);
     buf_init(&basic, BASE64_SIZE(3 * 2 * CONFIG_STRING_MAX + 2) + 32);
-    buf_add_url_escaped(&plain, env->cfg->oidc_client_id);
+    buf_add_url_escaped(&plain, k->cfg->oidc_client_id);
     buf_adds(&plain, ":");
-    buf_add_url_escaped(&plain, env->cfg->oidc_client_secret);
+    buf_add_url_escaped(&plain, k->cfg->oidc_client_secret);
     size_t size = BASE64_SIZE(plain.n), n = 0;
     unsigned char *encoded = malloc(size);
     int e = encoded && !buf_error(&plain) &&
@@ -902,7 +899,7 @@ int gate_call_token_endpoint(struct http_request *r, const char *endpoint, const
                                      .body_len = strlen(form),
                                      .timeout_ms = CALL_TIMEOUT_MS,
                                      .max_response_bytes = ANSWER_MAX_BYTES};
-        park_call(env->upstream, r, &call, answer, next);
+        park_call(k->engine, r, &call, answer, next);
     }
     buf_reset(&plain);
     buf_reset(&basic);

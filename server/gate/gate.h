@@ -25,18 +25,12 @@ struct session;
 struct store;
 struct upstream;
 
-/* What sign-in needs, shared by the gate, the login routes and the token API. */
-struct signin {
-    const struct config *cfg;     /* the settings */
-    struct oidc *provider;        /* Dex; NULL when oidc.issuer is empty */
-    struct store *store;          /* sessions and personal access tokens */
-    const struct seal_keys *keys; /* seal cookies and refresh tokens */
-    struct upstream *upstream;    /* calls to Dex and the apiserver */
-};
+struct gate;
 
-/* Keeps s (which must outlive the server) and parses the trusted gateway addresses. */
-int gate_init(const struct signin *s);
-void gate_reset(void);
+/* The gate's own state (server/kfdash.h): the trusted gateways' addresses, the service-account
+ * tokens the API server vouched for (a minute), the session renewals under way. */
+int gate_new(const struct config *cfg, struct gate **ret);
+void gate_free(struct gate *g);
 
 /* The http_gate_fn: runs the request's route, or answers 401 / 302 to login / 403. */
 void gate_admit(struct http_request *r);
@@ -61,8 +55,8 @@ int gate_set_session_cookies(struct http_request *r, const struct session *s, ti
 void gate_clear_session_cookies(struct http_request *r);
 /* The session cookie's value (named __Host-kfdash_session over TLS); NULL when not sent. */
 const char *gate_session_cookie(const struct http_request *r);
-/* Adds the Set-Cookie of an application host's own cookie (server/gate/apps.h): s sealed for label.
- */
+/* Adds the Set-Cookie of an application host's own cookie (server/gate/apps.h): s sealed for
+ * label. */
 int gate_set_app_cookie(struct http_request *r, const struct session *s, const char *label,
                         time_t now);
 struct upstream_result;
@@ -74,4 +68,4 @@ struct upstream_result;
 int gate_call_token_endpoint(struct http_request *r, const char *endpoint, const char *form,
                              struct upstream_result *answer, http_next_fn next);
 /* Seals refresh tokens for the store (purpose-bound, so they cannot pass for a session). */
-int gate_seal_refresh_token(const char *token, char **ret);
+int gate_seal_refresh_token(const struct http_request *r, const char *token, char **ret);

@@ -22,26 +22,20 @@
 #include "auth/session.h"
 #include "auth/store.h"
 #include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/upstream.h"
+#include "server/cluster/shared_state.h"
 #include "server/config.h"
 #include "server/gate/gate.h"
 #include "server/http/http.h"
-#include "lib/log.h"
 #include "server/http/park.h"
-#include "server/cluster/shared_state.h"
-#include "lib/upstream.h"
+#include "server/kfdash.h"
 
 #define DISCOVERY_TIMEOUT_MS 5000
 #define ANSWER_MAX_BYTES     (256 << 10)
 #define PAGE_MAX             8192
 #define URL_MAX              4096
 #define SEAL_COOKIE_MAX      (SEAL_MAX_TEXT + 256)
-
-static const struct signin *env; /* borrowed for the process life */
-
-void login_init(const struct signin *s)
-{
-    env = s;
-}
 
 /* A small HTML page for the browser: what happened and where to go next. */
 static void page(struct http_request *r, unsigned status, const char *title, const char *message,
@@ -79,8 +73,9 @@ static void page(struct http_request *r, unsigned status, const char *title, con
 /* The callback URL registered at Dex: configured, or this site's /auth/callback. */
 static int redirect_uri(const struct http_request *r, char out[URL_MAX])
 {
-    if (*env->cfg->oidc_redirect_url) {
-        snprintf(out, URL_MAX, "%s", env->cfg->oidc_redirect_url);
+    const struct kfdash *k = kfdash_of(r);
+    if (*k->cfg->oidc_redirect_url) {
+        snprintf(out, URL_MAX, "%s", k->cfg->oidc_redirect_url);
         return 0;
     }
     char origin[URL_MAX - 32];
@@ -91,7 +86,8 @@ static int redirect_uri(const struct http_request *r, char out[URL_MAX])
 
 static bool signin_configured(struct http_request *r)
 {
-    if (env->provider && *env->cfg->oidc_client_secret) return true;
+    const struct kfdash *k = kfdash_of(r);
+    if (k->provider && *k->cfg->oidc_client_secret) return true;
     page(r, 503, "Sign-in is not configured",
          "This kfdash has no identity provider to sign in with. Set oidc.issuer and "
          "oidc.client_secret (KFDASH_OIDC_ISSUER, KFDASH_OIDC_CLIENT_SECRET).",
@@ -109,6 +105,7 @@ struct login_wait {
     struct session session;        /* the new session (email and groups borrowed from claims) */
     char *sealed_refresh;          /* its refresh token, sealed; NULL when none */
     bool prompt_login;             /* ask Dex to sign the user in again (prompt=login) */
+    bool shared;                   /* the session's Secret was written (shared state) */
 };
 
 static void wait_free(void *p)
@@ -133,21 +130,25 @@ static void unreachable(struct http_request *r, const char *detail)
 /* Dex's discovery document is in: send the browser to its sign-in page. */
 static void login_discovered(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct login_wait *w = http_request_context(r);
     struct oidc_endpoints ep;
     if (w->answer.error || w->answer.status != 200) {
         char detail[UPSTREAM_DETAIL_MAX + 32];
-        if (w->answer.error)
-            snprintf(detail, sizeof(detail), "%s", w->answer.detail);
-        else
+        /* The detail names the call's URL: the log gets it, the page a phrase. */
+        if (w->answer.error) {
+            log_msg(LOG_WARN, "cannot reach the identity provider", "detail", w->answer.detail);
+            snprintf(detail, sizeof(detail), "%s", upstream_error_text(w->answer.error));
+        } else {
             snprintf(detail, sizeof(detail), "discovery answered HTTP %ld", w->answer.status);
+        }
         unreachable(r, detail);
         return;
     }
-    if (oidc_parse_discovery(oidc_issuer(env->provider), w->answer.body, w->answer.len, &ep) < 0) {
+    if (oidc_parse_discovery(oidc_issuer(k->provider), w->answer.body, w->answer.len, &ep) < 0) {
         page(r, 502, "The sign-in service answered oddly",
              "The identity provider's discovery document does not match the configured issuer.",
-             oidc_issuer(env->provider));
+             oidc_issuer(k->provider));
         return;
     }
     char *sealed = NULL;
@@ -157,17 +158,17 @@ static void login_discovered(struct http_request *r)
     buf_init(&location, URL_MAX * 3);
     buf_init(&cookie, SEAL_COOKIE_MAX);
     const char *sign_in =
-        *env->cfg->oidc_authorization_url ? env->cfg->oidc_authorization_url : ep.authorization;
+        *k->cfg->oidc_authorization_url ? k->cfg->oidc_authorization_url : ep.authorization;
     buf_addf(&location, "%s%sclient_id=", sign_in, strchr(sign_in, '?') ? "&" : "?");
-    buf_add_url_escaped(&location, env->cfg->oidc_client_id);
+    buf_add_url_escaped(&location, k->cfg->oidc_client_id);
     buf_adds(&location, "&response_type=code&redirect_uri=");
     buf_add_url_escaped(&location, w->redirect_uri);
     buf_adds(&location, "&scope=");
-    buf_add_url_escaped(&location, env->cfg->oidc_scopes);
+    buf_add_url_escaped(&location, k->cfg->oidc_scopes);
     buf_addf(&location, "&state=%s&nonce=%s&code_challenge=%s&code_challenge_method=S256%s",
              w->attempt.state, w->attempt.nonce, challenge,
              w->prompt_login ? "&prompt=login&max_age=0" : "");
-    int e = login_attempt_seal(env->keys, &w->attempt, &sealed);
+    int e = login_attempt_seal(k->keys, &w->attempt, &sealed);
     if (e == 0)
         buf_addf(&cookie, "%s%s=%s; Path=/auth/callback; Max-Age=%d; SameSite=Lax; HttpOnly%s",
                  LOGIN_COOKIE_PREFIX, w->attempt.state, sealed, LOGIN_ATTEMPT_TTL_S,
@@ -185,6 +186,7 @@ static void login_discovered(struct http_request *r)
 
 void login_start(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     if (!signin_configured(r)) return;
     const char *rd = http_request_query(r, "rd");
     if (!rd || !*rd) rd = "/";
@@ -208,14 +210,14 @@ void login_start(struct http_request *r)
     w->prompt_login = prompt && strcmp(prompt, "login") == 0;
     http_request_set_context(r, w, wait_free);
     char url[URL_MAX];
-    snprintf(url, sizeof(url), "%s/.well-known/openid-configuration", oidc_issuer(env->provider));
+    snprintf(url, sizeof(url), "%s/.well-known/openid-configuration", oidc_issuer(k->provider));
     const char *headers[] = {"Accept: application/json", NULL};
     struct upstream_call call = {.method = "GET",
                                  .url = url,
                                  .headers = headers,
                                  .timeout_ms = DISCOVERY_TIMEOUT_MS,
                                  .max_response_bytes = ANSWER_MAX_BYTES};
-    park_call(env->upstream, r, &call, &w->answer, login_discovered);
+    park_call(k->engine, r, &call, &w->answer, login_discovered);
 }
 
 /* ---------------------------------------------------------------- GET /auth/callback */
@@ -223,9 +225,10 @@ void login_start(struct http_request *r)
 /* Records the session (unless e says it failed already), sets its cookies and lands. */
 static void open_session(struct http_request *r, struct login_wait *w, int e)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct session *s = &w->session;
-    if (e == 0) e = store_session_add(env->store, s->id, s->email, s->expires, w->sealed_refresh);
-    if (e == -EEXIST && shared_state_on()) e = 0; /* the watch brought its Secret in first */
+    if (e == 0) e = store_session_add(k->store, s->id, s->email, s->expires, w->sealed_refresh);
+    if (e == -EEXIST && shared_state_on(k->shared)) e = 0; /* the watch brought its Secret in */
     if (e == 0) e = gate_set_session_cookies(r, s, time(NULL));
     if (e == -E2BIG) {
         page(r, 500, "Sign-in failed",
@@ -252,19 +255,22 @@ static void open_session(struct http_request *r, struct login_wait *w, int e)
 static void session_shared(struct http_request *r)
 {
     struct login_wait *w = http_request_context(r);
-    if (shared_state_written(&w->answer)) {
+    if (w->shared) {
         open_session(r, w, 0);
         return;
     }
-    char detail[UPSTREAM_DETAIL_MAX + 32];
-    if (w->answer.error)
-        snprintf(detail, sizeof(detail), "%s", w->answer.detail);
-    else
-        snprintf(detail, sizeof(detail), "the Kubernetes API answered HTTP %ld", w->answer.status);
     page(r, 503, "Sign-in failed",
          "kfdash cannot record the session where its other replicas see it (the Kubernetes API). "
          "Try signing in again in a moment.",
-         detail);
+         NULL);
+}
+
+static void session_written(void *ctx, bool written)
+{
+    struct http_request *r = ctx;
+    struct login_wait *w = http_request_context(r);
+    w->shared = written;
+    http_request_resume(r, session_shared);
 }
 
 static void login_exchanged(struct http_request *r);
@@ -277,10 +283,12 @@ static void keys_fetched(void *ctx)
 /* The code is traded for tokens: check the ID token and open the session. */
 static void login_exchanged(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     struct login_wait *w = http_request_context(r);
     const struct upstream_result *a = &w->answer;
     if (a->error) {
-        unreachable(r, a->detail);
+        log_msg(LOG_WARN, "cannot reach the identity provider", "detail", a->detail);
+        unreachable(r, upstream_error_text(a->error));
         return;
     }
     cJSON *j = cJSON_ParseWithLength(a->body, a->len);
@@ -296,25 +304,27 @@ static void login_exchanged(struct http_request *r)
         return;
     }
     struct token_claims claims = {0};
-    int e = oidc_verify_login(env->provider, idt->valuestring, w->attempt.nonce, &claims);
+    int e = oidc_verify_login(k->provider, idt->valuestring, w->attempt.nonce, &claims);
     if (e == -ENOKEY && !w->waited_for_keys) {
         /* Dex has just rotated its keys: wait for the key set this asked for, then again. */
         w->waited_for_keys = true;
         cJSON_Delete(j);
         http_request_suspend(r);
-        if (oidc_wait_for_keys(env->provider, keys_fetched, r) < 0)
+        if (oidc_wait_for_keys(k->provider, keys_fetched, r) < 0)
             http_request_resume(r, login_exchanged);
         return;
     }
     if (e < 0 || !claims.email || !claims.email_verified ||
-        identity_name_is_reserved(claims.email)) {
+        identity_name_is_reserved(claims.email) || !identity_name_is_safe(claims.email)) {
         page(r, 401, "Sign-in failed",
              e == -ENOKEY || e == -EAGAIN
                  ? "The identity provider has just changed its signing keys; start again."
              : e < 0 ? "The identity provider's answer did not pass kfdash's checks."
              : !claims.email || !claims.email_verified
                  ? "The account has no verified email address."
-                 : "The account's name is one Kubernetes keeps for itself.",
+             : identity_name_is_reserved(claims.email)
+                 ? "The account's name is one Kubernetes keeps for itself."
+                 : "The account's email holds characters kfdash cannot pass on.",
              NULL);
         token_claims_reset(&claims);
         cJSON_Delete(j);
@@ -327,24 +337,24 @@ static void login_exchanged(struct http_request *r)
         .email = w->claims.email,
         .groups = w->claims.groups,
         .n_groups = w->claims.n_groups,
-        .expires = now + env->cfg->session_lifetime_s,
+        .expires = now + k->cfg->session_lifetime_s,
         .auth_time = now,
         .renewable = cJSON_IsString(refresh),
     };
     /* Without a refresh token nothing can renew the session past the ID token's life. */
     if (!s->renewable && w->claims.expires < s->expires) s->expires = w->claims.expires;
-    s->recheck_at = now + env->cfg->session_recheck_s;
+    s->recheck_at = now + k->cfg->session_recheck_s;
     if (s->recheck_at > s->expires) s->recheck_at = s->expires;
     e = session_random(s->id);
     if (e == 0) e = session_random(s->csrf);
     if (e == 0 && s->renewable)
-        e = gate_seal_refresh_token(refresh->valuestring, &w->sealed_refresh);
+        e = gate_seal_refresh_token(r, refresh->valuestring, &w->sealed_refresh);
     cJSON_Delete(j);
-    if (e == 0 && shared_state_on()) {
+    if (e == 0 && shared_state_on(k->shared)) {
         /* Every replica must know the session before the browser comes back with it. */
-        free(w->answer.body);
-        shared_state_put_session(r, s->id, s->email, s->expires, w->sealed_refresh, &w->answer,
-                                 session_shared);
+        http_request_suspend(r);
+        shared_state_put_session(k->shared, s->id, s->email, s->expires, w->sealed_refresh,
+                                 session_written, r);
         return;
     }
     open_session(r, w, e);
@@ -362,6 +372,7 @@ static bool is_random_token(const char *s)
 
 void login_callback(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     if (!signin_configured(r)) return;
     const char *error = http_request_query(r, "error");
     if (error) {
@@ -382,7 +393,7 @@ void login_callback(struct http_request *r)
     struct login_wait *w = calloc(1, sizeof(*w));
     int e = !w        ? -ENOMEM
             : !sealed ? -ENOENT
-                      : login_attempt_open(env->keys, sealed, time(NULL), &w->attempt);
+                      : login_attempt_open(k->keys, sealed, time(NULL), &w->attempt);
     if (e == 0 && strcmp(w->attempt.state, state) != 0) e = -EBADMSG;
     if (e < 0) {
         free(w);
@@ -393,7 +404,7 @@ void login_callback(struct http_request *r)
         return;
     }
     struct oidc_endpoints ep;
-    if (oidc_cached_endpoints(env->provider, &ep) < 0 || redirect_uri(r, w->redirect_uri) < 0) {
+    if (oidc_cached_endpoints(k->provider, &ep) < 0 || redirect_uri(r, w->redirect_uri) < 0) {
         free(w);
         unreachable(r, "the provider's endpoints are not known yet");
         return;
@@ -417,36 +428,35 @@ void login_callback(struct http_request *r)
 /* Where logout lands. */
 static void logged_out(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     gate_clear_session_cookies(r);
-    http_reply_redirect(r, *env->cfg->logout_url ? env->cfg->logout_url : "/auth/login", NULL);
+    http_reply_redirect(r, *k->cfg->logout_url ? k->cfg->logout_url : "/auth/login", NULL);
 }
 
-static void answer_free(void *p)
+static void logout_written(void *ctx, bool written)
 {
-    struct upstream_result *a = p;
-    free(a->body);
-    free(a);
+    http_request_resume(ctx, logged_out); /* a failure is logged by shared_state */
 }
 
 void login_logout(struct http_request *r)
 {
+    const struct kfdash *k = kfdash_of(r);
     const char *value = gate_session_cookie(r);
     struct session s;
-    if (!value || !env->keys || session_open(env->keys, value, time(NULL), &s) < 0) {
+    if (!value || !k->keys || session_open(k->keys, value, time(NULL), &s) < 0) {
         logged_out(r);
         return;
     }
-    store_session_revoke(env->store, s.id);
+    store_session_revoke(k->store, s.id);
     struct buf line;
     log_begin(&line, LOG_INFO, "signed out");
     log_str(&line, "email", s.email);
     log_str(&line, "request_id", http_request_id(r));
     log_end(&line);
-    struct upstream_result *answer = shared_state_on() ? calloc(1, sizeof(*answer)) : NULL;
-    if (answer) {
-        /* The other replicas refuse the cookie too (a failure is logged by shared_state). */
-        http_request_set_context(r, answer, answer_free);
-        shared_state_end_session(r, s.id, s.email, s.expires, answer, logged_out);
+    if (shared_state_on(k->shared)) {
+        /* The other replicas refuse the cookie too. */
+        http_request_suspend(r);
+        shared_state_end_session(k->shared, s.id, s.email, s.expires, logout_written, r);
     } else {
         logged_out(r);
     }

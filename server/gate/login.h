@@ -2,9 +2,7 @@
 #pragma once
 
 struct http_request;
-struct signin;
 
-void login_init(const struct signin *s);
 void login_start(struct http_request *r);
 void login_callback(struct http_request *r);
 void login_logout(struct http_request *r);

@@ -3,28 +3,45 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "lib/buf.h"
 #include "server/http/http.h"
 #include "server/http/metrics.h"
+#include "server/kfdash.h"
 #include "version.h"
 
 #define HEALTH_MAX_CHECKS 16
 #define HEALTH_BODY_MAX   (64 << 10)
 #define METRICS_BODY_MAX  (4 << 20)
 
-static struct {
-    const char *name;      /* shown in /readyz */
-    health_check_fn check; /* answers from memory */
-} checks[HEALTH_MAX_CHECKS];
-static size_t n_checks;
+struct health {
+    struct {
+        const char *name;      /* shown in /readyz */
+        health_check_fn check; /* answers from memory */
+        void *ctx;             /* for check */
+    } checks[HEALTH_MAX_CHECKS];
+    size_t n_checks;
+};
 
-int health_register(const char *name, health_check_fn check)
+int health_new(struct health **ret)
 {
-    if (n_checks == HEALTH_MAX_CHECKS) return -E2BIG;
-    checks[n_checks].name = name;
-    checks[n_checks].check = check;
-    n_checks++;
+    *ret = calloc(1, sizeof(**ret));
+    return *ret ? 0 : -ENOMEM;
+}
+
+void health_free(struct health *h)
+{
+    free(h);
+}
+
+int health_register(struct health *h, const char *name, health_check_fn check, void *ctx)
+{
+    if (h->n_checks == HEALTH_MAX_CHECKS) return -E2BIG;
+    h->checks[h->n_checks].name = name;
+    h->checks[h->n_checks].check = check;
+    h->checks[h->n_checks].ctx = ctx;
+    h->n_checks++;
     return 0;
 }
 
@@ -52,11 +69,12 @@ void health_readyz(struct http_request *r)
     bool draining = http_server_draining(http_request_server(r));
     bool all = !draining;
     add_check(&b, true, "server", !draining, draining ? "shutting down" : "accepting requests");
-    for (size_t i = 0; i < n_checks; i++) {
+    const struct health *h = kfdash_of(r)->health;
+    for (size_t i = 0; h && i < h->n_checks; i++) {
         char detail[256] = "";
-        bool ready = checks[i].check(detail, sizeof(detail));
+        bool ready = h->checks[i].check(h->checks[i].ctx, detail, sizeof(detail));
         all = all && ready;
-        add_check(&b, false, checks[i].name, ready, detail);
+        add_check(&b, false, h->checks[i].name, ready, detail);
     }
     buf_addf(&b, "],\"ready\":%s}", all ? "true" : "false");
     size_t len;
@@ -73,7 +91,7 @@ void health_metrics(struct http_request *r)
 {
     struct buf b;
     buf_init(&b, METRICS_BODY_MAX);
-    metrics_render(&b, KFDASH_VERSION);
+    metrics_render(http_server_metrics(http_request_server(r)), &b, KFDASH_VERSION);
     size_t len;
     char *body = buf_take(&b, &len);
     if (!body) {

@@ -26,9 +26,10 @@
 #include "auth/identity.h"
 #include "auth/peers.h"
 #include "lib/buf.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 #include "server/http/limits.h"
 #include "server/http/listen.h"
-#include "lib/log.h"
 #include "server/http/metrics.h"
 #include "server/http/path.h"
 
@@ -59,6 +60,8 @@ struct http_conn {
 struct http_server {
     const struct config *cfg;   /* borrowed, outlives the server */
     const struct route *routes; /* borrowed route table */
+    void *app;                  /* what handlers reach through http_request_app */
+    struct metrics *metrics;    /* of every request */
     size_t n_routes;            /* entries in routes */
     size_t n_own;               /* routes[0, n_own) serve kfdash's origin, the rest other hosts */
     http_host_fn other_host;    /* which requests came to those hosts; NULL: none do */
@@ -124,13 +127,6 @@ struct http_request {
     char *reply_headers[REPLY_HEADERS_MAX * 2]; /* name, value pairs added to the next reply */
     size_t n_reply_headers;                     /* pairs used */
 };
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* ---------------------------------------------------------------- replies */
 
@@ -476,6 +472,16 @@ const struct http_server *http_request_server(const struct http_request *r)
     return r->server;
 }
 
+void *http_request_app(const struct http_request *r)
+{
+    return r->server->app;
+}
+
+const struct metrics *http_server_metrics(const struct http_server *s)
+{
+    return s->metrics;
+}
+
 const char *http_request_body(const struct http_request *r, size_t *ret_len)
 {
     *ret_len = r->body.n;
@@ -630,7 +636,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
     struct http_request *r = calloc(1, sizeof(*r));
     if (!r) return NULL;
     r->server = s;
-    r->started_us = now_us();
+    r->started_us = clock_us();
     r->route_index = METRICS_NO_ROUTE;
     buf_init(&r->body, (size_t)s->cfg->max_body_bytes);
     if (strlen(uri) <= (size_t)s->cfg->max_url_bytes) r->target = strdup(uri);
@@ -639,7 +645,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
     r->conn = info ? info->socket_context : NULL;
     if (r->conn) atomic_store(&r->conn->receiving_since, r->started_us);
     atomic_fetch_add(&s->in_flight, 1);
-    metrics_in_flight(1);
+    metrics_in_flight(s->metrics, 1);
     return r;
 }
 
@@ -713,7 +719,7 @@ static void begin(struct http_request *r, const char *method)
         .target_bytes = r->target ? strlen(r->target) : (size_t)c->max_url_bytes + 1,
         .header_bytes = t.bytes,
         .header_count = t.count,
-        .open_connections = metrics_connections_open(),
+        .open_connections = metrics_connections_open(s->metrics),
         /* A streamed body is bounded by its handler. */
         .content_length = streams ? NULL
                                   : MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND,
@@ -868,11 +874,11 @@ static void on_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
     struct http_request *r = *con_cls;
     if (!r) return;
     *con_cls = NULL;
-    int64_t micros = now_us() - r->started_us;
+    int64_t micros = clock_us() - r->started_us;
     if (r->conn) atomic_store(&r->conn->receiving_since, 0);
-    metrics_observe(r->route_index, r->status, (uint64_t)micros);
+    metrics_observe(r->server->metrics, r->route_index, r->status, (uint64_t)micros);
     if (r->server->cfg->access_log && log_enabled(LOG_INFO)) log_access(r, micros, toe);
-    metrics_in_flight(-1);
+    metrics_in_flight(r->server->metrics, -1);
     atomic_fetch_sub(&r->server->in_flight, 1);
     for (size_t i = 0; i < r->match.n_params; i++) free(r->params[i]);
     while (r->owned) {
@@ -896,7 +902,7 @@ static void on_connection(void *cls, struct MHD_Connection *mhd, void **socket_c
 {
     struct http_server *s = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        metrics_connections(1);
+        metrics_connections(s->metrics, 1);
         struct http_conn *c = calloc(1, sizeof(*c));
         const union MHD_ConnectionInfo *info =
             MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -906,7 +912,7 @@ static void on_connection(void *cls, struct MHD_Connection *mhd, void **socket_c
             return;
         }
         c->fd = info->connect_fd;
-        atomic_store(&c->receiving_since, now_us());
+        atomic_store(&c->receiving_since, clock_us());
         pthread_mutex_lock(&s->conns_lock);
         c->next = s->conns;
         if (s->conns) s->conns->prev = c;
@@ -915,7 +921,7 @@ static void on_connection(void *cls, struct MHD_Connection *mhd, void **socket_c
         *socket_context = c;
         return;
     }
-    metrics_connections(-1);
+    metrics_connections(s->metrics, -1);
     struct http_conn *c = *socket_context;
     if (!c) return;
     /* Unlinked before libmicrohttpd closes the fd, so the reaper never touches a reused fd. */
@@ -938,14 +944,14 @@ static void *reaper_main(void *arg)
     while (!atomic_load(&s->stopping)) {
         struct timespec pause = {0, REAPER_INTERVAL_MS * 1000000L};
         nanosleep(&pause, NULL);
-        int64_t now = now_us();
+        int64_t now = clock_us();
         pthread_mutex_lock(&s->conns_lock);
         for (struct http_conn *c = s->conns; c; c = c->next) {
             int64_t since = atomic_load(&c->receiving_since);
             if (since && now - since > limit) {
                 atomic_store(&c->receiving_since, 0);
                 shutdown(c->fd, SHUT_RDWR);
-                metrics_timeout();
+                metrics_timeout(s->metrics);
             }
         }
         pthread_mutex_unlock(&s->conns_lock);
@@ -968,7 +974,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 int http_server_new(const struct config *c, const struct route *routes, size_t n_routes,
-                    http_gate_fn gate, struct http_server **ret)
+                    http_gate_fn gate, void *app, struct http_server **ret)
 {
     struct http_server *s = calloc(1, sizeof(*s));
     if (!s) return -ENOMEM;
@@ -977,14 +983,17 @@ int http_server_new(const struct config *c, const struct route *routes, size_t n
     s->n_routes = n_routes;
     s->n_own = n_routes;
     s->gate = gate;
-    int e = auth_peers_parse(c->trusted_proxies, &s->proxies);
+    s->app = app;
+    int e = metrics_new(routes, n_routes, &s->metrics);
+    if (e == 0) e = auth_peers_parse(c->trusted_proxies, &s->proxies);
     if (e < 0) {
+        metrics_free(s->metrics);
         free(s);
         return e;
     }
     pthread_mutex_init(&s->conns_lock, NULL);
     if (getrandom(&s->id_prefix, sizeof(s->id_prefix), 0) != sizeof(s->id_prefix))
-        s->id_prefix = (uint64_t)now_us() ^ (uint64_t)getpid() << 32;
+        s->id_prefix = (uint64_t)clock_us() ^ (uint64_t)getpid() << 32;
     for (size_t i = 0; i < LISTEN_MAX_FDS; i++) s->fds[i] = -1;
     *ret = s;
     return 0;
@@ -1076,8 +1085,8 @@ bool http_server_draining(const struct http_server *s)
 
 int64_t http_server_drain(struct http_server *s, int64_t timeout_ms)
 {
-    int64_t deadline = now_us() + timeout_ms * 1000;
-    while (atomic_load(&s->in_flight) > 0 && now_us() < deadline) {
+    int64_t deadline = clock_us() + timeout_ms * 1000;
+    while (atomic_load(&s->in_flight) > 0 && clock_us() < deadline) {
         struct timespec pause = {0, 10 * 1000000L};
         nanosleep(&pause, NULL);
     }
@@ -1096,5 +1105,6 @@ void http_server_free(struct http_server *s)
     }
     pthread_mutex_destroy(&s->conns_lock);
     auth_peers_free(s->proxies);
+    metrics_free(s->metrics);
     free(s);
 }

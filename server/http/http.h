@@ -33,9 +33,10 @@ struct identity;
  */
 typedef void (*http_gate_fn)(struct http_request *r);
 
-/* Creates the server for a route table that must outlive it; gate guards non-public routes. */
+/* Creates the server for a route table that must outlive it; gate guards non-public routes;
+ * app is what handlers reach through http_request_app (server/kfdash.h). */
 int http_server_new(const struct config *c, const struct route *routes, size_t n_routes,
-                    http_gate_fn gate, struct http_server **ret);
+                    http_gate_fn gate, void *app, struct http_server **ret);
 /* Which requests came to the other hosts this server serves (server/gate/apps.h). */
 typedef bool (*http_host_fn)(const struct http_request *r);
 /* Before starting: the route table's first n_own routes serve kfdash's own origin, the rest
@@ -76,6 +77,11 @@ const struct sockaddr *http_request_peer(const struct http_request *r);
  */
 const char *http_request_trusted_header(const struct http_request *r, const char *name);
 const struct http_server *http_request_server(const struct http_request *r);
+/* What the server was made with for its handlers (kfdash_of in server/kfdash.h). */
+void *http_request_app(const struct http_request *r);
+struct metrics;
+/* The server's request metrics (server/http/metrics.h). */
+const struct metrics *http_server_metrics(const struct http_server *s);
 /* The buffered request body (bounded by limits.max_body_bytes). */
 const char *http_request_body(const struct http_request *r, size_t *ret_len);
 /* A cookie the client sent; NULL if absent. */

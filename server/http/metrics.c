@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,26 +25,37 @@ struct route_stats {
     _Atomic uint64_t sum_us;                                 /* total latency */
 };
 
-static const struct route *route_table; /* registered routes, borrowed for the process life */
-static size_t n_route_table;            /* entries in route_table */
-static struct route_stats stats[METRICS_MAX_ROUTES + 1]; /* last slot: no route */
-static _Atomic int64_t in_flight;   /* requests received and not yet completed */
-static _Atomic int64_t connections; /* open client connections */
-static _Atomic uint64_t timeouts;   /* connections closed for slowness */
-static time_t started_at;           /* process start, for process_start_time_seconds */
+struct metrics {
+    const struct route *routes;                       /* borrowed */
+    size_t n_routes;                                  /* entries in routes */
+    struct route_stats stats[METRICS_MAX_ROUTES + 1]; /* last slot: no route */
+    _Atomic int64_t in_flight;                        /* requests received, not yet completed */
+    _Atomic int64_t connections;                      /* open client connections */
+    _Atomic uint64_t timeouts;                        /* connections closed for slowness */
+    time_t started_at;                                /* for process_start_time_seconds */
+};
 
-int metrics_init(const struct route *routes, size_t n_routes)
+int metrics_new(const struct route *routes, size_t n_routes, struct metrics **ret)
 {
+    *ret = NULL;
     if (n_routes > METRICS_MAX_ROUTES) return -E2BIG;
-    route_table = routes;
-    n_route_table = n_routes;
-    started_at = time(NULL);
+    struct metrics *m = calloc(1, sizeof(*m));
+    if (!m) return -ENOMEM;
+    m->routes = routes;
+    m->n_routes = n_routes;
+    m->started_at = time(NULL);
+    *ret = m;
     return 0;
 }
 
-void metrics_observe(size_t route, unsigned status, uint64_t micros)
+void metrics_free(struct metrics *m)
 {
-    struct route_stats *s = &stats[route < n_route_table ? route : METRICS_MAX_ROUTES];
+    free(m);
+}
+
+void metrics_observe(struct metrics *m, size_t route, unsigned status, uint64_t micros)
+{
+    struct route_stats *s = &m->stats[route < m->n_routes ? route : METRICS_MAX_ROUTES];
     if (status >= STATUS_MIN && status <= STATUS_MAX)
         atomic_fetch_add_explicit(&s->by_status[status - STATUS_MIN], 1, memory_order_relaxed);
     size_t b = 0;
@@ -52,24 +64,24 @@ void metrics_observe(size_t route, unsigned status, uint64_t micros)
     atomic_fetch_add_explicit(&s->sum_us, micros, memory_order_relaxed);
 }
 
-void metrics_in_flight(int delta)
+void metrics_in_flight(struct metrics *m, int delta)
 {
-    atomic_fetch_add_explicit(&in_flight, delta, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->in_flight, delta, memory_order_relaxed);
 }
 
-void metrics_connections(int delta)
+void metrics_connections(struct metrics *m, int delta)
 {
-    atomic_fetch_add_explicit(&connections, delta, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->connections, delta, memory_order_relaxed);
 }
 
-int64_t metrics_connections_open(void)
+int64_t metrics_connections_open(const struct metrics *m)
 {
-    return atomic_load_explicit(&connections, memory_order_relaxed);
+    return atomic_load_explicit(&m->connections, memory_order_relaxed);
 }
 
-void metrics_timeout(void)
+void metrics_timeout(struct metrics *m)
 {
-    atomic_fetch_add_explicit(&timeouts, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->timeouts, 1, memory_order_relaxed);
 }
 
 /* Label values are route patterns and methods: no quotes or backslashes to escape, but be safe. */
@@ -86,12 +98,12 @@ static void add_label(struct buf *out, const char *name, const char *value)
     buf_adds(out, "\"");
 }
 
-static void route_labels(struct buf *out, size_t i)
+static void route_labels(const struct metrics *m, struct buf *out, size_t i)
 {
-    if (i < n_route_table) {
-        add_label(out, "route", route_table[i].pattern);
+    if (i < m->n_routes) {
+        add_label(out, "route", m->routes[i].pattern);
         buf_adds(out, ",");
-        add_label(out, "method", route_table[i].method ? route_table[i].method : "ANY");
+        add_label(out, "method", m->routes[i].method ? m->routes[i].method : "ANY");
     } else {
         add_label(out, "route", "none");
         buf_adds(out, ",");
@@ -99,7 +111,7 @@ static void route_labels(struct buf *out, size_t i)
     }
 }
 
-static uint64_t load(_Atomic uint64_t *v)
+static uint64_t load(const _Atomic uint64_t *v)
 {
     return atomic_load_explicit(v, memory_order_relaxed);
 }
@@ -115,33 +127,33 @@ static long rss_bytes(void)
     return rss * sysconf(_SC_PAGESIZE);
 }
 
-int metrics_render(struct buf *out, const char *version)
+int metrics_render(const struct metrics *m, struct buf *out, const char *version)
 {
     buf_adds(out, "# HELP kfdash_http_requests_total HTTP requests answered, by route and status.\n"
                   "# TYPE kfdash_http_requests_total counter\n");
     for (size_t i = 0; i <= METRICS_MAX_ROUTES; i++) {
-        if (i >= n_route_table && i != METRICS_MAX_ROUTES) continue;
+        if (i >= m->n_routes && i != METRICS_MAX_ROUTES) continue;
         for (unsigned st = STATUS_MIN; st <= STATUS_MAX; st++) {
-            uint64_t v = load(&stats[i].by_status[st - STATUS_MIN]);
+            uint64_t v = load(&m->stats[i].by_status[st - STATUS_MIN]);
             if (!v) continue;
             buf_adds(out, "kfdash_http_requests_total{");
-            route_labels(out, i);
+            route_labels(m, out, i);
             buf_addf(out, ",code=\"%u\"} %llu\n", st, (unsigned long long)v);
         }
     }
     buf_adds(out, "# HELP kfdash_http_request_duration_seconds Time from request line to response "
                   "sent, by route.\n# TYPE kfdash_http_request_duration_seconds histogram\n");
     for (size_t i = 0; i <= METRICS_MAX_ROUTES; i++) {
-        if (i >= n_route_table && i != METRICS_MAX_ROUTES) continue;
+        if (i >= m->n_routes && i != METRICS_MAX_ROUTES) continue;
         uint64_t cum = 0;
-        for (size_t b = 0; b <= N_BUCKETS; b++) cum += load(&stats[i].buckets[b]);
+        for (size_t b = 0; b <= N_BUCKETS; b++) cum += load(&m->stats[i].buckets[b]);
         if (!cum) continue;
         uint64_t total = cum;
         cum = 0;
         for (size_t b = 0; b <= N_BUCKETS; b++) {
-            cum += load(&stats[i].buckets[b]);
+            cum += load(&m->stats[i].buckets[b]);
             buf_adds(out, "kfdash_http_request_duration_seconds_bucket{");
-            route_labels(out, i);
+            route_labels(m, out, i);
             if (b < N_BUCKETS)
                 buf_addf(out, ",le=\"%g\"} %llu\n", (double)bucket_us[b] / 1e6,
                          (unsigned long long)cum);
@@ -149,10 +161,10 @@ int metrics_render(struct buf *out, const char *version)
                 buf_addf(out, ",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
         }
         buf_adds(out, "kfdash_http_request_duration_seconds_sum{");
-        route_labels(out, i);
-        buf_addf(out, "} %.6f\n", (double)load(&stats[i].sum_us) / 1e6);
+        route_labels(m, out, i);
+        buf_addf(out, "} %.6f\n", (double)load(&m->stats[i].sum_us) / 1e6);
         buf_adds(out, "kfdash_http_request_duration_seconds_count{");
-        route_labels(out, i);
+        route_labels(m, out, i);
         buf_addf(out, "} %llu\n", (unsigned long long)total);
     }
     buf_addf(out,
@@ -175,8 +187,8 @@ int metrics_render(struct buf *out, const char *version)
              "# HELP process_start_time_seconds Start time of the process since the epoch.\n"
              "# TYPE process_start_time_seconds gauge\n"
              "process_start_time_seconds %lld\n",
-             (long long)atomic_load(&in_flight), (long long)atomic_load(&connections),
-             (unsigned long long)atomic_load(&timeouts), version, rss_bytes(),
-             (long long)started_at);
+             (long long)atomic_load(&m->in_flight), (long long)atomic_load(&m->connections),
+             (unsigned long long)atomic_load(&m->timeouts), version, rss_bytes(),
+             (long long)m->started_at);
     return buf_error(out);
 }

@@ -5,8 +5,8 @@
  */
 #pragma once
 
-#include "server/http/http.h"
 #include "lib/upstream.h"
+#include "server/http/http.h"
 
 /*
  * Parks r on call. answer must live as long as the request (keep it in the request's context);

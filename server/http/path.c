@@ -6,14 +6,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+#include "lib/hex.h"
 
 /* Decodes one segment into out (at least len+1 bytes). Returns its length or -EINVAL. */
 static int decode_segment(const char *s, size_t len, char *out)
@@ -23,7 +16,7 @@ static int decode_segment(const char *s, size_t len, char *out)
         unsigned char c = (unsigned char)s[i];
         if (c == '%') {
             if (len - i < 3) return -EINVAL;
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+            int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0) return -EINVAL;
             c = (unsigned char)(hi << 4 | lo);
             i += 2;
@@ -125,7 +118,7 @@ int path_decode_component(const char *s, size_t len, int plus_is_space, char **r
         char c = s[i];
         if (c == '%') {
             if (len - i < 3) goto bad;
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+            int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0) goto bad;
             c = (char)(hi << 4 | lo);
             i += 2;

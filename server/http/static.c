@@ -4,40 +4,60 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "server/http/assets.h"
 #include "server/http/http.h"
+#include "server/kfdash.h"
 
-static const char *web_dir; /* serve from this directory when set; borrowed from the config */
+struct web {
+    const char *dir; /* serve from this directory when set; borrowed from the config */
+};
 
 static const char cache_immutable[] = "public, max-age=31536000, immutable";
 static const char cache_revalidate[] = "no-cache";
 
-int static_init(const struct config *c, char err[STATIC_ERROR_MAX])
+int web_new(const struct config *c, struct web **ret, char err[STATIC_ERROR_MAX])
 {
-    web_dir = c->web_dir && *c->web_dir ? c->web_dir : NULL;
-    if (web_dir) {
+    *ret = NULL;
+    const char *dir = c->web_dir && *c->web_dir ? c->web_dir : NULL;
+    if (dir) {
         char index[4200];
-        snprintf(index, sizeof(index), "%s/index.html", web_dir);
+        snprintf(index, sizeof(index), "%s/index.html", dir);
         if (access(index, R_OK) != 0) {
-            snprintf(err, STATIC_ERROR_MAX, "web_dir: %s has no readable index.html", web_dir);
+            snprintf(err, STATIC_ERROR_MAX, "web_dir: %s has no readable index.html", dir);
             return -EINVAL;
         }
-        return 0;
-    }
-    if (!assets_find(assets_embedded, assets_embedded_count, "/index.html")) {
+    } else if (!assets_find(assets_embedded, assets_embedded_count, "/index.html")) {
         snprintf(err, STATIC_ERROR_MAX, "this binary was built without the web app");
         return -EINVAL;
     }
+    struct web *w = calloc(1, sizeof(*w));
+    if (!w) {
+        snprintf(err, STATIC_ERROR_MAX, "out of memory");
+        return -ENOMEM;
+    }
+    w->dir = dir;
+    *ret = w;
     return 0;
 }
 
-size_t static_embedded_files(void)
+void web_free(struct web *w)
 {
-    return web_dir ? 0 : assets_embedded_count;
+    free(w);
+}
+
+bool web_ready(void *web, char *detail, size_t size)
+{
+    const struct web *w = web;
+    if (w->dir)
+        snprintf(detail, size, "serving from a directory");
+    else
+        snprintf(detail, size, "%zu files built in", assets_embedded_count);
+    return true;
 }
 
 /* Paths under /assets/ name files; a miss there is a 404, not the app. */
@@ -73,12 +93,12 @@ static void serve_embedded(struct http_request *r, const char *path)
     http_reply_static(r, 200, type, a->data, a->len, headers);
 }
 
-/* Opens web_dir + path as a regular file; -1 if there is none. */
-static int open_in_web_dir(const char *path, struct stat *st)
+/* Opens dir + path as a regular file; -1 if there is none. */
+static int open_in_web_dir(const char *dir, const char *path, struct stat *st)
 {
     char full[4096 + 8192 + 2];
-    if (snprintf(full, sizeof(full), "%s%s", web_dir, path) >= (int)sizeof(full)) return -1;
-    /* path is normalised (no "..") so it stays below web_dir. */
+    if (snprintf(full, sizeof(full), "%s%s", dir, path) >= (int)sizeof(full)) return -1;
+    /* path is normalised (no "..") so it stays below dir. */
     int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return -1;
     if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
@@ -88,18 +108,18 @@ static int open_in_web_dir(const char *path, struct stat *st)
     return fd;
 }
 
-static void serve_directory(struct http_request *r, const char *path)
+static void serve_directory(struct http_request *r, const char *dir, const char *path)
 {
     struct stat st;
     const char *served = path;
-    int fd = path[strlen(path) - 1] == '/' ? -1 : open_in_web_dir(path, &st);
+    int fd = path[strlen(path) - 1] == '/' ? -1 : open_in_web_dir(dir, path, &st);
     if (fd < 0 && must_exist(path)) {
         http_reply_error(r, 404, "no such file");
         return;
     }
     if (fd < 0) {
         served = "/index.html";
-        fd = open_in_web_dir(served, &st);
+        fd = open_in_web_dir(dir, served, &st);
     }
     if (fd < 0) {
         http_reply_error(r, 404, "no such file");
@@ -121,8 +141,9 @@ static void serve_directory(struct http_request *r, const char *path)
 void static_serve(struct http_request *r)
 {
     const char *path = http_request_path(r);
-    if (web_dir)
-        serve_directory(r, path);
+    const struct web *w = kfdash_of(r)->web;
+    if (w && w->dir)
+        serve_directory(r, w->dir, path);
     else
         serve_embedded(r, path);
 }

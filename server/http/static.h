@@ -9,13 +9,18 @@
 
 #include "server/config.h"
 
+#include <stdbool.h>
+
 struct http_request;
+struct web;
 
 #define STATIC_ERROR_MAX 256
 
-/* -EINVAL with a reason when there is no index.html to serve. */
-int static_init(const struct config *c, char err[STATIC_ERROR_MAX]);
-/* How many files are served from the embedded copy (0 when serving a directory). */
-size_t static_embedded_files(void);
+/* Where the app's files come from (server/kfdash.h): -EINVAL with a reason when there is no
+ * index.html to serve. */
+int web_new(const struct config *c, struct web **ret, char err[STATIC_ERROR_MAX]);
+void web_free(struct web *w);
+/* A health check (server/http/health.h): says where the files come from. */
+bool web_ready(void *web, char *detail, size_t size);
 
 void static_serve(struct http_request *r);

@@ -8,22 +8,17 @@
 
 #include "k8s/name.h"
 #include "lib/buf.h"
+#include "server/api/calls.h"
+#include "server/cluster/kube.h"
 #include "server/config.h"
 #include "server/http/http.h"
-#include "server/cluster/kube.h"
+#include "server/kfdash.h"
 #include "server/proxy/proxy.h"
 
 #define CONNECT_TIMEOUT_MS 5000
 #define IDLE_TIMEOUT_S     600 /* kernels and terminals stay quiet this long, then close */
 #define URL_MAX            2048
 #define TARGET_MAX         (2 * 8192 + 2)
-
-static const struct config *cfg; /* borrowed for the process life */
-
-void app_proxy_init(const struct config *c)
-{
-    cfg = c;
-}
 
 /* What follows /<kind>/<ns>/<name> in the encoded path: "" or "/...". */
 static const char *after_prefix(const struct http_request *r)
@@ -61,7 +56,7 @@ static int fill_template(const char *template, const char *ns, const char *name,
  * A bare /<kind>/<ns>/<name> is redirected to its directory first, as Kubeflow does. */
 static const char *admitted_name(struct http_request *r, const char *kind, const char **ret_ns)
 {
-    const char *ns = kube_enter_namespace(r, NULL);
+    const char *ns = api_namespace(r, NULL);
     if (!ns) return NULL;
     const char *name = http_request_param(r, "name");
     if (!k8s_name_is_dns_label(name)) {
@@ -82,6 +77,7 @@ static const char *admitted_name(struct http_request *r, const char *kind, const
 
 void app_proxy_notebook(struct http_request *r)
 {
+    const struct config *cfg = kfdash_of(r)->cfg;
     const char *ns;
     const char *name = admitted_name(r, "notebook", &ns);
     if (!name) return;
@@ -104,6 +100,7 @@ void app_proxy_notebook(struct http_request *r)
 
 void app_proxy_spark(struct http_request *r)
 {
+    const struct config *cfg = kfdash_of(r)->cfg;
     const char *ns;
     const char *name = admitted_name(r, "spark", &ns);
     if (!name) return;

@@ -13,6 +13,5 @@
 struct config;
 struct http_request;
 
-void app_proxy_init(const struct config *cfg);
 void app_proxy_notebook(struct http_request *r);
 void app_proxy_spark(struct http_request *r);

@@ -1,7 +1,9 @@
 /* proxy: the streaming HTTP reverse proxy; see proxy.h. */
 #include "server/proxy/proxy.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,31 +11,22 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include "auth/headers.h"
 #include "auth/identity.h"
 #include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/ring.h"
+#include "lib/upstream.h"
 #include "server/config.h"
 #include "server/http/http.h"
-#include "lib/log.h"
+#include "server/kfdash.h"
 #include "server/proxy/tunnel.h"
-#include "lib/upstream.h"
 
 #define PIPE_BYTES       (64 << 10) /* answer bytes held between upstream and client */
 #define UPLOAD_BYTES     (64 << 10) /* request body bytes held between client and upstream */
 #define REQUEST_HEAD_MAX 200        /* header lines sent upstream */
 #define LINE_MAX_BYTES   16384
-
-static const struct config *cfg; /* borrowed for the process life */
-static struct upstream *engine;  /* borrowed for the process life */
-
-void proxy_init(const struct config *c, struct upstream *u)
-{
-    cfg = c;
-    engine = u;
-}
 
 /* Headers that belong to one connection, not to the message (RFC 9110 7.6.1), and those the
  * proxy sets itself. */
@@ -67,18 +60,18 @@ static bool is_hop_by_hop(const char *name)
  * it. Everything below `lock` is guarded by it. */
 struct pipe {
     pthread_mutex_t lock;
-    int refs;               /* the HTTP side and the engine side */
-    struct http_request *r; /* while the request lives */
-    uint64_t call;          /* the engine's id of the call */
-    bool engine_done;       /* done was called */
-    int error;              /* how the call ended, 0 = well */
+    int refs;                /* the HTTP side and the engine side */
+    struct http_request *r;  /* while the request lives */
+    struct upstream *engine; /* where the call runs */
+    uint64_t call;           /* the engine's id of the call */
+    bool engine_done;        /* done was called */
+    int error;               /* how the call ended, 0 = well */
     char detail[UPSTREAM_DETAIL_MAX];
     bool head_in;          /* status and head below are set */
     long status;           /* the answer's */
     char **head;           /* "Name", "value" pairs to send on, NULL-terminated */
     uint64_t size;         /* Content-Length, or HTTP_SIZE_UNKNOWN */
-    char *ring;            /* answer bytes not yet sent, PIPE_BYTES */
-    size_t start, len;     /* where they are in ring */
+    struct ring down;      /* answer bytes not yet sent (PIPE_BYTES, heap) */
     bool paused;           /* the engine was told to pause: unpause after a read */
     bool sleeping;         /* the client's connection sleeps until data or the end */
     bool waiting_head;     /* the request is parked until the head (or a failure) */
@@ -86,8 +79,7 @@ struct pipe {
     char *location_prefix; /* put in front of the path of a Location the upstream sends */
     char *location_base;   /* the upstream's scheme://authority, for absolute Locations */
     /* A streamed request body, client → upload ring → upstream. */
-    char *up;                              /* UPLOAD_BYTES, or NULL when the body is not streamed */
-    size_t up_start, up_len;               /* body bytes not yet sent upstream */
+    struct ring up; /* body bytes not yet sent upstream (UPLOAD_BYTES, heap; none: not streamed) */
     unsigned long long up_bytes, up_limit; /* taken so far; most allowed */
     bool up_end;                           /* the client sent all of it */
     bool up_paused;                        /* the engine waits for body bytes */
@@ -103,8 +95,8 @@ static void pipe_unref(struct pipe *p)
     if (!last) return;
     for (size_t i = 0; p->head && p->head[i]; i++) free(p->head[i]);
     free(p->head);
-    free(p->ring);
-    free(p->up);
+    free(p->down.data);
+    free(p->up.data);
     free(p->location_prefix);
     free(p->location_base);
     pthread_mutex_destroy(&p->lock);
@@ -119,7 +111,7 @@ static void pipe_http_end(void *ctx)
     p->r = NULL;
     bool running = !p->engine_done;
     pthread_mutex_unlock(&p->lock);
-    if (running) upstream_cancel(engine, p->call);
+    if (running) upstream_cancel(p->engine, p->call);
     pipe_unref(p);
 }
 
@@ -159,14 +151,9 @@ static long pipe_read(void *ctx, char *out, size_t max)
     pthread_mutex_lock(&p->lock);
     long n = 0;
     bool unpause = false;
-    if (p->len) {
-        size_t first = PIPE_BYTES - p->start < p->len ? PIPE_BYTES - p->start : p->len;
-        size_t take = first < max ? first : max;
-        memcpy(out, p->ring + p->start, take);
-        p->start = (p->start + take) % PIPE_BYTES;
-        p->len -= take;
-        n = (long)take;
-        unpause = p->paused && p->len <= PIPE_BYTES / 2;
+    if (ring_len(&p->down)) {
+        n = (long)ring_get(&p->down, out, max);
+        unpause = p->paused && ring_len(&p->down) <= PIPE_BYTES / 2;
         if (unpause) p->paused = false;
     } else if (p->engine_done) {
         n = p->error ? HTTP_STREAM_ERROR : HTTP_STREAM_END;
@@ -178,7 +165,7 @@ static long pipe_read(void *ctx, char *out, size_t max)
     }
     uint64_t call = p->call;
     pthread_mutex_unlock(&p->lock);
-    if (unpause) upstream_unpause(engine, call);
+    if (unpause) upstream_unpause(p->engine, call);
     return n;
 }
 
@@ -307,13 +294,8 @@ static size_t on_data(void *ctx, const char *data, size_t len)
     size_t took = UPSTREAM_PAUSE;
     if (!p->r) {
         took = len; /* nobody to send it to: drop, the call is being cancelled */
-    } else if (PIPE_BYTES - p->len >= len) {
-        size_t end = (p->start + p->len) % PIPE_BYTES;
-        size_t first = PIPE_BYTES - end < len ? PIPE_BYTES - end : len;
-        memcpy(p->ring + end, data, first);
-        memcpy(p->ring, data + first, len - first);
-        p->len += len;
-        took = len;
+    } else if (ring_room(&p->down) >= len) {
+        took = ring_put(&p->down, data, len);
         wake_locked(p);
     } else {
         p->paused = true; /* the client is slower: hold the upstream until it drains */
@@ -342,13 +324,8 @@ static size_t on_read(void *ctx, char *out, size_t max)
     struct pipe *p = ctx;
     pthread_mutex_lock(&p->lock);
     size_t n = 0;
-    if (p->up_len) {
-        size_t first =
-            UPLOAD_BYTES - p->up_start < p->up_len ? UPLOAD_BYTES - p->up_start : p->up_len;
-        n = first < max ? first : max;
-        memcpy(out, p->up + p->up_start, n);
-        p->up_start = (p->up_start + n) % UPLOAD_BYTES;
-        p->up_len -= n;
+    if (ring_len(&p->up)) {
+        n = ring_get(&p->up, out, max);
         if (p->up_held && p->r) {
             p->up_held = false;
             http_request_release_body(p->r);
@@ -393,7 +370,7 @@ static size_t take_body(void *ctx, const char *data, size_t len)
         bool unpause = p->up_paused;
         p->up_paused = false;
         pthread_mutex_unlock(&p->lock);
-        if (unpause) upstream_unpause(engine, p->call);
+        if (unpause) upstream_unpause(p->engine, p->call);
         body_ended(p);
         return 0;
     }
@@ -417,16 +394,10 @@ static size_t take_body(void *ctx, const char *data, size_t len)
     if (p->up_bytes > p->up_limit) {
         p->up_too_big = true;
         pthread_mutex_unlock(&p->lock);
-        upstream_cancel(engine, p->call);
+        upstream_cancel(p->engine, p->call);
         return len;
     }
-    size_t room = UPLOAD_BYTES - p->up_len;
-    size_t n = len < room ? len : room;
-    size_t end = (p->up_start + p->up_len) % UPLOAD_BYTES;
-    size_t first = UPLOAD_BYTES - end < n ? UPLOAD_BYTES - end : n;
-    memcpy(p->up + end, data, first);
-    memcpy(p->up, data + first, n - first);
-    p->up_len += n;
+    size_t n = ring_put(&p->up, data, len);
     p->up_bytes -= len - n; /* counted again when offered again */
     if (n < len) {
         p->up_held = true;
@@ -435,7 +406,7 @@ static size_t take_body(void *ctx, const char *data, size_t len)
     bool unpause = n && p->up_paused;
     if (unpause) p->up_paused = false;
     pthread_mutex_unlock(&p->lock);
-    if (unpause) upstream_unpause(engine, p->call);
+    if (unpause) upstream_unpause(p->engine, p->call);
     return n;
 }
 
@@ -539,6 +510,7 @@ static void collect_headers(struct http_request *r, const struct proxy_target *t
         return;
     }
     char *groups = identity_groups_joined(who);
+    const struct config *cfg = kfdash_of(r)->cfg;
     add_line(o, "%s: %s%s", cfg->userid_header, cfg->userid_prefix, who->email);
     add_line(o, "X-Forwarded-User: %s", who->email);
     add_line(o, "X-Forwarded-Email: %s", who->email);
@@ -605,9 +577,10 @@ static void forward_http(struct http_request *r, const struct proxy_target *t,
     for (size_t i = 0; i < o->n; i++) lines[i] = buf_str(&o->lines[i]);
     lines[o->n] = NULL;
     struct pipe *p = calloc(1, sizeof(*p));
-    if (p) p->ring = malloc(PIPE_BYTES);
-    if (buf_error(&url) || !p || !p->ring) {
-        if (p) free(p->ring);
+    char *answer_bytes = p ? malloc(PIPE_BYTES) : NULL;
+    if (p) ring_init(&p->down, answer_bytes, PIPE_BYTES);
+    if (buf_error(&url) || !p || !answer_bytes) {
+        free(answer_bytes);
         free(p);
         http_reply_error(r, 500, "out of memory");
         buf_reset(&url);
@@ -621,14 +594,14 @@ static void forward_http(struct http_request *r, const struct proxy_target *t,
     long long size = -1;
     bool streams = http_request_streams_body(r) && sends_body(r, &size);
     if (streams && size > t->max_body_bytes) {
-        free(p->ring);
+        free(answer_bytes);
         free(p);
         buf_reset(&url);
         http_reply_error(r, 413, "request body too large for this application");
         return;
     }
     if (streams) {
-        p->up = malloc(UPLOAD_BYTES);
+        ring_init(&p->up, malloc(UPLOAD_BYTES), UPLOAD_BYTES);
         p->up_limit = (unsigned long long)t->max_body_bytes;
     }
     if (t->location_prefix) {
@@ -638,11 +611,12 @@ static void forward_http(struct http_request *r, const struct proxy_target *t,
         p->location_prefix = strdup(t->location_prefix);
         p->location_base = strndup(t->base_url, n);
     }
-    if ((streams && !p->up) || (t->location_prefix && (!p->location_prefix || !p->location_base))) {
-        free(p->up);
+    if ((streams && !p->up.data) ||
+        (t->location_prefix && (!p->location_prefix || !p->location_base))) {
+        free(p->up.data);
         free(p->location_prefix);
         free(p->location_base);
-        free(p->ring);
+        free(answer_bytes);
         free(p);
         buf_reset(&url);
         http_reply_error(r, 500, "out of memory");
@@ -655,9 +629,7 @@ static void forward_http(struct http_request *r, const struct proxy_target *t,
                                  .body_len = streams ? 0 : body_len,
                                  .connect_timeout_ms = t->connect_timeout_ms,
                                  .idle_timeout_s = t->idle_timeout_s,
-                                 .ca_file = t->ca_file,
-                                 .cert_file = t->cert_file,
-                                 .key_file = t->key_file,
+                                 .tls = t->tls,
                                  .body_streams = streams,
                                  .streamed_body_size = size};
     pthread_mutex_init(&p->lock, NULL);
@@ -665,13 +637,14 @@ static void forward_http(struct http_request *r, const struct proxy_target *t,
     p->r = r;
     p->size = HTTP_SIZE_UNKNOWN;
     p->sandbox = t->sandbox;
+    p->engine = kfdash_of(r)->engine;
     http_request_set_context(r, p, pipe_http_end);
     pthread_mutex_lock(&p->lock); /* the engine may answer before p->call is set */
     if (!streams) {
         p->waiting_head = true;
         http_request_suspend(r);
     }
-    int e = upstream_stream(engine, &call, &pipe_ops, p, &p->call);
+    int e = upstream_stream(p->engine, &call, &pipe_ops, p, &p->call);
     if (e < 0) {
         p->refs--; /* the engine side never starts */
         p->engine_done = true;

@@ -11,14 +11,14 @@
  * ROUTE_STREAM_BODY routes streams through a bounded buffer as well (target->max_body_bytes).
  *
  * Threads: handlers call proxy_forward on an HTTP thread; the engine thread feeds the answer.
+ * The engine and the settings are the request's server's (server/kfdash.h).
  */
 #pragma once
 
 #include <stdbool.h>
 
-struct config;
 struct http_request;
-struct upstream;
+struct upstream_tls;
 
 struct proxy_target {
     const char *base_url; /* scheme://host[:port][/prefix], no trailing slash */
@@ -28,10 +28,8 @@ struct proxy_target {
     /* The Kubernetes API server: the user travels as Impersonate-User/-Group, the client's
      * cookies stay behind, and kfdash's own credentials (below) prove the call. */
     bool impersonate;
-    const char *authorization; /* "Authorization: ..." line to send, or NULL */
-    const char *ca_file;       /* TLS to the upstream: CA bundle, client cert and key, or NULL */
-    const char *cert_file;
-    const char *key_file;
+    const char *authorization;      /* "Authorization: ..." line to send, or NULL */
+    const struct upstream_tls *tls; /* TLS to the upstream; NULL: the system's CAs */
     /* Routes with ROUTE_STREAM_BODY: the body streams through, at most this many bytes (413). */
     long long max_body_bytes;
     /* The application serves at / but is reached under this prefix ("/spark/ns/app"): a
@@ -50,7 +48,6 @@ struct proxy_target {
     bool sandbox;
 };
 
-void proxy_init(const struct config *cfg, struct upstream *u);
 /* Forwards r to target->base_url + path_and_query ("/..."). r must have passed the gate. */
 void proxy_forward(struct http_request *r, const struct proxy_target *target,
                    const char *path_and_query);

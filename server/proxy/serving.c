@@ -3,7 +3,6 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,11 +12,14 @@
 
 #include "k8s/isvc.h"
 #include "k8s/name.h"
+#include "lib/ttl_cache.h"
+#include "lib/upstream.h"
+#include "server/api/calls.h"
+#include "server/cluster/kube.h"
 #include "server/config.h"
 #include "server/http/http.h"
-#include "server/cluster/kube.h"
+#include "server/kfdash.h"
 #include "server/proxy/proxy.h"
-#include "lib/upstream.h"
 
 #define CONNECT_TIMEOUT_MS 5000
 #define IDLE_TIMEOUT_S     300 /* a large model may think this long before it answers */
@@ -25,68 +27,59 @@
 #define TARGET_MAX         (2 * 8192 + 2)
 #define PATH_MAX_BYTES     512
 
-static const struct config *cfg; /* borrowed for the process life */
+struct serving {
+    struct ttl_cache *addresses; /* "<ns>/<name>" → status.address.url */
+};
 
-void serving_init(const struct config *c)
+static void free_value(void *v)
 {
-    cfg = c;
+    free(v);
+}
+
+int serving_new(struct serving **ret)
+{
+    *ret = NULL;
+    struct serving *s = calloc(1, sizeof(*s));
+    if (!s || ttl_cache_new(SERVING_CACHE_MAX / 4, 4, free_value, NULL, &s->addresses) < 0) {
+        free(s);
+        return -ENOMEM;
+    }
+    *ret = s;
+    return 0;
+}
+
+void serving_free(struct serving *s)
+{
+    if (!s) return;
+    ttl_cache_free(s->addresses);
+    free(s);
 }
 
 /* ---------------------------------------------------------------- the address cache */
 
-/* One remembered address. */
-struct entry {
-    char key[KEY_MAX]; /* "<ns>/<name>", "" when the slot is free */
-    char *url;         /* status.address.url, heap */
-    int64_t expires;   /* monotonic ms */
+struct address_out {
+    char *url;
+    size_t size;
 };
 
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct entry cache[SERVING_CACHE_MAX];
-
-static int64_t now_ms(void)
+static void copy_address(void *out, const void *value, long number)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    struct address_out *o = out;
+    snprintf(o->url, o->size, "%s", (const char *)value);
 }
 
 /* The address remembered for key, copied into out; false when none is (or it expired). */
-static bool cache_get(const char *key, char *out, size_t size)
+static bool cache_get(struct serving *s, const char *key, char *out, size_t size)
 {
-    int64_t now = now_ms();
-    bool found = false;
-    pthread_mutex_lock(&cache_lock);
-    for (size_t i = 0; i < SERVING_CACHE_MAX && !found; i++) {
-        if (cache[i].expires > now && strcmp(cache[i].key, key) == 0) {
-            snprintf(out, size, "%s", cache[i].url);
-            found = true;
-        }
-    }
-    pthread_mutex_unlock(&cache_lock);
-    return found;
+    struct address_out o = {out, size};
+    return ttl_cache_get(s->addresses, key, strlen(key), copy_address, &o);
 }
 
-/* Remembers url for key, in its own slot, a free or expired one, or the one expiring first. */
-static void cache_put(const char *key, const char *url)
+static void cache_put(struct serving *s, const char *key, const char *url)
 {
     char *copy = strdup(url);
-    if (!copy) return; /* not remembered: the next call looks it up again */
-    int64_t now = now_ms();
-    pthread_mutex_lock(&cache_lock);
-    size_t slot = 0;
-    for (size_t i = 0; i < SERVING_CACHE_MAX; i++) {
-        if (strcmp(cache[i].key, key) == 0) {
-            slot = i;
-            break;
-        }
-        if (cache[i].expires < cache[slot].expires) slot = i;
-    }
-    free(cache[slot].url);
-    snprintf(cache[slot].key, sizeof(cache[slot].key), "%s", key);
-    cache[slot].url = copy;
-    cache[slot].expires = now + SERVING_ADDRESS_TTL_S * 1000;
-    pthread_mutex_unlock(&cache_lock);
+    if (copy) /* else not remembered: the next call looks it up again */
+        ttl_cache_put(s->addresses, key, strlen(key), copy, 0, SERVING_ADDRESS_TTL_S * 1000L);
 }
 
 /* ---------------------------------------------------------------- forwarding */
@@ -115,7 +108,7 @@ static void forward(struct http_request *r, const char *base, const char *path)
     struct proxy_target t = {.base_url = base,
                              .connect_timeout_ms = CONNECT_TIMEOUT_MS,
                              .idle_timeout_s = IDLE_TIMEOUT_S,
-                             .max_body_bytes = cfg->kserve_max_request_bytes,
+                             .max_body_bytes = kfdash_of(r)->cfg->kserve_max_request_bytes,
                              .sandbox = true};
     proxy_forward(r, &t, target);
 }
@@ -138,7 +131,7 @@ static void looked_up(struct http_request *r)
         snprintf(message, sizeof(message), "kfdash cannot read the InferenceService %s: %.500s",
                  l->name,
                  cJSON_IsString(m) ? m->valuestring
-                 : a->error        ? a->detail
+                 : a->error        ? upstream_error_text(a->error)
                                    : "refused");
         cJSON_Delete(j);
         http_reply_error(r, 502, message);
@@ -167,7 +160,7 @@ static void looked_up(struct http_request *r)
     }
     char key[KEY_MAX], path[PATH_MAX_BYTES];
     snprintf(key, sizeof(key), "%s/%s", l->ns, l->name);
-    cache_put(key, url);
+    cache_put(kfdash_of(r)->serving, key, url);
     /* On the stack: forwarding replaces (and frees) l. */
     snprintf(path, sizeof(path), "%s", l->path);
     forward(r, url, path);
@@ -175,7 +168,7 @@ static void looked_up(struct http_request *r)
 
 void serving_forward(struct http_request *r)
 {
-    const char *ns = kube_enter_namespace(r, NULL);
+    const char *ns = api_namespace(r, NULL);
     if (!ns) return;
     const char *name = http_request_param(r, "name");
     if (!name || !k8s_name_is_dns_label(name)) {
@@ -204,7 +197,7 @@ void serving_forward(struct http_request *r)
     }
     char key[KEY_MAX], url[ISVC_ADDRESS_MAX + 1];
     snprintf(key, sizeof(key), "%s/%s", ns, name);
-    if (cache_get(key, url, sizeof(url))) {
+    if (cache_get(kfdash_of(r)->serving, key, url, sizeof(url))) {
         forward(r, url, call);
         return;
     }
@@ -220,5 +213,5 @@ void serving_forward(struct http_request *r)
     snprintf(path, sizeof(path), "/apis/" ISVC_API_VERSION "/namespaces/%s/inferenceservices/%s",
              ns, name);
     http_request_set_context(r, l, lookup_free);
-    kube_call(r, "GET", path, NULL, &l->answer, looked_up);
+    api_kube_call(r, "GET", path, NULL, &l->answer, looked_up);
 }

@@ -12,11 +12,10 @@
  *
  * The address is read with kfdash's own rights (it needs `get` on inferenceservices) and
  * remembered for SERVING_ADDRESS_TTL_S in a small bounded cache, so most predictions go
- * straight to the model server. Threads: HTTP threads; the cache has its own lock.
+ * straight to the model server. Threads: HTTP threads; the cache has its own locks.
  */
 #pragma once
 
-struct config;
 struct http_request;
 
 /* How long a looked-up address is used before it is read again. */
@@ -24,5 +23,9 @@ struct http_request;
 /* Addresses remembered, at most. */
 #define SERVING_CACHE_MAX 256
 
-void serving_init(const struct config *cfg);
+struct serving;
+
+/* The address cache (server/kfdash.h). */
+int serving_new(struct serving **ret);
+void serving_free(struct serving *s);
 void serving_forward(struct http_request *r);

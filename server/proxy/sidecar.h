@@ -5,8 +5,6 @@
  */
 #pragma once
 
-struct config;
 struct http_request;
 
-void sidecar_init(const struct config *cfg);
 void sidecar_forward(struct http_request *r);

@@ -18,9 +18,12 @@
 
 #include "auth/headers.h"
 #include "lib/buf.h"
-#include "server/http/http.h"
+#include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/ring.h"
 #include "lib/upstream.h"
+#include "server/http/http.h"
+#include "server/kfdash.h"
 
 #define CONNECT_TIMEOUT_MS 5000
 #define HEAD_MAX_BYTES     16384
@@ -37,9 +40,9 @@ enum stage {
 
 /* One direction of the relay. */
 struct flow {
-    char data[TUNNEL_BUFFER_BYTES]; /* read from one side, not yet written to the other */
-    size_t len;                     /* bytes in data */
-    bool eof;                       /* the reading side ended */
+    char bytes[TUNNEL_BUFFER_BYTES];
+    struct ring q; /* over bytes: read from one side, not yet written to the other */
+    bool eof;      /* the reading side ended */
 };
 
 struct tunnel {
@@ -61,7 +64,8 @@ struct tunnel {
     struct flow up, down;         /* client → upstream, upstream → client */
     long idle_s;                  /* silence allowed */
     int64_t last_active;          /* monotonic s */
-    struct tunnel *next;          /* in relay.tunnels */
+    struct tunnels *rl;           /* the relay it belongs to */
+    struct tunnel *next;          /* in rl->tunnels */
 };
 
 /* What other threads hand the relay thread. */
@@ -77,7 +81,7 @@ struct command {
     struct command *next;
 };
 
-static struct {
+struct tunnels {
     struct upstream *engine;
     int epoll_fd, wake_fd;
     pthread_t thread;
@@ -87,14 +91,7 @@ static struct {
     pthread_mutex_t lock;     /* guards commands */
     struct command *commands; /* newest first */
     struct tunnel *tunnels;   /* the relay thread's own */
-} relay = {.epoll_fd = -1, .wake_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
-
-static int64_t now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
-}
+};
 
 static void tunnel_unref(struct tunnel *t)
 {
@@ -108,25 +105,25 @@ static void tunnel_unref(struct tunnel *t)
     free(t);
 }
 
-static void post(struct command *c)
+static void post(struct tunnels *rl, struct command *c)
 {
-    pthread_mutex_lock(&relay.lock);
-    c->next = relay.commands;
-    relay.commands = c;
-    pthread_mutex_unlock(&relay.lock);
+    pthread_mutex_lock(&rl->lock);
+    c->next = rl->commands;
+    rl->commands = c;
+    pthread_mutex_unlock(&rl->lock);
     uint64_t one = 1;
-    if (write(relay.wake_fd, &one, sizeof(one)) < 0) { /* the counter is full: already woken */
+    if (write(rl->wake_fd, &one, sizeof(one)) < 0) { /* the counter is full: already woken */
     }
 }
 
 /* false when out of memory (the tunnel then ends by its idle timeout). */
-static bool post_new(enum command_kind kind, struct tunnel *t)
+static bool post_new(struct tunnels *rl, enum command_kind kind, struct tunnel *t)
 {
     struct command *c = calloc(1, sizeof(*c));
     if (!c) return false;
     c->kind = kind;
     c->t = t;
-    post(c);
+    post(rl, c);
     return true;
 }
 
@@ -140,7 +137,7 @@ static void http_end(void *ctx)
     pthread_mutex_unlock(&t->lock);
     /* The relay thread closes what is left; the command carries this side's reference, so the
      * sweep cannot free the tunnel before the command is done with it. */
-    if (!post_new(CMD_DROP, t)) tunnel_unref(t);
+    if (!post_new(t->rl, CMD_DROP, t)) tunnel_unref(t);
 }
 
 static void upgraded(void *ctx, int fd, const char *extra, size_t n, struct http_upgraded *handle)
@@ -154,9 +151,10 @@ static void upgraded(void *ctx, int fd, const char *extra, size_t n, struct http
         return;
     }
     if (n) memcpy(copy, extra, n);
+    struct tunnel *t = ctx;
     *c = (struct command){
-        .kind = CMD_CLIENT, .t = ctx, .fd = fd, .handle = handle, .extra = copy, .n_extra = n};
-    post(c);
+        .kind = CMD_CLIENT, .t = t, .fd = fd, .handle = handle, .extra = copy, .n_extra = n};
+    post(t->rl, c);
 }
 
 /* The upstream answered the handshake (or could not be reached): answer the client. */
@@ -203,13 +201,14 @@ static void connected(void *ctx, struct upstream_conn *conn, int error, const ch
         pthread_mutex_unlock(&t->lock);
     }
     *c = (struct command){.kind = CMD_CONNECTED, .t = t, .conn = conn};
-    post(c);
+    post(t->rl, c);
 }
 
 void tunnel_open(struct http_request *r, const char *url, const char *head, long idle_s)
 {
+    struct tunnels *rl = kfdash_of(r)->tunnels;
     struct tunnel *t = calloc(1, sizeof(*t));
-    if (!t || !relay.started || atomic_load(&relay.closing)) {
+    if (!t || !rl || !rl->started || atomic_load(&rl->closing)) {
         free(t);
         http_reply_error(r, 503, "WebSockets are not available now");
         return;
@@ -217,16 +216,19 @@ void tunnel_open(struct http_request *r, const char *url, const char *head, long
     pthread_mutex_init(&t->lock, NULL);
     t->refs = 2;
     t->r = r;
+    t->rl = rl;
     t->up_fd = t->client_fd = -1;
+    ring_init(&t->up.q, t->up.bytes, sizeof(t->up.bytes));
+    ring_init(&t->down.q, t->down.bytes, sizeof(t->down.bytes));
     t->idle_s = idle_s;
-    t->last_active = now_s();
+    t->last_active = clock_ms() / 1000;
     buf_init(&t->head, HEAD_MAX_BYTES);
     buf_adds(&t->head, head);
     http_request_set_context(r, t, http_end);
     http_request_suspend(r);
     int e = buf_error(&t->head)
                 ? -E2BIG
-                : upstream_connect(relay.engine, url, CONNECT_TIMEOUT_MS, connected, t);
+                : upstream_connect(rl->engine, url, CONNECT_TIMEOUT_MS, connected, t);
     if (e < 0) {
         pthread_mutex_lock(&t->lock);
         t->error = e;
@@ -241,8 +243,9 @@ void tunnel_open(struct http_request *r, const char *url, const char *head, long
 
 static void watch(struct tunnel *t, int fd, uint32_t events, int op)
 {
+    struct tunnels *rl = t->rl;
     struct epoll_event ev = {.events = events, .data.ptr = t};
-    epoll_ctl(relay.epoll_fd, op, fd, &ev);
+    epoll_ctl(rl->epoll_fd, op, fd, &ev);
 }
 
 /* What each socket waits for, from the buffers' state. */
@@ -254,10 +257,10 @@ static void rearm(struct tunnel *t)
         return;
     }
     if (t->stage != STAGE_RELAY) return;
-    uint32_t up = (t->down.len < TUNNEL_BUFFER_BYTES && !t->down.eof ? EPOLLIN : 0) |
-                  (t->up.len ? EPOLLOUT : 0);
-    uint32_t client = (t->up.len < TUNNEL_BUFFER_BYTES && !t->up.eof ? EPOLLIN : 0) |
-                      (t->down.len ? EPOLLOUT : 0);
+    uint32_t up =
+        (ring_room(&t->down.q) && !t->down.eof ? EPOLLIN : 0) | (ring_len(&t->up.q) ? EPOLLOUT : 0);
+    uint32_t client =
+        (ring_room(&t->up.q) && !t->up.eof ? EPOLLIN : 0) | (ring_len(&t->down.q) ? EPOLLOUT : 0);
     watch(t, t->up_fd, up, EPOLL_CTL_MOD);
     watch(t, t->client_fd, client, EPOLL_CTL_MOD);
 }
@@ -274,10 +277,11 @@ static void fail_waiting(struct tunnel *t, int error, const char *why)
 
 static void close_tunnel(struct tunnel *t)
 {
+    struct tunnels *rl = t->rl;
     if (t->stage == STAGE_CLOSED) return;
     if (t->stage == STAGE_HANDSHAKE) fail_waiting(t, -ECANCELED, "closed during the handshake");
-    if (t->up_fd >= 0) epoll_ctl(relay.epoll_fd, EPOLL_CTL_DEL, t->up_fd, NULL);
-    if (t->client_fd >= 0) epoll_ctl(relay.epoll_fd, EPOLL_CTL_DEL, t->client_fd, NULL);
+    if (t->up_fd >= 0) epoll_ctl(rl->epoll_fd, EPOLL_CTL_DEL, t->up_fd, NULL);
+    if (t->client_fd >= 0) epoll_ctl(rl->epoll_fd, EPOLL_CTL_DEL, t->client_fd, NULL);
     upstream_conn_close(t->conn);
     t->conn = NULL;
     t->up_fd = -1;
@@ -320,8 +324,7 @@ static bool parse_answer(struct tunnel *t)
     free(text);
     /* Bytes after the head already belong to the relay. */
     size_t rest = t->head.n - head_len;
-    memcpy(t->down.data, buf_str(&t->head) + head_len, rest);
-    t->down.len = rest;
+    ring_put(&t->down.q, buf_str(&t->head) + head_len, rest); /* fits: the head was longer */
     pthread_mutex_lock(&t->lock);
     t->status = status > 0 ? status : 0;
     if (!status || status < 0) snprintf(t->detail, sizeof(t->detail), "malformed answer");
@@ -371,10 +374,12 @@ static void handshake_step(struct tunnel *t, uint32_t events)
 /* Moves bytes from fd into f; false when the side is gone for good. */
 static bool pull(int fd, struct flow *f)
 {
-    while (f->len < TUNNEL_BUFFER_BYTES && !f->eof) {
-        ssize_t n = recv(fd, f->data + f->len, TUNNEL_BUFFER_BYTES - f->len, 0);
+    while (ring_room(&f->q) && !f->eof) {
+        size_t room;
+        char *at = ring_space(&f->q, &room);
+        ssize_t n = recv(fd, at, room, 0);
         if (n > 0)
-            f->len += (size_t)n;
+            ring_commit(&f->q, (size_t)n);
         else if (n == 0)
             f->eof = true;
         else
@@ -386,11 +391,12 @@ static bool pull(int fd, struct flow *f)
 /* Moves bytes from f to fd; false when the side is gone for good. */
 static bool push(int fd, struct flow *f)
 {
-    while (f->len) {
-        ssize_t n = send(fd, f->data, f->len, MSG_NOSIGNAL);
+    while (ring_len(&f->q)) {
+        size_t have;
+        const char *at = ring_peek(&f->q, &have);
+        ssize_t n = send(fd, at, have, MSG_NOSIGNAL);
         if (n < 0) return errno == EAGAIN || errno == EINTR;
-        memmove(f->data, f->data + n, f->len - (size_t)n);
-        f->len -= (size_t)n;
+        ring_consume(&f->q, (size_t)n);
     }
     return true;
 }
@@ -399,22 +405,22 @@ static void relay_step(struct tunnel *t)
 {
     bool ok = pull(t->client_fd, &t->up) && pull(t->up_fd, &t->down) && push(t->up_fd, &t->up) &&
               push(t->client_fd, &t->down);
-    t->last_active = now_s();
+    t->last_active = clock_ms() / 1000;
     /* Either side ended (its bytes passed on) or failed: WebSocket has its own close frames. */
-    if (!ok || (t->up.eof && !t->up.len) || (t->down.eof && !t->down.len))
+    if (!ok || (t->up.eof && !ring_len(&t->up.q)) || (t->down.eof && !ring_len(&t->down.q)))
         close_tunnel(t);
     else
         rearm(t);
 }
 
-static void on_command(struct command *c)
+static void on_command(struct tunnels *rl, struct command *c)
 {
     struct tunnel *t = c->t;
     switch (c->kind) {
     case CMD_CONNECTED:
-        t->next = relay.tunnels; /* from now on the sweep frees it */
-        relay.tunnels = t;
-        if (!c->conn || t->stage == STAGE_CLOSED || atomic_load(&relay.closing)) {
+        t->next = rl->tunnels; /* from now on the sweep frees it */
+        rl->tunnels = t;
+        if (!c->conn || t->stage == STAGE_CLOSED || atomic_load(&rl->closing)) {
             upstream_conn_close(c->conn);
             if (t->stage != STAGE_CLOSED && c->conn) {
                 fail_waiting(t, -ECANCELED, "shutting down");
@@ -439,8 +445,7 @@ static void on_command(struct command *c)
         }
         t->handle = c->handle;
         t->client_fd = c->fd;
-        if (c->n_extra) memcpy(t->up.data, c->extra, c->n_extra);
-        t->up.len = c->n_extra;
+        ring_put(&t->up.q, c->extra, c->n_extra);
         t->stage = STAGE_RELAY;
         watch(t, t->client_fd, 0, EPOLL_CTL_ADD);
         relay_step(t);
@@ -451,17 +456,17 @@ static void on_command(struct command *c)
         tunnel_unref(t); /* the HTTP side's reference, handed over by http_end */
         break;
     case CMD_CLOSE_ALL:
-        for (struct tunnel *each = relay.tunnels; each; each = each->next) close_tunnel(each);
+        for (struct tunnel *each = rl->tunnels; each; each = each->next) close_tunnel(each);
         break;
     }
     free(c->extra);
 }
 
 /* Frees tunnels that are closed and whose request has let go. */
-static void sweep(bool everything)
+static void sweep(struct tunnels *rl, bool everything)
 {
-    int64_t now = now_s();
-    for (struct tunnel **pp = &relay.tunnels; *pp;) {
+    int64_t now = clock_ms() / 1000;
+    for (struct tunnel **pp = &rl->tunnels; *pp;) {
         struct tunnel *t = *pp;
         if (t->stage == STAGE_RELAY && (everything || now - t->last_active > t->idle_s))
             close_tunnel(t);
@@ -480,14 +485,15 @@ static void sweep(bool everything)
 
 static void *relay_main(void *arg)
 {
+    struct tunnels *rl = arg;
     struct epoll_event events[EVENTS_MAX];
-    while (!atomic_load(&relay.stopping)) {
-        int n = epoll_wait(relay.epoll_fd, events, EVENTS_MAX, 1000);
+    while (!atomic_load(&rl->stopping)) {
+        int n = epoll_wait(rl->epoll_fd, events, EVENTS_MAX, 1000);
         for (int i = 0; i < n; i++) {
             struct tunnel *t = events[i].data.ptr;
             if (!t) {
                 uint64_t count;
-                if (read(relay.wake_fd, &count, sizeof(count)) < 0) { /* spurious: go on */
+                if (read(rl->wake_fd, &count, sizeof(count)) < 0) { /* spurious: go on */
                 }
                 continue;
             }
@@ -496,10 +502,10 @@ static void *relay_main(void *arg)
             else if (t->stage == STAGE_RELAY)
                 relay_step(t);
         }
-        pthread_mutex_lock(&relay.lock);
-        struct command *c = relay.commands, *ordered = NULL;
-        relay.commands = NULL;
-        pthread_mutex_unlock(&relay.lock);
+        pthread_mutex_lock(&rl->lock);
+        struct command *c = rl->commands, *ordered = NULL;
+        rl->commands = NULL;
+        pthread_mutex_unlock(&rl->lock);
         while (c) { /* oldest first */
             struct command *next = c->next;
             c->next = ordered;
@@ -508,55 +514,66 @@ static void *relay_main(void *arg)
         }
         while (ordered) {
             struct command *next = ordered->next;
-            on_command(ordered);
+            on_command(rl, ordered);
             free(ordered);
             ordered = next;
         }
-        sweep(false);
+        sweep(rl, false);
     }
     return NULL;
 }
 
-void tunnel_close_all(void)
+void tunnels_close_all(struct tunnels *rl)
 {
-    if (!relay.started) return;
-    atomic_store(&relay.closing, true);
-    post_new(CMD_CLOSE_ALL, NULL);
+    if (!rl || !rl->started) return;
+    atomic_store(&rl->closing, true);
+    post_new(rl, CMD_CLOSE_ALL, NULL);
 }
 
-int tunnel_init(struct upstream *u)
+int tunnels_new(struct upstream *engine, struct tunnels **ret)
 {
-    relay.engine = u;
-    relay.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    relay.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (relay.epoll_fd < 0 || relay.wake_fd < 0) return -errno;
+    *ret = NULL;
+    struct tunnels *rl = calloc(1, sizeof(*rl));
+    if (!rl) return -ENOMEM;
+    rl->engine = engine;
+    pthread_mutex_init(&rl->lock, NULL);
+    rl->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    rl->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
-    if (epoll_ctl(relay.epoll_fd, EPOLL_CTL_ADD, relay.wake_fd, &ev) < 0) return -errno;
-    if (pthread_create(&relay.thread, NULL, relay_main, NULL) != 0) return -EAGAIN;
-    relay.started = true;
+    int e = rl->epoll_fd < 0 || rl->wake_fd < 0 ||
+                    epoll_ctl(rl->epoll_fd, EPOLL_CTL_ADD, rl->wake_fd, &ev) < 0
+                ? -errno
+            : pthread_create(&rl->thread, NULL, relay_main, rl) != 0 ? -EAGAIN
+                                                                     : 0;
+    if (e < 0) {
+        tunnels_free(rl);
+        return e;
+    }
+    rl->started = true;
+    *ret = rl;
     return 0;
 }
 
-void tunnel_stop(void)
+void tunnels_free(struct tunnels *rl)
 {
-    if (relay.started) {
-        atomic_store(&relay.stopping, true);
+    if (!rl) return;
+    if (rl->started) {
+        atomic_store(&rl->stopping, true);
         uint64_t one = 1;
-        if (write(relay.wake_fd, &one, sizeof(one)) < 0) { /* already woken */
+        if (write(rl->wake_fd, &one, sizeof(one)) < 0) { /* already woken */
         }
-        pthread_join(relay.thread, NULL);
-        relay.started = false;
+        pthread_join(rl->thread, NULL);
         /* Commands that came late, then every tunnel: their requests end. */
-        for (struct command *c = relay.commands, *next; c; c = next) {
+        for (struct command *c = rl->commands, *next; c; c = next) {
             next = c->next;
-            on_command(c);
+            on_command(rl, c);
             free(c);
         }
-        relay.commands = NULL;
-        sweep(true);
+        rl->commands = NULL;
+        sweep(rl, true);
     }
-    relay.tunnels = NULL;
-    if (relay.epoll_fd >= 0) close(relay.epoll_fd);
-    if (relay.wake_fd >= 0) close(relay.wake_fd);
-    relay.epoll_fd = relay.wake_fd = -1;
+    if (rl->epoll_fd >= 0) close(rl->epoll_fd);
+    if (rl->wake_fd >= 0) close(rl->wake_fd);
+    pthread_mutex_destroy(&rl->lock);
+    free(rl);
 }

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 
 #include "fuzz.h"
-#include "server/proxy/mlflow_access.h"
 #include "server/http/path.h"
+#include "server/proxy/mlflow_access.h"
 
 static void classify(const char *method, const char *path)
 {

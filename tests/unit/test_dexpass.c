@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "k8s/dexpass.h"
 #include "fixtures.h"
+#include "k8s/dexpass.h"
 #include "unit.h"
 
 /* Expected names from the rule itself, in Python (as tests/stack/seed.py names the demo users):

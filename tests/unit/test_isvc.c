@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "k8s/isvc.h"
 #include "fixtures.h"
+#include "k8s/isvc.h"
 #include "unit.h"
 
 /* What KServe records for a ready MLflow model (as the stack seeds alice/iris-classifier). */

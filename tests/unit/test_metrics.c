@@ -1,4 +1,5 @@
 /* metrics: counts land on the right series and the text is valid Prometheus exposition. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,12 +16,20 @@ static const struct route table[] = {
     {"GET", "/api/activities/:namespace", h, 0},
 };
 
+static struct metrics *m;
+
+static void fresh(void)
+{
+    metrics_free(m);
+    ck_assert_int_eq(metrics_new(table, 2, &m), 0);
+}
+
 static char *render(void)
 {
     static struct buf b;
     buf_reset(&b);
     buf_init(&b, 1 << 20);
-    ck_assert_int_eq(metrics_render(&b, "1.2.3"), 0);
+    ck_assert_int_eq(metrics_render(m, &b, "1.2.3"), 0);
     return (char *)buf_str(&b);
 }
 
@@ -39,11 +48,11 @@ static double sample(const char *text, const char *series)
 
 START_TEST(counts_requests_by_route_method_and_status)
 {
-    metrics_init(table, 2);
-    metrics_observe(0, 200, 50);
-    metrics_observe(0, 200, 50);
-    metrics_observe(1, 403, 50);
-    metrics_observe(METRICS_NO_ROUTE, 431, 10);
+    fresh();
+    metrics_observe(m, 0, 200, 50);
+    metrics_observe(m, 0, 200, 50);
+    metrics_observe(m, 1, 403, 50);
+    metrics_observe(m, METRICS_NO_ROUTE, 431, 10);
     char *t = render();
     ck_assert_double_eq(
         sample(t, "kfdash_http_requests_total{route=\"/healthz\",method=\"GET\",code=\"200\"}"), 2);
@@ -57,10 +66,10 @@ END_TEST
 
 START_TEST(histogram_buckets_are_cumulative_and_end_in_inf_equal_to_count)
 {
-    metrics_init(table, 2);
-    metrics_observe(1, 200, 90);       /* <= 100 µs */
-    metrics_observe(1, 200, 3000);     /* <= 5 ms */
-    metrics_observe(1, 200, 60000000); /* beyond every bucket */
+    fresh();
+    metrics_observe(m, 1, 200, 90);       /* <= 100 µs */
+    metrics_observe(m, 1, 200, 3000);     /* <= 5 ms */
+    metrics_observe(m, 1, 200, 60000000); /* beyond every bucket */
     char *t = render();
     const char *labels = "route=\"/api/activities/:namespace\",method=\"GET\"";
     char series[256];
@@ -84,8 +93,8 @@ END_TEST
 
 START_TEST(every_sample_has_a_type_line_and_build_info_carries_the_version)
 {
-    metrics_init(table, 2);
-    metrics_in_flight(1);
+    fresh();
+    metrics_in_flight(m, 1);
     char *t = render();
     ck_assert_double_eq(sample(t, "kfdash_build_info{version=\"1.2.3\"}"), 1);
     ck_assert_double_ge(sample(t, "kfdash_http_requests_in_flight"), 1);
@@ -109,10 +118,19 @@ START_TEST(every_sample_has_a_type_line_and_build_info_carries_the_version)
         }
         line = end + 1;
     }
-    metrics_in_flight(-1);
+    metrics_in_flight(m, -1);
 }
 END_TEST
 
-RUN_SUITE("metrics", counts_requests_by_route_method_and_status,
+START_TEST(a_table_too_large_is_refused)
+{
+    static struct route big[200];
+    struct metrics *none = NULL;
+    ck_assert_int_eq(metrics_new(big, 200, &none), -E2BIG);
+    ck_assert_ptr_null(none);
+}
+END_TEST
+
+RUN_SUITE("metrics", a_table_too_large_is_refused, counts_requests_by_route_method_and_status,
           histogram_buckets_are_cumulative_and_end_in_inf_equal_to_count,
           every_sample_has_a_type_line_and_build_info_carries_the_version)

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "k8s/notebook.h"
 #include "fixtures.h"
+#include "k8s/notebook.h"
 #include "unit.h"
 
 /* 2024-05-01T10:00:00Z */

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "k8s/sparkapp.h"
 #include "fixtures.h"
+#include "k8s/sparkapp.h"
 #include "unit.h"
 
 /* What the Spark operator records for a running application (as the stack seeds it). */

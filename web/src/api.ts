@@ -3,8 +3,10 @@
 // signed in" and whose `signin` says a recent sign-in is needed) are decided in one place.
 // Calls resolve with parsed JSON (kfdash's API, MLflow through kfdash), with an answer as it came
 // (the test-predict panel shows it raw), or with a response to read as it arrives (a log);
-// nothing here renders anything, and nothing here navigates: callers decide what a 401 does.
+// useRequest() runs a page's call as its data changes. Nothing here renders anything, and nothing
+// here navigates: callers decide what a 401 does.
 
+import { useEffect } from 'preact/hooks';
 import { CSRF_HEADER, csrfToken } from './auth';
 import { asString, isObject, looseString, numberOrNull, optionalString, strings, type Json } from './json';
 import {
@@ -196,6 +198,27 @@ export async function openStream(path: string, accept: string, signal: AbortSign
   const res = await exchange('GET', path, { accept, signal }, '');
   if (!res.ok) throw refusal(res, await res.text().catch(() => ''), 'kubernetes', '');
   return res;
+}
+
+/**
+ * Calls `request(signal)` when `deps` change (once, for []) and hands its answer to `ok` or its
+ * failure to `fail`, unless a later call, or leaving the page, overtook it: that call is cancelled
+ * and says nothing.
+ */
+export function useRequest<T>(
+  request: (signal: AbortSignal) => Promise<T>,
+  ok: (answer: T) => void,
+  fail: (err: unknown) => void,
+  deps: readonly unknown[],
+): void {
+  useEffect(() => {
+    const abort = new AbortController();
+    request(abort.signal).then(
+      (answer) => abort.signal.aborted || ok(answer),
+      (err) => abort.signal.aborted || fail(err),
+    );
+    return () => abort.abort();
+  }, deps);
 }
 
 export async function fetchDashboardLinks(signal?: AbortSignal): Promise<DashboardLinks> {

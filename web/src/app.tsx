@@ -7,6 +7,13 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, fetchDashboardLinks, fetchDashboardSettings, fetchWhoami, type Identity } from './api';
 import { SIGN_IN_FAILED, redirectToSignIn, signedIn } from './auth';
+import {
+  ALL_NAMESPACES,
+  ALL_NAMESPACES_EVENT,
+  NAMESPACE_SELECTED_EVENT,
+  allowsAllNamespaces,
+  type DashboardMessage,
+} from './iframe_protocol';
 import { ErrorBanner, Sidebar, TopBar, type OwnPage, type Resolve } from './layout';
 import {
   EMPTY_LINKS,
@@ -32,7 +39,7 @@ import {
   type WorkgroupExists,
 } from './namespaces';
 import { IframeView, NotFound } from './pages';
-import { REGISTER_PATH, navigate, useLocation } from './router';
+import { REGISTER_PATH, navigate, syncLocation, useLocation } from './router';
 import { navRoutes, routeFor, type PageProps, type Standing } from './routes';
 import { NamespaceSelector } from './selector';
 
@@ -137,9 +144,21 @@ export function App() {
   }, [noNamespace, isAdmin]);
 
   const url = new URL(location, window.location.origin);
-  const urlNs = url.searchParams.get('ns');
+  const frameSrc = iframeSource(location);
+  // "All namespaces" (Kubeflow's ?ns=All namespaces) holds only while the iframe view shows an app
+  // that lists every namespace; `ns` stays the one namespace everything else uses.
+  const offerAll = frameSrc !== null && allowsAllNamespaces(frameSrc);
+  const askedAll = url.searchParams.get('ns') === ALL_NAMESPACES;
+  const urlNs = askedAll ? null : url.searchParams.get('ns');
   const choices = useMemo(() => (env ? namespaceChoices(env, allProfiles) : null), [env, allProfiles]);
   const ns = chooseNamespace(urlNs, storedNamespace(), choices);
+  /** What the selector shows: a namespace, or ALL_NAMESPACES. */
+  const selected = askedAll && offerAll ? ALL_NAMESPACES : ns;
+  // What an app in the iframe view is told (Kubeflow's messages): nothing until it is known.
+  const tellApp = useMemo((): DashboardMessage | null => {
+    if (selected !== ALL_NAMESPACES) return ns ? { type: NAMESPACE_SELECTED_EVENT, value: ns } : null;
+    return choices ? { type: ALL_NAMESPACES_EVENT, value: choices.map((c) => c.namespace) } : null;
+  }, [selected, ns, choices]);
 
   // MLflow through kfdash (/mlflow/) takes the selected namespace as its default workspace.
   useEffect(() => {
@@ -151,8 +170,13 @@ export function App() {
     if (urlNs && choices?.some((c) => c.namespace === urlNs)) storeNamespace(urlNs);
   }, [urlNs, choices]);
 
+  // Left for a page that cannot show every namespace: the URL names the namespace it shows.
+  useEffect(() => {
+    if (askedAll && !offerAll && ns) syncLocation(setNamespaceQuery(location, ns));
+  }, [askedAll, offerAll, ns, location]);
+
   const selectNamespace = (next: string) => {
-    storeNamespace(next);
+    if (next !== ALL_NAMESPACES) storeNamespace(next);
     navigate(setNamespaceQuery(location, next));
   };
 
@@ -186,7 +210,6 @@ export function App() {
   const shownLinks = ready ? links : EMPTY_LINKS;
 
   const route = routeFor(url.pathname);
-  const frameSrc = iframeSource(location);
   let title: string;
   let page;
   if (route) {
@@ -217,7 +240,7 @@ export function App() {
     const here = pageKey(location);
     const match = items.find((i) => pageKey(resolve(i.link, i.iframe).href) === here);
     title = match?.text ?? 'Application';
-    page = <IframeView src={frameSrc} title={title} ns={ns} />;
+    page = <IframeView src={frameSrc} title={title} selected={selected} tell={tellApp} />;
   } else {
     title = 'Page not found';
     page = <NotFound path={url.pathname} homeHref={homeHref} />;
@@ -242,7 +265,8 @@ export function App() {
         picker={
           <NamespaceSelector
             choices={choices}
-            ns={ns}
+            ns={selected}
+            offerAll={offerAll}
             canRegister={canRegister}
             registerHref={registerHref}
             onSelect={selectNamespace}

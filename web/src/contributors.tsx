@@ -2,8 +2,9 @@
 // admins) add people as contributors (edit) or viewers (look only) and remove them; everyone else
 // sees the list as it is. Cluster admins also get every profile of the cluster in one table.
 
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, getJSON, sendJSON } from './api';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, getJSON, sendJSON, useRequest } from './api';
+import { SubmitButton, TextField, useCheckedForm } from './fields';
 import { isObject } from './json';
 import { ErrorBanner, Loading, SmartLink, Table } from './layout';
 import {
@@ -14,7 +15,7 @@ import {
   type ProfileSummary,
   type Role,
 } from './namespaces';
-import { describedBy, Dialog, Field, RoleMark, useErrors } from './ui';
+import { describe, Dialog, FilterBox, passesFilter, RoleMark, SelectField, useErrors } from './ui';
 
 export type ContributorRole = 'contributor' | 'viewer';
 
@@ -74,13 +75,10 @@ function NamespaceCard({ ns, myRole, owner, editable, onChanged }: {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<ContributorRole>('contributor');
-  const [tried, setTried] = useState(false);
-  const [adding, setAdding] = useState(false);
   const [removing, setRemoving] = useState<Contributor | null>(null);
   const [removeBusy, setRemoveBusy] = useState(false);
   const [status, setStatus] = useState('');
   const { errors, report, clear } = useErrors();
-  const emailRef = useRef<HTMLInputElement>(null);
   // One namespace may be on the page twice (own, and in a cluster admin's table): ids per card.
   const [uid] = useState(() => ++cards);
   const titleId = `contributors-${uid}`;
@@ -117,25 +115,16 @@ function NamespaceCard({ ns, myRole, owner, editable, onChanged }: {
       : existing
         ? `${existing.user} is already a ${existing.role} here. To change the role, remove them first.`
         : null);
-  const shown = tried ? problem : null;
-
-  const onAdd = async (e: Event) => {
-    e.preventDefault();
-    if (adding) return;
-    setTried(true);
-    if (problem) return emailRef.current?.focus();
-    setAdding(true);
-    clear();
-    try {
+  const adding = useCheckedForm({ [emailId]: problem });
+  const onAdd = adding.send(
+    async () => {
+      clear();
       updated(await change(ns, 'add', { user: trimmed, role }), `${trimmed} added as ${role}.`);
       setEmail('');
-      setTried(false);
-    } catch (err) {
-      report(`Could not add ${trimmed} to ${ns}`, err);
-    } finally {
-      setAdding(false);
-    }
-  };
+      adding.setTried(false);
+    },
+    (err) => report(`Could not add ${trimmed} to ${ns}`, err),
+  );
 
   const onRemove = async () => {
     if (!removing) return;
@@ -223,37 +212,30 @@ function NamespaceCard({ ns, myRole, owner, editable, onChanged }: {
       )}
       {editable && (
         <form class="card-body inline-form" noValidate onSubmit={onAdd} data-testid="add-contributor">
-          <Field id={emailId} label="Email" error={shown}>
-            <input
-              ref={emailRef}
-              id={emailId}
-              name="contributor"
-              type="email"
-              autoComplete="off"
-              spellcheck={false}
-              placeholder="ada@example.com"
-              value={email}
-              aria-invalid={shown ? true : undefined}
-              aria-describedby={describedBy(emailId, false, shown)}
-              onInput={(e) => setEmail(e.currentTarget.value)}
-            />
-          </Field>
-          <Field id={roleId} label="Role">
-            <select
-              id={roleId}
-              name="role"
-              value={role}
-              title={ROLE_HELP[role]}
-              onChange={(e) => setRole(e.currentTarget.value === 'viewer' ? 'viewer' : 'contributor')}
-            >
-              <option value="contributor">Contributor (can edit)</option>
-              <option value="viewer">Viewer (read only)</option>
-            </select>
-          </Field>
+          <TextField
+            id={emailId}
+            type="email"
+            label="Email"
+            name="contributor"
+            placeholder="ada@example.com"
+            value={email}
+            error={adding.err(emailId)}
+            onInput={setEmail}
+          />
+          <SelectField
+            id={roleId}
+            label="Role"
+            name="role"
+            value={role}
+            title={ROLE_HELP[role]}
+            options={[
+              ['contributor', 'Contributor (can edit)'],
+              ['viewer', 'Viewer (read only)'],
+            ]}
+            onChange={(v) => setRole(v === 'viewer' ? 'viewer' : 'contributor')}
+          />
           <div class="field field-button">
-            <button type="submit" class="button primary" disabled={adding || list === null}>
-              {adding ? 'Adding…' : 'Add'}
-            </button>
+            <SubmitButton busy={adding.busy} disabled={list === null} text="Add" busyText="Adding…" />
           </div>
           <p class="visually-hidden" role="status">
             {status}
@@ -286,20 +268,9 @@ function AllProfiles({ managed, onManage }: { managed: string | null; onManage: 
   const [rows, setRows] = useState<ProfileSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [filter, setFilter] = useState('');
-  useEffect(() => {
-    const abort = new AbortController();
-    fetchAllProfiles(abort.signal)
-      .then(setRows)
-      .catch((err) => {
-        if (!abort.signal.aborted) setError(err instanceof Error ? err.message : String(err));
-      });
-    return () => abort.abort();
-  }, []);
+  useRequest(fetchAllProfiles, setRows, (err) => setError(describe(err)), []);
   const current = rows?.find((r) => r.namespace === managed) ?? null;
-  const needle = filter.trim().toLowerCase();
-  const shown = rows?.filter(
-    (r) => !needle || [r.namespace, r.owner, ...r.contributors].some((s) => s.toLowerCase().includes(needle)),
-  );
+  const shown = rows?.filter((r) => passesFilter(filter, [r.namespace, r.owner, ...r.contributors]));
   return (
     <>
       <section class="card" aria-labelledby="all-profiles-title" data-testid="all-profiles">
@@ -311,18 +282,13 @@ function AllProfiles({ managed, onManage }: { managed: string | null; onManage: 
         ) : (
           <>
             {rows.length > 8 && (
-              <div class="card-body card-filter">
-                <label for="profiles-filter" class="visually-hidden">
-                  Filter profiles
-                </label>
-                <input
-                  id="profiles-filter"
-                  type="search"
-                  placeholder="Filter by namespace or person"
-                  value={filter}
-                  onInput={(e) => setFilter(e.currentTarget.value)}
-                />
-              </div>
+              <FilterBox
+                id="profiles-filter"
+                label="Filter profiles"
+                placeholder="Filter by namespace or person"
+                value={filter}
+                onInput={setFilter}
+              />
             )}
             <Table labelledBy="all-profiles-title" columns={['Namespace', 'Owner', 'Contributors']} actions>
               {shown!.map((r) => (
@@ -399,9 +365,7 @@ export function ContributorsPage({ envState, registerHref }: { envState: EnvStat
       {envState.status === 'ok' ? (
         <Sections env={envState.env} registerHref={registerHref} />
       ) : envState.status === 'loading' ? (
-        <p class="card-note" aria-busy="true">
-          Loading…
-        </p>
+        <Loading />
       ) : (
         <p class="card-note card" data-testid="contributors-unavailable">
           {envState.status === 'unavailable'

@@ -8,7 +8,7 @@
 // write here; the server checks every call anyway.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, getJSON, postRaw, type RawAnswer } from './api';
+import { ApiError, getJSON, postRaw, useRequest, type RawAnswer } from './api';
 import { redirectToSignIn } from './auth';
 import { asNumber, asString, isObject } from './json';
 import { Loading, SmartLink, Table } from './layout';
@@ -219,72 +219,63 @@ function EndpointList({ ns, envState }: { ns: string; envState: EnvState }) {
       rights={rights}
       create={{ path: NEW_ENDPOINT_PATH, text: 'New endpoint' }}
       failed="The endpoints could not be loaded."
-      empty={
-        <p class="card-note" data-testid="endpoints-empty">
-          No endpoints in {ns}.{rights?.create ? ' Deploy a registered MLflow model with New endpoint.' : ''}
-        </p>
-      }
+      empty={{
+        testid: 'endpoints-empty',
+        text: `No endpoints in ${ns}.${rights?.create ? ' Deploy a registered MLflow model with New endpoint.' : ''}`,
+      }}
+      columns={['State', 'Name', 'External URL and cluster address', 'Traffic', 'Model status']}
       dialog={del.dialog}
     >
-      {(list) => (
-        <Table
-          labelledBy={titleId}
-          class="table-compact"
-          columns={['State', 'Name', 'External URL and cluster address', 'Traffic', 'Model status']}
-          actions
+      {(e) => (
+        <tr
+          key={e.name}
+          class={e.state === 'failed' ? 'row-warning' : undefined}
+          data-testid="endpoint-row"
+          data-name={e.name}
+          data-state={e.state}
         >
-          {list.map((e) => (
-            <tr
-              key={e.name}
-              class={e.state === 'failed' ? 'row-warning' : undefined}
-              data-testid="endpoint-row"
-              data-name={e.name}
-              data-state={e.state}
-            >
-              <td>
-                <StateChip e={e} />
-                {e.state !== 'ready' && e.reasons.length > 0 && (
-                  <p class="muted wrap" data-testid="reasons">
-                    {reasonsText(e)}
-                  </p>
-                )}
-              </td>
-              <th scope="row" class="person">
-                <SmartLink target={{ href: endpointHref(ns, e.name), mode: 'spa' }}>{e.name}</SmartLink>
-                <br />
-                <span class="muted" data-testid="model">
-                  {modelText(e)}
-                </span>
-              </th>
-              <td class="wrap">
-                <CopyableUrl url={e.url} id={`url-${e.name}`} label="Copy" />
-                <span class="muted ns-name" data-testid="cluster-address">
-                  {e.address || '—'}
-                </span>
-              </td>
-              <td title={trafficText(e)} data-testid="traffic">
-                {trafficText(e, true) || <span class="muted">—</span>}
-              </td>
-              <td>
-                {modelStatusText(e) || <span class="muted">—</span>}
-                <FailureNote e={e} />
-              </td>
-              <td class="actions">
-                <span class="row-actions">
-                  <SmartLink
-                    target={{ href: `${endpointHref(ns, e.name)}#predict`, mode: 'spa' }}
-                    class="button"
-                  >
-                    Predict<span class="visually-hidden"> with {e.name}</span>
-                  </SmartLink>
-                  {rights?.delete && (
-                    <DeleteButton name={e.name} disabled={del.busy === e.name} onClick={() => del.ask(e.name)} />
-                  )}
-                </span>
-              </td>
-            </tr>
-          ))}
-        </Table>
+          <td>
+            <StateChip e={e} />
+            {e.state !== 'ready' && e.reasons.length > 0 && (
+              <p class="muted wrap" data-testid="reasons">
+                {reasonsText(e)}
+              </p>
+            )}
+          </td>
+          <th scope="row" class="person">
+            <SmartLink target={{ href: endpointHref(ns, e.name), mode: 'spa' }}>{e.name}</SmartLink>
+            <br />
+            <span class="muted" data-testid="model">
+              {modelText(e)}
+            </span>
+          </th>
+          <td class="wrap">
+            <CopyableUrl url={e.url} id={`url-${e.name}`} label="Copy" />
+            <span class="muted ns-name" data-testid="cluster-address">
+              {e.address || '—'}
+            </span>
+          </td>
+          <td title={trafficText(e)} data-testid="traffic">
+            {trafficText(e, true) || <span class="muted">—</span>}
+          </td>
+          <td>
+            {modelStatusText(e) || <span class="muted">—</span>}
+            <FailureNote e={e} />
+          </td>
+          <td class="actions">
+            <span class="row-actions">
+              <SmartLink
+                target={{ href: `${endpointHref(ns, e.name)}#predict`, mode: 'spa' }}
+                class="button"
+              >
+                Predict<span class="visually-hidden"> with {e.name}</span>
+              </SmartLink>
+              {rights?.delete && (
+                <DeleteButton name={e.name} disabled={del.busy === e.name} onClick={() => del.ask(e.name)} />
+              )}
+            </span>
+          </td>
+        </tr>
       )}
     </WorkloadListCard>
   );
@@ -297,17 +288,12 @@ function EndpointList({ ns, envState }: { ns: string; envState: EnvState }) {
 function DeployFromMlflow({ ns }: { ns: string }) {
   const [versions, setVersions] = useState<ModelVersion[] | null>(null);
   const [failure, setFailure] = useState('');
-  useEffect(() => {
-    const abort = new AbortController();
-    listModelVersions(ns, abort.signal)
-      .then(({ versions: list }) => setVersions(list))
-      .catch((err) => {
-        if (abort.signal.aborted) return;
-        if (err instanceof ApiError && err.status === 401) return void redirectToSignIn();
-        setFailure(describe(err));
-      });
-    return () => abort.abort();
-  }, [ns]);
+  useRequest(
+    (signal) => listModelVersions(ns, signal),
+    ({ versions: list }) => setVersions(list),
+    (err) => (err instanceof ApiError && err.status === 401 ? redirectToSignIn() : setFailure(describe(err))),
+    [ns],
+  );
   if (failure || (versions && versions.length === 0)) return null;
   return (
     <section class="card" aria-labelledby="mlflow-versions-title" data-testid="mlflow-versions">

@@ -7,9 +7,10 @@
 
 import { useState } from 'preact/hooks';
 import { ApiError, sendJSON } from './api';
+import { TextField, useCheckedForm } from './fields';
 import { withNamespaceQuery } from './links';
 import { ENDPOINTS_PATH, NEW_ENDPOINT_PATH, navigate } from './router';
-import { Dialog, TextField } from './ui';
+import { Dialog } from './ui';
 
 /** The server's limit (k8s/isvc.c): a DNS-1035 label. */
 export const ENDPOINT_NAME_MAX = 63;
@@ -72,31 +73,23 @@ export function DeployModelVersionButton({ ns, model, version, class: className 
 }) {
   const [open, setOpen] = useState(false);
   const [name, setName] = useState('');
-  const [tried, setTried] = useState(false);
-  const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
-  const problem = endpointNameProblem(name);
+  const { busy, err, setTried, send } = useCheckedForm({ 'deploy-name': endpointNameProblem(name) });
   const start = () => {
     setName(suggestName(model, version));
     setTried(false);
     setFailure(null);
     setOpen(true);
   };
-  const submit = async () => {
-    setTried(true);
-    if (problem) return;
-    setBusy(true);
-    setFailure(null);
-    try {
+  const submit = send(
+    async () => {
+      setFailure(null);
       await deployModelVersion(ns, name, model, version);
       setOpen(false);
       navigate(endpointHref(ns, name));
-    } catch (err) {
-      setFailure(deployFailure(err, name, ns));
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    (e) => setFailure(deployFailure(e, name, ns)),
+  );
   return (
     <>
       <button
@@ -126,8 +119,7 @@ export function DeployModelVersionButton({ ns, model, version, class: className 
             label="Endpoint name"
             hint={`Lowercase letters, digits and dashes; at most ${ENDPOINT_NAME_MAX}.`}
             value={name}
-            autoComplete="off"
-            error={tried ? problem : null}
+            error={err('deploy-name')}
             onInput={(v) => setName(v.trim())}
           />
           {failure && (

@@ -7,11 +7,12 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, getJSON } from './api';
+import { TextField } from './fields';
 import { asString, isObject, type Json } from './json';
 import { ErrorBanner, Loading } from './layout';
 import { withNamespaceQuery } from './links';
 import { ENDPOINTS_PATH } from './router';
-import { describedBy, describe, Field, TextField, useErrors } from './ui';
+import { describe, Choices, SelectField, useErrors } from './ui';
 import { endpointHref, endpointNameProblem, endpointsApi, ENDPOINT_NAME_MAX, suggestName } from './endpoints_deploy';
 import { enc, FormActions, TitledCard, useCreateForm } from './workloads';
 
@@ -120,7 +121,7 @@ export function EndpointForm({ ns, model, version }: { ns: string; model: string
   }));
   const { errors, report, clear } = useErrors();
   const set = (patch: Partial<Form>) => setF((old) => ({ ...old, ...patch }));
-  const { busy, formRef, err, send } = useCreateForm(endpointFormProblems(f), report, clear);
+  const { busy, err, send } = useCreateForm(endpointFormProblems(f), report, clear);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -163,29 +164,19 @@ export function EndpointForm({ ns, model, version }: { ns: string; model: string
   const picker = offered.length > 0;
   const unlisted = picker && f.model && !offered.some((v) => versionKey(v) === chosen);
   return (
-    <form ref={formRef} class="stack" noValidate onSubmit={onSubmit} data-testid="endpoint-form">
+    <form class="stack" noValidate onSubmit={onSubmit} data-testid="endpoint-form">
       <ErrorBanner messages={errors} onDismiss={clear} />
       <TitledCard id="ep-model-card" title="Model">
-        <fieldset class="choices">
-          <legend class="visually-hidden">Where the model comes from</legend>
-          {(
-            [
-              ['mlflow', 'A registered MLflow model version'],
-              ['uri', 'Another model, by format and storage URI'],
-            ] as [Source, string][]
-          ).map(([source, text]) => (
-            <label key={source} class="check">
-              <input
-                type="radio"
-                name="ep-source"
-                value={source}
-                checked={f.source === source}
-                onChange={() => set({ source })}
-              />
-              {text}
-            </label>
-          ))}
-        </fieldset>
+        <Choices
+          name="ep-source"
+          legend="Where the model comes from"
+          options={[
+            ['mlflow', 'A registered MLflow model version'],
+            ['uri', 'Another model, by format and storage URI'],
+          ]}
+          value={f.source}
+          onChange={(source) => set({ source })}
+        />
         {f.source === 'mlflow' && versions === null && <Loading />}
         {f.source === 'mlflow' && versions !== null && (
           <>
@@ -195,26 +186,21 @@ export function EndpointForm({ ns, model, version }: { ns: string; model: string
               </p>
             )}
             {picker ? (
-              <Field
+              <SelectField
                 id="ep-model"
                 label="Model version"
                 hint="Served with MLServer (protocol V2) from the artifacts MLflow keeps for the version."
                 error={err('ep-model') ?? err('ep-version')}
-              >
-                <select
-                  id="ep-model"
-                  value={chosen}
-                  aria-describedby={describedBy('ep-model', true, err('ep-model'))}
-                  onChange={(e) => choose(e.currentTarget.value)}
-                >
-                  {unlisted && <option value={chosen}>{`${f.model} · version ${f.version}`}</option>}
-                  {offered.map((v) => (
-                    <option key={versionKey(v)} value={versionKey(v)}>
-                      {`${v.model} · version ${v.version}${v.status && v.status !== 'READY' ? ` (${v.status})` : ''}`}
-                    </option>
-                  ))}
-                </select>
-              </Field>
+                value={chosen}
+                options={[
+                  ...(unlisted ? [[chosen, `${f.model} · version ${f.version}`] as [string, string]] : []),
+                  ...offered.map((v): [string, string] => [
+                    versionKey(v),
+                    `${v.model} · version ${v.version}${v.status && v.status !== 'READY' ? ` (${v.status})` : ''}`,
+                  ]),
+                ]}
+                onChange={choose}
+              />
             ) : (
               <div class="form-row">
                 {offered.length === 0 && !listNote && (
@@ -226,8 +212,7 @@ export function EndpointForm({ ns, model, version }: { ns: string; model: string
                   id="ep-model"
                   label="Registered model"
                   value={f.model}
-                  autoComplete="off"
-                  error={err('ep-model')}
+                          error={err('ep-model')}
                   onInput={(v) => set({ model: v.trim() })}
                 />
                 <TextField
@@ -235,8 +220,7 @@ export function EndpointForm({ ns, model, version }: { ns: string; model: string
                   label="Version"
                   short
                   value={f.version}
-                  autoComplete="off"
-                  error={err('ep-version')}
+                          error={err('ep-version')}
                   onInput={(v) => set({ version: v.trim() })}
                 />
               </div>
@@ -250,28 +234,26 @@ export function EndpointForm({ ns, model, version }: { ns: string; model: string
               label="Model format"
               hint={`As KServe names it: ${FORMATS.join(', ')}, …`}
               value={f.format}
-              autoComplete="off"
-              error={err('ep-format')}
+                  error={err('ep-format')}
               onInput={(v) => set({ format: v.trim() })}
             />
-            <Field id="ep-protocol" label="Protocol">
-              <select
-                id="ep-protocol"
-                value={f.protocol}
-                onChange={(e) => set({ protocol: e.currentTarget.value as Form['protocol'] })}
-              >
-                <option value="">KServe’s default for the format</option>
-                <option value="v1">V1</option>
-                <option value="v2">V2 (Open Inference Protocol)</option>
-              </select>
-            </Field>
+            <SelectField
+              id="ep-protocol"
+              label="Protocol"
+              value={f.protocol}
+              options={[
+                ['', 'KServe’s default for the format'],
+                ['v1', 'V1'],
+                ['v2', 'V2 (Open Inference Protocol)'],
+              ]}
+              onChange={(v) => set({ protocol: v as Form['protocol'] })}
+            />
             <TextField
               id="ep-uri"
               label="Storage URI"
               hint="Where KServe downloads the model from: s3://, gs://, pvc://, https://, …"
               value={f.storageUri}
-              autoComplete="off"
-              error={err('ep-uri')}
+                  error={err('ep-uri')}
               onInput={(v) => set({ storageUri: v })}
             />
           </>
@@ -283,7 +265,6 @@ export function EndpointForm({ ns, model, version }: { ns: string; model: string
           label="Name"
           hint={`Lowercase letters, digits and dashes, starting with a letter; at most ${ENDPOINT_NAME_MAX}.`}
           value={f.name}
-          autoComplete="off"
           error={err('ep-name')}
           onInput={(v) => set({ name: v.trim(), named: true })}
         />
@@ -292,7 +273,6 @@ export function EndpointForm({ ns, model, version }: { ns: string; model: string
           label="Service account"
           hint="Its secrets give the model server access to the storage; empty: the dashboard's default."
           value={f.serviceAccount}
-          autoComplete="off"
           error={err('ep-sa')}
           onInput={(v) => set({ serviceAccount: v.trim() })}
         />
@@ -301,7 +281,6 @@ export function EndpointForm({ ns, model, version }: { ns: string; model: string
           label="Serving runtime"
           hint="Empty: KServe picks one for the format."
           value={f.runtime}
-          autoComplete="off"
           error={err('ep-runtime')}
           onInput={(v) => set({ runtime: v.trim() })}
         />
@@ -312,8 +291,7 @@ export function EndpointForm({ ns, model, version }: { ns: string; model: string
             short
             placeholder="1"
             value={f.cpu}
-            autoComplete="off"
-            error={err('ep-cpu')}
+              error={err('ep-cpu')}
             onInput={(v) => set({ cpu: v.trim() })}
           />
           <TextField
@@ -322,8 +300,7 @@ export function EndpointForm({ ns, model, version }: { ns: string; model: string
             short
             placeholder="2Gi"
             value={f.memory}
-            autoComplete="off"
-            error={err('ep-memory')}
+              error={err('ep-memory')}
             onInput={(v) => set({ memory: v.trim() })}
           />
         </div>

@@ -117,21 +117,38 @@ export function isInternal(link: string): boolean {
   return link.startsWith('/') && !link.startsWith('//');
 }
 
+/** A URL (path, query, hash) as the part before its query, its parameters, and its hash. */
+interface QueryParts {
+  path: string;
+  params: URLSearchParams;
+  hash: string;
+}
+
+function splitQuery(url: string): QueryParts {
+  const hashAt = url.indexOf('#');
+  const beforeHash = hashAt < 0 ? url : url.slice(0, hashAt);
+  const queryAt = beforeHash.indexOf('?');
+  return {
+    path: queryAt < 0 ? beforeHash : beforeHash.slice(0, queryAt),
+    params: new URLSearchParams(queryAt < 0 ? '' : beforeHash.slice(queryAt + 1)),
+    hash: hashAt < 0 ? '' : url.slice(hashAt),
+  };
+}
+
+function joinQuery({ path, params, hash }: QueryParts): string {
+  const query = params.toString();
+  return path + (query ? `?${query}` : '') + hash;
+}
+
 /**
  * Adds `ns=<namespace>` to an internal URL's query unless it already has one, so the namespace
  * follows the user from page to page (Kubeflow keeps it in `?ns=`).
  */
 export function withNamespaceQuery(path: string, ns: string): string {
-  if (!ns) return path;
-  const hashAt = path.indexOf('#');
-  const beforeHash = hashAt < 0 ? path : path.slice(0, hashAt);
-  const hash = hashAt < 0 ? '' : path.slice(hashAt);
-  const queryAt = beforeHash.indexOf('?');
-  const pathname = queryAt < 0 ? beforeHash : beforeHash.slice(0, queryAt);
-  const params = new URLSearchParams(queryAt < 0 ? '' : beforeHash.slice(queryAt + 1));
-  if (params.has('ns')) return path;
-  params.set('ns', ns);
-  return `${pathname}?${params.toString()}${hash}`;
+  const parts = splitQuery(path);
+  if (!ns || parts.params.has('ns')) return path;
+  parts.params.set('ns', ns);
+  return joinQuery(parts);
 }
 
 /** The dashboard route that shows an internal app in the iframe view. */
@@ -187,23 +204,13 @@ export function iframeSource(location: string): string | null {
 
 /** Path plus hash, the part of a URL that identifies an app page (query aside). */
 export function pageKey(url: string): string {
-  const hashAt = url.indexOf('#');
-  const hash = hashAt < 0 ? '' : url.slice(hashAt);
-  const path = (hashAt < 0 ? url : url.slice(0, hashAt)).split('?', 1)[0];
+  const { path, hash } = splitQuery(url);
   return path + hash;
 }
 
 /** A URL without its `ns` query parameter, to compare app pages whatever namespace they carry. */
 export function withoutNamespaceQuery(url: string): string {
-  const hashAt = url.indexOf('#');
-  const beforeHash = hashAt < 0 ? url : url.slice(0, hashAt);
-  const hash = hashAt < 0 ? '' : url.slice(hashAt);
-  const queryAt = beforeHash.indexOf('?');
-  if (queryAt < 0) return url;
-  const params = new URLSearchParams(beforeHash.slice(queryAt + 1));
-  params.delete('ns');
-  const query = params.toString();
-  return beforeHash.slice(0, queryAt) + (query ? `?${query}` : '') + hash;
+  return setNamespaceQuery(url, '');
 }
 
 /**
@@ -211,14 +218,8 @@ export function withoutNamespaceQuery(url: string): string {
  * selector does to the current location. '' removes the parameter.
  */
 export function setNamespaceQuery(url: string, ns: string): string {
-  const hashAt = url.indexOf('#');
-  const beforeHash = hashAt < 0 ? url : url.slice(0, hashAt);
-  const hash = hashAt < 0 ? '' : url.slice(hashAt);
-  const queryAt = beforeHash.indexOf('?');
-  const pathname = queryAt < 0 ? beforeHash : beforeHash.slice(0, queryAt);
-  const params = new URLSearchParams(queryAt < 0 ? '' : beforeHash.slice(queryAt + 1));
-  if (ns) params.set('ns', ns);
-  else params.delete('ns');
-  const query = params.toString();
-  return pathname + (query ? `?${query}` : '') + hash;
+  const parts = splitQuery(url);
+  if (ns) parts.params.set('ns', ns);
+  else parts.params.delete('ns');
+  return joinQuery(parts);
 }

@@ -8,6 +8,7 @@
 // Write actions (New experiment, Delete run, Deploy) show only to owners and contributors.
 
 import { useState } from 'preact/hooks';
+import { TextField, useCheckedForm } from './fields';
 import { SmartLink, Table } from './layout';
 import { createExperiment, searchExperiments } from './mlflow_api';
 import { ModelsPage } from './mlflow_models';
@@ -16,7 +17,7 @@ import { ComparePage, RunsPage } from './mlflow_runs';
 import { experimentHref, mayWrite, msDate, OpenMlflowUi, SearchedList } from './mlflow_ui';
 import type { EnvState } from './namespaces';
 import { EXPERIMENTS_PATH, MODELS_PATH, navigate } from './router';
-import { describe, Dialog, TextField, TimeAgo } from './ui';
+import { describe, Dialog, TimeAgo } from './ui';
 import { workloadGate } from './workloads';
 import './mlflow.css';
 
@@ -33,24 +34,19 @@ function decode(s: string): string | null {
 
 function NewExperiment({ ns, onClose }: { ns: string; onClose: () => void }) {
   const [name, setName] = useState('');
-  const [tried, setTried] = useState(false);
-  const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
-  const problem = !name.trim() ? 'Give the experiment a name.' : name.length > NAME_MAX ? 'That name is too long.' : null;
-  const submit = async () => {
-    setTried(true);
-    if (problem) return;
-    setBusy(true);
-    setFailure(null);
-    try {
+  const { busy, err, send } = useCheckedForm({
+    'experiment-name': !name.trim() ? 'Give the experiment a name.' : name.length > NAME_MAX ? 'That name is too long.' : null,
+  });
+  const submit = send(
+    async () => {
+      setFailure(null);
       const id = await createExperiment(ns, name.trim());
       onClose();
       navigate(experimentHref(ns, id));
-    } catch (err) {
-      setFailure(describe(err));
-      setBusy(false);
-    }
-  };
+    },
+    (e) => setFailure(describe(e)),
+  );
   return (
     <Dialog
       title={`New experiment in ${ns}`}
@@ -61,14 +57,7 @@ function NewExperiment({ ns, onClose }: { ns: string; onClose: () => void }) {
       onCancel={onClose}
       testid="new-experiment-dialog"
     >
-      <TextField
-        id="experiment-name"
-        label="Name"
-        value={name}
-        autoComplete="off"
-        error={tried ? problem : null}
-        onInput={setName}
-      />
+      <TextField id="experiment-name" label="Name" value={name} error={err('experiment-name')} onInput={setName} />
       {failure && (
         <p class="field-error" role="alert">
           {failure}

@@ -4,8 +4,8 @@
 // and the note shown when MLflow is not there. Loaded with those pages, not on first load.
 
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
-import { ApiError } from './api';
+import { useState } from 'preact/hooks';
+import { ApiError, useRequest } from './api';
 import { Icon } from './icons';
 import { ErrorBanner, Loading, SmartLink } from './layout';
 import { withNamespaceQuery } from './links';
@@ -110,16 +110,15 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unkn
   const [value, setValue] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
   const [round, setRound] = useState(0);
-  useEffect(() => {
-    const abort = new AbortController();
-    setError(null);
-    load(abort.signal)
-      .then((v) => setValue(() => v))
-      .catch((err) => {
-        if (!abort.signal.aborted) setError(err);
-      });
-    return () => abort.abort();
-  }, [...deps, round]);
+  useRequest(
+    (signal) => {
+      setError(null);
+      return load(signal);
+    },
+    (v) => setValue(() => v),
+    setError,
+    [...deps, round],
+  );
   return { value, setValue, error, reload: () => setRound((r) => r + 1) };
 }
 

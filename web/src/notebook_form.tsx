@@ -4,14 +4,15 @@
 // the namespace MLflow access (a PodDefault labelled mlflow-access). Fields are checked here as
 // the server checks them, so mistakes show next to the field; the server has the last word.
 
-import { useEffect, useState } from 'preact/hooks';
-import { getJSON, sendJSON } from './api';
+import { useState } from 'preact/hooks';
+import { getJSON, sendJSON, useRequest } from './api';
+import { TextField, type Problems } from './fields';
 import { asString, isObject } from './json';
 import { ErrorBanner, Loading } from './layout';
 import { withNamespaceQuery } from './links';
 import type { EnvState } from './namespaces';
 import { NOTEBOOKS_PATH } from './router';
-import { describedBy, Field, TextField, useErrors } from './ui';
+import { CheckField, Choices, SelectField, useErrors } from './ui';
 import {
   enc,
   FormActions,
@@ -160,11 +161,9 @@ interface FormState {
   podDefaults: string[];
 }
 
-type Problems = Record<string, string>;
-
 /** Every field's problem, keyed by the field's id. */
-export function formProblems(f: FormState, vendors: GpuVendor[]): Problems {
-  const p: Problems = {};
+export function formProblems(f: FormState, vendors: GpuVendor[]): Record<string, string> {
+  const p: Record<string, string> = {};
   const put = (id: string, problem: string | null) => {
     if (problem) p[id] = problem;
   };
@@ -250,23 +249,14 @@ function PvcField({ id, value, error, pvcs, onChange }: {
   onChange: (pvc: string) => void;
 }) {
   return (
-    <Field id={id} label="Volume" error={error}>
-      <select
-        id={id}
-        value={value}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, false, error)}
-        onChange={(e) => onChange(e.currentTarget.value)}
-      >
-        <option value="">Choose…</option>
-        {pvcs.map((p) => (
-          <option key={p.name} value={p.name}>
-            {p.name}
-            {p.size ? ` (${p.size})` : ''}
-          </option>
-        ))}
-      </select>
-    </Field>
+    <SelectField
+      id={id}
+      label="Volume"
+      error={error}
+      value={value}
+      options={[['', 'Choose…'], ...pvcs.map((p): [string, string] => [p.name, p.size ? `${p.name} (${p.size})` : p.name])]}
+      onChange={onChange}
+    />
   );
 }
 
@@ -284,16 +274,16 @@ function VolumeRow({ v, problems, shown, pvcs, onChange, onRemove }: {
     <fieldset class="subform" data-testid="data-volume">
       <legend>Data volume</legend>
       <div class="form-row">
-        <Field id={`${at}-mode`} label="Type">
-          <select
-            id={`${at}-mode`}
-            value={v.mode}
-            onChange={(e) => onChange({ ...v, mode: e.currentTarget.value === 'existing' ? 'existing' : 'new' })}
-          >
-            <option value="new">New volume</option>
-            <option value="existing">Existing volume</option>
-          </select>
-        </Field>
+        <SelectField
+          id={`${at}-mode`}
+          label="Type"
+          value={v.mode}
+          options={[
+            ['new', 'New volume'],
+            ['existing', 'Existing volume'],
+          ]}
+          onChange={(mode) => onChange({ ...v, mode: mode === 'existing' ? 'existing' : 'new' })}
+        />
         {v.mode === 'new' ? (
           <>
             <TextField
@@ -361,26 +351,20 @@ function Form({ ns, config, mayAddMlflow }: { ns: string; config: FormConfig; ma
   const { errors, report, clear } = useErrors();
   const listHref = withNamespaceQuery(NOTEBOOKS_PATH, ns);
 
-  useEffect(() => {
-    const abort = new AbortController();
-    fetchPvcs(ns, abort.signal)
-      .then(setPvcs)
-      .catch((err) => {
-        if (!abort.signal.aborted) report(`Could not list the volumes of ${ns}`, err);
-      });
-    fetchPodDefaults(ns, abort.signal)
-      .then(setPodDefaults)
-      .catch((err) => {
-        if (abort.signal.aborted) return;
-        setPodDefaults([]);
-        report(`Could not list the configurations of ${ns}`, err);
-      });
-    return () => abort.abort();
-  }, [ns]);
+  useRequest((signal) => fetchPvcs(ns, signal), setPvcs, (err) => report(`Could not list the volumes of ${ns}`, err), [ns]);
+  useRequest(
+    (signal) => fetchPodDefaults(ns, signal),
+    setPodDefaults,
+    (err) => {
+      setPodDefaults([]);
+      report(`Could not list the configurations of ${ns}`, err);
+    },
+    [ns],
+  );
 
   const set = (patch: Partial<FormState>) => setF((old) => ({ ...old, ...patch }));
   const problems = formProblems(f, config.vendors);
-  const { tried, busy, formRef, err, send } = useCreateForm(problems, report, clear);
+  const { tried, busy, err, send } = useCreateForm(problems, report, clear);
 
   const addVolume = () => {
     const n = f.volumes.length + 1;
@@ -425,47 +409,33 @@ function Form({ ns, config, mayAddMlflow }: { ns: string; config: FormConfig; ma
   const hasMlflow = podDefaults?.some((p) => p.label === MLFLOW_LABEL) ?? true;
 
   return (
-    <form ref={formRef} class="stack" noValidate onSubmit={onSubmit} data-testid="notebook-form">
+    <form class="stack" noValidate onSubmit={onSubmit} data-testid="notebook-form">
       <ErrorBanner messages={errors} onDismiss={clear} />
       <TitledCard id="nb-basics" title="Name and image">
         <TextField
           id="nb-name"
           label="Name"
           name="name"
-          autoComplete="off"
           hint={`Lowercase letters, digits and dashes; at most ${NAME_MAX}.`}
           value={f.name}
           error={err('nb-name')}
           onInput={(v) => set({ name: v.trim() })}
         />
         {config.images.length > 0 && (
-          <Field id="nb-image" label="Image" error={err('nb-image')}>
-            <select
-              id="nb-image"
-              name="image"
-              value={f.image}
-              disabled={f.custom}
-              onChange={(e) => set({ image: e.currentTarget.value })}
-            >
-              {config.images.map((img) => (
-                <option key={img} value={img}>
-                  {img}
-                </option>
-              ))}
-            </select>
-          </Field>
+          <SelectField
+            id="nb-image"
+            label="Image"
+            error={err('nb-image')}
+            name="image"
+            value={f.image}
+            options={config.images}
+            disabled={f.custom}
+            onChange={(image) => set({ image })}
+          />
         )}
-        <div class="field">
-          <label class="check">
-            <input
-              type="checkbox"
-              checked={f.custom}
-              disabled={config.images.length === 0}
-              onChange={(e) => set({ custom: e.currentTarget.checked })}
-            />
-            Custom image
-          </label>
-        </div>
+        <CheckField checked={f.custom} disabled={config.images.length === 0} onChange={(custom) => set({ custom })}>
+          Custom image
+        </CheckField>
         {f.custom && (
           <TextField
             id="nb-custom-image"
@@ -497,60 +467,40 @@ function Form({ ns, config, mayAddMlflow }: { ns: string; config: FormConfig; ma
           error={err('nb-memory')}
           onInput={(v) => set({ memory: v })}
         />
-        <Field id="nb-gpus" label="GPUs" error={err('nb-gpus')}>
-          <select
-            id="nb-gpus"
-            value={String(f.gpuCount)}
-            disabled={config.vendors.length === 0}
-            onChange={(e) => set({ gpuCount: Number(e.currentTarget.value) })}
-          >
-            {[0, 1, 2, 4, 8, 16].map((n) => (
-              <option key={n} value={String(n)}>
-                {n === 0 ? 'None' : n}
-              </option>
-            ))}
-          </select>
-        </Field>
+        <SelectField
+          id="nb-gpus"
+          label="GPUs"
+          error={err('nb-gpus')}
+          value={String(f.gpuCount)}
+          options={[['0', 'None'], '1', '2', '4', '8', '16']}
+          disabled={config.vendors.length === 0}
+          onChange={(n) => set({ gpuCount: Number(n) })}
+        />
         {f.gpuCount > 0 && (
-          <Field id="nb-gpu-vendor" label="GPU vendor" error={err('nb-gpu-vendor')}>
-            <select
-              id="nb-gpu-vendor"
-              value={f.gpuVendor}
-              onChange={(e) => set({ gpuVendor: e.currentTarget.value })}
-            >
-              {config.vendors.map((v) => (
-                <option key={v.limitsKey} value={v.limitsKey}>
-                  {v.uiName}
-                </option>
-              ))}
-            </select>
-          </Field>
+          <SelectField
+            id="nb-gpu-vendor"
+            label="GPU vendor"
+            error={err('nb-gpu-vendor')}
+            value={f.gpuVendor}
+            options={config.vendors.map((v): [string, string] => [v.limitsKey, v.uiName])}
+            onChange={(gpuVendor) => set({ gpuVendor })}
+          />
         )}
       </TitledCard>
 
       <TitledCard id="nb-workspace" title="Workspace volume">
-        <fieldset class="choices">
-          <legend class="visually-hidden">Workspace volume</legend>
-          <p class="field-hint">Mounted at {HOME}: your files stay when the notebook stops or is deleted.</p>
-          {(
-            [
-              ['new', 'New volume'],
-              ['existing', 'Existing volume'],
-              ['none', 'No workspace volume'],
-            ] as [WorkspaceMode, string][]
-          ).map(([mode, text]) => (
-            <label key={mode} class="check">
-              <input
-                type="radio"
-                name="workspace"
-                value={mode}
-                checked={f.workspace === mode}
-                onChange={() => set({ workspace: mode })}
-              />
-              {text}
-            </label>
-          ))}
-        </fieldset>
+        <Choices
+          name="workspace"
+          legend="Workspace volume"
+          hint={`Mounted at ${HOME}: your files stay when the notebook stops or is deleted.`}
+          options={[
+            ['new', 'New volume'],
+            ['existing', 'Existing volume'],
+            ['none', 'No workspace volume'],
+          ]}
+          value={f.workspace}
+          onChange={(workspace) => set({ workspace })}
+        />
         {f.workspace === 'new' && (
           <TextField
             id="nb-ws-size"
@@ -647,15 +597,7 @@ export function NotebookFormPage({ envState, ns }: { envState: EnvState; ns: str
   const { errors, report, clear } = useErrors();
   const rights = useAllowed(ns, envState, FORM_RIGHTS);
 
-  useEffect(() => {
-    const abort = new AbortController();
-    fetchConfig(abort.signal)
-      .then(setConfig)
-      .catch((err) => {
-        if (!abort.signal.aborted) report('Could not load the notebook settings', err);
-      });
-    return () => abort.abort();
-  }, []);
+  useRequest(fetchConfig, setConfig, (err) => report('Could not load the notebook settings', err), []);
 
   const gate = workloadGate(envState, ns, 'Notebooks are not available', 'Select a namespace in the top bar first.');
   let body;

@@ -5,7 +5,7 @@
 // (GET /api/rules/:namespace); the server checks every call anyway.
 
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, getJSON, sendJSON } from './api';
+import { ApiError, getJSON, sendJSON, useRequest } from './api';
 import { Icon } from './icons';
 import { asNumber, asString, isObject, looseString } from './json';
 import { Loading, SmartLink, Table } from './layout';
@@ -289,48 +289,39 @@ function NotebookList({ ns, envState }: { ns: string; envState: EnvState }) {
       rights={rights}
       create={{ path: NEW_NOTEBOOK_PATH, text: 'New notebook' }}
       failed="The notebooks could not be loaded."
-      empty={
-        <p class="card-note" data-testid="notebooks-empty">
-          No notebooks in {ns} yet.{rights?.create ? ' Create one with New notebook.' : ''}
-        </p>
-      }
+      empty={{
+        testid: 'notebooks-empty',
+        text: `No notebooks in ${ns} yet.${rights?.create ? ' Create one with New notebook.' : ''}`,
+      }}
+      columns={['Status', 'Name', 'Created', 'Last activity', 'Image', 'Resources']}
       dialog={changes.dialog}
     >
-      {(list) => (
-        <Table
-          labelledBy={titleId}
-          class="table-compact"
-          columns={['Status', 'Name', 'Created', 'Last activity', 'Image', 'Resources']}
-          actions
-        >
-          {list.map((nb) => (
-            <tr key={nb.name} data-testid="notebook-row" data-name={nb.name} data-phase={nb.status.phase}>
-              <td>
-                <PhaseChip phase={nb.status.phase} message={nb.status.message} />
-              </td>
-              <th scope="row" class="person">
-                <SmartLink target={{ href: notebookHref(ns, nb.name), mode: 'spa' }}>{nb.name}</SmartLink>
-                {nb.serverType !== 'jupyter' && <span class="muted"> ({nb.serverType})</span>}
-              </th>
-              <td>
-                <TimeAgo date={nb.createdAt} now={now} />
-              </td>
-              <td>
-                <TimeAgo date={nb.lastActivity} now={now} />
-              </td>
-              <td title={nb.image}>{nb.shortImage}</td>
-              <td>
-                {nb.cpu || '?'} CPU · {nb.memory || '?'}
-                {nb.gpus.count > 0 && ` · ${nb.gpus.count} GPU`}
-              </td>
-              <td class="actions">
-                <span class="row-actions">
-                  <NotebookTools nb={nb} rights={rights} mayConnect={mayWriteByRole(envState, ns)} changes={changes} />
-                </span>
-              </td>
-            </tr>
-          ))}
-        </Table>
+      {(nb) => (
+        <tr key={nb.name} data-testid="notebook-row" data-name={nb.name} data-phase={nb.status.phase}>
+          <td>
+            <PhaseChip phase={nb.status.phase} message={nb.status.message} />
+          </td>
+          <th scope="row" class="person">
+            <SmartLink target={{ href: notebookHref(ns, nb.name), mode: 'spa' }}>{nb.name}</SmartLink>
+            {nb.serverType !== 'jupyter' && <span class="muted"> ({nb.serverType})</span>}
+          </th>
+          <td>
+            <TimeAgo date={nb.createdAt} now={now} />
+          </td>
+          <td>
+            <TimeAgo date={nb.lastActivity} now={now} />
+          </td>
+          <td title={nb.image}>{nb.shortImage}</td>
+          <td>
+            {nb.cpu || '?'} CPU · {nb.memory || '?'}
+            {nb.gpus.count > 0 && ` · ${nb.gpus.count} GPU`}
+          </td>
+          <td class="actions">
+            <span class="row-actions">
+              <NotebookTools nb={nb} rights={rights} mayConnect={mayWriteByRole(envState, ns)} changes={changes} />
+            </span>
+          </td>
+        </tr>
       )}
     </WorkloadListCard>
   );
@@ -380,15 +371,12 @@ function NotebookDetail({ ns, name, envState }: { ns: string; name: string; envS
   const rights = useAllowed(ns, envState, NOTEBOOK_RIGHTS);
   const listHref = withNamespaceQuery(NOTEBOOKS_PATH, ns);
 
-  useEffect(() => {
-    const abort = new AbortController();
-    listEvents(ns, name, abort.signal)
-      .then(setEvents)
-      .catch((err) => {
-        if (!abort.signal.aborted) report(`Could not load the events of ${name}`, err);
-      });
-    return () => abort.abort();
-  }, [ns, name, tick, round]);
+  useRequest(
+    (signal) => listEvents(ns, name, signal),
+    setEvents,
+    (err) => report(`Could not load the events of ${name}`, err),
+    [ns, name, tick, round],
+  );
 
   const changes = useNotebookChanges(
     ns,

@@ -4,6 +4,13 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Icon } from './icons';
 import {
+  APP_CONNECTED_EVENT,
+  MESSAGE,
+  PARENT_CONNECTED_EVENT,
+  messageType,
+  type DashboardMessage,
+} from './iframe_protocol';
+import {
   IFRAME_PREFIX,
   iframeSource,
   withNamespaceQuery,
@@ -88,13 +95,32 @@ export function Home({ links, resolve, noNamespace, canRegister, registerHref }:
   );
 }
 
+/** Whether `source` is the app window `app`, or a window that app opened (window.open). */
+function fromApp(source: MessageEventSource | null, app: Window): boolean {
+  if (source === app) return true;
+  try {
+    return source !== null && 'opener' in source && source.opener === app;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Hosts an app in an iframe. The top URL follows the app (/_/<app URL>) so reload, copy-link and
  * the back button agree with what is shown; the iframe is only reloaded when the route names a
- * different page than the one it already displays. Speaks Kubeflow's postMessage handshake
- * (iframe-connected → parent-connected, namespace-selected).
+ * different page than the one it already displays. Speaks the dashboard's side of Kubeflow's
+ * postMessage protocol (iframe_protocol.ts) with this frame's app only (or a window it opened),
+ * of this origin: iframe-connected → parent-connected, then `tell` (the selected namespace, or
+ * every namespace), and `tell` again whenever it changes.
  */
-export function IframeView({ src, title, ns }: { src: string; title: string; ns: string }) {
+export function IframeView({ src, title, selected, tell }: {
+  src: string;
+  title: string;
+  /** The selector's value (a namespace, or ALL_NAMESPACES), kept in the top URL's ?ns=. */
+  selected: string;
+  /** What the app hears of the selector; null while not known. */
+  tell: DashboardMessage | null;
+}) {
   const frame = useRef<HTMLIFrameElement>(null);
   // The app URL the iframe displays (or is loading), without the ns parameter.
   const shown = useRef(withoutNamespaceQuery(src));
@@ -107,31 +133,39 @@ export function IframeView({ src, title, ns }: { src: string; title: string; ns:
     setView((v) => ({ src, key: v.key + 1 }));
   }, [src]);
 
-  // The app window that said iframe-connected: it hears of later namespace changes too.
+  // The app window that said iframe-connected, and what it was last told (as JSON).
   const connected = useRef<Window | null>(null);
   const told = useRef('');
+  const latest = useRef(tell);
+  latest.current = tell;
+
+  const send = () => {
+    const win = connected.current;
+    const message = latest.current;
+    if (!win || win !== frame.current?.contentWindow || !message) return;
+    const said = JSON.stringify(message);
+    if (said === told.current) return;
+    told.current = said;
+    win.postMessage(message, window.location.origin);
+  };
 
   useEffect(() => {
     const onMessage = (e: MessageEvent) => {
       const win = frame.current?.contentWindow;
-      if (!win || e.source !== win || e.origin !== window.location.origin) return;
-      if ((e.data as { type?: unknown } | null)?.type !== 'iframe-connected') return;
+      if (!win || e.origin !== window.location.origin || !fromApp(e.source, win)) return;
+      if (messageType(e.data) !== APP_CONNECTED_EVENT) return;
       connected.current = win;
-      told.current = ns;
-      win.postMessage({ type: 'parent-connected', value: null }, e.origin);
-      if (ns) win.postMessage({ type: 'namespace-selected', value: ns }, e.origin);
+      told.current = '';
+      win.postMessage({ type: PARENT_CONNECTED_EVENT, value: null }, window.location.origin);
+      send();
     };
-    window.addEventListener('message', onMessage);
-    return () => window.removeEventListener('message', onMessage);
-  }, [ns]);
+    window.addEventListener(MESSAGE, onMessage);
+    return () => window.removeEventListener(MESSAGE, onMessage);
+  }, []);
 
-  // The user picked another namespace in the top bar while the app is open.
-  useEffect(() => {
-    const win = connected.current;
-    if (!ns || ns === told.current || !win || win !== frame.current?.contentWindow) return;
-    told.current = ns;
-    win.postMessage({ type: 'namespace-selected', value: ns }, window.location.origin);
-  }, [ns]);
+  // The user picked another namespace (or every namespace) in the top bar while the app is open.
+  const telling = tell ? JSON.stringify(tell) : '';
+  useEffect(send, [telling]);
 
   const follow = () => {
     let inner: string;
@@ -148,7 +182,7 @@ export function IframeView({ src, title, ns }: { src: string; title: string; ns:
       return;
     }
     shown.current = withoutNamespaceQuery(inner);
-    syncLocation(IFRAME_PREFIX + withNamespaceQuery(inner, ns));
+    syncLocation(IFRAME_PREFIX + withNamespaceQuery(inner, selected));
   };
 
   const onLoad = () => {

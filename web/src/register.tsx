@@ -2,8 +2,9 @@
 // registration flow. The name proposed is derived from their email; it is checked as a DNS label
 // while typed; once the server has made the profile, the user goes Home with it selected.
 
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError } from './api';
+import { useState } from 'preact/hooks';
+import { ApiError, useRequest } from './api';
+import { TextField } from './fields';
 import { ErrorBanner } from './layout';
 import {
   createWorkgroup,
@@ -15,7 +16,7 @@ import {
   type EnvState,
   type WorkgroupExists,
 } from './namespaces';
-import { describedBy, Field, useErrors } from './ui';
+import { useErrors } from './ui';
 
 /** How long to wait for a new profile to show in env-info (the server's cache follows a watch). */
 const SETTLE_TRIES = 20;
@@ -35,20 +36,17 @@ export function RegisterPage({ envState, reloadEnv, onRegistered }: {
   const [busy, setBusy] = useState('');
   const [refused, setRefused] = useState<string | null>(null);
   const { errors, report, clear } = useErrors();
-  const input = useRef<HTMLInputElement>(null);
+  const focusName = () => document.getElementById('register-name')?.focus();
 
-  useEffect(() => {
-    const abort = new AbortController();
-    fetchWorkgroupExists(abort.signal)
-      .then((ex) => {
-        setExists(ex);
-        setName((n) => n ?? namespaceFromEmail(ex.user));
-      })
-      .catch((err) => {
-        if (!abort.signal.aborted) report('Could not learn whether you may create a namespace', err);
-      });
-    return () => abort.abort();
-  }, []);
+  useRequest(
+    fetchWorkgroupExists,
+    (ex) => {
+      setExists(ex);
+      setName((n) => n ?? namespaceFromEmail(ex.user));
+    },
+    (err) => report('Could not learn whether you may create a namespace', err),
+    [],
+  );
 
   const owned = envState.status === 'ok' ? envState.env.namespaces.filter((n) => n.role === 'owner') : [];
   // Cluster admins may create profiles even where registration is turned off.
@@ -61,7 +59,7 @@ export function RegisterPage({ envState, reloadEnv, onRegistered }: {
     if (busy || name === null) return;
     setTried(true);
     setRefused(null);
-    if (problem) return input.current?.focus();
+    if (problem) return focusName();
     clear();
     setBusy('Creating…');
     let created: string;
@@ -71,10 +69,10 @@ export function RegisterPage({ envState, reloadEnv, onRegistered }: {
       setBusy('');
       if (err instanceof ApiError && err.status === 409) {
         setRefused(`A namespace named “${name}” already exists. Choose another name.`);
-        input.current?.focus();
+        focusName();
       } else if (err instanceof ApiError && err.status === 400) {
         setRefused(`The server refused this name: ${err.message}`);
-        input.current?.focus();
+        focusName();
       } else if (err instanceof ApiError && err.status === 403) {
         setExists((ex) => ex && { ...ex, registrationFlowAllowed: false });
         report('Could not create the namespace', err);
@@ -125,31 +123,22 @@ export function RegisterPage({ envState, reloadEnv, onRegistered }: {
             You already own {owned.map((n) => n.namespace).join(', ')}. You can create another namespace here.
           </p>
         )}
-        <Field
+        <TextField
           id="register-name"
           label="Namespace name"
           hint={`Lowercase letters a–z, digits and '-', starting and ending with a letter or digit; at most ${NAME_MAX} characters.`}
           error={shown}
-        >
-          <input
-            ref={input}
-            id="register-name"
-            name="namespace"
-            type="text"
-            autoComplete="off"
-            autoCapitalize="none"
-            spellcheck={false}
-            maxLength={NAME_MAX + 20}
-            value={name ?? ''}
-            aria-invalid={shown ? true : undefined}
-            aria-describedby={describedBy('register-name', true, shown)}
-            data-testid="register-name"
-            onInput={(e) => {
-              setName(e.currentTarget.value);
-              setRefused(null);
-            }}
-          />
-        </Field>
+          name="namespace"
+          type="text"
+          autoCapitalize="none"
+          maxLength={NAME_MAX + 20}
+          value={name ?? ''}
+          testid="register-name"
+          onInput={(v) => {
+            setName(v);
+            setRefused(null);
+          }}
+        />
         <div class="form-actions">
           <button type="submit" class="button primary" disabled={busy !== ''} data-testid="register-submit">
             {busy || 'Create namespace'}

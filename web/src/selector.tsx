@@ -1,13 +1,17 @@
 // The namespace selector of the top bar, and what stands in its place for a user with no
 // namespace: a way to create one (registration allowed) or whom to ask.
 
+import { ALL_NAMESPACES } from './iframe_protocol';
 import { SmartLink } from './layout';
 import { ROLE_TEXT, type NamespaceEntry } from './namespaces';
 
-export function NamespaceSelector({ choices, ns, canRegister, registerHref, onSelect }: {
+export function NamespaceSelector({ choices, ns, offerAll, canRegister, registerHref, onSelect }: {
   /** null while env-info is pending, or when there are no profiles here (no Kubernetes API). */
   choices: NamespaceEntry[] | null;
+  /** The selected namespace, or ALL_NAMESPACES. */
   ns: string;
+  /** Offer ALL_NAMESPACES first: the iframe view shows an app that can list every namespace. */
+  offerAll: boolean;
   /** Needed only when choices is empty: may this user create a namespace? null: not known yet. */
   canRegister: boolean | null;
   registerHref: string;
@@ -47,7 +51,8 @@ export function NamespaceSelector({ choices, ns, canRegister, registerHref, onSe
         value={ns}
         onChange={(e) => onSelect(e.currentTarget.value)}
       >
-        {!known && ns && <option value={ns}>{ns} · no role</option>}
+        {offerAll && <option value={ALL_NAMESPACES}>{ALL_NAMESPACES}</option>}
+        {!known && ns && ns !== ALL_NAMESPACES && <option value={ns}>{ns} · no role</option>}
         {choices.map((c) => (
           <option key={c.namespace} value={c.namespace} data-role={c.role}>
             {c.namespace} · {ROLE_TEXT[c.role]}

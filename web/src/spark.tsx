@@ -4,15 +4,16 @@
 // driver's log as it grows; and a submit form (/spark-applications/new) filled from one of the
 // server's templates. Submit and delete show only to those the API server lets write here.
 
-import { useEffect, useState } from 'preact/hooks';
-import { getJSON } from './api';
+import { useState } from 'preact/hooks';
+import { getJSON, useRequest } from './api';
+import { TextField } from './fields';
 import { Icon } from './icons';
 import { asNumber, asString, isObject, looseString, type Json } from './json';
 import { ErrorBanner, Loading, SmartLink, Table } from './layout';
 import { withNamespaceQuery } from './links';
 import type { EnvState } from './namespaces';
 import { NEW_SPARK_PATH, SPARK_PATH, navigate } from './router';
-import { describedBy, Field, parseTime, TextField, TimeAgo, useErrors } from './ui';
+import { parseTime, SelectField, TimeAgo, useErrors } from './ui';
 import {
   Chip,
   DeleteButton,
@@ -200,47 +201,38 @@ function AppList({ ns, envState }: { ns: string; envState: EnvState }) {
       rights={rights}
       create={{ path: NEW_SPARK_PATH, text: 'Submit application' }}
       failed="The applications could not be loaded."
-      empty={
-        <p class="card-note" data-testid="spark-empty">
-          No Spark applications in {ns}.{rights?.create ? ' Submit one from a template with Submit application.' : ''}
-        </p>
-      }
+      empty={{
+        testid: 'spark-empty',
+        text: `No Spark applications in ${ns}.${rights?.create ? ' Submit one from a template with Submit application.' : ''}`,
+      }}
+      columns={['State', 'Name', 'Type', 'Executors', 'Submitted', 'Image']}
       dialog={del.dialog}
     >
-      {(list) => (
-        <Table
-          labelledBy={titleId}
-          class="table-compact"
-          columns={['State', 'Name', 'Type', 'Executors', 'Submitted', 'Image']}
-          actions
-        >
-          {list.map((app) => (
-            <tr key={app.name} data-testid="spark-row" data-name={app.name} data-state={app.state}>
-              <td>
-                <StateChip state={app.state} message={app.errorMessage} />
-              </td>
-              <th scope="row" class="person">
-                <SmartLink target={{ href: sparkAppHref(ns, app.name), mode: 'spa' }}>{app.name}</SmartLink>
-              </th>
-              <td>{app.type}</td>
-              <td>
-                <ExecutorCounts app={app} />
-              </td>
-              <td>
-                <TimeAgo date={app.submittedAt ?? app.createdAt} now={now} />
-              </td>
-              <td title={app.image}>{app.image.split('/').pop()}</td>
-              <td class="actions">
-                <span class="row-actions">
-                  <UiLink app={app} />
-                  {rights?.delete && (
-                    <DeleteButton name={app.name} disabled={del.busy === app.name} onClick={() => del.ask(app.name)} />
-                  )}
-                </span>
-              </td>
-            </tr>
-          ))}
-        </Table>
+      {(app) => (
+        <tr key={app.name} data-testid="spark-row" data-name={app.name} data-state={app.state}>
+          <td>
+            <StateChip state={app.state} message={app.errorMessage} />
+          </td>
+          <th scope="row" class="person">
+            <SmartLink target={{ href: sparkAppHref(ns, app.name), mode: 'spa' }}>{app.name}</SmartLink>
+          </th>
+          <td>{app.type}</td>
+          <td>
+            <ExecutorCounts app={app} />
+          </td>
+          <td>
+            <TimeAgo date={app.submittedAt ?? app.createdAt} now={now} />
+          </td>
+          <td title={app.image}>{app.image.split('/').pop()}</td>
+          <td class="actions">
+            <span class="row-actions">
+              <UiLink app={app} />
+              {rights?.delete && (
+                <DeleteButton name={app.name} disabled={del.busy === app.name} onClick={() => del.ask(app.name)} />
+              )}
+            </span>
+          </td>
+        </tr>
       )}
     </WorkloadListCard>
   );
@@ -506,11 +498,6 @@ export function sparkRequestBody(f: SparkForm) {
   return body;
 }
 
-/** A one-line field of the form: names, paths and amounts, never filled in by the browser. */
-const SparkField = (props: Omit<Parameters<typeof TextField>[0], 'autoComplete' | 'rows'>) => (
-  <TextField autoComplete="off" {...props} />
-);
-
 function SubmitForm({ ns, templates }: { ns: string; templates: Template[] }) {
   const [templateId, setTemplateId] = useState(templates[0]?.id ?? '');
   const [f, setF] = useState<SparkForm>(() => fromTemplate(templates[0] ?? null));
@@ -519,7 +506,7 @@ function SubmitForm({ ns, templates }: { ns: string; templates: Template[] }) {
   const template = templates.find((t) => t.id === templateId) ?? null;
 
   const set = (patch: Partial<SparkForm>) => setF((old) => ({ ...old, ...patch }));
-  const { busy, formRef, err, send, setTried } = useCreateForm(sparkFormProblems(f), report, clear);
+  const { busy, err, send, setTried } = useCreateForm(sparkFormProblems(f), report, clear);
 
   const choose = (id: string) => {
     setTemplateId(id);
@@ -536,26 +523,20 @@ function SubmitForm({ ns, templates }: { ns: string; templates: Template[] }) {
   });
 
   return (
-    <form ref={formRef} class="stack" noValidate onSubmit={onSubmit} data-testid="spark-form">
+    <form class="stack" noValidate onSubmit={onSubmit} data-testid="spark-form">
       <ErrorBanner messages={errors} onDismiss={clear} />
       <TitledCard id="sp-app" title="Application">
         {templates.length > 0 && (
-          <Field id="sp-template" label="Template" hint={template?.description}>
-            <select
-              id="sp-template"
-              value={templateId}
-              aria-describedby={describedBy('sp-template', !!template?.description, null)}
-              onChange={(e) => choose(e.currentTarget.value)}
-            >
-              {templates.map((t) => (
-                <option key={t.id} value={t.id}>
-                  {t.title}
-                </option>
-              ))}
-            </select>
-          </Field>
+          <SelectField
+            id="sp-template"
+            label="Template"
+            hint={template?.description}
+            value={templateId}
+            options={templates.map((t) => [t.id, t.title])}
+            onChange={choose}
+          />
         )}
-        <SparkField
+        <TextField
           id="sp-name"
           label="Name"
           value={f.name}
@@ -563,23 +544,22 @@ function SubmitForm({ ns, templates }: { ns: string; templates: Template[] }) {
           error={err('sp-name')}
           onInput={(v) => set({ name: v.trim() })}
         />
-        <Field id="sp-type" label="Type" error={err('sp-type')}>
-          <select id="sp-type" value={f.type} onChange={(e) => set({ type: e.currentTarget.value })}>
-            {TYPES.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <SparkField
+        <SelectField
+          id="sp-type"
+          label="Type"
+          error={err('sp-type')}
+          value={f.type}
+          options={TYPES}
+          onChange={(type) => set({ type })}
+        />
+        <TextField
           id="sp-image"
           label="Image"
           value={f.image}
           error={err('sp-image')}
           onInput={(v) => set({ image: v })}
         />
-        <SparkField
+        <TextField
           id="sp-file"
           label="Application file"
           value={f.mainApplicationFile}
@@ -587,7 +567,7 @@ function SubmitForm({ ns, templates }: { ns: string; templates: Template[] }) {
           error={err('sp-file')}
           onInput={(v) => set({ mainApplicationFile: v })}
         />
-        <SparkField
+        <TextField
           id="sp-class"
           label="Main class"
           value={f.mainClass}
@@ -604,7 +584,7 @@ function SubmitForm({ ns, templates }: { ns: string; templates: Template[] }) {
           error={err('sp-args')}
           onInput={(v) => set({ arguments: v })}
         />
-        <SparkField
+        <TextField
           id="sp-version"
           label="Spark version"
           value={f.sparkVersion}
@@ -624,7 +604,7 @@ function SubmitForm({ ns, templates }: { ns: string; templates: Template[] }) {
       </TitledCard>
       <TitledCard id="sp-resources" title="Driver and executors">
         <div class="form-row">
-          <SparkField
+          <TextField
             id="sp-driver-cores"
             label="Driver cores"
             value={f.driverCores}
@@ -632,7 +612,7 @@ function SubmitForm({ ns, templates }: { ns: string; templates: Template[] }) {
             error={err('sp-driver-cores')}
             onInput={(v) => set({ driverCores: v })}
           />
-          <SparkField
+          <TextField
             id="sp-driver-memory"
             label="Driver memory"
             value={f.driverMemory}
@@ -640,7 +620,7 @@ function SubmitForm({ ns, templates }: { ns: string; templates: Template[] }) {
             error={err('sp-driver-memory')}
             onInput={(v) => set({ driverMemory: v })}
           />
-          <SparkField
+          <TextField
             id="sp-sa"
             label="Service account"
             value={f.serviceAccount}
@@ -650,7 +630,7 @@ function SubmitForm({ ns, templates }: { ns: string; templates: Template[] }) {
           />
         </div>
         <div class="form-row">
-          <SparkField
+          <TextField
             id="sp-instances"
             label="Executors"
             value={f.instances}
@@ -658,7 +638,7 @@ function SubmitForm({ ns, templates }: { ns: string; templates: Template[] }) {
             error={err('sp-instances')}
             onInput={(v) => set({ instances: v })}
           />
-          <SparkField
+          <TextField
             id="sp-exec-cores"
             label="Executor cores"
             value={f.executorCores}
@@ -666,7 +646,7 @@ function SubmitForm({ ns, templates }: { ns: string; templates: Template[] }) {
             error={err('sp-exec-cores')}
             onInput={(v) => set({ executorCores: v })}
           />
-          <SparkField
+          <TextField
             id="sp-exec-memory"
             label="Executor memory"
             value={f.executorMemory}
@@ -685,18 +665,16 @@ function SubmitPage({ ns, envState }: { ns: string; envState: EnvState }) {
   const [templates, setTemplates] = useState<Template[] | null>(null);
   const { errors, report, clear } = useErrors();
   const rights = useAllowed(ns, envState, SPARK_RIGHTS);
-  useEffect(() => {
-    const abort = new AbortController();
-    fetchTemplates(abort.signal)
-      .then(setTemplates)
-      .catch((err) => {
-        if (abort.signal.aborted) return;
-        // Without templates the form starts empty.
-        setTemplates([]);
-        report('Could not load the templates', err);
-      });
-    return () => abort.abort();
-  }, []);
+  useRequest(
+    fetchTemplates,
+    setTemplates,
+    (err) => {
+      // Without templates the form starts empty.
+      setTemplates([]);
+      report('Could not load the templates', err);
+    },
+    [],
+  );
   if (rights && !rights.create) return <FormNotAllowed ns={ns} what="Spark applications" verb="submit" />;
   return (
     <>

@@ -9,10 +9,12 @@ import {
   createToken,
   listTokens,
   revokeToken,
+  useRequest,
   type AccessToken,
   type CreatedToken,
 } from './api';
 import { redirectToSignIn } from './auth';
+import { Field, SubmitButton, TextField, useCheckedForm, wired } from './fields';
 import { Icon } from './icons';
 import { ErrorBanner, Loading, Table } from './layout';
 import { TOKENS_PATH } from './router';
@@ -85,17 +87,15 @@ export function TokensPage({ origin }: { origin: string }) {
     setErrors((e) => [...e, `${what}: ${describe(err)}`]);
   };
 
-  useEffect(() => {
-    const abort = new AbortController();
-    listTokens(abort.signal)
-      .then((list) => setTokens(list.sort(byNewest)))
-      .catch((err) => {
-        if (abort.signal.aborted) return;
-        setLoadFailed(true);
-        report('Could not load your tokens', err);
-      });
-    return () => abort.abort();
-  }, []);
+  useRequest(
+    listTokens,
+    (list) => setTokens(list.sort(byNewest)),
+    (err) => {
+      setLoadFailed(true);
+      report('Could not load your tokens', err);
+    },
+    [],
+  );
 
   const onCreated = (token: CreatedToken) => {
     setErrors([]);
@@ -145,37 +145,26 @@ function CreateForm({ onCreated, onError }: {
 }) {
   const [name, setName] = useState('');
   const [days, setDays] = useState(String(DAYS_DEFAULT));
-  // Messages appear after the first attempt, then follow the input as it is corrected.
-  const [tried, setTried] = useState(false);
-  const [busy, setBusy] = useState(false);
   // The server makes tokens only just after a sign-in at Dex: it said this one is too old.
   const [staleSignIn, setStaleSignIn] = useState(false);
-  const nameRef = useRef<HTMLInputElement>(null);
-  const daysRef = useRef<HTMLInputElement>(null);
 
   const errors = validateTokenForm(name, days);
-  const shown = tried ? errors : {};
   const validDays = errors.days === undefined ? Number(days) : null;
+  // Messages appear after the first attempt, then follow the input as it is corrected.
+  const { busy, err, setTried, send } = useCheckedForm({ 'token-name': errors.name, 'token-days': errors.days });
 
-  const onSubmit = async (e: Event) => {
-    e.preventDefault();
-    if (busy) return;
-    setTried(true);
-    if (errors.name) return nameRef.current?.focus();
-    if (errors.days || validDays === null) return daysRef.current?.focus();
-    setBusy(true);
-    try {
-      onCreated(await createToken(name.trim(), validDays));
+  const onSubmit = send(
+    async () => {
+      onCreated(await createToken(name.trim(), Number(days)));
       setName('');
       setDays(String(DAYS_DEFAULT));
       setTried(false);
-    } catch (err) {
-      if (err instanceof ApiError && err.signin) setStaleSignIn(true);
-      else onError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    (e) => {
+      if (e instanceof ApiError && e.signin) setStaleSignIn(true);
+      else onError(e);
+    },
+  );
 
   return (
     <section class="card" aria-labelledby="create-token-title">
@@ -187,34 +176,34 @@ function CreateForm({ onCreated, onError }: {
             sign in. <a href={SIGN_IN_AGAIN}>Sign in again</a>, then create it.
           </p>
         )}
-        <div class="field">
-          <label for="token-name">Name</label>
+        <TextField
+          id="token-name"
+          type="text"
+          label="Name"
+          name="name"
+          hint={`What the token is for, up to ${NAME_MAX} characters: you will see it in the list below.`}
+          value={name}
+          error={err('token-name')}
+          onInput={setName}
+        />
+        <Field
+          id="token-days"
+          label="Expires after (days)"
+          hint={
+            <>
+              {DAYS_MIN} to {DAYS_MAX} days.
+              {validDays !== null && (
+                <>
+                  {' '}
+                  It will expire on <Time seconds={Math.floor(Date.now() / 1000) + validDays * 86400} />.
+                </>
+              )}
+            </>
+          }
+          error={err('token-days')}
+        >
           <input
-            ref={nameRef}
-            id="token-name"
-            name="name"
-            type="text"
-            autoComplete="off"
-            spellcheck={false}
-            value={name}
-            aria-invalid={shown.name ? true : undefined}
-            aria-describedby={shown.name ? 'token-name-hint token-name-error' : 'token-name-hint'}
-            onInput={(e) => setName(e.currentTarget.value)}
-          />
-          <p id="token-name-hint" class="field-hint">
-            What the token is for, up to {NAME_MAX} characters: you will see it in the list below.
-          </p>
-          {shown.name && (
-            <p id="token-name-error" class="field-error">
-              {shown.name}
-            </p>
-          )}
-        </div>
-        <div class="field">
-          <label for="token-days">Expires after (days)</label>
-          <input
-            ref={daysRef}
-            id="token-days"
+            {...wired('token-days', true, err('token-days'))}
             name="expires_in_days"
             type="number"
             inputMode="numeric"
@@ -222,29 +211,11 @@ function CreateForm({ onCreated, onError }: {
             max={DAYS_MAX}
             step={1}
             value={days}
-            aria-invalid={shown.days ? true : undefined}
-            aria-describedby={shown.days ? 'token-days-hint token-days-error' : 'token-days-hint'}
             onInput={(e) => setDays(e.currentTarget.value)}
           />
-          <p id="token-days-hint" class="field-hint">
-            {DAYS_MIN} to {DAYS_MAX} days.
-            {validDays !== null && (
-              <>
-                {' '}
-                It will expire on <Time seconds={Math.floor(Date.now() / 1000) + validDays * 86400} />.
-              </>
-            )}
-          </p>
-          {shown.days && (
-            <p id="token-days-error" class="field-error">
-              {shown.days}
-            </p>
-          )}
-        </div>
+        </Field>
         <div class="form-actions">
-          <button type="submit" class="button primary" disabled={busy}>
-            {busy ? 'Creating…' : 'Create token'}
-          </button>
+          <SubmitButton busy={busy} text="Create token" busyText="Creating…" />
         </div>
       </form>
     </section>

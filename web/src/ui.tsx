@@ -1,11 +1,13 @@
 // Pieces shared by the pages loaded on demand (contributors, activity, users, registration,
-// notebooks, Spark): the error list of a page, modal dialogs, times, role marks, form fields, a
-// Kubernetes event as a table row. Loaded with those pages, not on first load.
+// notebooks, Spark): the error list of a page, modal dialogs, times, role marks, the choices of a
+// form (selects, radio buttons, checkboxes, a table's filter), a Kubernetes event as a table row.
+// Loaded with those pages, not on first load (form fields themselves are in fields.tsx).
 
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';
 import { redirectToSignIn, signInAgain } from './auth';
+import { Field, wired } from './fields';
 import { Icon } from './icons';
 import { ROLE_TEXT, type Role } from './namespaces';
 
@@ -135,79 +137,111 @@ export function utf8Length(s: string): number {
   return new TextEncoder().encode(s).length;
 }
 
-/** A form field: label, input (given as children), hint and error wired for assistive technology. */
-export function Field({ id, label, hint, error, children }: {
+/** A choice from a list in a <Field>: `options` as [value, text] pairs, or values that say themselves. */
+export function SelectField({ id, label, hint, error, value, options, name, title, disabled, onChange }: {
   id: string;
   label: string;
   hint?: ComponentChildren;
   error?: string | null;
+  value: string;
+  options: (string | [string, string])[];
+  name?: string;
+  title?: string;
+  disabled?: boolean;
+  onChange: (v: string) => void;
+}) {
+  return (
+    <Field id={id} label={label} hint={hint} error={error}>
+      <select
+        {...wired(id, !!hint, error)}
+        name={name}
+        value={value}
+        title={title}
+        disabled={disabled}
+        onChange={(e) => onChange(e.currentTarget.value)}
+      >
+        {options.map((o) => {
+          const [v, text] = typeof o === 'string' ? [o, o] : o;
+          return (
+            <option key={v} value={v}>
+              {text}
+            </option>
+          );
+        })}
+      </select>
+    </Field>
+  );
+}
+
+/** One of a few choices as radio buttons (`legend` names the group for assistive technology). */
+export function Choices<T extends string>({ name, legend, hint, options, value, onChange }: {
+  name: string;
+  legend: string;
+  hint?: ComponentChildren;
+  options: [T, string][];
+  value: T;
+  onChange: (v: T) => void;
+}) {
+  return (
+    <fieldset class="choices">
+      <legend class="visually-hidden">{legend}</legend>
+      {hint && <p class="field-hint">{hint}</p>}
+      {options.map(([v, text]) => (
+        <label key={v} class="check">
+          <input type="radio" name={name} value={v} checked={value === v} onChange={() => onChange(v)} />
+          {text}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+/** A checkbox with its text, as a field of a form. */
+export function CheckField({ checked, disabled, testid, onChange, children }: {
+  checked: boolean;
+  disabled?: boolean;
+  testid?: string;
+  onChange: (checked: boolean) => void;
   children: ComponentChildren;
 }) {
   return (
     <div class="field">
-      <label for={id}>{label}</label>
-      {children}
-      {hint && (
-        <p id={`${id}-hint`} class="field-hint">
-          {hint}
-        </p>
-      )}
-      {error && (
-        <p id={`${id}-error`} class="field-error">
-          {error}
-        </p>
-      )}
+      <label class="check">
+        <input
+          type="checkbox"
+          data-testid={testid}
+          checked={checked}
+          disabled={disabled}
+          onChange={(e) => onChange(e.currentTarget.checked)}
+        />
+        {children}
+      </label>
     </div>
   );
 }
 
-/** aria-describedby for an input inside <Field>. */
-export function describedBy(id: string, hint: boolean, error: string | null | undefined): string | undefined {
-  const ids = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
-  return ids || undefined;
-}
-
-/**
- * A text field: a one-line input (`short` for amounts), or a textarea of `rows` lines, in a
- * <Field> with its label, hint and error wired for assistive technology. Spellchecking is off:
- * these are names, paths and amounts.
- */
-export function TextField({ id, label, hint, error, short, rows, value, name, placeholder, autoComplete, onInput }: {
+/** The filter box over a long table, named (`label`) for assistive technology only. */
+export function FilterBox({ id, label, placeholder, value, onInput }: {
   id: string;
   label: string;
-  hint?: string;
-  error: string | null;
-  short?: boolean;
-  rows?: number;
+  placeholder: string;
   value: string;
-  name?: string;
-  placeholder?: string;
-  autoComplete?: string;
   onInput: (v: string) => void;
 }) {
-  const wiring = {
-    id,
-    spellcheck: false,
-    value,
-    'aria-invalid': error ? true : undefined,
-    'aria-describedby': describedBy(id, !!hint, error),
-    onInput: (e: Event) => onInput((e.currentTarget as HTMLInputElement | HTMLTextAreaElement).value),
-  };
   return (
-    <Field id={id} label={label} hint={hint} error={error}>
-      {rows ? (
-        <textarea rows={rows} {...wiring} />
-      ) : (
-        <input
-          class={short ? 'short' : undefined}
-          name={name}
-          placeholder={placeholder}
-          autoComplete={autoComplete}
-          {...wiring}
-        />
-      )}
-    </Field>
+    <div class="card-body card-filter">
+      <label for={id} class="visually-hidden">
+        {label}
+      </label>
+      <input id={id} type="search" placeholder={placeholder} value={value} onInput={(e) => onInput(e.currentTarget.value)} />
+    </div>
   );
+}
+
+/** Whether a row whose `texts` are these passes the filter (any of them holds it, any case). */
+export function passesFilter(filter: string, texts: string[]): boolean {
+  const needle = filter.trim().toLowerCase();
+  return !needle || texts.some((t) => t.toLowerCase().includes(needle));
 }
 
 /** A Kubernetes event as a page shows it. */

@@ -1,12 +1,13 @@
 // Users (/admin/users, cluster admins only): the people who can sign in at Dex. Add one (with a
 // profile of their own if wanted), reset a password, disable or enable, delete.
 
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { getJSON, sendJSON } from './api';
+import { useState } from 'preact/hooks';
+import { getJSON, sendJSON, useRequest } from './api';
+import { SubmitButton, TextField, useCheckedForm } from './fields';
 import { asString, isObject } from './json';
 import { ErrorBanner, Loading, Table } from './layout';
 import { emailProblem, namespaceFromEmail, namespaceNameProblem, NAME_MAX, type EnvState } from './namespaces';
-import { describedBy, Dialog, Field, useErrors, utf8Length } from './ui';
+import { CheckField, Dialog, FilterBox, passesFilter, useErrors, utf8Length } from './ui';
 
 export interface DexUser {
   email: string;
@@ -59,6 +60,41 @@ export function userEmailProblem(email: string): string | null {
 
 const PASSWORD_HINT = `${PASSWORD_MIN} to ${PASSWORD_MAX} characters. A long phrase is stronger than a short jumble.`;
 
+/** A new password, typed twice (`id` and `id`-again), with Dex's rules shown next to it. */
+function PasswordFields({ id, label, password, again, err, onPassword, onAgain }: {
+  id: string;
+  label: string;
+  password: string;
+  again: string;
+  err: (id: string) => string | null;
+  onPassword: (v: string) => void;
+  onAgain: (v: string) => void;
+}) {
+  return (
+    <>
+      <TextField
+        id={id}
+        type="password"
+        label={label}
+        hint={PASSWORD_HINT}
+        autoComplete="new-password"
+        value={password}
+        error={err(id)}
+        onInput={onPassword}
+      />
+      <TextField
+        id={`${id}-again`}
+        type="password"
+        label={`${label} again`}
+        autoComplete="new-password"
+        value={again}
+        error={err(`${id}-again`)}
+        onInput={onAgain}
+      />
+    </>
+  );
+}
+
 function AddUser({ onAdded, onError }: { onAdded: (message: string) => void; onError: (err: unknown) => void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -67,51 +103,30 @@ function AddUser({ onAdded, onError }: { onAdded: (message: string) => void; onE
   const [withProfile, setWithProfile] = useState(true);
   // null: follow the email; a string once the admin edits the name.
   const [profile, setProfile] = useState<string | null>(null);
-  const [tried, setTried] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const refs = {
-    email: useRef<HTMLInputElement>(null),
-    password: useRef<HTMLInputElement>(null),
-    again: useRef<HTMLInputElement>(null),
-    profile: useRef<HTMLInputElement>(null),
-  };
 
   const trimmed = email.trim();
   const profileName = profile ?? namespaceFromEmail(trimmed);
   const pw = passwordProblem(password, again);
-  const problems: Record<'email' | 'password' | 'again' | 'profile', string | null | undefined> = {
-    email: userEmailProblem(trimmed),
-    password: pw.password,
-    again: pw.again,
-    profile: withProfile ? namespaceNameProblem(profileName) : null,
-  };
-  const shown: Partial<typeof problems> = tried ? problems : {};
+  const { busy, err, setTried, send } = useCheckedForm({
+    'user-email': userEmailProblem(trimmed),
+    'user-password': pw.password,
+    'user-password-again': pw.again,
+    'user-profile': withProfile ? namespaceNameProblem(profileName) : null,
+  });
 
-  const onSubmit = async (e: Event) => {
-    e.preventDefault();
-    if (busy) return;
-    setTried(true);
-    const first = (['email', 'password', 'again', 'profile'] as const).find((k) => problems[k]);
-    if (first) return refs[first].current?.focus();
-    setBusy(true);
-    try {
-      const body: Record<string, unknown> = { email: trimmed, password, create_profile: withProfile };
-      if (username.trim()) body.username = username.trim();
-      if (withProfile) body.profile = profileName;
-      await sendJSON('POST', USERS, body);
-      onAdded(withProfile ? `${trimmed} added, with the profile ${profileName}.` : `${trimmed} added.`);
-      setEmail('');
-      setPassword('');
-      setAgain('');
-      setUsername('');
-      setProfile(null);
-      setTried(false);
-    } catch (err) {
-      onError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const onSubmit = send(async () => {
+    const body: Record<string, unknown> = { email: trimmed, password, create_profile: withProfile };
+    if (username.trim()) body.username = username.trim();
+    if (withProfile) body.profile = profileName;
+    await sendJSON('POST', USERS, body);
+    onAdded(withProfile ? `${trimmed} added, with the profile ${profileName}.` : `${trimmed} added.`);
+    setEmail('');
+    setPassword('');
+    setAgain('');
+    setUsername('');
+    setProfile(null);
+    setTried(false);
+  }, onError);
 
   return (
     <section class="card" aria-labelledby="add-user-title">
@@ -119,89 +134,47 @@ function AddUser({ onAdded, onError }: { onAdded: (message: string) => void; onE
         Add a user
       </h2>
       <form class="card-body" noValidate onSubmit={onSubmit} data-testid="add-user">
-        <Field id="user-email" label="Email" hint="They sign in with this address." error={shown.email}>
-          <input
-            ref={refs.email}
-            id="user-email"
-            type="email"
-            autoComplete="off"
-            spellcheck={false}
-            value={email}
-            aria-invalid={shown.email ? true : undefined}
-            aria-describedby={describedBy('user-email', true, shown.email)}
-            onInput={(e) => setEmail(e.currentTarget.value)}
-          />
-        </Field>
-        <Field id="user-password" label="Password" hint={PASSWORD_HINT} error={shown.password}>
-          <input
-            ref={refs.password}
-            id="user-password"
-            type="password"
-            autoComplete="new-password"
-            value={password}
-            aria-invalid={shown.password ? true : undefined}
-            aria-describedby={describedBy('user-password', true, shown.password)}
-            onInput={(e) => setPassword(e.currentTarget.value)}
-          />
-        </Field>
-        <Field id="user-password-again" label="Password again" error={shown.again}>
-          <input
-            ref={refs.again}
-            id="user-password-again"
-            type="password"
-            autoComplete="new-password"
-            value={again}
-            aria-invalid={shown.again ? true : undefined}
-            aria-describedby={describedBy('user-password-again', false, shown.again)}
-            onInput={(e) => setAgain(e.currentTarget.value)}
-          />
-        </Field>
-        <Field id="user-username" label="Username (optional)" hint="The name Dex shows. Empty: the part of the email before '@'.">
-          <input
-            id="user-username"
-            type="text"
-            autoComplete="off"
-            value={username}
-            aria-describedby="user-username-hint"
-            onInput={(e) => setUsername(e.currentTarget.value)}
-          />
-        </Field>
-        <div class="field">
-          <label class="check">
-            <input
-              type="checkbox"
-              data-testid="user-create-profile"
-              checked={withProfile}
-              onChange={(e) => setWithProfile(e.currentTarget.checked)}
-            />
-            Create a profile (a namespace they own)
-          </label>
-        </div>
+        <TextField
+          id="user-email"
+          type="email"
+          label="Email"
+          hint="They sign in with this address."
+          value={email}
+          error={err('user-email')}
+          onInput={setEmail}
+        />
+        <PasswordFields
+          id="user-password"
+          label="Password"
+          password={password}
+          again={again}
+          err={err}
+          onPassword={setPassword}
+          onAgain={setAgain}
+        />
+        <TextField
+          id="user-username"
+          label="Username (optional)"
+          hint="The name Dex shows. Empty: the part of the email before '@'."
+          value={username}
+          onInput={setUsername}
+        />
+        <CheckField checked={withProfile} testid="user-create-profile" onChange={setWithProfile}>
+          Create a profile (a namespace they own)
+        </CheckField>
         {withProfile && (
-          <Field
+          <TextField
             id="user-profile"
             label="Profile name"
             hint={`Lowercase letters, digits and '-', at most ${NAME_MAX} characters. Proposed from the email.`}
-            error={shown.profile}
-          >
-            <input
-              ref={refs.profile}
-              id="user-profile"
-              type="text"
-              autoComplete="off"
-              autoCapitalize="none"
-              spellcheck={false}
-              value={profileName}
-              aria-invalid={shown.profile ? true : undefined}
-              aria-describedby={describedBy('user-profile', true, shown.profile)}
-              onInput={(e) => setProfile(e.currentTarget.value)}
-            />
-          </Field>
+            autoCapitalize="none"
+            value={profileName}
+            error={err('user-profile')}
+            onInput={setProfile}
+          />
         )}
         <div class="form-actions">
-          <button type="submit" class="button primary" disabled={busy}>
-            {busy ? 'Adding…' : 'Add user'}
-          </button>
+          <SubmitButton busy={busy} text="Add user" busyText="Adding…" />
         </div>
       </form>
     </section>
@@ -216,22 +189,15 @@ function ResetPassword({ user, onDone, onCancel, onError }: {
 }) {
   const [password, setPassword] = useState('');
   const [again, setAgain] = useState('');
-  const [tried, setTried] = useState(false);
-  const [busy, setBusy] = useState(false);
   const problems = passwordProblem(password, again);
-  const shown = tried ? problems : {};
-  const submit = async () => {
-    setTried(true);
-    if (problems.password || problems.again) return;
-    setBusy(true);
-    try {
-      await sendJSON('PUT', `${userPath(user.email)}/password`, { password });
-      onDone();
-    } catch (err) {
-      setBusy(false);
-      onError(err);
-    }
-  };
+  const { busy, err, send } = useCheckedForm({
+    'reset-password': problems.password,
+    'reset-password-again': problems.again,
+  });
+  const submit = send(async () => {
+    await sendJSON('PUT', `${userPath(user.email)}/password`, { password });
+    onDone();
+  }, onError);
   return (
     <Dialog
       title={`New password for ${user.email}`}
@@ -242,28 +208,15 @@ function ResetPassword({ user, onDone, onCancel, onError }: {
       onCancel={onCancel}
       testid="reset-password"
     >
-      <Field id="reset-password" label="New password" hint={PASSWORD_HINT} error={shown.password}>
-        <input
-          id="reset-password"
-          type="password"
-          autoComplete="new-password"
-          value={password}
-          aria-invalid={shown.password ? true : undefined}
-          aria-describedby={describedBy('reset-password', true, shown.password)}
-          onInput={(e) => setPassword(e.currentTarget.value)}
-        />
-      </Field>
-      <Field id="reset-password-again" label="New password again" error={shown.again}>
-        <input
-          id="reset-password-again"
-          type="password"
-          autoComplete="new-password"
-          value={again}
-          aria-invalid={shown.again ? true : undefined}
-          aria-describedby={describedBy('reset-password-again', false, shown.again)}
-          onInput={(e) => setAgain(e.currentTarget.value)}
-        />
-      </Field>
+      <PasswordFields
+        id="reset-password"
+        label="New password"
+        password={password}
+        again={again}
+        err={err}
+        onPassword={setPassword}
+        onAgain={setAgain}
+      />
     </Dialog>
   );
 }
@@ -278,15 +231,7 @@ function UserAdmin() {
   const [filter, setFilter] = useState('');
   const { errors, report, clear } = useErrors();
 
-  useEffect(() => {
-    const abort = new AbortController();
-    listUsers(abort.signal)
-      .then(setUsers)
-      .catch((err) => {
-        if (!abort.signal.aborted) report('Could not load the users', err);
-      });
-    return () => abort.abort();
-  }, [round]);
+  useRequest(listUsers, setUsers, (err) => report('Could not load the users', err), [round]);
 
   const done = (message: string) => {
     clear();
@@ -321,8 +266,7 @@ function UserAdmin() {
     }
   };
 
-  const needle = filter.trim().toLowerCase();
-  const shown = users?.filter((u) => !needle || `${u.email} ${u.username}`.toLowerCase().includes(needle));
+  const shown = users?.filter((u) => passesFilter(filter, [u.email, u.username]));
 
   return (
     <>
@@ -336,23 +280,18 @@ function UserAdmin() {
             Users{users ? ` (${users.length})` : ''}
           </h2>
           {users && users.length > 8 && (
-            <div class="card-body card-filter">
-              <label for="users-filter" class="visually-hidden">
-                Filter users
-              </label>
-              <input
-                id="users-filter"
-                type="search"
-                placeholder="Filter by email or name"
-                value={filter}
-                onInput={(e) => setFilter(e.currentTarget.value)}
-              />
-            </div>
+            <FilterBox
+              id="users-filter"
+              label="Filter users"
+              placeholder="Filter by email or name"
+              value={filter}
+              onInput={setFilter}
+            />
           )}
           {shown == null ? (
             <Loading failed={errors.length > 0 && 'The list could not be loaded.'} />
           ) : shown.length === 0 ? (
-            <p class="card-note">{needle ? 'No user matches.' : 'No users yet.'}</p>
+            <p class="card-note">{filter.trim() ? 'No user matches.' : 'No users yet.'}</p>
           ) : (
             <Table labelledBy="users-title" columns={['Email', 'Username', 'Status']} actions>
               {shown.map((u) => (
@@ -450,9 +389,7 @@ export function UsersPage({ envState }: { envState: EnvState }) {
         add them to existing namespaces on the Manage contributors page.
       </p>
       {envState.status === 'loading' ? (
-        <p class="card-note" aria-busy="true">
-          Loading…
-        </p>
+        <Loading />
       ) : envState.status === 'ok' && envState.env.isClusterAdmin ? (
         <UserAdmin />
       ) : (

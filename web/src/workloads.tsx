@@ -7,11 +7,12 @@
 
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, getJSON, openStream, sendJSON } from './api';
+import { ApiError, getJSON, openStream, sendJSON, useRequest } from './api';
 import { redirectToSignIn } from './auth';
+import { SubmitButton, useCheckedForm, type Problems } from './fields';
 import { Icon } from './icons';
 import { isObject, strings } from './json';
-import { ErrorBanner, Loading, SmartLink } from './layout';
+import { ErrorBanner, Loading, SmartLink, Table } from './layout';
 import { withNamespaceQuery } from './links';
 import type { EnvState } from './namespaces';
 import { navigate } from './router';
@@ -407,18 +408,15 @@ export function useWorkloadList<T extends { name: string }>(
     clear();
   }, [ns]);
 
-  useEffect(() => {
-    const abort = new AbortController();
-    load(ns, abort.signal)
-      .then((l) => {
-        setList(l);
-        setNow(Date.now());
-      })
-      .catch((err) => {
-        if (!abort.signal.aborted) report(`Could not load the ${what} of ${ns}`, err);
-      });
-    return () => abort.abort();
-  }, [ns, tick, round]);
+  useRequest(
+    (signal) => load(ns, signal),
+    (l) => {
+      setList(l);
+      setNow(Date.now());
+    },
+    (err) => report(`Could not load the ${what} of ${ns}`, err),
+    [ns, tick, round],
+  );
 
   const reload = () => setRound((r) => r + 1);
   /** After `name` was deleted: out of the list at once, said in the status line, listed again. */
@@ -448,21 +446,16 @@ export function useWorkloadDetail<T>(
   const tick = useTicker();
   const { errors, report, clear } = useErrors();
 
-  useEffect(() => {
-    const abort = new AbortController();
-    load(ns, name, abort.signal)
-      .then((got) => {
-        setItem(got);
-        setGone(false);
-        setNow(Date.now());
-      })
-      .catch((err) => {
-        if (abort.signal.aborted) return;
-        if (err instanceof ApiError && err.status === 404) setGone(true);
-        else report(`Could not load ${name}`, err);
-      });
-    return () => abort.abort();
-  }, [ns, name, tick, round]);
+  useRequest(
+    (signal) => load(ns, name, signal),
+    (got) => {
+      setItem(got);
+      setGone(false);
+      setNow(Date.now());
+    },
+    (err) => (err instanceof ApiError && err.status === 404 ? setGone(true) : report(`Could not load ${name}`, err)),
+    [ns, name, tick, round],
+  );
 
   const reload = () => setRound((r) => r + 1);
   return { ns, name, item, setItem, gone, setGone, now, tick, round, reload, errors, report, clear };
@@ -472,19 +465,21 @@ export function useWorkloadDetail<T>(
  * A workload list's card, "<heading> in <ns>", with the page's errors and status line above it and
  * the `create` link (to create.path in this namespace) for those who may; data-rights says what
  * the rights allow: pending, write or read. The card shows "Loading…" (`failed` once the list
- * could not be loaded), `empty` for an empty list, else children(list). `dialog` (a confirmation)
- * goes after the card.
+ * could not be loaded), the note `empty` (its testid and text) for an empty list, else a compact
+ * table of `columns` (and one for the rows' buttons) with children(item) as each item's row.
+ * `dialog` (a confirmation) goes after the card.
  */
-export function WorkloadListCard<T extends { name: string }>({ shown, titleId, heading, rights, create, failed, empty, dialog, children }: {
+export function WorkloadListCard<T extends { name: string }>({ shown, titleId, heading, rights, create, failed, empty, columns, dialog, children }: {
   shown: ReturnType<typeof useWorkloadList<T>>;
   titleId: string;
   heading: string;
   rights: { create: boolean } | null;
   create: { path: string; text: string };
   failed: string;
-  empty: ComponentChildren;
+  empty: { testid: string; text: string };
+  columns: string[];
   dialog: ComponentChildren;
-  children: (list: T[]) => ComponentChildren;
+  children: (item: T) => ComponentChildren;
 }) {
   const { ns, list, errors, clear, status } = shown;
   return (
@@ -515,9 +510,13 @@ export function WorkloadListCard<T extends { name: string }>({ shown, titleId, h
         {list === null ? (
           <Loading failed={errors.length > 0 && failed} />
         ) : list.length === 0 ? (
-          empty
+          <p class="card-note" data-testid={empty.testid}>
+            {empty.text}
+          </p>
         ) : (
-          children(list)
+          <Table labelledBy={titleId} class="table-compact" columns={columns} actions>
+            {list.map(children)}
+          </Table>
         )}
       </section>
       {dialog}
@@ -687,40 +686,21 @@ export interface Create {
 }
 
 /**
- * Sending a create form whose fields are checked here as the server checks them: `problems` (by
- * field id) show next to their fields (err(id)) once the user tried to send. send(create) is the
- * form's onSubmit: it focuses the first field with a problem, or POSTs; a refusal goes to the
- * page's errors and the form can be sent again.
+ * Sending a create form (useCheckedForm): send(create) is the form's onSubmit; it POSTs and then
+ * opens create.then; a refusal goes to the page's errors (`report`, after `clear`).
  */
-export function useCreateForm(
-  problems: Record<string, string>,
-  report: (what: string, err: unknown) => void,
-  clear: () => void,
-) {
-  const [tried, setTried] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const formRef = useRef<HTMLFormElement>(null);
-  const err = (id: string) => (tried ? problems[id] ?? null : null);
-  const send = (create: Create) => async (e: Event) => {
-    e.preventDefault();
-    if (busy) return;
-    setTried(true);
-    const first = Object.keys(problems)[0];
-    if (first) {
-      formRef.current?.querySelector<HTMLElement>(`#${first}`)?.focus();
-      return;
-    }
-    setBusy(true);
-    clear();
-    try {
-      await sendJSON('POST', create.url, create.body());
-      navigate(create.then);
-    } catch (e2) {
-      report(e2 instanceof ApiError && e2.status === 409 ? create.exists : create.failed, e2);
-      setBusy(false);
-    }
-  };
-  return { tried, setTried, busy, formRef, err, send };
+export function useCreateForm(problems: Problems, report: (what: string, err: unknown) => void, clear: () => void) {
+  const form = useCheckedForm(problems);
+  const send = (create: Create) =>
+    form.send(
+      async () => {
+        clear();
+        await sendJSON('POST', create.url, create.body());
+        navigate(create.then);
+      },
+      (err) => report(err instanceof ApiError && err.status === 409 ? create.exists : create.failed, err),
+    );
+  return { ...form, send };
 }
 
 /** A create form's buttons: send (`text`, `busyText` while sending) and Cancel, back to `cancelHref`. */
@@ -732,9 +712,7 @@ export function FormActions({ busy, text, busyText, cancelHref }: {
 }) {
   return (
     <div class="form-actions">
-      <button type="submit" class="button primary" disabled={busy}>
-        {busy ? busyText : text}
-      </button>
+      <SubmitButton busy={busy} text={text} busyText={busyText} />
       <SmartLink target={{ href: cancelHref, mode: 'spa' }} class="button">
         Cancel
       </SmartLink>

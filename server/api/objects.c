@@ -1,5 +1,5 @@
 /* kube_objects: see kube_objects.h. */
-#include "server/cluster/kube_objects.h"
+#include "server/api/objects.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -7,21 +7,23 @@
 #include <string.h>
 
 #include "k8s/name.h"
+#include "server/api/calls.h"
 #include "server/cluster/kube.h"
+#include "server/kfdash.h"
 
 #define PATH_MAX_BYTES 1024
 
-void *kube_objects_enter(struct http_request *r, const struct kube_objects_kind *kind, size_t size,
-                         void (*free_fn)(void *))
+void *api_objects_enter(struct http_request *r, const struct api_objects_kind *kind, size_t size,
+                        void (*free_fn)(void *))
 {
-    const char *ns = kube_enter_namespace(r, NULL);
+    const char *ns = api_namespace(r, NULL);
     if (!ns) return NULL;
     const char *name = http_request_param(r, kind->param);
     if (name && !k8s_name_is_dns_label(name)) {
         http_reply_error(r, 400, kind->not_a_name);
         return NULL;
     }
-    struct kube_objects_call *c = calloc(1, size);
+    struct api_objects_call *c = calloc(1, size);
     if (!c) {
         http_reply_error(r, 500, "out of memory");
         return NULL;
@@ -29,25 +31,25 @@ void *kube_objects_enter(struct http_request *r, const struct kube_objects_kind 
     c->kind = kind;
     snprintf(c->ns, sizeof(c->ns), "%s", ns);
     snprintf(c->name, sizeof(c->name), "%s", name ? name : "");
-    http_request_set_context(r, c, free_fn ? free_fn : kube_objects_call_free);
+    http_request_set_context(r, c, free_fn ? free_fn : api_objects_call_free);
     return c;
 }
 
-void kube_objects_call_free(void *call)
+void api_objects_call_free(void *call)
 {
-    struct kube_objects_call *c = call;
+    struct api_objects_call *c = call;
     if (!c) return;
     free(c->answer.body);
     free(c);
 }
 
-bool kube_objects_answered(const struct kube_objects_call *c, long status)
+bool api_objects_answered(const struct api_objects_call *c, long status)
 {
     return !c->answer.error && c->answer.status == status;
 }
 
-void kube_objects_call_as(struct http_request *r, struct kube_objects_call *c, const char *method,
-                          const char *query, const char *body, http_next_fn next)
+void api_objects_call_as(struct http_request *r, struct api_objects_call *c, const char *method,
+                         const char *query, const char *body, http_next_fn next)
 {
     char path[PATH_MAX_BYTES];
     int n = snprintf(path, sizeof(path), "%s/namespaces/%s/%s%s%s%s", c->kind->api, c->ns,
@@ -56,20 +58,20 @@ void kube_objects_call_as(struct http_request *r, struct kube_objects_call *c, c
         http_reply_error(r, 414, "request too long to forward");
         return;
     }
-    kube_objects_call_path_as(r, c, method, path, body, next);
+    api_objects_call_path_as(r, c, method, path, body, next);
 }
 
-void kube_objects_call_path_as(struct http_request *r, struct kube_objects_call *c,
-                               const char *method, const char *path, const char *body,
-                               http_next_fn next)
+void api_objects_call_path_as(struct http_request *r, struct api_objects_call *c,
+                              const char *method, const char *path, const char *body,
+                              http_next_fn next)
 {
     /* The slot may hold an earlier answer: this call fills it anew. */
     free(c->answer.body);
     c->answer = (struct upstream_result){0};
-    kube_call_as(r, http_request_identity(r), method, path, body, &c->answer, next);
+    api_kube_call_as(r, http_request_identity(r), method, path, body, &c->answer, next);
 }
 
-cJSON *kube_objects_answer_json(struct http_request *r, const struct kube_objects_call *c)
+cJSON *api_objects_answer_json(struct http_request *r, const struct api_objects_call *c)
 {
     cJSON *j = cJSON_ParseWithLength(c->answer.body, c->answer.len);
     if (!cJSON_IsObject(j)) {
@@ -80,8 +82,8 @@ cJSON *kube_objects_answer_json(struct http_request *r, const struct kube_object
     return j;
 }
 
-void kube_objects_reply_with(struct http_request *r, unsigned status, const char *key, cJSON *value,
-                             const char *extra_key, cJSON *extra)
+void api_objects_reply_with(struct http_request *r, unsigned status, const char *key, cJSON *value,
+                            const char *extra_key, cJSON *extra)
 {
     cJSON *j = value ? cJSON_CreateObject() : NULL;
     if (!j || !cJSON_AddItemToObject(j, key, value)) {
@@ -100,11 +102,11 @@ void kube_objects_reply_with(struct http_request *r, unsigned status, const char
     http_reply_json(r, status, j);
 }
 
-void kube_objects_reply_list(struct http_request *r, const struct kube_objects_call *c,
-                             const char *key, size_t max, cJSON *(*summary)(const cJSON *item),
-                             int (*compare)(const void *, const void *))
+void api_objects_reply_list(struct http_request *r, const struct api_objects_call *c,
+                            const char *key, size_t max, cJSON *(*summary)(const cJSON *item),
+                            int (*compare)(const void *, const void *))
 {
-    cJSON *j = kube_objects_answer_json(r, c);
+    cJSON *j = api_objects_answer_json(r, c);
     if (!j) return;
     const cJSON *items = cJSON_GetObjectItemCaseSensitive(j, "items");
     if (!cJSON_IsArray(items)) items = NULL;
@@ -135,5 +137,5 @@ void kube_objects_reply_list(struct http_request *r, const struct kube_objects_c
         http_reply_error(r, 500, "out of memory");
         return;
     }
-    kube_objects_reply_with(r, 200, key, list, "truncated", flag);
+    api_objects_reply_with(r, 200, key, list, "truncated", flag);
 }
