@@ -72,20 +72,18 @@ static int client_from_kubeconfig(const char *path, struct k8s_client **ret, cha
     return e;
 }
 
-int kube_new(const struct config *cfg, struct upstream *engine, struct kube **ret, char *err,
-             size_t size)
+/* The settings' part: the cluster admins, the reserved namespaces, the guard. */
+static struct kube *kube_alloc(const struct config *cfg, struct upstream *engine)
 {
-    *ret = NULL;
     struct kube *k = calloc(1, sizeof(*k));
-    if (!k) return -ENOMEM;
+    if (!k) return NULL;
     k->engine = engine;
     k->admin_text = strdup(cfg->cluster_admins);
     k->admin_group_text = strdup(cfg->cluster_admin_groups);
     k->reserved_text = strdup(cfg->reserved_namespaces);
     if (!k->admin_text || !k->admin_group_text || !k->reserved_text) {
         kube_free(k);
-        snprintf(err, size, "out of memory");
-        return -ENOMEM;
+        return NULL;
     }
     k->n_admins = config_split_list(k->admin_text, k->admins, ADMINS_MAX);
     k->n_admin_groups = config_split_list(k->admin_group_text, k->admin_groups, ADMINS_MAX);
@@ -94,6 +92,18 @@ int kube_new(const struct config *cfg, struct upstream *engine, struct kube **re
         .dex_namespace = cfg->dex_namespace,
         .reserved = k->reserved,
         .n_reserved = config_split_list(k->reserved_text, k->reserved, RESERVED_MAX)};
+    return k;
+}
+
+int kube_new(const struct config *cfg, struct upstream *engine, struct kube **ret, char *err,
+             size_t size)
+{
+    *ret = NULL;
+    struct kube *k = kube_alloc(cfg, engine);
+    if (!k) {
+        snprintf(err, size, "out of memory");
+        return -ENOMEM;
+    }
     int e = 0;
     if (*cfg->kube_api) {
         struct k8s_client_config kc = {
@@ -111,6 +121,21 @@ int kube_new(const struct config *cfg, struct upstream *engine, struct kube **re
         kube_free(k);
         return e;
     }
+    *ret = k;
+    return 0;
+}
+
+int kube_new_offline(const struct config *cfg, struct upstream *engine, const char *api,
+                     struct k8s_access *access, struct kube **ret)
+{
+    *ret = NULL;
+    struct kube *k = kube_alloc(cfg, engine);
+    struct k8s_client_config kc = {.api = api};
+    if (!k || (api && k8s_client_new(&kc, &k->client) < 0)) {
+        kube_free(k);
+        return -ENOMEM;
+    }
+    k->access = access;
     *ret = k;
     return 0;
 }

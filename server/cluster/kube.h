@@ -18,6 +18,7 @@
 
 struct config;
 struct identity;
+struct k8s_access;
 struct k8s_guard;
 struct k8s_snapshot;
 struct kube;
@@ -28,6 +29,10 @@ int kube_new(const struct config *cfg, struct upstream *engine, struct kube **re
              size_t size);
 /* At shutdown, before the engine goes: the watches stop, the last snapshot stays. NULL-safe. */
 void kube_stop_watching(struct kube *k);
+/* Tests and tools: a kube over an access model fed by hand (k8s/access.h k8s_access_new;
+ * taken), whose calls go to api (http://...; NULL: none, kube_on false) through engine. */
+int kube_new_offline(const struct config *cfg, struct upstream *engine, const char *api,
+                     struct k8s_access *access, struct kube **ret);
 void kube_free(struct kube *k);
 /* A health check (server/http/health.h): the access model's caches are filled. */
 bool kube_ready(void *kube, char *detail, size_t size);
