@@ -39,6 +39,23 @@ START_TEST(the_api_servers_own_reviews_keep_their_system_groups)
 }
 END_TEST
 
-RUN_SUITE("identity", system_names_are_reserved_with_or_without_padding,
+START_TEST(an_email_that_would_break_a_header_line_is_no_identity)
+{
+    const char *bad[] = {"mallory@example.com\r\nimpersonate-group: system:masters",
+                         "mallory@example.com\nkubeflow-userid: alice@example.com",
+                         "tab\t@example.com", "", "del\x7f@example.com"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert(!identity_name_is_safe(bad[i]));
+        ck_assert_ptr_null(identity_new(IDENTITY_SESSION, bad[i], NULL, 0));
+    }
+    ck_assert(identity_name_is_safe("alice@example.com"));
+    struct identity *who = identity_new(IDENTITY_SESSION, "alice@example.com", NULL, 0);
+    ck_assert_ptr_nonnull(who);
+    identity_free(who);
+}
+END_TEST
+
+RUN_SUITE("identity", an_email_that_would_break_a_header_line_is_no_identity,
+          system_names_are_reserved_with_or_without_padding,
           a_provider_cannot_put_anyone_in_a_padded_system_group,
           the_api_servers_own_reviews_keep_their_system_groups)

@@ -342,7 +342,12 @@ def test_activities_are_access_checked(kfdash, admin):
         admin.delete(f"/api/v1/namespaces/alice/events/{made.json()['metadata']['name']}")
 
 
-def test_a_kubeconfig_with_client_certificates_works_as_well(stack):
+def test_a_kubeconfig_with_client_certificates_works_as_well(stack, admin):
+    """The stack's kubeconfig embeds its CA, client certificate and key: kfdash keeps them in
+    memory (nothing under /tmp, where it once wrote them out), watches, impersonates, and checks a
+    service account's token by TokenReview with them."""
+    import glob
+    before = set(glob.glob("/tmp/kfdash-kube-*"))
     k = start_kfdash(stack, "--trusted-header-peers", "127.0.0.1/32",
                      "--kubeconfig", stack["KUBECONFIG"])
     try:
@@ -350,6 +355,16 @@ def test_a_kubeconfig_with_client_certificates_works_as_well(stack):
                 call_as(k, BOB, "GET", "/api/workgroup/env-info").json()["namespaces"]}
         assert seen == {"alice", "bob"}
         assert call_as(k, BOB, "GET", NOTEBOOKS.format(ns="alice")).status_code == 200
+        assert set(glob.glob("/tmp/kfdash-kube-*")) == before
+        made = admin.post("/api/v1/namespaces/alice/serviceaccounts/default/token",
+                          json={"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                                "spec": {"expirationSeconds": 600}})
+        assert made.status_code == 201, made.text
+        r = plain_session().get(k.url + "/api/whoami", timeout=10, headers={
+            "Authorization": "Bearer " + made.json()["status"]["token"]})
+        assert r.status_code == 200, r.text
+        assert r.json()["email"] == "system:serviceaccount:alice:default"
+        assert r.json()["source"] == "service-account"
     finally:
         k.stop()
 

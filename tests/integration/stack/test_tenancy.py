@@ -22,8 +22,8 @@ import uuid
 import pytest
 import websocket
 
-from conftest import (GATEWAY_CLUSTER_ADMIN, call_as, execute_on_kernel, plain_session, sign_in,
-                      signin_kfdash, until, whoami)
+from conftest import (GATEWAY_CLUSTER_ADMIN, begin, call_as, execute_on_kernel, finish,
+                      plain_session, sign_in, signin_kfdash, until, whoami)
 
 ALICE, BOB, CAROL = "alice@example.com", "bob@example.com", "carol@example.com"
 ADMIN = GATEWAY_CLUSTER_ADMIN
@@ -291,6 +291,35 @@ def test_a_users_tokens_and_sessions_die_with_the_user(kfdash, admin, dex_user, 
             assert admin.put(path, json=obj).status_code == 200
     until(lambda: whoami(kfdash, headers=bearer).status_code == 401, "the token is refused", 5)
     until(lambda: whoami(kfdash, s).status_code == 401, "the session is refused", 5)
+
+
+def test_an_email_with_a_line_break_cannot_smuggle_an_impersonation_header(kfdash, stack, admin,
+                                                                         dex_login):
+    """A Password object's email (an admin's typo, a connector's upstream account) with a line
+    break and a header after it: Dex signs it into the ID token as it is. kfdash impersonates its
+    users in header lines, so that email must never reach one, or the second line would make the
+    user a member of system:masters."""
+    from test_stack import dex_password_name, password_object as new_password
+    tag = uuid.uuid4().hex[:8]
+    # Dex matches logins in lower case (header names are case-blind, the group's is lower case).
+    login = f"mallory-{tag}@example.com\r\nimpersonate-group: system:masters"
+    password = f"pw-{tag}"
+    obj = new_password(stack, dex_password_name(login), login, password)
+    path = f"/apis/dex.coreos.com/v1/namespaces/{stack['DEX_NAMESPACE']}/passwords"
+    assert admin.post(path, json=obj).status_code == 201
+    try:
+        s = plain_session()
+        answer = finish(s, kfdash, begin(s, kfdash), login, password)
+        assert answer.status_code == 401, (answer.status_code, answer.text[:300])
+        assert "characters" in answer.text
+        # Nothing signed in: no session, and so nothing read as system:masters.
+        r = s.get(f"{kfdash.url}/api/k8s/api/v1/namespaces/kube-system/secrets", timeout=10)
+        assert r.status_code == 401, r.text
+        # Dex's ID token carries the same email: it is no credential either.
+        id_token = dex_login(login, password)
+        assert whoami(kfdash, headers={"Authorization": "Bearer " + id_token}).status_code == 401
+    finally:
+        admin.delete(f"{path}/{obj['metadata']['name']}")
 
 
 def test_a_service_account_token_cannot_mint_a_personal_token(kfdash, admin):
