@@ -144,11 +144,7 @@ static bool visible(struct http_request *r, const struct diag *d, const char *ns
 {
     const struct kfdash *k = kfdash_of(r);
     if (d->admin) return true;
-    const struct k8s_snapshot *s = kube_snapshot(k->kube);
-    const struct identity *who = http_request_identity(r);
-    return s && ns &&
-           k8s_snapshot_role(s, who->email, (const char *const *)who->groups, who->n_groups, ns) !=
-               K8S_ROLE_NONE;
+    return kube_role(k->kube, http_request_identity(r), ns) != K8S_ROLE_NONE;
 }
 
 static void add_check(struct diag *d, const char *name, bool ok, const char *fmt, ...)

@@ -135,10 +135,7 @@ void api_k8s_forward(struct http_request *r)
     const struct identity *who = http_request_identity(r);
     bool admin = kube_is_cluster_admin(k->kube, who);
     if (t.ns[0]) {
-        enum k8s_role role =
-            k8s_snapshot_role(kube_snapshot(k->kube), who->email, (const char *const *)who->groups,
-                              who->n_groups, t.ns);
-        if (role == K8S_ROLE_NONE && !admin) {
+        if (kube_role(k->kube, who, t.ns) == K8S_ROLE_NONE) {
             refuse(r, 403, "you have no role in this namespace");
             return;
         }

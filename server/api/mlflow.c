@@ -99,16 +99,6 @@ static cJSON *workspace_json(const char *ns)
     return w;
 }
 
-/* The caller's role in ns; a cluster admin without one counts as admin. */
-static enum k8s_role role_in(const struct kube *kube, const struct k8s_snapshot *s,
-                             const struct identity *who, const char *ns)
-{
-    enum k8s_role role =
-        k8s_snapshot_role(s, who->email, (const char *const *)who->groups, who->n_groups, ns);
-    if (role == K8S_ROLE_NONE && kube_is_cluster_admin(kube, who)) role = K8S_ROLE_ADMIN;
-    return role;
-}
-
 static const struct k8s_snapshot *snapshot_or_503(struct http_request *r)
 {
     const struct kfdash *k = kfdash_of(r);
@@ -152,7 +142,7 @@ static void get_workspace(struct http_request *r, const char *name, size_t len)
     }
     const struct k8s_snapshot *s = snapshot_or_503(r);
     if (!s) return;
-    if (role_in(k->kube, s, http_request_identity(r), ns) == K8S_ROLE_NONE) {
+    if (kube_role(k->kube, http_request_identity(r), ns) == K8S_ROLE_NONE) {
         refuse(r, 403, "you have no role in this namespace");
         return;
     }
@@ -292,7 +282,7 @@ static void enter_workspace(struct http_request *r, bool writes)
     }
     const struct k8s_snapshot *s = snapshot_or_503(r);
     if (!s) return;
-    enum k8s_role role = role_in(k->kube, s, http_request_identity(r), ns);
+    enum k8s_role role = kube_role(k->kube, http_request_identity(r), ns);
     if (role == K8S_ROLE_NONE) {
         refuse(r, 403, "you have no role in this namespace");
         return;

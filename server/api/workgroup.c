@@ -469,15 +469,19 @@ static void created(struct http_request *r)
     http_reply_json(r, 201, j);
 }
 
-/* A namespace of that name is not there (404): the Profile may be made. */
+/* No namespace of that name is listed: the Profile may be made. */
 static void namespace_checked(struct http_request *r)
 {
     const struct kfdash *k = kfdash_of(r);
     struct change *c = http_request_context(r);
     long status = c->answer.error ? 0 : c->answer.status;
-    if (status != 404) {
+    cJSON *list = status == 200 ? cJSON_ParseWithLength(c->answer.body, c->answer.len) : NULL;
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(list, "items");
+    int found = cJSON_IsArray(items) ? cJSON_GetArraySize(items) : -1;
+    cJSON_Delete(list);
+    if (found != 0) {
         if (c->claimed) registration_release(k->workgroup, c->email, c->ns);
-        if (status == 200) {
+        if (found > 0) {
             char message[512];
             snprintf(message, sizeof(message),
                      "the namespace %s exists already and is not a profile of yours", c->ns);
@@ -549,7 +553,7 @@ void api_workgroup_create(struct http_request *r)
     c->claimed = !admin;
     /* The cache may not know yet of a namespace made a moment ago: the API server says. */
     char path[512];
-    snprintf(path, sizeof(path), "/api/v1/namespaces/%s", c->ns);
+    snprintf(path, sizeof(path), "/api/v1/namespaces?fieldSelector=metadata.name%%3D%s", c->ns);
     http_request_set_context(r, c, change_free);
     api_kube_call(r, "GET", path, NULL, &c->answer, namespace_checked);
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "k8s/access.h"
 #include "k8s/client.h"
 #include "lib/buf.h"
 #include "lib/upstream.h"
@@ -47,6 +48,9 @@ const struct k8s_snapshot *kube_snapshot(const struct kube *k);
 const struct k8s_guard *kube_guard(const struct kube *k);
 /* Named in kubeflow.cluster_admins, or in a group of kubeflow.cluster_admin_groups. */
 bool kube_is_cluster_admin(const struct kube *k, const struct identity *who);
+/* May who enter ns: their role there from the current snapshot (the highest of theirs and their
+ * groups'), K8S_ROLE_ADMIN for a cluster admin with none; K8S_ROLE_NONE when off. */
+enum k8s_role kube_role(const struct kube *k, const struct identity *who, const char *ns);
 
 /* A call to the API server, built by kube_own_call or kube_user_call (which initialise every
  * field, whatever the memory held); what it points to lives in here until kube_call_reset. */

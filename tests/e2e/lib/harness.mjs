@@ -1,6 +1,7 @@
 // End-to-end harness: starts the real kfdash binary on a free loopback port and drives Debian's
 // headless Chromium through playwright-core (installed in web/node_modules, the project's one
-// lockfile). Shared by every tests/e2e/*.test.mjs; run them with `node --test tests/e2e/`.
+// lockfile). Shared by every tests/e2e/*.test.mjs (run by tests/e2e/run.sh) and
+// tests/e2e/stack/*.test.mjs (run by tests/integration/stack/test_browser.py).
 //
 // Environment:
 //   KFDASH_BIN             server binary (default <repo>/build/kfdash)
@@ -344,10 +345,10 @@ export function gatewayFetch(url, email, method, path, body) {
 }
 
 /**
- * The server routes a test file needs, some of which the server may not have yet.
- * probe(url, probes) calls each probe, {name: [email, method, path, body?]}, through
- * gatewayFetch() and keeps the names answered 404 "no such API route"; needs(t, ...names) skips
- * test t, saying which are missing, and returns false while any is.
+ * The server routes a test file needs. probe(url, probes) calls each probe,
+ * {name: [email, method, path, body?]}, through gatewayFetch() and keeps the names answered 404
+ * "no such API route"; needs(...names) throws, saying which are missing, while any is (a test
+ * never skips: it fails, naming the routes the server lacks).
  */
 export function routeProbes() {
   const absent = new Set();
@@ -358,10 +359,9 @@ export function routeProbes() {
       if (res.status === 404 && text.includes('no such API route')) absent.add(name);
     }
   }
-  function needs(t, ...routes) {
+  function needs(...routes) {
     const gone = routes.filter((r) => absent.has(r));
-    if (gone.length) t.skip(`waits for the server: ${gone.join(', ')} answers 404 "no such API route"`);
-    return gone.length === 0;
+    if (gone.length) throw new Error(`the server lacks ${gone.join(', ')}: it answers 404 "no such API route"`);
   }
   return { probe, needs };
 }

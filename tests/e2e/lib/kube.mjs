@@ -1,14 +1,15 @@
 // Stack-backed end-to-end tests: kfdash against the local stack's real apiserver, and the stack
-// admin's own calls to that apiserver (to seed and clean up). Shared by the tests/e2e/*.test.mjs
-// that need the stack; tests/integration/stack/test_browser.py runs them with the environment
-// below set (without it they skip).
+// admin's own calls to that apiserver (to seed and clean up). Shared by the
+// tests/e2e/stack/*.test.mjs that need the apiserver; tests/integration/stack/test_browser.py runs
+// them with the environment below set (each file checks for what it needs with stackEnv() of
+// stack.mjs, and fails at once without it).
 //
 // Environment:
 //   KFDASH_E2E_KUBE_API, KFDASH_E2E_KUBE_TOKEN_FILE, KFDASH_E2E_KUBE_CA_FILE
-//                          the stack's apiserver, as kfdash's ServiceAccount (required)
+//                          the stack's apiserver, as kfdash's ServiceAccount (startKubeKfdash())
 //   KFDASH_E2E_KUBE_ADMIN_CERT, KFDASH_E2E_KUBE_ADMIN_KEY
-//                          the stack's admin client certificate, for kubeAdmin() (optional)
-//   KFDASH_E2E_CONNECT_TO  the stack's --connect-to: its Services → the live peers (optional)
+//                          the stack's admin client certificate, for kubeAdmin()
+//   KFDASH_E2E_CONNECT_TO  the stack's --connect-to: its Services → the live peers
 //   KFDASH_E2E_MLFLOW_URL  the stack's MLflow, passed as --mlflow-url to every kfdash (optional)
 
 import { readFileSync } from 'node:fs';
@@ -16,32 +17,8 @@ import { request as httpsRequest } from 'node:https';
 import { freePort, startKfdash, waitReady } from './harness.mjs';
 
 const ENV = process.env;
-const REQUIRED = ['KFDASH_E2E_KUBE_API', 'KFDASH_E2E_KUBE_TOKEN_FILE', 'KFDASH_E2E_KUBE_CA_FILE'];
 const READY_TIMEOUT_MS = 15_000;
 const ADMIN_TIMEOUT_MS = 10_000;
-
-/** Why a test that needs the stack's admin (kubeAdmin()) skips without it: it needs it `why`. */
-export const needsAdmin = (why) => `needs KFDASH_E2E_KUBE_ADMIN_CERT and _KEY (the stack admin) ${why}`;
-
-/**
- * The stack settings from the environment: { skip, haveAdmin, connectTo }. skip is false when
- * the apiserver settings are all there, and the admin certificate (if `admin` says why it is
- * needed) and the --connect-to (if `connectTo` says why), else the reason to pass as a test's
- * `skip` option; haveAdmin says whether kubeAdmin() can be used; connectTo is the stack's
- * --connect-to ('' without).
- */
-export function kubeEnv({ admin, connectTo } = {}) {
-  const missing = REQUIRED.filter((name) => !ENV[name]);
-  const haveAdmin = Boolean(ENV.KFDASH_E2E_KUBE_ADMIN_CERT && ENV.KFDASH_E2E_KUBE_ADMIN_KEY);
-  const connect = ENV.KFDASH_E2E_CONNECT_TO || '';
-  const skip =
-    (missing.length > 0 &&
-      `needs the stack's apiserver (${missing.join(', ')} unset): run by tests/integration/stack/test_browser.py`) ||
-    (admin && !haveAdmin && needsAdmin(admin)) ||
-    (connectTo && !connect && `needs KFDASH_E2E_CONNECT_TO (the stack's ml.env) ${connectTo}`) ||
-    false;
-  return { skip, haveAdmin, connectTo: connect };
-}
 
 /**
  * Calls the Kubernetes API as the stack's admin (client certificate). `body`, if given, is sent

@@ -1,14 +1,15 @@
 """The browser suites that need this stack, in headless Chromium (node --test, playwright-core):
-tests/e2e/signin.test.mjs (signing in through Dex's own form), tests/e2e/profiles.test.mjs
-(namespace selector, registration, contributors, activity, users against the real apiserver),
-tests/e2e/diagnostics.test.mjs (the Diagnostics page over the real apiserver's StorageClasses),
-tests/e2e/notebooks.test.mjs (Notebooks, and JupyterLab through the dashboard),
-tests/e2e/spark.test.mjs (Spark applications, and the live Spark UI through the dashboard),
-tests/e2e/endpoints.test.mjs (KServe endpoints: deploy an MLflow model version, predict),
-tests/e2e/mlflow.test.mjs (experiments, runs, metric charts, models; MLflow's own UI) and
-tests/e2e/app_origins.test.mjs (a hostile notebook page opened by a signed-in cluster admin).
-Without their environment the .mjs files skip themselves, so the plain e2e suite (no stack)
-passes; here every test in them must run and pass.
+tests/e2e/stack/signin.test.mjs (signing in through Dex's own form),
+tests/e2e/stack/profiles.test.mjs (namespace selector, registration, contributors, activity, users
+against the real apiserver), tests/e2e/stack/diagnostics.test.mjs (the Diagnostics page over the
+real apiserver's StorageClasses), tests/e2e/stack/notebooks.test.mjs (Notebooks, and JupyterLab
+through the dashboard), tests/e2e/stack/spark.test.mjs (Spark applications, and the live Spark UI
+through the dashboard), tests/e2e/stack/endpoints.test.mjs (KServe endpoints: deploy an MLflow
+model version, predict), tests/e2e/stack/mlflow.test.mjs (experiments, runs, metric charts,
+models; MLflow's own UI) and tests/e2e/stack/app_origins.test.mjs (a hostile notebook page opened
+by a signed-in cluster admin). This is where they run: each gets its environment here, and
+without it fails at once (tests/e2e/lib/stack.mjs). Every test in them must run and pass; the
+browser tests that need only kfdash are the e2e suite's (tests/e2e/run.sh).
 
 signin: kfdash listens on 127.0.0.1:18557, whose /auth/callback Dex has registered
 (tests/stack/k8s-up.sh); test_signin.py uses that port too, one test at a time; app_origins
@@ -20,21 +21,22 @@ import subprocess
 
 from conftest import ROOT
 
-SIGNIN_TEST = ROOT / "tests" / "e2e" / "signin.test.mjs"
-PROFILES_TEST = ROOT / "tests" / "e2e" / "profiles.test.mjs"
-DIAGNOSTICS_TEST = ROOT / "tests" / "e2e" / "diagnostics.test.mjs"
-NOTEBOOKS_TEST = ROOT / "tests" / "e2e" / "notebooks.test.mjs"
-SPARK_TEST = ROOT / "tests" / "e2e" / "spark.test.mjs"
-ENDPOINTS_TEST = ROOT / "tests" / "e2e" / "endpoints.test.mjs"
-MLFLOW_TEST = ROOT / "tests" / "e2e" / "mlflow.test.mjs"
-APP_ORIGINS_TEST = ROOT / "tests" / "e2e" / "app_origins.test.mjs"
+E2E_STACK = ROOT / "tests" / "e2e" / "stack"
+SIGNIN_TEST = E2E_STACK / "signin.test.mjs"
+PROFILES_TEST = E2E_STACK / "profiles.test.mjs"
+DIAGNOSTICS_TEST = E2E_STACK / "diagnostics.test.mjs"
+NOTEBOOKS_TEST = E2E_STACK / "notebooks.test.mjs"
+SPARK_TEST = E2E_STACK / "spark.test.mjs"
+ENDPOINTS_TEST = E2E_STACK / "endpoints.test.mjs"
+MLFLOW_TEST = E2E_STACK / "mlflow.test.mjs"
+APP_ORIGINS_TEST = E2E_STACK / "app_origins.test.mjs"
 APPS_PORT = 18558
 PORT = 18557
 TIMEOUT_S = 300
 
 
 def run_node_test(test_file, extra_env):
-    """Runs one tests/e2e file with node --test; fails unless every test in it ran and passed."""
+    """Runs one tests/e2e/stack file with node --test; fails unless every test in it ran and passed."""
     node = shutil.which("node")
     assert node, "node is not on PATH (needed for tests/e2e; see web/package.json)"
     assert (ROOT / "web" / "node_modules" / "playwright-core").is_dir(), \
@@ -42,7 +44,7 @@ def run_node_test(test_file, extra_env):
     env = dict(os.environ)
     env["KFDASH_BIN"] = os.environ.get("KFDASH_BIN") or str(ROOT / "build" / "kfdash")
     env.update(extra_env)
-    argv = [node, "--test", "--test-concurrency=1", str(test_file)]
+    argv = [node, "--test", "--test-concurrency=1", "--test-reporter=tap", str(test_file)]
     try:
         run = subprocess.run(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True, errors="replace", timeout=TIMEOUT_S)
@@ -50,9 +52,11 @@ def run_node_test(test_file, extra_env):
         out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
         raise AssertionError(f"{' '.join(argv)} did not finish within {TIMEOUT_S} s; its output:\n{out}")
     assert run.returncode == 0, f"{' '.join(argv)} exited {run.returncode}; its output:\n{run.stdout}"
-    # The .mjs skips itself when its environment is missing: here every test must have run.
+    # No test may skip (none does; tests/e2e/run.sh checks the same): every test must have run.
     assert "# SKIP" not in run.stdout and "# skipped 0" in run.stdout, run.stdout
     assert "# pass 0" not in run.stdout, run.stdout
+    # A file without any test is reported as one passing test named by its path.
+    assert f"- {test_file}\n" not in run.stdout, run.stdout
 
 
 def kube_env(stack):

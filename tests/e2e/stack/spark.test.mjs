@@ -5,26 +5,23 @@
 // submits an application from the PySpark template, then deletes it; carol (viewer of alice)
 // sees the same list without a way to submit or delete, and the server refuses her anyway.
 //
-// It needs the stack and runs only when tests/integration/stack/test_browser.py starts it with
-// (else every test here is skipped):
+// It needs the stack and runs from tests/integration/stack/test_browser.py, which starts it with
+// (without them it fails at once; it never skips):
 //   KFDASH_E2E_KUBE_API, KFDASH_E2E_KUBE_TOKEN_FILE, KFDASH_E2E_KUBE_CA_FILE
 //                         the stack's apiserver, as kfdash's ServiceAccount
 //   KFDASH_E2E_KUBE_ADMIN_CERT, KFDASH_E2E_KUBE_ADMIN_KEY
 //                         the stack's admin: to read back and clean up what the tests made
 //   KFDASH_E2E_CONNECT_TO the stack's --connect-to (app1's UI Service → the live Spark UI)
-// Tests whose server route is missing say so in their skip message (test_browser.py refuses
-// any skip).
+// A test whose server route is missing fails, naming the route.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { gatewayBrowsers, routeProbes, watchProblems } from './lib/harness.mjs';
-import { kubeAdmin, kubeEnv, startAppsKfdash } from './lib/kube.mjs';
+import { gatewayBrowsers, routeProbes, watchProblems } from '../lib/harness.mjs';
+import { kubeAdmin, startAppsKfdash } from '../lib/kube.mjs';
+import { CONNECT_TO as CONNECT_TO_ENV, KUBE, KUBE_ADMIN, stackEnv } from '../lib/stack.mjs';
 
-const { skip: SKIP, connectTo: CONNECT_TO } = kubeEnv({
-  admin: 'to read back and clean up',
-  connectTo: 'to reach the Spark UI',
-});
+const CONNECT_TO = stackEnv(KUBE, KUBE_ADMIN, CONNECT_TO_ENV).KFDASH_E2E_CONNECT_TO;
 
 const ALICE = 'alice@example.com';
 const CAROL = 'carol@example.com';
@@ -41,7 +38,6 @@ describe('Spark applications against the stack, in gateway mode', () => {
   const made = new Set();
 
   before(async () => {
-    if (SKIP) return;
     kf = await startAppsKfdash({
       args: ['--cluster-admins', ADMIN, '--trusted-header-peers', '127.0.0.1/32', '--connect-to', CONNECT_TO],
     });
@@ -60,8 +56,8 @@ describe('Spark applications against the stack, in gateway mode', () => {
 
   const at = (path) => kf.url + path;
 
-  test("alice's Spark page lists app1 RUNNING with its executors; the detail shows each executor and the driver log", { skip: SKIP }, async (t) => {
-    if (!needs(t, 'GET /api/namespaces/:ns/sparkapplications', 'GET /api/rules/:ns')) return;
+  test("alice's Spark page lists app1 RUNNING with its executors; the detail shows each executor and the driver log", async (t) => {
+    needs('GET /api/namespaces/:ns/sparkapplications', 'GET /api/rules/:ns');
     await as(ALICE, t, async (page) => {
       const problems = watchProblems(page);
       await page.goto(at('/?ns=alice'));
@@ -103,8 +99,8 @@ describe('Spark applications against the stack, in gateway mode', () => {
     });
   });
 
-  test('"Open Spark UI" opens the live Spark UI of app1 on its own host, in a new tab', { skip: SKIP }, async (t) => {
-    if (!needs(t, 'GET /api/namespaces/:ns/sparkapplications')) return;
+  test('"Open Spark UI" opens the live Spark UI of app1 on its own host, in a new tab', async (t) => {
+    needs('GET /api/namespaces/:ns/sparkapplications');
     await as(ALICE, t, async (page) => {
       await page.goto(at('/spark-applications/details/app1?ns=alice'));
       const open = page.getByRole('link', { name: 'Open Spark UI' });
@@ -133,8 +129,8 @@ describe('Spark applications against the stack, in gateway mode', () => {
     });
   });
 
-  test('alice submits an application from the PySpark template, sees it listed, and deletes it', { skip: SKIP }, async (t) => {
-    if (!needs(t, 'GET /api/namespaces/:ns/sparkapplications', 'GET /api/spark/templates', 'GET /api/rules/:ns')) return;
+  test('alice submits an application from the PySpark template, sees it listed, and deletes it', async (t) => {
+    needs('GET /api/namespaces/:ns/sparkapplications', 'GET /api/spark/templates', 'GET /api/rules/:ns');
     const name = `pi-${RUN}`;
     await as(ALICE, t, async (page) => {
       const problems = watchProblems(page);
@@ -188,8 +184,8 @@ describe('Spark applications against the stack, in gateway mode', () => {
     });
   });
 
-  test('carol (viewer) sees app1 but no Submit or Delete, and the server refuses her a submit', { skip: SKIP }, async (t) => {
-    if (!needs(t, 'GET /api/namespaces/:ns/sparkapplications', 'GET /api/rules/:ns')) return;
+  test('carol (viewer) sees app1 but no Submit or Delete, and the server refuses her a submit', async (t) => {
+    needs('GET /api/namespaces/:ns/sparkapplications', 'GET /api/rules/:ns');
     await as(CAROL, t, async (page) => {
       await page.goto(at('/spark-applications?ns=alice'));
       const row = page.locator('[data-testid="spark-row"][data-name="app1"]');

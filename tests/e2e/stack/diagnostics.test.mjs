@@ -3,22 +3,22 @@
 // the page says so; with a class that is not the default it gives the kubectl patch to copy,
 // and once the class is the default, "Check again" finds nothing wrong.
 //
-// It needs the stack and runs only when tests/integration/stack/test_browser.py starts it with
-// (else every test here is skipped):
+// It needs the stack and runs from tests/integration/stack/test_browser.py, which starts it with
+// (without them it fails at once; it never skips):
 //   KFDASH_E2E_KUBE_API, KFDASH_E2E_KUBE_TOKEN_FILE, KFDASH_E2E_KUBE_CA_FILE
 //                         the stack's apiserver, as kfdash's ServiceAccount
 //   KFDASH_E2E_KUBE_ADMIN_CERT, KFDASH_E2E_KUBE_ADMIN_KEY
 //                         the stack's admin client certificate: to make and remove a
-//                         StorageClass (the test that needs them skips without)
+//                         StorageClass
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { gatewayBrowsers, watchProblems } from './lib/harness.mjs';
-import { kubeAdmin, kubeEnv, needsAdmin, startAppsKfdash } from './lib/kube.mjs';
+import { gatewayBrowsers, watchProblems } from '../lib/harness.mjs';
+import { kubeAdmin, startAppsKfdash } from '../lib/kube.mjs';
+import { KUBE, KUBE_ADMIN, stackEnv } from '../lib/stack.mjs';
 
-const { skip: SKIP, haveAdmin: HAVE_ADMIN } = kubeEnv();
-const NO_ADMIN = needsAdmin('to make a StorageClass');
+stackEnv(KUBE, KUBE_ADMIN);
 
 const ALICE = 'alice@example.com';
 const ADMIN = 'admin@example.com';
@@ -53,7 +53,6 @@ describe('the Diagnostics page against the stack apiserver, in gateway mode', ()
   const as = browsers.as;
 
   before(async () => {
-    if (SKIP) return;
     // Applications on hosts of their own: kfdash has nothing of its own to warn about.
     kf = await startAppsKfdash({
       args: ['--cluster-admins', ADMIN, '--trusted-header-peers', '127.0.0.1/32'],
@@ -67,7 +66,7 @@ describe('the Diagnostics page against the stack apiserver, in gateway mode', ()
 
   const at = (path) => kf.url + path;
 
-  test('alice opens Diagnostics from the sidebar and is told the cluster has no StorageClass', { skip: SKIP }, async (t) => {
+  test('alice opens Diagnostics from the sidebar and is told the cluster has no StorageClass', async (t) => {
     await as(ALICE, t, async (page) => {
       const problems = watchProblems(page);
       await page.goto(at('/'));
@@ -102,7 +101,7 @@ describe('the Diagnostics page against the stack apiserver, in gateway mode', ()
     });
   });
 
-  test('with a class that is not the default, the patch is there to copy; run, Check again finds nothing', { skip: SKIP || (!HAVE_ADMIN && NO_ADMIN) }, async (t) => {
+  test('with a class that is not the default, the patch is there to copy; run, Check again finds nothing', async (t) => {
     try {
       await as(ALICE, t, async (page) => {
         const problems = watchProblems(page);
@@ -157,7 +156,7 @@ describe('the Diagnostics page against the stack apiserver, in gateway mode', ()
         assert.deepEqual(problems, []);
       });
     } finally {
-      if (HAVE_ADMIN) await kubeAdmin('DELETE', `${CLASSES}/${CLASS}`);
+      await kubeAdmin('DELETE', `${CLASSES}/${CLASS}`);
     }
   });
 });

@@ -5,8 +5,8 @@
 // experiment; carol (viewer of alice) sees the same without any write action, and the server
 // refuses her writes anyway; MLflow's own UI loads under /mlflow/ and lists iris.
 //
-// It needs the stack and runs only when tests/integration/stack/test_browser.py starts it with
-// (else every test here is skipped):
+// It needs the stack and runs from tests/integration/stack/test_browser.py, which starts it with
+// (without them it fails at once; it never skips):
 //   KFDASH_E2E_KUBE_API, KFDASH_E2E_KUBE_TOKEN_FILE, KFDASH_E2E_KUBE_CA_FILE
 //                         the stack's apiserver, as kfdash's ServiceAccount
 //   KFDASH_E2E_MLFLOW_URL the stack's MLflow (kfdash's --mlflow-url; the tests read it directly too)
@@ -14,12 +14,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { gatewayBrowsers, watchProblems } from './lib/harness.mjs';
-import { kubeEnv, startAppsKfdash } from './lib/kube.mjs';
+import { gatewayBrowsers, watchProblems } from '../lib/harness.mjs';
+import { startAppsKfdash } from '../lib/kube.mjs';
+import { KUBE, MLFLOW as MLFLOW_ENV, stackEnv } from '../lib/stack.mjs';
 
-const MLFLOW = process.env.KFDASH_E2E_MLFLOW_URL || '';
-const { skip: KUBE_SKIP } = kubeEnv();
-const SKIP = KUBE_SKIP || (!MLFLOW && 'needs KFDASH_E2E_MLFLOW_URL (the stack\'s MLflow): run by test_browser.py');
+const MLFLOW = stackEnv(KUBE, MLFLOW_ENV).KFDASH_E2E_MLFLOW_URL;
 
 const ALICE = 'alice@example.com';
 const CAROL = 'carol@example.com';
@@ -67,7 +66,6 @@ describe('MLflow pages against the stack, in gateway mode', () => {
   const made = [];
 
   before(async () => {
-    if (SKIP) return;
     kf = await startAppsKfdash({ args: ['--trusted-header-peers', '127.0.0.1/32', '--mlflow-url', MLFLOW] });
     const got = await mlflow('GET', '/api/2.0/mlflow/experiments/get-by-name?experiment_name=iris', 'alice');
     assert.equal(got.status, 200, JSON.stringify(got.json));
@@ -82,7 +80,7 @@ describe('MLflow pages against the stack, in gateway mode', () => {
 
   const at = (path) => kf.url + path;
 
-  test('alice finds iris from the sidebar; its runs table shows a metric column, filters and sorts', { skip: SKIP }, async (t) => {
+  test('alice finds iris from the sidebar; its runs table shows a metric column, filters and sorts', async (t) => {
     await as(ALICE, t, async (page) => {
       const problems = watchProblems(page);
       await page.goto(at('/?ns=alice'));
@@ -131,7 +129,7 @@ describe('MLflow pages against the stack, in gateway mode', () => {
     });
   });
 
-  test("a run's page draws each metric's history", { skip: SKIP }, async (t) => {
+  test("a run's page draws each metric's history", async (t) => {
     await as(ALICE, t, async (page) => {
       const problems = watchProblems(page);
       await page.goto(at(`/experiments/${iris}?ns=alice`));
@@ -151,7 +149,7 @@ describe('MLflow pages against the stack, in gateway mode', () => {
     });
   });
 
-  test('two runs compared on one chart', { skip: SKIP }, async (t) => {
+  test('two runs compared on one chart', async (t) => {
     await as(ALICE, t, async (page) => {
       const problems = watchProblems(page);
       await page.goto(at(`/experiments/${iris}?ns=alice`));
@@ -174,7 +172,7 @@ describe('MLflow pages against the stack, in gateway mode', () => {
     });
   });
 
-  test('alice creates an experiment and lands on its (empty) runs', { skip: SKIP }, async (t) => {
+  test('alice creates an experiment and lands on its (empty) runs', async (t) => {
     const name = `e2e-${RUN}`;
     await as(ALICE, t, async (page) => {
       await page.goto(at('/experiments?ns=alice'));
@@ -191,7 +189,7 @@ describe('MLflow pages against the stack, in gateway mode', () => {
     });
   });
 
-  test('carol (viewer) sees runs and models without write actions; the server refuses her writes', { skip: SKIP }, async (t) => {
+  test('carol (viewer) sees runs and models without write actions; the server refuses her writes', async (t) => {
     await as(CAROL, t, async (page) => {
       await page.goto(at('/experiments?ns=alice'));
       await page.locator('[data-testid="experiments"][data-rights="read"]').waitFor();
@@ -220,7 +218,7 @@ describe('MLflow pages against the stack, in gateway mode', () => {
     assert.equal(got.status, 404);
   });
 
-  test("MLflow's own UI opens under /mlflow/ in alice's workspace and lists iris", { skip: SKIP }, async (t) => {
+  test("MLflow's own UI opens under /mlflow/ in alice's workspace and lists iris", async (t) => {
     await as(ALICE, t, async (page) => {
       await page.goto(at('/experiments?ns=alice'));
       const open = page.getByTestId('open-mlflow-ui');

@@ -8,8 +8,8 @@
 // attempt fails, and nothing was made. (On a kfdash without application hosts, the page shares
 // the dashboard's origin and all of it succeeds.)
 //
-// It needs the stack and runs only when tests/integration/stack/test_browser.py starts it with
-// (else every test here is skipped):
+// It needs the stack and runs from tests/integration/stack/test_browser.py, which starts it with
+// (without them it fails at once; it never skips):
 //   KFDASH_E2E_KUBE_API, KFDASH_E2E_KUBE_TOKEN_FILE, KFDASH_E2E_KUBE_CA_FILE,
 //   KFDASH_E2E_KUBE_ADMIN_CERT, KFDASH_E2E_KUBE_ADMIN_KEY   the apiserver, as kfdash and as admin
 //   KFDASH_E2E_DEX_ISSUER, KFDASH_E2E_DEX_CLIENT_ID, KFDASH_E2E_DEX_CLIENT_SECRET
@@ -19,18 +19,15 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { landOn, submitDex } from './lib/dex.mjs';
-import { launchBrowser, waitReady } from './lib/harness.mjs';
-import { kubeAdmin, kubeEnv, startKubeKfdash } from './lib/kube.mjs';
+import { landOn, submitDex } from '../lib/dex.mjs';
+import { launchBrowser, waitReady } from '../lib/harness.mjs';
+import { kubeAdmin, startKubeKfdash } from '../lib/kube.mjs';
+import { DEX, KUBE, KUBE_ADMIN, stackEnv } from '../lib/stack.mjs';
 
-const ENV = process.env;
+const ENV = stackEnv(KUBE, KUBE_ADMIN, DEX, ['KFDASH_E2E_ADMIN_PASSWORD', 'KFDASH_E2E_APPS_PORT']);
 const ADMIN = 'admin@example.com';
 const MALLORY = 'mallory-apps@example.com';
-const { skip: KUBE_SKIP } = kubeEnv({ admin: 'to check that nothing was made' });
-const DEX = ['KFDASH_E2E_DEX_ISSUER', 'KFDASH_E2E_DEX_CLIENT_ID', 'KFDASH_E2E_DEX_CLIENT_SECRET',
-  'KFDASH_E2E_ADMIN_PASSWORD', 'KFDASH_E2E_APPS_PORT'].filter((n) => !ENV[n]);
-const SKIP = KUBE_SKIP || (DEX.length > 0 && `needs the stack's Dex (${DEX.join(', ')} unset)`);
-const PORT = Number(ENV.KFDASH_E2E_APPS_PORT || 0);
+const PORT = Number(ENV.KFDASH_E2E_APPS_PORT);
 const DASHBOARD = `http://127.0.0.1:${PORT}`;
 const APP_HOST = `http://nb-alice--evil.localhost:${PORT}`;
 
@@ -70,7 +67,6 @@ describe('a notebook page opened by a signed-in cluster admin', () => {
   let hostile;
 
   before(async () => {
-    if (SKIP) return;
     hostile = createServer((req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
       res.end(hostilePage(DASHBOARD));
@@ -96,7 +92,7 @@ describe('a notebook page opened by a signed-in cluster admin', () => {
     hostile?.close();
   });
 
-  test('can neither act as the admin nor read them, on either origin', { skip: SKIP }, async (t) => {
+  test('can neither act as the admin nor read them, on either origin', async (t) => {
     const browser = await launchBrowser({ server: kf });
     try {
       await browser.withPage(t, async (page) => {

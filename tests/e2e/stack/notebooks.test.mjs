@@ -6,26 +6,23 @@
 // connect (a notebook runs code as its namespace), and the server refuses her a stop and the
 // notebook itself anyway.
 //
-// It needs the stack and runs only when tests/integration/stack/test_browser.py starts it with
-// (else every test here is skipped):
+// It needs the stack and runs from tests/integration/stack/test_browser.py, which starts it with
+// (without them it fails at once; it never skips):
 //   KFDASH_E2E_KUBE_API, KFDASH_E2E_KUBE_TOKEN_FILE, KFDASH_E2E_KUBE_CA_FILE
 //                         the stack's apiserver, as kfdash's ServiceAccount
 //   KFDASH_E2E_KUBE_ADMIN_CERT, KFDASH_E2E_KUBE_ADMIN_KEY
 //                         the stack's admin: to read back and clean up what the tests made
 //   KFDASH_E2E_CONNECT_TO the stack's --connect-to (nb1's Service → its live Jupyter server)
-// Tests whose server route is missing say so in their skip message (test_browser.py refuses
-// any skip).
+// A test whose server route is missing fails, naming the route.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { gatewayBrowsers, routeProbes, watchProblems } from './lib/harness.mjs';
-import { kubeAdmin, kubeEnv, startAppsKfdash } from './lib/kube.mjs';
+import { gatewayBrowsers, routeProbes, watchProblems } from '../lib/harness.mjs';
+import { kubeAdmin, startAppsKfdash } from '../lib/kube.mjs';
+import { CONNECT_TO as CONNECT_TO_ENV, KUBE, KUBE_ADMIN, stackEnv } from '../lib/stack.mjs';
 
-const { skip: SKIP, connectTo: CONNECT_TO } = kubeEnv({
-  admin: 'to read back and clean up',
-  connectTo: 'to reach the Jupyter servers',
-});
+const CONNECT_TO = stackEnv(KUBE, KUBE_ADMIN, CONNECT_TO_ENV).KFDASH_E2E_CONNECT_TO;
 
 const ALICE = 'alice@example.com';
 const CAROL = 'carol@example.com';
@@ -48,7 +45,6 @@ describe('Notebooks against the stack, in gateway mode', () => {
   let mlflowMade = false;
 
   before(async () => {
-    if (SKIP) return;
     kf = await startAppsKfdash({
       args: [
         '--cluster-admins', ADMIN,
@@ -80,8 +76,8 @@ describe('Notebooks against the stack, in gateway mode', () => {
 
   const at = (path) => kf.url + path;
 
-  test("alice's Notebooks page lists nb1 as ready, with Connect, Stop and Delete", { skip: SKIP }, async (t) => {
-    if (!needs(t, 'GET /api/namespaces/:ns/notebooks', 'GET /api/rules/:ns')) return;
+  test("alice's Notebooks page lists nb1 as ready, with Connect, Stop and Delete", async (t) => {
+    needs('GET /api/namespaces/:ns/notebooks', 'GET /api/rules/:ns');
     await as(ALICE, t, async (page) => {
       const problems = watchProblems(page);
       await page.goto(at('/?ns=alice'));
@@ -113,8 +109,8 @@ describe('Notebooks against the stack, in gateway mode', () => {
     });
   });
 
-  test('alice creates a notebook from the form; it is listed, then she deletes it', { skip: SKIP }, async (t) => {
-    if (!needs(t, 'GET /api/namespaces/:ns/notebooks', 'GET /api/config', 'GET /api/namespaces/:ns/poddefaults')) return;
+  test('alice creates a notebook from the form; it is listed, then she deletes it', async (t) => {
+    needs('GET /api/namespaces/:ns/notebooks', 'GET /api/config', 'GET /api/namespaces/:ns/poddefaults');
     const name = `web-${RUN}`;
     await as(ALICE, t, async (page) => {
       const problems = watchProblems(page);
@@ -201,8 +197,8 @@ describe('Notebooks against the stack, in gateway mode', () => {
     });
   });
 
-  test('carol (viewer) sees nb1 without create, stop, delete or connect; the server refuses her anyway', { skip: SKIP }, async (t) => {
-    if (!needs(t, 'GET /api/namespaces/:ns/notebooks', 'GET /api/rules/:ns')) return;
+  test('carol (viewer) sees nb1 without create, stop, delete or connect; the server refuses her anyway', async (t) => {
+    needs('GET /api/namespaces/:ns/notebooks', 'GET /api/rules/:ns');
     await as(CAROL, t, async (page) => {
       await page.goto(at('/notebooks?ns=alice'));
       const row = page.locator('[data-testid="notebook-row"][data-name="nb1"]');
@@ -240,8 +236,8 @@ describe('Notebooks against the stack, in gateway mode', () => {
     });
   });
 
-  test('alice connects to nb1 and runs 1+1 in a new Python 3 notebook in JupyterLab', { skip: SKIP }, async (t) => {
-    if (!needs(t, 'GET /api/namespaces/:ns/notebooks')) return;
+  test('alice connects to nb1 and runs 1+1 in a new Python 3 notebook in JupyterLab', async (t) => {
+    needs('GET /api/namespaces/:ns/notebooks');
     await as(ALICE, t, async (page) => {
       await page.goto(at('/notebooks?ns=alice'));
       const connect = page.getByRole('link', { name: 'Connect to nb1' });

@@ -7,26 +7,25 @@
 // alice) sees the endpoints without a way to deploy or delete, predicts, and is refused a deploy
 // by the server anyway.
 //
-// It needs the stack and runs only when tests/integration/stack/test_browser.py starts it with
-// (else every test here is skipped):
+// It needs the stack and runs from tests/integration/stack/test_browser.py, which starts it with
+// (without them it fails at once; it never skips):
 //   KFDASH_E2E_KUBE_API, KFDASH_E2E_KUBE_TOKEN_FILE, KFDASH_E2E_KUBE_CA_FILE
 //                         the stack's apiserver, as kfdash's ServiceAccount
 //   KFDASH_E2E_KUBE_ADMIN_CERT, KFDASH_E2E_KUBE_ADMIN_KEY
 //                         the stack's admin: to read back and clean up what the tests made
 //   KFDASH_E2E_MLFLOW_URL the stack's MLflow (kfdash --mlflow-url)
 //   KFDASH_E2E_CONNECT_TO the stack's --connect-to (the seeded endpoint's cluster address)
-// Tests whose server route is missing say so in their skip message (test_browser.py refuses
-// any skip).
+// A test whose server route is missing fails, naming the route.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { gatewayBrowsers, routeProbes, watchProblems } from './lib/harness.mjs';
-import { kubeAdmin, kubeEnv, startKubeKfdash } from './lib/kube.mjs';
+import { gatewayBrowsers, routeProbes, watchProblems } from '../lib/harness.mjs';
+import { kubeAdmin, startKubeKfdash } from '../lib/kube.mjs';
+import { CONNECT_TO, KUBE, KUBE_ADMIN, MLFLOW, stackEnv } from '../lib/stack.mjs';
 
-const env = kubeEnv({ admin: 'to read back and clean up', connectTo: 'to reach the seeded endpoint' });
-const MLFLOW_URL = process.env.KFDASH_E2E_MLFLOW_URL || '';
-const SKIP = env.skip || (!MLFLOW_URL && 'needs KFDASH_E2E_MLFLOW_URL (the stack\'s MLflow)');
+const ENV = stackEnv(KUBE, KUBE_ADMIN, CONNECT_TO, MLFLOW);
+const MLFLOW_URL = ENV.KFDASH_E2E_MLFLOW_URL;
 
 const ALICE = 'alice@example.com';
 const CAROL = 'carol@example.com';
@@ -45,9 +44,8 @@ describe('KServe endpoints against the stack, in gateway mode', () => {
   const made = new Set();
 
   before(async () => {
-    if (SKIP) return;
     kf = await startKubeKfdash({
-      args: ['--trusted-header-peers', '127.0.0.1/32', '--mlflow-url', MLFLOW_URL, '--connect-to', env.connectTo],
+      args: ['--trusted-header-peers', '127.0.0.1/32', '--mlflow-url', MLFLOW_URL, '--connect-to', ENV.KFDASH_E2E_CONNECT_TO],
     });
     await probe(kf.url, {
       'GET /api/namespaces/:ns/inferenceservices': [ALICE, 'GET', '/api/namespaces/alice/inferenceservices'],
@@ -64,8 +62,8 @@ describe('KServe endpoints against the stack, in gateway mode', () => {
 
   const at = (path) => kf.url + path;
 
-  test("alice's Endpoints page shows iris-classifier ready with its external URL, address and traffic", { skip: SKIP }, async (t) => {
-    if (!needs(t, 'GET /api/namespaces/:ns/inferenceservices', 'GET /api/rules/:ns')) return;
+  test("alice's Endpoints page shows iris-classifier ready with its external URL, address and traffic", async (t) => {
+    needs('GET /api/namespaces/:ns/inferenceservices', 'GET /api/rules/:ns');
     await as(ALICE, t, async (page) => {
       const problems = watchProblems(page);
       await page.goto(at('/?ns=alice'));
@@ -88,8 +86,8 @@ describe('KServe endpoints against the stack, in gateway mode', () => {
     });
   });
 
-  test('alice deploys iris-classifier v1 from the page, sees it ready, predicts from the panel and deletes it', { skip: SKIP }, async (t) => {
-    if (!needs(t, 'GET /api/namespaces/:ns/inferenceservices', 'GET /api/namespaces/:ns/mlflow-model-versions', 'GET /api/rules/:ns')) return;
+  test('alice deploys iris-classifier v1 from the page, sees it ready, predicts from the panel and deletes it', async (t) => {
+    needs('GET /api/namespaces/:ns/inferenceservices', 'GET /api/namespaces/:ns/mlflow-model-versions', 'GET /api/rules/:ns');
     const name = `e2e-${RUN}`;
     await as(ALICE, t, async (page) => {
       const problems = watchProblems(page);
@@ -156,8 +154,8 @@ describe('KServe endpoints against the stack, in gateway mode', () => {
     });
   });
 
-  test('the create form offers the MLflow versions and names the endpoint after the one chosen', { skip: SKIP }, async (t) => {
-    if (!needs(t, 'GET /api/namespaces/:ns/mlflow-model-versions', 'GET /api/rules/:ns')) return;
+  test('the create form offers the MLflow versions and names the endpoint after the one chosen', async (t) => {
+    needs('GET /api/namespaces/:ns/mlflow-model-versions', 'GET /api/rules/:ns');
     await as(ALICE, t, async (page) => {
       await page.goto(at('/endpoints?ns=alice'));
       await page.getByRole('link', { name: 'New endpoint' }).click();
@@ -177,8 +175,8 @@ describe('KServe endpoints against the stack, in gateway mode', () => {
     });
   });
 
-  test('carol (viewer) sees the endpoints and predicts, but cannot deploy or delete', { skip: SKIP }, async (t) => {
-    if (!needs(t, 'GET /api/namespaces/:ns/inferenceservices', 'GET /api/rules/:ns')) return;
+  test('carol (viewer) sees the endpoints and predicts, but cannot deploy or delete', async (t) => {
+    needs('GET /api/namespaces/:ns/inferenceservices', 'GET /api/rules/:ns');
     await as(CAROL, t, async (page) => {
       await page.goto(at('/endpoints?ns=alice'));
       const row = page.locator(`[data-testid="endpoint-row"][data-name="${SEEDED}"]`);

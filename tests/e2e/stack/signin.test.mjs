@@ -3,8 +3,8 @@
 // wrong password stays on Dex's form; signing out from the top bar ends the session for good;
 // two tabs signing in at once each land on their own page.
 //
-// It needs the stack's Dex and runs only when tests/integration/stack/test_browser.py starts it
-// with (else every test here is skipped):
+// It needs the stack's Dex and runs from tests/integration/stack/test_browser.py, which starts it
+// with (without them it fails at once; it never skips):
 //   KFDASH_E2E_DEX_ISSUER, KFDASH_E2E_DEX_CLIENT_ID, KFDASH_E2E_DEX_CLIENT_SECRET
 //   KFDASH_E2E_ALICE_PASSWORD        alice@example.com's password at Dex
 //   KFDASH_E2E_SIGNIN_PORT           kfdash's port: Dex accepts only registered redirect URIs,
@@ -17,24 +17,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { dexForm as dexFormAt, landOn, onDexForm as onDexFormAt, submitDex as submitDexAt } from './lib/dex.mjs';
-import { launchBrowser, startKfdash, waitReady } from './lib/harness.mjs';
+import { dexForm as dexFormAt, landOn, onDexForm as onDexFormAt, submitDex as submitDexAt } from '../lib/dex.mjs';
+import { launchBrowser, startKfdash, waitReady } from '../lib/harness.mjs';
+import { DEX, stackEnv } from '../lib/stack.mjs';
 
 const ALICE = 'alice@example.com';
-const ENV = process.env;
-const REQUIRED = [
-  'KFDASH_E2E_DEX_ISSUER',
-  'KFDASH_E2E_DEX_CLIENT_ID',
-  'KFDASH_E2E_DEX_CLIENT_SECRET',
-  'KFDASH_E2E_ALICE_PASSWORD',
-];
-const missing = REQUIRED.filter((name) => !ENV[name]);
-const SKIP = missing.length
-  ? `needs the stack's Dex (${missing.join(', ')} unset): run by tests/integration/stack/test_browser.py`
-  : false;
+const ENV = stackEnv(DEX, ['KFDASH_E2E_ALICE_PASSWORD']);
 const PORT = Number(ENV.KFDASH_E2E_SIGNIN_PORT || 18557);
-const ISSUER = ENV.KFDASH_E2E_DEX_ISSUER || '';
-const PASSWORD = ENV.KFDASH_E2E_ALICE_PASSWORD || '';
+const ISSUER = ENV.KFDASH_E2E_DEX_ISSUER;
+const PASSWORD = ENV.KFDASH_E2E_ALICE_PASSWORD;
 const READY_TIMEOUT_MS = 15_000;
 
 const pathOf = (url) => {
@@ -62,7 +53,6 @@ describe('signing in through Dex in a real browser', () => {
   let kf;
 
   before(async () => {
-    if (SKIP) return;
     stateDir = mkdtempSync(join(tmpdir(), 'kfdash-e2e-signin-'));
     const args = [
       '--oidc-issuer', ISSUER,
@@ -90,7 +80,7 @@ describe('signing in through Dex in a real browser', () => {
 
   const at = (path) => kf.url + path;
 
-  test('opening /tokens leads through Dex and back, signed in as alice', { skip: SKIP }, async (t) => {
+  test('opening /tokens leads through Dex and back, signed in as alice', async (t) => {
     const browser = await launchBrowser({ server: kf });
     try {
       await browser.withPage(t, async (page) => {
@@ -127,7 +117,7 @@ describe('signing in through Dex in a real browser', () => {
     }
   });
 
-  test('a token made on /tokens right after signing in is shown once, is a bearer, and dies when revoked', { skip: SKIP }, async (t) => {
+  test('a token made on /tokens right after signing in is shown once, is a bearer, and dies when revoked', async (t) => {
     const browser = await launchBrowser({ server: kf });
     try {
       await browser.withPage(t, async (page) => {
@@ -165,7 +155,7 @@ describe('signing in through Dex in a real browser', () => {
     }
   });
 
-  test('a wrong password stays on Dex with its error and sets no session', { skip: SKIP }, async (t) => {
+  test('a wrong password stays on Dex with its error and sets no session', async (t) => {
     const browser = await launchBrowser({ server: kf });
     try {
       await browser.withPage(t, async (page) => {
@@ -183,7 +173,7 @@ describe('signing in through Dex in a real browser', () => {
     }
   });
 
-  test('signing out from the top bar ends on Dex and the old cookie is refused', { skip: SKIP }, async (t) => {
+  test('signing out from the top bar ends on Dex and the old cookie is refused', async (t) => {
     const browser = await launchBrowser({ server: kf });
     let old;
     try {
@@ -218,7 +208,7 @@ describe('signing in through Dex in a real browser', () => {
     }
   });
 
-  test('two tabs signing in at once each land signed in on their own page', { skip: SKIP }, async (t) => {
+  test('two tabs signing in at once each land signed in on their own page', async (t) => {
     const browser = await launchBrowser({ server: kf });
     try {
       await browser.withPage({ name: `${t.name} (tab a)` }, async (a) => {

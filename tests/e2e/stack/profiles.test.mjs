@@ -4,24 +4,23 @@
 // kept in ?ns= and localStorage, registration, manage contributors (read-only for non-owners),
 // the activity of a namespace and the cluster admin's Users page.
 //
-// It needs the stack and runs only when tests/integration/stack/test_browser.py starts it with
-// (else every test here is skipped):
+// It needs the stack and runs from tests/integration/stack/test_browser.py, which starts it with
+// (without them it fails at once; it never skips):
 //   KFDASH_E2E_KUBE_API, KFDASH_E2E_KUBE_TOKEN_FILE, KFDASH_E2E_KUBE_CA_FILE
 //                         the stack's apiserver, as kfdash's ServiceAccount
 //   KFDASH_E2E_KUBE_ADMIN_CERT, KFDASH_E2E_KUBE_ADMIN_KEY
 //                         the stack's admin client certificate: to make events and to clean up
-//                         what the tests made (the tests that need them skip without)
-// Tests whose server route is missing say so in their skip message (test_browser.py refuses
-// any skip).
+//                         what the tests made
+// A test whose server route is missing fails, naming the route.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { gatewayBrowsers, gatewayFetch, routeProbes, watchProblems } from './lib/harness.mjs';
-import { kubeAdmin, kubeEnv, needsAdmin, startKubeKfdash } from './lib/kube.mjs';
+import { gatewayBrowsers, gatewayFetch, routeProbes, watchProblems } from '../lib/harness.mjs';
+import { kubeAdmin, startKubeKfdash } from '../lib/kube.mjs';
+import { KUBE, KUBE_ADMIN, stackEnv } from '../lib/stack.mjs';
 
-const { skip: SKIP, haveAdmin: HAVE_ADMIN } = kubeEnv();
-const NO_ADMIN = needsAdmin('to seed and clean up');
+stackEnv(KUBE, KUBE_ADMIN);
 
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
@@ -48,14 +47,13 @@ describe('profiles against the stack apiserver, in gateway mode', () => {
   /** One browser per user (browsers.as(email, t, fn)), kept for the file. */
   const browsers = gatewayBrowsers(() => kf);
   const as = browsers.as;
-  /** Server routes that answered 404 "no such API route" (not there yet) skip the tests that need them. */
+  /** Server routes that answered 404 "no such API route" (not there yet) fail the tests that need them. */
   const { probe, needs } = routeProbes();
 
   /** Calls kfdash as `email` the way the gateway would (used to clean up, never to test). */
   const api = (email, method, path, body) => gatewayFetch(kf.url, email, method, path, body);
 
   before(async () => {
-    if (SKIP) return;
     kf = await startKubeKfdash({
       config: { dashboard: { links } },
       args: ['--cluster-admins', ADMIN, '--trusted-header-peers', '127.0.0.1/32'],
@@ -79,7 +77,7 @@ describe('profiles against the stack apiserver, in gateway mode', () => {
 
   const at = (path) => kf.url + path;
 
-  test("bob's selector lists alice as contributor and bob as owner, with bob chosen", { skip: SKIP }, async (t) => {
+  test("bob's selector lists alice as contributor and bob as owner, with bob chosen", async (t) => {
     await as(BOB, t, async (page) => {
       const problems = watchProblems(page);
       await page.goto(at('/'));
@@ -103,7 +101,7 @@ describe('profiles against the stack apiserver, in gateway mode', () => {
     });
   });
 
-  test('choosing alice keeps it in ?ns= and localStorage, across a reload and a visit without ?ns=', { skip: SKIP }, async (t) => {
+  test('choosing alice keeps it in ?ns= and localStorage, across a reload and a visit without ?ns=', async (t) => {
     await as(BOB, t, async (page) => {
       await page.goto(at('/activity'));
       await page.getByTestId('namespace-selector').waitFor();
@@ -138,7 +136,7 @@ describe('profiles against the stack apiserver, in gateway mode', () => {
     });
   });
 
-  test('a stored namespace that is not one of the user\'s gives way to their own', { skip: SKIP }, async (t) => {
+  test('a stored namespace that is not one of the user\'s gives way to their own', async (t) => {
     await as(CAROL, t, async (page) => {
       await page.goto(at('/'));
       await page.evaluate((k) => localStorage.setItem(k, 'bob'), NAMESPACE_KEY);
@@ -155,7 +153,7 @@ describe('profiles against the stack apiserver, in gateway mode', () => {
     });
   });
 
-  test('a user with no namespace is offered to create one; the name is checked before sending', { skip: SKIP }, async (t) => {
+  test('a user with no namespace is offered to create one; the name is checked before sending', async (t) => {
     const email = `Dora.Nash+${RUN}@Example.com`;
     const proposed = `dora-nash-${RUN}`;
     await as(email, t, async (page) => {
@@ -198,8 +196,8 @@ describe('profiles against the stack apiserver, in gateway mode', () => {
     });
   });
 
-  test('registering creates the namespace and lands Home with it selected as owner', { skip: SKIP || (!HAVE_ADMIN && NO_ADMIN) }, async (t) => {
-    if (!needs(t, 'POST /api/workgroup/create')) return;
+  test('registering creates the namespace and lands Home with it selected as owner', async (t) => {
+    needs('POST /api/workgroup/create');
     const email = `reg-${RUN}@example.com`;
     const ns = `e2e-reg-${RUN}`;
     try {
@@ -232,8 +230,8 @@ describe('profiles against the stack apiserver, in gateway mode', () => {
     }
   });
 
-  test("carol sees alice's contributors read-only, and can manage her own namespace", { skip: SKIP }, async (t) => {
-    if (!needs(t, 'GET /api/workgroup/get-contributors')) return;
+  test("carol sees alice's contributors read-only, and can manage her own namespace", async (t) => {
+    needs('GET /api/workgroup/get-contributors');
     await as(CAROL, t, async (page) => {
       const problems = watchProblems(page);
       await page.goto(at('/contributors'));
@@ -257,8 +255,8 @@ describe('profiles against the stack apiserver, in gateway mode', () => {
     });
   });
 
-  test('bob adds a viewer to his namespace, and removes them after confirming', { skip: SKIP }, async (t) => {
-    if (!needs(t, 'GET /api/workgroup/get-contributors', 'POST /api/workgroup/add-viewer')) return;
+  test('bob adds a viewer to his namespace, and removes them after confirming', async (t) => {
+    needs('GET /api/workgroup/get-contributors', 'POST /api/workgroup/add-viewer');
     const viewer = `viewer-${RUN}@example.com`;
     try {
       await as(BOB, t, async (page) => {
@@ -309,7 +307,7 @@ describe('profiles against the stack apiserver, in gateway mode', () => {
     }
   });
 
-  test('the Users page is in the sidebar of the cluster admin only', { skip: SKIP }, async (t) => {
+  test('the Users page is in the sidebar of the cluster admin only', async (t) => {
     await as(BOB, t, async (page) => {
       await page.goto(at('/'));
       const menu = page.getByRole('navigation', { name: 'Main menu' });
@@ -333,8 +331,8 @@ describe('profiles against the stack apiserver, in gateway mode', () => {
     });
   });
 
-  test('the cluster admin lists, adds, disables, enables, resets and deletes a user', { skip: SKIP }, async (t) => {
-    if (!needs(t, 'GET /api/admin/users')) return;
+  test('the cluster admin lists, adds, disables, enables, resets and deletes a user', async (t) => {
+    needs('GET /api/admin/users');
     const email = `user-${RUN}@example.com`;
     try {
       await as(ADMIN, t, async (page) => {
@@ -391,8 +389,8 @@ describe('profiles against the stack apiserver, in gateway mode', () => {
     }
   });
 
-  test("the cluster admin's selector and contributors page offer every profile", { skip: SKIP }, async (t) => {
-    if (!needs(t, 'GET /api/workgroup/get-all-namespaces', 'GET /api/workgroup/get-contributors')) return;
+  test("the cluster admin's selector and contributors page offer every profile", async (t) => {
+    needs('GET /api/workgroup/get-all-namespaces', 'GET /api/workgroup/get-contributors');
     await as(ADMIN, t, async (page) => {
       await page.goto(at('/contributors'));
       await page.getByTestId('namespace-selector').waitFor();
@@ -410,7 +408,7 @@ describe('profiles against the stack apiserver, in gateway mode', () => {
     });
   });
 
-  test("activity lists alice's events newest first, warnings marked", { skip: SKIP || (!HAVE_ADMIN && NO_ADMIN) }, async (t) => {
+  test("activity lists alice's events newest first, warnings marked", async (t) => {
     const now = Date.now();
     const made = [];
     const event = async (name, type, reason, ageSeconds) => {
