@@ -56,6 +56,11 @@ its page can never act as you on the dashboard. Open them from the dashboard.
 MLflow (workspaces alice and bob, experiment iris in alice) is on the Experiments and Models
 pages and behind http://127.0.0.1:8080/mlflow/; its Python client goes through kfdash too:
   MLFLOW_TRACKING_URI=http://127.0.0.1:8080/mlflow MLFLOW_WORKSPACE=alice MLFLOW_TRACKING_TOKEN=kfp_...
+Prometheus at $PROMETHEUS_URL scrapes kfdash, the model servers, both notebooks and the Spark
+driver every $PROMETHEUS_SCRAPE_INTERVAL, labelled by namespace and pod as in a cluster, e.g.
+  curl -s '$PROMETHEUS_URL/api/v1/query' --data-urlencode 'query=model_infer_request_success_total{namespace="alice"}'
+Profile alice has a quota (kf-resource-quota); kubectl is the stack's own:
+  $KUBECTL --kubeconfig $KUBECONFIG describe quota -n alice
 Ctrl-C stops kfdash and the stack.
 EOF
 wait "$pid"

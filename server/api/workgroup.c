@@ -586,7 +586,9 @@ void api_workgroup_get_all_namespaces(struct http_request *r)
 static void delete_next(struct http_request *r)
 {
     struct change *c = http_request_context(r);
-    if (c->answer.body && !(c->answer.status == 200 || c->answer.status == 404)) {
+    /* A delete that got no answer at all failed as much as one the API server refused. */
+    if (c->answer.error ||
+        (c->answer.body && !(c->answer.status == 200 || c->answer.status == 404))) {
         api_kube_failure(r, &c->answer, "cannot delete the profile");
         return;
     }

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -54,6 +55,10 @@ static const char *const security_headers[] = {
 struct http_conn {
     int fd;                          /* the client socket, valid until CLOSED is notified */
     _Atomic int64_t receiving_since; /* µs when the current request began, 0 when idle */
+    /* The request whose streamed reply sleeps on this connection (http_stream_sleep), until
+     * someone takes it to wake it: its producer (http_stream_wake) or the reaper, when the
+     * client has gone. Whoever takes it resumes the connection, once. */
+    struct http_request *_Atomic sleeping;
     struct http_conn *prev, *next;   /* links in http_server.conns */
 };
 
@@ -126,6 +131,7 @@ struct http_request {
     void *body_ctx;                             /* for body_fn */
     char *reply_headers[REPLY_HEADERS_MAX * 2]; /* name, value pairs added to the next reply */
     size_t n_reply_headers;                     /* pairs used */
+    atomic_bool client_gone;                    /* the reaper saw the client hang up */
 };
 
 /* ---------------------------------------------------------------- replies */
@@ -204,11 +210,18 @@ void http_reply_stream(struct http_request *r, unsigned status, uint64_t size,
 void http_stream_sleep(struct http_request *r)
 {
     MHD_suspend_connection(r->mhd);
+    if (r->conn) atomic_store(&r->conn->sleeping, r);
 }
 
 void http_stream_wake(struct http_request *r)
 {
-    MHD_resume_connection(r->mhd);
+    /* Without a tracked connection nobody else wakes it; with one, only whoever takes it. */
+    if (!r->conn || atomic_exchange(&r->conn->sleeping, NULL) == r) MHD_resume_connection(r->mhd);
+}
+
+bool http_request_client_gone(const struct http_request *r)
+{
+    return atomic_load(&r->client_gone);
 }
 
 /* Hands the upgraded socket over to whoever asked for the upgrade. */
@@ -888,7 +901,22 @@ static void on_connection(void *cls, struct MHD_Connection *mhd, void **socket_c
     *socket_context = NULL;
 }
 
-/* Closes connections whose client has taken longer than request_timeout_s to send a request. */
+/* A sleeping stream's client hung up (it closed, or its connection broke): the stream wakes,
+ * its producer sees http_request_client_gone and ends it, and its upstream call is cancelled,
+ * rather than waiting for the next byte the upstream may send minutes later. */
+static void wake_if_gone(struct http_conn *c)
+{
+    if (!atomic_load(&c->sleeping)) return;
+    struct pollfd p = {.fd = c->fd, .events = POLLRDHUP};
+    if (poll(&p, 1, 0) != 1 || !(p.revents & (POLLRDHUP | POLLHUP | POLLERR))) return;
+    struct http_request *r = atomic_exchange(&c->sleeping, NULL);
+    if (!r) return; /* woken meanwhile by its producer */
+    atomic_store(&r->client_gone, true);
+    MHD_resume_connection(r->mhd);
+}
+
+/* Closes connections whose client has taken longer than request_timeout_s to send a request,
+ * and wakes the sleeping streams of clients that have gone. */
 static void *reaper_main(void *arg)
 {
     struct http_server *s = arg;
@@ -905,6 +933,7 @@ static void *reaper_main(void *arg)
                 shutdown(c->fd, SHUT_RDWR);
                 metrics_timeout(s->metrics);
             }
+            wake_if_gone(c);
         }
         pthread_mutex_unlock(&s->conns_lock);
     }

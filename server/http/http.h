@@ -172,6 +172,9 @@ void http_reply_stream(struct http_request *r, unsigned status, uint64_t size,
 void http_stream_sleep(struct http_request *r);
 /* From any thread, once per sleep: read will be called again. */
 void http_stream_wake(struct http_request *r);
+/* For read: the client hung up while the stream slept (then it woke): end it with
+ * HTTP_STREAM_ERROR. */
+bool http_request_client_gone(const struct http_request *r);
 /* Calls fn for each request header a proxy may pass on: identity headers left out. */
 void http_request_each_header(const struct http_request *r,
                               void (*fn)(void *cls, const char *name, const char *value),

@@ -151,7 +151,9 @@ static long pipe_read(void *ctx, char *out, size_t max)
     pthread_mutex_lock(&p->lock);
     long n = 0;
     bool unpause = false;
-    if (ring_len(&p->down)) {
+    if (http_request_client_gone(p->r)) {
+        n = HTTP_STREAM_ERROR; /* the upstream call is cancelled as the request ends */
+    } else if (ring_len(&p->down)) {
         n = (long)ring_get(&p->down, out, max);
         unpause = p->paused && ring_len(&p->down) <= PIPE_BYTES / 2;
         if (unpause) p->paused = false;

@@ -32,7 +32,7 @@ stop() {
   done
 }
 # etcd last: kube-apiserver's graceful shutdown hangs without it.
-stop profile-controller dex kube-controller-manager kube-apiserver
+stop prometheus profile-controller dex kube-controller-manager kube-apiserver
 stop etcd
 
 if [[ ${KFDASH_PURGE:-0} == 1 || ${1:-} == --purge ]]; then

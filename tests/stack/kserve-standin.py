@@ -28,6 +28,11 @@ KServe's controller and its model server pods would do, with local processes:
   `ml-peers.py down` (which signals the group) stops them with it.
 - An InferenceService that is already Ready at an address that is not this script's (the one
   seed.py records for the model server ml-peers.py starts) is left alone.
+- Each model server's metrics port (MLServer's metrics_port, /metrics) is a Prometheus target
+  while it serves: prom_targets.py's file $KFDASH_STACK_DIR/prometheus/targets/kserve-<ns>-<name>.json,
+  labelled as the predictor pod KServe would run (namespace, pod, container, service,
+  serving_kserve_io_inferenceservice), written once the model is ready, removed when the server
+  stops.
 
 State: $KFDASH_STACK_DIR/ml/kserve/<ns>/<name>/ (model and model-settings.json), logs in
 $KFDASH_STACK_DIR/ml/logs/kserve-<ns>-<name>.log; $KFDASH_STACK_DIR/ml/kserve/ready appears
@@ -47,6 +52,8 @@ import time
 from pathlib import Path
 
 import requests
+
+import prom_targets  # tests/stack/prom_targets.py, next to this script
 
 STATE = Path(os.environ.get("KFDASH_STACK_DIR") or Path.home() / ".cache/kfdash/stack")
 ML = STATE / "ml"
@@ -102,12 +109,18 @@ class Endpoint:
         self.ns, self.name, self.generation = ns, name, generation
         self.proc = None
         self.port = None
+        self.metrics_port = None
 
     @property
     def key(self):
         return f"{self.ns}/{self.name}"
 
+    @property
+    def target(self):
+        return f"kserve-{self.ns}-{self.name}"
+
     def stop(self):
+        prom_targets.remove(self.target)
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -302,7 +315,7 @@ class StandIn:
         (repo / ep.name / "model-settings.json").write_text(json.dumps({
             "name": ep.name, "implementation": "mlserver_mlflow.MLflowRuntime",
             "parameters": {"uri": str(path)}}, indent=2))
-        ep.port = free_port()
+        ep.port, ep.metrics_port = free_port(), free_port()
         log_path = ML / "logs" / f"kserve-{ep.ns}-{ep.name}.log"
         # Same process group as this script: stopping the group stops every model server.
         ep.proc = subprocess.Popen(
@@ -310,8 +323,8 @@ class StandIn:
             stdout=open(log_path, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true",
                  "MLSERVER_HOST": "127.0.0.1", "MLSERVER_HTTP_PORT": str(ep.port),
-                 "MLSERVER_GRPC_PORT": str(free_port()), "MLSERVER_METRICS_PORT": str(free_port()),
-                 "MLSERVER_PARALLEL_WORKERS": "0"})
+                 "MLSERVER_GRPC_PORT": str(free_port()), "MLSERVER_METRICS_PORT": str(ep.metrics_port),
+                 "MLSERVER_METRICS_ENDPOINT": "/metrics", "MLSERVER_PARALLEL_WORKERS": "0"})
         ready_url = f"http://127.0.0.1:{ep.port}/v2/models/{ep.name}/ready"
         deadline = time.monotonic() + READY_TIMEOUT_S
         while True:
@@ -351,6 +364,9 @@ class StandIn:
         })
         if not written:
             ep.stop()
+            return
+        prom_targets.write(ep.target, prom_targets.model_server(
+            ep.ns, ep.name, f"127.0.0.1:{ep.metrics_port}"))
 
 
 def main():
@@ -364,6 +380,7 @@ def main():
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     shutil.rmtree(WORK, ignore_errors=True)
+    prom_targets.clear("kserve-")  # a previous run's servers are gone
     say(f"apiserver {standin.base}, MLflow {standin.mlflow_url or '(none)'}")
     standin.run()
 

@@ -10,8 +10,10 @@ live PySpark application with its UI.
 Run `up` with the python of the venv built from requirements-peers.txt (ml-up.sh
 does that); `down` needs only the standard library. State lives in
 ${KFDASH_STACK_DIR:-~/.cache/kfdash/stack}/ml (wiped by `up`), URLs/ports/pids in
-$STATE/ml.env. Knobs: KFDASH_SPARK_MINUTES (how long the Spark app keeps
-running, default 60), KFDASH_MLFLOW_ALLOWED_HOSTS (default 127.0.0.1:*,localhost:*).
+$STATE/ml.env. Every peer with metrics also gets a Prometheus target file
+(prom_targets.py: $STATE/prometheus/targets/ml-*.json, removed by `down`). Knobs:
+KFDASH_SPARK_MINUTES (how long the Spark app keeps running, default 60),
+KFDASH_MLFLOW_ALLOWED_HOSTS (default 127.0.0.1:*,localhost:*).
 """
 
 import json
@@ -25,6 +27,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+import prom_targets  # tests/stack/prom_targets.py, next to this script
 
 HERE = Path(__file__).resolve().parent
 STATE = Path(os.environ.get("KFDASH_STACK_DIR") or Path.home() / ".cache/kfdash/stack")
@@ -120,6 +124,9 @@ def down():
             groups[pidfile.stem] = int(pid)
             kill_group(int(pid), signal.SIGTERM)
         pidfile.unlink()
+    # Their Prometheus targets go with them (kserve-standin's too, should it be killed).
+    prom_targets.clear("ml-")
+    prom_targets.clear("kserve-")
     deadline = time.monotonic() + 15
     while groups:
         for name, pgid in list(groups.items()):
@@ -160,7 +167,7 @@ def up():
     env.update(MLFLOW_URL=mlflow_url, MLFLOW_PORT=port, MLFLOW_PID=mlflow.pid)
 
     # d. One jupyter_server per notebook, under the Kubeflow URL prefix.
-    jupyters = []
+    jupyters, targets = [], []
     for ns, nb in NOTEBOOKS:
         home = ML / "notebooks" / ns / nb
         for d in ("work", "runtime", "data", "config", "ipython"):
@@ -176,6 +183,9 @@ def up():
             # XSRF stays on: POSTs need the _xsrf cookie echoed as X-XSRFToken.
             "--ServerApp.allow_origin=*", "--ServerApp.allow_remote_access=True",
             "--ServerApp.default_url=/lab",  # the root opens JupyterLab, as in Kubeflow's images
+            # <prefix>/metrics for Prometheus without a login. (With this stack's empty token
+            # every request is logged in anyway; a notebook image with a token needs it.)
+            "--ServerApp.authenticate_prometheus=False",
         ], env={
             "NB_PREFIX": prefix.rstrip("/"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
             "JUPYTER_DATA_DIR": str(home / "data"), "JUPYTER_CONFIG_DIR": str(home / "config"),
@@ -185,6 +195,7 @@ def up():
         key = f"JUPYTER_{ns.upper()}_{nb.upper()}"
         env.update({f"{key}_URL": url, f"{key}_PORT": jport, f"{key}_PID": proc.pid})
         jupyters.append((name, proc, url + "api/status", time.monotonic()))
+        targets.append((f"ml-{name}", prom_targets.notebook(ns, nb, f"127.0.0.1:{jport}", prefix)))
 
     # e. A PySpark app that keeps its live UI up.
     url_file = ML / "spark-app1.url"
@@ -200,6 +211,10 @@ def up():
     wait_ready([("mlflow", mlflow, f"{mlflow_url}/health", t_mlflow), *jupyters,
                 ("spark-app1", spark, spark_jobs_url, t_spark)])
     spark_url = url_file.read_text().strip()
+    targets.append(("ml-spark-alice-app1",
+                    prom_targets.spark_driver("alice", "app1", spark_url.removeprefix("http://"))))
+    for name, groups in targets:  # every one of them answers by now
+        prom_targets.write(name, groups)
     env.update(SPARK_UI_URL=spark_url, SPARK_UI_PORT=spark_url.rsplit(":", 1)[1],
                SPARK_PID=spark.pid, SPARK_APP_NAME="app1", SPARK_NAMESPACE="alice")
 
@@ -231,7 +246,11 @@ def up():
     t_ms = time.monotonic()
     ms = spawn("modelserver", [str(venv_bin / "mlserver"), "start", str(ML / "modelserver")], env={
         **quiet, "MLSERVER_HOST": "127.0.0.1", "MLSERVER_HTTP_PORT": str(hport),
-        "MLSERVER_GRPC_PORT": str(gport), "MLSERVER_METRICS_PORT": str(mport),
+        "MLSERVER_GRPC_PORT": str(gport),
+        # MLServer's own Prometheus metrics (settings metrics_port, metrics_endpoint): per-model
+        # model_infer_request_{success,failure}_total and _duration, rest_server_requests_total,
+        # and, with no worker pool, the server process's process_* metrics.
+        "MLSERVER_METRICS_PORT": str(mport), "MLSERVER_METRICS_ENDPOINT": "/metrics",
         "MLSERVER_PARALLEL_WORKERS": "0",  # infer in the server process: no worker pool
     }, cwd=ML / "modelserver")
     ms_url = f"http://127.0.0.1:{hport}"
@@ -239,6 +258,9 @@ def up():
                MODEL_SERVER_METRICS_PORT=mport, MODEL_SERVER_PID=ms.pid, MODEL_SERVER_MODEL=MODEL)
 
     wait_ready([("modelserver", ms, f"{ms_url}/v2/models/{MODEL}/ready", t_ms)])
+    env["MODEL_SERVER_METRICS_URL"] = f"http://127.0.0.1:{mport}/metrics"
+    prom_targets.write(f"ml-modelserver-alice-{MODEL}",
+                       prom_targets.model_server("alice", MODEL, f"127.0.0.1:{mport}"))
 
     # What cluster DNS would resolve: kfdash --connect-to sends each in-cluster address it
     # builds from its URL templates to the local peer standing in for that Service.

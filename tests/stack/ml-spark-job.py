@@ -5,6 +5,14 @@ stays up: it runs a tiny job every few seconds until its time is up.
 
 Writes the UI's real URL to URL_FILE once the SparkContext is up (Spark moves to
 the next port if UI_PORT is taken). Stops by itself after MINUTES (default 60).
+
+Metrics for Prometheus on the UI port, as a SparkApplication configures them: the
+PrometheusServlet sink of the metrics system at /metrics/prometheus (driver metrics, JVM
+memory from the JvmSource, CPU time from JVMCPU), the executors' summary at
+/metrics/executors/prometheus (spark.ui.prometheus.enabled). spark.metrics.namespace is a
+constant, `spark`: by default the metric names carry the application id
+(metrics_local_1796..._driver_...), which no chart could name in advance; the application is
+in the target's labels instead.
 """
 
 import os
@@ -25,6 +33,13 @@ def main():
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.ui.prometheus.enabled", "true")
+        .config("spark.metrics.namespace", "spark")
+        .config("spark.metrics.conf.*.sink.prometheusServlet.class",
+                "org.apache.spark.metrics.sink.PrometheusServlet")
+        .config("spark.metrics.conf.*.sink.prometheusServlet.path", "/metrics/prometheus")
+        .config("spark.metrics.conf.*.source.jvm.class", "org.apache.spark.metrics.source.JvmSource")
+        .config("spark.executor.processTreeMetrics.enabled", "true")
         .getOrCreate()
     )
     sc = spark.sparkContext

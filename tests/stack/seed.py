@@ -8,9 +8,9 @@ Usage:
       file order).
   seed.py [CONNECTION] profiles
       The demo profiles, as Kubeflow's profile-controller and KFAM would make them:
-      alice (owner alice@example.com) with bob@example.com as contributor (edit)
-      and carol@example.com as viewer; bob (owner bob@example.com); carol (owner
-      carol@example.com).
+      alice (owner alice@example.com, the resourceQuotaSpec ALICE_QUOTA) with
+      bob@example.com as contributor (edit) and carol@example.com as viewer; bob
+      (owner bob@example.com); carol (owner carol@example.com).
       admin@example.com is a cluster admin in kfdash's configuration only: it gets
       no binding here (and no Kubernetes cluster-admin).
   seed.py [CONNECTION] scale --profiles N --contributors M [--users U]
@@ -37,7 +37,9 @@ same name (annotation owner, labels istio-injection=enabled and
 app.kubernetes.io/part-of=kubeflow-profile); Istio AuthorizationPolicy
 ns-owner-access-istio; ServiceAccounts default-editor/default-viewer with
 RoleBindings to kubeflow-edit/kubeflow-view; RoleBinding namespaceAdmin to
-kubeflow-admin for the owner (annotations user, role=admin). All of them carry
+kubeflow-admin for the owner (annotations user, role=admin); ResourceQuota
+kf-resource-quota with the Profile's spec.resourceQuotaSpec when its `hard` is not
+empty (deleted when it is, as the controller does). All of them carry
 the Profile as controller ownerReference, so deleting the Profile garbage-collects
 them (kube-controller-manager's garbagecollector and namespace controllers).
 Per contributor (KFAM): RoleBinding and Istio AuthorizationPolicy
@@ -95,6 +97,7 @@ ISTIO_INGRESS_GATEWAY_PRINCIPAL = "cluster.local/ns/istio-system/sa/istio-ingres
 KFP_UI_PRINCIPAL = "cluster.local/ns/kubeflow/sa/ml-pipeline-ui"
 NOTEBOOK_CONTROLLER_PRINCIPAL = "cluster.local/ns/kubeflow/sa/notebook-controller-service-account"
 OWNER_POLICY = "ns-owner-access-istio"
+PROFILE_QUOTA = "kf-resource-quota"  # profile-controller's name for the Profile's ResourceQuota
 NAMESPACE_LABELS = {
     "istio-injection": "enabled",
     "app.kubernetes.io/part-of": "kubeflow-profile",
@@ -108,6 +111,7 @@ BUILTIN = {
     "RoleBinding": ("rbac.authorization.k8s.io/v1", "rolebindings", True),
     "AuthorizationPolicy": ("security.istio.io/v1beta1", "authorizationpolicies", True),
     "Password": ("dex.coreos.com/v1", "passwords", True),
+    "ResourceQuota": ("v1", "resourcequotas", True),
     "Notebook": ("kubeflow.org/v1", "notebooks", True),
     "SparkApplication": ("sparkoperator.k8s.io/v1beta2", "sparkapplications", True),
     "InferenceService": ("serving.kserve.io/v1beta1", "inferenceservices", True),
@@ -492,9 +496,13 @@ class Seeder:
             log(f"  {'created' if r.status_code == 201 else 'applied':8} {what}")
         return r.json()
 
-    def profile(self, name: str, owner: str) -> list[dict]:
-        """Profile + what profile-controller makes for it. Returns owner references for children."""
-        p = self.put("Profile", name, {"spec": {"owner": {"kind": "User", "name": owner}}})
+    def profile(self, name: str, owner: str, quota: dict | None = None) -> list[dict]:
+        """Profile (with spec.resourceQuotaSpec = quota, if given) + what profile-controller makes
+        for it. Returns owner references for children."""
+        spec: dict = {"owner": {"kind": "User", "name": owner}}
+        if quota:
+            spec["resourceQuotaSpec"] = quota
+        p = self.put("Profile", name, {"spec": spec})
         ref = self.adopt(p)
         if ref is None:
             raise ApiError(f"Profile {name}: its namespace exists and belongs to someone else")
@@ -554,9 +562,24 @@ class Seeder:
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "kubeflow-admin"},
             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": owner}],
         }, name)
+        self.quota(name, (p.get("spec") or {}).get("resourceQuotaSpec") or {}, ref)
         self.put("Profile", name, {"status": {"conditions": [{"type": "Ready", "status": "True"}]}},
                  subresource="status")
         return ref
+
+    def quota(self, namespace: str, spec: dict, ref: list[dict]) -> None:
+        """profile-controller's ResourceQuota: kf-resource-quota with the Profile's
+        resourceQuotaSpec as its spec while that has a non-empty `hard`, else none (an existing
+        one is deleted). Server-side apply with the same field manager also drops the limits
+        the Profile no longer names. kube-controller-manager's resourcequota controller then
+        writes its status (hard and used)."""
+        path = obj_path("v1", "resourcequotas", True, PROFILE_QUOTA, namespace)
+        if spec.get("hard"):
+            self.put("ResourceQuota", PROFILE_QUOTA, {"metadata": {"ownerReferences": ref}, "spec": spec},
+                     namespace)
+        elif self.api.request("DELETE", path, f"ResourceQuota {namespace}/{PROFILE_QUOTA}",
+                              ok404=True).status_code != 404 and self.verbose:
+            log(f"  deleted  ResourceQuota {namespace}/{PROFILE_QUOTA}")
 
     def contributor(self, namespace: str, email: str, role: str) -> None:
         """What KFAM's add-contributor makes: a RoleBinding and an Istio AuthorizationPolicy."""
@@ -579,23 +602,33 @@ class Seeder:
 
 DEMO_USERS = ["alice", "bob", "carol", "admin"]
 
+# alice's Profile.spec.resourceQuotaSpec (a core/v1 ResourceQuotaSpec), in the shape Kubeflow's
+# docs show: compute requests, GPUs (extended resources are quota'd as requests.<name> only),
+# storage and object counts. With cpu and memory in it, the API server refuses a pod in alice
+# whose containers do not all request cpu and memory ("must specify cpu,memory"), as in Kubeflow.
+ALICE_QUOTA = {"hard": {
+    "cpu": "16", "memory": "64Gi", "requests.nvidia.com/gpu": "4",
+    "requests.storage": "200Gi", "persistentvolumeclaims": "20", "pods": "50", "services": "20",
+}}
+
 DEMO = [
-    # profile, owner, [(contributor, role)]
-    ("alice", "alice@example.com", [("bob@example.com", "edit"), ("carol@example.com", "view")]),
-    ("bob", "bob@example.com", []),
-    ("carol", "carol@example.com", []),
+    # profile, owner, [(contributor, role)], resourceQuotaSpec
+    ("alice", "alice@example.com", [("bob@example.com", "edit"), ("carol@example.com", "view")], ALICE_QUOTA),
+    ("bob", "bob@example.com", [], None),
+    ("carol", "carol@example.com", [], None),
 ]
 
 
 def cmd_profiles(api: Api) -> None:
     seed = Seeder(api, verbose=True)
-    for name, owner, contributors in DEMO:
-        log(f"profile {name} (owner {owner})")
-        seed.profile(name, owner)
+    for name, owner, contributors, quota in DEMO:
+        log(f"profile {name} (owner {owner}{', with a resource quota' if quota else ''})")
+        seed.profile(name, owner, quota)
         for email, role in contributors:
             log(f"  contributor {email} ({role}) of {name}")
             seed.contributor(name, email, role)
-    log("demo profiles ready: alice (owner alice@, bob@ edit, carol@ view), bob (owner bob@), carol (owner carol@); "
+    log("demo profiles ready: alice (owner alice@, bob@ edit, carol@ view, kf-resource-quota), bob (owner bob@), "
+        "carol (owner carol@); "
         "admin@example.com is a cluster admin in kfdash's config only")
 
 

@@ -13,12 +13,18 @@
 #
 # The stack stands in for the controllers we do not run (profile-controller/KFAM, the notebook
 # controller, the Spark operator, KServe): seed.py writes the objects they would write, and
-# kserve-standin.py serves the InferenceServices created later, as KServe would.
+# kserve-standin.py serves the InferenceServices created later, as KServe would. Prometheus
+# scrapes the peers (file_sd targets labelled as Kubernetes service discovery would label the
+# pods they stand for: prom_targets.py) and kfdash on 127.0.0.1:8080 (make demo's).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 export KFDASH_STACK_DIR=${KFDASH_STACK_DIR:-${KFDASH_CACHE:-$HOME/.cache/kfdash}/stack}
 S=$KFDASH_STACK_DIR
+bin=${KFDASH_CACHE:-$HOME/.cache/kfdash}/bin
+scrape_interval=5s # prom_targets.SCRAPE_INTERVAL_S
+# shellcheck source-path=SCRIPTDIR source=versions.sh
+source "$here/versions.sh"
 
 step() { printf '[stack %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -30,10 +36,16 @@ up() {
   # A failed start leaves nothing running (as k8s-up.sh and ml-peers.py do for their own part);
   # the logs stay in the state dir.
   trap up_failed EXIT
-  step "control plane and Dex (first run builds them from their Go modules: ~25 min)"
+  step "Go builds of the peers (first run: ~17-30 min on 2 cores; cached in $bin)"
+  # Everything up front, so no started peer sits idle through a build: k8s-up.sh then finds
+  # its binaries cached.
+  "$here/build-peers.sh" etcd kubernetes dex kfdash-bcrypt kustomize prometheus
+  step "control plane and Dex"
   "$here/k8s-up.sh"
   # shellcheck source=/dev/null
   source "$S/env"
+  step "Prometheus (scrapes every $scrape_interval; targets in $S/prometheus/targets)"
+  prometheus_up
   local py
   py=$("$root/tools/venv.sh" "$root/tests/requirements.txt")
   step "CRDs, Kubeflow roles and kfdash's ServiceAccount with its shipped roles"
@@ -52,6 +64,11 @@ up() {
   step "KServe's stand-in: a model server for every InferenceService of an MLflow model"
   "$here/ml-up.sh" standin
   {
+    echo "# Prometheus and kubectl"
+    echo "export PROMETHEUS_URL='$prometheus_url'"
+    echo "export PROMETHEUS_TARGETS_DIR='$S/prometheus/targets'"
+    echo "export PROMETHEUS_SCRAPE_INTERVAL='$scrape_interval'"
+    echo "export KUBECTL='$bin/kubectl-$KUBE_VERSION'"
     echo "# ML peers (ml-peers.py)"
     sed -n 's/^\([A-Z][A-Z0-9_]*=\)/export \1/p' "$S/ml.env"
     echo "export KFDASH_STACK_KFDASH_TOKEN_FILE='$S/kfdash.token'"
@@ -59,6 +76,48 @@ up() {
   trap - EXIT
   step "stack is up in $((SECONDS - t0)) s: source $S/env"
   summary
+}
+
+# prometheus_up: Prometheus on a free port of 127.0.0.1, data in $S/prometheus, recorded in run/
+# so that k8s-down.sh stops it. One scrape config, `kubernetes-pods`, reads the file_sd targets
+# that prom_targets.py writes (kfdash's now; the ML peers' as they come and go).
+prometheus_up() {
+  local dir=$S/prometheus port t0=$SECONDS
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  mkdir -p "$dir/targets" "$dir/data"
+  cat >"$dir/prometheus.yml" <<EOF
+# Written by tests/stack/stack.sh. Targets: $dir/targets/*.json (tests/stack/prom_targets.py).
+global:
+  scrape_interval: $scrape_interval
+  scrape_timeout: 4s
+  evaluation_interval: $scrape_interval
+scrape_configs:
+- job_name: kubernetes-pods
+  # A target whose Content-Type names no known format is read as the classic text format
+  # (Prometheus 3 fails such a scrape otherwise).
+  fallback_scrape_protocol: PrometheusText0.0.4
+  file_sd_configs:
+  - files: ['$dir/targets/*.json']
+    refresh_interval: $scrape_interval
+EOF
+  python3 "$here/prom_targets.py" kfdash 127.0.0.1:8080
+  setsid "$bin/prometheus-$PROMETHEUS_RELEASE" --config.file="$dir/prometheus.yml" \
+    --storage.tsdb.path="$dir/data" --storage.tsdb.retention.time=1d \
+    --web.listen-address="127.0.0.1:$port" \
+    </dev/null >>"$S/logs/prometheus.log" 2>&1 &
+  echo $! >"$S/run/prometheus.pid"
+  prometheus_url=http://127.0.0.1:$port
+  for _ in $(seq 300); do
+    if curl -sf "$prometheus_url/-/ready" >/dev/null 2>&1; then
+      step "Prometheus $PROMETHEUS_RELEASE ready at $prometheus_url after $((SECONDS - t0)) s"
+      return 0
+    fi
+    kill -0 "$(cat "$S/run/prometheus.pid")" 2>/dev/null || break
+    sleep 0.1
+  done
+  tail -n 20 "$S/logs/prometheus.log" >&2
+  echo "Prometheus did not start; see $S/logs/prometheus.log" >&2
+  return 1
 }
 
 # profile_controller PY: `seed.py profile-controller` in the background, recorded in run/ so that
@@ -96,6 +155,8 @@ summary() {
   model server    $MODEL_SERVER_URL
   Jupyter         $JUPYTER_ALICE_NB1_URL  $JUPYTER_BOB_NB2_URL
   Spark UI        $SPARK_UI_URL
+  Prometheus      ${PROMETHEUS_URL:-(not in this stack)}  (targets: /api/v1/targets)
+  kubectl         ${KUBECTL:-(not in this stack)} --kubeconfig $KUBECONFIG
   demo users      alice@example.com / $KFDASH_DEMO_PASSWORD_ALICE
                   bob@example.com   / $KFDASH_DEMO_PASSWORD_BOB
                   carol@example.com / $KFDASH_DEMO_PASSWORD_CAROL
@@ -107,8 +168,6 @@ EOF
 # kubeflow as the shipped overlays put it (the same NamespaceTransformer).
 rbac() {
   local out=$1 dir rc=0
-  # shellcheck source-path=SCRIPTDIR source=versions.sh
-  source "$here/versions.sh"
   "$here/build-peers.sh" kustomize >&2
   dir=$(mktemp -d)
   # kustomize takes only relative paths to other kustomizations.
@@ -125,7 +184,7 @@ transformers:
   unsetOnly: true
   setRoleBindingSubjects: allServiceAccounts
 EOF
-  "${KFDASH_CACHE:-$HOME/.cache/kfdash}/bin/kustomize-$KUSTOMIZE_VERSION" build "$dir" >"$out" || rc=$?
+  "$bin/kustomize-$KUSTOMIZE_VERSION" build "$dir" >"$out" || rc=$?
   rm -rf "$dir"
   return "$rc"
 }

@@ -18,5 +18,9 @@ DEX_VERSION=v0.0.0-20240807174518-43956db7fd75
 DEX_API_VERSION=v2.2.0                                  # github.com/dexidp/dex/api/v2 (published)
 DEX_BIN_VERSION=$DEX_RELEASE-${DEX_VERSION##*-}         # cached as bin/dex-v2.41.1-43956db7fd75
 OAUTH2_PROXY_VERSION=v7.15.6        # github.com/oauth2-proxy/oauth2-proxy/v7 (go 1.26.0)
+# Prometheus publishes its releases as module versions v0.3XX.Y for v3.XX.Y. v0.315.1 (3.15.1)
+# declares go 1.26.0; v0.316.0 (3.16.0) declares go 1.26.7.
+PROMETHEUS_VERSION=v0.315.1         # github.com/prometheus/prometheus (go 1.26.0)
+PROMETHEUS_RELEASE=v3.15.1          # what that module version is released as
 KUSTOMIZE_VERSION=v5.8.2            # sigs.k8s.io/kustomize/kustomize/v5; v5.8.3 declares go 1.27.0
 XCRYPTO_VERSION=v0.58.0             # golang.org/x/crypto for the bcrypt helper

@@ -271,6 +271,11 @@ void http_stream_wake(struct http_request *r)
 {
 }
 
+bool http_request_client_gone(const struct http_request *r)
+{
+    return false;
+}
+
 void http_reply_upgrade(struct http_request *r, const char *const *headers,
                         http_upgraded_fn upgraded, void *ctx)
 {

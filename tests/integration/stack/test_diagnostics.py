@@ -84,7 +84,8 @@ def remove(admin, path):
 @pytest.fixture(scope="module")
 def broken(admin):
     """alice's broken things: a claim asking for no class (with the volume controller's event), a
-    pod asking for 1000 CPUs (with the scheduler's event), a notebook whose image cannot be pulled,
+    pod asking for 12 CPUs, within alice's quota of 16 but more than a node has (with the
+    scheduler's event), a notebook whose image cannot be pulled,
     the same stopped, and one just made. Removed at the end."""
     base = f"/api/v1/namespaces/{NS}"
     nbs = f"/apis/kubeflow.org/v1/namespaces/{NS}/notebooks"
@@ -102,7 +103,9 @@ def broken(admin):
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": POD, "labels": {"notebook-name": "diag"}},
             "spec": {"containers": [{"name": "diag", "image": "jupyter",
-                                     "resources": {"requests": {"cpu": "1000"}}}]}})
+                                     # alice's quota (kf-resource-quota) counts cpu and
+                                     # memory: a pod there must request both.
+                                     "resources": {"requests": {"cpu": "12", "memory": "1Gi"}}}]}})
         assert pod.status_code == 201, pod.text
         for name, annotations in ((NOTEBOOK, {}), (STOPPED, {"kubeflow-resource-stopped": now()}),
                                   (FRESH, {})):
@@ -245,8 +248,7 @@ def test_a_pod_short_of_cpu_names_the_resource_its_request_and_the_fix(kfdash, b
     f = finding(diagnose(kfdash, ALICE), f"Pod/{POD}")
     assert f["severity"] == "error" and f["namespace"] == NS
     assert f["title"] == f"Pod {POD} cannot be scheduled: not enough CPU"
-    # The apiserver keeps quantities in canonical form: 1000 CPUs are "1k".
-    assert CPU_MESSAGE in f["detail"] and "requests cpu 1k" in f["detail"], f["detail"]
+    assert CPU_MESSAGE in f["detail"] and "requests cpu 12" in f["detail"], f["detail"]
     assert f["fix"].startswith("Lower the notebook's CPU request below what a node has free"), f
     assert "add nodes" in f["fix"]
 

@@ -446,7 +446,9 @@ def test_the_pod_is_found_by_its_label_or_is_a_clear_404(kfdash, admin, as_user)
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": pod, "labels": {"notebook-name": "nb1"}},
         "spec": {"automountServiceAccountToken": False,
-                 "containers": [{"name": "nb1", "image": "jupyter"}]}})
+                 # alice has a quota of cpu and memory: every container must request both.
+                 "containers": [{"name": "nb1", "image": "jupyter", "resources": {
+                     "requests": {"cpu": "100m", "memory": "128Mi"}}}]}})
     assert made.status_code == 201, made.text
     try:
         r = call_as(kfdash, CAROL, "GET", API.format(ns="alice") + "/notebooks/nb1/pod")

@@ -358,8 +358,10 @@ def make_driver_pod(admin, cleanup, container):
     while admin.get(pods + "/app1-driver").status_code != 404 and time.monotonic() < deadline:
         time.sleep(0.1)
     cleanup["pods"].append("app1-driver")
+    # alice has a quota of cpu and memory: every container must request both.
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "app1-driver"},
-           "spec": {"containers": [{"name": container, "image": "spark:4.1.0"}]}}
+           "spec": {"containers": [{"name": container, "image": "spark:4.1.0", "resources": {
+               "requests": {"cpu": "1", "memory": "1Gi"}}}]}}
     r = admin.post(pods, json=pod)
     assert r.status_code == 201, r.text
 
