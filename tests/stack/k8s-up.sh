@@ -14,7 +14,7 @@
 #
 # Knobs: KFDASH_NO_DEX=1 skips Dex; KFDASH_DEX_REDIRECT_URIS (space-separated)
 # sets the static client's redirect URIs (the default covers make demo's 8080 and
-# the stack suite's fixed sign-in ports 18555-18559); KFDASH_DEX_SIGNING_KEYS_EXPIRY
+# the stack suite's sign-in ports, five from KFDASH_SIGNIN_PORT_BASE, default 18555); KFDASH_DEX_SIGNING_KEYS_EXPIRY
 # and KFDASH_DEX_ID_TOKENS_EXPIRY (Go durations, Dex's defaults 6h and 24h) set
 # how often Dex rotates its keys and how long its ID tokens live;
 # KFDASH_KCM_CONTROLLERS overrides the controller list.
@@ -269,7 +269,12 @@ if [[ ${KFDASH_NO_DEX:-0} != 1 ]]; then
   # Kubeflow's manifests.
   kapi POST /api/v1/namespaces '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"auth"}}' >/dev/null
   kubeconfig "$S/dex.kubeconfig" admin auth
-  redirects=${KFDASH_DEX_REDIRECT_URIS:-http://127.0.0.1:8080/oauth2/callback http://localhost:8080/oauth2/callback http://127.0.0.1:8080/auth/callback http://localhost:8080/auth/callback http://[::1]:8080/auth/callback http://127.0.0.1:18555/auth/callback http://127.0.0.1:18556/auth/callback http://127.0.0.1:18557/auth/callback http://127.0.0.1:18558/auth/callback http://127.0.0.1:18559/auth/callback}
+  # The stack suite's sign-in ports: five from KFDASH_SIGNIN_PORT_BASE (18555), so that two
+  # stacks (two suites at once) can use ports of their own.
+  signin_base=${KFDASH_SIGNIN_PORT_BASE:-18555}
+  signin_uris=""
+  for i in 0 1 2 3 4; do signin_uris+=" http://127.0.0.1:$((signin_base + i))/auth/callback"; done
+  redirects=${KFDASH_DEX_REDIRECT_URIS:-http://127.0.0.1:8080/oauth2/callback http://localhost:8080/oauth2/callback http://127.0.0.1:8080/auth/callback http://localhost:8080/auth/callback http://[::1]:8080/auth/callback$signin_uris}
   {
     cat <<EOF
 issuer: $DEX_ISSUER
@@ -338,6 +343,7 @@ export DEX_ISSUER='$DEX_ISSUER'
 export DEX_CLIENT_ID='$DEX_CLIENT_ID'
 export DEX_CLIENT_SECRET='$DEX_CLIENT_SECRET'
 export DEX_REDIRECT_URIS='$redirects'
+export KFDASH_SIGNIN_PORT_BASE=${signin_base:-18555}
 export DEX_USER_EMAIL='$DEX_USER_EMAIL'
 export DEX_USER_PASSWORD='$DEX_USER_PASSWORD'
 export DEX_TELEMETRY='http://127.0.0.1:$DEX_TELEMETRY_PORT'

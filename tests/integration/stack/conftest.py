@@ -37,6 +37,15 @@ from kfdash_process import Kfdash  # noqa: E402
 ROOT = Path(os.environ.get("KFDASH_SOURCE_ROOT") or Path(__file__).resolve().parents[3])
 STACK_SH = ROOT / "tests" / "stack" / "stack.sh"
 CACHE = Path(os.environ.get("KFDASH_CACHE") or Path.home() / ".cache" / "kfdash")
+# The sign-in ports the stack's Dex accepts redirects to: five from KFDASH_SIGNIN_PORT_BASE
+# (tests/stack/k8s-up.sh), so two suites with stacks of their own can run at once.
+SIGNIN_BASE = int(os.environ.get("KFDASH_SIGNIN_PORT_BASE", "18555"))
+
+
+def signin_port(i):
+    """The i-th (0-4) port whose /auth/callback the stack's Dex accepts."""
+    return SIGNIN_BASE + i
+
 STATE = Path(os.environ.get("KFDASH_STACK_TEST_DIR") or CACHE / "stack-test")
 ENV_FILE = STATE / "env"
 # The last line stack.sh up appends: its presence means the start-up went to the end.
@@ -222,6 +231,9 @@ def stack(pytestconfig):
     keep = os.environ.get("KFDASH_STACK_KEEP") == "1"
     if os.environ.get("KFDASH_STACK_REUSE") == "1":
         env, why_not = _reusable()
+        if env is not None and int(env.get("KFDASH_SIGNIN_PORT_BASE", "18555")) != SIGNIN_BASE:
+            env, why_not = None, (f"its sign-in ports start at {env.get('KFDASH_SIGNIN_PORT_BASE', '18555')}, "
+                                  f"these tests' at {SIGNIN_BASE} (KFDASH_SIGNIN_PORT_BASE)")
         if env is not None:
             term.write(f"\n[stack suite] reusing the stack in {STATE} (apiserver {env['KFDASH_APISERVER']}); "
                        "it stays running\n")

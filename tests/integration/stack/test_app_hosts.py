@@ -1,6 +1,6 @@
 """Every application on an origin of its own (apps.domain): a notebook's page can never act as the
-person who opens it. kfdash listens on 127.0.0.1:18559 (a redirect Dex accepts) with
-apps.domain=localhost, so the applications live on <label>.localhost:18559, which this module
+person who opens it. kfdash listens on the fifth sign-in port (signin_port(4): a redirect Dex accepts) with
+apps.domain=localhost, so the applications live on <label>.localhost:<that port>, which this module
 resolves to loopback as browsers and curl do. Real Dex sign-ins, the real JupyterLab, Spark UI,
 MLflow and model server of the stack.
 """
@@ -11,10 +11,10 @@ import pytest
 import websocket
 
 from conftest import (GATEWAY_CLUSTER_ADMIN, call_as, personal_token, plain_session, set_cookies,
-                      sign_in, signin_kfdash)
+                      sign_in, signin_kfdash, signin_port)
 
 ALICE, BOB, CAROL = "alice@example.com", "bob@example.com", "carol@example.com"
-PORT = 18559
+PORT = signin_port(4)
 DASHBOARD = f"http://127.0.0.1:{PORT}"
 NB1 = f"http://nb-alice--nb1.localhost:{PORT}"
 SPARK = f"http://spark-alice--app1.localhost:{PORT}"

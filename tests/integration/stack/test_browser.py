@@ -11,15 +11,15 @@ by a signed-in cluster admin). This is where they run: each gets its environment
 without it fails at once (tests/e2e/lib/stack.mjs). Every test in them must run and pass; the
 browser tests that need only kfdash are the e2e suite's (tests/e2e/run.sh).
 
-signin: kfdash listens on 127.0.0.1:18557, whose /auth/callback Dex has registered
+signin: kfdash listens on signin_port(2), whose /auth/callback Dex has registered
 (tests/stack/k8s-up.sh); test_signin.py uses that port too, one test at a time; app_origins
-likewise on 18558.
+likewise on signin_port(3).
 """
 import os
 import shutil
 import subprocess
 
-from conftest import ROOT
+from conftest import ROOT, signin_port
 
 E2E_STACK = ROOT / "tests" / "e2e" / "stack"
 SIGNIN_TEST = E2E_STACK / "signin.test.mjs"
@@ -30,8 +30,8 @@ SPARK_TEST = E2E_STACK / "spark.test.mjs"
 ENDPOINTS_TEST = E2E_STACK / "endpoints.test.mjs"
 MLFLOW_TEST = E2E_STACK / "mlflow.test.mjs"
 APP_ORIGINS_TEST = E2E_STACK / "app_origins.test.mjs"
-APPS_PORT = 18558
-PORT = 18557
+APPS_PORT = signin_port(3)
+PORT = signin_port(2)
 TIMEOUT_S = 300
 
 

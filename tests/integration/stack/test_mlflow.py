@@ -20,7 +20,7 @@ import uuid
 
 import pytest
 
-from conftest import ROOT, plain_session, sign_in, start_kfdash
+from conftest import ROOT, plain_session, sign_in, signin_port, start_kfdash
 
 ALICE, BOB, CAROL, ADMIN, STRANGER = (f"{u}@example.com" for u in
                                       ("alice", "bob", "carol", "admin", "stranger"))
@@ -378,7 +378,7 @@ def test_a_signed_out_browser_is_sent_to_sign_in(kfdash):
     assert r.status_code == 401 and "iris" not in r.text
 
 
-SESSION_PORT = 18556  # its /auth/callback is registered at Dex (tests/stack/k8s-up.sh)
+SESSION_PORT = signin_port(1)  # its /auth/callback is registered at Dex (tests/stack/k8s-up.sh)
 
 
 def test_apps_behind_kfdash_take_a_signed_in_browsers_same_origin_posts_without_the_token(

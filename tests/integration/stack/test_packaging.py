@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, admin_session, plain_session, sign_in, start_kfdash
+from conftest import ROOT, admin_session, plain_session, sign_in, signin_port, start_kfdash
 
 sys.path.insert(0, str(ROOT / "tests" / "stack"))
 import seed  # noqa: E402  (its YAML document splitter: kind, name, namespace of each)
@@ -30,7 +30,7 @@ PACKAGING = ROOT / "packaging" / "kustomize"
 OVERLAYS = ["standalone", "standalone-ingress", "kubeflow", "kubeflow-oauth2-proxy"]
 MESH_PROVIDER = PACKAGING / "components" / "ext-authz" / "mesh-extension-provider.yaml"
 GATEWAY_PRINCIPAL = "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"
-SIGNIN_PORTS = (18557, 18556, 18555)  # redirect URIs the stack's Dex accepts (tests/stack/k8s-up.sh)
+SIGNIN_PORTS = (signin_port(2), signin_port(1), signin_port(0))  # redirect URIs the stack's Dex accepts (tests/stack/k8s-up.sh)
 ALICE, BOB = "alice@example.com", "bob@example.com"
 
 

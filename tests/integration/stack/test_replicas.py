@@ -5,7 +5,7 @@ sign-outs) and personal access tokens as Secrets in kfdash's own namespace, so a
 token made on one replica works on the other, and a sign-out or a revoked token ends everywhere.
 Real apiserver (kfdash's own ServiceAccount token and RBAC), real Dex.
 
-Replica A signs browsers in, so it listens on a port Dex accepts as a redirect (18557); the
+Replica A signs browsers in, so it listens on a port Dex accepts as a redirect (signin_port(2)); the
 others only need any free port.
 """
 import base64
@@ -16,12 +16,12 @@ import uuid
 import pytest
 
 from conftest import (GATEWAY_CLUSTER_ADMIN, call_as, gateway_kfdash, plain_session, set_cookies,
-                      sign_in, start_kfdash, until, whoami)
+                      sign_in, signin_port, start_kfdash, until, whoami)
 
 RECHECK_S = 2
 NAMESPACE = "kubeflow"
 SELECTOR = "app.kubernetes.io/managed-by=kfdash"
-PORT_A = 18557
+PORT_A = signin_port(2)
 SIGNED_OUT = "this session has been signed out"
 
 

@@ -1,6 +1,6 @@
 """Browser sign-in through the stack's real Dex: login, sessions, logout, CSRF, tokens for scripts.
 
-kfdash listens on fixed ports (18555-18557) because Dex accepts only registered redirect URIs
+kfdash listens on the sign-in ports (conftest.signin_port) because Dex accepts only registered redirect URIs
 (tests/stack/k8s-up.sh registers them). Each test drives Dex's real password form with requests.
 """
 import base64
@@ -13,7 +13,7 @@ import urllib.parse
 import pytest
 
 from conftest import (Refused, begin, dex_rotates_fast, finish, plain_session, set_cookies, sign_in,
-                      signin_kfdash, start_kfdash, whoami)
+                      signin_kfdash, signin_port, start_kfdash, whoami)
 
 ALICE, BOB = "alice@example.com", "bob@example.com"
 KEY_A = "a1" * 32
@@ -24,7 +24,7 @@ RECHECK_S = 3
 @pytest.fixture(scope="module")
 def kfdash(stack):
     state = tempfile.mkdtemp(prefix="kfdash-signin-")
-    k = signin_kfdash(stack, 18555, state, "--session-recheck", str(RECHECK_S))
+    k = signin_kfdash(stack, signin_port(0), state, "--session-recheck", str(RECHECK_S))
     yield k
     k.stop()
 
@@ -54,7 +54,7 @@ def test_browsers_reach_dex_at_another_address_than_its_issuer(stack, demo_passw
     issuer = stack["DEX_ISSUER"]
     browser_dex = issuer.replace(urllib.parse.urlsplit(issuer).hostname, "localhost", 1) + "/auth"
     assert browser_dex != issuer + "/auth"
-    k = signin_kfdash(stack, 18556, tempfile.mkdtemp(prefix="kfdash-signin-"),
+    k = signin_kfdash(stack, signin_port(1), tempfile.mkdtemp(prefix="kfdash-signin-"),
                       "--oidc-authorization-url", browser_dex)
     try:
         s = plain_session()
@@ -268,31 +268,31 @@ def test_a_restart_signs_nobody_out_and_a_retired_key_does(stack, demo_password,
     keys = tmp_path / "keys"
     keys.write_text(KEY_A + "\n")
     state = str(tmp_path)
-    k = signin_kfdash(stack, 18556, state, "--session-keys-file", str(keys))
+    k = signin_kfdash(stack, signin_port(1), state, "--session-keys-file", str(keys))
     s, _ = sign_in(k, ALICE, demo_password("alice"))
     k.stop()
     # Restarted with the same keys and database: still signed in.
-    k = signin_kfdash(stack, 18556, state, "--session-keys-file", str(keys))
+    k = signin_kfdash(stack, signin_port(1), state, "--session-keys-file", str(keys))
     assert whoami(k, s).status_code == 200
     k.stop()
     # Rotation: a new first key, the old one still listed: old sessions go on.
     keys.write_text(KEY_B + "\n" + KEY_A + "\n")
-    k = signin_kfdash(stack, 18556, state, "--session-keys-file", str(keys))
+    k = signin_kfdash(stack, signin_port(1), state, "--session-keys-file", str(keys))
     assert whoami(k, s).status_code == 200
     k.stop()
     # The old key retired: its cookies are refused.
     keys.write_text(KEY_B + "\n")
-    k = signin_kfdash(stack, 18556, state, "--session-keys-file", str(keys))
+    k = signin_kfdash(stack, signin_port(1), state, "--session-keys-file", str(keys))
     assert whoami(k, s).status_code == 401
     k.stop()
 
 
 def test_a_session_key_is_made_once_in_the_state_dir(stack, tmp_path):
-    k = signin_kfdash(stack, 18557, str(tmp_path))
+    k = signin_kfdash(stack, signin_port(2), str(tmp_path))
     k.stop()
     key = (tmp_path / "session.keys").read_text()
     assert len(key.strip()) == 64 and oct((tmp_path / "session.keys").stat().st_mode)[-3:] == "600"
-    k = signin_kfdash(stack, 18557, str(tmp_path))
+    k = signin_kfdash(stack, signin_port(2), str(tmp_path))
     k.stop()
     assert (tmp_path / "session.keys").read_text() == key
 
@@ -385,8 +385,8 @@ def test_over_tls_the_session_cookies_are_host_only_and_a_planted_plain_one_is_i
     Path=/, no Domain, so no other host under the same domain can set one. The redirect URL Dex
     knows stays plain http here; the proxy's X-Forwarded-Proto says https."""
     tls = {"X-Forwarded-Proto": "https"}
-    k = signin_kfdash(stack, 18557, str(tmp_path), "--trusted-proxies", "127.0.0.1/32",
-                      "--oidc-redirect-url", "http://127.0.0.1:18557/auth/callback")
+    k = signin_kfdash(stack, signin_port(2), str(tmp_path), "--trusted-proxies", "127.0.0.1/32",
+                      "--oidc-redirect-url", f"http://127.0.0.1:{signin_port(2)}/auth/callback")
     try:
         s = plain_session()
         start = s.get(f"{k.url}/auth/login", headers=tls, allow_redirects=False, timeout=10)
@@ -425,7 +425,7 @@ def test_cookies_are_secure_only_behind_a_trusted_tls_proxy(kfdash, stack, tmp_p
     q = urllib.parse.parse_qs(urllib.parse.urlparse(r.headers["Location"]).query)
     assert q["redirect_uri"] == [f"{kfdash.url}/auth/callback"]
     assert "Secure" not in r.headers["Set-Cookie"]
-    k = signin_kfdash(stack, 18557, str(tmp_path), "--trusted-proxies", "127.0.0.1/32")
+    k = signin_kfdash(stack, signin_port(2), str(tmp_path), "--trusted-proxies", "127.0.0.1/32")
     try:
         r = plain_session().get(f"{k.url}/auth/login", headers=forwarded, allow_redirects=False,
                                 timeout=10)

@@ -23,11 +23,11 @@ import pytest
 import websocket
 
 from conftest import (GATEWAY_CLUSTER_ADMIN, begin, call_as, execute_on_kernel, finish,
-                      plain_session, sign_in, signin_kfdash, until, whoami)
+                      plain_session, sign_in, signin_kfdash, signin_port, until, whoami)
 
 ALICE, BOB, CAROL = "alice@example.com", "bob@example.com", "carol@example.com"
 ADMIN = GATEWAY_CLUSTER_ADMIN
-SIGNIN_PORT = 18558
+SIGNIN_PORT = signin_port(3)
 GATEWAY = "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"
 KFP_UI = "cluster.local/ns/kubeflow/sa/ml-pipeline-ui"
 PROFILES = "/apis/kubeflow.org/v1/profiles"
