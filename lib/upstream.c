@@ -69,6 +69,7 @@ struct upstream {
     size_t n_commands;                     /* entries in commands */
     struct command taken[COMMANDS_MAX];    /* the engine thread's copy, run outside the lock */
     size_t n_calls;                        /* pending plus under way */
+    size_t max_calls;                      /* n_calls at most */
     uint64_t next_id;                      /* for the next job */
     bool stopping;                         /* no new calls; the thread exits */
     struct curl_slist *connect_to;         /* "HOST:PORT:TO_HOST:TO_PORT" for every transfer */
@@ -428,10 +429,11 @@ static int parse_connect_to(struct upstream *u, const char *connect_to)
     return 0;
 }
 
-int upstream_new(const char *connect_to, struct upstream **ret)
+int upstream_new(const char *connect_to, size_t max_calls, struct upstream **ret)
 {
     struct upstream *u = calloc(1, sizeof(*u));
     if (!u) return -ENOMEM;
+    u->max_calls = max_calls && max_calls < UPSTREAM_MAX_CALLS ? max_calls : UPSTREAM_MAX_CALLS;
     u->multi = curl_multi_init();
     if (!u->multi || parse_connect_to(u, connect_to) < 0) {
         if (u->multi) curl_multi_cleanup(u->multi);
@@ -564,7 +566,7 @@ static struct job *job_new(const struct upstream *u, const struct upstream_call 
 static int submit(struct upstream *u, struct job *j, uint64_t *ret_id)
 {
     pthread_mutex_lock(&u->lock);
-    int r = u->stopping ? -ECANCELED : u->n_calls >= UPSTREAM_MAX_CALLS ? -EBUSY : 0;
+    int r = u->stopping ? -ECANCELED : u->n_calls >= u->max_calls ? -EBUSY : 0;
     if (r == 0) {
         j->id = ++u->next_id;
         if (ret_id) *ret_id = j->id;

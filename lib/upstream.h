@@ -19,7 +19,7 @@
 
 struct upstream;
 
-/* Calls queued or under way, at most. */
+/* Calls queued or under way, at most, in any engine. */
 #define UPSTREAM_MAX_CALLS  1024
 #define UPSTREAM_DETAIL_MAX 200
 
@@ -74,8 +74,9 @@ struct upstream_result {
 typedef void upstream_done_fn(void *ctx, struct upstream_result *result);
 
 /* connect_to: NULL, or comma-separated HOST:PORT:TO_HOST:TO_PORT (as curl --connect-to) that
- * every call honours. */
-int upstream_new(const char *connect_to, struct upstream **ret);
+ * every call honours. max_calls: calls queued or under way at most (0 or more than
+ * UPSTREAM_MAX_CALLS: that). */
+int upstream_new(const char *connect_to, size_t max_calls, struct upstream **ret);
 /* Fails every call still under way with -ECANCELED, stops the thread and frees; NULL-safe. */
 void upstream_free(struct upstream *u);
 

@@ -274,6 +274,21 @@ static const struct setting settings[] = {
      check_header_name, false},
     {"kubeflow.userid_prefix", "USERID_PREFIX", "userid-prefix", K_STRING, F(userid_prefix), 0, 0,
      "", "Prefix in front of the user's email in that header", NULL, false},
+    {"limits.user_requests_in_flight", "KFDASH_USER_REQUESTS_IN_FLIGHT", "user-requests-in-flight",
+     K_INT, F(user_in_flight), 1, 100000, "256",
+     "Requests one user may have under way at once (watches, WebSockets and proxied requests "
+     "included); more get 429",
+     NULL, false},
+    {"limits.user_requests_per_s", "KFDASH_USER_REQUESTS_PER_S", "user-requests-per-s", K_INT,
+     F(user_rate), 1, 1000000, "200",
+     "Requests a second one user may start, with bursts of twice that; more get 429 with "
+     "Retry-After",
+     NULL, false},
+    {"limits.anonymous_requests_per_s", "KFDASH_ANONYMOUS_REQUESTS_PER_S",
+     "anonymous-requests-per-s", K_INT, F(anonymous_rate), 1, 1000000, "50",
+     "Requests a second one client address may make without proving who it is (sign-in pages "
+     "included), with bursts of three times that; more get 429",
+     NULL, false},
     {"kubeflow.registration_flow", "REGISTRATION_FLOW", "registration-flow", K_BOOL,
      F(registration_flow), 0, 0, "true", "Users without a profile may create their own", NULL,
      false},

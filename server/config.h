@@ -31,6 +31,9 @@ struct config {
     long max_connections;             /* open client connections; more → 503 */
     long idle_timeout_s;              /* a connection quiet this long is closed */
     long request_timeout_s;           /* most time to receive one request's head and body */
+    long user_in_flight;              /* one identity's requests under way at most; more → 429 */
+    long user_rate;                   /* requests a second one identity may start (burst 2x) */
+    long anonymous_rate;              /* the same for one client address proving no identity */
     long shutdown_grace_s;            /* on SIGTERM, how long in-flight requests may finish */
     struct cJSON *dashboard_links;    /* Kubeflow dashboard-config `links` JSON */
     struct cJSON *dashboard_settings; /* Kubeflow dashboard-config `settings` JSON */

@@ -19,12 +19,14 @@ struct sar;
 struct shared_state;
 struct dex_users;
 struct gate;
+struct fairness;
 struct apps;
 struct tunnels;
 struct serving;
 struct dashboard;
 struct health;
 struct web;
+struct api_diagnostics;
 struct api_k8s;
 struct api_notebooks;
 struct api_mlflow;
@@ -32,7 +34,9 @@ struct api_workgroup;
 
 struct kfdash {
     const struct config *cfg;        /* the settings */
-    struct upstream *engine;         /* every call to another server */
+    struct upstream *engine;         /* users' traffic: proxied requests, calls made as a user */
+    struct upstream *own_engine;     /* kfdash's own work (watches, sign-in, token and access
+                                        reviews): users' traffic cannot fill it */
     struct oidc *provider;           /* Dex; NULL when oidc.issuer is empty */
     struct store *store;             /* sessions and personal access tokens */
     const struct seal_keys *keys;    /* seal cookies and refresh tokens */
@@ -41,12 +45,14 @@ struct kfdash {
     struct shared_state *shared;     /* sessions and tokens every replica sees; NULL when off */
     struct dex_users *dex_users;     /* Dex's users followed; NULL without Dex's storage */
     struct gate *gate;               /* who is asking: gateways, token reviews, renewals */
+    struct fairness *fairness;       /* each client's share: in flight, rate (NULL: unlimited) */
     struct apps *apps;               /* applications on hosts of their own */
     struct tunnels *tunnels;         /* WebSocket relays */
     struct serving *serving;         /* model addresses */
     struct dashboard *dashboard;     /* Kubeflow's links and settings */
     struct health *health;           /* what /readyz checks */
     struct web *web;                 /* the single-page app's files */
+    struct api_diagnostics *diagnostics; /* the cluster-wide lists diagnoses share */
     struct api_k8s *api_k8s;         /* /api/k8s: the resources it allows */
     struct api_notebooks *notebooks; /* the spawner's catalog */
     struct api_mlflow *mlflow;       /* MLflow workspaces known to exist */

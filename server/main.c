@@ -42,6 +42,7 @@
 #include "server/config.h"
 #include "server/gate/apps.h"
 #include "server/gate/authz.h"
+#include "server/gate/fairness.h"
 #include "server/gate/gate.h"
 #include "server/gate/login.h"
 #include "server/http/health.h"
@@ -58,6 +59,10 @@
 #include "version.h"
 
 extern char **environ;
+
+/* kfdash's own calls under way at most (server/kfdash.h own_engine): watches, sign-ins, token
+ * and access reviews, shared-state writes. */
+#define OWN_CALLS_MAX 256
 
 static int print_buf(int (*fill)(struct buf *))
 {
@@ -188,10 +193,11 @@ static int start(struct kfdash *k, struct owned *o)
         return status;                                                                             \
     } while (0)
     k->cfg = cfg;
-    if (health_new(&k->health) < 0 || upstream_new(cfg->connect_to, &k->engine) < 0)
-        FAIL(1, "cannot start the upstream engine");
+    if (health_new(&k->health) < 0 || upstream_new(cfg->connect_to, 0, &k->engine) < 0 ||
+        upstream_new(cfg->connect_to, OWN_CALLS_MAX, &k->own_engine) < 0)
+        FAIL(1, "cannot start the upstream engines");
     if (*cfg->oidc_issuer) {
-        e = oidc_new(cfg->oidc_issuer, cfg->oidc_client_id, k->engine, &k->provider);
+        e = oidc_new(cfg->oidc_issuer, cfg->oidc_client_id, k->own_engine, &k->provider);
         if (e < 0) FAIL(1, "cannot start the identity provider client: %s", strerror(-e));
     }
     if (load_keys(cfg, &o->keys, why, sizeof(why)) < 0) FAIL(2, "%s", why);
@@ -199,7 +205,7 @@ static int start(struct kfdash *k, struct owned *o)
     char db[4200] = "";
     if (*cfg->state_dir) snprintf(db, sizeof(db), "%s/kfdash.db", cfg->state_dir);
     if (store_open(db, &k->store, err) < 0) FAIL(2, "%s", err);
-    e = kube_new(cfg, k->engine, &k->kube, why, sizeof(why));
+    e = kube_new(cfg, k->own_engine, &k->kube, why, sizeof(why));
     if (e < 0) FAIL(e == -ENOMEM || e == -EAGAIN ? 1 : 2, "%s", why); /* else the kubeconfig */
     e = shared_state_new(cfg, k->store, k->kube, &k->shared, why, sizeof(why));
     if (e < 0) FAIL(e == -EINVAL ? 2 : 1, "%s", why);
@@ -208,7 +214,8 @@ static int start(struct kfdash *k, struct owned *o)
     if (apps_new(cfg, &k->apps, why, sizeof(why)) < 0) FAIL(2, "%s", why);
     char bad[128];
     if (api_k8s_new(cfg, &k->api_k8s, bad) < 0) FAIL(2, "k8s.allowed_resources: %s", bad);
-    if (gate_new(cfg, &k->gate) < 0 || sar_new(k->kube, &k->sar) < 0 ||
+    if (gate_new(cfg, &k->gate) < 0 || fairness_new(cfg, &k->fairness) < 0 ||
+        sar_new(k->kube, &k->sar) < 0 || api_diagnostics_new(&k->diagnostics) < 0 ||
         serving_new(&k->serving) < 0 || api_notebooks_new(cfg, &k->notebooks) < 0 ||
         api_mlflow_new(&k->mlflow) < 0 || api_workgroup_new(&k->workgroup) < 0)
         FAIL(1, "out of memory");
@@ -242,7 +249,8 @@ static void stop_threads(struct kfdash *k)
     kube_stop_watching(k->kube);
     oidc_stop(k->provider);
     upstream_free(k->engine);
-    k->engine = NULL;
+    upstream_free(k->own_engine);
+    k->engine = k->own_engine = NULL;
     if (k->provider) oidc_release_waiters(k->provider);
 }
 
@@ -260,9 +268,11 @@ static void stop(struct kfdash *k, struct owned *o)
     apps_free(k->apps);
     kube_free(k->kube);
     store_free(k->store);
+    api_diagnostics_free(k->diagnostics);
     seal_keys_free(o->keys);
     oidc_free(k->provider);
     health_free(k->health);
+    fairness_free(k->fairness);
     dashboard_free(k->dashboard);
     web_free(k->web);
     *k = (struct kfdash){0};

@@ -21,7 +21,7 @@ void api_kube_call_as(struct http_request *r, const struct identity *as, const c
     struct kube_call *c = calloc(1, sizeof(*c));
     int e = c ? kube_user_call(k, c, as, method, path, body) : -ENOMEM;
     if (e == 0) {
-        park_call(kube_engine(k), r, &c->call, answer, next); /* the engine copies the call */
+        park_call(kfdash_of(r)->engine, r, &c->call, answer, next); /* it copies the call */
     } else if (e == -EPERM) {
         char message[K8S_GUARD_WHY_MAX + 64];
         snprintf(message, sizeof(message), "kfdash will not do that: %s", c->refusal);

@@ -16,6 +16,7 @@
 #include "k8s/access.h"
 #include "k8s/event.h"
 #include "lib/clock.h"
+#include "lib/ttl_cache.h"
 #include "lib/upstream.h"
 #include "server/api/calls.h"
 #include "server/cluster/kube.h"
@@ -36,6 +37,7 @@
 #define DEX_ANSWER_MAX (256 << 10)
 #define MLFLOW_WAIT_MS 5000
 #define MLFLOW_ANSWER  (64 << 10)
+#define RUNNING_MAX_MS (BUDGET_US / 1000 + 30000) /* a claim outlives its diagnosis */
 
 struct storage_class {
     char name[254];  /* metadata.name */
@@ -52,9 +54,34 @@ struct event {
     const char *reason, *message; /* never NULL */
 };
 
+/* Diagnoses under way, by user: one at a time each, however fast they ask. */
+struct api_diagnostics {
+    struct ttl_cache *running; /* users with a diagnosis under way */
+};
+
+int api_diagnostics_new(struct api_diagnostics **ret)
+{
+    *ret = calloc(1, sizeof(**ret));
+    if (!*ret || ttl_cache_new(256, 8, NULL, NULL, &(*ret)->running) < 0) {
+        free(*ret);
+        *ret = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void api_diagnostics_free(struct api_diagnostics *a)
+{
+    if (!a) return;
+    ttl_cache_free(a->running);
+    free(a);
+}
+
 /* One diagnosis under way, kept with the parked request. */
 struct diag {
     struct upstream_result answer;             /* the last call's */
+    struct api_diagnostics *owner;             /* where this user's diagnosis is claimed */
+    char user[320];                            /* whose (given back when it ends) */
     bool admin;                                /* the caller sees every namespace */
     int64_t started_us;                        /* when the request came */
     int64_t call_started_us;                   /* when the last call was made */
@@ -80,6 +107,7 @@ struct diag {
 static void diag_free(void *p)
 {
     struct diag *d = p;
+    if (d->owner) ttl_cache_drop(d->owner->running, d->user, strlen(d->user));
     free(d->answer.body);
     cJSON_Delete(d->out);
     cJSON_Delete(d->errors);
@@ -318,7 +346,9 @@ static cJSON *listed(struct diag *d, const char *check, const char *what)
     account(d);
     const struct upstream_result *a = &d->answer;
     if (a->error) {
-        add_check(d, check, false, "cannot list %s: %s", what, a->detail);
+        /* The detail names the API server's address: admins see it, others what went wrong. */
+        add_check(d, check, false, "cannot list %s: %s", what,
+                  d->admin ? a->detail : upstream_error_text(a->error));
         return NULL;
     }
     cJSON *j = cJSON_ParseWithLength(a->body, a->len);
@@ -789,8 +819,53 @@ static void classes_in(struct http_request *r)
 
 /* ---------------------------------------------------------------- 6, 7: the peers, the reply */
 
+/* ---- 8. Pods a namespace's ResourceQuota refused: the controller that made them says so in a
+ * Warning event ("exceeded quota: <quota>, requested: ..., used: ..., limited: ..."). */
+
+static bool quota_refusal(const struct event *e)
+{
+    return strstr(e->message, "exceeded quota: ") || strstr(e->message, "failed quota: ");
+}
+
+static void quota_findings(struct http_request *r, struct diag *d)
+{
+    if (!d->events_json) {
+        add_check(d, "quota", false, "not checked: the Warning events could not be listed");
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < d->n_events; i++) {
+        const struct event *e = &d->events[i];
+        const struct event *next = i + 1 < d->n_events ? &d->events[i + 1] : NULL;
+        if (!quota_refusal(e) || !visible(r, d, e->ns)) continue;
+        if (next && event_order(e, next) == 0 && quota_refusal(next)) continue; /* its latest */
+        const char *q = strstr(e->message, "quota: ") + 7;
+        int q_len = (int)strcspn(q, ",:");
+        char title[320], fix[TEXT_MAX];
+        snprintf(title, sizeof(title), "%s %s: a pod was refused by quota %.*s", e->kind, e->name,
+                 q_len, q);
+        if (strstr(e->message, "must specify"))
+            snprintf(fix, sizeof(fix),
+                     "Quota %.*s limits %s, so every container of a pod in %s must ask for "
+                     "them: give the pod's containers resources.requests (and limits) of each.",
+                     q_len, q, strstr(e->message, "must specify ") + 13, e->ns);
+        else
+            snprintf(fix, sizeof(fix),
+                     "%s has too little left of quota %.*s for this pod (`kubectl describe quota "
+                     "-n %s` shows used and hard): stop or delete notebooks, Spark applications "
+                     "or endpoints that hold some, ask for less, or have a cluster admin raise "
+                     "the Profile's resourceQuotaSpec.",
+                     e->ns, q_len, q, e->ns);
+        add_finding(d, true, title, e->message, fix, e->ns, e->kind, e->name);
+        n++;
+    }
+    add_check(d, "quota", n == 0, "%zu objects with a pod refused by a quota%s", n,
+              d->admin ? "" : " in your namespaces");
+}
+
 static void reply(struct http_request *r, struct diag *d)
 {
+    quota_findings(r, d);
     if (d->n_dropped)
         add_check(d, "findings", false, "%zu more findings not shown (at most %d)", d->n_dropped,
                   FINDINGS_MAX);
@@ -815,22 +890,27 @@ static void mlflow_in(struct http_request *r)
     const cJSON *on = cJSON_GetObjectItemCaseSensitive(j, "workspaces_enabled");
     bool workspaces = cJSON_IsTrue(on);
     char detail[TEXT_MAX], fix[TEXT_MAX];
+    /* MLflow's address is kfdash's business: admins see it, others what went wrong. */
+    const char *where = d->admin ? k->cfg->mlflow_url : "MLflow";
     if (a->error)
-        snprintf(detail, sizeof(detail), "%s: server-info failed after %lld ms: %s",
-                 k->cfg->mlflow_url, ms, a->detail);
+        snprintf(detail, sizeof(detail), "%s: server-info failed after %lld ms: %s", where, ms,
+                 d->admin ? a->detail : upstream_error_text(a->error));
     else if (!j)
         snprintf(detail, sizeof(detail), "%s: server-info answered HTTP %ld, not MLflow's JSON",
-                 k->cfg->mlflow_url, a->status);
+                 where, a->status);
     else
         snprintf(detail, sizeof(detail), "server-info answered in %lld ms; workspaces %s", ms,
                  workspaces ? "enabled" : "disabled");
     add_check(d, "mlflow", j && workspaces, "%s", detail);
     if (!j) {
-        snprintf(fix, sizeof(fix),
-                 "Check that MLflow runs and that kfdash reaches it (from kfdash's pod: curl "
-                 "%s/api/3.0/mlflow/server-info); its --allowed-hosts must include the host of "
-                 "mlflow.url.",
-                 k->cfg->mlflow_url);
+        if (d->admin)
+            snprintf(fix, sizeof(fix),
+                     "Check that MLflow runs and that kfdash reaches it (from kfdash's pod: curl "
+                     "%s/api/3.0/mlflow/server-info); its --allowed-hosts must include the host "
+                     "of mlflow.url.",
+                     k->cfg->mlflow_url);
+        else
+            snprintf(fix, sizeof(fix), "Tell a cluster admin: Diagnostics shows them more.");
         add_finding(d, true, "MLflow does not answer", detail, fix, NULL, NULL, NULL);
     } else if (!workspaces) {
         add_finding(d, true, "MLflow runs without workspaces", detail,
@@ -1010,7 +1090,23 @@ void api_diagnostics(struct http_request *r)
         http_reply_error(r, 500, "out of memory");
         return;
     }
-    d->admin = kube_is_cluster_admin(k->kube, http_request_identity(r));
+    const struct identity *who = http_request_identity(r);
+    d->admin = kube_is_cluster_admin(k->kube, who);
+    /* Each diagnosis lists the cluster: one at a time per user, however fast they ask. */
+    snprintf(d->user, sizeof(d->user), "%s", who->email);
+    int claimed =
+        ttl_cache_claim(k->diagnostics->running, d->user, strlen(d->user), RUNNING_MAX_MS);
+    if (claimed < 0) {
+        diag_free(d);
+        const char *headers[] = {"Retry-After", "1", NULL};
+        http_reply_error_with(r, 429,
+                              claimed == -EEXIST
+                                  ? "your last check is still running; try again when it is done"
+                                  : "too many checks are running; try again in a moment",
+                              headers);
+        return;
+    }
+    d->owner = k->diagnostics;
     d->started_us = clock_us();
     http_request_set_context(r, d, diag_free);
     applications_check(k->cfg, d);

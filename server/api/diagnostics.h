@@ -11,6 +11,11 @@
  */
 #pragma once
 
+struct api_diagnostics;
 struct http_request;
+
+/* The lists diagnoses share (server/kfdash.h). */
+int api_diagnostics_new(struct api_diagnostics **ret);
+void api_diagnostics_free(struct api_diagnostics *a);
 
 void api_diagnostics(struct http_request *r);

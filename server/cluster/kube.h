@@ -25,7 +25,8 @@ struct k8s_snapshot;
 struct kube;
 
 /* Without kube.api, a kubeconfig or a pod's ServiceAccount, *ret is a kube that is off
- * (kube_on false): the routes that need an API server answer 503. */
+ * (kube_on false): the routes that need an API server answer 503. engine is kfdash's own
+ * (server/kfdash.h own_engine): its watches and its own calls go there. */
 int kube_new(const struct config *cfg, struct upstream *engine, struct kube **ret, char *err,
              size_t size);
 /* At shutdown, before the engine goes: the watches stop, the last snapshot stays. NULL-safe. */
@@ -41,6 +42,7 @@ bool kube_ready(void *kube, char *detail, size_t size);
 bool kube_on(const struct kube *k);
 /* NULL when off. */
 struct k8s_client *kube_client(const struct kube *k);
+/* The engine for kfdash's own calls (watches, reviews, shared state). */
 struct upstream *kube_engine(const struct kube *k);
 /* The current access snapshot (usable for K8S_SNAPSHOT_GRACE_S); NULL when off. */
 const struct k8s_snapshot *kube_snapshot(const struct kube *k);

@@ -20,6 +20,7 @@
 #include "k8s/access.h"
 #include "k8s/name.h"
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/ttl_cache.h"
 #include "lib/upstream.h"
@@ -27,6 +28,7 @@
 #include "server/cluster/shared_state.h"
 #include "server/config.h"
 #include "server/gate/apps.h"
+#include "server/gate/fairness.h"
 #include "server/gate/least_role.h"
 #include "server/http/http.h"
 #include "server/http/park.h"
@@ -41,6 +43,10 @@
 #define REVIEW_MAX_AGE_S    60
 #define RENEWING_MAX        256
 #define RENEWAL_MAX_MS      (CALL_TIMEOUT_MS + 5000) /* a claim outlives its call */
+#define DISCOVERY_OK_MS     2000 /* Dex's discovery answer serves sign-ins this long */
+#define BAD_TOKENS_SLOTS    4096
+#define BAD_TOKEN_MS        30000 /* a token the API server refused is refused here this long */
+#define DISCOVERY_FAILED_MS 1000  /* and its failure */
 #define CSRF_HEADER         "X-CSRF-Token"
 #define BASE64_SIZE(len)    (((len) + 2) / 3 * 4 + 1)
 
@@ -50,9 +56,14 @@ static void identity_free_void(void *who)
 }
 
 struct gate {
-    struct auth_peers *gateways; /* trusted to name the user in USERID_HEADER */
-    struct ttl_cache *reviews;   /* service-account tokens the API server vouched for */
-    struct ttl_cache *renewing;  /* sessions whose renewal is under way */
+    struct auth_peers *gateways;    /* trusted to name the user in USERID_HEADER */
+    struct ttl_cache *reviews;      /* service-account tokens the API server vouched for */
+    struct ttl_cache *renewing;     /* sessions whose renewal is under way */
+    struct ttl_cache *bad_tokens;   /* service-account tokens the API server just refused */
+    pthread_mutex_t discovery_lock; /* guards the three below */
+    int64_t discovery_ms;           /* monotonic, when Dex's discovery was last asked; 0 never */
+    bool discovery_ok;              /* and answered */
+    struct oidc_endpoints discovery;
 };
 
 int gate_new(const struct config *cfg, struct gate **ret)
@@ -60,9 +71,11 @@ int gate_new(const struct config *cfg, struct gate **ret)
     *ret = NULL;
     struct gate *g = calloc(1, sizeof(*g));
     if (!g) return -ENOMEM;
+    pthread_mutex_init(&g->discovery_lock, NULL);
     int e = auth_peers_parse(cfg->trusted_header_peers, &g->gateways);
     if (e == 0) e = ttl_cache_new(REVIEWS_SLOTS / 4, 4, identity_free_void, NULL, &g->reviews);
     if (e == 0) e = ttl_cache_new(RENEWING_MAX / 4, 4, NULL, NULL, &g->renewing);
+    if (e == 0) e = ttl_cache_new(BAD_TOKENS_SLOTS / 8, 8, NULL, NULL, &g->bad_tokens);
     if (e < 0) {
         gate_free(g);
         return e;
@@ -77,7 +90,30 @@ void gate_free(struct gate *g)
     auth_peers_free(g->gateways);
     ttl_cache_free(g->reviews);
     ttl_cache_free(g->renewing);
+    ttl_cache_free(g->bad_tokens);
+    pthread_mutex_destroy(&g->discovery_lock);
     free(g);
+}
+
+int gate_discovery(struct gate *g, struct oidc_endpoints *ret)
+{
+    pthread_mutex_lock(&g->discovery_lock);
+    int64_t age = clock_ms() - g->discovery_ms;
+    /* Only an answer is kept: a Dex that is down refuses each sign-in's question at no cost,
+     * and one that comes back is asked again at once. */
+    int r = g->discovery_ms && g->discovery_ok && age < DISCOVERY_OK_MS ? 0 : -ENOENT;
+    if (r == 0) *ret = g->discovery;
+    pthread_mutex_unlock(&g->discovery_lock);
+    return r;
+}
+
+void gate_discovery_set(struct gate *g, const struct oidc_endpoints *ep)
+{
+    pthread_mutex_lock(&g->discovery_lock);
+    g->discovery_ms = clock_ms();
+    g->discovery_ok = ep != NULL;
+    if (ep) g->discovery = *ep;
+    pthread_mutex_unlock(&g->discovery_lock);
 }
 
 /* ---------------------------------------------------------------- cookies */
@@ -226,7 +262,7 @@ static void park_on(struct http_request *r, struct pending *w, const struct upst
 {
     const struct kfdash *k = kfdash_of(r);
     http_request_set_context(r, w, pending_free);
-    park_call(k->engine, r, call, &w->answer, w->next);
+    park_call(k->own_engine, r, call, &w->answer, w->next);
 }
 
 /* Takes the pending resolution back from the request: the caller frees it. */
@@ -438,6 +474,9 @@ static void review_answered(struct http_request *r)
     if (copy)
         ttl_cache_put(kfdash_of(r)->gate->reviews, w->digest, 32, copy, 0,
                       REVIEW_MAX_AGE_S * 1000L);
+    /* The API server's no is remembered: the same token again costs it nothing for a while. */
+    if (!who && !w->answer.error && w->answer.status == 201)
+        ttl_cache_put(kfdash_of(r)->gate->bad_tokens, w->digest, 32, NULL, 0, BAD_TOKEN_MS);
     gate_done_fn done = w->done;
     pending_free(w);
     if (who)
@@ -459,6 +498,20 @@ static void service_account_token(struct http_request *r, gate_done_fn done, con
     if (ttl_cache_get(k->gate->reviews, w->digest, 32, copy_identity, &known) && known) {
         free(w);
         done(r, known, NULL, NULL);
+        return;
+    }
+    if (ttl_cache_get(k->gate->bad_tokens, w->digest, 32, NULL, NULL)) {
+        free(w);
+        done(r, NULL, "invalid_token", "invalid token");
+        return;
+    }
+    /* A token never seen costs the API server a review: not for an address whose requests
+     * without valid credentials are over its budget (each such request is charged, admitted). */
+    long retry;
+    if (k->fairness && fairness_anonymous(k->fairness, http_request_peer(r), false, &retry) ==
+                           FAIR_ANONYMOUS_RATE) {
+        free(w);
+        done(r, NULL, GATE_RATE_LIMITED, "too many new tokens from this address; try again later");
         return;
     }
     static const char *const headers[] = {"Content-Type: application/json",
@@ -835,14 +888,84 @@ static bool holds_least_role(struct http_request *r, const struct identity *who)
     return false;
 }
 
+/* Answers 429: the client must slow down (retry_after_s: when to try again). */
+static void too_many(struct http_request *r, long retry_after_s, const char *message)
+{
+    char retry[24];
+    snprintf(retry, sizeof(retry), "%ld", retry_after_s < 1 ? 1 : retry_after_s);
+    const char *headers[] = {"Retry-After", retry, NULL};
+    http_reply_error_with(r, 429, message, headers);
+}
+
+struct fair_share {
+    struct fairness *f;
+    char user[];
+};
+
+static void share_ended(void *p)
+{
+    struct fair_share *s = p;
+    fairness_leave(s->f, s->user);
+    free(s);
+}
+
+/* The caller's share of kfdash (limits.user_*): false after replying 429. */
+static bool within_share(struct http_request *r, const struct identity *who)
+{
+    struct fairness *f = kfdash_of(r)->fairness;
+    if (!f) return true;
+    long retry = 1;
+    enum fairness_verdict v = fairness_enter(f, who->email, &retry);
+    if (v == FAIR_IN_FLIGHT) {
+        too_many(r, retry,
+                 "you have too many requests under way (watches, streams, WebSockets "
+                 "included); close some and try again");
+        return false;
+    }
+    if (v == FAIR_RATE) {
+        too_many(r, retry, "you are sending requests too fast; slow down");
+        return false;
+    }
+    if (v == FAIR_ADMITTED) {
+        size_t n = strlen(who->email) + 1;
+        struct fair_share *s = malloc(sizeof(*s) + n);
+        if (s) {
+            s->f = f;
+            memcpy(s->user, who->email, n);
+            http_request_on_end(r, share_ended, s);
+        } else {
+            fairness_leave(f, who->email);
+        }
+    }
+    return true;
+}
+
 static void admitted(struct http_request *r, struct identity *who, const char *error,
                      const char *message)
 {
     if (!who) {
+        const struct kfdash *k = kfdash_of(r);
+        long retry = 1;
+        bool limited = error && strcmp(error, GATE_RATE_LIMITED) == 0;
+        /* A request that proved no one costs its address a share of what it may try. */
+        if (!limited && k->fairness &&
+            fairness_anonymous(k->fairness, http_request_peer(r), true, &retry) ==
+                FAIR_ANONYMOUS_RATE) {
+            limited = true;
+            message = "too many requests without valid credentials from this address";
+        }
+        if (limited) {
+            too_many(r, retry, message);
+            return;
+        }
         char rd[SESSION_RD_MAX];
         const char *query = http_request_raw_query(r);
         snprintf(rd, sizeof(rd), "%s%s%s", http_request_raw_path(r), *query ? "?" : "", query);
         gate_refuse(r, rd, true, error, message);
+        return;
+    }
+    if (!within_share(r, who)) {
+        identity_free(who);
         return;
     }
     const char *csrf = csrf_refusal(r, who);
@@ -899,7 +1022,7 @@ int gate_call_token_endpoint(struct http_request *r, const char *endpoint, const
                                      .body_len = strlen(form),
                                      .timeout_ms = CALL_TIMEOUT_MS,
                                      .max_response_bytes = ANSWER_MAX_BYTES};
-        park_call(k->engine, r, &call, answer, next);
+        park_call(k->own_engine, r, &call, answer, next);
     }
     buf_reset(&plain);
     buf_reset(&basic);

@@ -32,6 +32,15 @@ struct gate;
 int gate_new(const struct config *cfg, struct gate **ret);
 void gate_free(struct gate *g);
 
+/*
+ * Dex's discovery answer, remembered for a moment (2 s) so that a burst of sign-ins asks Dex
+ * once. gate_discovery: 0 with *ret when a fresh answer is there, else -ENOENT (ask again).
+ * gate_discovery_set: what Dex said (NULL: it did not answer; nothing is kept).
+ */
+struct oidc_endpoints;
+int gate_discovery(struct gate *g, struct oidc_endpoints *ret);
+void gate_discovery_set(struct gate *g, const struct oidc_endpoints *ep);
+
 /* The http_gate_fn: runs the request's route, or answers 401 / 302 to login / 403. */
 void gate_admit(struct http_request *r);
 
@@ -42,6 +51,9 @@ void gate_admit(struct http_request *r);
  */
 typedef void (*gate_done_fn)(struct http_request *r, struct identity *who, const char *error,
                              const char *message);
+/* The error of a resolution refused because its address tries too many new credentials: the
+ * answer is 429, not 401. */
+#define GATE_RATE_LIMITED "rate_limited"
 void gate_resolve(struct http_request *r, gate_done_fn done);
 
 /* Answers a request that proved no identity: a browser's page load goes to the login page

@@ -26,6 +26,7 @@
 #include "lib/upstream.h"
 #include "server/cluster/shared_state.h"
 #include "server/config.h"
+#include "server/gate/fairness.h"
 #include "server/gate/gate.h"
 #include "server/http/http.h"
 #include "server/http/park.h"
@@ -127,30 +128,11 @@ static void unreachable(struct http_request *r, const char *detail)
 
 /* ---------------------------------------------------------------- GET /auth/login */
 
-/* Dex's discovery document is in: send the browser to its sign-in page. */
-static void login_discovered(struct http_request *r)
+/* Sends the browser to the provider's sign-in page (ep: where it is). */
+static void send_to_provider(struct http_request *r, struct login_wait *w,
+                             const struct oidc_endpoints *ep)
 {
     const struct kfdash *k = kfdash_of(r);
-    struct login_wait *w = http_request_context(r);
-    struct oidc_endpoints ep;
-    if (w->answer.error || w->answer.status != 200) {
-        char detail[UPSTREAM_DETAIL_MAX + 32];
-        /* The detail names the call's URL: the log gets it, the page a phrase. */
-        if (w->answer.error) {
-            log_msg(LOG_WARN, "cannot reach the identity provider", "detail", w->answer.detail);
-            snprintf(detail, sizeof(detail), "%s", upstream_error_text(w->answer.error));
-        } else {
-            snprintf(detail, sizeof(detail), "discovery answered HTTP %ld", w->answer.status);
-        }
-        unreachable(r, detail);
-        return;
-    }
-    if (oidc_parse_discovery(oidc_issuer(k->provider), w->answer.body, w->answer.len, &ep) < 0) {
-        page(r, 502, "The sign-in service answered oddly",
-             "The identity provider's discovery document does not match the configured issuer.",
-             oidc_issuer(k->provider));
-        return;
-    }
     char *sealed = NULL;
     char challenge[SESSION_RANDOM_SIZE];
     login_attempt_challenge(&w->attempt, challenge);
@@ -158,7 +140,7 @@ static void login_discovered(struct http_request *r)
     buf_init(&location, URL_MAX * 3);
     buf_init(&cookie, SEAL_COOKIE_MAX);
     const char *sign_in =
-        *k->cfg->oidc_authorization_url ? k->cfg->oidc_authorization_url : ep.authorization;
+        *k->cfg->oidc_authorization_url ? k->cfg->oidc_authorization_url : ep->authorization;
     buf_addf(&location, "%s%sclient_id=", sign_in, strchr(sign_in, '?') ? "&" : "?");
     buf_add_url_escaped(&location, k->cfg->oidc_client_id);
     buf_adds(&location, "&response_type=code&redirect_uri=");
@@ -184,10 +166,57 @@ static void login_discovered(struct http_request *r)
     buf_reset(&cookie);
 }
 
+/* Dex's discovery document is in: remembered for the next sign-ins, then on to Dex. */
+static void login_discovered(struct http_request *r)
+{
+    const struct kfdash *k = kfdash_of(r);
+    struct login_wait *w = http_request_context(r);
+    struct oidc_endpoints ep;
+    if (w->answer.error || w->answer.status != 200) {
+        char detail[UPSTREAM_DETAIL_MAX + 32];
+        /* The detail names the call's URL: the log gets it, the page a phrase. */
+        if (w->answer.error) {
+            log_msg(LOG_WARN, "cannot reach the identity provider", "detail", w->answer.detail);
+            snprintf(detail, sizeof(detail), "%s", upstream_error_text(w->answer.error));
+        } else {
+            snprintf(detail, sizeof(detail), "discovery answered HTTP %ld", w->answer.status);
+        }
+        gate_discovery_set(k->gate, NULL);
+        unreachable(r, detail);
+        return;
+    }
+    if (oidc_parse_discovery(oidc_issuer(k->provider), w->answer.body, w->answer.len, &ep) < 0) {
+        gate_discovery_set(k->gate, NULL);
+        page(r, 502, "The sign-in service answered oddly",
+             "The identity provider's discovery document does not match the configured issuer.",
+             oidc_issuer(k->provider));
+        return;
+    }
+    gate_discovery_set(k->gate, &ep);
+    send_to_provider(r, w, &ep);
+}
+
+/* A sign-in costs Dex work before anyone is known: the client's address pays for it. False after
+ * answering 429. */
+static bool within_address_share(struct http_request *r)
+{
+    const struct kfdash *k = kfdash_of(r);
+    long retry = 1;
+    if (!k->fairness ||
+        fairness_anonymous(k->fairness, http_request_peer(r), true, &retry) != FAIR_ANONYMOUS_RATE)
+        return true;
+    char seconds[24];
+    snprintf(seconds, sizeof(seconds), "%ld", retry);
+    const char *headers[] = {"Retry-After", seconds, "Cache-Control", "no-store", NULL};
+    http_reply_error_with(r, 429, "too many sign-ins from this address; try again in a moment",
+                          headers);
+    return false;
+}
+
 void login_start(struct http_request *r)
 {
     const struct kfdash *k = kfdash_of(r);
-    if (!signin_configured(r)) return;
+    if (!signin_configured(r) || !within_address_share(r)) return;
     const char *rd = http_request_query(r, "rd");
     if (!rd || !*rd) rd = "/";
     if (!session_rd_is_local(rd) || strlen(rd) >= SESSION_RD_MAX) {
@@ -209,6 +238,12 @@ void login_start(struct http_request *r)
     const char *prompt = http_request_query(r, "prompt");
     w->prompt_login = prompt && strcmp(prompt, "login") == 0;
     http_request_set_context(r, w, wait_free);
+    /* A burst of sign-ins asks Dex once: its answer is kept a moment. */
+    struct oidc_endpoints ep;
+    if (gate_discovery(k->gate, &ep) == 0) {
+        send_to_provider(r, w, &ep);
+        return;
+    }
     char url[URL_MAX];
     snprintf(url, sizeof(url), "%s/.well-known/openid-configuration", oidc_issuer(k->provider));
     const char *headers[] = {"Accept: application/json", NULL};
@@ -217,7 +252,7 @@ void login_start(struct http_request *r)
                                  .headers = headers,
                                  .timeout_ms = DISCOVERY_TIMEOUT_MS,
                                  .max_response_bytes = ANSWER_MAX_BYTES};
-    park_call(k->engine, r, &call, &w->answer, login_discovered);
+    park_call(k->own_engine, r, &call, &w->answer, login_discovered);
 }
 
 /* ---------------------------------------------------------------- GET /auth/callback */
@@ -373,7 +408,7 @@ static bool is_random_token(const char *s)
 void login_callback(struct http_request *r)
 {
     const struct kfdash *k = kfdash_of(r);
-    if (!signin_configured(r)) return;
+    if (!signin_configured(r) || !within_address_share(r)) return;
     const char *error = http_request_query(r, "error");
     if (error) {
         const char *why = http_request_query(r, "error_description");

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "lib/buf.h"
+#include "server/gate/fairness.h"
 #include "server/http/http.h"
 #include "server/http/metrics.h"
 #include "server/kfdash.h"
@@ -92,6 +93,8 @@ void health_metrics(struct http_request *r)
     struct buf b;
     buf_init(&b, METRICS_BODY_MAX);
     metrics_render(http_server_metrics(http_request_server(r)), &b, KFDASH_VERSION);
+    const struct kfdash *k = kfdash_of(r);
+    if (k && k->fairness) fairness_render(k->fairness, &b);
     size_t len;
     char *body = buf_take(&b, &len);
     if (!body) {

@@ -59,7 +59,7 @@ struct http_conn {
      * someone takes it to wake it: its producer (http_stream_wake) or the reaper, when the
      * client has gone. Whoever takes it resumes the connection, once. */
     struct http_request *_Atomic sleeping;
-    struct http_conn *prev, *next;   /* links in http_server.conns */
+    struct http_conn *prev, *next; /* links in http_server.conns */
 };
 
 struct http_server {
@@ -132,6 +132,8 @@ struct http_request {
     char *reply_headers[REPLY_HEADERS_MAX * 2]; /* name, value pairs added to the next reply */
     size_t n_reply_headers;                     /* pairs used */
     atomic_bool client_gone;                    /* the reaper saw the client hang up */
+    void (*on_end)(void *);                     /* runs when the request ends, however */
+    void *on_end_ctx;                           /* for on_end */
 };
 
 /* ---------------------------------------------------------------- replies */
@@ -217,6 +219,12 @@ void http_stream_wake(struct http_request *r)
 {
     /* Without a tracked connection nobody else wakes it; with one, only whoever takes it. */
     if (!r->conn || atomic_exchange(&r->conn->sleeping, NULL) == r) MHD_resume_connection(r->mhd);
+}
+
+void http_request_on_end(struct http_request *r, void (*fn)(void *), void *ctx)
+{
+    r->on_end = fn;
+    r->on_end_ctx = ctx;
 }
 
 bool http_request_client_gone(const struct http_request *r)
@@ -852,9 +860,10 @@ static void on_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
         r->owned = next;
     }
     buf_reset(&r->body);
+    if (r->ctx_free) r->ctx_free(r->ctx);
+    if (r->on_end) r->on_end(r->on_end_ctx);
     identity_free(r->who);
     free(r->upgrade);
-    if (r->ctx_free) r->ctx_free(r->ctx);
     for (size_t i = 0; i < 2 * r->n_reply_headers; i++) free(r->reply_headers[i]);
     free(r->path);
     free(r->raw_path);

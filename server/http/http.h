@@ -130,6 +130,9 @@ void *http_request_context(const struct http_request *r);
 /* Hands the context back to the caller (who frees it) and leaves none. */
 void *http_request_take_context(struct http_request *r);
 
+/* fn(ctx) runs once when the request ends (answered, or its connection gone), after the context
+ * is freed; one per request (a second replaces the first). */
+void http_request_on_end(struct http_request *r, void (*fn)(void *), void *ctx);
 /* Adds a header to whatever reply comes next (e.g. a refreshed Set-Cookie). Copied. */
 int http_request_add_reply_header(struct http_request *r, const char *name, const char *value);
 

@@ -47,6 +47,8 @@ struct http_request {
     char *reply_headers[2 * FAKE_HEADERS_MAX];
     size_t n_reply_headers;
     /* parking */
+    void (*on_end)(void *);
+    void *on_end_ctx;
     pthread_mutex_t lock;
     pthread_cond_t changed;
     bool parked;
@@ -84,6 +86,7 @@ void fake_free(struct http_request *r)
 {
     if (!r) return;
     if (r->ctx_free) r->ctx_free(r->ctx);
+    if (r->on_end) r->on_end(r->on_end_ctx);
     identity_free(r->who);
     for (size_t i = 0; i < 2 * r->n_headers; i++) free(r->headers[i]);
     for (size_t i = 0; i < 2 * r->n_params; i++) free(r->params[i]);
@@ -225,7 +228,8 @@ static void answer(struct http_request *r, unsigned status, const char *content_
     r->status = status;
     buf_add(&r->reply, body, len);
     if (content_type) add_reply_header(r, "Content-Type", content_type);
-    for (size_t i = 0; headers && headers[i]; i += 2) add_reply_header(r, headers[i], headers[i + 1]);
+    for (size_t i = 0; headers && headers[i]; i += 2)
+        add_reply_header(r, headers[i], headers[i + 1]);
 }
 
 void http_reply_static(struct http_request *r, unsigned status, const char *content_type,
@@ -263,13 +267,9 @@ void http_reply_stream(struct http_request *r, unsigned status, uint64_t size,
     answer(r, status, NULL, "", 0, headers); /* the body is the proxy's: not read here */
 }
 
-void http_stream_sleep(struct http_request *r)
-{
-}
+void http_stream_sleep(struct http_request *r) {}
 
-void http_stream_wake(struct http_request *r)
-{
-}
+void http_stream_wake(struct http_request *r) {}
 
 bool http_request_client_gone(const struct http_request *r)
 {
@@ -282,9 +282,7 @@ void http_reply_upgrade(struct http_request *r, const char *const *headers,
     answer(r, 101, NULL, "", 0, headers);
 }
 
-void http_upgraded_close(struct http_upgraded *handle)
-{
-}
+void http_upgraded_close(struct http_upgraded *handle) {}
 
 int http_request_add_reply_header(struct http_request *r, const char *name, const char *value)
 {
@@ -450,19 +448,21 @@ void http_request_take_body(struct http_request *r, http_body_fn fn, void *ctx)
     fn(ctx, NULL, 0);
 }
 
-void http_request_hold_body(struct http_request *r)
-{
-}
+void http_request_hold_body(struct http_request *r) {}
 
-void http_request_release_body(struct http_request *r)
-{
-}
+void http_request_release_body(struct http_request *r) {}
 
 void http_request_set_context(struct http_request *r, void *ctx, void (*free_fn)(void *))
 {
     if (r->ctx_free && r->ctx != ctx) r->ctx_free(r->ctx);
     r->ctx = ctx;
     r->ctx_free = free_fn;
+}
+
+void http_request_on_end(struct http_request *r, void (*fn)(void *), void *ctx)
+{
+    r->on_end = fn;
+    r->on_end_ctx = ctx;
 }
 
 void *http_request_context(const struct http_request *r)

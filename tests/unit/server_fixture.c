@@ -11,6 +11,7 @@
 #include "k8s/access.h"
 #include "lib/upstream.h"
 #include "server/api/dashboard.h"
+#include "server/api/diagnostics.h"
 #include "server/api/k8s.h"
 #include "server/api/mlflow.h"
 #include "server/api/notebooks.h"
@@ -18,6 +19,7 @@
 #include "server/cluster/kube.h"
 #include "server/cluster/sar.h"
 #include "server/gate/apps.h"
+#include "server/gate/fairness.h"
 #include "server/gate/gate.h"
 #include "server/http/health.h"
 #include "server/http/static.h"
@@ -26,7 +28,7 @@
 #include "unit.h"
 
 /* Nothing listens on port 1 of the loopback: a call that gets there is refused at once. */
-#define NOWHERE "http://127.0.0.1:1"
+#define NOWHERE  "http://127.0.0.1:1"
 #define TEST_KEY "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
 
 void sfx_start(struct server_fixture *f, const char *const *args)
@@ -45,18 +47,21 @@ void sfx_start(struct server_fixture *f, const char *const *args)
     ck_assert_int_eq(seal_keys_parse(TEST_KEY, &f->keys, why), 0);
     k->keys = f->keys;
     ck_assert_int_eq(store_open("", &k->store, why), 0);
-    ck_assert_int_eq(upstream_new(NULL, &k->engine), 0);
+    ck_assert_int_eq(upstream_new(NULL, 0, &k->engine), 0);
+    ck_assert_int_eq(upstream_new(NULL, 64, &k->own_engine), 0);
     ck_assert_int_eq(k8s_access_new(&f->access), 0);
     k8s_access_publish(f->access);
-    ck_assert_int_eq(kube_new_offline(&f->cfg, k->engine, NOWHERE, f->access, &k->kube), 0);
+    ck_assert_int_eq(kube_new_offline(&f->cfg, k->own_engine, NOWHERE, f->access, &k->kube), 0);
     ck_assert_int_eq(health_new(&k->health), 0);
     ck_assert_int_eq(gate_new(&f->cfg, &k->gate), 0);
+    ck_assert_int_eq(fairness_new(&f->cfg, &k->fairness), 0);
     ck_assert_int_eq(apps_new(&f->cfg, &k->apps, why, sizeof(why)), 0);
     ck_assert_int_eq(sar_new(k->kube, &k->sar), 0);
     ck_assert_int_eq(serving_new(&k->serving), 0);
     ck_assert_int_eq(tunnels_new(k->engine, &k->tunnels), 0);
     ck_assert_int_eq(dashboard_new(&f->cfg, &k->dashboard, why), 0);
     ck_assert_int_eq(api_k8s_new(&f->cfg, &k->api_k8s, why), 0);
+    ck_assert_int_eq(api_diagnostics_new(&k->diagnostics), 0);
     ck_assert_int_eq(api_notebooks_new(&f->cfg, &k->notebooks), 0);
     ck_assert_int_eq(api_mlflow_new(&k->mlflow), 0);
     ck_assert_int_eq(api_workgroup_new(&k->workgroup), 0);
@@ -67,15 +72,18 @@ void sfx_stop(struct server_fixture *f)
     struct kfdash *k = &f->k;
     tunnels_free(k->tunnels);
     upstream_free(k->engine);
+    upstream_free(k->own_engine);
     api_workgroup_free(k->workgroup);
     api_mlflow_free(k->mlflow);
     api_notebooks_free(k->notebooks);
     api_k8s_free(k->api_k8s);
+    api_diagnostics_free(k->diagnostics);
     dashboard_free(k->dashboard);
     serving_free(k->serving);
     sar_free(k->sar);
     apps_free(k->apps);
     gate_free(k->gate);
+    fairness_free(k->fairness);
     health_free(k->health);
     kube_free(k->kube);
     store_free(k->store);
@@ -95,12 +103,13 @@ static void feed(struct server_fixture *f, enum k8s_access_kind kind, const char
 void sfx_profile(struct server_fixture *f, const char *ns, const char *owner)
 {
     char text[1024];
-    snprintf(text, sizeof(text),
-             "{\"metadata\":{\"name\":\"%s\"},\"spec\":{\"owner\":{\"kind\":\"User\",\"name\":\"%s\"}}}",
-             ns, owner);
+    snprintf(
+        text, sizeof(text),
+        "{\"metadata\":{\"name\":\"%s\"},\"spec\":{\"owner\":{\"kind\":\"User\",\"name\":\"%s\"}}}",
+        ns, owner);
     feed(f, K8S_ACCESS_PROFILE, text);
-    snprintf(text, sizeof(text), "{\"metadata\":{\"name\":\"%s\",\"annotations\":{\"owner\":\"%s\"}}}",
-             ns, owner);
+    snprintf(text, sizeof(text),
+             "{\"metadata\":{\"name\":\"%s\",\"annotations\":{\"owner\":\"%s\"}}}", ns, owner);
     feed(f, K8S_ACCESS_NAMESPACE, text);
 }
 

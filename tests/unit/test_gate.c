@@ -33,16 +33,16 @@ static void whoami(struct http_request *r)
 
 static const struct route anyone_get = {"GET", "/api/thing", whoami, 0};
 static const struct route anyone_post = {"POST", "/api/thing", whoami, 0};
-static const struct route contributor_post = {
-    "POST", "/api/things/:namespace", whoami, ROUTE_ROLE(ROUTE_CONTRIBUTOR)};
+static const struct route contributor_post = {"POST", "/api/things/:namespace", whoami,
+                                              ROUTE_ROLE(ROUTE_CONTRIBUTOR)};
 static const struct route viewer_get = {"GET", "/api/things/:namespace", whoami,
                                         ROUTE_ROLE(ROUTE_VIEWER)};
 static const struct route admin_get = {"GET", "/api/admin/thing", whoami,
                                        ROUTE_ROLE(ROUTE_CLUSTER_ADMIN)};
 static const struct route sensitive_post = {"POST", "/api/tokens", whoami, ROUTE_RECENT_SIGNIN};
-static const struct route proxied_post = {
-    "POST", "/notebook/:namespace/:name/*", whoami,
-    ROUTE_PROXIED | ROUTE_STREAM_BODY | ROUTE_ROLE(ROUTE_CONTRIBUTOR)};
+static const struct route proxied_post = {"POST", "/notebook/:namespace/:name/*", whoami,
+                                          ROUTE_PROXIED | ROUTE_STREAM_BODY |
+                                              ROUTE_ROLE(ROUTE_CONTRIBUTOR)};
 
 static struct server_fixture f;
 
@@ -185,15 +185,16 @@ START_TEST(a_route_names_its_least_role_and_the_gate_holds_everyone_to_it)
         const char *email;
         unsigned status;
     } cases[] = {
-        {&viewer_get, ALICE, 200},        {&viewer_get, BOB, 200},
-        {&viewer_get, CAROL, 200},        {&viewer_get, "eve@example.com", 403},
-        {&viewer_get, ADMIN, 200},        {&contributor_post, ALICE, 200},
-        {&contributor_post, BOB, 200},    {&contributor_post, CAROL, 403},
-        {&contributor_post, ADMIN, 200},  {&admin_get, ALICE, 403},
+        {&viewer_get, ALICE, 200},       {&viewer_get, BOB, 200},
+        {&viewer_get, CAROL, 200},       {&viewer_get, "eve@example.com", 403},
+        {&viewer_get, ADMIN, 200},       {&contributor_post, ALICE, 200},
+        {&contributor_post, BOB, 200},   {&contributor_post, CAROL, 403},
+        {&contributor_post, ADMIN, 200}, {&admin_get, ALICE, 403},
         {&admin_get, ADMIN, 200},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const char *target = cases[i].route == &admin_get ? "/api/admin/thing" : "/api/things/alice";
+        const char *target =
+            cases[i].route == &admin_get ? "/api/admin/thing" : "/api/things/alice";
         struct http_request *r = browser(cases[i].route, target, cases[i].email, true, in_alice);
         ck_assert_msg(admit(r) == cases[i].status, "%s %s as %s: %u %s", cases[i].route->method,
                       target, cases[i].email, fake_status(r), fake_reply_body(r));
@@ -306,8 +307,7 @@ START_TEST(an_application_host_serves_its_own_application_only)
                           "http://kubeflow.example.com", NULL};
     setup(args);
     const char *params[] = {"namespace", "alice", "name", "nb2", "*", "lab", NULL};
-    struct http_request *r =
-        browser(&proxied_post, "/notebook/alice/nb2/lab", BOB, false, params);
+    struct http_request *r = browser(&proxied_post, "/notebook/alice/nb2/lab", BOB, false, params);
     fake_header(r, "Host", "nb-alice--nb1.apps.example.com");
     ck_assert_uint_eq(admit(r), 404);
     fake_free(r);
@@ -315,10 +315,94 @@ START_TEST(an_application_host_serves_its_own_application_only)
 }
 END_TEST
 
-RUN_SUITE("gate", without_credentials_an_api_call_gets_401_and_a_page_load_goes_to_sign_in,
+/* A handler that waits on something that never comes: its request stays in flight. */
+static void park_forever(struct http_request *r)
+{
+    http_request_suspend(r);
+}
+
+static const struct route slow_get = {"GET", "/api/slow", park_forever, 0};
+
+START_TEST(a_user_with_too_many_requests_under_way_gets_429_and_others_do_not)
+{
+    const char *args[] = {"--user-requests-in-flight", "3", NULL};
+    setup(args);
+    struct http_request *slow[3];
+    for (size_t i = 0; i < 3; i++) {
+        slow[i] = browser(&slow_get, "/api/slow", ALICE, false, NULL);
+        gate_admit(slow[i]);
+        ck_assert(fake_parked(slow[i]));
+    }
+    struct http_request *r = browser(&anyone_get, "/api/thing", ALICE, false, NULL);
+    ck_assert_uint_eq(admit(r), 429);
+    ck_assert_str_eq(fake_reply_header(r, "Retry-After"), "1");
+    ck_assert_ptr_nonnull(strstr(json_text(r, "error"), "too many requests under way"));
+    fake_free(r);
+    /* bob is not held back by alice */
+    r = browser(&anyone_get, "/api/thing", BOB, false, NULL);
+    ck_assert_uint_eq(admit(r), 200);
+    fake_free(r);
+    /* one of alice's ends: she may start another */
+    fake_free(slow[0]);
+    r = browser(&anyone_get, "/api/thing", ALICE, false, NULL);
+    ck_assert_uint_eq(admit(r), 200);
+    fake_free(r);
+    fake_free(slow[1]);
+    fake_free(slow[2]);
+    sfx_stop(&f);
+}
+END_TEST
+
+START_TEST(a_user_starting_requests_too_fast_gets_429_with_when_to_retry)
+{
+    const char *args[] = {"--user-requests-per-s", "5", NULL};
+    setup(args);
+    unsigned statuses[12];
+    for (size_t i = 0; i < 12; i++) {
+        struct http_request *r = browser(&anyone_get, "/api/thing", ALICE, false, NULL);
+        statuses[i] = admit(r);
+        if (statuses[i] == 429) ck_assert_ptr_nonnull(fake_reply_header(r, "Retry-After"));
+        fake_free(r);
+    }
+    /* a burst of twice the rate passes, then the rest wait */
+    for (size_t i = 0; i < 10; i++) ck_assert_uint_eq(statuses[i], 200);
+    ck_assert_uint_eq(statuses[10], 429);
+    struct http_request *r = browser(&anyone_get, "/api/thing", BOB, false, NULL);
+    ck_assert_uint_eq(admit(r), 200);
+    fake_free(r);
+    sfx_stop(&f);
+}
+END_TEST
+
+START_TEST(an_address_without_credentials_gets_a_tight_budget_that_signed_in_users_do_not_share)
+{
+    const char *args[] = {"--anonymous-requests-per-s", "2", NULL};
+    setup(args);
+    unsigned last = 0;
+    for (size_t i = 0; i < 7; i++) {
+        struct http_request *r = browser(&anyone_get, "/api/thing", NULL, false, NULL);
+        last = admit(r);
+        if (i < 6) ck_assert_uint_eq(last, 401);
+        fake_free(r);
+    }
+    ck_assert_uint_eq(last, 429);
+    /* a signed-in user at the same address goes on */
+    struct http_request *r = browser(&anyone_get, "/api/thing", ALICE, false, NULL);
+    ck_assert_uint_eq(admit(r), 200);
+    fake_free(r);
+    sfx_stop(&f);
+}
+END_TEST
+
+RUN_SUITE("gate", a_user_with_too_many_requests_under_way_gets_429_and_others_do_not,
+          a_user_starting_requests_too_fast_gets_429_with_when_to_retry,
+          an_address_without_credentials_gets_a_tight_budget_that_signed_in_users_do_not_share,
+          without_credentials_an_api_call_gets_401_and_a_page_load_goes_to_sign_in,
           a_session_runs_the_route_as_its_user,
           a_cookie_proved_state_change_needs_the_csrf_token_and_a_same_origin_page,
           an_application_route_takes_a_same_origin_state_change_without_the_token,
           a_route_names_its_least_role_and_the_gate_holds_everyone_to_it,
-          a_sensitive_route_needs_a_recent_sign_in, a_personal_token_works_until_its_user_changes_at_dex,
-          only_a_trusted_gateway_may_name_the_user, an_application_host_serves_its_own_application_only)
+          a_sensitive_route_needs_a_recent_sign_in,
+          a_personal_token_works_until_its_user_changes_at_dex,
+          only_a_trusted_gateway_may_name_the_user,
+          an_application_host_serves_its_own_application_only)

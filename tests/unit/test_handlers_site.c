@@ -300,7 +300,39 @@ START_TEST(the_dashboard_links_and_settings_are_the_configured_ones)
 }
 END_TEST
 
-RUN_SUITE("handlers_site", without_a_provider_sign_in_is_a_page_saying_how_to_configure_it,
+START_TEST(a_user_runs_one_diagnosis_at_a_time)
+{
+    start(NULL);
+    /* the first waits on the API server (its step is parked, not yet let go on) */
+    struct http_request *first = routed(&f, &t, "GET", "/api/diagnostics", false);
+    proved(first, IDENTITY_SESSION, ALICE);
+    http_request_run_route(first);
+    ck_assert(!fake_status(first));
+    struct http_request *again = routed(&f, &t, "GET", "/api/diagnostics", false);
+    proved(again, IDENTITY_SESSION, ALICE);
+    ck_assert_uint_eq(run(again), 429);
+    ck_assert_str_eq(fake_reply_header(again, "Retry-After"), "1");
+    ck_assert_ptr_nonnull(strstr(error_of(again), "still running"));
+    fake_free(again);
+    /* someone else is not held back */
+    struct http_request *other = routed(&f, &t, "GET", "/api/diagnostics", false);
+    proved(other, IDENTITY_SESSION, "bob@example.com");
+    ck_assert_uint_eq(run(other), 200);
+    fake_free(other);
+    /* once the first is done, alice may check again */
+    ck_assert(fake_settle(first, HANDLER_WAIT_MS));
+    ck_assert_uint_eq(fake_status(first), 200);
+    fake_free(first);
+    struct http_request *later = routed(&f, &t, "GET", "/api/diagnostics", false);
+    proved(later, IDENTITY_SESSION, ALICE);
+    ck_assert_uint_eq(run(later), 200);
+    fake_free(later);
+    stop();
+}
+END_TEST
+
+RUN_SUITE("handlers_site", a_user_runs_one_diagnosis_at_a_time,
+          without_a_provider_sign_in_is_a_page_saying_how_to_configure_it,
           sign_in_lands_only_on_a_path_of_this_site,
           a_provider_that_cannot_be_reached_is_a_page_not_a_browser_error,
           the_callback_needs_dexs_answer_and_the_browsers_attempt,

@@ -84,7 +84,7 @@ START_TEST(a_large_answer_arrives_whole_through_the_bounded_reader)
     struct peer p;
     peer_start(&p, true);
     struct upstream *u;
-    ck_assert_int_eq(upstream_new(NULL, &u), 0);
+    ck_assert_int_eq(upstream_new(NULL, 0, &u), 0);
     char url[64];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/big", p.port);
     struct upstream_call call = {.method = "GET", .url = url, .timeout_ms = 10000};
@@ -116,7 +116,7 @@ START_TEST(a_whole_answer_is_bounded_and_keeps_its_cache_lifetime)
     struct peer p;
     peer_start(&p, true);
     struct upstream *u;
-    ck_assert_int_eq(upstream_new(NULL, &u), 0);
+    ck_assert_int_eq(upstream_new(NULL, 0, &u), 0);
     char url[64];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/big", p.port);
     struct upstream_call call = {
@@ -169,7 +169,7 @@ START_TEST(a_stop_ends_a_wait_on_a_server_that_never_answers)
     struct peer p;
     peer_start(&p, false);
     struct upstream *u;
-    ck_assert_int_eq(upstream_new(NULL, &u), 0);
+    ck_assert_int_eq(upstream_new(NULL, 0, &u), 0);
     char url[64];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/hang", p.port);
     struct upstream_call call = {.method = "GET", .url = url, .timeout_ms = 60000};

@@ -1,5 +1,7 @@
 """No user starves the others (issue #11): what a greedy or careless client leaves behind is
 freed at once, and its share of kfdash's calls is bounded. Against the real API server."""
+import base64
+import json
 import re
 import socket
 import time
@@ -55,3 +57,47 @@ def test_a_watch_whose_client_hangs_up_ends_at_once(kfdash):
     # and kfdash still serves watches
     s = open_watch(kfdash, BOB)
     s.close()
+
+
+def metric(k, series):
+    m = re.search(rf"^{re.escape(series)} (\d+)", k.get("/metrics").text, re.M)
+    return int(m.group(1)) if m else 0
+
+
+def test_one_user_with_too_many_watches_is_refused_and_nobody_else_is(stack):
+    """The issue's greedy user opened ~1,100 watches and everyone got 503: now their own
+    watches past limits.user_requests_in_flight get 429, and other users go on."""
+    k = gateway_kfdash(stack, "--user-requests-in-flight", "4")
+    try:
+        held = [open_watch(k, BOB) for _ in range(4)]
+        r = call_as(k, BOB, "GET", WATCH)
+        assert r.status_code == 429, r.text
+        assert int(r.headers["Retry-After"]) >= 1
+        assert "too many requests under way" in r.json()["error"]
+        assert call_as(k, "alice@example.com", "GET", "/api/workgroup/env-info").status_code == 200
+        assert metric(k, 'kfdash_refused_total{reason="user_in_flight"}') >= 1
+        for s in held:
+            s.close()
+        until(lambda: call_as(k, BOB, "GET", "/api/workgroup/env-info").status_code == 200,
+              "bob is served again once his watches closed", 3)
+    finally:
+        k.stop()
+
+
+def test_an_address_sending_tokens_nobody_issued_is_slowed_down(stack):
+    """Every token kfdash has not seen costs the API server a TokenReview: an address that keeps
+    sending new ones gets 429 before kfdash asks again, and signed-in users go on."""
+    k = gateway_kfdash(stack, "--anonymous-requests-per-s", "2")
+    try:
+        statuses = []
+        for i in range(12):
+            # A JWT from an issuer kfdash does not know: only a TokenReview could tell.
+            junk = "eyJhbGciOiJSUzI1NiJ9." + base64.urlsafe_b64encode(
+                json.dumps({"iss": "https://elsewhere", "sub": str(i)}).encode()).decode().rstrip("=") + ".c2ln"
+            statuses.append(k.get("/api/whoami", headers={"Authorization": f"Bearer {junk}"}).status_code)
+        assert statuses[:6] == [401] * 6, statuses
+        assert 429 in statuses[6:], statuses
+        assert metric(k, 'kfdash_refused_total{reason="anonymous_rate"}') >= 1
+        assert call_as(k, BOB, "GET", "/api/whoami").status_code == 200
+    finally:
+        k.stop()
