@@ -143,6 +143,8 @@ bench: deps build-release
 	tests/bench/mlflow.sh build-release/kfdash
 	tests/bench/predict.sh build-release/kfdash
 	tests/bench/apps.sh build-release/kfdash
+	tests/bench/tls.sh build-release/kfdash
+	tests/bench/home.sh build-release/kfdash
 
 ## deb: build-deb/kfdash_<version>_<arch>.deb from a release build (packaging/deb/build.sh)
 .PHONY: deb

@@ -172,7 +172,29 @@ static int run(sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : rc == SQLITE_CONSTRAINT ? -EEXIST : -EIO;
+    switch (rc & 0xff) { /* the primary code: SQLITE_IOERR_WRITE is an SQLITE_IOERR */
+    case SQLITE_DONE:
+        return 0;
+    case SQLITE_CONSTRAINT:
+        return -EEXIST;
+    case SQLITE_FULL:
+        return -ENOSPC;
+    case SQLITE_READONLY:
+        return -EROFS;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return -EBUSY;
+    default:
+        return -EIO;
+    }
+}
+
+const char *store_write_failure(int e)
+{
+    return e == -ENOSPC  ? "its disk is full"
+           : e == -EROFS ? "its storage is read-only"
+           : e == -EBUSY ? "its storage is busy"
+                         : NULL;
 }
 
 /* ---------------------------------------------------------------- revoked set */

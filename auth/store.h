@@ -26,6 +26,13 @@ struct cJSON;
 int store_open(const char *path, struct store **ret, char err[256]);
 void store_free(struct store *s);
 
+/* Writes fail with -ENOSPC (the disk is full), -EROFS (it is read-only) or -EBUSY (another
+ * writer held the database too long) when the store is the reason, -EIO otherwise. */
+
+/* What the operator must fix when a write failed for a reason of the store's ("its disk is
+ * full"), for an answer of 503; NULL for any other error. */
+const char *store_write_failure(int e);
+
 /* ---- sessions ---- */
 
 /* Records a new session; refresh (sealed, may be NULL) is what renews it at the provider. */

@@ -57,6 +57,35 @@ int kfam_profile_name(const char *email, char *out, size_t size)
     return 0;
 }
 
+int kfam_username(const char *email, char *out, size_t size)
+{
+    size_t n = strcspn(email, "@");
+    if (n >= size) return -E2BIG;
+    memcpy(out, email, n);
+    out[n] = '\0';
+    return 0;
+}
+
+bool kfam_email_is_valid(const char *s)
+{
+    static const char local_extra[] = ".!#$%&'*+/=?^_`{|}~-";
+    const char *at = strchr(s, '@');
+    if (!at || at == s) return false;
+    for (const char *c = s; c < at; c++)
+        if (!(isascii((unsigned char)*c) && isalnum((unsigned char)*c)) && !strchr(local_extra, *c))
+            return false;
+    for (const char *label = at + 1;;) {
+        size_t n = 0;
+        while (isascii((unsigned char)label[n]) &&
+               (isalnum((unsigned char)label[n]) || label[n] == '-'))
+            n++;
+        if (n == 0 || n > LABEL_MAX || label[0] == '-' || label[n - 1] == '-') return false;
+        if (label[n] == '\0') return true;
+        if (label[n] != '.') return false;
+        label += n + 1;
+    }
+}
+
 char *kfam_profile_json(const char *name, const char *owner_email)
 {
     cJSON *p = cJSON_CreateObject();

@@ -47,8 +47,10 @@ static const char *check_listen(const char *v)
 {
     char host[256];
     unsigned port;
-    return listen_parse(v, host, &port) == 0 ? NULL
-                                             : "host:port, e.g. 127.0.0.1:8080 or [::1]:8080";
+    return listen_parse(v, host, &port) == 0
+               ? NULL
+               : "host:port or https://host:port, e.g. 127.0.0.1:8080, [::1]:8080, "
+                 "https://0.0.0.0:8443";
 }
 
 static const char *check_log_level(const char *v)
@@ -158,6 +160,24 @@ static const char *check_namespace_or_empty(const char *v)
     return *v ? check_namespace(v) : NULL;
 }
 
+/* Empty, or an object name such as a ConfigMap's (DNS-1123 subdomain: dot-separated labels). */
+static const char *check_object_name_or_empty(const char *v)
+{
+    static const char *const expected = "empty, or a Kubernetes object name (DNS-1123 subdomain)";
+    if (strlen(v) > 253) return expected;
+    for (const char *p = v; *p;) {
+        size_t n = strcspn(p, ".");
+        char label[64];
+        if (n == 0 || n >= sizeof(label)) return expected;
+        memcpy(label, p, n);
+        label[n] = '\0';
+        if (!k8s_name_is_dns_label(label)) return expected;
+        p += n + (p[n] == '.');
+        if (p[-1] == '.' && !*p) return expected;
+    }
+    return NULL;
+}
+
 /* Comma-separated namespace names, or prefixes of one followed by '*' ("kube-*"). */
 static const char *check_namespace_patterns(const char *v)
 {
@@ -256,24 +276,11 @@ static const struct setting settings[] = {
     {"limits.request_timeout_s", "KFDASH_REQUEST_TIMEOUT", "request-timeout", K_INT,
      F(request_timeout_s), 1, 86400, "30",
      "Seconds a client may take to send one request's head and body", NULL, false},
-    {"shutdown_grace_s", "KFDASH_SHUTDOWN_GRACE", "shutdown-grace", K_INT, F(shutdown_grace_s), 0,
-     3600, "20", "On SIGTERM, seconds in-flight requests may take to finish", NULL, false},
-    {"dashboard.links", "KFDASH_DASHBOARD_LINKS", NULL, K_JSON, F(dashboard_links), 0, 0, "{}",
-     "Kubeflow dashboard-config `links` JSON: menuLinks, externalLinks, quickLinks, "
-     "documentationItems",
-     NULL, false},
-    {"dashboard.settings", "KFDASH_DASHBOARD_SETTINGS", NULL, K_JSON, F(dashboard_settings), 0, 0,
-     "{\"DASHBOARD_FORCE_IFRAME\":true}", "Kubeflow dashboard-config `settings` JSON", NULL, false},
-    {"dashboard.config_dir", "KFDASH_DASHBOARD_CONFIG_DIR", "dashboard-config-dir", K_STRING,
-     F(dashboard_config_dir), 0, 0, "",
-     "Directory with files `links` and `settings` (the mounted dashboard-config ConfigMap); "
-     "they replace the two settings above",
-     check_dir_or_empty, false},
-    {"kubeflow.userid_header", "USERID_HEADER", "userid-header", K_STRING, F(userid_header), 0, 0,
-     "kubeflow-userid", "Header that carries the user's identity to and from Kubeflow apps",
-     check_header_name, false},
-    {"kubeflow.userid_prefix", "USERID_PREFIX", "userid-prefix", K_STRING, F(userid_prefix), 0, 0,
-     "", "Prefix in front of the user's email in that header", NULL, false},
+    {"tls.cert_file", "KFDASH_TLS_CERT_FILE", "tls-cert-file", K_STRING, F(tls_cert_file), 0, 0, "",
+     "PEM certificate chain served on https:// listen addresses; read again when it changes", NULL,
+     false},
+    {"tls.key_file", "KFDASH_TLS_KEY_FILE", "tls-key-file", K_STRING, F(tls_key_file), 0, 0, "",
+     "Its private key (PEM)", NULL, false},
     {"limits.user_requests_in_flight", "KFDASH_USER_REQUESTS_IN_FLIGHT", "user-requests-in-flight",
      K_INT, F(user_in_flight), 1, 100000, "256",
      "Requests one user may have under way at once (watches, WebSockets and proxied requests "
@@ -289,6 +296,34 @@ static const struct setting settings[] = {
      "Requests a second one client address may make without proving who it is (sign-in pages "
      "included), with bursts of three times that; more get 429",
      NULL, false},
+    {"shutdown_grace_s", "KFDASH_SHUTDOWN_GRACE", "shutdown-grace", K_INT, F(shutdown_grace_s), 0,
+     3600, "20", "On SIGTERM, seconds in-flight requests may take to finish", NULL, false},
+    {"dashboard.links", "KFDASH_DASHBOARD_LINKS", NULL, K_JSON, F(dashboard_links), 0, 0, "{}",
+     "Kubeflow dashboard-config `links` JSON: menuLinks, externalLinks, quickLinks, "
+     "documentationItems",
+     NULL, false},
+    {"dashboard.settings", "KFDASH_DASHBOARD_SETTINGS", NULL, K_JSON, F(dashboard_settings), 0, 0,
+     "{\"DASHBOARD_FORCE_IFRAME\":true}", "Kubeflow dashboard-config `settings` JSON", NULL, false},
+    {"dashboard.config_dir", "KFDASH_DASHBOARD_CONFIG_DIR", "dashboard-config-dir", K_STRING,
+     F(dashboard_config_dir), 0, 0, "",
+     "Directory with files `links` and `settings` (the mounted dashboard-config ConfigMap); "
+     "they replace the two settings above",
+     check_dir_or_empty, false},
+    {"kubeflow.dashboard_configmap", "DASHBOARD_CONFIGMAP", "dashboard-configmap", K_STRING,
+     F(dashboard_configmap), 0, 0, "dashboard-config",
+     "Kubeflow's dashboard-config ConfigMap in kubeflow.pod_namespace, read through the API server "
+     "and followed (an edit applies at once); while it exists its `links` and `settings` are "
+     "served instead of the three settings above; empty = never read",
+     check_object_name_or_empty, false},
+    {"kubeflow.port", "PORT_1", "kubeflow-port", K_INT, F(kubeflow_port), 0, 65535, "0",
+     "Kubeflow's PORT_1: also listen on 0.0.0.0 at this port (Kubeflow's Deployment, Service and "
+     "probes use 8082; the container image sets it); 0 = only the listen addresses",
+     NULL, false},
+    {"kubeflow.userid_header", "USERID_HEADER", "userid-header", K_STRING, F(userid_header), 0, 0,
+     "kubeflow-userid", "Header that carries the user's identity to and from Kubeflow apps",
+     check_header_name, false},
+    {"kubeflow.userid_prefix", "USERID_PREFIX", "userid-prefix", K_STRING, F(userid_prefix), 0, 0,
+     "", "Prefix in front of the user's email in that header", NULL, false},
     {"kubeflow.registration_flow", "REGISTRATION_FLOW", "registration-flow", K_BOOL,
      F(registration_flow), 0, 0, "true", "Users without a profile may create their own", NULL,
      false},
@@ -463,6 +498,20 @@ static const struct setting settings[] = {
     {"kserve.max_request_bytes", "KFDASH_KSERVE_MAX_REQUEST_BYTES", "kserve-max-request-bytes",
      K_INT, F(kserve_max_request_bytes), 0, 1L << 40, "67108864",
      "Largest prediction request sent to a model through /serving/ (it streams); more gets 413",
+     NULL, false},
+    {"prometheus.url", "PROMETHEUS_URL", "prometheus-url", K_STRING, F(prometheus_url), 0, 0, "",
+     "Prometheus's HTTP API (in-cluster Prometheus, or Google Managed Prometheus's frontend), "
+     "e.g. http://prometheus-operated.monitoring.svc:9090: the charts of each profile and "
+     "Kubeflow's /api/metrics; empty = none",
+     check_http_url_or_empty, false},
+    {"prometheus.dashboard_url", "METRICS_DASHBOARD", "metrics-dashboard", K_STRING,
+     F(metrics_dashboard), 0, 0, "",
+     "Where fuller charts live (Grafana): Kubeflow's resourceChartsLink in /api/metrics",
+     check_url_or_path, false},
+    {"prometheus.scrape_interval_s", "KFDASH_PROMETHEUS_SCRAPE_INTERVAL",
+     "prometheus-scrape-interval", K_INT, F(prometheus_scrape_s), 1, 3600, "30",
+     "Seconds between Prometheus's scrapes of the pods: a chart's rates are taken over four of "
+     "them (or its step, when longer)",
      NULL, false},
     {"connect_to", "KFDASH_CONNECT_TO", "connect-to", K_STRING, F(connect_to), 0, 0, "",
      "Comma-separated HOST:PORT:TO_HOST:TO_PORT: connections kfdash would open to HOST:PORT go "
@@ -778,6 +827,63 @@ static int parse_flags(int argc, char **argv, struct config *c, enum config_acti
     return 0;
 }
 
+/* Kubeflow's dashboard variables (server.ts) that kfdash has no use for. */
+static const struct {
+    const char *env, *why;
+} ignored_env[] = {
+    {"PROFILES_KFAM_SERVICE_HOST",
+     "kfdash reads and writes profiles and contributors through the API server, not through KFAM"},
+    {"PROFILES_KFAM_SERVICE_PORT",
+     "kfdash reads and writes profiles and contributors through the API server, not through KFAM"},
+    {"COLLECT_METRICS", "kfdash always serves its Prometheus metrics, at /metrics"},
+};
+
+size_t config_ignored_env(char **envp, const char **names, const char **whys, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof(ignored_env) / sizeof(ignored_env[0]) && n < max; i++) {
+        if (!env_lookup(envp, ignored_env[i].env)) continue;
+        names[n] = ignored_env[i].env;
+        whys[n++] = ignored_env[i].why;
+    }
+    return n;
+}
+
+/* Kubeflow's PORT_1: 0.0.0.0:<port> joins the listen addresses, unless one has that port. */
+static int add_kubeflow_port(struct config *c, char err[CONFIG_ERROR_MAX])
+{
+    if (!c->kubeflow_port) return 0;
+    char suffix[16], address[32];
+    snprintf(suffix, sizeof(suffix), ":%ld", c->kubeflow_port);
+    for (size_t i = 0; i < c->n_listen; i++) {
+        size_t n = strlen(c->listen[i]), k = strlen(suffix);
+        if (n >= k && strcmp(c->listen[i] + n - k, suffix) == 0) return 0;
+    }
+    snprintf(address, sizeof(address), "0.0.0.0:%ld", c->kubeflow_port);
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        if (settings[i].kind == K_LIST)
+            return add_list_item(c, &settings[i], address, "PORT_1", err);
+    return 0;
+}
+
+/* https:// listen addresses need a certificate and its key; the two come together. */
+static int check_tls(const struct config *c, char err[CONFIG_ERROR_MAX])
+{
+    bool https = false;
+    for (size_t i = 0; i < c->n_listen; i++) https = https || listen_is_tls(c->listen[i]);
+    if (!*c->tls_cert_file != !*c->tls_key_file) {
+        snprintf(err, CONFIG_ERROR_MAX, "tls.cert_file and tls.key_file: set both, or neither");
+        return -EINVAL;
+    }
+    if (https && !*c->tls_cert_file) {
+        snprintf(err, CONFIG_ERROR_MAX,
+                 "https:// listen addresses need tls.cert_file and tls.key_file "
+                 "(KFDASH_TLS_CERT_FILE, KFDASH_TLS_KEY_FILE)");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 /* Inside a pod, with no API server configured: the pod's own service account and the
  * kubernetes Service, as client-go's rest.InClusterConfig finds them. */
 static int derive_in_cluster(struct config *c, char **envp)
@@ -813,6 +919,8 @@ int config_load(int argc, char **argv, char **envp, struct config *ret,
     }
     if (r == 0) r = parse_flags(argc, argv, &c, &action, true, err);
     if (r == 0) r = derive_in_cluster(&c, envp);
+    if (r == 0) r = check_tls(&c, err);
+    if (r == 0) r = add_kubeflow_port(&c, err);
     if (r < 0) {
         if (r == -ENOMEM) snprintf(err, CONFIG_ERROR_MAX, "out of memory");
         config_reset(&c);

@@ -31,6 +31,8 @@ struct config {
     long max_connections;             /* open client connections; more → 503 */
     long idle_timeout_s;              /* a connection quiet this long is closed */
     long request_timeout_s;           /* most time to receive one request's head and body */
+    char *tls_cert_file;              /* PEM certificate chain for https:// listen addresses */
+    char *tls_key_file;               /* its key */
     long user_in_flight;              /* one identity's requests under way at most; more → 429 */
     long user_rate;                   /* requests a second one identity may start (burst 2x) */
     long anonymous_rate;              /* the same for one client address proving no identity */
@@ -38,6 +40,8 @@ struct config {
     struct cJSON *dashboard_links;    /* Kubeflow dashboard-config `links` JSON */
     struct cJSON *dashboard_settings; /* Kubeflow dashboard-config `settings` JSON */
     char *dashboard_config_dir;       /* files `links` and `settings` (a mounted ConfigMap) */
+    char *dashboard_configmap;        /* Kubeflow's DASHBOARD_CONFIGMAP, followed; "" = none */
+    long kubeflow_port;               /* Kubeflow's PORT_1: also listen on 0.0.0.0:it; 0 = no */
     char *userid_header;              /* Kubeflow's USERID_HEADER */
     char *userid_prefix;              /* Kubeflow's USERID_PREFIX */
     bool registration_flow;           /* users may create their own profile */
@@ -82,6 +86,9 @@ struct config {
     char *mlflow_url;                   /* MLflow behind /mlflow/; "" = none */
     char *kserve_service_account;       /* serviceAccountName of created InferenceServices */
     long kserve_max_request_bytes; /* request body to a model through /serving/; more → 413 */
+    char *prometheus_url;          /* Prometheus's HTTP API (PROMETHEUS_URL); "" = no charts */
+    char *metrics_dashboard;       /* Kubeflow's METRICS_DASHBOARD: a link to fuller charts */
+    long prometheus_scrape_s;      /* the pods' scrape interval: rate() windows are 4 of them */
 };
 
 /* What went wrong, for the one line printed before exiting with status 2. */
@@ -108,6 +115,11 @@ void config_reset(struct config *c);
 /* Splits a comma-separated setting in place into its trimmed, non-empty items (at most max);
  * returns how many. */
 size_t config_split_list(char *text, const char **out, size_t max);
+
+/* Kubeflow's dashboard variables kfdash takes nothing from (its KFAM's address, its metrics
+ * switch) that envp sets: their names and why, into names and whys (at most max); returns how
+ * many. For a log line each, so an image swapped into Kubeflow's Deployment says what it skips. */
+size_t config_ignored_env(char **envp, const char **names, const char **whys, size_t max);
 
 /* The effective config as JSON (secrets redacted); the caller frees the string. */
 char *config_to_json(const struct config *c);

@@ -84,8 +84,9 @@ static int make_key_file(const char *path)
     strcat(line, "\n");
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return -errno;
+    /* The reason stays the system's (ENOSPC, EDQUOT, EIO): it is what the operator must fix. */
     ssize_t n = write(fd, line, strlen(line));
-    int e = n == (ssize_t)strlen(line) && fsync(fd) == 0 ? 0 : -EIO;
+    int e = n < 0 ? -errno : n != (ssize_t)strlen(line) ? -ENOSPC : fsync(fd) < 0 ? -errno : 0;
     close(fd);
     if (e < 0) unlink(path);
     return e;
@@ -211,6 +212,9 @@ static int start(struct kfdash *k, struct owned *o)
     if (e < 0) FAIL(e == -EINVAL ? 2 : 1, "%s", why);
     if (dex_users_new(cfg, k->store, k->kube, &k->dex_users, why, sizeof(why)) < 0)
         FAIL(1, "%s", why);
+    /* Kubeflow's dashboard-config through the API server (DASHBOARD_CONFIGMAP), followed. */
+    if (!*cfg->upstream && dashboard_follow(k->dashboard, cfg, k->kube, why, sizeof(why)) < 0)
+        FAIL(1, "%s", why);
     if (apps_new(cfg, &k->apps, why, sizeof(why)) < 0) FAIL(2, "%s", why);
     char bad[128];
     if (api_k8s_new(cfg, &k->api_k8s, bad) < 0) FAIL(2, "k8s.allowed_resources: %s", bad);
@@ -231,6 +235,8 @@ static int start(struct kfdash *k, struct owned *o)
         e = health_register(k->health, "shared state", shared_state_ready, k->shared);
     if (e == 0 && k->dex_users)
         e = health_register(k->health, "dex users", dex_users_ready, k->dex_users);
+    if (e == 0 && dashboard_following(k->dashboard))
+        e = health_register(k->health, "dashboard-config", dashboard_ready, k->dashboard);
     if (e < 0) FAIL(1, "too many readiness checks");
 #undef FAIL
     return 0;
@@ -246,6 +252,7 @@ static void stop_threads(struct kfdash *k)
     k->shared = NULL;
     dex_users_free(k->dex_users);
     k->dex_users = NULL;
+    dashboard_stop_following(k->dashboard);
     kube_stop_watching(k->kube);
     oidc_stop(k->provider);
     upstream_free(k->engine);
@@ -262,17 +269,17 @@ static void stop(struct kfdash *k, struct owned *o)
     api_mlflow_free(k->mlflow);
     api_notebooks_free(k->notebooks);
     api_k8s_free(k->api_k8s);
+    api_diagnostics_free(k->diagnostics);
     serving_free(k->serving);
     sar_free(k->sar);
     gate_free(k->gate);
+    fairness_free(k->fairness);
     apps_free(k->apps);
     kube_free(k->kube);
     store_free(k->store);
-    api_diagnostics_free(k->diagnostics);
     seal_keys_free(o->keys);
     oidc_free(k->provider);
     health_free(k->health);
-    fairness_free(k->fairness);
     dashboard_free(k->dashboard);
     web_free(k->web);
     *k = (struct kfdash){0};
@@ -379,6 +386,14 @@ int main(int argc, char **argv)
         goto out;
     }
     log_set_level(level_from_name(cfg.log_level));
+    const char *ignored[8], *whys[8];
+    for (size_t i = 0, n = config_ignored_env(environ, ignored, whys, 8); i < n; i++) {
+        struct buf line;
+        log_begin(&line, LOG_INFO, "a Kubeflow dashboard variable kfdash does not use");
+        log_str(&line, "variable", ignored[i]);
+        log_str(&line, "why", whys[i]);
+        log_end(&line);
+    }
     /* Sidecar mode serves another table: kfdash's own few paths, the application the rest. */
     if (*cfg.upstream) {
         owned.served = sidecar_routes;

@@ -11,7 +11,9 @@
 #include "server/api/k8s.h"
 #include "server/api/kserve.h"
 #include "server/api/mlflow.h"
+#include "server/api/monitoring.h"
 #include "server/api/notebooks.h"
+#include "server/api/quota.h"
 #include "server/api/spark.h"
 #include "server/api/tokens.h"
 #include "server/api/workgroup.h"
@@ -58,19 +60,24 @@ static const struct route routes[] = {
     {"GET", "/api/dashboard-links", dashboard_get_links, PUBLIC},
     {"GET", "/api/dashboard-settings", dashboard_get_settings, PUBLIC},
     {"GET", "/api/whoami", api_whoami, 0},
+    /* Kubeflow's own profile routes, in Kubeflow's shapes (docs/kubeflow.md)... */
     {"GET", "/api/workgroup/exists", api_workgroup_exists, 0},
     {"GET", "/api/workgroup/env-info", api_workgroup_env_info, 0},
     {"POST", "/api/workgroup/create", api_workgroup_create, 0},
     {"GET", "/api/workgroup/get-contributors/:namespace", api_workgroup_get_contributors, VIEWER},
     {"POST", "/api/workgroup/add-contributor/:namespace", api_workgroup_add_contributor,
      RECENT | OWNER},
-    {"POST", "/api/workgroup/add-viewer/:namespace", api_workgroup_add_viewer, RECENT | OWNER},
     {"DELETE", "/api/workgroup/remove-contributor/:namespace", api_workgroup_remove_contributor,
-     RECENT | OWNER},
-    {"DELETE", "/api/workgroup/remove-viewer/:namespace", api_workgroup_remove_viewer,
      RECENT | OWNER},
     {"GET", "/api/workgroup/get-all-namespaces", api_workgroup_get_all_namespaces, ADMIN},
     {"DELETE", "/api/workgroup/nuke-self", api_workgroup_nuke_self, RECENT},
+    /* ...and kfdash's, with viewers and roles (the web app's). */
+    {"POST", "/api/profiles", api_profiles_create, 0},
+    {"DELETE", "/api/profiles/:namespace", api_profiles_delete, RECENT | OWNER},
+    {"GET", "/api/profiles/:namespace/contributors", api_profiles_contributors, VIEWER},
+    {"POST", "/api/profiles/:namespace/contributors", api_profiles_add_contributor, RECENT | OWNER},
+    {"DELETE", "/api/profiles/:namespace/contributors", api_profiles_remove_contributor,
+     RECENT | OWNER},
     {"GET", "/api/namespaces", api_namespaces, 0},
     {"GET", "/api/activities/:namespace", api_activities, VIEWER},
     {"GET", "/api/rules/:namespace", api_rules, VIEWER},
@@ -112,6 +119,15 @@ static const struct route routes[] = {
     {"DELETE", "/api/namespaces/:namespace/inferenceservices/:name", api_kserve_delete,
      CONTRIBUTOR},
     {"GET", "/api/namespaces/:namespace/mlflow-model-versions", api_kserve_mlflow_versions, VIEWER},
+    /* Charts from Prometheus: kfdash writes every query (server/api/charts.h). Kubeflow's node
+     * chart is of the whole cluster: admins only; podcpu/podmem are scoped by the handler. */
+    {"GET", "/api/charts", api_monitoring_charts, 0},
+    {"GET", "/api/namespaces/:namespace/charts/:chart", api_monitoring_chart, VIEWER},
+    {"GET", "/api/cluster/charts/:chart", api_monitoring_cluster_chart, ADMIN},
+    {"GET", "/api/metrics", api_monitoring_metrics, 0},
+    {"GET", "/api/metrics/node", api_monitoring_kubeflow_node, ADMIN},
+    {"GET", "/api/metrics/:type", api_monitoring_kubeflow, 0},
+    {"GET", "/api/namespaces/:namespace/quota", api_quota_get, VIEWER},
     {NULL, "/api/*", api_not_found, PUBLIC},
 };
 

@@ -54,7 +54,13 @@ void api_kube_failure(struct http_request *r, const struct upstream_result *a, c
                                : "the API server refused");
     cJSON_Delete(j);
     bool client_side = !a->error && a->status >= 400 && a->status < 500;
-    http_reply_error(r, client_side ? (unsigned)a->status : 502, message);
+    /* No answer in time is a gateway timeout, as a proxy says it; no answer at all, or a
+     * failure of the API server's own, a bad gateway. */
+    unsigned status = client_side                     ? (unsigned)a->status
+                      : a->error == -ETIMEDOUT        ? 504
+                      : !a->error && a->status == 504 ? 504
+                                                      : 502;
+    http_reply_error(r, status, message);
 }
 
 const char *api_namespace(struct http_request *r, const struct k8s_snapshot **ret_s)

@@ -1,6 +1,7 @@
 /* k8s: the checked Kubernetes API forwarder; see k8s.h. */
 #include "server/api/k8s.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,9 +49,26 @@ void api_k8s_free(struct api_k8s *a)
     free(a);
 }
 
+/* kfdash's own refusal, as the API server would put it (a Status object kubectl prints), with
+ * kfdash's usual {"error"} beside it. */
 static void refuse(struct http_request *r, unsigned status, const char *message)
 {
-    http_reply_error(r, status, message);
+    const char *reason = status == 403   ? "Forbidden"
+                         : status == 404 ? "NotFound"
+                         : status == 405 ? "MethodNotAllowed"
+                         : status == 414 ? "RequestEntityTooLarge"
+                         : status == 503 ? "ServiceUnavailable"
+                                         : "InternalError";
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "kind", "Status");
+    cJSON_AddStringToObject(j, "apiVersion", "v1");
+    cJSON_AddObjectToObject(j, "metadata");
+    cJSON_AddStringToObject(j, "status", "Failure");
+    cJSON_AddStringToObject(j, "message", message);
+    cJSON_AddStringToObject(j, "reason", reason);
+    cJSON_AddNumberToObject(j, "code", status);
+    cJSON_AddStringToObject(j, "error", message);
+    http_reply_json(r, status, j);
 }
 
 /* A call waiting for its review, kept with the parked request. */
@@ -109,6 +127,24 @@ static bool is_watch(struct http_request *r)
     return w && (strcmp(w, "1") == 0 || strcmp(w, "true") == 0);
 }
 
+/* What a client such as kubectl reads before its first call: the API groups and versions, the
+ * resources of each, the server's version, its OpenAPI documents. */
+static bool is_discovery(const char *path)
+{
+    if (strcmp(path, "/api") == 0 || strcmp(path, "/apis") == 0 || strcmp(path, "/version") == 0 ||
+        strcmp(path, "/openapi/v2") == 0 || strcmp(path, "/openapi/v3") == 0 ||
+        strncmp(path, "/openapi/v3/", 12) == 0)
+        return true;
+    /* /api/<version> and /apis/<group>[/<version>], nothing further */
+    const char *rest = strncmp(path, "/api/", 5) == 0    ? path + 5
+                       : strncmp(path, "/apis/", 6) == 0 ? path + 6
+                                                         : NULL;
+    if (!rest || !*rest) return false;
+    size_t slashes = 0;
+    for (const char *c = rest; *c; c++) slashes += *c == '/';
+    return path[4] == '/' ? slashes == 0 : slashes <= 1;
+}
+
 void api_k8s_forward(struct http_request *r)
 {
     const struct kfdash *k = kfdash_of(r);
@@ -117,6 +153,24 @@ void api_k8s_forward(struct http_request *r)
         return;
     }
     const char *path = http_request_path(r) + strlen(PREFIX);
+    if (is_discovery(path)) {
+        /* Read as the user (every signed-in user may discover), and only read. */
+        if (strcmp(http_request_method(r), "GET") != 0 &&
+            strcmp(http_request_method(r), "HEAD") != 0) {
+            http_request_add_reply_header(r, "Allow", "GET, HEAD");
+            refuse(r, 405, "discovery is read-only");
+            return;
+        }
+        char target[TARGET_PATH_MAX];
+        const char *query = http_request_raw_query(r);
+        if (snprintf(target, sizeof(target), "%s%s%s", http_request_raw_path(r) + strlen(PREFIX),
+                     *query ? "?" : "", query) >= (int)sizeof(target)) {
+            refuse(r, 414, "request too long to forward");
+            return;
+        }
+        api_k8s_forward_as_user(r, target, NULL);
+        return;
+    }
     struct k8s_target t;
     if (k8s_target_parse(path, &t) < 0) {
         refuse(r, 404, "not a Kubernetes resource path kfdash forwards");

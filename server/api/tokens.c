@@ -130,6 +130,15 @@ static void token_written(void *ctx, bool written)
     written_then(ctx, written, token_shared);
 }
 
+/* 503: the store cannot take the token now, and why (auth/store.h store_write_failure). */
+static void reply_store_down(struct http_request *r, const char *why)
+{
+    char message[160];
+    snprintf(message, sizeof(message), "kfdash cannot store a new token now (%s); try again later",
+             why);
+    http_reply_error(r, 503, message);
+}
+
 void api_tokens_create(struct http_request *r)
 {
     const struct kfdash *k = kfdash_of(r);
@@ -197,8 +206,11 @@ void api_tokens_create(struct http_request *r)
     }
     free(groups);
     cJSON_Delete(body);
+    const char *store_down = store_write_failure(e);
     if (e == -EDQUOT)
         http_reply_error(r, 409, "you have 50 unexpired tokens already; revoke one first");
+    else if (store_down)
+        reply_store_down(r, store_down);
     else if (e < 0)
         http_reply_error(r, 500, "cannot create the token");
 }

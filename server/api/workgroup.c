@@ -24,6 +24,7 @@
 #include "version.h"
 
 #define MEMBERSHIPS_MAX 4096
+#define NAME_MAX_BYTES  254
 
 /* The caller's memberships from the current snapshot (heap; *ret_n entries); NULL and a reply
  * sent when there is no API server or no memory. */
@@ -62,9 +63,12 @@ void api_workgroup_exists(struct http_request *r)
     bool owns = false;
     for (size_t i = 0; i < n; i++) owns = owns || m[i].role == K8S_ROLE_OWNER;
     free(m);
+    /* Kubeflow's field order, and its user: the name before '@' (kfam_username). */
+    char username[NAME_MAX_BYTES] = "";
+    kfam_username(http_request_identity(r)->email, username, sizeof(username));
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "user", http_request_identity(r)->email);
     cJSON_AddBoolToObject(j, "hasAuth", true);
+    cJSON_AddStringToObject(j, "user", username);
     cJSON_AddBoolToObject(j, "hasWorkgroup", owns);
     cJSON_AddBoolToObject(j, "registrationFlowAllowed", k->cfg->registration_flow);
     http_reply_json(r, 200, j);
@@ -121,9 +125,18 @@ void api_namespaces(struct http_request *r)
 
 /* ---------------------------------------------------------------- changes */
 
-#define NAME_MAX_BYTES 254
 #define EVENTS_MAX     500
 #define PATH_MAX_BYTES 1024
+
+/*
+ * Whose shapes a route answers in. Kubeflow's own routes (/api/workgroup/...) answer exactly as
+ * Kubeflow's dashboard does; kfdash's (/api/profiles/...) keep viewers, roles and the namespace
+ * made.
+ */
+enum shape {
+    SHAPE_KFDASH,   /* [{user, role}], 201 {namespace, owner}, 204 */
+    SHAPE_KUBEFLOW, /* the contributors' emails, 200 {message} */
+};
 
 /* A change to the cluster under way, kept with the parked request. */
 struct change {
@@ -134,20 +147,16 @@ struct change {
     char name[NAME_MAX_BYTES + 64]; /* the RoleBinding and AuthorizationPolicy */
     bool removing;                  /* remove rather than add */
     bool claimed;                   /* a self-registration counted by registration_claim */
-    char **queue;                   /* nuke-self: profiles still to delete */
-    size_t n_queue;
+    enum shape shape;               /* how the answer is written */
 };
 
 static void change_free(void *p)
 {
     struct change *c = p;
     free(c->answer.body);
-    for (size_t i = 0; i < c->n_queue; i++) free(c->queue[i]);
-    free(c->queue);
     free(c);
 }
 
-/* The API server's message from its Status answer, or a fallback. */
 /* A user name kfdash binds or makes an owner: printable, no commas or spaces, and none of the
  * names Kubernetes keeps for itself but a service account's. */
 static bool user_name_ok(const char *s)
@@ -160,20 +169,29 @@ static bool user_name_ok(const char *s)
     return true;
 }
 
-/* The contributors of ns as Kubeflow lists them, with one pending change applied. */
-static cJSON *contributors(const struct k8s_snapshot *s, const char *ns, const struct change *c)
+/*
+ * The people of ns other than its owner (users only: not groups, nor the profile's
+ * default-editor/-viewer accounts), with one pending change applied. SHAPE_KFDASH: every one,
+ * [{user, role: contributor|viewer}]. SHAPE_KUBEFLOW: as Kubeflow's dashboard lists them from
+ * KFAM (its bindings of role "edit", mapped to "contributor" and filtered on it): the emails of
+ * those bound to kubeflow-edit.
+ */
+static cJSON *contributors(const struct k8s_snapshot *s, const char *ns, const struct change *c,
+                           enum shape shape)
 {
     const char *owner = NULL;
     k8s_snapshot_profile(s, ns, &owner);
     cJSON *list = cJSON_CreateArray();
-    static const enum k8s_role roles[] = {K8S_ROLE_ADMIN, K8S_ROLE_EDIT, K8S_ROLE_VIEW};
+    static const enum k8s_role all[] = {K8S_ROLE_ADMIN, K8S_ROLE_EDIT, K8S_ROLE_VIEW};
+    static const enum k8s_role editors[] = {K8S_ROLE_EDIT};
+    const enum k8s_role *roles = shape == SHAPE_KUBEFLOW ? editors : all;
+    size_t n_roles = shape == SHAPE_KUBEFLOW ? 1 : 3;
     const char *seen[MEMBERSHIPS_MAX];
     size_t n_seen = 0;
-    for (size_t k = 0; k < 3; k++) {
+    for (size_t k = 0; k < n_roles; k++) {
         const char *members[MEMBERSHIPS_MAX];
         size_t n = k8s_snapshot_members(s, ns, roles[k], members, MEMBERSHIPS_MAX);
         for (size_t i = 0; list && i < n && i < MEMBERSHIPS_MAX; i++) {
-            /* People only: not groups, nor the profile's default-editor/-viewer accounts. */
             if (strncmp(members[i], "u:", 2) != 0 ||
                 strncmp(members[i], "u:system:serviceaccount:", 24) == 0)
                 continue;
@@ -185,6 +203,10 @@ static cJSON *contributors(const struct k8s_snapshot *s, const char *ns, const s
                 dup = true;
             if (dup || n_seen == MEMBERSHIPS_MAX) continue;
             seen[n_seen++] = user;
+            if (shape == SHAPE_KUBEFLOW) {
+                cJSON_AddItemToArray(list, cJSON_CreateString(user));
+                continue;
+            }
             cJSON *item = cJSON_CreateObject();
             cJSON_AddStringToObject(item, "user", user);
             cJSON_AddStringToObject(item, "role",
@@ -194,13 +216,15 @@ static cJSON *contributors(const struct k8s_snapshot *s, const char *ns, const s
     }
     bool listed = false;
     for (size_t j = 0; c && j < n_seen; j++) listed = listed || strcmp(seen[j], c->email) == 0;
-    if (list && c && !c->removing && !listed) {
-        cJSON *item = cJSON_CreateObject();
-        cJSON_AddStringToObject(item, "user", c->email);
-        cJSON_AddStringToObject(item, "role",
-                                strcmp(c->role, "view") == 0 ? "viewer" : "contributor");
-        cJSON_AddItemToArray(list, item);
+    if (!list || !c || c->removing || listed) return list;
+    if (shape == SHAPE_KUBEFLOW) {
+        if (strcmp(c->role, "edit") == 0) cJSON_AddItemToArray(list, cJSON_CreateString(c->email));
+        return list;
     }
+    cJSON *item = cJSON_CreateObject();
+    cJSON_AddStringToObject(item, "user", c->email);
+    cJSON_AddStringToObject(item, "role", strcmp(c->role, "view") == 0 ? "viewer" : "contributor");
+    cJSON_AddItemToArray(list, item);
     return list;
 }
 
@@ -212,7 +236,7 @@ static const struct k8s_snapshot *snapshot_or_503(struct http_request *r)
     return s;
 }
 
-void api_workgroup_get_contributors(struct http_request *r)
+static void get_contributors(struct http_request *r, enum shape shape)
 {
     const struct k8s_snapshot *s;
     const char *ns = api_namespace(r, &s);
@@ -221,7 +245,17 @@ void api_workgroup_get_contributors(struct http_request *r)
         http_reply_error(r, 404, "no such profile");
         return;
     }
-    http_reply_json(r, 200, contributors(s, ns, NULL));
+    http_reply_json(r, 200, contributors(s, ns, NULL, shape));
+}
+
+void api_workgroup_get_contributors(struct http_request *r)
+{
+    get_contributors(r, SHAPE_KUBEFLOW);
+}
+
+void api_profiles_contributors(struct http_request *r)
+{
+    get_contributors(r, SHAPE_KFDASH);
 }
 
 static void policy_done(struct http_request *r)
@@ -234,7 +268,7 @@ static void policy_done(struct http_request *r)
         api_kube_failure(r, &c->answer, "cannot write the AuthorizationPolicy");
         return;
     }
-    http_reply_json(r, 200, contributors(kube_snapshot(k->kube), c->ns, c));
+    http_reply_json(r, 200, contributors(kube_snapshot(k->kube), c->ns, c, c->shape));
 }
 
 static void binding_done(struct http_request *r)
@@ -293,8 +327,45 @@ static void binding_done(struct http_request *r)
     free(body);
 }
 
-/* add-contributor, add-viewer, remove-contributor, remove-viewer. */
-static void change_contributor(struct http_request *r, const char *role, bool removing)
+/*
+ * Who is to be added or removed, from the request's body: Kubeflow's {"contributor": "<email>"}
+ * (role edit; what Kubeflow's dashboard accepts, with its messages), or kfdash's {"user", "role":
+ * "contributor" | "viewer"}. A reply sent and NULL when the body says neither.
+ */
+static const char *person_of(struct http_request *r, const cJSON *body, enum shape shape,
+                             const char **ret_role)
+{
+    if (shape == SHAPE_KUBEFLOW) {
+        const cJSON *who = cJSON_GetObjectItemCaseSensitive(body, "contributor");
+        *ret_role = "edit";
+        if (!who || cJSON_IsNull(who) || cJSON_IsFalse(who) ||
+            (cJSON_IsString(who) && !*who->valuestring)) {
+            http_reply_error(r, 400, "Missing contributor field.");
+            return NULL;
+        }
+        if (!cJSON_IsString(who) || !kfam_email_is_valid(who->valuestring) ||
+            !user_name_ok(who->valuestring)) {
+            http_reply_error(r, 400, "Contributor doesn't look like a valid email address");
+            return NULL;
+        }
+        return who->valuestring;
+    }
+    const cJSON *who = cJSON_GetObjectItemCaseSensitive(body, "user");
+    const cJSON *role = cJSON_GetObjectItemCaseSensitive(body, "role");
+    bool viewer = cJSON_IsString(role) && strcmp(role->valuestring, "viewer") == 0;
+    *ret_role = viewer ? "view" : "edit";
+    if (!cJSON_IsString(who) || !user_name_ok(who->valuestring) ||
+        (role && !viewer &&
+         !(cJSON_IsString(role) && strcmp(role->valuestring, "contributor") == 0))) {
+        http_reply_error(
+            r, 400, "send {\"user\": \"<user email>\", \"role\": \"contributor\" or \"viewer\"}");
+        return NULL;
+    }
+    return who->valuestring;
+}
+
+/* Adds or removes one person: the RoleBinding and Istio AuthorizationPolicy KFAM would write. */
+static void change_contributor(struct http_request *r, bool removing, enum shape shape)
 {
     const struct k8s_snapshot *s = snapshot_or_503(r);
     if (!s) return;
@@ -307,18 +378,22 @@ static void change_contributor(struct http_request *r, const char *role, bool re
     size_t len;
     const char *text = http_request_body(r, &len);
     cJSON *body = cJSON_ParseWithLength(text, len);
-    const cJSON *user = cJSON_GetObjectItemCaseSensitive(body, "contributor");
-    if (!cJSON_IsString(user)) user = cJSON_GetObjectItemCaseSensitive(body, "viewer");
-    struct change *c = calloc(1, sizeof(*c));
-    if (!c || !cJSON_IsString(user) || !user_name_ok(user->valuestring) ||
-        kfam_binding_name(user->valuestring, role, c->name, sizeof(c->name)) < 0) {
-        free(c);
+    const char *role = NULL;
+    const char *user = person_of(r, body, shape, &role);
+    if (!user) {
         cJSON_Delete(body);
-        http_reply_error(r, 400, "send {\"contributor\": \"<user email>\"}");
         return;
     }
+    struct change *c = calloc(1, sizeof(*c));
+    if (!c || kfam_binding_name(user, role, c->name, sizeof(c->name)) < 0) {
+        http_reply_error(r, c ? 400 : 500, c ? "the user name is too long" : "out of memory");
+        free(c);
+        cJSON_Delete(body);
+        return;
+    }
+    c->shape = shape;
     snprintf(c->ns, sizeof(c->ns), "%s", ns);
-    snprintf(c->email, sizeof(c->email), "%s", user->valuestring);
+    snprintf(c->email, sizeof(c->email), "%s", user);
     snprintf(c->role, sizeof(c->role), "%s", role);
     c->removing = removing;
     cJSON_Delete(body);
@@ -365,22 +440,22 @@ static void change_contributor(struct http_request *r, const char *role, bool re
 
 void api_workgroup_add_contributor(struct http_request *r)
 {
-    change_contributor(r, "edit", false);
-}
-
-void api_workgroup_add_viewer(struct http_request *r)
-{
-    change_contributor(r, "view", false);
+    change_contributor(r, false, SHAPE_KUBEFLOW);
 }
 
 void api_workgroup_remove_contributor(struct http_request *r)
 {
-    change_contributor(r, "edit", true);
+    change_contributor(r, true, SHAPE_KUBEFLOW);
 }
 
-void api_workgroup_remove_viewer(struct http_request *r)
+void api_profiles_add_contributor(struct http_request *r)
 {
-    change_contributor(r, "view", true);
+    change_contributor(r, false, SHAPE_KFDASH);
+}
+
+void api_profiles_remove_contributor(struct http_request *r)
+{
+    change_contributor(r, true, SHAPE_KFDASH);
 }
 
 /* ---------------------------------------------------------------- profiles */
@@ -464,6 +539,13 @@ static void created(struct http_request *r)
         return;
     }
     cJSON *j = cJSON_CreateObject();
+    if (c->shape == SHAPE_KUBEFLOW) {
+        char message[NAME_MAX_BYTES + 32];
+        snprintf(message, sizeof(message), "Created namespace %s", c->ns);
+        cJSON_AddStringToObject(j, "message", message);
+        http_reply_json(r, 200, j);
+        return;
+    }
     cJSON_AddStringToObject(j, "namespace", c->ns);
     cJSON_AddStringToObject(j, "owner", c->email);
     http_reply_json(r, 201, j);
@@ -498,7 +580,9 @@ static void namespace_checked(struct http_request *r)
     free(json);
 }
 
-void api_workgroup_create(struct http_request *r)
+/* Registers a profile: as Kubeflow (its default name is the username, kfam_username) or as
+ * kfdash (the email's local part made a valid name, kfam_profile_name). */
+static void create(struct http_request *r, enum shape shape)
 {
     const struct kfdash *k = kfdash_of(r);
     const struct k8s_snapshot *s = snapshot_or_503(r);
@@ -522,9 +606,18 @@ void api_workgroup_create(struct http_request *r)
                           : NULL;
     if (!bad) {
         snprintf(c->email, sizeof(c->email), "%s", owner ? owner->valuestring : who->email);
+        c->shape = shape;
+        /* Kubeflow takes `namespace || username`: null and "" are no name. */
+        if (shape == SHAPE_KUBEFLOW &&
+            (cJSON_IsNull(ns) || (cJSON_IsString(ns) && !*ns->valuestring)))
+            ns = NULL;
         if (cJSON_IsString(ns))
             snprintf(c->ns, sizeof(c->ns), "%s", ns->valuestring);
-        else if (ns || kfam_profile_name(c->email, c->ns, sizeof(c->ns)) < 0)
+        else if (ns)
+            bad = "namespace: a name";
+        else if (shape == SHAPE_KUBEFLOW)
+            kfam_username(c->email, c->ns, sizeof(c->ns)); /* cut at 253: not a name either */
+        else if (kfam_profile_name(c->email, c->ns, sizeof(c->ns)) < 0)
             bad = "namespace: a name";
         if (!bad && !k8s_name_is_dns_label(c->ns))
             bad = "namespace: 1-63 lowercase letters, digits or '-', starting and ending with a "
@@ -558,6 +651,16 @@ void api_workgroup_create(struct http_request *r)
     api_kube_call(r, "GET", path, NULL, &c->answer, namespace_checked);
 }
 
+void api_workgroup_create(struct http_request *r)
+{
+    create(r, SHAPE_KUBEFLOW);
+}
+
+void api_profiles_create(struct http_request *r)
+{
+    create(r, SHAPE_KFDASH);
+}
+
 void api_workgroup_get_all_namespaces(struct http_request *r)
 {
     const struct k8s_snapshot *s = snapshot_or_503(r); /* cluster admins only: routes.c */
@@ -567,7 +670,7 @@ void api_workgroup_get_all_namespaces(struct http_request *r)
     for (size_t i = 0; all && i < n; i++) {
         const char *owner = NULL;
         const char *ns = k8s_snapshot_profile_at(s, i, &owner);
-        cJSON *people = contributors(s, ns, NULL);
+        cJSON *people = contributors(s, ns, NULL, SHAPE_KFDASH);
         char joined[4096] = "";
         const cJSON *p;
         cJSON_ArrayForEach(p, people)
@@ -583,58 +686,82 @@ void api_workgroup_get_all_namespaces(struct http_request *r)
     http_reply_json(r, 200, all);
 }
 
-static void delete_next(struct http_request *r)
+static void profile_deleted(struct http_request *r)
 {
     struct change *c = http_request_context(r);
     /* A delete that got no answer at all failed as much as one the API server refused. */
     if (c->answer.error ||
-        (c->answer.body && !(c->answer.status == 200 || c->answer.status == 404))) {
+        !(c->answer.status == 200 || c->answer.status == 202 || c->answer.status == 404)) {
         api_kube_failure(r, &c->answer, "cannot delete the profile");
         return;
     }
-    if (c->n_queue == 0) {
+    if (c->shape == SHAPE_KFDASH) {
         http_reply_static(r, 204, NULL, "", 0, NULL);
         return;
     }
-    char *ns = c->queue[--c->n_queue];
-    char path[PATH_MAX_BYTES];
-    snprintf(path, sizeof(path), "/apis/kubeflow.org/v1/profiles/%s", ns);
-    free(ns);
-    free(c->answer.body);
-    c->answer = (struct upstream_result){0};
-    api_kube_call(r, "DELETE", path, NULL, &c->answer, delete_next);
+    /* Kubeflow answers {message, serverBody: KFAM's body}; KFAM's body is empty, so Express
+     * leaves serverBody out. */
+    char message[NAME_MAX_BYTES + 40];
+    snprintf(message, sizeof(message), "Removed namespace/profile %s", c->ns);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "message", message);
+    http_reply_json(r, 200, j);
 }
 
+/* Deletes the Profile ns (and so, through profile-controller, its namespace) with kfdash's own
+ * rights, for a caller who owns it (or a cluster admin: the gate, or the caller, checked). */
+static void delete_profile(struct http_request *r, const char *ns, enum shape shape)
+{
+    struct change *c = calloc(1, sizeof(*c));
+    if (!c) {
+        http_reply_error(r, 500, "out of memory");
+        return;
+    }
+    snprintf(c->ns, sizeof(c->ns), "%s", ns);
+    c->shape = shape;
+    char path[PATH_MAX_BYTES];
+    snprintf(path, sizeof(path), "/apis/kubeflow.org/v1/profiles/%s", c->ns);
+    http_request_set_context(r, c, change_free);
+    api_kube_call(r, "DELETE", path, NULL, &c->answer, profile_deleted);
+}
+
+/* Kubeflow's nuke-self: the profile named after the caller's username, when the caller owns it
+ * (KFAM would also let a cluster admin delete someone else's profile of that name; "self" does
+ * not). */
 void api_workgroup_nuke_self(struct http_request *r)
 {
     const struct k8s_snapshot *s = snapshot_or_503(r);
     if (!s) return;
     const struct identity *who = http_request_identity(r);
-    struct change *c = calloc(1, sizeof(*c));
-    size_t n = k8s_snapshot_profile_count(s);
-    if (c) c->queue = calloc(n + 1, sizeof(char *));
-    if (!c || !c->queue) {
-        free(c);
-        http_reply_error(r, 500, "out of memory");
+    char name[NAME_MAX_BYTES] = "";
+    const char *owner = NULL;
+    kfam_username(who->email, name, sizeof(name));
+    if (!*name || !k8s_snapshot_profile(s, name, &owner) || !owner ||
+        strcmp(owner, who->email) != 0) {
+        char message[NAME_MAX_BYTES + 64];
+        snprintf(message, sizeof(message), "you own no profile named %s", *name ? name : "(none)");
+        http_reply_error(r, 404, message);
         return;
     }
-    for (size_t i = 0; i < n; i++) {
-        const char *owner = NULL;
-        const char *ns = k8s_snapshot_profile_at(s, i, &owner);
-        if (owner && strcmp(owner, who->email) == 0 && (c->queue[c->n_queue] = strdup(ns)))
-            c->n_queue++;
-    }
-    if (c->n_queue == 0) {
-        change_free(c);
-        http_reply_error(r, 404, "you own no profile");
+    delete_profile(r, name, SHAPE_KUBEFLOW);
+}
+
+void api_profiles_delete(struct http_request *r)
+{
+    const struct k8s_snapshot *s;
+    const char *ns = api_namespace(r, &s); /* the gate saw the caller own it, or an admin */
+    if (!ns) return;
+    if (!k8s_snapshot_profile(s, ns, NULL)) {
+        http_reply_error(r, 404, "no such profile");
         return;
     }
-    http_request_set_context(r, c, change_free);
-    delete_next(r);
+    delete_profile(r, ns, SHAPE_KFDASH);
 }
 
 /* ---------------------------------------------------------------- activities */
 
+/* Kubeflow's answer: the namespace's Event objects as the API server lists them (its page reads
+ * lastTimestamp, type and message), here newest first and at most EVENTS_MAX. */
 static void events_in(struct http_request *r)
 {
     struct change *c = http_request_context(r);
@@ -643,33 +770,23 @@ static void events_in(struct http_request *r)
         return;
     }
     cJSON *j = cJSON_ParseWithLength(c->answer.body, c->answer.len);
-    const cJSON *items = cJSON_GetObjectItemCaseSensitive(j, "items");
-    size_t n = (size_t)cJSON_GetArraySize(items);
+    cJSON *items = cJSON_DetachItemFromObjectCaseSensitive(j, "items");
+    cJSON_Delete(j);
+    size_t n = cJSON_IsArray(items) ? (size_t)cJSON_GetArraySize(items) : 0;
     const cJSON **sorted = calloc(n + 1, sizeof(*sorted));
     size_t k = 0;
     const cJSON *e;
-    cJSON_ArrayForEach(e, items) if (sorted) sorted[k++] = e;
+    if (sorted) cJSON_ArrayForEach(e, items) sorted[k++] = e;
     k8s_events_newest_first(sorted, k);
-    cJSON *out = cJSON_CreateArray();
-    static const char *const fields[] = {"type", "reason", "message", "count"};
-    for (size_t i = 0; out && i < k && i < EVENTS_MAX; i++) {
-        cJSON *item = cJSON_CreateObject();
-        cJSON_AddStringToObject(item, "lastTimestamp", k8s_event_time(sorted[i]));
-        for (size_t f = 0; f < 4; f++) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(sorted[i], fields[f]);
-            if (v) cJSON_AddItemToObject(item, fields[f], cJSON_Duplicate(v, 1));
-        }
-        const cJSON *obj = cJSON_GetObjectItemCaseSensitive(sorted[i], "involvedObject");
-        cJSON *involved = cJSON_AddObjectToObject(item, "involvedObject");
-        static const char *const keys[] = {"kind", "name"};
-        for (size_t f = 0; f < 2; f++) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, keys[f]);
-            if (cJSON_IsString(v)) cJSON_AddStringToObject(involved, keys[f], v->valuestring);
-        }
-        cJSON_AddItemToArray(out, item);
-    }
+    cJSON *out = sorted ? cJSON_CreateArray() : NULL;
+    for (size_t i = 0; out && i < k && i < EVENTS_MAX; i++)
+        cJSON_AddItemToArray(out, cJSON_Duplicate(sorted[i], 1));
     free(sorted);
-    cJSON_Delete(j);
+    cJSON_Delete(items);
+    if (!out) {
+        http_reply_error(r, 500, "out of memory");
+        return;
+    }
     http_reply_json(r, 200, out);
 }
 

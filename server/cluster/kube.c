@@ -194,9 +194,10 @@ bool kube_is_cluster_admin(const struct kube *k, const struct identity *who)
 enum k8s_role kube_role(const struct kube *k, const struct identity *who, const char *ns)
 {
     const struct k8s_snapshot *s = kube_snapshot(k);
-    enum k8s_role role = s && ns ? k8s_snapshot_role(s, who->email, (const char *const *)who->groups,
-                                                     who->n_groups, ns)
-                                 : K8S_ROLE_NONE;
+    enum k8s_role role =
+        s && ns
+            ? k8s_snapshot_role(s, who->email, (const char *const *)who->groups, who->n_groups, ns)
+            : K8S_ROLE_NONE;
     if (role == K8S_ROLE_NONE && s && kube_is_cluster_admin(k, who)) role = K8S_ROLE_ADMIN;
     return role;
 }

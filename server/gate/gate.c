@@ -245,7 +245,9 @@ struct pending {
     unsigned char digest[32];      /* a service-account token's, for the review cache */
     struct session session;        /* a session being renewed */
     char *token;                   /* an ID token waiting for its signing key */
+    char *form;                    /* a renewal's request to the token endpoint, for a retry */
     bool waited_for_keys;          /* the keys were fetched again once already */
+    bool retried;                  /* the renewal was asked a second time already */
 };
 
 static void pending_free(void *p)
@@ -254,6 +256,8 @@ static void pending_free(void *p)
     free(w->answer.body);
     session_reset(&w->session);
     free(w->token);
+    if (w->form) explicit_bzero(w->form, strlen(w->form)); /* it holds a refresh token */
+    free(w->form);
     free(w);
 }
 
@@ -626,10 +630,34 @@ static void keys_fetched_for_renewal(void *ctx)
     http_request_resume(ctx, renewal_answered);
 }
 
+/* Dex failed of its own (a 5xx): two replicas renewing one session at once make its storage
+ * refuse one of them, and a second ask, with the same refresh token, is answered (with Dex's
+ * refreshTokens.reuseInterval, by the token the first one minted). Asked again once, at once:
+ * true when under way. */
+static bool renewal_retried(struct http_request *r, struct pending *w)
+{
+    const struct kfdash *k = kfdash_of(r);
+    struct oidc_endpoints ep;
+    if (w->retried || !w->form || w->answer.error || w->answer.status < 500 ||
+        oidc_cached_endpoints(k->provider, &ep) < 0)
+        return false;
+    w->retried = true;
+    free(w->answer.body);
+    memset(&w->answer, 0, sizeof(w->answer));
+    http_request_set_context(r, w, pending_free);
+    if (gate_call_token_endpoint(r, ep.token, w->form, &w->answer, renewal_answered) == 0)
+        return true;
+    http_request_take_context(r);
+    w->answer.error = -EIO; /* not asked again: the session goes on, as for no answer */
+    snprintf(w->answer.detail, sizeof(w->answer.detail), "cannot ask the provider again");
+    return false;
+}
+
 static void renewal_answered(struct http_request *r)
 {
     const struct kfdash *k = kfdash_of(r);
     struct pending *w = unpark(r);
+    if (renewal_retried(r, w)) return;
     time_t now = time(NULL);
     int e = apply_renewal(r, w, now);
     if (e == -ENOKEY && !w->waited_for_keys) {
@@ -645,8 +673,20 @@ static void renewal_answered(struct http_request *r)
     release_renewal(k->gate, w->session.id);
     gate_done_fn done = w->done;
     if (e == -EAGAIN) {
-        log_msg(LOG_WARN, "cannot renew a session now; it goes on", "detail",
-                w->answer.error ? w->answer.detail : "the provider's answer was not usable");
+        struct buf line;
+        log_begin(&line, LOG_WARN, "cannot renew a session now; it goes on");
+        if (w->answer.error) {
+            log_str(&line, "detail", w->answer.detail);
+        } else {
+            log_str(&line, "detail", "the provider's answer was not usable");
+            log_int(&line, "status", w->answer.status);
+            if (w->answer.body) {
+                char head[160];
+                snprintf(head, sizeof(head), "%s", w->answer.body);
+                log_str(&line, "answer", head);
+            }
+        }
+        log_end(&line);
         keep_for_now(r, &w->session, now);
         e = 0;
     }
@@ -695,6 +735,7 @@ static void renew(struct http_request *r, gate_done_fn done, struct session *s)
     free(token);
     if (w) {
         w->done = done;
+        if (!buf_error(&form)) w->form = strdup(buf_str(&form)); /* NULL: no second ask */
         w->session = *s;
         memset(s, 0, sizeof(*s));
         http_request_set_context(r, w, pending_free);

@@ -270,6 +270,14 @@ static void open_session(struct http_request *r, struct login_wait *w, int e)
              "Your account belongs to too many groups to fit a session cookie.", NULL);
         return;
     }
+    const char *store_down = store_write_failure(e);
+    if (store_down) {
+        char why[160];
+        snprintf(why, sizeof(why), "kfdash cannot record a new sign-in now (%s). Try again later.",
+                 store_down);
+        page(r, 503, "Sign-in failed", why, NULL);
+        return;
+    }
     if (e < 0) {
         http_reply_error(r, 500, "cannot record the session");
         return;

@@ -33,6 +33,7 @@
 #include "server/http/listen.h"
 #include "server/http/metrics.h"
 #include "server/http/path.h"
+#include "server/http/tls.h"
 
 #define REAPER_INTERVAL_MS 250
 #define REPLY_HEADERS_MAX  8
@@ -75,6 +76,8 @@ struct http_server {
     struct MHD_Daemon *daemons[LISTEN_MAX_FDS]; /* one per listening socket */
     int fds[LISTEN_MAX_FDS];                    /* listening sockets, -1 once closed */
     bool quiesced[LISTEN_MAX_FDS];              /* fds[i] is ours again, shut, closed at free */
+    bool tls[LISTEN_MAX_FDS];                   /* fds[i] serves HTTPS */
+    bool tls_started;                           /* tls_start succeeded: tls_stop at free */
     size_t n_fds;                               /* entries used in fds and daemons */
     _Atomic int64_t in_flight;                  /* requests between request line and completion */
     atomic_bool draining;                       /* quiesced: no new connections */
@@ -132,6 +135,7 @@ struct http_request {
     char *reply_headers[REPLY_HEADERS_MAX * 2]; /* name, value pairs added to the next reply */
     size_t n_reply_headers;                     /* pairs used */
     atomic_bool client_gone;                    /* the reaper saw the client hang up */
+    bool tls;                                   /* it came over kfdash's own TLS */
     void (*on_end)(void *);                     /* runs when the request ends, however */
     void *on_end_ctx;                           /* for on_end */
 };
@@ -504,6 +508,7 @@ static const char *forwarded(const struct http_request *r, const char *name)
 
 bool http_request_is_https(const struct http_request *r)
 {
+    if (r->tls) return true;
     const char *proto = forwarded(r, "X-Forwarded-Proto");
     return proto && strcasecmp(proto, "https") == 0;
 }
@@ -611,6 +616,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
     r->server = s;
     r->started_us = clock_us();
     r->route_index = METRICS_NO_ROUTE;
+    r->tls = MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_GNUTLS_SESSION) != NULL;
     buf_init(&r->body, (size_t)s->cfg->max_body_bytes);
     if (strlen(uri) <= (size_t)s->cfg->max_url_bytes) r->target = strdup(uri);
     const union MHD_ConnectionInfo *info =
@@ -945,6 +951,7 @@ static void *reaper_main(void *arg)
             wake_if_gone(c);
         }
         pthread_mutex_unlock(&s->conns_lock);
+        if (s->tls_started) tls_reload_if_changed();
     }
     return NULL;
 }
@@ -998,12 +1005,25 @@ void http_server_serve_hosts(struct http_server *s, size_t n_own, http_host_fn o
 int http_server_start(struct http_server *s, char err[HTTP_ERROR_MAX])
 {
     const struct config *c = s->cfg;
+    bool https = false;
     for (size_t i = 0; i < c->n_listen; i++) {
+        size_t first = s->n_fds;
         int e = listen_open(c->listen[i], 1024, s->fds, &s->n_fds);
         if (e < 0) {
             snprintf(err, HTTP_ERROR_MAX, "cannot listen on %s: %s", c->listen[i], strerror(-e));
             return e;
         }
+        for (size_t k = first; k < s->n_fds; k++) s->tls[k] = listen_is_tls(c->listen[i]);
+        https = https || listen_is_tls(c->listen[i]);
+    }
+    if (https) {
+        char why[TLS_ERROR_MAX];
+        int e = tls_start(c, why);
+        if (e < 0) {
+            snprintf(err, HTTP_ERROR_MAX, "cannot serve HTTPS: %.200s", why);
+            return e;
+        }
+        s->tls_started = true;
     }
     long threads = c->threads ? c->threads : sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1) threads = 1;
@@ -1018,11 +1038,12 @@ int http_server_start(struct http_server *s, char err[HTTP_ERROR_MAX])
     size_t pool = (size_t)c->max_header_bytes + (size_t)c->max_url_bytes + 8192;
     unsigned hard_limit = (unsigned)(c->max_connections * 2 + 64);
     for (size_t i = 0; i < s->n_fds; i++) {
-        /* Option, value pairs. */
+        unsigned flags = mode | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ITC |
+                         MHD_USE_ERROR_LOG | (s->tls[i] ? MHD_USE_TLS : 0);
+        /* Option, value pairs; the certificate's for HTTPS listeners only (libmicrohttpd takes
+         * no TLS options without MHD_USE_TLS). */
         /* clang-format off */
-        s->daemons[i] = MHD_start_daemon(
-            mode | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-            0, NULL, NULL, on_access, s,
+        s->daemons[i] = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s,
             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, /* first, or early messages miss it */
             MHD_OPTION_LISTEN_SOCKET, s->fds[i],
             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(threads == 1 ? 0 : threads),
@@ -1033,6 +1054,8 @@ int http_server_start(struct http_server *s, char err[HTTP_ERROR_MAX])
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
             MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
             MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, s,
+            s->tls[i] ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END, tls_retrieve,
+            MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
             MHD_OPTION_END);
         /* clang-format on */
         if (!s->daemons[i]) {
@@ -1041,9 +1064,10 @@ int http_server_start(struct http_server *s, char err[HTTP_ERROR_MAX])
             snprintf(err, HTTP_ERROR_MAX, "cannot start the HTTP daemon on %s", where);
             return -EIO;
         }
-        char where[80];
+        char where[80], address[96];
         listen_describe(s->fds[i], where, sizeof(where));
-        log_msg(LOG_INFO, "listening", "address", where);
+        snprintf(address, sizeof(address), "%s%s", s->tls[i] ? LISTEN_TLS_PREFIX : "", where);
+        log_msg(LOG_INFO, "listening", "address", address);
     }
     if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
         snprintf(err, HTTP_ERROR_MAX, "cannot start the reaper thread");
@@ -1096,5 +1120,6 @@ void http_server_free(struct http_server *s)
     pthread_mutex_destroy(&s->conns_lock);
     auth_peers_free(s->proxies);
     metrics_free(s->metrics);
+    if (s->tls_started) tls_stop();
     free(s);
 }

@@ -11,8 +11,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+bool listen_is_tls(const char *spec)
+{
+    return strncmp(spec, LISTEN_TLS_PREFIX, strlen(LISTEN_TLS_PREFIX)) == 0;
+}
+
 int listen_parse(const char *spec, char host[256], unsigned *ret_port)
 {
+    if (listen_is_tls(spec)) spec += strlen(LISTEN_TLS_PREFIX);
     const char *colon, *h = spec;
     size_t hlen;
     if (spec[0] == '[') {

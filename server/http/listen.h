@@ -6,12 +6,17 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define LISTEN_MAX_FDS 16
+/* An address that serves HTTPS: "https://0.0.0.0:8443". */
+#define LISTEN_TLS_PREFIX "https://"
 
-/* Splits "127.0.0.1:8080", "[::1]:8080" or "localhost:8080". 0 or -EINVAL. host is a
- * NUL-terminated copy without brackets. */
+/* The address serves HTTPS (it starts with LISTEN_TLS_PREFIX). */
+bool listen_is_tls(const char *spec);
+/* Splits "127.0.0.1:8080", "[::1]:8080" or "localhost:8080" (after any LISTEN_TLS_PREFIX).
+ * 0 or -EINVAL. host is a NUL-terminated copy without brackets. */
 int listen_parse(const char *spec, char host[256], unsigned *ret_port);
 
 /*

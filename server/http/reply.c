@@ -47,7 +47,7 @@ void http_reply_error(struct http_request *r, unsigned status, const char *messa
 void http_reply_redirect(struct http_request *r, const char *location, const char *const *headers)
 {
     const char *extra[2 * REDIRECT_HEADERS_MAX + 4] = {"Location", location, "Cache-Control",
-                                                    "no-store"};
+                                                       "no-store"};
     size_t n = 4;
     for (size_t i = 0; headers && headers[i] && n + 2 < sizeof(extra) / sizeof(extra[0]); i += 2) {
         extra[n++] = headers[i];
@@ -56,4 +56,3 @@ void http_reply_redirect(struct http_request *r, const char *location, const cha
     extra[n] = NULL;
     http_reply_static(r, 302, NULL, "", 0, extra);
 }
-

@@ -9,7 +9,7 @@ import { gatewayUser, launchBrowser, startKfdash, watchProblems } from './lib/ha
 
 const links = {
   menuLinks: [
-    { type: 'item', link: '/jupyter/', text: 'Notebooks Zephyr-7', icon: 'book' },
+    { type: 'item', link: '/tensorboards/', text: 'TensorBoards Zephyr-7', icon: 'book' },
     { type: 'item', link: '/volumes/{ns}/', text: 'Volumes Nimbus-5', icon: 'device:storage' },
     {
       type: 'section',
@@ -64,9 +64,9 @@ describe('dashboard shell with DASHBOARD_FORCE_IFRAME true', () => {
       const menu = page.getByRole('navigation', { name: 'Main menu' });
 
       await menu.getByRole('link', { name: 'Home', exact: true }).waitFor();
-      const notebooks = menu.getByRole('link', { name: 'Notebooks Zephyr-7', exact: true });
+      const notebooks = menu.getByRole('link', { name: 'TensorBoards Zephyr-7', exact: true });
       await notebooks.waitFor();
-      assert.equal(await notebooks.getAttribute('href'), '/_/jupyter/');
+      assert.equal(await notebooks.getAttribute('href'), '/_/tensorboards/');
       await menu.getByRole('link', { name: 'Volumes Nimbus-5', exact: true }).waitFor();
 
       const section = menu.getByRole('button', { name: 'Pipelines Orca-9', exact: true });
@@ -118,13 +118,13 @@ describe('dashboard shell with DASHBOARD_FORCE_IFRAME true', () => {
       await page.evaluate(() => {
         window.kfdashSamePage = true;
       });
-      const notebooks = page.getByRole('link', { name: 'Notebooks Zephyr-7', exact: true });
+      const notebooks = page.getByRole('link', { name: 'TensorBoards Zephyr-7', exact: true });
       await notebooks.click();
-      await page.waitForURL((url) => url.pathname === '/_/jupyter/');
+      await page.waitForURL((url) => url.pathname === '/_/tensorboards/');
 
       const frame = page.locator('main iframe');
       await frame.waitFor();
-      assert.equal(await frame.getAttribute('src'), '/jupyter/');
+      assert.equal(await frame.getAttribute('src'), '/tensorboards/');
       assert.equal(await page.evaluate(() => window.kfdashSamePage), true, 'client-side navigation');
       assert.equal(await notebooks.getAttribute('aria-current'), 'page');
       assert.deepEqual(problems, []);
@@ -143,10 +143,11 @@ describe('dashboard shell with DASHBOARD_FORCE_IFRAME true', () => {
 
   test('dashboard URL follows navigation inside the iframe and the back button', async (t) => {
     await browser.withPage(t, async (page) => {
-      const current = () => page.locator('nav [aria-current="page"]');
+      // the link's own text (an app that does not answer also shows a "not installed" mark)
+      const current = () => page.locator('nav [aria-current="page"] .nav-text');
       await page.goto(at('/'));
-      await page.getByRole('link', { name: 'Notebooks Zephyr-7', exact: true }).click();
-      await page.waitForURL((url) => url.pathname === '/_/jupyter/');
+      await page.getByRole('link', { name: 'TensorBoards Zephyr-7', exact: true }).click();
+      await page.waitForURL((url) => url.pathname === '/_/tensorboards/');
       await page.getByRole('button', { name: 'Pipelines Orca-9', exact: true }).click();
       await page.getByRole('link', { name: 'Runs Orca-9a', exact: true }).click();
       await page.waitForURL((url) => pathOf(url.href) === '/_/pipeline/#/runs');
@@ -163,23 +164,23 @@ describe('dashboard shell with DASHBOARD_FORCE_IFRAME true', () => {
       await page.waitForURL((url) => pathOf(url.href) === '/_/pipeline/#/runs');
       assert.equal(await current().textContent(), 'Runs Orca-9a');
       await page.goBack();
-      await page.waitForURL((url) => url.pathname === '/_/jupyter/');
+      await page.waitForURL((url) => url.pathname === '/_/tensorboards/');
       // The view re-renders on popstate, just after the URL changes: wait for it, not a fixed time.
       await page.waitForFunction(
-        () => document.querySelector('main iframe')?.getAttribute('src') === '/jupyter/',
+        () => document.querySelector('main iframe')?.getAttribute('src') === '/tensorboards/',
         null, { timeout: 5000 });
-      assert.equal(await current().textContent(), 'Notebooks Zephyr-7');
+      assert.equal(await current().textContent(), 'TensorBoards Zephyr-7');
     });
   });
 
-  test('deep link to /_/jupyter/ opens the iframe view directly', async (t) => {
+  test('deep link to /_/tensorboards/ opens the iframe view directly', async (t) => {
     await browser.withPage(t, async (page) => {
-      const res = await page.goto(at('/_/jupyter/'));
+      const res = await page.goto(at('/_/tensorboards/'));
       assert.equal(res.status(), 200);
       const frame = page.locator('main iframe');
       await frame.waitFor();
-      assert.equal(await frame.getAttribute('src'), '/jupyter/');
-      const notebooks = page.getByRole('link', { name: 'Notebooks Zephyr-7', exact: true });
+      assert.equal(await frame.getAttribute('src'), '/tensorboards/');
+      const notebooks = page.getByRole('link', { name: 'TensorBoards Zephyr-7', exact: true });
       assert.equal(await notebooks.getAttribute('aria-current'), 'page');
     });
   });
@@ -191,7 +192,7 @@ describe('dashboard shell with DASHBOARD_FORCE_IFRAME true', () => {
       await page.getByRole('heading', { level: 1, name: 'Page not found' }).waitFor();
       await page.getByRole('main').getByText('/no/such/page').waitFor();
       const menu = page.getByRole('navigation', { name: 'Main menu' });
-      await menu.getByRole('link', { name: 'Notebooks Zephyr-7', exact: true }).waitFor();
+      await menu.getByRole('link', { name: 'TensorBoards Zephyr-7', exact: true }).waitFor();
       assert.equal(await page.locator('main iframe').count(), 0);
     });
   });
@@ -249,11 +250,11 @@ describe('dashboard shell with DASHBOARD_FORCE_IFRAME false', () => {
   test('internal menu items navigate the top window instead of an iframe', async (t) => {
     await browser.withPage(t, async (page) => {
       await page.goto(kf.url + '/');
-      const notebooks = page.getByRole('link', { name: 'Notebooks Zephyr-7', exact: true });
+      const notebooks = page.getByRole('link', { name: 'TensorBoards Zephyr-7', exact: true });
       await notebooks.waitFor();
-      assert.equal(await notebooks.getAttribute('href'), '/jupyter/');
+      assert.equal(await notebooks.getAttribute('href'), '/tensorboards/');
       await notebooks.click();
-      await page.waitForURL((url) => url.pathname === '/jupyter/');
+      await page.waitForURL((url) => url.pathname === '/tensorboards/');
       assert.equal(await page.locator('main iframe').count(), 0);
     });
   });

@@ -291,6 +291,10 @@ logger:
 expiry:
   signingKeys: ${KFDASH_DEX_SIGNING_KEYS_EXPIRY:-6h}
   idTokens: ${KFDASH_DEX_ID_TOKENS_EXPIRY:-24h}
+  # Two replicas of kfdash may renew one session at once (docs/gke.md, "Two replicas"): within
+  # this, the second is handed the refresh token the first one got.
+  refreshTokens:
+    reuseInterval: 3s
 oauth2:
   skipApprovalScreen: true
   # Scripts may trade a password for tokens (grant_type=password), as make demo shows.

@@ -225,6 +225,60 @@ START_TEST(reference_lists_every_environment_name)
 }
 END_TEST
 
+START_TEST(kubeflows_dashboard_environment_is_read_or_said_to_be_ignored)
+{
+    /* Kubeflow's Deployment: its ConfigMap's name, its port, and KFAM's address */
+    char *argv[] = {"kfdash", NULL}, err[CONFIG_ERROR_MAX];
+    char *envp[] = {"DASHBOARD_CONFIGMAP=my-dashboard.v2",
+                    "PORT_1=8082",
+                    "PROFILES_KFAM_SERVICE_HOST=profiles-kfam.kubeflow",
+                    "PROFILES_KFAM_SERVICE_PORT=8081",
+                    "USERID_HEADER=x-user",
+                    NULL};
+    struct config c;
+    ck_assert_int_eq(load(argv, envp, &c, err), 0);
+    ck_assert_str_eq(c.dashboard_configmap, "my-dashboard.v2");
+    ck_assert_int_eq(c.kubeflow_port, 8082);
+    ck_assert_uint_eq(c.n_listen, 3); /* the listen addresses, and Kubeflow's port on 0.0.0.0 */
+    ck_assert_str_eq(c.listen[2], "0.0.0.0:8082");
+    ck_assert_str_eq(c.userid_header, "x-user");
+    const char *names[8], *whys[8];
+    ck_assert_uint_eq(config_ignored_env(envp, names, whys, 8), 2);
+    ck_assert_str_eq(names[0], "PROFILES_KFAM_SERVICE_HOST");
+    ck_assert_ptr_nonnull(strstr(whys[0], "API server"));
+    ck_assert_str_eq(names[1], "PROFILES_KFAM_SERVICE_PORT");
+    config_reset(&c);
+
+    /* the defaults: Kubeflow's ConfigMap name; no extra port */
+    char *none[] = {NULL};
+    ck_assert_int_eq(load(argv, none, &c, err), 0);
+    ck_assert_str_eq(c.dashboard_configmap, "dashboard-config");
+    ck_assert_int_eq(c.kubeflow_port, 0);
+    ck_assert_uint_eq(c.n_listen, 2);
+    ck_assert_uint_eq(config_ignored_env(none, names, whys, 8), 0);
+    config_reset(&c);
+
+    /* a listen address with that port already: nothing added */
+    char *same[] = {"KFDASH_LISTEN=0.0.0.0:8082", "PORT_1=8082", NULL};
+    ck_assert_int_eq(load(argv, same, &c, err), 0);
+    ck_assert_uint_eq(c.n_listen, 1);
+    config_reset(&c);
+
+    /* an empty name turns the ConfigMap off; a bad one or port is refused */
+    char *off[] = {"DASHBOARD_CONFIGMAP=", NULL};
+    ck_assert_int_eq(load(argv, off, &c, err), 0);
+    ck_assert_str_eq(c.dashboard_configmap, "");
+    config_reset(&c);
+    char *bad[] = {"DASHBOARD_CONFIGMAP=Dashboard_Config", NULL};
+    ck_assert_int_eq(load(argv, bad, &c, err), -EINVAL);
+    ck_assert_str_eq(err, "DASHBOARD_CONFIGMAP = \"Dashboard_Config\": expected empty, or a "
+                          "Kubernetes object name (DNS-1123 subdomain)");
+    char *bad_port[] = {"PORT_1=80820", NULL};
+    ck_assert_int_eq(load(argv, bad_port, &c, err), -EINVAL);
+    ck_assert_str_eq(err, "PORT_1 = \"80820\": expected an integer from 0 to 65535");
+}
+END_TEST
+
 RUN_SUITE("config", defaults_listen_on_ipv4_and_ipv6_loopback,
           flags_beat_environment_which_beats_the_file,
           repeated_listen_flags_replace_the_default_list,
@@ -233,4 +287,5 @@ RUN_SUITE("config", defaults_listen_on_ipv4_and_ipv6_loopback,
           a_huge_number_in_the_file_is_refused_as_no_integer,
           unreadable_or_malformed_file_is_refused, validates_shapes_of_strings,
           unknown_flag_and_missing_value_are_refused,
-          check_config_prints_nested_json_of_every_setting, reference_lists_every_environment_name)
+          check_config_prints_nested_json_of_every_setting, reference_lists_every_environment_name,
+          kubeflows_dashboard_environment_is_read_or_said_to_be_ignored)

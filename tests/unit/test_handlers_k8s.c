@@ -80,12 +80,34 @@ static void reviewed(const char *method, const char *target, const char *email)
 START_TEST(only_resource_paths_are_forwarded)
 {
     start(NULL);
-    const char *paths[] = {"/api/k8s/version", "/api/k8s/apis",
-                           "/api/k8s/api/v1",  "/api/k8s/openapi/v2",
-                           "/api/k8s/healthz", "/api/k8s/api/v1/namespaces/Not_A_Name/pods"};
+    const char *paths[] = {"/api/k8s/healthz", "/api/k8s/livez", "/api/k8s/apis/apps/v1/x/y/z/w/v",
+                           "/api/k8s/api/v1/namespaces/Not_A_Name/pods", "/api/k8s/metrics"};
     for (size_t i = 0; i < N(paths); i++)
         refused_at_once("GET", paths[i], ADMIN, 404,
                         "not a Kubernetes resource path kfdash forwards");
+    stop();
+}
+END_TEST
+
+START_TEST(discovery_is_read_by_anyone_signed_in_and_only_read)
+{
+    start(NULL);
+    /* what kubectl reads first goes to the API server as the user (here: it cannot be reached) */
+    const char *paths[] = {"/api/k8s/version",    "/api/k8s/api",
+                           "/api/k8s/api/v1",     "/api/k8s/apis",
+                           "/api/k8s/apis/apps",  "/api/k8s/apis/apps/v1",
+                           "/api/k8s/openapi/v2", "/api/k8s/openapi/v3/apis/apps/v1"};
+    for (size_t i = 0; i < N(paths); i++) {
+        unsigned at_once;
+        struct http_request *r = ask("GET", paths[i], "eve@example.com", &at_once);
+        ck_assert_msg(fake_status(r) == 502, "GET %s: %u %s", paths[i], fake_status(r),
+                      fake_reply_body(r));
+        fake_free(r);
+    }
+    const char *writes[] = {"POST", "PUT", "PATCH", "DELETE"};
+    for (size_t i = 0; i < N(writes); i++) {
+        refused_at_once(writes[i], "/api/k8s/apis/apps/v1", ADMIN, 405, "discovery is read-only");
+    }
     stop();
 }
 END_TEST
@@ -204,6 +226,7 @@ START_TEST(without_an_api_server_nothing_is_forwarded)
 END_TEST
 
 RUN_SUITE("handlers_k8s", only_resource_paths_are_forwarded,
+          discovery_is_read_by_anyone_signed_in_and_only_read,
           resources_outside_the_allow_list_are_refused_even_to_admins,
           read_only_resources_refuse_every_write, the_allow_list_is_the_configured_one,
           a_namespace_is_for_those_with_a_role_in_it_and_admins,

@@ -11,6 +11,7 @@
 #include "auth/oidc.h"
 #include "fixtures.h"
 #include "handlers.h"
+#include "server/api/dashboard.h"
 #include "server/http/health.h"
 
 #define ALICE "alice@example.com"
@@ -331,6 +332,68 @@ START_TEST(a_user_runs_one_diagnosis_at_a_time)
 }
 END_TEST
 
+/* What the watch of dashboard-config reports (server/api/dashboard.h), fed by hand. */
+static void configmap_event(enum k8s_event event, const char *json)
+{
+    cJSON *cm = fx_json(json);
+    dashboard_configmap_ops.apply(f.k.dashboard, event, cm);
+    dashboard_configmap_ops.settled(f.k.dashboard);
+    cJSON_Delete(cm);
+}
+
+static void assert_served(const char *target, unsigned status, const char *body)
+{
+    struct http_request *r = get(target);
+    ck_assert_msg(fake_status(r) == status, "%s: %u %s", target, fake_status(r),
+                  fake_reply_body(r));
+    ck_assert_str_eq(fake_reply_body(r), body);
+    fake_free(r);
+}
+
+START_TEST(the_followed_configmap_replaces_the_configured_links_while_it_exists)
+{
+    start(NULL);
+    assert_served("/api/dashboard-links", 200, "{}");
+    /* a full list that holds it: its keys, re-printed as Kubeflow's JSON.parse + res.json */
+    dashboard_configmap_ops.reset(f.k.dashboard);
+    configmap_event(K8S_ADDED, "{\"metadata\":{\"name\":\"dashboard-config\"},\"data\":{\"links\":"
+                               "\"{\\\"menuLinks\\\": [{\\\"type\\\": \\\"item\\\", \\\"link\\\": "
+                               "\\\"/katib/\\\", \\\"text\\\": \\\"Katib\\\"}]}\",\"settings\":"
+                               "\"{\\\"DASHBOARD_FORCE_IFRAME\\\": false}\"}}");
+    assert_served("/api/dashboard-links", 200,
+                  "{\"menuLinks\":[{\"type\":\"item\",\"link\":\"/katib/\",\"text\":\"Katib\"}]}");
+    assert_served("/api/dashboard-settings", 200, "{\"DASHBOARD_FORCE_IFRAME\":false}");
+
+    /* another ConfigMap's events change nothing */
+    configmap_event(K8S_DELETED, "{\"metadata\":{\"name\":\"other\"}}");
+    assert_served("/api/dashboard-settings", 200, "{\"DASHBOARD_FORCE_IFRAME\":false}");
+
+    /* a key that is not JSON, or missing: Kubeflow's 500s, each on its own */
+    configmap_event(K8S_MODIFIED, "{\"metadata\":{\"name\":\"dashboard-config\"},\"data\":{"
+                                  "\"links\":\"{not json\",\"settings\":\"{}\"}}");
+    assert_served("/api/dashboard-links", 500, "{\"error\":\"Cannot load dashboard menu link\"}");
+    assert_served("/api/dashboard-settings", 200, "{}");
+    configmap_event(K8S_MODIFIED, "{\"metadata\":{\"name\":\"dashboard-config\"},\"data\":{"
+                                  "\"links\":\"[]\"}}");
+    assert_served("/api/dashboard-links", 200, "[]");
+    assert_served("/api/dashboard-settings", 500, "{\"error\":\"Cannot load dashboard settings\"}");
+
+    /* deleted: the configured ones again */
+    configmap_event(K8S_DELETED, "{\"metadata\":{\"name\":\"dashboard-config\"}}");
+    assert_served("/api/dashboard-links", 200, "{}");
+    assert_served("/api/dashboard-settings", 200, "{\"DASHBOARD_FORCE_IFRAME\":true}");
+
+    /* there again, then a relist without it (deleted while the watch was away) */
+    configmap_event(K8S_ADDED, "{\"metadata\":{\"name\":\"dashboard-config\"},\"data\":{"
+                               "\"links\":\"{}\",\"settings\":\"{}\"}}");
+    assert_served("/api/dashboard-settings", 200, "{}");
+    dashboard_configmap_ops.reset(f.k.dashboard);
+    dashboard_configmap_ops.settled(f.k.dashboard);
+    assert_served("/api/dashboard-settings", 200, "{\"DASHBOARD_FORCE_IFRAME\":true}");
+    stop();
+}
+END_TEST
+
 RUN_SUITE("handlers_site", a_user_runs_one_diagnosis_at_a_time,
           without_a_provider_sign_in_is_a_page_saying_how_to_configure_it,
           sign_in_lands_only_on_a_path_of_this_site,
@@ -338,4 +401,5 @@ RUN_SUITE("handlers_site", a_user_runs_one_diagnosis_at_a_time,
           the_callback_needs_dexs_answer_and_the_browsers_attempt,
           sign_out_ends_the_session_for_good,
           readiness_is_every_registered_check_and_one_failing_makes_503,
-          the_dashboard_links_and_settings_are_the_configured_ones)
+          the_dashboard_links_and_settings_are_the_configured_ones,
+          the_followed_configmap_replaces_the_configured_links_while_it_exists)

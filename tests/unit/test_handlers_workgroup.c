@@ -67,10 +67,11 @@ static struct http_request *ask(const char *method, const char *target, const ch
     return r;
 }
 
-/* POST /api/workgroup/create with body as email: the status. */
+/* POST /api/profiles (kfdash's registration) with body as email: the status. Kubeflow's
+ * /api/workgroup/create runs the same checks (kubeflow_create_* below). */
 static unsigned create(const char *email, const char *body, char *error, size_t size)
 {
-    struct http_request *r = ask("POST", "/api/workgroup/create", email, body);
+    struct http_request *r = ask("POST", "/api/profiles", email, body);
     unsigned status = fake_status(r);
     if (error) snprintf(error, size, "%s", error_of(r));
     fake_free(r);
@@ -131,14 +132,16 @@ START_TEST(exists_says_whether_the_caller_owns_a_profile_and_may_register_one)
 {
     start(NULL);
     const struct {
-        const char *email;
+        const char *email, *username;
         bool has;
-    } cases[] = {{ALICE, true}, {BOB, false}, {EVE, false}};
+    } cases[] = {{ALICE, "alice", true}, {BOB, "bob", false}, {EVE, "eve", false}};
     for (size_t i = 0; i < 3; i++) {
         struct http_request *r = ask("GET", "/api/workgroup/exists", cases[i].email, NULL);
         ck_assert_uint_eq(fake_status(r), 200);
         cJSON *j = fake_reply_json(r);
-        ck_assert_str_eq(fx_str(j, "user"), cases[i].email);
+        /* Kubeflow's user: the name before '@' */
+        ck_assert_str_eq(fx_str(j, "user"), cases[i].username);
+        ck_assert_int_eq(cJSON_GetArraySize(j), 4);
         ck_assert(cJSON_IsTrue(fx_obj(j, "hasAuth")));
         ck_assert_msg(cJSON_IsTrue(fx_obj(j, "hasWorkgroup")) == cases[i].has, "%s",
                       cases[i].email);
@@ -180,13 +183,13 @@ START_TEST(namespaces_lists_only_those_the_caller_holds_a_role_in)
 }
 END_TEST
 
-START_TEST(contributors_are_people_other_than_the_owner_with_kubeflows_role_names)
+START_TEST(contributors_are_people_other_than_the_owner_with_their_roles_on_kfdashs_route)
 {
     start(NULL);
     /* the profile's own accounts and its owner are no contributors */
     sfx_binding(&f, "alice", "kubeflow-edit", "system:serviceaccount:alice:default-editor");
     sfx_binding(&f, "alice", "kubeflow-edit", ALICE);
-    struct http_request *r = ask("GET", "/api/workgroup/get-contributors/alice", CAROL, NULL);
+    struct http_request *r = ask("GET", "/api/profiles/alice/contributors", CAROL, NULL);
     ck_assert_uint_eq(fake_status(r), 200);
     cJSON *j = fake_reply_json(r);
     ck_assert_int_eq(cJSON_GetArraySize(j), 2);
@@ -198,6 +201,24 @@ START_TEST(contributors_are_people_other_than_the_owner_with_kubeflows_role_name
     fake_free(r);
 
     /* a namespace that is no profile has none (an admin passes the gate everywhere) */
+    bare_namespace("plain", NULL);
+    r = ask("GET", "/api/profiles/plain/contributors", ADMIN, NULL);
+    ck_assert_refused(r, 404, "no such profile");
+    fake_free(r);
+    stop();
+}
+END_TEST
+
+START_TEST(kubeflows_contributors_are_the_emails_of_the_editors_only)
+{
+    start(NULL);
+    sfx_binding(&f, "alice", "kubeflow-edit", "system:serviceaccount:alice:default-editor");
+    sfx_binding(&f, "alice", "kubeflow-edit", ALICE);
+    struct http_request *r = ask("GET", "/api/workgroup/get-contributors/alice", CAROL, NULL);
+    ck_assert_uint_eq(fake_status(r), 200);
+    /* carol only views: Kubeflow lists KFAM's "edit" bindings alone */
+    ck_assert_str_eq(fake_reply_body(r), "[\"" BOB "\"]");
+    fake_free(r);
     bare_namespace("plain", NULL);
     r = ask("GET", "/api/workgroup/get-contributors/plain", ADMIN, NULL);
     ck_assert_refused(r, 404, "no such profile");
@@ -262,6 +283,38 @@ START_TEST(create_refuses_a_body_it_cannot_read_and_names_the_field)
         ck_assert_msg(status == 400, "%s: %u %s", cases[i].body, status, error);
         ck_assert_str_eq(error, cases[i].error);
     }
+    stop();
+}
+END_TEST
+
+START_TEST(kubeflows_create_names_the_profile_after_the_username)
+{
+    start(NULL);
+    /* alice's username is alice: her own profile, a conflict */
+    struct http_request *r = ask("POST", "/api/workgroup/create", ALICE, "{}");
+    ck_assert_refused(r, 409, "a profile called alice exists already");
+    fake_free(r);
+    /* Kubeflow takes `namespace || username`: "" and null are no name */
+    r = ask("POST", "/api/workgroup/create", ALICE, "{\"namespace\":\"\"}");
+    ck_assert_refused(r, 409, "a profile called alice exists already");
+    fake_free(r);
+    r = ask("POST", "/api/workgroup/create", ALICE, "{\"namespace\":null}");
+    ck_assert_refused(r, 409, "a profile called alice exists already");
+    fake_free(r);
+    /* a username that is no namespace name is refused, not changed into one (kfdash's own
+     * route does that) */
+    const char *not_names[] = {"erin.x@example.com", "Erin@example.com", "@example.com"};
+    for (size_t i = 0; i < sizeof(not_names) / sizeof(not_names[0]); i++) {
+        r = ask("POST", "/api/workgroup/create", not_names[i], "{}");
+        ck_assert_refused(r, 400,
+                          "namespace: 1-63 lowercase letters, digits or '-', starting and ending "
+                          "with a letter or digit");
+        fake_free(r);
+    }
+    /* eve gets past every check to the API server (down here) */
+    r = ask("POST", "/api/workgroup/create", EVE, "{}");
+    ck_assert_refused(r, 502, "cannot check the namespace: connection refused");
+    fake_free(r);
     stop();
 }
 END_TEST
@@ -394,43 +447,86 @@ START_TEST(a_contributor_must_be_a_user_name_kubernetes_does_not_keep_for_itself
         "",
         "nope",
         "{}",
-        "{\"contributor\":5}",
-        "{\"contributor\":\"\"}",
-        "{\"contributor\":\"system:masters\"}",
-        "{\"contributor\":\"system:anonymous\"}",
-        "{\"contributor\":\" system:masters\"}",
-        "{\"contributor\":\"a b@example.com\"}",
-        "{\"contributor\":\"a,b@example.com\"}",
-        "{\"contributor\":\"a\\\"b@example.com\"}",
-        "{\"contributor\":\"a\\u0001b@example.com\"}",
+        "{\"user\":5}",
+        "{\"user\":\"\"}",
+        "{\"user\":\"system:masters\"}",
+        "{\"user\":\"system:anonymous\"}",
+        "{\"user\":\" system:masters\"}",
+        "{\"user\":\"a b@example.com\"}",
+        "{\"user\":\"a,b@example.com\"}",
+        "{\"user\":\"a\\\"b@example.com\"}",
+        "{\"user\":\"a\\u0001b@example.com\"}",
+        "{\"user\":\"" EVE "\",\"role\":\"owner\"}",
+        "{\"user\":\"" EVE "\",\"role\":5}",
     };
-    const char *targets[][2] = {{"POST", "/api/workgroup/add-contributor/alice"},
-                                {"POST", "/api/workgroup/add-viewer/alice"},
-                                {"DELETE", "/api/workgroup/remove-contributor/alice"},
-                                {"DELETE", "/api/workgroup/remove-viewer/alice"}};
-    for (size_t k = 0; k < 4; k++)
+    const char *methods[] = {"POST", "DELETE"};
+    for (size_t k = 0; k < 2; k++)
         for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-            struct http_request *r = ask(targets[k][0], targets[k][1], ALICE, bodies[i]);
-            ck_assert_msg(fake_status(r) == 400, "%s %s: %u", targets[k][1], bodies[i],
+            struct http_request *r =
+                ask(methods[k], "/api/profiles/alice/contributors", ALICE, bodies[i]);
+            ck_assert_msg(fake_status(r) == 400, "%s %s: %u", methods[k], bodies[i],
                           fake_status(r));
-            ck_assert_str_eq(error_of(r), "send {\"contributor\": \"<user email>\"}");
+            ck_assert_str_eq(error_of(r), "send {\"user\": \"<user email>\", \"role\": "
+                                          "\"contributor\" or \"viewer\"}");
             fake_free(r);
         }
-    /* a service account may be bound, and "viewer" names the user too: both reach the API
-     * server */
-    struct http_request *r = ask("POST", "/api/workgroup/add-contributor/alice", ALICE,
-                                 "{\"contributor\":\"system:serviceaccount:alice:runner\"}");
+    /* a service account may be bound, and a viewer too: both reach the API server */
+    struct http_request *r =
+        ask("POST", "/api/profiles/alice/contributors", ALICE,
+            "{\"user\":\"system:serviceaccount:alice:runner\",\"role\":\"contributor\"}");
     ck_assert_uint_eq(fake_status(r), 502);
     ck_assert_str_eq(error_of(r), "cannot write the RoleBinding: connection refused");
     fake_free(r);
-    r = ask("POST", "/api/workgroup/add-viewer/alice", ALICE, "{\"viewer\":\"" EVE "\"}");
+    r = ask("POST", "/api/profiles/alice/contributors", ALICE,
+            "{\"user\":\"" EVE "\",\"role\":\"viewer\"}");
     ck_assert_uint_eq(fake_status(r), 502);
     fake_free(r);
 
     /* no profile, no contributors (an admin passes the gate everywhere) */
     bare_namespace("plain", NULL);
-    r = ask("POST", "/api/workgroup/add-contributor/plain", ADMIN, "{\"contributor\":\"" EVE "\"}");
+    r = ask("POST", "/api/profiles/plain/contributors", ADMIN, "{\"user\":\"" EVE "\"}");
     ck_assert_refused(r, 404, "no such profile");
+    fake_free(r);
+    stop();
+}
+END_TEST
+
+START_TEST(kubeflows_contributor_routes_refuse_with_kubeflows_messages)
+{
+    start(NULL);
+    const struct {
+        const char *body, *error;
+    } cases[] = {
+        {"", "Missing contributor field."},
+        {"{}", "Missing contributor field."},
+        {"{\"contributor\":\"\"}", "Missing contributor field."},
+        {"{\"contributor\":null}", "Missing contributor field."},
+        {"{\"contributor\":5}", "Contributor doesn't look like a valid email address"},
+        {"{\"contributor\":\"eve\"}", "Contributor doesn't look like a valid email address"},
+        {"{\"contributor\":\"a b@example.com\"}",
+         "Contributor doesn't look like a valid email address"},
+        {"{\"contributor\":\"system:serviceaccount:alice:runner\"}",
+         "Contributor doesn't look like a valid email address"},
+        /* Kubeflow has no viewers: the key is ignored, the contributor missing */
+        {"{\"viewer\":\"" EVE "\"}", "Missing contributor field."},
+    };
+    const char *targets[][2] = {{"POST", "/api/workgroup/add-contributor/alice"},
+                                {"DELETE", "/api/workgroup/remove-contributor/alice"}};
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            struct http_request *r = ask(targets[k][0], targets[k][1], ALICE, cases[i].body);
+            ck_assert_msg(fake_status(r) == 400, "%s %s: %u", targets[k][1], cases[i].body,
+                          fake_status(r));
+            ck_assert_str_eq(error_of(r), cases[i].error);
+            fake_free(r);
+        }
+    struct http_request *r =
+        ask("POST", "/api/workgroup/add-contributor/alice", ALICE, "{\"contributor\":\"" EVE "\"}");
+    ck_assert_refused(r, 502, "cannot write the RoleBinding: connection refused");
+    fake_free(r);
+    /* the viewer routes were kfdash's own, and are gone from Kubeflow's prefix */
+    r = ask("POST", "/api/workgroup/add-viewer/alice", ALICE, "{\"contributor\":\"" EVE "\"}");
+    ck_assert_refused(r, 404, "no such API route");
     fake_free(r);
     stop();
 }
@@ -461,11 +557,21 @@ START_TEST(only_the_owner_changes_contributors_and_only_after_a_recent_sign_in)
 }
 END_TEST
 
-START_TEST(nuke_self_without_a_profile_of_ones_own_is_404)
+START_TEST(nuke_self_deletes_only_the_profile_named_after_the_user_and_owned_by_them)
 {
     start(NULL);
+    /* bob owns no profile called bob */
     struct http_request *r = ask("DELETE", "/api/workgroup/nuke-self", BOB, NULL);
-    ck_assert_refused(r, 404, "you own no profile");
+    ck_assert_refused(r, 404, "you own no profile named bob");
+    fake_free(r);
+    /* bob owns "bobs-lab", which is not named after him: nuke-self leaves it */
+    sfx_profile(&f, "bobs-lab", BOB);
+    r = ask("DELETE", "/api/workgroup/nuke-self", BOB, NULL);
+    ck_assert_refused(r, 404, "you own no profile named bob");
+    fake_free(r);
+    /* another alice (alice@elsewhere.org) never deletes alice@example.com's profile alice */
+    r = ask("DELETE", "/api/workgroup/nuke-self", "alice@elsewhere.org", NULL);
+    ck_assert_refused(r, 404, "you own no profile named alice");
     fake_free(r);
     stop();
 }
@@ -476,6 +582,9 @@ START_TEST(nuke_self_that_cannot_reach_the_api_server_does_not_say_it_deleted)
     start(NULL);
     /* alice owns alice; the API server refuses every connection: nothing was deleted */
     struct http_request *r = ask("DELETE", "/api/workgroup/nuke-self", ALICE, NULL);
+    ck_assert_refused(r, 502, "cannot delete the profile: connection refused");
+    fake_free(r);
+    r = ask("DELETE", "/api/profiles/alice", ALICE, NULL);
     ck_assert_refused(r, 502, "cannot delete the profile: connection refused");
     fake_free(r);
     stop();
@@ -508,6 +617,11 @@ START_TEST(without_an_api_server_the_profile_routes_say_so)
                                 {"GET", "/api/workgroup/get-contributors/alice"},
                                 {"POST", "/api/workgroup/add-contributor/alice"},
                                 {"DELETE", "/api/workgroup/nuke-self"},
+                                {"POST", "/api/profiles"},
+                                {"DELETE", "/api/profiles/alice"},
+                                {"GET", "/api/profiles/alice/contributors"},
+                                {"POST", "/api/profiles/alice/contributors"},
+                                {"DELETE", "/api/profiles/alice/contributors"},
                                 {"GET", "/api/activities/alice"}};
     for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
         struct http_request *r = ask(targets[i][0], targets[i][1], ALICE, "{}");
@@ -526,17 +640,20 @@ RUN_SUITE("handlers_workgroup",
           env_info_names_the_configured_logout_address,
           exists_says_whether_the_caller_owns_a_profile_and_may_register_one,
           namespaces_lists_only_those_the_caller_holds_a_role_in,
-          contributors_are_people_other_than_the_owner_with_kubeflows_role_names,
+          contributors_are_people_other_than_the_owner_with_their_roles_on_kfdashs_route,
+          kubeflows_contributors_are_the_emails_of_the_editors_only,
           all_profiles_are_rows_of_namespace_owner_and_contributors_for_admins_only,
           create_refuses_a_body_it_cannot_read_and_names_the_field,
+          kubeflows_create_names_the_profile_after_the_username,
           only_a_cluster_admin_may_register_a_profile_for_someone_else,
           with_registration_off_only_admins_make_profiles,
           the_platforms_and_kfdashs_own_namespaces_never_become_profiles,
           a_name_someone_holds_is_a_conflict,
           a_user_registers_at_most_the_limit_counting_registrations_under_way,
           a_contributor_must_be_a_user_name_kubernetes_does_not_keep_for_itself,
+          kubeflows_contributor_routes_refuse_with_kubeflows_messages,
           only_the_owner_changes_contributors_and_only_after_a_recent_sign_in,
-          nuke_self_without_a_profile_of_ones_own_is_404,
+          nuke_self_deletes_only_the_profile_named_after_the_user_and_owned_by_them,
           nuke_self_that_cannot_reach_the_api_server_does_not_say_it_deleted,
           what_needs_the_api_server_says_it_cannot_reach_it,
           without_an_api_server_the_profile_routes_say_so)

@@ -51,5 +51,53 @@ START_TEST(profiles_are_owned_by_a_user)
 }
 END_TEST
 
+START_TEST(the_username_is_the_part_before_the_at)
+{
+    char out[64];
+    ck_assert_int_eq(kfam_username("erin.x@example.com", out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "erin.x");
+    ck_assert_int_eq(kfam_username("a@b@example.com", out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "a");
+    ck_assert_int_eq(kfam_username("system:serviceaccount:alice:x", out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "system:serviceaccount:alice:x");
+    ck_assert_int_eq(kfam_username("@example.com", out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "");
+    ck_assert_int_eq(kfam_username("toolong@example.com", out, 7), -E2BIG);
+}
+END_TEST
+
+START_TEST(contributors_are_checked_as_kubeflows_dashboard_checks_them)
+{
+    const char *good[] = {"dave@example.com", "Dave.Jones+ml@Example.COM", "a!#$%&'*+/=?^_`{|}~-@b",
+                          "x@localhost", "x@a-b.c1"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        ck_assert_msg(kfam_email_is_valid(good[i]), "%s", good[i]);
+    char long_label[100] = "x@";
+    memset(long_label + 2, 'a', 64);
+    const char *bad[] = {"",
+                         "dave",
+                         "@example.com",
+                         "dave@",
+                         "a b@example.com",
+                         "a@b@example.com",
+                         "a\"b@example.com",
+                         "a,b@example.com",
+                         "a@-example.com",
+                         "a@example-.com",
+                         "a@example..com",
+                         "a@example.com.",
+                         "a@exa_mple.com",
+                         "system:serviceaccount:alice:x",
+                         "d\xc3\xa9@example.com",
+                         long_label};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(!kfam_email_is_valid(bad[i]), "%s", bad[i]);
+    long_label[2 + 63] = '\0';
+    ck_assert(kfam_email_is_valid(long_label)); /* 63 is the most a label may have */
+}
+END_TEST
+
 RUN_SUITE("kfam", binding_names_match_kfam, binding_names_too_long_are_refused,
-          profile_names_come_from_the_local_part, profiles_are_owned_by_a_user)
+          profile_names_come_from_the_local_part, profiles_are_owned_by_a_user,
+          the_username_is_the_part_before_the_at,
+          contributors_are_checked_as_kubeflows_dashboard_checks_them)

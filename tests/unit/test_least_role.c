@@ -112,6 +112,9 @@ START_TEST(notebooks_need_contributors_and_viewers_cannot_kill_spark_jobs)
     ck_assert_int_eq(role_of("POST", "/spark/alice/app1/jobs/"), ROUTE_CONTRIBUTOR);
     ck_assert_int_eq(role_of("POST", "/serving/alice/m/v2/models/m/infer"), ROUTE_VIEWER);
     ck_assert_int_eq(role_of("POST", "/api/workgroup/add-contributor/alice"), ROUTE_OWNER);
+    ck_assert_int_eq(role_of("POST", "/api/profiles/alice/contributors"), ROUTE_OWNER);
+    ck_assert_int_eq(role_of("DELETE", "/api/profiles/alice"), ROUTE_OWNER);
+    ck_assert_int_eq(role_of("GET", "/api/profiles/alice/contributors"), ROUTE_VIEWER);
     ck_assert_int_eq(role_of("GET", "/api/admin/users"), ROUTE_CLUSTER_ADMIN);
     ck_assert_int_eq(role_of("DELETE", "/api/namespaces/alice/notebooks/nb1"), ROUTE_CONTRIBUTOR);
 }
@@ -124,8 +127,11 @@ START_TEST(sensitive_routes_ask_for_a_recent_sign_in)
     ck_assert_int_eq(routes_assemble(false, &t, &n_own, &n), 0);
     const char *sensitive[][2] = {{"POST", "/api/tokens"},
                                   {"POST", "/api/workgroup/add-contributor/alice"},
-                                  {"DELETE", "/api/workgroup/remove-viewer/alice"},
+                                  {"DELETE", "/api/workgroup/remove-contributor/alice"},
                                   {"DELETE", "/api/workgroup/nuke-self"},
+                                  {"POST", "/api/profiles/alice/contributors"},
+                                  {"DELETE", "/api/profiles/alice/contributors"},
+                                  {"DELETE", "/api/profiles/alice"},
                                   {"POST", "/api/admin/users"},
                                   {"POST", "/api/admin/users/x@example.com/disable"}};
     for (size_t i = 0; i < sizeof(sensitive) / sizeof(sensitive[0]); i++) {

@@ -14,9 +14,10 @@ import {
   allowsAllNamespaces,
   type DashboardMessage,
 } from './iframe_protocol';
-import { ErrorBanner, Sidebar, TopBar, type OwnPage, type Resolve } from './layout';
+import { ErrorBanner, Loading, Sidebar, TopBar, type OwnPage, type Resolve } from './layout';
 import {
   EMPTY_LINKS,
+  arrangeLinks,
   iframeSource,
   pageKey,
   resolveLink,
@@ -39,8 +40,17 @@ import {
   type WorkgroupExists,
 } from './namespaces';
 import { IframeView, NotFound } from './pages';
-import { REGISTER_PATH, navigate, syncLocation, useLocation } from './router';
-import { navRoutes, routeFor, type PageProps, type Standing } from './routes';
+import {
+  KUBEFLOW_LOGOUT_PATH,
+  KUBEFLOW_PAGE_PATHS,
+  REGISTER_PATH,
+  SIGN_OUT_URL,
+  navigate,
+  syncLocation,
+  useLocation,
+} from './router';
+import { isNativePath, navRoutes, routeFor, type PageProps, type Standing } from './routes';
+import { menuPaths, useUnavailable } from './app_probe';
 import { NamespaceSelector } from './selector';
 
 export { NAMESPACE_KEY } from './namespaces';
@@ -144,6 +154,14 @@ export function App() {
   }, [noNamespace, isAdmin]);
 
   const url = new URL(location, window.location.origin);
+  // Kubeflow's own page paths open this dashboard's pages (router.ts): /manage-users shows Manage
+  // contributors at once, and the location becomes the page's own.
+  const alias = Object.hasOwn(KUBEFLOW_PAGE_PATHS, url.pathname) ? KUBEFLOW_PAGE_PATHS[url.pathname] : null;
+  const loggingOut = url.pathname === KUBEFLOW_LOGOUT_PATH;
+  useEffect(() => {
+    if (alias !== null) syncLocation(alias + url.search + url.hash);
+    else if (loggingOut) window.location.assign(SIGN_OUT_URL);
+  }, [alias, loggingOut, url.search, url.hash]);
   const frameSrc = iframeSource(location);
   // "All namespaces" (Kubeflow's ?ns=All namespaces) holds only while the iframe view shows an app
   // that lists every namespace; `ns` stays the one namespace everything else uses.
@@ -207,16 +225,24 @@ export function App() {
   }));
   // Links resolve differently with DASHBOARD_FORCE_IFRAME: render them once both are known.
   const ready = links !== null && settings !== null;
-  const shownLinks = ready ? links : EMPTY_LINKS;
+  const configured = ready ? links : EMPTY_LINKS;
+  // The sidebar's menu: without the links a page of this dashboard stands for, and with those
+  // whose application does not answer marked (links.ts, app_probe.ts).
+  const probed = useMemo(() => menuPaths(configured, ns, isNativePath), [configured, ns]);
+  const unavailable = useUnavailable(probed);
+  const shownLinks = useMemo(
+    () => arrangeLinks(configured, { ns, isNative: isNativePath, unavailable }),
+    [configured, ns, unavailable],
+  );
 
-  const route = routeFor(url.pathname);
+  const route = routeFor(alias ?? url.pathname);
   let title: string;
   let page;
   if (route) {
     const props: PageProps = {
       envState,
       ns,
-      path: url.pathname,
+      path: alias ?? url.pathname,
       search: url.search,
       origin: window.location.origin,
       registerHref,
@@ -234,13 +260,16 @@ export function App() {
     title = route.title;
     page = <Page {...props} />;
   } else if (frameSrc !== null) {
-    const items = shownLinks.menuLinks
+    const items = configured.menuLinks
       .flatMap((e) => (e.type === 'section' ? e.items : [e]))
-      .concat(shownLinks.externalLinks);
+      .concat(configured.externalLinks);
     const here = pageKey(location);
     const match = items.find((i) => pageKey(resolve(i.link, i.iframe).href) === here);
     title = match?.text ?? 'Application';
     page = <IframeView src={frameSrc} title={title} selected={selected} tell={tellApp} />;
+  } else if (loggingOut) {
+    title = 'Signing out';
+    page = <Loading />;
   } else {
     title = 'Page not found';
     page = <NotFound path={url.pathname} homeHref={homeHref} />;

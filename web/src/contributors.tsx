@@ -1,4 +1,4 @@
-// Manage contributors (/contributors): who may use each namespace of the user. Owners (and cluster
+// Manage contributors (/contributors, or Kubeflow's /manage-users): who may use each namespace of the user. Owners (and cluster
 // admins) add people as contributors (edit) or viewers (look only) and remove them; everyone else
 // sees the list as it is. Cluster admins also get every profile of the cluster in one table.
 
@@ -24,7 +24,8 @@ export interface Contributor {
   role: ContributorRole;
 }
 
-/** The server's list: `[{user, role}]`; Kubeflow's older shape, plain emails, means contributors. */
+/** The server's list (kfdash's `/api/profiles/<ns>/contributors`): `[{user, role}]`; Kubeflow's
+ * shape, plain emails, means contributors. */
 export function normalizeContributors(raw: unknown): Contributor[] {
   const list = Array.isArray(raw) ? raw : isObject(raw) && Array.isArray(raw.contributors) ? raw.contributors : [];
   const out: Contributor[] = [];
@@ -37,19 +38,16 @@ export function normalizeContributors(raw: unknown): Contributor[] {
   return out.sort((a, b) => (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
 }
 
-const base = '/api/workgroup';
-const enc = encodeURIComponent;
+// kfdash's own routes: Kubeflow's (/api/workgroup/...) know no viewers and answer plain emails.
+const people = (ns: string) => `/api/profiles/${encodeURIComponent(ns)}/contributors`;
 
 export async function fetchContributors(ns: string, signal?: AbortSignal): Promise<Contributor[]> {
-  return normalizeContributors(await getJSON(`${base}/get-contributors/${enc(ns)}`, signal));
+  return normalizeContributors(await getJSON(people(ns), signal));
 }
 
 /** Adds or removes one person; resolves with the list as it is afterwards. */
 async function change(ns: string, action: 'add' | 'remove', who: Contributor): Promise<Contributor[]> {
-  const route = `${action}-${who.role === 'viewer' ? 'viewer' : 'contributor'}`;
-  const raw = await sendJSON(action === 'add' ? 'POST' : 'DELETE', `${base}/${route}/${enc(ns)}`, {
-    contributor: who.user,
-  });
+  const raw = await sendJSON(action === 'add' ? 'POST' : 'DELETE', people(ns), { user: who.user, role: who.role });
   // The server sends the updated list; an empty answer means: ask for it.
   return raw === undefined ? fetchContributors(ns) : normalizeContributors(raw);
 }

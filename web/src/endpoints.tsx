@@ -7,6 +7,7 @@
 // model version or from any storage URI). Create and delete show only to those the API server lets
 // write here; the server checks every call anyway.
 
+import { EndpointCharts } from './endpoint_charts';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, getJSON, postRaw, useRequest, type RawAnswer } from './api';
 import { redirectToSignIn } from './auth';
@@ -665,6 +666,7 @@ function EndpointDetail({ ns, name, envState }: { ns: string; name: string; envS
           <Loading />
         )}
       </DetailCard>
+      {e && <EndpointCharts ns={ns} name={name} />}
       {e && e.predictUrl && <PredictPanel key={`${ns}/${name}`} ns={ns} e={e} />}
       {e && e.predictUrl && <CurlExamples ns={ns} e={e} />}
     </WorkloadDetailPage>

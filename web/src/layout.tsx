@@ -123,11 +123,13 @@ function ItemLink({ item, resolve, location, onFollow, nested }: {
   nested?: boolean;
 }) {
   const target = resolve(item.link, item.iframe);
+  // Its application did not answer (app_probe.ts): still a link, in case it comes up, but marked.
+  const down = item.unavailable === true;
   return (
-    <li>
+    <li title={down ? `Not installed: nothing answers at ${item.link.split(/[?#]/, 1)[0]}` : undefined}>
       <SmartLink
         target={target}
-        class={nested ? 'nav-link nested' : 'nav-link'}
+        class={`nav-link${nested ? ' nested' : ''}${down ? ' unavailable' : ''}`}
         current={isCurrent(target, location)}
         onFollow={onFollow}
       >
@@ -135,6 +137,11 @@ function ItemLink({ item, resolve, location, onFollow, nested }: {
           <Icon name={item.icon ?? (target.mode === 'tab' ? 'launch' : undefined)} />
         )}
         <span class="nav-text">{item.text}</span>
+        {down && (
+          <span class="nav-badge" aria-hidden="true" data-testid="not-installed">
+            not installed
+          </span>
+        )}
         {target.mode === 'tab' && <span class="visually-hidden"> (opens in a new tab)</span>}
       </SmartLink>
     </li>

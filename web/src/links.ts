@@ -12,6 +12,8 @@ export interface MenuItem {
   icon?: string;
   /** Only meaningful for externalLinks: false opens a new tab. */
   iframe?: boolean;
+  /** Set by the shell (arrangeLinks), never by the server: its application does not answer. */
+  unavailable?: boolean;
 }
 
 /** A collapsible group of items in `menuLinks`. */
@@ -222,4 +224,52 @@ export function setNamespaceQuery(url: string, ns: string): string {
   if (ns) parts.params.set('ns', ns);
   else parts.params.delete('ns');
   return joinQuery(parts);
+}
+
+/** The path a link leads to on this origin: `{ns}` filled in, query and hash dropped. */
+export function linkPath(link: string, ns: string): string {
+  return splitQuery(fillNamespace(link, ns)).path;
+}
+
+/** Whether `path` is `prefix` or below it (`prefix/...`); '/' is only '/' itself. */
+export function pathWithin(path: string, prefix: string): boolean {
+  const p = prefix.length > 1 ? prefix.replace(/\/+$/, '') : prefix;
+  if (p === '/') return path === '/';
+  return path === p || path.startsWith(`${p}/`);
+}
+
+export interface ArrangeOptions {
+  /** The selected namespace, for `{ns}`. */
+  ns: string;
+  /** Whether a page of this dashboard serves the path, or stands for the app there. */
+  isNative: (path: string) => boolean;
+  /** Paths (linkPath) whose application did not answer: their links are marked. */
+  unavailable: ReadonlySet<string>;
+}
+
+/**
+ * The configured menu as the sidebar shows it. A menu or external link that a page of this
+ * dashboard serves or stands for is left out: the sidebar lists that page already (Kubeflow's
+ * default menu links its Jupyter web app, which the Notebooks page replaces). A section left
+ * with no item goes too. A link whose application does not answer is kept but marked
+ * `unavailable`. Quick links and documentation are left as they are.
+ */
+export function arrangeLinks(links: DashboardLinks, opts: ArrangeOptions): DashboardLinks {
+  const keep = (item: MenuItem) => !isInternal(item.link) || !opts.isNative(linkPath(item.link, opts.ns));
+  const mark = (item: MenuItem): MenuItem =>
+    isInternal(item.link) && opts.unavailable.has(linkPath(item.link, opts.ns)) ? { ...item, unavailable: true } : item;
+  const menuLinks: MenuEntry[] = [];
+  for (const entry of links.menuLinks) {
+    if (entry.type === 'item') {
+      if (keep(entry)) menuLinks.push(mark(entry));
+      continue;
+    }
+    const items = entry.items.filter(keep).map(mark);
+    if (items.length > 0) menuLinks.push({ ...entry, items });
+  }
+  return {
+    ...links,
+    menuLinks,
+    externalLinks: links.externalLinks.filter(keep).map(mark),
+  };
 }

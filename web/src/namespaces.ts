@@ -77,9 +77,10 @@ export async function fetchWorkgroupExists(signal?: AbortSignal): Promise<Workgr
   };
 }
 
-/** Creates a profile owned by the caller. Resolves with the namespace the server made. */
+/** Creates a profile owned by the caller (kfdash's POST /api/profiles, which answers
+ * {namespace, owner}). Resolves with the namespace the server made. */
 export async function createWorkgroup(namespace: string): Promise<string> {
-  const raw = await sendJSON('POST', '/api/workgroup/create', { namespace });
+  const raw = await sendJSON('POST', '/api/profiles', { namespace });
   return isObject(raw) && typeof raw.namespace === 'string' && raw.namespace ? raw.namespace : namespace;
 }
 

@@ -11,6 +11,8 @@ import { asString, isObject } from './json';
 import { ErrorBanner, Loading } from './layout';
 import { withNamespaceQuery } from './links';
 import type { EnvState } from './namespaces';
+import { notebookAsks } from './quota';
+import { QuotaWarning } from './quota_view';
 import { NOTEBOOKS_PATH } from './router';
 import { CheckField, Choices, SelectField, useErrors } from './ui';
 import {
@@ -587,6 +589,20 @@ function Form({ ns, config, mayAddMlflow }: { ns: string; config: FormConfig; ma
         </p>
       </TitledCard>
 
+      <QuotaWarning
+        ns={ns}
+        what="notebook"
+        asks={notebookAsks({
+          cpu: f.cpu,
+          memory: f.memory,
+          gpuCount: f.gpuCount,
+          gpuVendor: f.gpuVendor,
+          newVolumes: [
+            ...(f.workspace === 'new' ? [f.workspaceSize] : []),
+            ...f.volumes.filter((v) => v.mode === 'new').map((v) => v.size),
+          ],
+        })}
+      />
       <FormActions busy={busy} text="Launch" busyText="Creating…" cancelHref={listHref} />
     </form>
   );

@@ -19,8 +19,35 @@ import {
   type DashboardLinks,
 } from './links';
 import { SmartLink, type Resolve } from './layout';
+import type { EnvState } from './namespaces';
 import { syncLocation } from './router';
 import { NoNamespaceNotice } from './selector';
+
+type Glance = typeof import('./home_profile').ProfileGlance;
+let glance: Promise<Glance> | null = null;
+
+/** The selected namespace at a glance (home_profile.tsx): a chunk fetched once a namespace is
+ * selected, so the first load stays small. */
+function NamespaceGlance({ ns, isAdmin }: { ns: string; isAdmin: boolean }) {
+  const [Loaded, setLoaded] = useState<{ c: Glance } | null>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    let live = true;
+    glance ??= import('./home_profile').then((m) => m.ProfileGlance);
+    glance.then(
+      (c) => live && setLoaded({ c }),
+      () => {
+        glance = null;
+        if (live) setFailed(true);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+  if (failed) return <p class="card-note">This part of the page could not be loaded: reload the page.</p>;
+  return Loaded ? <Loaded.c ns={ns} isAdmin={isAdmin} /> : null;
+}
 
 function CardList({ title, items, resolve, empty }: {
   title: string;
@@ -63,19 +90,25 @@ function CardList({ title, items, resolve, empty }: {
  * Home: the quick shortcuts and the documentation of the dashboard links (`links`, null while
  * loading), and above them, for a user with no namespace yet, how to get one.
  */
-export function Home({ links, resolve, noNamespace, canRegister, registerHref }: {
+export function Home({ links, resolve, noNamespace, canRegister, registerHref, ns, envState }: {
   links: DashboardLinks | null;
   resolve: Resolve;
   noNamespace: boolean;
   /** null while not known: the note waits for it. */
   canRegister: boolean | null;
   registerHref: string;
+  /** The selected namespace ('' for none): shown at a glance above the links. */
+  ns?: string;
+  envState?: EnvState;
 }) {
   return (
     <div class="page">
       <h1 class="page-title">Home</h1>
       {noNamespace && canRegister !== null && (
         <NoNamespaceNotice canRegister={canRegister} registerHref={registerHref} />
+      )}
+      {ns && envState?.status === 'ok' && (
+        <NamespaceGlance key={ns} ns={ns} isAdmin={envState.env.isClusterAdmin} />
       )}
       <div class="cards">
         <CardList

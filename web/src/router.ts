@@ -33,6 +33,19 @@ export const NEW_ENDPOINT_PATH = '/endpoints/new';
 export const EXPERIMENTS_PATH = '/experiments';
 export const MODELS_PATH = '/models';
 
+/**
+ * Kubeflow's dashboard's own page paths (its Polymer and Angular apps), and the page of this
+ * dashboard each opens: links and bookmarks made for Kubeflow keep working. The shell replaces
+ * the location with the page's own path (query and hash kept).
+ */
+export const KUBEFLOW_PAGE_PATHS: Readonly<Record<string, string>> = {
+  '/manage-users': CONTRIBUTORS_PATH,
+  '/namespace-needed': '/',
+};
+/** Kubeflow's sign-out page: here, the server's sign-out (which then goes to LOGOUT_URL). */
+export const KUBEFLOW_LOGOUT_PATH = '/logout';
+export const SIGN_OUT_URL = '/auth/logout';
+
 export function currentLocation(): string {
   const { pathname, search, hash } = window.location;
   return pathname + search + hash;

@@ -10,6 +10,7 @@ import type { EnvInfo, EnvState } from './namespaces';
 import type { DashboardLinks } from './links';
 import type { Resolve } from './layout';
 import { lazyPage } from './lazy';
+import { pathWithin } from './links';
 import { Home } from './pages';
 import {
   ACTIVITY_PATH,
@@ -17,6 +18,7 @@ import {
   DIAGNOSTICS_PATH,
   ENDPOINTS_PATH,
   EXPERIMENTS_PATH,
+  KUBEFLOW_PAGE_PATHS,
   MODELS_PATH,
   NEW_NOTEBOOK_PATH,
   NOTEBOOKS_PATH,
@@ -78,6 +80,9 @@ export interface Route {
   nav?: { text: string; icon: string };
   audience: Audience;
   page: FunctionComponent<PageProps>;
+  /** Kubeflow's apps this page stands for (their paths): menu links to them are left out, as the
+   * sidebar lists this page already. */
+  standsFor?: string[];
 }
 
 // MLflow's experiments and models are one page (one chunk, one component: moving between them
@@ -109,6 +114,8 @@ export const ROUTES: readonly Route[] = [
     nav: { text: 'Notebooks', icon: 'book' },
     audience: 'inNamespace',
     page: lazyPage(() => import('./notebooks').then((m) => m.NotebooksPage)),
+    // Kubeflow's Jupyter web app: the same Notebook objects.
+    standsFor: ['/jupyter'],
   },
   {
     path: SPARK_PATH,
@@ -125,6 +132,8 @@ export const ROUTES: readonly Route[] = [
     nav: { text: 'Endpoints', icon: 'kfserving' },
     audience: 'inNamespace',
     page: lazyPage(() => import('./endpoints').then((m) => m.EndpointsPage)),
+    // Kubeflow's KServe models web app: the same InferenceServices.
+    standsFor: ['/kserve-endpoints'],
   },
   {
     path: EXPERIMENTS_PATH,
@@ -183,6 +192,17 @@ export const ROUTES: readonly Route[] = [
     page: lazyPage(() => import('./users').then((m) => m.UsersPage)),
   },
 ];
+
+/**
+ * Whether a page of this dashboard serves `path` (a path of one of its routes, or of Kubeflow's
+ * dashboard pages, router.ts) or stands for the Kubeflow app there.
+ */
+export function isNativePath(path: string): boolean {
+  return (
+    Object.hasOwn(KUBEFLOW_PAGE_PATHS, path) ||
+    ROUTES.some((r) => pathWithin(path, r.path) || (r.standsFor ?? []).some((p) => pathWithin(path, p)))
+  );
+}
 
 /** The route that shows `pathname`, or null (an app in the iframe view, or Page not found). */
 export function routeFor(pathname: string): Route | null {

@@ -12,6 +12,8 @@ import { asNumber, asString, isObject, looseString, type Json } from './json';
 import { ErrorBanner, Loading, SmartLink, Table } from './layout';
 import { withNamespaceQuery } from './links';
 import type { EnvState } from './namespaces';
+import { sparkAsks } from './quota';
+import { QuotaWarning } from './quota_view';
 import { NEW_SPARK_PATH, SPARK_PATH, navigate } from './router';
 import { parseTime, SelectField, TimeAgo, useErrors } from './ui';
 import {
@@ -656,6 +658,7 @@ function SubmitForm({ ns, templates }: { ns: string; templates: Template[] }) {
           />
         </div>
       </TitledCard>
+      <QuotaWarning ns={ns} what="Spark application" asks={sparkAsks(f)} />
       <FormActions busy={busy} text="Submit" busyText="Submitting…" cancelHref={listHref} />
     </form>
   );

@@ -73,7 +73,7 @@ function byNewest(a: AccessToken, b: AccessToken): number {
 /** Through Dex again (its password form even with a Dex session), back to this page. */
 const SIGN_IN_AGAIN = `/auth/login?prompt=login&rd=${encodeURIComponent(TOKENS_PATH)}`;
 
-export function TokensPage({ origin }: { origin: string }) {
+export function TokensPage({ origin, ns }: { origin: string; ns: string }) {
   const [tokens, setTokens] = useState<AccessToken[] | null>(null);
   const [loadFailed, setLoadFailed] = useState(false);
   const [created, setCreated] = useState<CreatedToken | null>(null);
@@ -131,7 +131,7 @@ export function TokensPage({ origin }: { origin: string }) {
         within a few minutes of signing in, and it ends when your account is disabled or deleted.
       </p>
       <div class="stack">
-        {created && <NewToken token={created} origin={origin} onDone={() => setCreated(null)} />}
+        {created && <NewToken token={created} origin={origin} ns={ns} onDone={() => setCreated(null)} />}
         <CreateForm onCreated={onCreated} onError={(err) => report('Could not create the token', err)} />
         <TokenList tokens={tokens} failed={loadFailed} revoking={revoking} onRevoke={onRevoke} />
       </div>
@@ -222,11 +222,60 @@ function CreateForm({ onCreated, onError }: {
   );
 }
 
+/** A YAML scalar in double quotes (JSON's escaping is valid YAML). */
+const yamlString = (s: string) => JSON.stringify(s);
+
+/**
+ * A kubeconfig for kubectl through this dashboard (README, "kubectl through kfdash"): the server
+ * is /api/k8s here, the user the token, the namespace the one selected (none when none is).
+ */
+export function kubeconfigFor(origin: string, token: string, ns: string): string {
+  const context = ['    cluster: kfdash', '    user: kfdash'];
+  if (ns) context.push(`    namespace: ${yamlString(ns)}`);
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: kfdash',
+    '  cluster:',
+    `    server: ${yamlString(`${origin}/api/k8s`)}`,
+    'users:',
+    '- name: kfdash',
+    '  user:',
+    `    token: ${yamlString(token)}`,
+    'contexts:',
+    '- name: kfdash',
+    '  context:',
+    ...context,
+    'current-context: kfdash',
+    '',
+  ].join('\n');
+}
+
+/** Offers text as a file to save. */
+function download(name: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/yaml' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}
+
 /** The secret of a token just created: the one moment it can be copied. */
-function NewToken({ token, origin, onDone }: { token: CreatedToken; origin: string; onDone: () => void }) {
+function NewToken({ token, origin, ns, onDone }: {
+  token: CreatedToken;
+  origin: string;
+  ns: string;
+  onDone: () => void;
+}) {
   const title = useRef<HTMLHeadingElement>(null);
   const secret = useRef<HTMLElement>(null);
   const example = useRef<HTMLElement>(null);
+  const config = useRef<HTMLElement>(null);
+  const kubeconfig = kubeconfigFor(origin, token.token, ns);
+  // kubectl (client-go) sends a bearer token only over TLS.
+  const plain = origin.startsWith('http:');
   // Move focus here so that keyboard and screen reader users learn the token is ready.
   useEffect(() => title.current?.focus(), [token.id]);
   const curl = `curl -H "Authorization: Bearer ${token.token}" ${origin}/api/whoami`;
@@ -254,6 +303,33 @@ function NewToken({ token, origin, onDone }: { token: CreatedToken; origin: stri
             </code>
           </pre>
           <CopyButton text={curl} label="Copy command" target={example} />
+        </div>
+        <p>
+          For <code>kubectl</code>: a kubeconfig that reaches the cluster through this dashboard, with your rights
+          {ns ? (
+            <>
+              , in namespace <strong>{ns}</strong>
+            </>
+          ) : null}
+          . Save it and run <code>KUBECONFIG=kubeconfig-kfdash.yaml kubectl get notebooks</code>.
+        </p>
+        {plain && (
+          <p class="notice" data-testid="kubeconfig-needs-https">
+            kubectl sends a token only over HTTPS: use this dashboard's https:// address in the server line.
+          </p>
+        )}
+        <div class="copy-row">
+          <pre class="example">
+            <code data-testid="kubeconfig" ref={config}>
+              {kubeconfig}
+            </code>
+          </pre>
+          <span class="copy">
+            <CopyButton text={kubeconfig} label="Copy kubeconfig" target={config} />
+            <button type="button" class="button" onClick={() => download('kubeconfig-kfdash.yaml', kubeconfig)}>
+              Download
+            </button>
+          </span>
         </div>
         <div class="form-actions">
           <button type="button" class="button" onClick={onDone}>

@@ -60,9 +60,9 @@ describe('profiles against the stack apiserver, in gateway mode', () => {
     });
     // Which of the routes these pages use the server has yet to grow (reported by each test).
     const probes = {
-      'GET /api/workgroup/get-contributors': [BOB, 'GET', '/api/workgroup/get-contributors/bob'],
-      'POST /api/workgroup/create': [BOB, 'POST', '/api/workgroup/create', { namespace: 'Not_A_Name' }],
-      'POST /api/workgroup/add-viewer': [CAROL, 'POST', '/api/workgroup/add-viewer/alice', { contributor: 'x@y' }],
+      'GET /api/profiles/:ns/contributors': [BOB, 'GET', '/api/profiles/bob/contributors'],
+      'POST /api/profiles': [BOB, 'POST', '/api/profiles', { namespace: 'Not_A_Name' }],
+      'POST /api/profiles/:ns/contributors': [CAROL, 'POST', '/api/profiles/alice/contributors', { user: 'x@y' }],
       'GET /api/workgroup/get-all-namespaces': [ADMIN, 'GET', '/api/workgroup/get-all-namespaces'],
       'GET /api/activities': [BOB, 'GET', '/api/activities/bob'],
       'GET /api/admin/users': [ADMIN, 'GET', '/api/admin/users'],
@@ -197,7 +197,7 @@ describe('profiles against the stack apiserver, in gateway mode', () => {
   });
 
   test('registering creates the namespace and lands Home with it selected as owner', async (t) => {
-    needs('POST /api/workgroup/create');
+    needs('POST /api/profiles');
     const email = `reg-${RUN}@example.com`;
     const ns = `e2e-reg-${RUN}`;
     try {
@@ -231,7 +231,7 @@ describe('profiles against the stack apiserver, in gateway mode', () => {
   });
 
   test("carol sees alice's contributors read-only, and can manage her own namespace", async (t) => {
-    needs('GET /api/workgroup/get-contributors');
+    needs('GET /api/profiles/:ns/contributors');
     await as(CAROL, t, async (page) => {
       const problems = watchProblems(page);
       await page.goto(at('/contributors'));
@@ -256,7 +256,7 @@ describe('profiles against the stack apiserver, in gateway mode', () => {
   });
 
   test('bob adds a viewer to his namespace, and removes them after confirming', async (t) => {
-    needs('GET /api/workgroup/get-contributors', 'POST /api/workgroup/add-viewer');
+    needs('GET /api/profiles/:ns/contributors', 'POST /api/profiles/:ns/contributors');
     const viewer = `viewer-${RUN}@example.com`;
     try {
       await as(BOB, t, async (page) => {
@@ -303,7 +303,7 @@ describe('profiles against the stack apiserver, in gateway mode', () => {
         assert.deepEqual(problems, []);
       });
     } finally {
-      await api(BOB, 'DELETE', '/api/workgroup/remove-viewer/bob', { contributor: viewer }).catch(() => {});
+      await api(BOB, 'DELETE', '/api/profiles/bob/contributors', { user: viewer, role: 'viewer' }).catch(() => {});
     }
   });
 
@@ -390,7 +390,7 @@ describe('profiles against the stack apiserver, in gateway mode', () => {
   });
 
   test("the cluster admin's selector and contributors page offer every profile", async (t) => {
-    needs('GET /api/workgroup/get-all-namespaces', 'GET /api/workgroup/get-contributors');
+    needs('GET /api/workgroup/get-all-namespaces', 'GET /api/profiles/:ns/contributors');
     await as(ADMIN, t, async (page) => {
       await page.goto(at('/contributors'));
       await page.getByTestId('namespace-selector').waitFor();

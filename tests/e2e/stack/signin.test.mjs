@@ -136,6 +136,22 @@ describe('signing in through Dex in a real browser', () => {
           await page.getByTestId('curl-example').textContent(),
           `curl -H "Authorization: Bearer ${token}" ${kf.url}/api/whoami`,
         );
+        // A kubeconfig for kubectl: this dashboard's /api/k8s, the token, the selected namespace;
+        // what it names answers as kubectl's first calls would be (kubectl itself, over HTTPS:
+        // test_kubectl_through_kfdash.py). Over plain http the page says kubectl needs https.
+        const kubeconfig = await page.getByTestId('kubeconfig').textContent();
+        const field = (key) => kubeconfig.match(new RegExp(`^\\s*${key}: "([^"]*)"$`, 'm'))?.[1];
+        assert.equal(field('server'), `${kf.url}/api/k8s`, kubeconfig);
+        assert.equal(field('token'), token, kubeconfig);
+        assert.equal(field('namespace'), 'alice', kubeconfig);
+        assert.match(kubeconfig, /^current-context: kfdash$/m);
+        await page.getByTestId('kubeconfig-needs-https').waitFor();
+        const asKubectl = (path) =>
+          fetch(field('server') + path, { headers: { Authorization: `Bearer ${field('token')}` } });
+        assert.equal((await asKubectl('/api')).status, 200);
+        const pods = await asKubectl(`/api/v1/namespaces/${field('namespace')}/pods`);
+        assert.equal(pods.status, 200, await pods.clone().text());
+        assert.equal((await pods.json()).kind, 'PodList');
         const bearer = () => fetch(at('/api/whoami'), { headers: { Authorization: `Bearer ${token}` } });
         const who = await bearer();
         assert.equal(who.status, 200, await who.clone().text());

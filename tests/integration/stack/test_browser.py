@@ -30,6 +30,7 @@ SPARK_TEST = E2E_STACK / "spark.test.mjs"
 ENDPOINTS_TEST = E2E_STACK / "endpoints.test.mjs"
 MLFLOW_TEST = E2E_STACK / "mlflow.test.mjs"
 APP_ORIGINS_TEST = E2E_STACK / "app_origins.test.mjs"
+HOME_TEST = E2E_STACK / "home.test.mjs"
 APPS_PORT = signin_port(3)
 PORT = signin_port(2)
 TIMEOUT_S = 300
@@ -120,20 +121,36 @@ def test_spark_pages_in_headless_chromium(stack):
     })
 
 
-def test_endpoints_pages_in_headless_chromium(stack):
-    # The admin certificate lets the .mjs read back the InferenceService it made and remove it;
-    # kserve-standin.py serves what it deploys; --connect-to leads the seeded endpoint's cluster
-    # address to the stack's MLServer (a stack started before ml-peers.py mapped it lacks it).
+def serving_env(stack):
+    """The admin certificate lets the .mjs read back what it made and remove it; --connect-to
+    leads the seeded endpoint's cluster address to the stack's MLServer (a stack started before
+    ml-peers.py mapped it lacks it)."""
     connect_to = stack["KFDASH_CONNECT_TO"]
     if "iris-classifier-predictor.alice.svc.cluster.local:80:" not in connect_to:
         connect_to += (",iris-classifier-predictor.alice.svc.cluster.local:80:127.0.0.1:"
                        + stack["MODEL_SERVER_PORT"])
-    run_node_test(ENDPOINTS_TEST, {
+    return {
         **kube_env(stack),
         "KFDASH_E2E_KUBE_ADMIN_CERT": stack["KFDASH_STACK_ADMIN_CERT"],
         "KFDASH_E2E_KUBE_ADMIN_KEY": stack["KFDASH_STACK_ADMIN_KEY"],
         "KFDASH_E2E_MLFLOW_URL": stack["MLFLOW_URL"],
         "KFDASH_E2E_CONNECT_TO": connect_to,
+    }
+
+
+def test_endpoints_pages_in_headless_chromium(stack):
+    # kserve-standin.py serves what the .mjs deploys.
+    run_node_test(ENDPOINTS_TEST, serving_env(stack))
+
+
+def test_home_glance_in_headless_chromium(stack):
+    # The stack's Prometheus draws the charts (at its scrape interval); kubectl describes quota.
+    run_node_test(HOME_TEST, {
+        **serving_env(stack),
+        "KFDASH_E2E_PROMETHEUS_URL": stack["PROMETHEUS_URL"],
+        "KFDASH_E2E_PROMETHEUS_SCRAPE_INTERVAL": stack["PROMETHEUS_SCRAPE_INTERVAL"],
+        "KFDASH_E2E_KUBECTL": stack["KUBECTL"],
+        "KFDASH_E2E_KUBECONFIG": stack["KUBECONFIG"],
     })
 
 

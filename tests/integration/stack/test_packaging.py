@@ -181,8 +181,9 @@ def test_the_deployment_is_hardened_and_shares_one_session_key_secret(rendered, 
     assert keys_secret.startswith("kfdash-session-keys-")
     one(rendered, overlay, "Secret", keys_secret)
     assert env["KFDASH_SESSION_KEYS_FILE"]["value"] == mounts["session-keys"] + "/session.keys"
-    assert volumes["dashboard-config"]["configMap"]["name"] == "dashboard-config"
-    assert env["KFDASH_DASHBOARD_CONFIG_DIR"]["value"] == mounts["dashboard-config"]
+    # The menu is read through the API server (and followed), not mounted.
+    assert set(mounts) == {"tmp", "session-keys"} and "KFDASH_DASHBOARD_CONFIG_DIR" not in env
+    assert env_config(rendered, overlay)["DASHBOARD_CONFIGMAP"] == "dashboard-config"
     assert env["POD_NAMESPACE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace"
     (env_from,) = c["envFrom"]
     one(rendered, overlay, "ConfigMap", env_from["configMapRef"]["name"])
@@ -194,8 +195,13 @@ def test_the_deployment_is_hardened_and_shares_one_session_key_secret(rendered, 
     assert [p["port"] for rule in netpol["spec"]["ingress"] for p in rule["ports"]] == [8080]
 
 
-def test_dashboard_config_has_kubeflows_shape(rendered):
-    for overlay in OVERLAYS:
+def test_dashboard_config_has_kubeflows_shape_and_kubeflows_own_is_never_replaced(rendered):
+    # Applying a Kubeflow overlay leaves Kubeflow's dashboard-config (and the operator's changes
+    # to it) alone: it renders none.
+    for overlay in ("kubeflow", "kubeflow-oauth2-proxy"):
+        assert not [o for o in objects(rendered, overlay, "ConfigMap")
+                    if o["metadata"]["name"] == "dashboard-config"], overlay
+    for overlay in ("standalone", "standalone-ingress"):
         cm = one(rendered, overlay, "ConfigMap", "dashboard-config")
         links = json.loads(cm["data"]["links"])
         assert set(links) == {"menuLinks", "externalLinks", "quickLinks", "documentationItems"}, links
@@ -384,14 +390,48 @@ def local_kfdash(stack, rendered, overlay, tmp_path):
     return start_kfdash(stack, port=signin_port(), env=env), env
 
 
+# Kubeflow's own menu, as its kserve overlay installs it (abridged) and an operator changed it.
+KUBEFLOW_MENU = {"menuLinks": [{"icon": "book", "link": "/jupyter/", "text": "Notebooks", "type": "item"},
+                               {"icon": "kubeflow:katib", "link": "/katib/", "text": "Katib Experiments",
+                                "type": "item"},
+                               {"link": "/grafana/", "text": "Our Grafana", "type": "item"}],
+                 "externalLinks": [], "documentationItems": [], "quickLinks": []}
+
+
+@pytest.fixture
+def menu_in_cluster(stack, rendered):
+    """overlay -> the dashboard-config the cluster holds for kfdash to read through the API: the
+    one the standalone overlay renders, applied; for a Kubeflow overlay, Kubeflow's own (the
+    overlay renders none). Deleted afterwards."""
+    api = admin_session(stack)
+    path = "/api/v1/namespaces/kubeflow/configmaps"
+
+    def put(overlay):
+        if overlay.startswith("kubeflow"):
+            data = {"links": json.dumps(KUBEFLOW_MENU), "settings": '{"DASHBOARD_FORCE_IFRAME": true}'}
+        else:
+            data = one(rendered, overlay, "ConfigMap", "dashboard-config")["data"]
+        api.delete(f"{path}/dashboard-config")
+        r = api.post(path, json={"apiVersion": "v1", "kind": "ConfigMap",
+                                 "metadata": {"name": "dashboard-config"}, "data": data})
+        assert r.status_code == 201, r.text
+        return json.loads(data["links"])
+    yield put
+    api.delete(f"{path}/dashboard-config")
+    api.close()
+
+
 @pytest.mark.parametrize("overlay", ["standalone", "kubeflow"])
 def test_kfdash_from_the_rendered_config_signs_in_and_answers_a_namespaced_call(stack, rendered, overlay,
-                                                                                 demo_password, tmp_path):
+                                                                                 demo_password, tmp_path,
+                                                                                 menu_in_cluster):
+    menu = menu_in_cluster(overlay)
     k, env = local_kfdash(stack, rendered, overlay, tmp_path)
     try:
         assert Path(env["KFDASH_SESSION_KEYS_FILE"]).read_text().count("\n") == 2  # a rotation in progress
+        # The menu, read through the API server with the shipped role: the cluster's, untouched.
         links = plain_session().get(f"{k.url}/api/dashboard-links", timeout=10).json()
-        assert links == json.loads(one(rendered, overlay, "ConfigMap", "dashboard-config")["data"]["links"])
+        assert links == menu
         alice, _ = sign_in(k, ALICE, demo_password("alice"))
         r = alice.get(f"{k.url}/api/namespaces/alice/notebooks", timeout=15)
         assert r.status_code == 200, r.text
@@ -455,6 +495,12 @@ def test_the_shipped_role_refuses_what_kfdash_does_not_do(stack, as_token):
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "kubeflow-admin"},
         "subjects": [{"kind": "User", "name": BOB}]}, params={"dryRun": "All"})
     assert r.status_code == 403, r.text  # no `bind` on kubeflow-admin
+    # Of the ConfigMaps of its own namespace, it reads dashboard-config alone.
+    assert sa.get("/api/v1/namespaces/kubeflow/configmaps").status_code == 403
+    assert sa.get("/api/v1/namespaces/kubeflow/configmaps/kfdash-other").status_code == 403
+    assert sa.get("/api/v1/namespaces/kubeflow/configmaps/dashboard-config").status_code in (200, 404)
+    assert sa.get("/api/v1/namespaces/kubeflow/configmaps",
+                  params={"fieldSelector": "metadata.name=dashboard-config"}).status_code == 200
     # What it does as itself is allowed: the caches' lists (Namespaces verify the Profiles).
     assert sa.get("/apis/kubeflow.org/v1/profiles?limit=1").status_code == 200
     assert sa.get("/apis/rbac.authorization.k8s.io/v1/rolebindings?limit=1").status_code == 200

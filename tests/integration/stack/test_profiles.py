@@ -60,7 +60,8 @@ def test_namespaces_are_only_the_callers(kfdash):
 def test_workgroup_exists_says_who_owns_a_profile(kfdash):
     assert call_as(kfdash, ALICE, "GET", "/api/workgroup/exists").json()["hasWorkgroup"] is True
     stranger = call_as(kfdash, STRANGER, "GET", "/api/workgroup/exists").json()
-    assert stranger == {"user": STRANGER, "hasAuth": True, "hasWorkgroup": False,
+    # Kubeflow's user here is the name before '@' (test_kubeflow_routes.py)
+    assert stranger == {"user": "stranger", "hasAuth": True, "hasWorkgroup": False,
                         "registrationFlowAllowed": True}
 
 
@@ -115,7 +116,7 @@ def test_a_viewer_cannot_delete_and_gets_the_api_servers_reason(kfdash, admin):
 @pytest.mark.parametrize("path", [
     "/api/k8s/api/v1/namespaces/alice/secrets",           # not allow-listed
     "/api/k8s/api/v1/secrets",                           # not allow-listed, cluster-wide
-    "/api/k8s/version",                                   # not a resource
+    "/api/k8s/healthz",                                   # not a resource (discovery is: below)
     "/api/k8s/apis/rbac.authorization.k8s.io/v1/namespaces/alice/rolebindings",
 ])
 def test_resources_outside_the_allow_list_are_refused_for_everyone(kfdash, path):
@@ -210,40 +211,41 @@ def test_readyz_waits_for_the_caches(kfdash):
 
 
 # ---------------------------------------------------------------- contributors
+# kfdash's own routes, /api/profiles/<ns>/contributors: people with their roles, viewers too.
+# Kubeflow's /api/workgroup/... routes and their shapes: test_kubeflow_routes.py.
 
 
 RB = "/apis/rbac.authorization.k8s.io/v1/namespaces/alice/rolebindings"
 AP = "/apis/security.istio.io/v1beta1/namespaces/alice/authorizationpolicies"
+PEOPLE = "/api/profiles/{ns}/contributors"
 
 
 @pytest.mark.parametrize("user", [BOB, CAROL, STRANGER])
 def test_only_the_owner_or_an_admin_manages_contributors(kfdash, user):
-    r = call_as(kfdash, user, "POST", "/api/workgroup/add-contributor/alice",
-                json={"contributor": "mallory@example.com"})
-    assert r.status_code == 403, r.text
-    r = call_as(kfdash, user, "DELETE", "/api/workgroup/remove-contributor/alice",
-                json={"contributor": BOB})
-    assert r.status_code == 403, r.text
+    for method, path, body in [
+            ("POST", "/api/workgroup/add-contributor/alice", {"contributor": "mallory@example.com"}),
+            ("DELETE", "/api/workgroup/remove-contributor/alice", {"contributor": BOB}),
+            ("POST", PEOPLE.format(ns="alice"), {"user": "mallory@example.com", "role": "viewer"}),
+            ("DELETE", PEOPLE.format(ns="alice"), {"user": BOB})]:
+        r = call_as(kfdash, user, method, path, json=body)
+        assert r.status_code == 403, (path, r.text)
 
 
 def test_contributors_are_listed_for_members_only(kfdash):
-    people = call_as(kfdash, CAROL, "GET", "/api/workgroup/get-contributors/alice").json()
-    assert {(p["user"], p["role"]) for p in people} == {(BOB, "contributor"), (CAROL, "viewer")}
-    r = call_as(kfdash, STRANGER, "GET", "/api/workgroup/get-contributors/alice")
+    people = call_as(kfdash, CAROL, "GET", PEOPLE.format(ns="alice")).json()
+    assert sorted(people, key=lambda p: p["user"]) == [{"user": BOB, "role": "contributor"},
+                                                       {"user": CAROL, "role": "viewer"}]
+    r = call_as(kfdash, STRANGER, "GET", PEOPLE.format(ns="alice"))
     assert r.status_code == 403
 
 
-@pytest.mark.parametrize("add, remove, role, kfam_role", [
-    ("add-contributor", "remove-contributor", "contributor", "edit"),
-    ("add-viewer", "remove-viewer", "viewer", "view"),
-])
-def test_the_owner_adds_and_removes_a_contributor_as_kfam_would(kfdash, admin, add, remove, role,
-                                                                 kfam_role):
+@pytest.mark.parametrize("role, kfam_role", [("contributor", "edit"), ("viewer", "view")])
+def test_the_owner_adds_and_removes_a_contributor_as_kfam_would(kfdash, admin, role, kfam_role):
     dave = "Dave.Jones@example.com"
     name = f"user-dave-jones-example-com-clusterrole-{kfam_role}"
-    r = call_as(kfdash, ALICE, "POST", f"/api/workgroup/{add}/alice", json={"contributor": dave})
+    r = call_as(kfdash, ALICE, "POST", PEOPLE.format(ns="alice"), json={"user": dave, "role": role})
     assert r.status_code == 200, r.text
-    assert (dave, role) in {(p["user"], p["role"]) for p in r.json()}
+    assert {"user": dave, "role": role} in r.json()
     try:
         binding = admin.get(f"{RB}/{name}").json()
         assert binding["roleRef"]["name"] == f"kubeflow-{kfam_role}"
@@ -263,7 +265,8 @@ def test_the_owner_adds_and_removes_a_contributor_as_kfam_would(kfdash, admin, a
             assert time.monotonic() < deadline, seen
             time.sleep(0.2)
     finally:
-        r = call_as(kfdash, ALICE, "DELETE", f"/api/workgroup/{remove}/alice", json={"contributor": dave})
+        r = call_as(kfdash, ALICE, "DELETE", PEOPLE.format(ns="alice"),
+                    json={"user": dave, "role": role})
     assert r.status_code == 200, r.text
     assert dave not in {p["user"] for p in r.json()}
     assert admin.get(f"{RB}/{name}").status_code == 404
@@ -271,30 +274,34 @@ def test_the_owner_adds_and_removes_a_contributor_as_kfam_would(kfdash, admin, a
 
 
 def test_a_bad_contributor_is_a_clear_400(kfdash):
-    for body in ({}, {"contributor": ""}, {"contributor": "a b@example.com"}, {"contributor": 7}):
-        r = call_as(kfdash, ALICE, "POST", "/api/workgroup/add-contributor/alice", json=body)
-        assert r.status_code == 400 and "contributor" in r.json()["error"], (body, r.text)
+    for body in ({}, {"user": ""}, {"user": "a b@example.com"}, {"user": 7},
+                 {"user": "dave@example.com", "role": "owner"}):
+        r = call_as(kfdash, ALICE, "POST", PEOPLE.format(ns="alice"), json=body)
+        assert r.status_code == 400 and "user" in r.json()["error"], (body, r.text)
 
 
 # ---------------------------------------------------------------- profiles
 
 
-def test_registration_creates_the_callers_own_profile_and_nuke_self_removes_it(kfdash, admin):
+def test_registration_creates_the_callers_own_profile_and_deleting_it_removes_it(kfdash, admin):
+    # kfdash's own route: the default name is the email's local part made a valid name.
     erin = "erin.x@example.com"
-    r = call_as(kfdash, erin, "POST", "/api/workgroup/create", json={})
+    r = call_as(kfdash, erin, "POST", "/api/profiles", json={})
     assert r.status_code == 201, r.text
     assert r.json() == {"namespace": "erin-x", "owner": erin}
     try:
         profile = admin.get("/apis/kubeflow.org/v1/profiles/erin-x").json()
         assert profile["spec"]["owner"] == {"kind": "User", "name": erin}
-        assert call_as(kfdash, erin, "POST", "/api/workgroup/create", json={}).status_code == 409
+        assert call_as(kfdash, erin, "POST", "/api/profiles", json={}).status_code == 409
         deadline = time.monotonic() + 10
         while call_as(kfdash, erin, "GET",
                       "/api/workgroup/exists").json()["hasWorkgroup"] is not True:
             assert time.monotonic() < deadline
             time.sleep(0.2)
+        # only its owner (or an admin) deletes it
+        assert call_as(kfdash, BOB, "DELETE", "/api/profiles/erin-x").status_code == 403
     finally:
-        r = call_as(kfdash, erin, "DELETE", "/api/workgroup/nuke-self")
+        r = call_as(kfdash, erin, "DELETE", "/api/profiles/erin-x")
     assert r.status_code == 204, r.text
     assert admin.get("/apis/kubeflow.org/v1/profiles/erin-x").status_code == 404
 
@@ -305,15 +312,17 @@ def test_registration_creates_the_callers_own_profile_and_nuke_self_removes_it(k
     ({"namespace": "mine", "user": ALICE}, 400),   # only admins name another owner
 ])
 def test_registration_refuses_bad_requests(kfdash, body, status):
-    r = call_as(kfdash, STRANGER, "POST", "/api/workgroup/create", json=body)
-    assert r.status_code == status
+    for path in ("/api/profiles", "/api/workgroup/create"):
+        r = call_as(kfdash, STRANGER, "POST", path, json=body)
+        assert r.status_code == status, (path, r.text)
 
 
 def test_registration_off_is_enforced_on_the_server(stack):
     k = gateway_kfdash(stack, "--registration-flow", "false")
     try:
-        r = call_as(k, STRANGER, "POST", "/api/workgroup/create", json={"namespace": "sneaky"})
-        assert r.status_code == 403 and "registration" in r.json()["error"]
+        for path in ("/api/profiles", "/api/workgroup/create"):
+            r = call_as(k, STRANGER, "POST", path, json={"namespace": "sneaky"})
+            assert r.status_code == 403 and "registration" in r.json()["error"]
     finally:
         k.stop()
 
