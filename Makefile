@@ -18,12 +18,13 @@ DEMO_CONFIG ?= packaging/dev/kfdash.json
 FUZZ_SECONDS ?= 60
 
 .PHONY: deps apt-deps npm-deps py-deps web build build-asan build-release build-fuzz test \
-	test-plain test-asan test-fuzz fuzz demo bench check-readme lint stack-up stack-down clean help
+	test-plain test-asan test-fuzz fuzz demo bench soak check-readme lint stack-up stack-down clean help
 
 help:
 	@echo "make demo   install what is missing, build, serve the dashboard on http://127.0.0.1:8080"
 	@echo "make test   install what is missing, build, run every test suite, plain and sanitized"
 	@echo "make bench  benchmark kfdash against nginx and oauth2-proxy on this machine"
+	@echo "make soak   mixed traffic against the local stack for SOAK_DURATION s (1800): fails on growth"
 	@echo "make fuzz   fuzz every parser of outside bytes for FUZZ_SECONDS each (default 60)"
 	@echo "make build  build/kfdash only"
 	@echo "make stack-up / stack-down   the local stack of real peers alone"
@@ -145,6 +146,10 @@ bench: deps build-release
 	tests/bench/apps.sh build-release/kfdash
 	tests/bench/tls.sh build-release/kfdash
 	tests/bench/home.sh build-release/kfdash
+
+## soak: mixed traffic (sign-ins, API reads and writes, watches, notebooks, MLflow, predictions, WebSockets) against the stack for SOAK_DURATION s (1800), sampled every SOAK_INTERVAL s; fails on growth that does not level off
+soak: deps build-release
+	tests/soak/run.sh build-release/kfdash
 
 ## deb: build-deb/kfdash_<version>_<arch>.deb from a release build (packaging/deb/build.sh)
 .PHONY: deb
