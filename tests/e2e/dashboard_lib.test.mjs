@@ -7,9 +7,9 @@
 // without Kubernetes cannot give, so the browser is handed one (two namespaces) for that one call.
 
 import assert from 'node:assert/strict';
-import { createServer, request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { gatewayUser, launchBrowser, startKfdash, watchProblems } from './lib/harness.mjs';
+import { servePage, startGateway } from './lib/gateway.mjs';
 
 const USER = 'alice@example.com';
 const NAMESPACES = ['team-a', 'team-b'];
@@ -53,39 +53,12 @@ const APP_PAGE = `<!doctype html>
 const APP_PREFIXES = ['/jupyter/', '/volumes/', '/pipeline/'];
 
 /** The gateway: the app's paths here, everything else streamed to kfdash at `upstream`. */
-async function startGateway(upstream) {
-  const to = new URL(upstream);
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?', 1)[0];
-    if (APP_PREFIXES.some((p) => path.startsWith(p))) {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(APP_PAGE);
-      return;
-    }
-    const out = request(
-      { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
-      (back) => {
-        res.writeHead(back.statusCode ?? 502, back.headers);
-        back.pipe(res);
-      },
-    );
-    out.on('error', () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    });
-    req.pipe(out);
+const startAppGateway = (upstream) =>
+  startGateway(upstream, (req, res, path) => {
+    if (!APP_PREFIXES.some((p) => path.startsWith(p))) return false;
+    servePage(res, APP_PAGE);
+    return true;
   });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address();
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
-  };
-}
 
 /** env-info as a server with profiles would answer it: alice owns team-a, contributes to team-b. */
 async function withProfiles(page) {
@@ -145,7 +118,7 @@ describe('dashboard_lib.bundle.js and the iframe view', () => {
     kf = await startKfdash({
       config: { ...gateway.config, dashboard: { links, settings: { DASHBOARD_FORCE_IFRAME: true } } },
     });
-    gw = await startGateway(kf.url);
+    gw = await startAppGateway(kf.url);
     browser = await launchBrowser({ server: kf, contextOptions: gateway.contextOptions });
   });
 

@@ -10,9 +10,9 @@
 // - Kubeflow's page paths open kfdash's pages: /manage-users, /namespace-needed, /logout.
 
 import assert from 'node:assert/strict';
-import { createServer, request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { gatewayUser, launchBrowser, startKfdash, watchProblems } from './lib/harness.mjs';
+import { servePage, startGateway } from './lib/gateway.mjs';
 
 const links = {
   menuLinks: [
@@ -41,44 +41,19 @@ const INSTALLED = ['/tensorboards/', '/pipeline/'];
 const APP_PAGE = '<!doctype html><html lang="en"><head><title>App Petrel</title></head><body>an app</body></html>';
 
 /** The gateway: installed apps here, /volumes/ a 503, everything else streamed to kfdash. */
-async function startGateway(upstream) {
-  const to = new URL(upstream);
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?', 1)[0];
+const startMenuGateway = (upstream) =>
+  startGateway(upstream, (req, res, path) => {
     if (INSTALLED.some((p) => path.startsWith(p))) {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-      res.end(APP_PAGE);
-      return;
+      servePage(res, APP_PAGE);
+      return true;
     }
     if (path.startsWith('/volumes/')) {
       res.writeHead(503, { 'Content-Type': 'text/plain' });
       res.end('no healthy upstream');
-      return;
+      return true;
     }
-    const out = request(
-      { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
-      (back) => {
-        res.writeHead(back.statusCode ?? 502, back.headers);
-        back.pipe(res);
-      },
-    );
-    out.on('error', () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    });
-    req.pipe(out);
+    return false;
   });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address();
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
-  };
-}
 
 const gateway = gatewayUser('alice@example.com');
 
@@ -95,7 +70,7 @@ describe("Kubeflow's menu and page paths", () => {
         dashboard: { links, settings: { DASHBOARD_FORCE_IFRAME: true } },
       },
     });
-    gw = await startGateway(kf.url);
+    gw = await startMenuGateway(kf.url);
     browser = await launchBrowser({ server: kf, contextOptions: gateway.contextOptions });
   });
 
