@@ -14,7 +14,7 @@
 static const char *const images[] = {"kubeflownotebookswg/jupyter-scipy:v1.10.0",
                                      "kubeflownotebookswg/jupyter-pytorch-full:v1.10.0"};
 static const char *const vendors[] = {"nvidia.com/gpu", "amd.com/gpu"};
-static const struct notebook_catalog cat = {images, 2, vendors, 2};
+static const struct notebook_catalog cat = {images, 2, vendors, 2, NULL};
 
 /* The phase of a notebook written as JSON, with events (or NULL), at T0 + 1 h. */
 static const char *phase_of(const char *nb_text, const char *events_text, char *message)
