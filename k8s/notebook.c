@@ -14,6 +14,10 @@
 #include "k8s/spawner.h"
 #include "lib/clock.h"
 
+/* The spawner config's default PodDefaults fit in a form's list of them. */
+_Static_assert(SPAWNER_LABELS_MAX <= NOTEBOOK_PODDEFAULTS_MAX,
+               "default PodDefaults overflow a form");
+
 /* A young notebook nobody has reported on is still "waiting" this long, then "uninitialized". */
 #define CONTROLLER_GRACE_S 60
 

@@ -341,6 +341,27 @@ START_TEST(a_default_image_missing_from_its_options_is_offered_first)
 }
 END_TEST
 
+START_TEST(custom_images_are_allowed_only_when_the_file_allows_them_and_the_form_asks)
+{
+    struct spawner_config *s = load("spawnerFormDefaults:\n"
+                                    "  allowCustomImage: true\n"
+                                    "  image: {value: a/b:1, options: [a/b:1]}\n");
+    assert_create_refused(s, "{\"name\":\"n\",\"image\":\"c/d:2\"}",
+                          "send \"customImage\": true to use another");
+    char err[NOTEBOOK_ERROR_MAX];
+    cJSON *nb;
+    ck_assert_int_eq(
+        create(s, "{\"name\":\"n\",\"image\":\"c/d:2\",\"customImage\":true}", &nb, err), 0);
+    ck_assert_str_eq(fx_str_at(nb, "spec.template.spec.containers.0.image"), "c/d:2");
+    /* Without a factor there is no limit; without affinity options, choosing one is refused. */
+    ck_assert_ptr_null(fx_at(nb, "spec.template.spec.containers.0.resources.limits"));
+    cJSON_Delete(nb);
+    assert_create_refused(s, "{\"name\":\"n\",\"affinityConfig\":\"x\"}",
+                          "affinityConfig: not one this dashboard offers");
+    spawner_config_free(s);
+}
+END_TEST
+
 START_TEST(limits_keep_the_requests_suffix)
 {
     char out[48];
@@ -365,4 +386,5 @@ RUN_SUITE("spawner", reads_kubeflows_file_into_the_form_settings,
           read_only_resources_volumes_and_poddefaults_cannot_be_changed,
           a_bad_file_is_refused_with_the_line_or_field_named,
           a_default_image_missing_from_its_options_is_offered_first,
+          custom_images_are_allowed_only_when_the_file_allows_them_and_the_form_asks,
           limits_keep_the_requests_suffix)
