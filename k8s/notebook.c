@@ -11,7 +11,12 @@
 #include "k8s/event.h"
 #include "k8s/json.h"
 #include "k8s/name.h"
+#include "k8s/spawner.h"
 #include "lib/clock.h"
+
+/* The spawner config's default PodDefaults fit in a form's list of them. */
+_Static_assert(SPAWNER_LABELS_MAX <= NOTEBOOK_PODDEFAULTS_MAX,
+               "default PodDefaults overflow a form");
 
 /* A young notebook nobody has reported on is still "waiting" this long, then "uninitialized". */
 #define CONTROLLER_GRACE_S 60
@@ -376,6 +381,12 @@ struct mount {
 
 struct form {
     const char *name, *image, *cpu, *memory, *server_type;
+    const char *pull_policy;              /* the container's imagePullPolicy */
+    char cpu_limit[48], memory_limit[48]; /* "" for none */
+    const cJSON *affinity;       /* the pod's affinity (borrowed from the spawner config) */
+    const cJSON *tolerations;    /* the pod's tolerations (the same) */
+    bool shm;                    /* an emptyDir at /dev/shm */
+    const char *workspace_mount; /* where the workspace is mounted */
     long gpus;
     const char *gpu_vendor;
     struct mount mounts[MOUNTS_MAX];
@@ -433,31 +444,47 @@ static bool add_mount(struct form *f, const char *claim, const char *path, const
     return true;
 }
 
-static bool read_workspace(const cJSON *form, struct form *f, char *err)
+/* What a readOnly field of the spawner config answers when the form asks for another value. */
+static bool fixed(char *err, const char *field)
+{
+    return bad(err, "%s: set by the administrator (readOnly), it cannot be changed", field);
+}
+
+static bool read_workspace(const cJSON *form, const struct spawner_config *sp, struct form *f,
+                           char *err)
 {
     const cJSON *w = json_item(form, "workspace");
-    const char *mode = "new", *size = NOTEBOOK_DEFAULT_WORKSPACE_SIZE, *pvc = NULL;
+    const char *def_size = sp ? sp->workspace_size : NOTEBOOK_DEFAULT_WORKSPACE_SIZE;
+    const char *def_mode = def_size ? "new" : "none";
+    const char *mode = def_mode, *size = def_size ? def_size : NOTEBOOK_DEFAULT_WORKSPACE_SIZE,
+               *pvc = NULL;
     if (w && !cJSON_IsNull(w)) {
         if (!cJSON_IsObject(w)) return bad(err, "workspace: an object with a mode");
         if (!optional_string(w, "mode", &mode, err) || !optional_string(w, "size", &size, err) ||
             !optional_string(w, "pvc", &pvc, err))
             return false;
+        if (sp && sp->workspace_read_only &&
+            (strcmp(mode, def_mode) != 0 || pvc || (def_size && strcmp(size, def_size) != 0)))
+            return fixed(err, "workspace");
     }
     if (strcmp(mode, "none") == 0) return true;
     if (strcmp(mode, "new") == 0)
-        return add_mount(f, f->workspace, "/home/jovyan", size, "workspace", err);
+        return add_mount(f, f->workspace, f->workspace_mount, size, "workspace", err);
     if (strcmp(mode, "existing") == 0) {
         if (!pvc) return bad(err, "workspace: pvc names the existing volume");
-        return add_mount(f, pvc, "/home/jovyan", NULL, "workspace", err);
+        return add_mount(f, pvc, f->workspace_mount, NULL, "workspace", err);
     }
     return bad(err, "workspace: mode is new, existing or none");
 }
 
-static bool read_data_volumes(const cJSON *form, struct form *f, char *err)
+static bool read_data_volumes(const cJSON *form, const struct spawner_config *sp, struct form *f,
+                              char *err)
 {
     const cJSON *list = json_item(form, "dataVolumes"), *v;
     if (!list || cJSON_IsNull(list)) return true;
     if (!cJSON_IsArray(list)) return bad(err, "dataVolumes: a list");
+    if (sp && sp->data_volumes_read_only && cJSON_GetArraySize(list) > 0)
+        return fixed(err, "dataVolumes");
     if (cJSON_GetArraySize(list) > NOTEBOOK_DATA_VOLUMES_MAX)
         return bad(err, "dataVolumes: at most %d", NOTEBOOK_DATA_VOLUMES_MAX);
     int i = 0;
@@ -486,11 +513,14 @@ static bool read_data_volumes(const cJSON *form, struct form *f, char *err)
 static bool read_gpus(const cJSON *form, const struct notebook_catalog *cat, struct form *f,
                       char *err)
 {
+    const struct spawner_config *sp = cat->spawner;
     const cJSON *g = json_item(form, "gpus");
-    if (!g || cJSON_IsNull(g)) return true;
+    const char *vendor = sp ? sp->gpu_vendor : "";
+    if (sp) f->gpus = sp->gpu_num;
+    if (!g || cJSON_IsNull(g)) g = NULL;
     const cJSON *count = json_item(g, "count");
-    const char *vendor = "";
-    if (!cJSON_IsObject(g) || !optional_string(g, "vendor", &vendor, err))
+    if (!g && f->gpus == 0) return true;
+    if (g && (!cJSON_IsObject(g) || !optional_string(g, "vendor", &vendor, err)))
         return bad(err, "gpus: {\"count\": N, \"vendor\": \"...\"}");
     if (count && !cJSON_IsNull(count)) {
         double d = cJSON_IsNumber(count) ? count->valuedouble
@@ -501,6 +531,9 @@ static bool read_gpus(const cJSON *form, const struct notebook_catalog *cat, str
             return bad(err, "gpus: count is a whole number from 0 to %d", NOTEBOOK_GPUS_MAX);
         f->gpus = (long)d;
     }
+    if (sp && sp->gpu_read_only &&
+        (f->gpus != sp->gpu_num || (f->gpus > 0 && strcmp(vendor, sp->gpu_vendor) != 0)))
+        return fixed(err, "gpus");
     if (f->gpus == 0) return true;
     for (size_t i = 0; i < cat->n_gpu_vendors; i++)
         if (strcmp(vendor, cat->gpu_vendors[i]) == 0) {
@@ -510,10 +543,15 @@ static bool read_gpus(const cJSON *form, const struct notebook_catalog *cat, str
     return bad(err, "gpus: vendor is not one this dashboard offers");
 }
 
-static bool read_poddefaults(const cJSON *form, struct form *f, char *err)
+static bool read_poddefaults(const cJSON *form, const struct spawner_config *sp, struct form *f,
+                             char *err)
 {
     const cJSON *list = json_item(form, "podDefaults"), *v;
-    if (!list || cJSON_IsNull(list)) return true;
+    if (!list || cJSON_IsNull(list)) {
+        for (size_t i = 0; sp && i < sp->n_configurations; i++)
+            f->labels[f->n_labels++] = sp->configurations[i];
+        return true;
+    }
     if (!cJSON_IsArray(list)) return bad(err, "podDefaults: a list of labels");
     if (cJSON_GetArraySize(list) > NOTEBOOK_PODDEFAULTS_MAX)
         return bad(err, "podDefaults: at most %d", NOTEBOOK_PODDEFAULTS_MAX);
@@ -526,6 +564,99 @@ static bool read_poddefaults(const cJSON *form, struct form *f, char *err)
             seen = seen || !strcmp(f->labels[i], v->valuestring);
         if (!seen) f->labels[f->n_labels++] = v->valuestring;
     }
+    if (sp && sp->configurations_read_only) {
+        /* The same set as the administrator's, in any order. */
+        bool same = f->n_labels == sp->n_configurations;
+        for (size_t i = 0; same && i < f->n_labels; i++) {
+            bool found = false;
+            for (size_t k = 0; k < sp->n_configurations; k++)
+                found = found || !strcmp(f->labels[i], sp->configurations[k]);
+            same = found;
+        }
+        if (!same) return fixed(err, "podDefaults");
+    }
+    return true;
+}
+
+/* affinityConfig or tolerationGroup: the chosen option's object (NULL for none). */
+static bool read_choice(const cJSON *form, const char *field, const struct spawner_choice *c,
+                        const char *member, const cJSON **ret, char *err)
+{
+    const char *key = c ? c->value : "";
+    if (!optional_string(form, field, &key, err)) return false;
+    if (c && c->read_only && strcmp(key, c->value) != 0) return fixed(err, field);
+    if (!*key) return true;
+    const cJSON *o = c ? spawner_choice_find(c, key) : NULL;
+    if (!o) return bad(err, "%s: not one this dashboard offers", field);
+    *ret = json_item(o, member);
+    return true;
+}
+
+/* The spawner config's settings beyond the catalog: pull policy, limits, affinity, tolerations,
+ * shared memory. */
+static bool read_pod_settings(const cJSON *form, const struct spawner_config *sp, struct form *f,
+                              char *err)
+{
+    f->pull_policy = sp ? sp->pull_policy : "IfNotPresent";
+    if (!optional_string(form, "imagePullPolicy", &f->pull_policy, err)) return false;
+    if (strcmp(f->pull_policy, "Always") && strcmp(f->pull_policy, "IfNotPresent") &&
+        strcmp(f->pull_policy, "Never"))
+        return bad(err, "imagePullPolicy: Always, IfNotPresent or Never");
+    if (sp && sp->pull_policy_read_only && strcmp(f->pull_policy, sp->pull_policy) != 0)
+        return fixed(err, "imagePullPolicy");
+    const cJSON *shm = json_item(form, "shm");
+    f->shm = sp ? sp->shm : true;
+    if (shm && !cJSON_IsNull(shm)) {
+        if (!cJSON_IsBool(shm)) return bad(err, "shm: true or false");
+        f->shm = cJSON_IsTrue(shm);
+        if (sp && sp->shm_read_only && f->shm != sp->shm) return fixed(err, "shm");
+    }
+    if (sp && sp->cpu.limit_factor > 0 &&
+        !spawner_limit(f->cpu, sp->cpu.limit_factor, f->cpu_limit, sizeof(f->cpu_limit)))
+        return bad(err, "cpu: a quantity such as 0.5 or 500m (its limit is a multiple of it)");
+    if (sp && sp->memory.limit_factor > 0 &&
+        !spawner_limit(f->memory, sp->memory.limit_factor, f->memory_limit,
+                       sizeof(f->memory_limit)))
+        return bad(err, "memory: a quantity such as 1Gi (its limit is a multiple of it)");
+    return read_choice(form, "affinityConfig", sp ? &sp->affinity : NULL, "affinity", &f->affinity,
+                       err) &&
+           read_choice(form, "tolerationGroup", sp ? &sp->tolerations : NULL, "tolerations",
+                       &f->tolerations, err);
+}
+
+/* The image, checked against the server type's images (the spawner config's groups when set). */
+static bool read_image(const cJSON *form, const struct notebook_catalog *cat, struct form *f,
+                       char *err)
+{
+    const struct spawner_config *sp = cat->spawner;
+    const char *const *options = cat->images;
+    size_t n = cat->n_images;
+    const struct spawner_images *group = NULL;
+    if (sp) {
+        group = !strcmp(f->server_type, "group-one")   ? &sp->group_one
+                : !strcmp(f->server_type, "group-two") ? &sp->group_two
+                                                       : &sp->image;
+        if (!group->value)
+            return bad(err, "serverType: this dashboard offers no %s images", f->server_type);
+        options = group->options;
+        n = group->n_options;
+    }
+    f->image = group ? group->value : n ? options[0] : NULL;
+    if (!optional_string(form, "image", &f->image, err)) return false;
+    const cJSON *custom = json_item(form, "customImage");
+    if (custom && !cJSON_IsBool(custom)) return bad(err, "customImage: true or false");
+    if (!f->image || !is_image(f->image)) return bad(err, "image: an image reference");
+    if (group && group->read_only && strcmp(f->image, group->value) != 0)
+        return fixed(err, "image");
+    bool listed = false;
+    for (size_t i = 0; i < n; i++) listed = listed || !strcmp(f->image, options[i]);
+    if (listed) return true;
+    if (sp && !sp->allow_custom_image)
+        return bad(err, "image: not one of the offered images, and this dashboard allows no "
+                        "others");
+    if (!cJSON_IsTrue(custom))
+        return bad(err, "image: not one of the offered images (send \"customImage\": true to "
+                        "use another)");
     return true;
 }
 
@@ -541,31 +672,28 @@ static bool read_form(const cJSON *form, const struct notebook_catalog *cat, str
                    "ending with a letter or digit",
                    NOTEBOOK_NAME_MAX);
     snprintf(f->workspace, sizeof(f->workspace), "%s-workspace", f->name);
+    const struct spawner_config *sp = cat->spawner;
+    f->workspace_mount = sp ? sp->workspace_mount : "/home/jovyan";
 
-    f->image = cat->n_images ? cat->images[0] : NULL;
-    if (!optional_string(form, "image", &f->image, err)) return false;
-    const cJSON *custom = json_item(form, "customImage");
-    if (custom && !cJSON_IsBool(custom)) return bad(err, "customImage: true or false");
-    if (!f->image || !is_image(f->image)) return bad(err, "image: an image reference");
-    bool listed = false;
-    for (size_t i = 0; i < cat->n_images; i++) listed = listed || !strcmp(f->image, cat->images[i]);
-    if (!listed && !cJSON_IsTrue(custom))
-        return bad(err, "image: not one of the offered images (send \"customImage\": true to "
-                        "use another)");
-
-    f->cpu = NOTEBOOK_DEFAULT_CPU;
-    f->memory = NOTEBOOK_DEFAULT_MEMORY;
     f->server_type = "jupyter";
+    if (!optional_string(form, "serverType", &f->server_type, err)) return false;
+    if (!is_one_of(f->server_type, server_types))
+        return bad(err, "serverType: jupyter, group-one or group-two");
+    if (!read_image(form, cat, f, err)) return false;
+
+    f->cpu = sp ? sp->cpu.value : NOTEBOOK_DEFAULT_CPU;
+    f->memory = sp ? sp->memory.value : NOTEBOOK_DEFAULT_MEMORY;
     if (!optional_string(form, "cpu", &f->cpu, err) ||
-        !optional_string(form, "memory", &f->memory, err) ||
-        !optional_string(form, "serverType", &f->server_type, err))
+        !optional_string(form, "memory", &f->memory, err))
         return false;
     if (!notebook_is_quantity(f->cpu)) return bad(err, "cpu: a quantity such as 0.5 or 500m");
     if (!notebook_is_quantity(f->memory)) return bad(err, "memory: a quantity such as 1Gi");
-    if (!is_one_of(f->server_type, server_types))
-        return bad(err, "serverType: jupyter, group-one or group-two");
-    return read_gpus(form, cat, f, err) && read_workspace(form, f, err) &&
-           read_data_volumes(form, f, err) && read_poddefaults(form, f, err);
+    if (sp && sp->cpu.read_only && strcmp(f->cpu, sp->cpu.value) != 0) return fixed(err, "cpu");
+    if (sp && sp->memory.read_only && strcmp(f->memory, sp->memory.value) != 0)
+        return fixed(err, "memory");
+    return read_gpus(form, cat, f, err) && read_workspace(form, sp, f, err) &&
+           read_data_volumes(form, sp, f, err) && read_poddefaults(form, sp, f, err) &&
+           read_pod_settings(form, sp, f, err);
 }
 
 static cJSON *pvc_object(const char *ns, const struct mount *m)
@@ -630,16 +758,24 @@ static cJSON *notebook_object(const struct form *f, const char *ns, const char *
     cJSON *c = cJSON_CreateObject();
     cJSON_AddStringToObject(c, "name", f->name);
     cJSON_AddStringToObject(c, "image", f->image);
-    cJSON_AddStringToObject(c, "imagePullPolicy", "IfNotPresent");
+    cJSON_AddStringToObject(c, "imagePullPolicy", f->pull_policy);
     cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "env"), env_var("NB_PREFIX", prefix));
     cJSON *resources = cJSON_AddObjectToObject(c, "resources");
     cJSON *requests = cJSON_AddObjectToObject(resources, "requests");
     cJSON_AddStringToObject(requests, "cpu", f->cpu);
     cJSON_AddStringToObject(requests, "memory", f->memory);
+    cJSON *limits = f->gpus > 0 || *f->cpu_limit || *f->memory_limit
+                        ? cJSON_AddObjectToObject(resources, "limits")
+                        : NULL;
+    if (*f->cpu_limit) cJSON_AddStringToObject(limits, "cpu", f->cpu_limit);
+    if (*f->memory_limit) cJSON_AddStringToObject(limits, "memory", f->memory_limit);
     if (f->gpus > 0) {
         cJSON_AddStringToObject(requests, f->gpu_vendor, count);
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(resources, "limits"), f->gpu_vendor, count);
+        cJSON_AddStringToObject(limits, f->gpu_vendor, count);
     }
+    if (f->affinity) cJSON_AddItemToObject(pod, "affinity", cJSON_Duplicate(f->affinity, true));
+    if (f->tolerations)
+        cJSON_AddItemToObject(pod, "tolerations", cJSON_Duplicate(f->tolerations, true));
     cJSON *mounts = cJSON_AddArrayToObject(c, "volumeMounts");
     cJSON *volumes = cJSON_AddArrayToObject(pod, "volumes");
     for (size_t i = 0; i < f->n_mounts; i++) {
@@ -653,14 +789,16 @@ static cJSON *notebook_object(const struct form *f, const char *ns, const char *
                                 f->mounts[i].claim);
         cJSON_AddItemToArray(volumes, v);
     }
-    cJSON *shm = cJSON_CreateObject();
-    cJSON_AddStringToObject(shm, "name", "dshm");
-    cJSON_AddStringToObject(shm, "mountPath", "/dev/shm");
-    cJSON_AddItemToArray(mounts, shm);
-    cJSON *dshm = cJSON_CreateObject();
-    cJSON_AddStringToObject(dshm, "name", "dshm");
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(dshm, "emptyDir"), "medium", "Memory");
-    cJSON_AddItemToArray(volumes, dshm);
+    if (f->shm) {
+        cJSON *shm = cJSON_CreateObject();
+        cJSON_AddStringToObject(shm, "name", "dshm");
+        cJSON_AddStringToObject(shm, "mountPath", "/dev/shm");
+        cJSON_AddItemToArray(mounts, shm);
+        cJSON *dshm = cJSON_CreateObject();
+        cJSON_AddStringToObject(dshm, "name", "dshm");
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(dshm, "emptyDir"), "medium", "Memory");
+        cJSON_AddItemToArray(volumes, dshm);
+    }
     cJSON_AddItemToArray(cJSON_AddArrayToObject(pod, "containers"), c);
     return nb;
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 
 struct cJSON;
+struct spawner_config;
 
 /* Defaults of the form, also published by /api/config. */
 #define NOTEBOOK_DEFAULT_CPU            "0.5"
@@ -46,6 +47,10 @@ struct notebook_catalog {
     size_t n_images;                /* entries in images */
     const char *const *gpu_vendors; /* GPU resource names, e.g. "nvidia.com/gpu" */
     size_t n_gpu_vendors;           /* entries in gpu_vendors */
+    /* Kubeflow's spawner_ui_config.yaml when one is set (k8s/spawner.h), else NULL: its image
+     * groups, defaults, limit factors, affinity and toleration groups, shm and readOnly fields
+     * rule the form. images and gpu_vendors then hold its Jupyter images and vendors. */
+    const struct spawner_config *spawner;
 };
 
 /* One of CONTRACTS §6's phases, with a message for people. */

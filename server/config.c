@@ -471,6 +471,13 @@ static const struct setting settings[] = {
     {"notebooks.gpu_vendors", "KFDASH_NOTEBOOK_GPU_VENDORS", "notebook-gpu-vendors", K_STRING,
      F(notebook_gpu_vendors), 0, 0, "nvidia.com/gpu,amd.com/gpu",
      "GPU resource names offered in the notebook form, comma-separated", NULL, false},
+    {"notebooks.spawner_config", "KFDASH_NOTEBOOK_SPAWNER_CONFIG", "notebook-spawner-config",
+     K_STRING, F(notebook_spawner_config), 0, 0, "",
+     "Kubeflow's Jupyter web app spawner_ui_config.yaml (ConfigMap jupyter-web-app-config-*, "
+     "mounted): its images, defaults, limit factors, affinity and toleration groups, shm and "
+     "readOnly fields rule the notebook form instead of notebooks.images and "
+     "notebooks.gpu_vendors; read at start, a bad file stops kfdash",
+     NULL, false},
     {"notebooks.max_upload_bytes", "KFDASH_NOTEBOOK_MAX_UPLOAD_BYTES", "notebook-max-upload-bytes",
      K_INT, F(notebook_max_upload_bytes), 0, 1L << 40, "536870912",
      "Largest request body sent to a notebook (uploads stream through); more gets 413", NULL,

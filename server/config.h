@@ -79,6 +79,7 @@ struct config {
     char *notebook_url_template;    /* upstream of /notebook/<ns>/<name>/ ({namespace}, {name}) */
     char *notebook_images;          /* comma-separated catalog offered in the notebook form */
     char *notebook_gpu_vendors;     /* comma-separated GPU resource names */
+    char *notebook_spawner_config;  /* Kubeflow's spawner_ui_config.yaml; "" = the two above */
     long notebook_max_upload_bytes; /* request body to a notebook; more → 413 */
     char *notebook_mlflow_tracking_uri; /* MLFLOW_TRACKING_URI of the MLflow PodDefault */
     char *spark_ui_url_template;        /* upstream of /spark/<ns>/<app>/ ({namespace}, {name}) */

@@ -220,9 +220,12 @@ static int start(struct kfdash *k, struct owned *o)
     if (api_k8s_new(cfg, &k->api_k8s, bad) < 0) FAIL(2, "k8s.allowed_resources: %s", bad);
     if (gate_new(cfg, &k->gate) < 0 || fairness_new(cfg, &k->fairness) < 0 ||
         sar_new(k->kube, &k->sar) < 0 || api_diagnostics_new(&k->diagnostics) < 0 ||
-        serving_new(&k->serving) < 0 || api_notebooks_new(cfg, &k->notebooks) < 0 ||
-        api_mlflow_new(&k->mlflow) < 0 || api_workgroup_new(&k->workgroup) < 0)
+        serving_new(&k->serving) < 0 || api_mlflow_new(&k->mlflow) < 0 ||
+        api_workgroup_new(&k->workgroup) < 0)
         FAIL(1, "out of memory");
+    char nb_err[API_NOTEBOOKS_ERROR_MAX];
+    e = api_notebooks_new(cfg, &k->notebooks, nb_err);
+    if (e < 0) FAIL(e == -EINVAL ? 2 : 1, "%s", nb_err); /* a bad spawner_ui_config.yaml: 2 */
     if (tunnels_new(k->engine, &k->tunnels) < 0) FAIL(1, "cannot start the WebSocket relay");
     e = health_register(k->health, "web", web_ready, k->web);
     if (e == 0 && !*cfg->upstream)

@@ -12,6 +12,9 @@
 #include "k8s/event.h"
 #include "k8s/name.h"
 #include "k8s/notebook.h"
+#include "k8s/spawner.h"
+#include "k8s/yamltree.h"
+#include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/upstream.h"
 #include "server/api/calls.h"
@@ -36,29 +39,66 @@
 struct api_notebooks {
     char *image_text, *vendor_text; /* storage of the lists below */
     const char *images[IMAGES_MAX], *vendors[GPU_VENDORS_MAX];
-    struct notebook_catalog catalog; /* over them */
+    struct notebook_catalog catalog; /* over them, or over the spawner config's */
+    struct spawner_config *spawner;  /* notebooks.spawner_config read, NULL when not set */
 };
 
-int api_notebooks_new(const struct config *c, struct api_notebooks **ret)
+/* The spawner config file at path, checked. */
+static int load_spawner(const char *path, struct spawner_config **ret, char *err)
 {
-    struct api_notebooks *n = *ret = calloc(1, sizeof(**ret));
+    struct buf b;
+    buf_init(&b, YAMLTREE_INPUT_MAX);
+    int e = buf_read_file(&b, path);
+    if (e < 0) {
+        buf_reset(&b);
+        if (e == -ENOMEM) return e;
+        snprintf(err, API_NOTEBOOKS_ERROR_MAX, "notebooks.spawner_config: %s: %s", path,
+                 e == -E2BIG ? "larger than 1 MiB" : strerror(-e));
+        return -EINVAL;
+    }
+    char why[SPAWNER_ERROR_MAX];
+    e = spawner_config_parse(buf_str(&b), b.n, ret, why);
+    buf_reset(&b);
+    if (e == -EINVAL)
+        snprintf(err, API_NOTEBOOKS_ERROR_MAX, "notebooks.spawner_config: %s: %s", path, why);
+    return e;
+}
+
+int api_notebooks_new(const struct config *c, struct api_notebooks **ret,
+                      char err[API_NOTEBOOKS_ERROR_MAX])
+{
+    snprintf(err, API_NOTEBOOKS_ERROR_MAX, "out of memory");
+    struct api_notebooks *n = calloc(1, sizeof(*n));
     if (!n) return -ENOMEM;
+    int e = 0;
+    if (c->notebook_spawner_config && *c->notebook_spawner_config) {
+        if ((e = load_spawner(c->notebook_spawner_config, &n->spawner, err)) < 0) goto fail;
+        const struct spawner_config *s = n->spawner;
+        n->catalog = (struct notebook_catalog){s->image.options, s->image.n_options, s->gpu_vendors,
+                                               s->n_gpu_vendors, s};
+        *ret = n;
+        return 0;
+    }
     n->image_text = strdup(c->notebook_images ? c->notebook_images : "");
     n->vendor_text = strdup(c->notebook_gpu_vendors ? c->notebook_gpu_vendors : "");
     if (!n->image_text || !n->vendor_text) {
-        api_notebooks_free(n);
-        *ret = NULL;
-        return -ENOMEM;
+        e = -ENOMEM;
+        goto fail;
     }
     n->catalog = (struct notebook_catalog){
         n->images, config_split_list(n->image_text, n->images, IMAGES_MAX), n->vendors,
-        config_split_list(n->vendor_text, n->vendors, GPU_VENDORS_MAX)};
+        config_split_list(n->vendor_text, n->vendors, GPU_VENDORS_MAX), NULL};
+    *ret = n;
     return 0;
+fail:
+    api_notebooks_free(n);
+    return e;
 }
 
 void api_notebooks_free(struct api_notebooks *n)
 {
     if (!n) return;
+    spawner_config_free(n->spawner);
     free(n->image_text);
     free(n->vendor_text);
     free(n);
@@ -69,6 +109,16 @@ void api_notebooks_free(struct api_notebooks *n)
 void api_notebooks_config(struct http_request *r)
 {
     const struct kfdash *k = kfdash_of(r);
+    if (k->notebooks->spawner) {
+        cJSON *s = spawner_form_config(k->notebooks->spawner);
+        if (!s) {
+            http_reply_error(r, 500, "out of memory");
+            return;
+        }
+        cJSON_AddStringToObject(s, "mlflowTrackingUri", k->cfg->notebook_mlflow_tracking_uri);
+        http_reply_json(r, 200, s);
+        return;
+    }
     cJSON *j = cJSON_CreateObject();
     cJSON_AddItemToObject(
         j, "images",
@@ -82,6 +132,10 @@ void api_notebooks_config(struct http_request *r)
     cJSON_AddStringToObject(d, "cpu", NOTEBOOK_DEFAULT_CPU);
     cJSON_AddStringToObject(d, "memory", NOTEBOOK_DEFAULT_MEMORY);
     cJSON_AddStringToObject(d, "workspaceSize", NOTEBOOK_DEFAULT_WORKSPACE_SIZE);
+    cJSON_AddStringToObject(d, "imagePullPolicy", "IfNotPresent");
+    cJSON_AddBoolToObject(d, "shm", true);
+    /* Without a spawner config: any image when asked for, no groups, nothing read-only. */
+    cJSON_AddBoolToObject(j, "allowCustomImage", true);
     cJSON_AddStringToObject(j, "mlflowTrackingUri", k->cfg->notebook_mlflow_tracking_uri);
     http_reply_json(r, 200, j);
 }
@@ -106,8 +160,10 @@ void api_notebooks_gpus(struct http_request *r)
     cJSON *list = cJSON_AddArrayToObject(j, "vendors");
     for (size_t i = 0; list && i < k->notebooks->catalog.n_gpu_vendors; i++) {
         cJSON *v = cJSON_CreateObject();
-        cJSON_AddStringToObject(v, "limitsKey", k->notebooks->vendors[i]);
-        cJSON_AddStringToObject(v, "uiName", gpu_ui_name(k->notebooks->vendors[i]));
+        cJSON_AddStringToObject(v, "limitsKey", k->notebooks->catalog.gpu_vendors[i]);
+        const struct spawner_config *s = k->notebooks->spawner;
+        cJSON_AddStringToObject(v, "uiName",
+                                s ? s->gpu_ui_names[i] : gpu_ui_name(k->notebooks->vendors[i]));
         cJSON_AddItemToArray(list, v);
     }
     http_reply_json(r, 200, j);

@@ -23,18 +23,27 @@
  *
  * A create form's image must be one of notebooks.images unless it says "customImage": true
  * (then any well-formed image reference is accepted: the cluster's admission policies, not
- * kfdash, decide which registries are allowed).
+ * kfdash, decide which registries are allowed). With a spawner config, its options of the
+ * form's server type rule instead, custom images only when it allows them, and its readOnly
+ * fields cannot be changed.
  */
 #pragma once
 
 struct config;
 struct http_request;
 
-/* Reads the catalog (notebooks.images, notebooks.gpu_vendors); -ENOMEM. */
 struct api_notebooks;
 
-/* The spawner's catalog from the settings (server/kfdash.h). */
-int api_notebooks_new(const struct config *cfg, struct api_notebooks **ret);
+#define API_NOTEBOOKS_ERROR_MAX 768
+
+/*
+ * The spawner's catalog from the settings (server/kfdash.h): notebooks.spawner_config when set
+ * (Kubeflow's spawner_ui_config.yaml, read and checked now), else notebooks.images and
+ * notebooks.gpu_vendors. 0; -EINVAL with the file, the line or field and the reason in err (a
+ * bad or unreadable file); -ENOMEM.
+ */
+int api_notebooks_new(const struct config *cfg, struct api_notebooks **ret,
+                      char err[API_NOTEBOOKS_ERROR_MAX]);
 void api_notebooks_free(struct api_notebooks *n);
 
 void api_notebooks_config(struct http_request *r);

@@ -16,7 +16,7 @@
 static const char *const images[] = {"kubeflownotebookswg/jupyter-scipy:v1.10.0",
                                      "kubeflownotebookswg/jupyter-pytorch-full:v1.10.0"};
 static const char *const vendors[] = {"nvidia.com/gpu", "amd.com/gpu"};
-static const struct notebook_catalog cat = {images, 2, vendors, 2};
+static const struct notebook_catalog cat = {images, 2, vendors, 2, NULL};
 
 static const char *const phases[] = {"ready",         "waiting",     "warning",     "error",
                                      "uninitialized", "unavailable", "terminating", "stopped"};

@@ -62,7 +62,8 @@ void sfx_start(struct server_fixture *f, const char *const *args)
     ck_assert_int_eq(dashboard_new(&f->cfg, &k->dashboard, why), 0);
     ck_assert_int_eq(api_k8s_new(&f->cfg, &k->api_k8s, why), 0);
     ck_assert_int_eq(api_diagnostics_new(&k->diagnostics), 0);
-    ck_assert_int_eq(api_notebooks_new(&f->cfg, &k->notebooks), 0);
+    char nb_err[API_NOTEBOOKS_ERROR_MAX];
+    ck_assert_int_eq(api_notebooks_new(&f->cfg, &k->notebooks, nb_err), 0);
     ck_assert_int_eq(api_mlflow_new(&k->mlflow), 0);
     ck_assert_int_eq(api_workgroup_new(&k->workgroup), 0);
 }

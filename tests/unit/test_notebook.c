@@ -14,7 +14,7 @@
 static const char *const images[] = {"kubeflownotebookswg/jupyter-scipy:v1.10.0",
                                      "kubeflownotebookswg/jupyter-pytorch-full:v1.10.0"};
 static const char *const vendors[] = {"nvidia.com/gpu", "amd.com/gpu"};
-static const struct notebook_catalog cat = {images, 2, vendors, 2};
+static const struct notebook_catalog cat = {images, 2, vendors, 2, NULL};
 
 /* The phase of a notebook written as JSON, with events (or NULL), at T0 + 1 h. */
 static const char *phase_of(const char *nb_text, const char *events_text, char *message)
@@ -325,6 +325,29 @@ START_TEST(a_minimal_form_takes_the_defaults)
 }
 END_TEST
 
+START_TEST(without_a_spawner_config_pull_policy_and_shm_are_the_forms_and_no_groups_exist)
+{
+    cJSON *nb, *pvcs;
+    char err[NOTEBOOK_ERROR_MAX] = "";
+    ck_assert_int_eq(build("{\"name\":\"a\",\"imagePullPolicy\":\"Always\",\"shm\":false,"
+                           "\"affinityConfig\":\"\",\"workspace\":{\"mode\":\"none\"}}",
+                           &nb, &pvcs, err),
+                     0);
+    ck_assert_str_eq(fx_str_at(nb, "spec.template.spec.containers.0.imagePullPolicy"), "Always");
+    ck_assert_ptr_null(fx_at(nb, "spec.template.spec.containers.0.volumeMounts.0"));
+    ck_assert_ptr_null(fx_at(nb, "spec.template.spec.affinity"));
+    cJSON_Delete(nb);
+    cJSON_Delete(pvcs);
+    ck_assert_int_eq(build("{\"name\":\"a\",\"imagePullPolicy\":\"Sometimes\"}", &nb, &pvcs, err),
+                     -EINVAL);
+    ck_assert_str_eq(err, "imagePullPolicy: Always, IfNotPresent or Never");
+    ck_assert_int_eq(build("{\"name\":\"a\",\"shm\":\"yes\"}", &nb, &pvcs, err), -EINVAL);
+    ck_assert_str_eq(err, "shm: true or false");
+    ck_assert_int_eq(build("{\"name\":\"a\",\"tolerationGroup\":\"g\"}", &nb, &pvcs, err), -EINVAL);
+    ck_assert_str_eq(err, "tolerationGroup: not one this dashboard offers");
+}
+END_TEST
+
 START_TEST(an_existing_or_no_workspace_makes_no_volume)
 {
     cJSON *nb, *pvcs;
@@ -529,9 +552,11 @@ RUN_SUITE("notebook", a_notebook_with_a_ready_replica_is_ready,
           a_notebook_nobody_reported_on_waits_then_is_uninitialized,
           events_are_about_the_notebook_its_statefulset_and_pods_only,
           the_summary_has_what_the_list_shows, a_full_form_builds_the_notebook_jwa_would,
-          a_minimal_form_takes_the_defaults, an_existing_or_no_workspace_makes_no_volume,
-          a_custom_image_needs_to_be_asked_for, bad_forms_are_refused_with_the_field_named,
-          lists_in_a_form_are_bounded, quantities_are_what_kubernetes_accepts,
-          mount_paths_are_absolute_and_stay_where_they_say, label_keys_may_carry_a_dns_prefix,
+          a_minimal_form_takes_the_defaults,
+          without_a_spawner_config_pull_policy_and_shm_are_the_forms_and_no_groups_exist,
+          an_existing_or_no_workspace_makes_no_volume, a_custom_image_needs_to_be_asked_for,
+          bad_forms_are_refused_with_the_field_named, lists_in_a_form_are_bounded,
+          quantities_are_what_kubernetes_accepts, mount_paths_are_absolute_and_stay_where_they_say,
+          label_keys_may_carry_a_dns_prefix,
           the_mlflow_poddefault_selects_its_label_and_sets_the_workspace,
           a_gpu_count_beyond_any_real_one_reads_as_none)

@@ -63,6 +63,7 @@ export function TextField({
   autoCapitalize,
   maxLength,
   testid,
+  disabled,
   onInput,
 }: {
   id: string;
@@ -79,12 +80,15 @@ export function TextField({
   autoCapitalize?: 'none' | 'off';
   maxLength?: number;
   testid?: string;
+  /** Shown but not editable (a value an administrator fixed). */
+  disabled?: boolean;
   onInput: (v: string) => void;
 }) {
   const wiring = {
     ...wired(id, !!hint, error),
     spellcheck: false,
     value,
+    disabled,
     'data-testid': testid,
     onInput: (e: Event) => onInput((e.currentTarget as HTMLInputElement | HTMLTextAreaElement).value),
   };

@@ -1,5 +1,7 @@
-// New notebook (/notebooks/new?ns=): Kubeflow's notebook form. Name, an image from the server's
-// catalog (or a custom one), CPU, memory and GPUs, the workspace volume (new, existing or none),
+// New notebook (/notebooks/new?ns=): Kubeflow's notebook form. Name, the server type (Jupyter, or
+// VS Code and RStudio when the spawner config offers their image groups), an image from the
+// server's catalog (or a custom one, when allowed), CPU, memory and GPUs, the affinity and
+// toleration groups the spawner config offers, shared memory, the workspace volume (new, existing or none),
 // data volumes, and the namespace's PodDefaults as opt-in configurations, with a button that gives
 // the namespace MLflow access (a PodDefault labelled mlflow-access). Fields are checked here as
 // the server checks them, so mistakes show next to the field; the server has the last word.
@@ -60,19 +62,68 @@ interface GpuVendor {
   uiName: string;
 }
 
+type ServerType = 'jupyter' | 'group-one' | 'group-two';
+
+const SERVER_TYPES: [ServerType, string][] = [
+  ['jupyter', 'JupyterLab'],
+  ['group-one', 'VS Code'],
+  ['group-two', 'RStudio'],
+];
+
+/** An affinity or toleration group of the spawner config. */
+interface Choice {
+  key: string;
+  displayName: string;
+}
+
 interface FormConfig {
   images: string[];
   defaultImage: string;
-  defaults: { cpu: string; memory: string; workspaceSize: string };
+  /** The VS Code and RStudio images (spawner config only). */
+  groups: Partial<Record<ServerType, { value: string; options: string[] }>>;
+  allowCustomImage: boolean;
+  defaults: {
+    cpu: string;
+    memory: string;
+    /** "" when the default is no workspace. */
+    workspaceSize: string;
+    affinityConfig: string;
+    tolerationGroup: string;
+    shm: boolean;
+    podDefaults: string[];
+    gpuCount: number;
+    gpuVendor: string;
+  };
+  affinities: Choice[];
+  tolerations: Choice[];
+  /** Fields the administrator fixed (readOnly in spawner_ui_config.yaml). */
+  readOnly: Record<string, boolean>;
   mlflowTrackingUri: string;
   vendors: GpuVendor[];
 }
 
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string' && !!s) : [];
+
+const choices = (v: unknown): Choice[] =>
+  (Array.isArray(v) ? v : [])
+    .filter(isObject)
+    .map((c) => ({ key: asString(c.key), displayName: asString(c.displayName) || asString(c.key) }))
+    .filter((c) => c.key);
+
 async function fetchConfig(signal: AbortSignal): Promise<FormConfig> {
   const raw = await getJSON('/api/config', signal);
   const c = isObject(raw) ? raw : {};
-  const images = Array.isArray(c.images) ? c.images.filter((s): s is string => typeof s === 'string' && !!s) : [];
+  const images = strings(c.images);
   const d = isObject(c.defaults) ? c.defaults : {};
+  const gpus = isObject(d.gpus) ? d.gpus : {};
+  const groups: FormConfig['groups'] = {};
+  const rawGroups = isObject(c.imageGroups) ? c.imageGroups : {};
+  for (const t of ['group-one', 'group-two'] as const) {
+    const g = rawGroups[t];
+    if (isObject(g) && asString(g.value)) groups[t] = { value: asString(g.value), options: strings(g.options) };
+  }
+  const ro = isObject(c.readOnly) ? c.readOnly : {};
   let vendors: GpuVendor[] = [];
   try {
     const g = await getJSON('/api/gpus', signal);
@@ -91,11 +142,22 @@ async function fetchConfig(signal: AbortSignal): Promise<FormConfig> {
   return {
     images,
     defaultImage: asString(c.defaultImage) || images[0] || '',
+    groups,
+    allowCustomImage: c.allowCustomImage !== false,
     defaults: {
       cpu: asString(d.cpu) || '0.5',
       memory: asString(d.memory) || '1Gi',
-      workspaceSize: asString(d.workspaceSize) || '5Gi',
+      workspaceSize: d.workspaceSize === null ? '' : asString(d.workspaceSize) || '5Gi',
+      affinityConfig: asString(d.affinityConfig),
+      tolerationGroup: asString(d.tolerationGroup),
+      shm: d.shm !== false,
+      podDefaults: strings(d.podDefaults),
+      gpuCount: typeof gpus.count === 'number' ? gpus.count : 0,
+      gpuVendor: asString(gpus.vendor),
     },
+    affinities: choices(c.affinityConfigs),
+    tolerations: choices(c.tolerationGroups),
+    readOnly: Object.fromEntries(Object.entries(ro).map(([k, v]) => [k, v === true])),
     mlflowTrackingUri: asString(c.mlflowTrackingUri),
     vendors,
   };
@@ -149,6 +211,7 @@ interface DataVolume {
 
 interface FormState {
   name: string;
+  serverType: ServerType;
   image: string;
   custom: boolean;
   customImage: string;
@@ -161,6 +224,9 @@ interface FormState {
   workspacePvc: string;
   volumes: DataVolume[];
   podDefaults: string[];
+  affinityConfig: string;
+  tolerationGroup: string;
+  shm: boolean;
 }
 
 /** Every field's problem, keyed by the field's id. */
@@ -231,7 +297,10 @@ export function requestBody(f: FormState) {
         : { mode: 'existing', pvc: v.pvc, mountPath: v.mountPath.trim() },
     ),
     podDefaults: f.podDefaults,
-    serverType: 'jupyter',
+    serverType: f.serverType,
+    affinityConfig: f.affinityConfig,
+    tolerationGroup: f.tolerationGroup,
+    shm: f.shm,
   };
 }
 
@@ -331,21 +400,30 @@ function VolumeRow({ v, problems, shown, pvcs, onChange, onRemove }: {
 }
 
 function Form({ ns, config, mayAddMlflow }: { ns: string; config: FormConfig; mayAddMlflow: boolean }) {
+  const d = config.defaults;
+  const ro = config.readOnly;
   const [f, setF] = useState<FormState>(() => ({
     name: '',
+    serverType: 'jupyter',
     image: config.defaultImage,
     custom: config.images.length === 0,
     customImage: '',
-    cpu: config.defaults.cpu,
-    memory: config.defaults.memory,
-    gpuCount: 0,
-    gpuVendor: config.vendors[0]?.limitsKey ?? '',
-    workspace: 'new',
-    workspaceSize: config.defaults.workspaceSize,
+    cpu: d.cpu,
+    memory: d.memory,
+    gpuCount: d.gpuCount,
+    gpuVendor: d.gpuVendor || (config.vendors[0]?.limitsKey ?? ''),
+    workspace: d.workspaceSize ? 'new' : 'none',
+    workspaceSize: d.workspaceSize || '5Gi',
     workspacePvc: '',
     volumes: [],
-    podDefaults: [],
+    podDefaults: d.podDefaults,
+    affinityConfig: d.affinityConfig,
+    tolerationGroup: d.tolerationGroup,
+    shm: d.shm,
   }));
+  const group = f.serverType === 'jupyter' ? null : config.groups[f.serverType];
+  const images = group ? group.options : config.images;
+  const serverTypes = SERVER_TYPES.filter(([t]) => t === 'jupyter' || config.groups[t]);
   const [pvcs, setPvcs] = useState<Pvc[]>([]);
   const [podDefaults, setPodDefaults] = useState<PodDefault[] | null>(null);
   const [mlflowBusy, setMlflowBusy] = useState(false);
@@ -423,21 +501,36 @@ function Form({ ns, config, mayAddMlflow }: { ns: string; config: FormConfig; ma
           error={err('nb-name')}
           onInput={(v) => set({ name: v.trim() })}
         />
-        {config.images.length > 0 && (
+        {serverTypes.length > 1 && (
+          <SelectField
+            id="nb-server-type"
+            label="Server"
+            value={f.serverType}
+            options={serverTypes}
+            onChange={(t) => {
+              const serverType = t as ServerType;
+              const g = serverType === 'jupyter' ? null : config.groups[serverType];
+              set({ serverType, image: g ? g.value : config.defaultImage, custom: false });
+            }}
+          />
+        )}
+        {images.length > 0 && (
           <SelectField
             id="nb-image"
             label="Image"
             error={err('nb-image')}
             name="image"
             value={f.image}
-            options={config.images}
-            disabled={f.custom}
+            options={images}
+            disabled={f.custom || ro.image}
             onChange={(image) => set({ image })}
           />
         )}
-        <CheckField checked={f.custom} disabled={config.images.length === 0} onChange={(custom) => set({ custom })}>
-          Custom image
-        </CheckField>
+        {config.allowCustomImage && !ro.image && (
+          <CheckField checked={f.custom} disabled={images.length === 0} onChange={(custom) => set({ custom })}>
+            Custom image
+          </CheckField>
+        )}
         {f.custom && (
           <TextField
             id="nb-custom-image"
@@ -458,6 +551,7 @@ function Form({ ns, config, mayAddMlflow }: { ns: string; config: FormConfig; ma
           short
           value={f.cpu}
           error={err('nb-cpu')}
+          disabled={ro.cpu}
           onInput={(v) => set({ cpu: v })}
         />
         <TextField
@@ -467,6 +561,7 @@ function Form({ ns, config, mayAddMlflow }: { ns: string; config: FormConfig; ma
           short
           value={f.memory}
           error={err('nb-memory')}
+          disabled={ro.memory}
           onInput={(v) => set({ memory: v })}
         />
         <SelectField
@@ -475,7 +570,7 @@ function Form({ ns, config, mayAddMlflow }: { ns: string; config: FormConfig; ma
           error={err('nb-gpus')}
           value={String(f.gpuCount)}
           options={[['0', 'None'], '1', '2', '4', '8', '16']}
-          disabled={config.vendors.length === 0}
+          disabled={config.vendors.length === 0 || ro.gpus}
           onChange={(n) => set({ gpuCount: Number(n) })}
         />
         {f.gpuCount > 0 && (
@@ -484,6 +579,7 @@ function Form({ ns, config, mayAddMlflow }: { ns: string; config: FormConfig; ma
             label="GPU vendor"
             error={err('nb-gpu-vendor')}
             value={f.gpuVendor}
+            disabled={ro.gpus}
             options={config.vendors.map((v): [string, string] => [v.limitsKey, v.uiName])}
             onChange={(gpuVendor) => set({ gpuVendor })}
           />
@@ -501,6 +597,7 @@ function Form({ ns, config, mayAddMlflow }: { ns: string; config: FormConfig; ma
             ['none', 'No workspace volume'],
           ]}
           value={f.workspace}
+          disabled={ro.workspace}
           onChange={(workspace) => set({ workspace })}
         />
         {f.workspace === 'new' && (
@@ -511,6 +608,7 @@ function Form({ ns, config, mayAddMlflow }: { ns: string; config: FormConfig; ma
             short
             value={f.workspaceSize}
             error={err('nb-ws-size')}
+            disabled={ro.workspace}
             onInput={(v) => set({ workspaceSize: v })}
           />
         )}
@@ -537,7 +635,12 @@ function Form({ ns, config, mayAddMlflow }: { ns: string; config: FormConfig; ma
             onRemove={() => set({ volumes: f.volumes.filter((x) => x.id !== v.id) })}
           />
         ))}
-        <button type="button" class="button" disabled={f.volumes.length >= DATA_VOLUMES_MAX} onClick={addVolume}>
+        <button
+          type="button"
+          class="button"
+          disabled={f.volumes.length >= DATA_VOLUMES_MAX || ro.dataVolumes}
+          onClick={addVolume}
+        >
           Add data volume
         </button>
         {f.volumes.length >= DATA_VOLUMES_MAX && (
@@ -563,6 +666,7 @@ function Form({ ns, config, mayAddMlflow }: { ns: string; config: FormConfig; ma
                   type="checkbox"
                   value={p.label}
                   checked={f.podDefaults.includes(p.label)}
+                  disabled={ro.podDefaults}
                   onChange={(e) =>
                     set({
                       podDefaults: e.currentTarget.checked
@@ -587,6 +691,32 @@ function Form({ ns, config, mayAddMlflow }: { ns: string; config: FormConfig; ma
         <p class="status-line" role="status">
           {status}
         </p>
+      </TitledCard>
+
+      <TitledCard id="nb-advanced" title="Scheduling and shared memory" row>
+        {config.affinities.length > 0 && (
+          <SelectField
+            id="nb-affinity"
+            label="Affinity"
+            value={f.affinityConfig}
+            options={[['', 'None'], ...config.affinities.map((c): [string, string] => [c.key, c.displayName])]}
+            disabled={ro.affinityConfig}
+            onChange={(affinityConfig) => set({ affinityConfig })}
+          />
+        )}
+        {config.tolerations.length > 0 && (
+          <SelectField
+            id="nb-tolerations"
+            label="Tolerations"
+            value={f.tolerationGroup}
+            options={[['', 'None'], ...config.tolerations.map((c): [string, string] => [c.key, c.displayName])]}
+            disabled={ro.tolerationGroup}
+            onChange={(tolerationGroup) => set({ tolerationGroup })}
+          />
+        )}
+        <CheckField checked={f.shm} disabled={ro.shm} onChange={(shm) => set({ shm })}>
+          Shared memory at /dev/shm
+        </CheckField>
       </TitledCard>
 
       <QuotaWarning

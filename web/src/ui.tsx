@@ -174,12 +174,13 @@ export function SelectField({ id, label, hint, error, value, options, name, titl
 }
 
 /** One of a few choices as radio buttons (`legend` names the group for assistive technology). */
-export function Choices<T extends string>({ name, legend, hint, options, value, onChange }: {
+export function Choices<T extends string>({ name, legend, hint, options, value, disabled, onChange }: {
   name: string;
   legend: string;
   hint?: ComponentChildren;
   options: [T, string][];
   value: T;
+  disabled?: boolean;
   onChange: (v: T) => void;
 }) {
   return (
@@ -188,7 +189,14 @@ export function Choices<T extends string>({ name, legend, hint, options, value, 
       {hint && <p class="field-hint">{hint}</p>}
       {options.map(([v, text]) => (
         <label key={v} class="check">
-          <input type="radio" name={name} value={v} checked={value === v} onChange={() => onChange(v)} />
+          <input
+            type="radio"
+            name={name}
+            value={v}
+            checked={value === v}
+            disabled={disabled}
+            onChange={() => onChange(v)}
+          />
           {text}
         </label>
       ))}

@@ -4,7 +4,9 @@
 // notebook's own host (nb-alice--nb1.localhost) under /notebook/alice/nb1/, runs `1+1` on a
 // Python 3 kernel; carol (viewer of alice) sees the list without create, stop, delete or
 // connect (a notebook runs code as its namespace), and the server refuses her a stop and the
-// notebook itself anyway.
+// notebook itself anyway. With Kubeflow's spawner_ui_config.yaml (--notebook-spawner-config), the
+// form offers its server types, images, affinity and toleration groups and shows its readOnly
+// fields disabled, and the notebook made has what alice chose.
 //
 // It needs the stack and runs from tests/integration/stack/test_browser.py, which starts it with
 // (without them it fails at once; it never skips):
@@ -17,6 +19,9 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gatewayBrowsers, routeProbes, watchProblems } from '../lib/harness.mjs';
 import { kubeAdmin, startAppsKfdash } from '../lib/kube.mjs';
@@ -286,6 +291,94 @@ describe('Notebooks against the stack, in gateway mode', () => {
         }
         await lab.close();
       }
+    });
+  });
+});
+
+describe("Kubeflow's spawner config rules the notebook form", () => {
+  let kf;
+  const browsers = gatewayBrowsers(() => kf);
+  const made = [];
+  const JUPYTER = ['example.org/nb/scipy:v3', 'example.org/nb/torch:v3'];
+  const CODE = 'example.org/nb/codeserver:v3';
+
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kfdash-spawner-'));
+    const file = join(dir, 'spawner_ui_config.yaml');
+    writeFileSync(
+      file,
+      [
+        'spawnerFormDefaults:',
+        '  allowCustomImage: false',
+        `  image: {value: ${JUPYTER[0]}, options: [${JUPYTER.join(', ')}]}`,
+        `  imageGroupOne: {value: ${CODE}, options: [${CODE}]}`,
+        '  cpu: {value: "0.5", limitFactor: "2"}',
+        '  memory: {value: 1Gi, limitFactor: none, readOnly: true}',
+        '  affinityConfig:',
+        '    value: ""',
+        '    options:',
+        '      - configKey: big_nodes',
+        '        displayName: Big nodes',
+        '        affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution:',
+        '          {nodeSelectorTerms: [{matchExpressions: [{key: size, operator: In, values: [big]}]}]}}}',
+        '  tolerationGroup:',
+        '    value: ""',
+        '    options:',
+        '      - groupKey: gpu_pool',
+        '        displayName: GPU pool',
+        '        tolerations: [{key: pool, operator: Equal, value: gpu, effect: NoSchedule}]',
+        '  shm: {value: true, readOnly: true}',
+        '',
+      ].join('\n'),
+    );
+    kf = await startAppsKfdash({
+      args: ['--trusted-header-peers', '127.0.0.1/32', '--connect-to', CONNECT_TO, '--notebook-spawner-config', file],
+    });
+  });
+
+  after(async () => {
+    await browsers.close();
+    for (const name of made) await kubeAdmin('DELETE', `${NOTEBOOKS}/${name}`).catch(() => {});
+    await kf?.stop();
+  });
+
+  test('alice picks VS Code, an affinity and a toleration group; read-only fields are disabled', async (t) => {
+    const name = `spawn-${RUN}`;
+    await browsers.as(ALICE, t, async (page) => {
+      const problems = watchProblems(page);
+      await page.goto(kf.url + '/notebooks/new?ns=alice');
+      const form = page.getByTestId('notebook-form');
+      await form.waitFor();
+      const image = form.getByLabel('Image', { exact: true });
+      assert.deepEqual(await image.locator('option').allTextContents(), JUPYTER);
+      assert.equal(await form.getByText('Custom image').count(), 0, 'no custom images allowed');
+      assert.equal(await form.getByLabel('Memory', { exact: true }).isDisabled(), true);
+      assert.equal(await form.getByLabel('CPUs', { exact: true }).isDisabled(), false);
+      assert.equal(await form.getByRole('checkbox', { name: 'Shared memory at /dev/shm' }).isDisabled(), true);
+
+      await form.getByLabel('Name', { exact: true }).fill(name);
+      await form.getByLabel('Server', { exact: true }).selectOption('group-one');
+      assert.deepEqual(await image.locator('option').allTextContents(), [CODE]);
+      await form.getByLabel('Affinity', { exact: true }).selectOption({ label: 'Big nodes' });
+      await form.getByLabel('Tolerations', { exact: true }).selectOption({ label: 'GPU pool' });
+      await form.getByLabel('No workspace volume', { exact: true }).check();
+      made.push(name);
+      await form.getByRole('button', { name: 'Launch' }).click();
+      await page.waitForURL((u) => u.pathname === '/notebooks');
+
+      const got = await kubeAdmin('GET', `${NOTEBOOKS}/${name}`);
+      assert.equal(got.status, 200, got.text);
+      const pod = JSON.parse(got.text).spec.template.spec;
+      assert.equal(pod.containers[0].image, CODE);
+      assert.equal(String(pod.containers[0].resources.limits.cpu), '1');
+      assert.equal(pod.containers[0].resources.limits.memory, undefined, 'memory has no limit factor');
+      assert.deepEqual(pod.tolerations, [{ key: 'pool', operator: 'Equal', value: 'gpu', effect: 'NoSchedule' }]);
+      assert.equal(
+        pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key,
+        'size',
+      );
+      assert.ok(pod.volumes.some((v) => v.name === 'dshm'));
+      assert.deepEqual(problems, []);
     });
   });
 });

@@ -89,8 +89,9 @@ def test_config_offers_the_catalog_and_the_defaults_to_any_signed_in_user(kfdash
     assert r.status_code == 200, r.text
     assert r.json() == {"images": IMAGES, "defaultImage": IMAGES[0],
                         "gpuVendors": ["nvidia.com/gpu", "amd.com/gpu"],
-                        "defaults": {"cpu": "0.5", "memory": "1Gi", "workspaceSize": "5Gi"},
-                        "mlflowTrackingUri": MLFLOW_URI}
+                        "defaults": {"cpu": "0.5", "memory": "1Gi", "workspaceSize": "5Gi",
+                                     "imagePullPolicy": "IfNotPresent", "shm": True},
+                        "allowCustomImage": True, "mlflowTrackingUri": MLFLOW_URI}
     g = call_as(kfdash, ALICE, "GET", "/api/gpus")
     assert g.json() == {"vendors": [{"limitsKey": "nvidia.com/gpu", "uiName": "NVIDIA"},
                                     {"limitsKey": "amd.com/gpu", "uiName": "AMD"}]}
