@@ -19,7 +19,7 @@ import {
   type Chart,
   type ChartList,
 } from './charts';
-import { ChartPanel } from './charts_plot';
+import { ChartPanel, refreshMs } from './charts_plot';
 import { asString, isObject, objects } from './json';
 import { withNamespaceQuery } from './links';
 import { mlflowCall, toRun, type Run } from './mlflow_api';
@@ -251,16 +251,24 @@ function EndpointsCard({ ns, charts }: { ns: string; charts: ChartList | null })
   const [rates, setRates] = useState<Chart | null>(null);
   const [errors, setErrors] = useState<Chart | null>(null);
   const prometheus = charts?.configured === true;
+  const every = refreshMs(charts?.scrapeInterval ?? NaN);
+  // The error ratios follow the request rates (their ChartPanel below), at the same pace.
   useEffect(() => {
     setErrors(null);
     if (!prometheus) return;
     const abort = new AbortController();
-    fetchChart({ ns, chart: 'endpoint-errors', range: HOUR }, abort.signal).then(
-      (c) => abort.signal.aborted || setErrors(c),
-      () => {},
-    );
-    return () => abort.abort();
-  }, [ns, prometheus]);
+    const load = () =>
+      fetchChart({ ns, chart: 'endpoint-errors', range: HOUR }, abort.signal).then(
+        (c) => abort.signal.aborted || setErrors(c),
+        () => {},
+      );
+    load();
+    const timer = setInterval(load, every);
+    return () => {
+      clearInterval(timer);
+      abort.abort();
+    };
+  }, [ns, prometheus, every]);
   const rate = byEndpoint(rates);
   const error = byEndpoint(errors);
   return (
