@@ -5,7 +5,7 @@
 // visible, so what Prometheus has just scraped shows before a rate's window (four scrapes) has
 // passed it by; it says so, in words, when there is no Prometheus, no data, or an error.
 
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type uPlotType from 'uplot';
 import {
   errorText as describe,
@@ -17,10 +17,9 @@ import {
   type ChartAsk,
   type Series,
 } from './charts';
+import { PALETTE, useUplot } from './uplot_view';
 import './home.css';
 
-/** Distinct colours, in order, for the lines of one chart (the MLflow plots' palette). */
-const PALETTE = ['#3f51b5', '#e8710a', '#188038', '#d93025', '#9334e6', '#12b5cb', '#f538a0', '#5f6368'];
 /** A chart is asked for again every scrape interval, within these bounds. */
 const REFRESH_MIN_MS = 5_000;
 const REFRESH_MAX_MS = 30_000;
@@ -44,48 +43,28 @@ export function alignPoints(series: Series[]): [number[], ...(number | null)[][]
 }
 
 export function TimeChart({ chart, height = 180 }: { chart: Chart; height?: number }) {
-  const box = useRef<HTMLDivElement>(null);
-  const [drawn, setDrawn] = useState(0);
-  const [failed, setFailed] = useState<string | null>(null);
-  useEffect(() => {
-    let live = true;
-    let plot: uPlotType | null = null;
-    let observer: ResizeObserver | null = null;
-    setDrawn(0);
-    import('./mlflow_uplot')
-      .then(({ default: uPlot }) => {
-        const el = box.current;
-        if (!live || !el) return;
-        const width = () => Math.max(200, el.clientWidth);
-        const opts: uPlotType.Options = {
-          width: width(),
-          height,
-          legend: { show: false },
-          axes: [{}, { size: 70, values: (_u, ticks) => ticks.map((v) => formatValue(v, chart.unit)) }],
-          series: [
-            {},
-            ...chart.series.map((s, i) => ({
-              label: s.label || chart.title,
-              stroke: PALETTE[i % PALETTE.length],
-              width: 2,
-              points: { show: s.points.length < 3 },
-            })),
-          ],
-          hooks: { draw: [() => live && setDrawn(chart.series.length)] },
-        };
-        plot = new uPlot(opts, alignPoints(chart.series) as uPlotType.AlignedData, el);
-        observer = new ResizeObserver(() => plot?.setSize({ width: width(), height }));
-        observer.observe(el);
-      })
-      .catch((err: unknown) => {
-        if (live) setFailed(describe(err));
-      });
-    return () => {
-      live = false;
-      observer?.disconnect();
-      plot?.destroy();
-    };
-  }, [chart, height]);
+  const { box, drawn, failed } = useUplot(
+    (width) => ({
+      width,
+      height,
+      legend: { show: false },
+      axes: [{}, { size: 70, values: (_u, ticks) => ticks.map((v) => formatValue(v, chart.unit)) }],
+      series: [
+        {},
+        ...chart.series.map((s, i) => ({
+          label: s.label || chart.title,
+          stroke: PALETTE[i % PALETTE.length],
+          width: 2,
+          points: { show: s.points.length < 3 },
+        })),
+      ],
+    }),
+    () => alignPoints(chart.series) as uPlotType.AlignedData,
+    chart.series.length,
+    200,
+    height,
+    [chart, height],
+  );
   if (failed) return <p class="card-note">The chart could not be drawn: {failed}</p>;
   return (
     <div
