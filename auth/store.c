@@ -448,10 +448,15 @@ int store_open(const char *path, struct store **ret, char err[256])
     if (r == 0 && path && *path && chmod(path, 0600) < 0) r = -errno;
     if (r == 0 && sqlite3_exec(s->anchor, schema, NULL, NULL, &msg) != SQLITE_OK) r = -EIO;
     if (r < 0) {
-        snprintf(err, 256, "cannot open the database %s: %s", path && *path ? path : "in memory",
+        /* SQLite's "disk I/O error" hides the reason the operator must fix (a full disk): the
+         * system's error, when there is one, is said too. */
+        int sys = s->anchor ? sqlite3_system_errno(s->anchor) : 0;
+        snprintf(err, 256, "cannot open the database %s: %s%s%s",
+                 path && *path ? path : "in memory",
                  msg         ? msg
                  : s->anchor ? sqlite3_errmsg(s->anchor)
-                             : "cannot open");
+                             : "cannot open",
+                 sys ? ": " : "", sys ? strerror(sys) : "");
         sqlite3_free(msg);
         store_free(s);
         return r;

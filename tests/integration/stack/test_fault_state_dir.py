@@ -162,7 +162,7 @@ def test_a_read_only_or_full_state_dir_stops_kfdash_at_start_with_the_reason(tmp
     tmpfs.fill()
     out = run_once([str(tmpfs.wrapper), "--listen", f"127.0.0.1:{free_port()}", "--state-dir", tmpfs.dir])
     say(f"full state_dir, existing state: exit {out.returncode}: {out.stderr.strip()[:300]}")
-    if out.returncode == 0 or out.returncode not in (2,) and "kfdash:" not in out.stderr:
+    if out.returncode != 2 or "No space left on device" not in out.stderr:
         wrong.append(f"full filesystem with an existing state: exit {out.returncode}, "
                      f"{out.stderr.strip()[:200]}")
     tmpfs.free()
