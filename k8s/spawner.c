@@ -76,7 +76,7 @@ static int string_of(cJSON *sec, const char *key, const char *what, const char *
 
 static int read_images(cJSON *defaults, const char *name, struct spawner_images *ret, char *err)
 {
-    const cJSON *sec;
+    const cJSON *sec = NULL;
     int r = section(defaults, name, &sec, err);
     if (r < 0 || !sec) return r;
     if ((r = read_only(sec, name, &ret->read_only, err)) < 0 ||
@@ -114,7 +114,7 @@ static int read_images(cJSON *defaults, const char *name, struct spawner_images 
 static int read_resource(cJSON *defaults, const char *name, const char *fallback,
                          struct spawner_resource *ret, char *err)
 {
-    const cJSON *sec;
+    const cJSON *sec = NULL;
     const char *factor = NULL;
     ret->value = fallback;
     int r = section(defaults, name, &sec, err);
@@ -138,7 +138,7 @@ static int read_resource(cJSON *defaults, const char *name, const char *fallback
 
 static int read_pull_policy(cJSON *defaults, struct spawner_config *s, char *err)
 {
-    const cJSON *sec;
+    const cJSON *sec = NULL;
     s->pull_policy = "IfNotPresent";
     int r = section(defaults, "imagePullPolicy", &sec, err);
     if (r < 0 || !sec) return r;
@@ -154,7 +154,7 @@ static int read_pull_policy(cJSON *defaults, struct spawner_config *s, char *err
 
 static int read_gpus(cJSON *defaults, struct spawner_config *s, char *err)
 {
-    const cJSON *sec;
+    const cJSON *sec = NULL;
     s->gpu_vendor = "";
     int r = section(defaults, "gpus", &sec, err);
     if (r < 0 || !sec) return r;
@@ -199,7 +199,7 @@ static int read_gpus(cJSON *defaults, struct spawner_config *s, char *err)
 
 static int read_workspace(cJSON *defaults, struct spawner_config *s, char *err)
 {
-    const cJSON *sec;
+    const cJSON *sec = NULL;
     s->workspace_size = NOTEBOOK_DEFAULT_WORKSPACE_SIZE;
     s->workspace_mount = "/home/jovyan";
     int r = section(defaults, "workspaceVolume", &sec, err);
@@ -232,7 +232,7 @@ static int read_workspace(cJSON *defaults, struct spawner_config *s, char *err)
 static int read_choice(const cJSON *defaults, const char *name, const char *key_name,
                        const char *object_name, bool list, struct spawner_choice *ret, char *err)
 {
-    const cJSON *sec;
+    const cJSON *sec = NULL;
     ret->value = "";
     int r = section(defaults, name, &sec, err);
     if (r < 0 || !sec) return r;
@@ -283,7 +283,7 @@ const cJSON *spawner_choice_find(const struct spawner_choice *c, const char *key
 
 static int read_flags(const cJSON *defaults, struct spawner_config *s, char *err)
 {
-    const cJSON *sec;
+    const cJSON *sec = NULL;
     int r;
     const cJSON *custom = json_item(defaults, "allowCustomImage");
     if (cJSON_IsObject(custom)) custom = json_item(custom, "value"); /* {value: bool} too */
