@@ -104,10 +104,18 @@ struct diag {
     int64_t mlflow_started_us;                 /* when MLflow was called */
 };
 
+/* The user may ask for another diagnosis: before the answer goes out, since a client may send
+ * the next request the moment it has read this one (the request itself ends a little later). */
+static void release(struct diag *d)
+{
+    if (d->owner) ttl_cache_drop(d->owner->running, d->user, strlen(d->user));
+    d->owner = NULL;
+}
+
 static void diag_free(void *p)
 {
     struct diag *d = p;
-    if (d->owner) ttl_cache_drop(d->owner->running, d->user, strlen(d->user));
+    release(d);
     free(d->answer.body);
     cJSON_Delete(d->out);
     cJSON_Delete(d->errors);
@@ -876,6 +884,7 @@ static void reply(struct http_request *r, struct diag *d)
             cJSON_AddItemToArray(findings, cJSON_DetachItemFromArray(lists[i], 0));
     cJSON *out = d->out;
     d->out = NULL;
+    release(d);
     http_reply_json(r, 200, out);
 }
 
