@@ -218,6 +218,9 @@ def test_ten_thousand_idle_connections_keep_memory_bounded_and_the_limit_answers
         rss3 = rss_kib(pid)
         say(f"after closing them: RSS {rss2 / 1024:.1f} MiB, fds {fds2}; after a second "
             f"{IDLE}: RSS {rss3 / 1024:.1f} MiB")
-        assert rss3 <= rss1 * 1.1, (rss1, rss3)
+        # (AddressSanitizer holds freed memory back in its quarantine, 256 MiB by default,
+        # before it may be used again.)
+        quarantine_kib = 256 * 1024 if sanitized() else 0
+        assert rss3 <= rss1 * 1.1 + quarantine_kib, (rss1, rss3)
     finally:
         k.stop()
