@@ -48,6 +48,34 @@ static inline void table_free(struct table *t)
     t->routes = NULL;
 }
 
+/* The people of the handler suites: alice owns the profile alice, bob contributes to it, carol
+ * views it, admin is a cluster admin, eve is a stranger. */
+#define TEAM_ALICE "alice@example.com"
+#define TEAM_BOB   "bob@example.com"
+#define TEAM_CAROL "carol@example.com"
+#define TEAM_ADMIN "admin@example.com"
+
+/* Starts f with --cluster-admins admin and args (NULL-terminated, may be NULL), loads t, and
+ * makes the team's profile and bindings. */
+static inline void team_start(struct server_fixture *f, struct table *t, const char *const *args)
+{
+    const char *all[32] = {"--cluster-admins", TEAM_ADMIN};
+    size_t n = 2;
+    for (size_t i = 0; args && args[i] && n < 31; i++) all[n++] = args[i];
+    all[n] = NULL;
+    sfx_start(f, all);
+    table_load(t, f);
+    sfx_profile(f, "alice", TEAM_ALICE);
+    sfx_binding(f, "alice", "kubeflow-edit", TEAM_BOB);
+    sfx_binding(f, "alice", "kubeflow-view", TEAM_CAROL);
+}
+
+static inline void team_stop(struct server_fixture *f, struct table *t)
+{
+    table_free(t);
+    sfx_stop(f);
+}
+
 /*
  * A request for method and target (path and query) to kfdash's own origin, or to an
  * application's host when app_host, matched against t as the server matches it: its route and

@@ -10,32 +10,24 @@
 #include "handlers.h"
 #include "server/cluster/kube.h"
 
-#define ALICE "alice@example.com"
-#define BOB   "bob@example.com"
-#define CAROL "carol@example.com"
+#define ALICE TEAM_ALICE
+#define BOB   TEAM_BOB
+#define CAROL TEAM_CAROL
 #define EVE   "eve@example.com"
-#define ADMIN "admin@example.com"
+#define ADMIN TEAM_ADMIN
 
 static struct server_fixture f;
 static struct table t;
 
+/* The team of handlers.h. */
 static void start(const char *const *args)
 {
-    const char *all[16] = {"--cluster-admins", ADMIN};
-    size_t n = 2;
-    for (size_t i = 0; args && args[i] && n < 15; i++) all[n++] = args[i];
-    all[n] = NULL;
-    sfx_start(&f, all);
-    table_load(&t, &f);
-    sfx_profile(&f, "alice", ALICE);
-    sfx_binding(&f, "alice", "kubeflow-edit", BOB);
-    sfx_binding(&f, "alice", "kubeflow-view", CAROL);
+    team_start(&f, &t, args);
 }
 
 static void stop(void)
 {
-    table_free(&t);
-    sfx_stop(&f);
+    team_stop(&f, &t);
 }
 
 /* method target as email: the handler's first answer, before anything is waited for (0 when

@@ -11,34 +11,24 @@
 #include "k8s/access.h"
 #include "server/cluster/kube.h"
 
-#define ALICE "alice@example.com"
-#define BOB   "bob@example.com"
-#define CAROL "carol@example.com"
+#define ALICE TEAM_ALICE
+#define BOB   TEAM_BOB
+#define CAROL TEAM_CAROL
 #define EVE   "eve@example.com"
-#define ADMIN "admin@example.com"
+#define ADMIN TEAM_ADMIN
 
 static struct server_fixture f;
 static struct table t;
 
-/* alice owns the profile alice, bob contributes to it, carol views it; admin is a cluster
- * admin; eve is a stranger. */
+/* The team of handlers.h. */
 static void start(const char *const *args)
 {
-    const char *base[32] = {"--cluster-admins", ADMIN};
-    size_t n = 2;
-    for (size_t i = 0; args && args[i] && n < 31; i++) base[n++] = args[i];
-    base[n] = NULL;
-    sfx_start(&f, base);
-    table_load(&t, &f);
-    sfx_profile(&f, "alice", ALICE);
-    sfx_binding(&f, "alice", "kubeflow-edit", BOB);
-    sfx_binding(&f, "alice", "kubeflow-view", CAROL);
+    team_start(&f, &t, args);
 }
 
 static void stop(void)
 {
-    table_free(&t);
-    sfx_stop(&f);
+    team_stop(&f, &t);
 }
 
 /* A Namespace with no Profile, its owner annotation naming owner (NULL: none). */
