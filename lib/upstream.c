@@ -56,6 +56,13 @@ struct command {
 /* An unpause and a cancel per call at most (duplicates are merged). */
 #define COMMANDS_MAX (2 * UPSTREAM_MAX_CALLS)
 
+/* What the epoll set watches a socket for (EPOLLIN/EPOLLOUT), and whether libcurl still
+ * wants it; grown as descriptors come (an entry per descriptor number). */
+struct watch {
+    uint8_t events;
+    bool wanted;
+};
+
 struct upstream {
     CURLM *multi;         /* every transfer under way */
     int epoll_fd;         /* the sockets libcurl wants watched, and wake_fd */
@@ -72,7 +79,11 @@ struct upstream {
     size_t max_calls;                      /* n_calls at most */
     uint64_t next_id;                      /* for the next job */
     bool stopping;                         /* no new calls; the thread exits */
+    bool driven;                           /* no thread of its own: its owner drives it */
+    pthread_t owner;                       /* driven: the thread that drives it */
     struct curl_slist *connect_to;         /* "HOST:PORT:TO_HOST:TO_PORT" for every transfer */
+    struct watch *watches;                 /* the engine thread's, by descriptor (on_socket) */
+    size_t n_watches;                      /* entries in watches */
 };
 
 /* ---------------------------------------------------------------- transfer callbacks */
@@ -296,29 +307,67 @@ static void run_commands(struct upstream *u, const struct command *cmds, size_t 
 }
 
 /* A connect-only call is done: keep a descriptor of its socket, which libcurl closes with the
- * handle (and can no longer name once the handle leaves the multi handle). */
-static void keep_socket(struct job *j)
+ * handle (and can no longer name once the handle leaves the multi handle). The socket leaves
+ * the epoll set first: with a second descriptor it would stay in it after libcurl's closes. */
+static void keep_socket(struct upstream *u, struct job *j)
 {
     curl_socket_t s = CURL_SOCKET_BAD;
-    if (curl_easy_getinfo(j->easy, CURLINFO_ACTIVESOCKET, &s) == CURLE_OK && s != CURL_SOCKET_BAD)
-        j->conn_fd = fcntl(s, F_DUPFD_CLOEXEC, 0);
+    if (curl_easy_getinfo(j->easy, CURLINFO_ACTIVESOCKET, &s) != CURLE_OK || s == CURL_SOCKET_BAD)
+        return;
+    epoll_ctl(u->epoll_fd, EPOLL_CTL_DEL, s, NULL);
+    if ((size_t)s < u->n_watches) u->watches[s] = (struct watch){0, false};
+    j->conn_fd = fcntl(s, F_DUPFD_CLOEXEC, 0);
+}
+
+static struct watch *watch_of(struct upstream *u, int fd)
+{
+    if ((size_t)fd >= u->n_watches) {
+        size_t n = (size_t)fd + 64;
+        struct watch *w = realloc(u->watches, n * sizeof(*w));
+        if (!w) return NULL;
+        memset(w + u->n_watches, 0, (n - u->n_watches) * sizeof(*w));
+        u->watches = w;
+        u->n_watches = n;
+    }
+    return &u->watches[fd];
 }
 
 /* libcurl says which sockets to watch for what (the multi_socket interface: only the sockets
- * with events are looked at, however many transfers are under way). */
+ * with events are looked at, however many transfers are under way). A socket libcurl lets go
+ * of stays in the epoll set as it was: a kept-alive connection is wanted again by the next
+ * call, and one that closes leaves the set by itself; an event on a socket nobody wants takes
+ * it out then (let_go). That spares two epoll_ctl calls per proxied request. */
 static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
 {
     struct upstream *u = userp;
+    struct watch *w = watch_of(u, fd);
     if (what == CURL_POLL_REMOVE) {
-        epoll_ctl(u->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        if (w) {
+            w->wanted = false;
+        } else {
+            epoll_ctl(u->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        }
         return 0;
     }
-    struct epoll_event ev = {.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) |
-                                       (what & CURL_POLL_OUT ? EPOLLOUT : 0u),
-                             .data.fd = fd};
+    uint32_t events =
+        (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    if (w && w->wanted && w->events == events) return 0;
+    struct epoll_event ev = {.events = events, .data.fd = fd};
     if (epoll_ctl(u->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT)
         epoll_ctl(u->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+    if (w) *w = (struct watch){(uint8_t)events, true};
     return 0;
+}
+
+/* An event on fd: false when libcurl no longer wants the socket (now out of the set). */
+static bool wanted(struct upstream *u, int fd)
+{
+    if ((size_t)fd < u->n_watches && !u->watches[fd].wanted) {
+        epoll_ctl(u->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        u->watches[fd].events = 0;
+        return false;
+    }
+    return true;
 }
 
 static int on_timer(CURLM *m, long timeout_ms, void *userp)
@@ -339,7 +388,7 @@ static void reap(struct upstream *u)
         CURLcode rc = msg->data.result;
         struct job *j = NULL;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&j);
-        if (j->connected && rc == CURLE_OK) keep_socket(j);
+        if (j->connected && rc == CURLE_OK) keep_socket(u, j);
         curl_multi_remove_handle(u->multi, easy);
         unlink_active(u, j);
         finish(j, rc);
@@ -349,6 +398,8 @@ static void reap(struct upstream *u)
 
 static void wake(struct upstream *u)
 {
+    /* Its own driver runs a round after whatever it is doing now. */
+    if (u->driven && pthread_equal(pthread_self(), u->owner)) return;
     uint64_t one = 1;
     if (write(u->wake_fd, &one, sizeof(one)) < 0) { /* the counter is full: awake already */
     }
@@ -356,62 +407,89 @@ static void wake(struct upstream *u)
 
 #define EVENTS_MAX 64
 
-static void *engine_main(void *arg)
+long upstream_due_ms(const struct upstream *u)
 {
-    struct upstream *u = arg;
+    if (u->due_ms < 0) return -1;
+    int64_t now = clock_ms();
+    return u->due_ms <= now ? 0 : (long)(u->due_ms - now);
+}
+
+/* One round: take new calls and commands, wait for sockets (may_wait: until libcurl's next
+ * timeout, a second at most; else only look), run what is ready and hand finished calls back.
+ * False once stopping (every call ended). */
+static bool run_round(struct upstream *u, bool may_wait)
+{
     struct command *cmds = u->taken;
     struct epoll_event events[EVENTS_MAX];
     int running = 0;
-    for (;;) {
-        pthread_mutex_lock(&u->lock);
-        struct job *jobs = u->pending;
-        u->pending = NULL;
-        size_t n_cmds = u->n_commands;
-        memcpy(cmds, u->commands, n_cmds * sizeof(cmds[0]));
-        u->n_commands = 0;
-        bool stopping = u->stopping;
-        pthread_mutex_unlock(&u->lock);
-        while (jobs) {
-            struct job *j = jobs;
-            jobs = j->next;
-            if (!stopping && curl_multi_add_handle(u->multi, j->easy) == CURLM_OK) {
-                j->prev = NULL;
-                j->next = u->active;
-                if (u->active) u->active->prev = j;
-                u->active = j;
-            } else {
-                finish(j, CURLE_ABORTED_BY_CALLBACK);
-                uncount(u);
-            }
+    pthread_mutex_lock(&u->lock);
+    struct job *jobs = u->pending;
+    u->pending = NULL;
+    size_t n_cmds = u->n_commands;
+    memcpy(cmds, u->commands, n_cmds * sizeof(cmds[0]));
+    u->n_commands = 0;
+    bool stopping = u->stopping;
+    pthread_mutex_unlock(&u->lock);
+    while (jobs) {
+        struct job *j = jobs;
+        jobs = j->next;
+        if (!stopping && curl_multi_add_handle(u->multi, j->easy) == CURLM_OK) {
+            j->prev = NULL;
+            j->next = u->active;
+            if (u->active) u->active->prev = j;
+            u->active = j;
+        } else {
+            finish(j, CURLE_ABORTED_BY_CALLBACK);
+            uncount(u);
         }
-        if (stopping) break;
-        run_commands(u, cmds, n_cmds);
-        int64_t now = clock_ms();
-        int wait = u->due_ms < 0 ? 1000 : u->due_ms <= now ? 0 : (int)(u->due_ms - now);
-        if (wait > 1000) wait = 1000;
-        int n = epoll_wait(u->epoll_fd, events, EVENTS_MAX, wait);
-        for (int i = 0; i < n; i++) {
-            int fd = events[i].data.fd;
-            if (fd == u->wake_fd) {
-                uint64_t count;
-                if (read(fd, &count, sizeof(count)) < 0) { /* spurious */
-                }
-                continue;
-            }
-            int flags = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
-                        (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-                        (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
-            curl_multi_socket_action(u->multi, fd, flags, &running);
-        }
-        if (u->due_ms >= 0 && u->due_ms <= clock_ms()) {
-            u->due_ms = -1;
-            curl_multi_socket_action(u->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        }
-        reap(u);
     }
-    /* Stopping: every transfer still under way ends as cancelled. */
-    while (u->active) cancel_active(u, u->active);
+    if (stopping) {
+        /* Every transfer still under way ends as cancelled. */
+        while (u->active) cancel_active(u, u->active);
+        return false;
+    }
+    run_commands(u, cmds, n_cmds);
+    long wait = may_wait ? upstream_due_ms(u) : 0; /* after adding: new calls want a round now */
+    if (wait < 0 || wait > 1000) wait = may_wait ? 1000 : 0;
+    int n = epoll_wait(u->epoll_fd, events, EVENTS_MAX, (int)wait);
+    for (int i = 0; i < n; i++) {
+        int fd = events[i].data.fd;
+        if (fd == u->wake_fd) {
+            uint64_t count;
+            if (read(fd, &count, sizeof(count)) < 0) { /* spurious */
+            }
+            continue;
+        }
+        if (!wanted(u, fd)) continue;
+        int flags = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                    (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                    (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+        curl_multi_socket_action(u->multi, fd, flags, &running);
+    }
+    if (u->due_ms >= 0 && u->due_ms <= clock_ms()) {
+        u->due_ms = -1;
+        curl_multi_socket_action(u->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    reap(u);
+    return true;
+}
+
+static void *engine_main(void *arg)
+{
+    struct upstream *u = arg;
+    while (run_round(u, true)) {
+    }
     return NULL;
+}
+
+int upstream_fd(const struct upstream *u)
+{
+    return u->epoll_fd;
+}
+
+void upstream_drive(struct upstream *u)
+{
+    run_round(u, false);
 }
 
 /* The comma-separated entries of connect_to, as libcurl's list; 0 or -ENOMEM. */
@@ -429,7 +507,8 @@ static int parse_connect_to(struct upstream *u, const char *connect_to)
     return 0;
 }
 
-int upstream_new(const char *connect_to, size_t max_calls, struct upstream **ret)
+static int engine_new(const char *connect_to, size_t max_calls, bool driven,
+                      struct upstream **ret)
 {
     struct upstream *u = calloc(1, sizeof(*u));
     if (!u) return -ENOMEM;
@@ -453,9 +532,11 @@ int upstream_new(const char *connect_to, size_t max_calls, struct upstream **ret
     u->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = u->wake_fd};
     pthread_mutex_init(&u->lock, NULL);
+    u->driven = driven;
+    u->owner = pthread_self();
     if (u->epoll_fd < 0 || u->wake_fd < 0 ||
         epoll_ctl(u->epoll_fd, EPOLL_CTL_ADD, u->wake_fd, &ev) < 0 ||
-        pthread_create(&u->thread, NULL, engine_main, u) != 0) {
+        (!driven && pthread_create(&u->thread, NULL, engine_main, u) != 0)) {
         if (u->epoll_fd >= 0) close(u->epoll_fd);
         if (u->wake_fd >= 0) close(u->wake_fd);
         pthread_mutex_destroy(&u->lock);
@@ -468,19 +549,34 @@ int upstream_new(const char *connect_to, size_t max_calls, struct upstream **ret
     return 0;
 }
 
+int upstream_new(const char *connect_to, size_t max_calls, struct upstream **ret)
+{
+    return engine_new(connect_to, max_calls, false, ret);
+}
+
+int upstream_new_driven(const char *connect_to, size_t max_calls, struct upstream **ret)
+{
+    return engine_new(connect_to, max_calls, true, ret);
+}
+
 void upstream_free(struct upstream *u)
 {
     if (!u) return;
     pthread_mutex_lock(&u->lock);
     u->stopping = true;
     pthread_mutex_unlock(&u->lock);
-    wake(u);
-    pthread_join(u->thread, NULL);
+    if (u->driven) {
+        run_round(u, false);
+    } else {
+        wake(u);
+        pthread_join(u->thread, NULL);
+    }
     curl_multi_cleanup(u->multi);
     close(u->epoll_fd);
     close(u->wake_fd);
     pthread_mutex_destroy(&u->lock);
     curl_slist_free_all(u->connect_to);
+    free(u->watches);
     free(u);
 }
 

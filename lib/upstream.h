@@ -7,8 +7,8 @@
  * call failed), and `done` resumes the request. Every call has a timeout and a response size
  * limit; the number of calls under way is bounded, past it submitting fails with -EBUSY.
  *
- * Threads: upstream_fetch may be called from any thread; `done` runs on the engine thread and
- * must not block.
+ * Threads: upstream_fetch may be called from any thread; `done` runs on the engine thread (a
+ * driven engine's: the thread that drives it) and must not block.
  */
 #pragma once
 
@@ -77,8 +77,25 @@ typedef void upstream_done_fn(void *ctx, struct upstream_result *result);
  * every call honours. max_calls: calls queued or under way at most (0 or more than
  * UPSTREAM_MAX_CALLS: that). */
 int upstream_new(const char *connect_to, size_t max_calls, struct upstream **ret);
-/* Fails every call still under way with -ECANCELED, stops the thread and frees; NULL-safe. */
+/* Fails every call still under way with -ECANCELED, stops the thread and frees; NULL-safe. A
+ * driven engine is freed by the thread that drives it. */
 void upstream_free(struct upstream *u);
+
+/*
+ * A driven engine has no thread of its own: the thread that made it runs it inside its own
+ * event loop (an HTTP worker, so that a proxied request and its upstream call never change
+ * threads). The loop watches upstream_fd for reading and calls upstream_drive when it is
+ * readable, when upstream_due_ms comes, and after any work of its own that may have submitted
+ * calls (calls submitted from the driving thread do not wake the loop). Other threads may
+ * submit, unpause and cancel as with any engine.
+ */
+int upstream_new_driven(const char *connect_to, size_t max_calls, struct upstream **ret);
+int upstream_fd(const struct upstream *u);
+/* One round that does not block: new calls start, ready sockets are served, finished calls
+ * are handed back (their callbacks run here). */
+void upstream_drive(struct upstream *u);
+/* Milliseconds until the engine must be driven even if its fd stays quiet; -1: no such time. */
+long upstream_due_ms(const struct upstream *u);
 
 /* A short phrase for a failed call's error, fit for users (the result's detail, which names
  * the URL, is for logs): "timed out", "connection refused", ... */

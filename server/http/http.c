@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -29,6 +32,7 @@
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/upstream.h"
 #include "server/http/limits.h"
 #include "server/http/listen.h"
 #include "server/http/metrics.h"
@@ -37,6 +41,8 @@
 
 #define REAPER_INTERVAL_MS 250
 #define REPLY_HEADERS_MAX  8
+#define WORKERS_MAX        64
+#define QUIESCE_WAIT_MS    2000
 
 /* Name, value pairs. */
 /* clang-format off */
@@ -63,6 +69,24 @@ struct http_conn {
     struct http_conn *prev, *next; /* links in http_server.conns */
 };
 
+/*
+ * A worker: a thread whose one event loop runs a libmicrohttpd daemon per listening socket
+ * (external epoll mode) and an upstream engine of its own, so that a proxied request and its
+ * upstream call stay on one thread from the client's bytes to the answer's.
+ */
+struct http_worker {
+    struct http_server *server;                 /* whose */
+    struct MHD_Daemon *daemons[LISTEN_MAX_FDS]; /* one per listening socket, over a dup of it */
+    int epoll_fd;                               /* the daemons' epoll fds, the engine's, wake_fd */
+    int wake_fd;                                /* eventfd: quiesce or stop */
+    struct upstream *engine;                    /* made and driven on the worker's thread */
+    pthread_t thread;                           /* runs worker_main */
+    bool started;                               /* thread must be joined */
+    bool quiesced;                              /* the daemons accept no more connections */
+    bool resumed; /* a connection was resumed on the worker's own thread: run the daemons */
+    atomic_bool quiesce_done;                   /* told to http_server_quiesce */
+};
+
 struct http_server {
     const struct config *cfg;   /* borrowed, outlives the server */
     const struct route *routes; /* borrowed route table */
@@ -73,10 +97,10 @@ struct http_server {
     http_host_fn other_host;    /* which requests came to those hosts; NULL: none do */
     http_gate_fn gate;          /* admits requests to non-public routes */
     struct auth_peers *proxies; /* may say X-Forwarded-Proto/-Host */
-    struct MHD_Daemon *daemons[LISTEN_MAX_FDS]; /* one per listening socket */
-    int fds[LISTEN_MAX_FDS];                    /* listening sockets, -1 once closed */
-    bool quiesced[LISTEN_MAX_FDS];              /* fds[i] is ours again, shut, closed at free */
-    bool tls[LISTEN_MAX_FDS];                   /* fds[i] serves HTTPS */
+    struct http_worker workers[WORKERS_MAX];   /* the event loops */
+    size_t n_workers;                          /* entries used in workers */
+    int fds[LISTEN_MAX_FDS];                   /* listening sockets, -1 once closed */
+    bool tls[LISTEN_MAX_FDS];                  /* fds[i] serves HTTPS */
     bool tls_started;                           /* tls_start succeeded: tls_stop at free */
     size_t n_fds;                               /* entries used in fds and daemons */
     _Atomic int64_t in_flight;                  /* requests between request line and completion */
@@ -107,6 +131,7 @@ struct owned {
 
 struct http_request {
     struct http_server *server;      /* the server answering */
+    struct http_worker *worker;      /* the loop serving its connection */
     struct MHD_Connection *mhd;      /* the connection, set at the first access call */
     struct http_conn *conn;          /* tracked connection state, may be NULL */
     int64_t started_us;              /* monotonic µs at the request line */
@@ -184,6 +209,25 @@ static void queue(struct http_request *r, unsigned status, struct MHD_Response *
     queue_with(r, status, resp, content_type, bytes, headers, true);
 }
 
+static void worker_wake(struct http_worker *w)
+{
+    uint64_t one = 1;
+    if (write(w->wake_fd, &one, sizeof(one)) < 0) { /* the counter is full: awake already */
+    }
+}
+
+/* libmicrohttpd, driven by our loop, does not wake that loop for a resumed connection: its
+ * worker runs the daemons next (at once when on its own thread, else woken). */
+static void resume(struct http_request *r)
+{
+    MHD_resume_connection(r->mhd);
+    struct http_worker *w = r->worker;
+    if (pthread_equal(pthread_self(), w->thread))
+        w->resumed = true;
+    else
+        worker_wake(w);
+}
+
 /* Relays libmicrohttpd's pull for more body to the stream's reader. */
 struct stream {
     http_stream_read_fn read; /* the producer */
@@ -213,6 +257,14 @@ void http_reply_stream(struct http_request *r, unsigned status, uint64_t size,
     queue_with(r, status, resp, NULL, size == HTTP_SIZE_UNKNOWN ? 0 : size, headers, false);
 }
 
+void http_reply_relayed(struct http_request *r, unsigned status, const char *const *headers,
+                        char *body, size_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) free(body);
+    queue_with(r, status, resp, NULL, len, headers, false);
+}
+
 void http_stream_sleep(struct http_request *r)
 {
     MHD_suspend_connection(r->mhd);
@@ -222,7 +274,7 @@ void http_stream_sleep(struct http_request *r)
 void http_stream_wake(struct http_request *r)
 {
     /* Without a tracked connection nobody else wakes it; with one, only whoever takes it. */
-    if (!r->conn || atomic_exchange(&r->conn->sleeping, NULL) == r) MHD_resume_connection(r->mhd);
+    if (!r->conn || atomic_exchange(&r->conn->sleeping, NULL) == r) resume(r);
 }
 
 void http_request_on_end(struct http_request *r, void (*fn)(void *), void *ctx)
@@ -336,7 +388,7 @@ void http_request_suspend(struct http_request *r)
 void http_request_resume(struct http_request *r, http_next_fn next)
 {
     r->next = next;
-    MHD_resume_connection(r->mhd); /* on_access runs next on an HTTP thread */
+    resume(r); /* on_access runs next on its worker's thread */
 }
 
 void http_request_take_body(struct http_request *r, http_body_fn fn, void *ctx)
@@ -363,7 +415,7 @@ void http_request_hold_body(struct http_request *r)
 
 void http_request_release_body(struct http_request *r)
 {
-    MHD_resume_connection(r->mhd); /* on_access gets the rest of the body next */
+    resume(r); /* on_access gets the rest of the body next */
 }
 
 void http_request_set_context(struct http_request *r, void *ctx, void (*free_fn)(void *))
@@ -452,6 +504,11 @@ const struct http_server *http_request_server(const struct http_request *r)
 void *http_request_app(const struct http_request *r)
 {
     return r->server->app;
+}
+
+struct upstream *http_request_engine(const struct http_request *r)
+{
+    return r->worker->engine;
 }
 
 const struct metrics *http_server_metrics(const struct http_server *s)
@@ -610,10 +667,12 @@ static enum MHD_Result tally_header(void *cls, enum MHD_ValueKind kind, const ch
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mhd)
 {
-    struct http_server *s = cls;
+    struct http_worker *w = cls;
+    struct http_server *s = w->server;
     struct http_request *r = calloc(1, sizeof(*r));
     if (!r) return NULL;
     r->server = s;
+    r->worker = w;
     r->started_us = clock_us();
     r->route_index = METRICS_NO_ROUTE;
     r->tls = MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_GNUTLS_SESSION) != NULL;
@@ -927,7 +986,7 @@ static void wake_if_gone(struct http_conn *c)
     struct http_request *r = atomic_exchange(&c->sleeping, NULL);
     if (!r) return; /* woken meanwhile by its producer */
     atomic_store(&r->client_gone, true);
-    MHD_resume_connection(r->mhd);
+    resume(r);
 }
 
 /* Closes connections whose client has taken longer than request_timeout_s to send a request,
@@ -1002,6 +1061,134 @@ void http_server_serve_hosts(struct http_server *s, size_t n_own, http_host_fn o
     s->other_host = other_host;
 }
 
+/* ---------------------------------------------------------------- workers */
+
+/* The daemons take no new connections; their listening descriptors (dups) close. */
+static void worker_quiesce(struct http_worker *w)
+{
+    w->quiesced = true;
+    for (size_t i = 0; i < w->server->n_fds; i++) {
+        MHD_socket fd = w->daemons[i] ? MHD_quiesce_daemon(w->daemons[i]) : MHD_INVALID_SOCKET;
+        if (fd != MHD_INVALID_SOCKET) close(fd);
+    }
+    atomic_store(&w->quiesce_done, true);
+}
+
+/* How long the loop may sleep: until the first daemon or the engine wants a round. */
+static int worker_wait_ms(const struct http_worker *w)
+{
+    long wait = 1000;
+    for (size_t i = 0; i < w->server->n_fds; i++) {
+        MHD_UNSIGNED_LONG_LONG ms;
+        if (MHD_get_timeout(w->daemons[i], &ms) == MHD_YES && ms < (MHD_UNSIGNED_LONG_LONG)wait)
+            wait = (long)ms;
+    }
+    long due = w->engine ? upstream_due_ms(w->engine) : -1;
+    if (due >= 0 && due < wait) wait = due;
+    return (int)wait;
+}
+
+static void *worker_main(void *arg)
+{
+    struct http_worker *w = arg;
+    struct http_server *s = w->server;
+    /* Made here: the thread that drives an engine is the one that made it. Without one,
+     * proxied requests use the application's shared engine. */
+    if (upstream_new_driven(s->cfg->connect_to, 0, &w->engine) == 0) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.fd = upstream_fd(w->engine)};
+        epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+    } else {
+        w->engine = NULL;
+        log_msg(LOG_WARN, "cannot start a worker's upstream engine", "detail",
+                "proxied requests use the shared one");
+    }
+    struct epoll_event events[16];
+    while (!atomic_load(&s->stopping)) {
+        if (atomic_load(&s->draining) && !w->quiesced) worker_quiesce(w);
+        do {
+            w->resumed = false;
+            for (size_t i = 0; i < s->n_fds; i++) MHD_run(w->daemons[i]);
+            if (w->engine) upstream_drive(w->engine);
+        } while (w->resumed);
+        int n = epoll_wait(w->epoll_fd, events, 16, worker_wait_ms(w));
+        for (int i = 0; i < n; i++) {
+            uint64_t count;
+            if (events[i].data.fd == w->wake_fd && read(w->wake_fd, &count, sizeof(count)) < 0) {
+            }
+        }
+    }
+    /* Calls still under way end (their requests resume and answer, or close with the daemon). */
+    if (w->engine) upstream_free(w->engine);
+    w->engine = NULL;
+    for (size_t i = 0; i < s->n_fds; i++) {
+        if (w->daemons[i]) MHD_run(w->daemons[i]);
+        if (w->daemons[i]) MHD_stop_daemon(w->daemons[i]);
+        w->daemons[i] = NULL;
+    }
+    return NULL;
+}
+
+/* A daemon of w on the listening socket fds[i], over a dup of it (each daemon closes its own). */
+static struct MHD_Daemon *start_daemon(struct http_server *s, struct http_worker *w, size_t i,
+                                       unsigned limit)
+{
+    const struct config *c = s->cfg;
+    int fd = fcntl(s->fds[i], F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return NULL;
+    /* libmicrohttpd answers 431/414 itself past its per-connection pool, and zeroes the whole
+     * pool after every request: keep it just above our own limits. */
+    size_t pool = (size_t)c->max_header_bytes + (size_t)c->max_url_bytes + 8192;
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | (s->tls[i] ? MHD_USE_TLS : 0);
+    /* Option, value pairs; the certificate's for HTTPS listeners only (libmicrohttpd takes no
+     * TLS options without MHD_USE_TLS). */
+    /* clang-format off */
+    struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, /* first, or early messages miss it */
+        MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_CONNECTION_LIMIT, limit,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->idle_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, w,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, s,
+        s->tls[i] ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END, tls_retrieve,
+        MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+        MHD_OPTION_END);
+    /* clang-format on */
+    if (!d) close(fd);
+    return d;
+}
+
+/* Worker w's daemons and loop descriptors (its thread starts later); 0 or -errno with err. */
+static int worker_prepare(struct http_server *s, struct http_worker *w, unsigned limit,
+                          char err[HTTP_ERROR_MAX])
+{
+    w->server = s;
+    w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = w->wake_fd};
+    if (w->epoll_fd < 0 || w->wake_fd < 0 ||
+        epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, w->wake_fd, &ev) < 0) {
+        snprintf(err, HTTP_ERROR_MAX, "cannot make an event loop: %s", strerror(errno));
+        return -EIO;
+    }
+    for (size_t i = 0; i < s->n_fds; i++) {
+        w->daemons[i] = start_daemon(s, w, i, limit);
+        const union MHD_DaemonInfo *info =
+            w->daemons[i] ? MHD_get_daemon_info(w->daemons[i], MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+        struct epoll_event dev = {.events = EPOLLIN, .data.fd = info ? info->epoll_fd : -1};
+        if (!info || epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, dev.data.fd, &dev) < 0) {
+            char where[80];
+            listen_describe(s->fds[i], where, sizeof(where));
+            snprintf(err, HTTP_ERROR_MAX, "cannot start the HTTP daemon on %s", where);
+            return -EIO;
+        }
+    }
+    return 0;
+}
+
 int http_server_start(struct http_server *s, char err[HTTP_ERROR_MAX])
 {
     const struct config *c = s->cfg;
@@ -1027,47 +1214,29 @@ int http_server_start(struct http_server *s, char err[HTTP_ERROR_MAX])
     }
     long threads = c->threads ? c->threads : sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1) threads = 1;
-    /* poll(), not epoll: libmicrohttpd 0.9.75's epoll loop stalls with a single thread under
-     * keep-alive load from ~128 connections (reproduced outside kfdash), and with epoll,
-     * MHD_quiesce_daemon (SIGTERM) races a worker thread taking the listening socket out of
-     * its epoll set: the loser's epoll_ctl fails and libmicrohttpd aborts the process ("Failed
-     * to remove listen FD from epoll set", seen in a CI run; a known libmicrohttpd defect). */
-    unsigned mode = MHD_USE_POLL_INTERNAL_THREAD;
-    /* libmicrohttpd answers 431/414 itself past its per-connection pool, and zeroes the whole
-     * pool after every request: keep it just above our own limits. */
-    size_t pool = (size_t)c->max_header_bytes + (size_t)c->max_url_bytes + 8192;
+    if (threads > WORKERS_MAX) threads = WORKERS_MAX;
+    /* Every worker accepts on every listening socket; the connection limit is shared out. */
     unsigned hard_limit = (unsigned)(c->max_connections * 2 + 64);
+    unsigned limit = (hard_limit + (unsigned)threads - 1) / (unsigned)threads;
+    for (long k = 0; k < threads; k++) {
+        struct http_worker *w = &s->workers[s->n_workers++];
+        w->epoll_fd = w->wake_fd = -1;
+        int e = worker_prepare(s, w, limit, err);
+        if (e < 0) return e;
+    }
     for (size_t i = 0; i < s->n_fds; i++) {
-        unsigned flags = mode | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ITC |
-                         MHD_USE_ERROR_LOG | (s->tls[i] ? MHD_USE_TLS : 0);
-        /* Option, value pairs; the certificate's for HTTPS listeners only (libmicrohttpd takes
-         * no TLS options without MHD_USE_TLS). */
-        /* clang-format off */
-        s->daemons[i] = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s,
-            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, /* first, or early messages miss it */
-            MHD_OPTION_LISTEN_SOCKET, s->fds[i],
-            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(threads == 1 ? 0 : threads),
-            MHD_OPTION_CONNECTION_LIMIT, hard_limit,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->idle_timeout_s,
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
-            MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-            MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, s,
-            s->tls[i] ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END, tls_retrieve,
-            MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
-            MHD_OPTION_END);
-        /* clang-format on */
-        if (!s->daemons[i]) {
-            char where[80];
-            listen_describe(s->fds[i], where, sizeof(where));
-            snprintf(err, HTTP_ERROR_MAX, "cannot start the HTTP daemon on %s", where);
-            return -EIO;
-        }
         char where[80], address[96];
         listen_describe(s->fds[i], where, sizeof(where));
         snprintf(address, sizeof(address), "%s%s", s->tls[i] ? LISTEN_TLS_PREFIX : "", where);
         log_msg(LOG_INFO, "listening", "address", address);
+    }
+    for (size_t k = 0; k < s->n_workers; k++) {
+        struct http_worker *w = &s->workers[k];
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+            snprintf(err, HTTP_ERROR_MAX, "cannot start an HTTP worker thread");
+            return -EAGAIN;
+        }
+        w->started = true;
     }
     if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
         snprintf(err, HTTP_ERROR_MAX, "cannot start the reaper thread");
@@ -1079,17 +1248,20 @@ int http_server_start(struct http_server *s, char err[HTTP_ERROR_MAX])
 
 void http_server_quiesce(struct http_server *s)
 {
-    atomic_store(&s->draining, true);
-    for (size_t i = 0; i < s->n_fds; i++) {
-        if (!s->daemons[i] || s->quiesced[i]) continue;
-        /* Once quiesced the listening socket is ours again. Shut down, it refuses new connections
-         * at once; it is closed only after MHD_stop_daemon, because MHD's worker threads may
-         * still take it out of their epoll sets, which fails fatally on a closed descriptor. */
-        if (MHD_quiesce_daemon(s->daemons[i]) != MHD_INVALID_SOCKET) {
-            shutdown(s->fds[i], SHUT_RDWR);
-            s->quiesced[i] = true;
+    if (atomic_exchange(&s->draining, true)) return;
+    for (size_t k = 0; k < s->n_workers; k++) worker_wake(&s->workers[k]);
+    /* Each worker takes its daemons off the sockets itself (libmicrohttpd's epoll sets are the
+     * worker's); then the sockets shut down, refusing new connections at once. */
+    int64_t deadline = clock_ms() + QUIESCE_WAIT_MS;
+    for (size_t k = 0; k < s->n_workers; k++) {
+        while (s->workers[k].started && !atomic_load(&s->workers[k].quiesce_done) &&
+               clock_ms() < deadline) {
+            struct timespec pause = {0, 1000000L};
+            nanosleep(&pause, NULL);
         }
     }
+    for (size_t i = 0; i < s->n_fds; i++)
+        if (s->fds[i] >= 0) shutdown(s->fds[i], SHUT_RDWR);
 }
 
 bool http_server_draining(const struct http_server *s)
@@ -1112,11 +1284,19 @@ void http_server_free(struct http_server *s)
     if (!s) return;
     atomic_store(&s->stopping, true);
     if (s->reaper_started) pthread_join(s->reaper, NULL);
-    for (size_t i = 0; i < s->n_fds; i++) {
-        /* A running daemon owns its listening socket and closes it when stopped. */
-        if (s->daemons[i]) MHD_stop_daemon(s->daemons[i]);
-        if ((!s->daemons[i] || s->quiesced[i]) && s->fds[i] >= 0) close(s->fds[i]);
+    for (size_t k = 0; k < s->n_workers; k++) {
+        struct http_worker *w = &s->workers[k];
+        if (w->started) {
+            worker_wake(w);
+            pthread_join(w->thread, NULL); /* its daemons stop on its thread */
+        }
+        for (size_t i = 0; i < s->n_fds; i++)
+            if (w->daemons[i]) MHD_stop_daemon(w->daemons[i]); /* never started */
+        if (w->epoll_fd >= 0) close(w->epoll_fd);
+        if (w->wake_fd >= 0) close(w->wake_fd);
     }
+    for (size_t i = 0; i < s->n_fds; i++)
+        if (s->fds[i] >= 0) close(s->fds[i]);
     pthread_mutex_destroy(&s->conns_lock);
     auth_peers_free(s->proxies);
     metrics_free(s->metrics);

@@ -79,6 +79,11 @@ const char *http_request_trusted_header(const struct http_request *r, const char
 const struct http_server *http_request_server(const struct http_request *r);
 /* What the server was made with for its handlers (kfdash_of in server/kfdash.h). */
 void *http_request_app(const struct http_request *r);
+struct upstream;
+/* The upstream engine driven by the thread serving r (lib/upstream.h: upstream_new_driven):
+ * a call made on it from that thread, and the answer's way back, never change threads. NULL
+ * when the thread has none (the caller uses a shared engine). */
+struct upstream *http_request_engine(const struct http_request *r);
 struct metrics;
 /* The server's request metrics (server/http/metrics.h). */
 const struct metrics *http_server_metrics(const struct http_server *s);
@@ -171,6 +176,10 @@ void http_reply_error_with(struct http_request *r, unsigned status, const char *
 typedef long (*http_stream_read_fn)(void *ctx, char *buf, size_t max);
 void http_reply_stream(struct http_request *r, unsigned status, uint64_t size,
                        const char *const *headers, http_stream_read_fn read, void *ctx);
+/* Another application's answer that is all in already: sent as http_reply_stream would send it
+ * (its headers, not kfdash's security headers), head and body in one write; takes body (heap). */
+void http_reply_relayed(struct http_request *r, unsigned status, const char *const *headers,
+                        char *body, size_t len);
 /* From read only: the connection sleeps (costing no thread) until http_stream_wake. */
 void http_stream_sleep(struct http_request *r);
 /* From any thread, once per sleep: read will be called again. */

@@ -23,7 +23,7 @@
 #include "server/kfdash.h"
 #include "server/proxy/tunnel.h"
 
-#define PIPE_BYTES       (64 << 10) /* answer bytes held between upstream and client */
+#define PIPE_BYTES       (64 << 10) /* answer bytes held between upstream and client, at most */
 #define UPLOAD_BYTES     (64 << 10) /* request body bytes held between client and upstream */
 #define REQUEST_HEAD_MAX 200        /* header lines sent upstream */
 #define LINE_MAX_BYTES   16384
@@ -71,7 +71,8 @@ struct pipe {
     long status;           /* the answer's */
     char **head;           /* "Name", "value" pairs to send on, NULL-terminated */
     uint64_t size;         /* Content-Length, or HTTP_SIZE_UNKNOWN */
-    struct ring down;      /* answer bytes not yet sent (PIPE_BYTES, heap) */
+    struct ring down;      /* answer bytes not yet sent (heap, made with the head: its
+                              Content-Length, PIPE_BYTES at most) */
     bool paused;           /* the engine was told to pause: unpause after a read */
     bool sleeping;         /* the client's connection sleeps until data or the end */
     bool waiting_head;     /* the request is parked until the head (or a failure) */
@@ -166,9 +167,22 @@ static long pipe_read(void *ctx, char *out, size_t max)
         http_stream_sleep(p->r);
     }
     uint64_t call = p->call;
+    unpause = unpause && !p->engine_done; /* a driven engine may be gone once its calls are */
     pthread_mutex_unlock(&p->lock);
     if (unpause) upstream_unpause(p->engine, call);
     return n;
+}
+
+/* When the upstream's whole answer is in the pipe already (small answers are, by the time the
+ * client's worker gets to them): room for its body, to send with the head in one write. NULL
+ * when it must stream: no body to count on (HEAD, 1xx, 204, 304), or not all of it came. */
+static char *whole_answer(struct http_request *r, const struct pipe *p)
+{
+    size_t n = ring_len(&p->down);
+    if (strcmp(http_request_method(r), "HEAD") == 0 || p->status < 200 || p->status == 204 ||
+        p->status == 304 || (p->size != HTTP_SIZE_UNKNOWN && p->size != n))
+        return NULL;
+    return malloc(n ? n : 1);
 }
 
 /* The answer's head is in (or the call failed before it): answer the client. */
@@ -180,9 +194,15 @@ static void head_arrived(struct http_request *r)
     int error = p->error;
     char detail[UPSTREAM_DETAIL_MAX];
     snprintf(detail, sizeof(detail), "%s", p->detail);
+    char *whole = head_in && p->engine_done && !error ? whole_answer(r, p) : NULL;
+    size_t whole_len = whole ? ring_get(&p->down, whole, ring_len(&p->down)) : 0;
     pthread_mutex_unlock(&p->lock);
     if (!head_in) {
         reply_failure(r, error ? error : -EIO, detail);
+        return;
+    }
+    if (whole) {
+        http_reply_relayed(r, (unsigned)p->status, (const char *const *)p->head, whole, whole_len);
         return;
     }
     /* The head is only read here and freed with the pipe: no lock needed for it. */
@@ -280,7 +300,16 @@ static void on_head(void *ctx, long status, const char *const *lines, size_t n)
         free(head);
         head = NULL;
     }
+    /* Room for the answer: all of a small one, PIPE_BYTES of a larger or unknown one. */
+    size_t room = size < PIPE_BYTES ? (size_t)size + 1 : PIPE_BYTES;
+    char *bytes = head ? malloc(room) : NULL;
+    if (!bytes && head) {
+        for (size_t j = 0; j < k; j++) free(head[j]);
+        free(head);
+        head = NULL;
+    }
     pthread_mutex_lock(&p->lock);
+    ring_init(&p->down, bytes, bytes ? room : 0);
     p->head = head;
     p->status = head ? status : 502;
     p->size = size;
@@ -579,10 +608,7 @@ static void forward_http(struct http_request *r, const struct proxy_target *t,
     for (size_t i = 0; i < o->n; i++) lines[i] = buf_str(&o->lines[i]);
     lines[o->n] = NULL;
     struct pipe *p = calloc(1, sizeof(*p));
-    char *answer_bytes = p ? malloc(PIPE_BYTES) : NULL;
-    if (p) ring_init(&p->down, answer_bytes, PIPE_BYTES);
-    if (buf_error(&url) || !p || !answer_bytes) {
-        free(answer_bytes);
+    if (buf_error(&url) || !p) {
         free(p);
         http_reply_error(r, 500, "out of memory");
         buf_reset(&url);
@@ -596,7 +622,6 @@ static void forward_http(struct http_request *r, const struct proxy_target *t,
     long long size = -1;
     bool streams = http_request_streams_body(r) && sends_body(r, &size);
     if (streams && size > t->max_body_bytes) {
-        free(answer_bytes);
         free(p);
         buf_reset(&url);
         http_reply_error(r, 413, "request body too large for this application");
@@ -618,7 +643,6 @@ static void forward_http(struct http_request *r, const struct proxy_target *t,
         free(p->up.data);
         free(p->location_prefix);
         free(p->location_base);
-        free(answer_bytes);
         free(p);
         buf_reset(&url);
         http_reply_error(r, 500, "out of memory");
@@ -639,7 +663,7 @@ static void forward_http(struct http_request *r, const struct proxy_target *t,
     p->r = r;
     p->size = HTTP_SIZE_UNKNOWN;
     p->sandbox = t->sandbox;
-    p->engine = kfdash_of(r)->engine;
+    p->engine = http_request_engine(r) ? http_request_engine(r) : kfdash_of(r)->engine;
     http_request_set_context(r, p, pipe_http_end);
     pthread_mutex_lock(&p->lock); /* the engine may answer before p->call is set */
     if (!streams) {

@@ -75,10 +75,11 @@ chmod 755 "$TMP" # nginx workers run as nobody when started by root
 KF_PID=""
 SC_PID=""
 NGX_PID=""
+NP_PID=""
 WRK_PID=""
 cleanup() {
     local rc=$? pid
-    for pid in $WRK_PID $KF_PID $SC_PID $NGX_PID; do # SIGTERM: kfdash exits 0, nginx stops fast
+    for pid in $WRK_PID $KF_PID $SC_PID $NP_PID $NGX_PID; do # SIGTERM: kfdash exits 0, nginx stops fast
         if kill -TERM "$pid" 2>/dev/null; then wait "$pid" 2>/dev/null || true; fi
     done
     rm -rf "$TMP"
@@ -300,13 +301,56 @@ echo
 # (cheap, no Dex), which every request below carries, to nginx directly as well.
 SC_USER_HDR="kubeflow-userid: alice@example.com"
 SC_PORT=$(free_port)
+# One user makes every request here: the per-user limits (200 requests/s by default, 429
+# past it) are lifted, or the runs would measure kfdash refusing them.
 "$BIN" --listen "127.0.0.1:$SC_PORT" --threads "$THREADS" --access-log false \
-    --upstream "$NGX" --trusted-header-peers 127.0.0.1/32 2>"$TMP/sidecar.log" &
+    --upstream "$NGX" --trusted-header-peers 127.0.0.1/32 --user-requests-per-s 1000000 \
+    --user-requests-in-flight 100000 2>"$TMP/sidecar.log" &
 SC_PID=$!
 SC=http://127.0.0.1:$SC_PORT
 wait_200 "$SC/healthz" "$SC_PID" "$TMP/sidecar.log" "kfdash --upstream"
 sleep 0.2
 SC_RSS_IDLE=$(proc_kb "$SC_PID" VmRSS)
+
+# The practical ceiling for a proxy: nginx as a reverse proxy to the same nginx, keep-alive
+# upstream connections, as many workers as kfdash has threads (a process of its own, so its
+# CPU time is counted apart from the nginx behind it).
+NP_PORT=$(free_port)
+mkdir -p "$TMP/np"
+cat >"$TMP/np/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes $THREADS;
+pid $TMP/np/nginx.pid;
+error_log stderr warn;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    server_tokens off;
+    client_body_temp_path $TMP/temp/np-body;
+    proxy_temp_path $TMP/temp/np-proxy;
+    fastcgi_temp_path $TMP/temp/np-fastcgi;
+    uwsgi_temp_path $TMP/temp/np-uwsgi;
+    scgi_temp_path $TMP/temp/np-scgi;
+    keepalive_timeout 75s;
+    keepalive_requests 100000000;
+    upstream app { server 127.0.0.1:$NGX_PORT; keepalive 512; keepalive_requests 100000000; }
+    server {
+        listen 127.0.0.1:$NP_PORT;
+        location / {
+            proxy_pass http://app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$host;
+            proxy_set_header X-Forwarded-For \$remote_addr;
+        }
+    }
+}
+EOF
+nginx -p "$TMP/np/" -c "$TMP/np/nginx.conf" -e stderr 2>"$TMP/np.log" &
+NP_PID=$!
+NP=http://127.0.0.1:$NP_PORT
+wait_200 "$NP/app/ping" "$NP_PID" "$TMP/np.log" "nginx (reverse proxy)"
 
 # Through kfdash: 200 and the very bytes nginx sends (the asset still gzipped: kfdash passes
 # the upstream's Content-Encoding on); without the header: 401, so the gate really runs.
@@ -314,8 +358,8 @@ PROXY_TARGETS=("/app/ping" "$ASSET")
 for target in "${PROXY_TARGETS[@]}"; do
     enc=()
     [[ $target == "$ASSET" ]] && enc=(-H 'Accept-Encoding: gzip')
-    for name in direct sidecar; do
-        [[ $name == direct ]] && base=$NGX || base=$SC
+    for name in direct ngxproxy sidecar; do
+        case $name in direct) base=$NGX ;; ngxproxy) base=$NP ;; *) base=$SC ;; esac
         out=$(curl -s "${enc[@]}" -H "$SC_USER_HDR" -D "$TMP/$name.ph" -o "$TMP/$name.p" \
             -w '%{http_code} %{size_header} %{size_download}' "$base$target") ||
             die "$name: GET $base$target failed"
@@ -325,6 +369,8 @@ for target in "${PROXY_TARGETS[@]}"; do
     done
     cmp -s "$TMP/direct.p" "$TMP/sidecar.p" ||
         die "$target: the body through kfdash differs from nginx's own"
+    cmp -s "$TMP/direct.p" "$TMP/ngxproxy.p" ||
+        die "$target: the body through nginx as a proxy differs from nginx's own"
     if [[ $target == "$ASSET" ]]; then
         cmp -s "$TMP/direct.p" "$TMP/nginx.a" || die "$target: nginx did not send the gzip bytes"
         grep -qi '^content-encoding: *gzip' "$TMP/sidecar.ph" ||
@@ -396,6 +442,7 @@ run_wrk() {
     case $server in
         kfdash) pids=$KF_PID ;;
         sidecar) pids=$SC_PID ;; # kfdash's own CPU: not the nginx behind it
+        ngxproxy) pids="$NP_PID $(ps -o pid= --ppid "$NP_PID")" ;; # the proxy's alone
         *) pids="$NGX_PID $(ps -o pid= --ppid "$NGX_PID")" ;;
     esac
     wrk -t"$WRK_THREADS" -c"$c" -d"${WARMUP}s" --timeout 5s "${hdr[@]}" "$url" >/dev/null
@@ -465,6 +512,7 @@ for target in "${PROXY_TARGETS[@]}"; do
     [[ $target == "$ASSET" ]] && hdr+=("Accept-Encoding: gzip")
     for c in $CONNS; do
         run_wrk direct "$target" "$NGX$target" "$NGX_PORT" "$c" "${hdr[@]}"
+        run_wrk ngxproxy "$target" "$NP$target" "$NP_PORT" "$c" "${hdr[@]}"
         run_wrk sidecar "$target" "$SC$target" "$SC_PORT" "$c" "${hdr[@]}"
     done
 done
@@ -472,6 +520,11 @@ done
 kill -0 "$SC_PID" 2>/dev/null || die "kfdash --upstream died during the runs"
 SC_RSS_AFTER=$(proc_kb "$SC_PID" VmRSS)
 SC_HWM=$(proc_kb "$SC_PID" VmHWM)
+# Memory with many clients: the small answer through kfdash at SC_MANY connections.
+SC_MANY=${BENCH_MANY_CONNS:-1000}
+run_wrk sidecar /app/ping "$SC/app/ping" "$SC_PORT" "$SC_MANY" "$SC_USER_HDR"
+kill -0 "$SC_PID" 2>/dev/null || die "kfdash --upstream died during the run at $SC_MANY connections"
+SC_HWM_MANY=$(proc_kb "$SC_PID" VmHWM)
 
 # ---------------------------------------------------------------- summary
 echo
@@ -503,30 +556,40 @@ echo "kfdash RSS peak (VmHWM after the runs):   $(mb "$KF_HWM")   [nginx master+
 echo "kfdash start-to-ready (first 200 on /healthz): ${READY_MED} ms median of $READY_RUNS starts (min $READY_MIN, max $READY_MAX)"
 
 echo
-echo "proxied through kfdash (sidecar) vs nginx direct:"
-row target conns "nginx req/s" p50 p99 "kfdash req/s" p50 p99 ratio
+echo "proxied: kfdash (sidecar) vs nginx as a reverse proxy to the same upstream (ratio: kfdash/nginx proxy):"
+row target conns "ngx-px req/s" p50 p99 "kfdash req/s" p50 p99 ratio
 for target in "${PROXY_TARGETS[@]}"; do
     for c in $CONNS; do
-        read -r nr np50 np99 _ <<<"${RES[direct|$target|$c]}"
+        read -r nr np50 np99 _ <<<"${RES[ngxproxy|$target|$c]}"
         read -r kr kp50 kp99 _ <<<"${RES[sidecar|$target|$c]}"
         ratio=$(awk -v a="$kr" -v b="$nr" 'BEGIN { r = b > 0 ? a / b : 0; printf "%.2f", r }')
         row "$(label "$target")" "$c" "$nr" "$np50" "$np99" "$kr" "$kp50" "$kp99" "$ratio"
     done
 done
+echo "(the upstream hit directly, for scale:"
+for target in "${PROXY_TARGETS[@]}"; do
+    for c in $CONNS; do
+        read -r nr _ <<<"${RES[direct|$target|$c]}"
+        printf '  %s c=%s: %s req/s\n' "$(label "$target")" "$c" "$nr"
+    done
+done
+echo ")"
 echo
-echo "CPU time per request: nginx serving directly vs kfdash proxying (kfdash alone, not the nginx behind it):"
-printf "%-${LABEL_W}s %5s  %12s %11s\n" target conns "nginx us" "kfdash us"
+echo "CPU time per proxied request (the proxy alone, not the nginx behind it), and nginx serving directly:"
+printf "%-${LABEL_W}s %5s  %12s %11s %11s\n" target conns "nginx us" "ngx-px us" "kfdash us"
 for target in "${PROXY_TARGETS[@]}"; do
     for c in $CONNS; do
         read -r _ _ _ nc <<<"${RES[direct|$target|$c]}"
+        read -r _ _ _ pc <<<"${RES[ngxproxy|$target|$c]}"
         read -r _ _ _ kc <<<"${RES[sidecar|$target|$c]}"
-        printf "%-${LABEL_W}s %5s  %12s %11s\n" "$(label "$target")" "$c" "$nc" "$kc"
+        printf "%-${LABEL_W}s %5s  %12s %11s %11s\n" "$(label "$target")" "$c" "$nc" "$pc" "$kc"
     done
 done
 echo
 echo "kfdash sidecar RSS idle (VmRSS before the runs):        $(mb "$SC_RSS_IDLE")"
 echo "kfdash sidecar RSS after the proxied runs (VmRSS):     $(mb "$SC_RSS_AFTER")"
-echo "kfdash sidecar RSS peak (VmHWM after the proxied runs): $(mb "$SC_HWM")"
+echo "kfdash sidecar RSS peak (VmHWM after the proxied runs, at most ${CONNS##* } connections): $(mb "$SC_HWM")"
+echo "kfdash sidecar RSS peak at $SC_MANY connections (VmHWM):  $(mb "$SC_HWM_MANY")"
 SC_WARN=$(grep -c '"level":"\(warn\|error\)"' "$TMP/sidecar.log" || true)
 if grep -q '"msg":"no state_dir' "$TMP/sidecar.log"; then SC_WARN=$((SC_WARN - 1)); fi
 if ((SC_WARN > 0)); then

@@ -267,6 +267,13 @@ void http_reply_stream(struct http_request *r, unsigned status, uint64_t size,
     answer(r, status, NULL, "", 0, headers); /* the body is the proxy's: not read here */
 }
 
+void http_reply_relayed(struct http_request *r, unsigned status, const char *const *headers,
+                        char *body, size_t len)
+{
+    answer(r, status, NULL, body, len, headers);
+    free(body);
+}
+
 void http_stream_sleep(struct http_request *r) {}
 
 void http_stream_wake(struct http_request *r) {}
@@ -390,6 +397,11 @@ const struct sockaddr *http_request_peer(const struct http_request *r)
 const struct http_server *http_request_server(const struct http_request *r)
 {
     return NULL;
+}
+
+struct upstream *http_request_engine(const struct http_request *r)
+{
+    return NULL; /* no worker loops here: handlers use the application's shared engine */
 }
 
 void *http_request_app(const struct http_request *r)
