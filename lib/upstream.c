@@ -349,8 +349,7 @@ static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *soc
         }
         return 0;
     }
-    uint32_t events =
-        (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    uint32_t events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
     if (w && w->wanted && w->events == events) return 0;
     struct epoll_event ev = {.events = events, .data.fd = fd};
     if (epoll_ctl(u->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT)
@@ -507,8 +506,7 @@ static int parse_connect_to(struct upstream *u, const char *connect_to)
     return 0;
 }
 
-static int engine_new(const char *connect_to, size_t max_calls, bool driven,
-                      struct upstream **ret)
+static int engine_new(const char *connect_to, size_t max_calls, bool driven, struct upstream **ret)
 {
     struct upstream *u = calloc(1, sizeof(*u));
     if (!u) return -ENOMEM;

@@ -84,7 +84,7 @@ struct http_worker {
     bool started;                               /* thread must be joined */
     bool quiesced;                              /* the daemons accept no more connections */
     bool resumed; /* a connection was resumed on the worker's own thread: run the daemons */
-    atomic_bool quiesce_done;                   /* told to http_server_quiesce */
+    atomic_bool quiesce_done; /* told to http_server_quiesce */
 };
 
 struct http_server {
@@ -97,19 +97,19 @@ struct http_server {
     http_host_fn other_host;    /* which requests came to those hosts; NULL: none do */
     http_gate_fn gate;          /* admits requests to non-public routes */
     struct auth_peers *proxies; /* may say X-Forwarded-Proto/-Host */
-    struct http_worker workers[WORKERS_MAX];   /* the event loops */
-    size_t n_workers;                          /* entries used in workers */
-    int fds[LISTEN_MAX_FDS];                   /* listening sockets, -1 once closed */
-    bool tls[LISTEN_MAX_FDS];                  /* fds[i] serves HTTPS */
-    bool tls_started;                           /* tls_start succeeded: tls_stop at free */
-    size_t n_fds;                               /* entries used in fds and daemons */
-    _Atomic int64_t in_flight;                  /* requests between request line and completion */
-    atomic_bool draining;                       /* quiesced: no new connections */
-    pthread_mutex_t conns_lock;                 /* guards conns and each conn's fd while listed */
-    struct http_conn *conns;                    /* open connections */
-    pthread_t reaper;                           /* closes connections of too slow clients */
-    bool reaper_started;                        /* reaper must be joined */
-    atomic_bool stopping;                       /* tells the reaper to exit */
+    struct http_worker workers[WORKERS_MAX]; /* the event loops */
+    size_t n_workers;                        /* entries used in workers */
+    int fds[LISTEN_MAX_FDS];                 /* listening sockets, -1 once closed */
+    bool tls[LISTEN_MAX_FDS];                /* fds[i] serves HTTPS */
+    bool tls_started;                        /* tls_start succeeded: tls_stop at free */
+    size_t n_fds;                            /* entries used in fds and daemons */
+    _Atomic int64_t in_flight;               /* requests between request line and completion */
+    atomic_bool draining;                    /* quiesced: no new connections */
+    pthread_mutex_t conns_lock;              /* guards conns and each conn's fd while listed */
+    struct http_conn *conns;                 /* open connections */
+    pthread_t reaper;                        /* closes connections of too slow clients */
+    bool reaper_started;                     /* reaper must be joined */
+    atomic_bool stopping;                    /* tells the reaper to exit */
     uint64_t id_prefix;          /* random per process: request ids differ across replicas */
     _Atomic uint64_t id_counter; /* request ids within this process */
 };
