@@ -26,6 +26,7 @@ struct upstream_conn {
 };
 
 struct job {
+    struct upstream *engine;               /* whose */
     uint64_t id;                           /* names the job in commands from other threads */
     CURL *easy;                            /* the transfer */
     struct curl_slist *headers;            /* request headers, freed with the job */
@@ -52,6 +53,9 @@ struct command {
     uint64_t id; /* the job */
     bool cancel; /* else: unpause */
 };
+
+/* Handles kept for reuse: making one (and its buffers) costs more than resetting one. */
+#define SPARE_EASY_MAX 64
 
 /* An unpause and a cancel per call at most (duplicates are merged). */
 #define COMMANDS_MAX (2 * UPSTREAM_MAX_CALLS)
@@ -83,6 +87,8 @@ struct upstream {
     pthread_t owner;                       /* driven: the thread that drives it */
     struct curl_slist *connect_to;         /* "HOST:PORT:TO_HOST:TO_PORT" for every transfer */
     struct watch *watches;                 /* the engine thread's, by descriptor (on_socket) */
+    CURL *spare[SPARE_EASY_MAX];           /* finished transfers' handles, reset, for new calls */
+    size_t n_spare;                        /* entries in spare (guarded by lock) */
     size_t n_watches;                      /* entries in watches */
 };
 
@@ -176,10 +182,30 @@ static size_t on_head_line(char *data, size_t size, size_t n, void *userp)
 
 /* ---------------------------------------------------------------- jobs */
 
+/* A finished call's handle, reset, for the next call; false when there are enough. A
+ * connect-only handle keeps its connection until cleaned up: never reused. */
+static bool keep_spare(struct upstream *u, CURL *easy)
+{
+    curl_easy_reset(easy);
+    pthread_mutex_lock(&u->lock);
+    bool kept = u->n_spare < SPARE_EASY_MAX;
+    if (kept) u->spare[u->n_spare++] = easy;
+    pthread_mutex_unlock(&u->lock);
+    return kept;
+}
+
+static CURL *take_spare(struct upstream *u)
+{
+    pthread_mutex_lock(&u->lock);
+    CURL *easy = u->n_spare ? u->spare[--u->n_spare] : NULL;
+    pthread_mutex_unlock(&u->lock);
+    return easy ? easy : curl_easy_init();
+}
+
 static void job_free(struct job *j)
 {
     if (j->conn_fd >= 0) close(j->conn_fd);
-    curl_easy_cleanup(j->easy);
+    if (j->connected || !keep_spare(j->engine, j->easy)) curl_easy_cleanup(j->easy);
     curl_slist_free_all(j->headers);
     buf_reset(&j->body);
     clear_head(j);
@@ -574,6 +600,7 @@ void upstream_free(struct upstream *u)
     close(u->wake_fd);
     pthread_mutex_destroy(&u->lock);
     curl_slist_free_all(u->connect_to);
+    for (size_t i = 0; i < u->n_spare; i++) curl_easy_cleanup(u->spare[i]);
     free(u->watches);
     free(u);
 }
@@ -602,14 +629,15 @@ static bool set_tls(CURL *e, const struct upstream_tls *t)
     return ok;
 }
 
-static struct job *job_new(const struct upstream *u, const struct upstream_call *call)
+static struct job *job_new(struct upstream *u, const struct upstream_call *call)
 {
     struct job *j = calloc(1, sizeof(*j));
     if (!j) return NULL;
     j->conn_fd = -1;
     j->max_age_s = -1;
     buf_init(&j->body, call->max_response_bytes);
-    j->easy = curl_easy_init();
+    j->engine = u;
+    j->easy = take_spare(u);
     if (!j->easy) {
         free(j);
         return NULL;

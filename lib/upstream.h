@@ -1,8 +1,9 @@
 /*
- * upstream: the engine that talks to other servers (Dex, the apiserver, later the proxied apps)
+ * upstream: the engine that talks to other servers (Dex, the apiserver, the proxied apps)
  * without blocking the HTTP threads.
  *
- * One thread drives libcurl's multi interface. A handler submits a call and parks its request
+ * One thread drives libcurl's multi interface: the engine's own, or (a driven engine) the
+ * thread that made it, inside its own event loop. A handler submits a call and parks its request
  * (http_request_suspend); the engine calls `done` on its own thread when the answer is in (or the
  * call failed), and `done` resumes the request. Every call has a timeout and a response size
  * limit; the number of calls under way is bounded, past it submitting fails with -EBUSY.

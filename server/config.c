@@ -253,7 +253,9 @@ static const struct setting settings[] = {
     {"listen", "KFDASH_LISTEN", "listen", K_LIST, F(listen), 0, 0, "127.0.0.1:8080,[::1]:8080",
      "Addresses to listen on (repeat the flag, or comma-separate)", check_listen, false},
     {"threads", "KFDASH_THREADS", "threads", K_INT, F(threads), 0, 256, "0",
-     "HTTP worker threads per address; 0 = one per CPU core", NULL, false},
+     "HTTP worker threads, each serving every address with its own event loop; 0 = one per "
+     "CPU core",
+     NULL, false},
     {"web_dir", "KFDASH_WEB_DIR", "web-dir", K_STRING, F(web_dir), 0, 0, "",
      "Serve the web app from this directory instead of the copy built into the binary",
      check_dir_or_empty, false},

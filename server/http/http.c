@@ -41,7 +41,7 @@
 
 #define REAPER_INTERVAL_MS 250
 #define REPLY_HEADERS_MAX  8
-#define WORKERS_MAX        64
+#define WORKERS_MAX        256
 #define QUIESCE_WAIT_MS    2000
 
 /* Name, value pairs. */

@@ -5,8 +5,11 @@
  * before routing, the request id, security headers, the access log, metrics of every request,
  * and graceful shutdown. Does not own what any route means.
  *
- * Threads: libmicrohttpd's internal epoll thread pool calls handlers; a handler must answer
- * without waiting on the network. A reaper thread closes connections whose client is too slow.
+ * Threads: workers (config threads) each run one event loop: a libmicrohttpd daemon per
+ * listening socket in external epoll mode, and an upstream engine of its own
+ * (http_request_engine) for proxied requests, so a request and its upstream call stay on one
+ * thread. Handlers run on the worker of their connection and must answer without waiting on the
+ * network. A reaper thread closes connections whose client is too slow.
  * The only place that talks to libmicrohttpd: nothing else includes microhttpd.h.
  */
 #pragma once

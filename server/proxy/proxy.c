@@ -444,13 +444,14 @@ static size_t take_body(void *ctx, const char *data, size_t len)
 /* ---------------------------------------------------------------- the request */
 
 struct outgoing {
-    struct buf lines[REQUEST_HEAD_MAX]; /* "Name: value" */
-    size_t n;                           /* lines used */
-    bool overflow;                      /* too many */
-    bool drop_authorization;            /* the bearer proved the user to kfdash: keep it here */
-    bool drop_cookies;                  /* none of the client's cookies go on */
-    const char *accept;                 /* sent instead of the client's Accept, or NULL */
-    const char *const *drop;            /* client headers not to pass on, or NULL */
+    struct buf text;                 /* the lines, each ended by a NUL */
+    size_t starts[REQUEST_HEAD_MAX]; /* where each line starts in text */
+    size_t n;                        /* lines used */
+    bool overflow;                   /* too many, or too long */
+    bool drop_authorization;         /* the bearer proved the user to kfdash: keep it here */
+    bool drop_cookies;               /* none of the client's cookies go on */
+    const char *accept;              /* sent instead of the client's Accept, or NULL */
+    const char *const *drop;         /* client headers not to pass on, or NULL */
 };
 
 static void add_line(struct outgoing *o, const char *fmt, ...)
@@ -461,13 +462,20 @@ static void add_line(struct outgoing *o, const char *fmt, ...)
         o->overflow = true;
         return;
     }
-    struct buf *b = &o->lines[o->n++];
-    buf_init(b, LINE_MAX_BYTES);
+    size_t start = o->text.n;
     va_list ap;
     va_start(ap, fmt);
-    buf_vaddf(b, fmt, ap);
+    buf_vaddf(&o->text, fmt, ap);
     va_end(ap);
-    if (buf_error(b)) o->overflow = true;
+    buf_add(&o->text, "", 1);
+    if (buf_error(&o->text) || o->text.n - start > LINE_MAX_BYTES) o->overflow = true;
+    o->starts[o->n++] = start;
+}
+
+/* Line i (valid until text changes). */
+static const char *line_at(const struct outgoing *o, size_t i)
+{
+    return buf_str(&o->text) + o->starts[i];
 }
 
 /* The Cookie header without kfdash's own cookies. */
@@ -574,7 +582,7 @@ static void forward_upgrade(struct http_request *r, const struct proxy_target *t
     buf_init(&head, 16384);
     buf_addf(&head, "%s %s%s HTTP/1.1\r\n", http_request_method(r), prefix, path_and_query);
     if (!t->keep_host) buf_addf(&head, "Host: %.*s\r\n", (int)authority_len, authority);
-    for (size_t i = 0; i < o->n; i++) buf_addf(&head, "%s\r\n", buf_str(&o->lines[i]));
+    for (size_t i = 0; i < o->n; i++) buf_addf(&head, "%s\r\n", line_at(o, i));
     buf_addf(&head, "Connection: Upgrade\r\nUpgrade: %s\r\n\r\n",
              http_request_header(r, "Upgrade"));
     if (buf_error(&head))
@@ -605,7 +613,7 @@ static void forward_http(struct http_request *r, const struct proxy_target *t,
     buf_init(&url, 16384);
     buf_addf(&url, "%s%s", t->base_url, path_and_query);
     const char *lines[REQUEST_HEAD_MAX + 1];
-    for (size_t i = 0; i < o->n; i++) lines[i] = buf_str(&o->lines[i]);
+    for (size_t i = 0; i < o->n; i++) lines[i] = line_at(o, i);
     lines[o->n] = NULL;
     struct pipe *p = calloc(1, sizeof(*p));
     if (buf_error(&url) || !p) {
@@ -689,6 +697,7 @@ static void forward_http(struct http_request *r, const struct proxy_target *t,
 void proxy_forward(struct http_request *r, const struct proxy_target *t, const char *path_and_query)
 {
     struct outgoing o = {0};
+    buf_init(&o.text, (size_t)REQUEST_HEAD_MAX * LINE_MAX_BYTES);
     collect_headers(r, t, &o);
     if (o.overflow)
         http_reply_error(r, 431, "too many or too large headers to forward");
@@ -696,5 +705,5 @@ void proxy_forward(struct http_request *r, const struct proxy_target *t, const c
         forward_upgrade(r, t, path_and_query, &o);
     else
         forward_http(r, t, path_and_query, &o);
-    for (size_t i = 0; i < o.n; i++) buf_reset(&o.lines[i]);
+    buf_reset(&o.text);
 }

@@ -10,8 +10,10 @@
  * client prefers. The request body is the one http.c buffered (limits.max_body_bytes), or on
  * ROUTE_STREAM_BODY routes streams through a bounded buffer as well (target->max_body_bytes).
  *
- * Threads: handlers call proxy_forward on an HTTP thread; the engine thread feeds the answer.
- * The engine and the settings are the request's server's (server/kfdash.h).
+ * Threads: handlers call proxy_forward on an HTTP worker; the upstream call runs on that worker's
+ * own engine (http_request_engine), so the answer is fed on the same thread, and a complete
+ * small answer goes out with its head in one write. The settings are the request's server's
+ * (server/kfdash.h); a request without a worker engine uses the shared one.
  */
 #pragma once
 

@@ -8,7 +8,11 @@
 #   2. WebSocket round trips: a kernel started through kfdash, then kernel_info_request after
 #      kernel_info_reply on api/kernels/<id>/channels, through kfdash and directly (rounds
 #      alternate, one WebSocket open at a time): p50/p90/p99 and what kfdash adds;
-#   3. kfdash's memory for open WebSockets: VmRSS (and open descriptors) before, with
+#      then WebSocket throughput each way (BENCH_WS_BULK_MIB MiB messages: an execute_request's
+#      code up, a user expression's value down), through kfdash and directly;
+#   3. JupyterLab's page load in headless Chromium (notebook_load.mjs), cold (fresh profile)
+#      and warm (cached), through kfdash and directly, BENCH_LOAD_ROUNDS times each;
+#   4. kfdash's memory for open WebSockets: VmRSS (and open descriptors) before, with
 #      BENCH_WS_OPEN WebSockets to Jupyter's api/events/subscribe held open through it (each
 #      proven live by a ping answered by Jupyter's pong) and after closing them, a few times
 #      over so a leak shows as growth from one cycle to the next.
@@ -26,7 +30,8 @@
 # is refused or does not relay. Logs: build-release/notebooks-*.log.
 # Knobs: BENCH_DURATION (s per wrk run, default 8), BENCH_CONNS ("16 64"), BENCH_WS_MESSAGES
 # (round trips each way, 2000), BENCH_WS_OPEN (WebSockets held open, 1000), BENCH_WS_CYCLES (3),
-# BENCH_THREADS (kfdash --threads, default 0: one per CPU).
+# BENCH_WS_BULK_MIB (4), BENCH_LOAD_ROUNDS (5), BENCH_THREADS (kfdash --threads, default 0: one
+# per CPU).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -36,6 +41,8 @@ CONNS=${BENCH_CONNS:-"16 64"}
 WS_MESSAGES=${BENCH_WS_MESSAGES:-2000}
 WS_OPEN=${BENCH_WS_OPEN:-1000}
 WS_CYCLES=${BENCH_WS_CYCLES:-3}
+WS_BULK_MIB=${BENCH_WS_BULK_MIB:-4}
+LOAD_ROUNDS=${BENCH_LOAD_ROUNDS:-5}
 THREADS=${BENCH_THREADS:-0}
 USER_ID=alice@example.com
 NB_PATH=/notebook/alice/nb1/
@@ -116,10 +123,15 @@ done
 # ---------------------------------------------------------------- 2. WebSocket round trips
 say "WebSocket: $WS_MESSAGES kernel_info round trips each way"
 "$py" "$HERE/ws_bench.py" rtt --kfdash "$KN" --direct "$D" --user "$USER_ID" \
-  --n "$WS_MESSAGES" >"$TMP/rtt.out" 2>"$LOGS/notebooks-ws.log" ||
+  --n "$WS_MESSAGES" --bulk-mib "$WS_BULK_MIB" >"$TMP/rtt.out" 2>"$LOGS/notebooks-ws.log" ||
   { cat "$LOGS/notebooks-ws.log" >&2; die "the WebSocket round trips failed"; }
 
-# ---------------------------------------------------------------- 3. WebSockets held open
+# ---------------------------------------------------------------- 3. the page in a browser
+say "JupyterLab page load in Chromium, cold and warm, $LOAD_ROUNDS rounds"
+node "$HERE/notebook_load.mjs" "${KN}lab" "${D}lab" "$USER_ID" "$LOAD_ROUNDS" >"$TMP/load.out" \
+  2>"$LOGS/notebooks-load.log" || { cat "$LOGS/notebooks-load.log" >&2; die "the page loads failed"; }
+
+# ---------------------------------------------------------------- 4. WebSockets held open
 say "WebSocket: $WS_OPEN held open through kfdash, $WS_CYCLES times"
 "$py" "$HERE/ws_bench.py" hold --kfdash "$KN" --user "$USER_ID" --pid "$kpid" \
   --count "$WS_OPEN" --cycles "$WS_CYCLES" >"$TMP/hold.out" 2>>"$LOGS/notebooks-ws.log" ||
@@ -173,6 +185,31 @@ for kind in RTT PING; do
 done
 echo "(kernel round trips take ~5 or ~45 ms on both paths: jupyter_server's kernel WebSocket has no TCP_NODELAY,"
 echo " so a reply written right after a status message waits for the peer's delayed ACK)"
+echo
+echo "WebSocket throughput, $WS_BULK_MIB MiB messages (up: execute_request code; down: a user expression's value), MiB/s"
+printf '%-16s %4s %9s %9s %9s\n' "" n median min max
+declare -A BULK
+while read -r k dir side n med lo hi; do
+  [[ $k == BULK ]] || continue
+  BULK[$dir|$side]=$med
+  printf '%-16s %4s %9s %9s %9s\n' "$dir $side" "$n" "$med" "$lo" "$hi"
+done <"$TMP/rtt.out"
+for dir in UP DOWN; do
+  echo "  $dir: kfdash/direct $(ratio "${BULK[$dir|kfdash]}" "${BULK[$dir|direct]}")"
+done
+
+echo
+echo "JupyterLab page load in headless Chromium (${NB_PATH}lab until the launcher is drawn), $LOAD_ROUNDS rounds, ms"
+printf '%-16s %9s %9s %9s %9s\n' "" median min max requests
+declare -A LOADS
+while read -r k side kind med lo hi n; do
+  [[ $k == LOAD ]] || continue
+  LOADS[$side|$kind]=$med
+  printf '%-16s %9s %9s %9s %9s\n' "$kind $side" "$med" "$lo" "$hi" "$n"
+done <"$TMP/load.out"
+for kind in cold warm; do
+  echo "  $kind: kfdash/direct time $(ratio "${LOADS[kfdash|$kind]}" "${LOADS[direct|$kind]}")"
+done
 
 echo
 echo "kfdash memory with $WS_OPEN WebSockets open through it (api/events/subscribe; VmRSS 2 s after each step)"

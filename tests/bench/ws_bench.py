@@ -1,6 +1,7 @@
 """WebSocket measures for tests/bench/notebooks.sh: Jupyter through kfdash vs Jupyter directly.
 
     ws_bench.py rtt  --kfdash URL --direct URL --user EMAIL [--n 2000] [--rounds 4]
+                     [--bulk-mib 4] [--bulk-rounds 6]
     ws_bench.py hold --kfdash URL --user EMAIL --pid KFDASH_PID [--count 1000] [--cycles 2]
 
 URLs are the notebook's base (.../notebook/<ns>/<name>/), through kfdash and straight to the
@@ -13,7 +14,12 @@ until its kernel_info_reply: N/rounds per round, alternating kfdash and direct (
 open at a time, a few untimed messages first), so drift on a busy machine hits both alike.
 After the kernel messages, as many WebSocket pings on the same connection (answered by
 Jupyter's tornado itself: the relay without the kernel). Deletes the kernel at the end. Prints
-"RTT|PING <kfdash|direct> <n> <p50> <p90> <p99> <max> <mean>" (ms).
+"RTT|PING <kfdash|direct> <n> <p50> <p90> <p99> <max> <mean>" (ms). Then throughput, on the
+same kernel: UP sends execute_requests whose code is a BULK_MIB MiB comment (client to
+Jupyter), DOWN asks for a user expression whose value is a BULK_MIB MiB string (it comes back in
+the execute_reply, on the shell channel: Jupyter's iopub rate limit does not apply); each timed
+from the send to the reply, alternating sides. Prints "BULK <UP|DOWN> <kfdash|direct> <n>
+<median MiB/s> <min> <max>".
 
 hold: opens COUNT WebSockets through kfdash to Jupyter's api/events/subscribe, checks every
 one relays (a ping answered by its pong), and reads kfdash's VmRSS and open descriptors
@@ -97,6 +103,57 @@ def ping(ws):
             return time.perf_counter() - t0
 
 
+def execute(ws, session, code, expressions):
+    """One execute_request on the shell channel; waits for its execute_reply; the seconds it
+    took and the reply's length in bytes."""
+    msg_id = uuid.uuid4().hex
+    text = json.dumps({
+        "header": {"msg_id": msg_id, "username": "bench", "session": session,
+                   "msg_type": "execute_request", "version": "5.3",
+                   "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+        "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+        "content": {"code": code, "silent": True, "store_history": False,
+                    "user_expressions": expressions, "allow_stdin": False},
+    })
+    t0 = time.perf_counter()
+    ws.send(text)
+    while True:
+        raw = ws.recv()
+        if msg_id not in raw:
+            continue
+        m = json.loads(raw)
+        if m.get("channel") == "shell" and m["parent_header"].get("msg_id") == msg_id:
+            if m["content"].get("status") != "ok":
+                raise SystemExit(f"execute_request failed: {str(m['content'])[:300]}")
+            return time.perf_counter() - t0, len(raw)
+
+
+def bulk(paths, session, mib, rounds):
+    """Throughput each way through each path (see the module's docstring)."""
+    n = mib << 20
+    up_code = "# " + "x" * (n - 2)
+    down_expr = {"big": f"'y' * {n}"}
+    rates = {(d, name): [] for d in ("UP", "DOWN") for name in paths}
+    for rnd in range(rounds):
+        order = ["kfdash", "direct"] if rnd % 2 == 0 else ["direct", "kfdash"]
+        for name in order:
+            url, headers = paths[name]
+            ws = websocket.create_connection(url, header=headers, timeout=60)
+            try:
+                execute(ws, session, "pass", {})  # the connection warm
+                t, _ = execute(ws, session, up_code, {})
+                rates["UP", name].append(mib / t)
+                t, size = execute(ws, session, "pass", down_expr)
+                if size < n:
+                    raise SystemExit(f"the DOWN reply has {size} bytes, fewer than {n}")
+                rates["DOWN", name].append(mib / t)
+            finally:
+                ws.close()
+    for (d, name), v in rates.items():
+        v = sorted(v)
+        print("BULK %s %s %d %.1f %.1f %.1f" % (d, name, len(v), v[len(v) // 2], v[0], v[-1]))
+
+
 def wait_kernel_ready(url, headers, session, deadline_s=120):
     t_end = time.monotonic() + deadline_s
     while True:
@@ -157,6 +214,8 @@ def rtt(args):
             print("%s %s %d %.3f %.3f %.3f %.3f %.3f" % (
                 kind, name, len(v), percentile(v, 50), percentile(v, 90), percentile(v, 99), v[-1],
                 sum(v) / len(v)))
+        if args.bulk_mib:
+            bulk(paths, session, args.bulk_mib, args.bulk_rounds)
     finally:
         r = s.delete(args.kfdash + f"api/kernels/{kernel}", headers=state_headers, timeout=60)
         if r.status_code != 204:
@@ -244,6 +303,8 @@ def main():
     a.add_argument("--n", type=int, default=2000)
     a.add_argument("--rounds", type=int, default=4)
     a.add_argument("--warmup", type=int, default=20)
+    a.add_argument("--bulk-mib", type=int, default=4)
+    a.add_argument("--bulk-rounds", type=int, default=6)
     b = sub.add_parser("hold")
     b.add_argument("--kfdash", required=True)
     b.add_argument("--user", required=True)
