@@ -512,6 +512,14 @@ int upstream_fd(const struct upstream *u)
     return u->epoll_fd;
 }
 
+bool upstream_pending(struct upstream *u)
+{
+    pthread_mutex_lock(&u->lock);
+    bool pending = u->pending || u->n_commands;
+    pthread_mutex_unlock(&u->lock);
+    return pending;
+}
+
 void upstream_drive(struct upstream *u)
 {
     run_round(u, false);

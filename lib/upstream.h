@@ -97,6 +97,9 @@ int upstream_fd(const struct upstream *u);
 void upstream_drive(struct upstream *u);
 /* Milliseconds until the engine must be driven even if its fd stays quiet; -1: no such time. */
 long upstream_due_ms(const struct upstream *u);
+/* Whether calls or commands wait for the next round (those from the driving thread do not
+ * wake its loop). */
+bool upstream_pending(struct upstream *u);
 
 /* A short phrase for a failed call's error, fit for users (the result's detail, which names
  * the URL, is for logs): "timed out", "connection refused", ... */

@@ -1074,6 +1074,16 @@ static void worker_quiesce(struct http_worker *w)
     atomic_store(&w->quiesce_done, true);
 }
 
+/* Whether a daemon wants a round now (work left over, or a timeout due). */
+static bool daemons_due(const struct http_worker *w)
+{
+    for (size_t i = 0; i < w->server->n_fds; i++) {
+        MHD_UNSIGNED_LONG_LONG ms;
+        if (MHD_get_timeout(w->daemons[i], &ms) == MHD_YES && ms == 0) return true;
+    }
+    return false;
+}
+
 /* How long the loop may sleep: until the first daemon or the engine wants a round. */
 static int worker_wait_ms(const struct http_worker *w)
 {
@@ -1103,16 +1113,32 @@ static void *worker_main(void *arg)
                 "proxied requests use the shared one");
     }
     struct epoll_event events[16];
+    int engine_fd = w->engine ? upstream_fd(w->engine) : -1;
+    bool run_daemons = true, drive = w->engine != NULL;
     while (!atomic_load(&s->stopping)) {
         if (atomic_load(&s->draining) && !w->quiesced) worker_quiesce(w);
-        do {
+        /* The daemons when their sockets (or a wake) say so, the engine when its do or calls
+         * were made from here; each may give the other work (a submitted call, a resumed
+         * connection), so they take turns until neither has any. */
+        while (run_daemons || drive) {
             w->resumed = false;
-            for (size_t i = 0; i < s->n_fds; i++) MHD_run(w->daemons[i]);
-            if (w->engine) upstream_drive(w->engine);
-        } while (w->resumed);
+            if (run_daemons)
+                for (size_t i = 0; i < s->n_fds; i++) MHD_run(w->daemons[i]);
+            if (w->engine && (drive || upstream_pending(w->engine))) upstream_drive(w->engine);
+            run_daemons = w->resumed;
+            drive = false;
+        }
         int n = epoll_wait(w->epoll_fd, events, 16, worker_wait_ms(w));
+        /* What is due runs whatever else happened (a busy socket must not starve a timer). */
+        run_daemons = n <= 0 || daemons_due(w);
+        drive = w->engine && (n <= 0 || upstream_due_ms(w->engine) == 0);
         for (int i = 0; i < n; i++) {
             uint64_t count;
+            if (events[i].data.fd == engine_fd) {
+                drive = true;
+                continue;
+            }
+            run_daemons = true; /* a daemon's epoll set, or a wake (quiesce, resume, stop) */
             if (events[i].data.fd == w->wake_fd && read(w->wake_fd, &count, sizeof(count)) < 0) {
             }
         }
