@@ -46,6 +46,7 @@ struct job {
     bool paused;                           /* streamed: data or read said UPSTREAM_PAUSE */
     struct job *next;                      /* in upstream.pending, then in upstream.active */
     struct job *prev;                      /* in upstream.active */
+    struct job *bucket_next;               /* in upstream.by_id */
 };
 
 /* What another thread asks of a job under way. */
@@ -59,6 +60,8 @@ struct command {
 
 /* An unpause and a cancel per call at most (duplicates are merged). */
 #define COMMANDS_MAX (2 * UPSTREAM_MAX_CALLS)
+/* Buckets of the jobs under way by id (commands find theirs without walking every job). */
+#define ACTIVE_BUCKETS 1024
 
 /* What the epoll set watches a socket for (EPOLLIN/EPOLLOUT), and whether libcurl still
  * wants it; grown as descriptors come (an entry per descriptor number). */
@@ -76,6 +79,7 @@ struct upstream {
     pthread_mutex_t lock; /* guards pending, commands, n_calls, next_id and stopping */
     struct job *pending;  /* submitted, not yet added to multi */
     struct job *active;   /* added to multi; the engine thread's own */
+    struct job *by_id[ACTIVE_BUCKETS];     /* the same jobs by id % ACTIVE_BUCKETS */
     struct command commands[COMMANDS_MAX]; /* for jobs under way */
     size_t n_commands;                     /* entries in commands */
     struct command taken[COMMANDS_MAX];    /* the engine thread's copy, run outside the lock */
@@ -286,6 +290,17 @@ static void finish(struct job *j, CURLcode rc)
     job_free(j);
 }
 
+static void link_active(struct upstream *u, struct job *j)
+{
+    j->prev = NULL;
+    j->next = u->active;
+    if (u->active) u->active->prev = j;
+    u->active = j;
+    struct job **b = &u->by_id[j->id % ACTIVE_BUCKETS];
+    j->bucket_next = *b;
+    *b = j;
+}
+
 static void unlink_active(struct upstream *u, struct job *j)
 {
     if (j->prev)
@@ -293,6 +308,12 @@ static void unlink_active(struct upstream *u, struct job *j)
     else
         u->active = j->next;
     if (j->next) j->next->prev = j->prev;
+    for (struct job **b = &u->by_id[j->id % ACTIVE_BUCKETS]; *b; b = &(*b)->bucket_next) {
+        if (*b == j) {
+            *b = j->bucket_next;
+            break;
+        }
+    }
 }
 
 static void uncount(struct upstream *u)
@@ -304,7 +325,7 @@ static void uncount(struct upstream *u)
 
 static struct job *find_active(struct upstream *u, uint64_t id)
 {
-    for (struct job *j = u->active; j; j = j->next)
+    for (struct job *j = u->by_id[id % ACTIVE_BUCKETS]; j; j = j->bucket_next)
         if (j->id == id) return j;
     return NULL;
 }
@@ -459,10 +480,7 @@ static bool run_round(struct upstream *u, bool may_wait)
         struct job *j = jobs;
         jobs = j->next;
         if (!stopping && curl_multi_add_handle(u->multi, j->easy) == CURLM_OK) {
-            j->prev = NULL;
-            j->next = u->active;
-            if (u->active) u->active->prev = j;
-            u->active = j;
+            link_active(u, j);
         } else {
             finish(j, CURLE_ABORTED_BY_CALLBACK);
             uncount(u);

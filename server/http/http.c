@@ -43,6 +43,7 @@
 #define REPLY_HEADERS_MAX  8
 #define WORKERS_MAX        256
 #define QUIESCE_WAIT_MS    2000
+#define POOL_MAPPED_MIN    (32 * 1024 + 4096)
 
 /* Name, value pairs. */
 /* clang-format off */
@@ -1162,8 +1163,12 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, struct http_worker
     int fd = fcntl(s->fds[i], F_DUPFD_CLOEXEC, 0);
     if (fd < 0) return NULL;
     /* libmicrohttpd answers 431/414 itself past its per-connection pool, and zeroes the whole
-     * pool after every request: keep it just above our own limits. */
+     * pool after every request: keep it just above our own limits. Above 32 KiB it maps the
+     * pool from the system instead of taking it from malloc, so a crowd of connections gives
+     * its memory back when it leaves (from malloc it stays with the allocator, where the next
+     * crowd, on another worker thread, may not find it): at least 32 KiB and a page. */
     size_t pool = (size_t)c->max_header_bytes + (size_t)c->max_url_bytes + 8192;
+    if (pool < POOL_MAPPED_MIN) pool = POOL_MAPPED_MIN;
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | (s->tls[i] ? MHD_USE_TLS : 0);
     /* Option, value pairs; the certificate's for HTTPS listeners only (libmicrohttpd takes no

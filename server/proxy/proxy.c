@@ -156,7 +156,9 @@ static long pipe_read(void *ctx, char *out, size_t max)
         n = HTTP_STREAM_ERROR; /* the upstream call is cancelled as the request ends */
     } else if (ring_len(&p->down)) {
         n = (long)ring_get(&p->down, out, max);
-        unpause = p->paused && ring_len(&p->down) <= PIPE_BYTES / 2;
+        /* Not before the pipe is drained: each pause costs a copy of the piece libcurl
+         * offered (it keeps it until unpaused), so the fewer the better. */
+        unpause = p->paused && ring_len(&p->down) == 0;
         if (unpause) p->paused = false;
     } else if (p->engine_done) {
         n = p->error ? HTTP_STREAM_ERROR : HTTP_STREAM_END;
