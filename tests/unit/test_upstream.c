@@ -209,104 +209,98 @@ static void record(void *ctx, struct upstream_result *res)
 }
 
 /* The owner's loop: waits on the engine's descriptor (or its due time) and drives it, until
- * the call is done or seconds pass; whether the descriptor ever woke the loop. */
-static bool drive_until_done(struct upstream *u, struct outcome *o, int seconds)
+ * the call is done or seconds pass. */
+static void drive_until_done(struct upstream *u, struct outcome *o, int seconds)
 {
-    bool woken = false;
     int64_t end = clock_ms() + seconds * 1000;
     while (!o->done && clock_ms() < end) {
         long due = upstream_due_ms(u);
         struct pollfd p = {.fd = upstream_fd(u), .events = POLLIN};
-        int n = poll(&p, 1, due < 0 || due > 1000 ? 1000 : (int)due);
-        woken = woken || n == 1;
+        poll(&p, 1, due < 0 || due > 1000 ? 1000 : (int)due);
         upstream_drive(u);
     }
-    return woken;
+}
+
+/* A peer (answering or not), a driven engine made on this thread, and a call to the peer. */
+struct driven {
+    struct peer p;
+    struct upstream *u;
+    char url[64];
+    struct upstream_call call;
+    struct outcome o;
+};
+
+static void driven_start(struct driven *d, bool answer)
+{
+    peer_start(&d->p, answer);
+    ck_assert_int_eq(upstream_new_driven(NULL, 0, &d->u), 0);
+    snprintf(d->url, sizeof(d->url), "http://127.0.0.1:%d/big", d->p.port);
+    d->call = (struct upstream_call){
+        .method = "GET", .url = d->url, .timeout_ms = 60000, .max_response_bytes = BODY_BYTES};
+    d->o = (struct outcome){0};
+}
+
+static void driven_stop(struct driven *d)
+{
+    upstream_free(d->u);
+    peer_stop(&d->p);
 }
 
 START_TEST(a_driven_engine_answers_on_the_thread_that_drives_it)
 {
-    struct peer p;
-    peer_start(&p, true);
-    struct upstream *u;
-    ck_assert_int_eq(upstream_new_driven(NULL, 0, &u), 0);
-    char url[64];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/big", p.port);
-    struct upstream_call call = {
-        .method = "GET", .url = url, .timeout_ms = 10000, .max_response_bytes = BODY_BYTES};
-    struct outcome o = {0};
-    ck_assert_int_eq(upstream_fetch(u, &call, record, &o), 0);
-    ck_assert(!o.done); /* nothing runs until the owner drives it */
-    drive_until_done(u, &o, 10);
-    ck_assert(o.done);
-    ck_assert_int_eq(o.error, 0);
-    ck_assert_int_eq(o.status, 200);
-    ck_assert_uint_eq(o.len, BODY_BYTES);
-    ck_assert(pthread_equal(o.thread, pthread_self()));
-    upstream_free(u);
-    peer_stop(&p);
+    struct driven d;
+    driven_start(&d, true);
+    ck_assert_int_eq(upstream_fetch(d.u, &d.call, record, &d.o), 0);
+    ck_assert(!d.o.done); /* nothing runs until the owner drives it */
+    drive_until_done(d.u, &d.o, 10);
+    ck_assert(d.o.done);
+    ck_assert_int_eq(d.o.error, 0);
+    ck_assert_int_eq(d.o.status, 200);
+    ck_assert_uint_eq(d.o.len, BODY_BYTES);
+    ck_assert(pthread_equal(d.o.thread, pthread_self()));
+    driven_stop(&d);
 }
 END_TEST
 
-struct submitter {
-    struct upstream *u;
-    struct upstream_call *call;
-    struct outcome *o;
-    int rc;
-};
-
+static int submitted;
 static void *submit_from_elsewhere(void *arg)
 {
-    struct submitter *s = arg;
-    s->rc = upstream_fetch(s->u, s->call, record, s->o);
+    struct driven *d = arg;
+    submitted = upstream_fetch(d->u, &d->call, record, &d->o);
     return NULL;
 }
 
 START_TEST(a_call_from_another_thread_wakes_the_driving_loop)
 {
-    struct peer p;
-    peer_start(&p, true);
-    struct upstream *u;
-    ck_assert_int_eq(upstream_new_driven(NULL, 0, &u), 0);
-    char url[64];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/big", p.port);
-    struct upstream_call call = {
-        .method = "GET", .url = url, .timeout_ms = 10000, .max_response_bytes = BODY_BYTES};
-    struct outcome o = {0};
-    struct submitter s = {u, &call, &o, -1};
+    struct driven d;
+    driven_start(&d, true);
+    submitted = -1;
     pthread_t t;
-    pthread_create(&t, NULL, submit_from_elsewhere, &s);
+    pthread_create(&t, NULL, submit_from_elsewhere, &d);
     pthread_join(t, NULL);
-    ck_assert_int_eq(s.rc, 0);
+    ck_assert_int_eq(submitted, 0);
     /* The loop sleeps on the descriptor: the submission must wake it, not a timeout. */
-    struct pollfd pfd = {.fd = upstream_fd(u), .events = POLLIN};
+    struct pollfd pfd = {.fd = upstream_fd(d.u), .events = POLLIN};
     ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
-    drive_until_done(u, &o, 10);
-    ck_assert(o.done);
-    ck_assert_int_eq(o.status, 200);
-    ck_assert(pthread_equal(o.thread, pthread_self()));
-    upstream_free(u);
-    peer_stop(&p);
+    drive_until_done(d.u, &d.o, 10);
+    ck_assert(d.o.done);
+    ck_assert_int_eq(d.o.status, 200);
+    ck_assert(pthread_equal(d.o.thread, pthread_self()));
+    driven_stop(&d);
 }
 END_TEST
 
 START_TEST(freeing_a_driven_engine_ends_its_calls)
 {
-    struct peer p;
-    peer_start(&p, false);
-    struct upstream *u;
-    ck_assert_int_eq(upstream_new_driven(NULL, 0, &u), 0);
-    char url[64];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/hang", p.port);
-    struct upstream_call call = {.method = "GET", .url = url, .timeout_ms = 60000};
-    struct outcome o = {0};
-    ck_assert_int_eq(upstream_fetch(u, &call, record, &o), 0);
-    drive_until_done(u, &o, 1); /* connected and asked; the peer never answers */
-    ck_assert(!o.done);
-    upstream_free(u);
-    ck_assert(o.done);
-    ck_assert_int_eq(o.error, -ECANCELED);
-    peer_stop(&p);
+    struct driven d;
+    driven_start(&d, false);
+    ck_assert_int_eq(upstream_fetch(d.u, &d.call, record, &d.o), 0);
+    drive_until_done(d.u, &d.o, 1); /* connected and asked; the peer never answers */
+    ck_assert(!d.o.done);
+    upstream_free(d.u);
+    ck_assert(d.o.done);
+    ck_assert_int_eq(d.o.error, -ECANCELED);
+    peer_stop(&d.p);
 }
 END_TEST
 
