@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
@@ -71,19 +70,22 @@ struct http_conn {
 };
 
 /*
- * A worker: a thread whose one event loop runs a libmicrohttpd daemon per listening socket
- * (external epoll mode) and an upstream engine of its own, so that a proxied request and its
- * upstream call stay on one thread from the client's bytes to the answer's.
+ * A worker: a thread whose one event loop accepts on every listening socket, hands the
+ * connections to a libmicrohttpd daemon of its own per socket (external epoll mode, no
+ * listening socket of the daemon's: libmicrohttpd takes at most ten connections a turn from a
+ * socket it shares, and a burst could wait for the next one), and drives an upstream engine of
+ * its own, so that a proxied request and its upstream call stay on one thread from the
+ * client's bytes to the answer's.
  */
 struct http_worker {
     struct http_server *server;                 /* whose */
-    struct MHD_Daemon *daemons[LISTEN_MAX_FDS]; /* one per listening socket, over a dup of it */
-    int epoll_fd;                               /* the daemons' epoll fds, the engine's, wake_fd */
-    int wake_fd;                                /* eventfd: quiesce or stop */
-    struct upstream *engine;                    /* made and driven on the worker's thread */
-    pthread_t thread;                           /* runs worker_main */
-    bool started;                               /* thread must be joined */
-    bool quiesced;                              /* the daemons accept no more connections */
+    struct MHD_Daemon *daemons[LISTEN_MAX_FDS]; /* one per listening socket */
+    int epoll_fd; /* the listening sockets, the daemons' epoll fds, the engine's, wake_fd */
+    int wake_fd;  /* eventfd: quiesce or stop */
+    struct upstream *engine; /* made and driven on the worker's thread */
+    pthread_t thread;        /* runs worker_main */
+    bool started;            /* thread must be joined */
+    bool quiesced;           /* the daemons accept no more connections */
     bool resumed; /* a connection was resumed on the worker's own thread: run the daemons */
     atomic_bool quiesce_done; /* told to http_server_quiesce */
 };
@@ -1064,15 +1066,33 @@ void http_server_serve_hosts(struct http_server *s, size_t n_own, http_host_fn o
 
 /* ---------------------------------------------------------------- workers */
 
-/* The daemons take no new connections; their listening descriptors (dups) close. */
+/* The worker accepts no more connections. */
 static void worker_quiesce(struct http_worker *w)
 {
     w->quiesced = true;
-    for (size_t i = 0; i < w->server->n_fds; i++) {
-        MHD_socket fd = w->daemons[i] ? MHD_quiesce_daemon(w->daemons[i]) : MHD_INVALID_SOCKET;
-        if (fd != MHD_INVALID_SOCKET) close(fd);
-    }
+    for (size_t i = 0; i < w->server->n_fds; i++)
+        epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, w->server->fds[i], NULL);
     atomic_store(&w->quiesce_done, true);
+}
+
+#define ACCEPT_BATCH 64
+
+/* New connections on listening socket i, to the worker's daemon for it (which closes one it
+ * cannot take); false when the descriptor is not a listening socket. */
+static bool worker_accept(struct http_worker *w, int fd)
+{
+    const struct http_server *s = w->server;
+    size_t i = 0;
+    while (i < s->n_fds && s->fds[i] != fd) i++;
+    if (i == s->n_fds) return false;
+    for (int n = 0; n < ACCEPT_BATCH && !w->quiesced; n++) {
+        struct sockaddr_storage addr;
+        socklen_t len = sizeof(addr);
+        int c = accept4(fd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (c < 0) break; /* none left (another worker took it), or the client gave up */
+        MHD_add_connection(w->daemons[i], c, (struct sockaddr *)&addr, len);
+    }
+    return true;
 }
 
 /* Whether a daemon wants a round now (work left over, or a timeout due). */
@@ -1139,7 +1159,9 @@ static void *worker_main(void *arg)
                 drive = true;
                 continue;
             }
-            run_daemons = true; /* a daemon's epoll set, or a wake (quiesce, resume, stop) */
+            /* a listening socket, a daemon's epoll set, or a wake (quiesce, resume, stop) */
+            run_daemons = true;
+            if (worker_accept(w, events[i].data.fd)) continue;
             if (events[i].data.fd == w->wake_fd && read(w->wake_fd, &count, sizeof(count)) < 0) {
             }
         }
@@ -1155,13 +1177,11 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* A daemon of w on the listening socket fds[i], over a dup of it (each daemon closes its own). */
+/* A daemon of w for the connections it accepts on the listening socket fds[i]. */
 static struct MHD_Daemon *start_daemon(struct http_server *s, struct http_worker *w, size_t i,
                                        unsigned limit)
 {
     const struct config *c = s->cfg;
-    int fd = fcntl(s->fds[i], F_DUPFD_CLOEXEC, 0);
-    if (fd < 0) return NULL;
     /* libmicrohttpd answers 431/414 itself past its per-connection pool, and zeroes the whole
      * pool after every request: keep it just above our own limits. Above 32 KiB it maps the
      * pool from the system instead of taking it from malloc, so a crowd of connections gives
@@ -1169,14 +1189,14 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, struct http_worker
      * crowd, on another worker thread, may not find it): at least 32 KiB and a page. */
     size_t pool = (size_t)c->max_header_bytes + (size_t)c->max_url_bytes + 8192;
     if (pool < POOL_MAPPED_MIN) pool = POOL_MAPPED_MIN;
-    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG | (s->tls[i] ? MHD_USE_TLS : 0);
+    unsigned flags = MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_ALLOW_UPGRADE | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                     (s->tls[i] ? MHD_USE_TLS : 0);
     /* Option, value pairs; the certificate's for HTTPS listeners only (libmicrohttpd takes no
      * TLS options without MHD_USE_TLS). */
     /* clang-format off */
     struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, /* first, or early messages miss it */
-        MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_CONNECTION_LIMIT, limit,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->idle_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
@@ -1188,7 +1208,6 @@ static struct MHD_Daemon *start_daemon(struct http_server *s, struct http_worker
         MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
         MHD_OPTION_END);
     /* clang-format on */
-    if (!d) close(fd);
     return d;
 }
 
@@ -1210,7 +1229,10 @@ static int worker_prepare(struct http_server *s, struct http_worker *w, unsigned
         const union MHD_DaemonInfo *info =
             w->daemons[i] ? MHD_get_daemon_info(w->daemons[i], MHD_DAEMON_INFO_EPOLL_FD) : NULL;
         struct epoll_event dev = {.events = EPOLLIN, .data.fd = info ? info->epoll_fd : -1};
-        if (!info || epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, dev.data.fd, &dev) < 0) {
+        /* One worker woken per new connection, not all of them. */
+        struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = s->fds[i]};
+        if (!info || epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, dev.data.fd, &dev) < 0 ||
+            epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, s->fds[i], &lev) < 0) {
             char where[80];
             listen_describe(s->fds[i], where, sizeof(where));
             snprintf(err, HTTP_ERROR_MAX, "cannot start the HTTP daemon on %s", where);
