@@ -1095,18 +1095,8 @@ static bool worker_accept(struct http_worker *w, int fd)
     return true;
 }
 
-/* Whether a daemon wants a round now (work left over, or a timeout due). */
-static bool daemons_due(const struct http_worker *w)
-{
-    for (size_t i = 0; i < w->server->n_fds; i++) {
-        MHD_UNSIGNED_LONG_LONG ms;
-        if (MHD_get_timeout(w->daemons[i], &ms) == MHD_YES && ms == 0) return true;
-    }
-    return false;
-}
-
-/* How long the loop may sleep: until the first daemon or the engine wants a round. */
-static int worker_wait_ms(const struct http_worker *w)
+/* Milliseconds until the first daemon wants a round (0: work left over), a second at most. */
+static long daemons_wait_ms(const struct http_worker *w)
 {
     long wait = 1000;
     for (size_t i = 0; i < w->server->n_fds; i++) {
@@ -1114,6 +1104,13 @@ static int worker_wait_ms(const struct http_worker *w)
         if (MHD_get_timeout(w->daemons[i], &ms) == MHD_YES && ms < (MHD_UNSIGNED_LONG_LONG)wait)
             wait = (long)ms;
     }
+    return wait;
+}
+
+/* How long the loop may sleep: until the first daemon or the engine wants a round. */
+static int worker_wait_ms(const struct http_worker *w)
+{
+    long wait = daemons_wait_ms(w);
     long due = w->engine ? upstream_due_ms(w->engine) : -1;
     if (due >= 0 && due < wait) wait = due;
     return (int)wait;
@@ -1151,7 +1148,7 @@ static void *worker_main(void *arg)
         }
         int n = epoll_wait(w->epoll_fd, events, 16, worker_wait_ms(w));
         /* What is due runs whatever else happened (a busy socket must not starve a timer). */
-        run_daemons = n <= 0 || daemons_due(w);
+        run_daemons = n <= 0 || daemons_wait_ms(w) == 0;
         drive = w->engine && (n <= 0 || upstream_due_ms(w->engine) == 0);
         for (int i = 0; i < n; i++) {
             uint64_t count;
@@ -1303,8 +1300,8 @@ void http_server_quiesce(struct http_server *s)
 {
     if (atomic_exchange(&s->draining, true)) return;
     for (size_t k = 0; k < s->n_workers; k++) worker_wake(&s->workers[k]);
-    /* Each worker takes its daemons off the sockets itself (libmicrohttpd's epoll sets are the
-     * worker's); then the sockets shut down, refusing new connections at once. */
+    /* Each worker stops accepting (takes the sockets out of its own epoll set); then the
+     * sockets shut down, refusing new connections at once. */
     int64_t deadline = clock_ms() + QUIESCE_WAIT_MS;
     for (size_t k = 0; k < s->n_workers; k++) {
         while (s->workers[k].started && !atomic_load(&s->workers[k].quiesce_done) &&

@@ -673,7 +673,8 @@ static void forward_http(struct http_request *r, const struct proxy_target *t,
     p->r = r;
     p->size = HTTP_SIZE_UNKNOWN;
     p->sandbox = t->sandbox;
-    p->engine = http_request_engine(r) ? http_request_engine(r) : kfdash_of(r)->engine;
+    p->engine = http_request_engine(r);
+    if (!p->engine) p->engine = kfdash_of(r)->engine; /* no worker loop (unit tests) */
     http_request_set_context(r, p, pipe_http_end);
     pthread_mutex_lock(&p->lock); /* the engine may answer before p->call is set */
     if (!streams) {
