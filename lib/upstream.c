@@ -18,6 +18,7 @@
 
 #include "lib/buf.h"
 #include "lib/clock.h"
+#include "lib/h1_client.h"
 
 #define HEAD_LINE_MAX 8192 /* one header line of an answer */
 
@@ -28,7 +29,9 @@ struct upstream_conn {
 struct job {
     struct upstream *engine;               /* whose */
     uint64_t id;                           /* names the job in commands from other threads */
-    CURL *easy;                            /* the transfer */
+    CURL *easy;                            /* the transfer (libcurl's calls) */
+    struct h1_call *h1;                    /* or the call (the driven engine's own client) */
+    bool learn;                            /* tell h1 the address libcurl reached */
     struct curl_slist *headers;            /* request headers, freed with the job */
     const struct upstream_stream_ops *ops; /* streamed: told head, data, done; NULL: buffered */
     struct buf body;                       /* buffered: the answer, bounded by the call */
@@ -94,6 +97,7 @@ struct upstream {
     CURL *spare[SPARE_EASY_MAX];           /* finished transfers' handles, reset, for new calls */
     size_t n_spare;                        /* entries in spare (guarded by lock) */
     size_t n_watches;                      /* entries in watches */
+    struct h1_client *h1;                  /* driven: streamed calls to plain-http upstreams */
 };
 
 /* ---------------------------------------------------------------- transfer callbacks */
@@ -209,7 +213,8 @@ static CURL *take_spare(struct upstream *u)
 static void job_free(struct job *j)
 {
     if (j->conn_fd >= 0) close(j->conn_fd);
-    if (j->connected || !keep_spare(j->engine, j->easy)) curl_easy_cleanup(j->easy);
+    if (j->easy && (j->connected || !keep_spare(j->engine, j->easy))) curl_easy_cleanup(j->easy);
+    h1_call_free(j->h1);
     curl_slist_free_all(j->headers);
     buf_reset(&j->body);
     clear_head(j);
@@ -333,9 +338,27 @@ static struct job *find_active(struct upstream *u, uint64_t id)
 /* Ends a job under way: its caller hears -ECANCELED. */
 static void cancel_active(struct upstream *u, struct job *j)
 {
-    curl_multi_remove_handle(u->multi, j->easy);
+    if (j->h1) {
+        h1_call_abort(u->h1, j->h1);
+        unlink_active(u, j);
+        j->ops->done(j->ctx, -ECANCELED, "cancelled");
+        job_free(j);
+    } else {
+        curl_multi_remove_handle(u->multi, j->easy);
+        unlink_active(u, j);
+        finish(j, CURLE_ABORTED_BY_CALLBACK);
+    }
+    uncount(u);
+}
+
+/* A call of the engine's own client is over (h1_ended_fn). */
+static void h1_ended(void *owner, void *job, int error, const char *detail)
+{
+    struct upstream *u = owner;
+    struct job *j = job;
     unlink_active(u, j);
-    finish(j, CURLE_ABORTED_BY_CALLBACK);
+    j->ops->done(j->ctx, error, detail);
+    job_free(j);
     uncount(u);
 }
 
@@ -346,6 +369,8 @@ static void run_commands(struct upstream *u, const struct command *cmds, size_t 
         if (!j) continue; /* finished meanwhile */
         if (cmds[i].cancel) {
             cancel_active(u, j);
+        } else if (j->h1) {
+            h1_call_unpause(u->h1, j->h1); /* may end the call */
         } else if (j->paused) {
             j->paused = false;
             curl_easy_pause(j->easy, CURLPAUSE_CONT); /* may call on_body at once */
@@ -423,6 +448,17 @@ static int on_timer(CURLM *m, long timeout_ms, void *userp)
     return 0;
 }
 
+/* The engine's own client may go straight to the address libcurl reached for this URL. */
+static void learn_address(struct upstream *u, struct job *j)
+{
+    char *ip = NULL, *url = NULL;
+    long port = 0;
+    if (curl_easy_getinfo(j->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK &&
+        curl_easy_getinfo(j->easy, CURLINFO_PRIMARY_PORT, &port) == CURLE_OK &&
+        curl_easy_getinfo(j->easy, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK)
+        h1_client_learn(u->h1, url, ip, port);
+}
+
 /* Hands finished transfers to their callers. */
 static void reap(struct upstream *u)
 {
@@ -435,6 +471,7 @@ static void reap(struct upstream *u)
         struct job *j = NULL;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&j);
         if (j->connected && rc == CURLE_OK) keep_socket(u, j);
+        if (j->learn && rc == CURLE_OK) learn_address(u, j);
         curl_multi_remove_handle(u->multi, easy);
         unlink_active(u, j);
         finish(j, rc);
@@ -455,9 +492,11 @@ static void wake(struct upstream *u)
 
 long upstream_due_ms(const struct upstream *u)
 {
-    if (u->due_ms < 0) return -1;
+    int64_t due = u->due_ms, own = u->h1 ? h1_client_due(u->h1) : -1;
+    if (due < 0 || (own >= 0 && own < due)) due = own;
+    if (due < 0) return -1;
     int64_t now = clock_ms();
-    return u->due_ms <= now ? 0 : (long)(u->due_ms - now);
+    return due <= now ? 0 : (long)(due - now);
 }
 
 /* One round: take new calls and commands, wait for sockets (may_wait: until libcurl's next
@@ -479,7 +518,14 @@ static bool run_round(struct upstream *u, bool may_wait)
     while (jobs) {
         struct job *j = jobs;
         jobs = j->next;
-        if (!stopping && curl_multi_add_handle(u->multi, j->easy) == CURLM_OK) {
+        if (j->h1 && !stopping) {
+            link_active(u, j);
+            h1_call_start(u->h1, j->h1); /* may end it */
+        } else if (j->h1) {
+            j->ops->done(j->ctx, -ECANCELED, "cancelled");
+            job_free(j);
+            uncount(u);
+        } else if (!stopping && curl_multi_add_handle(u->multi, j->easy) == CURLM_OK) {
             link_active(u, j);
         } else {
             finish(j, CURLE_ABORTED_BY_CALLBACK);
@@ -503,6 +549,7 @@ static bool run_round(struct upstream *u, bool may_wait)
             }
             continue;
         }
+        if (u->h1 && h1_client_event(u->h1, fd, events[i].events)) continue;
         if (!wanted(u, fd)) continue;
         int flags = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
                     (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
@@ -513,6 +560,7 @@ static bool run_round(struct upstream *u, bool may_wait)
         u->due_ms = -1;
         curl_multi_socket_action(u->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     }
+    if (u->h1) h1_client_expire(u->h1);
     reap(u);
     return true;
 }
@@ -595,6 +643,13 @@ static int engine_new(const char *connect_to, size_t max_calls, bool driven, str
         free(u);
         return -EAGAIN;
     }
+    /* A driven engine runs the proxy's calls: plain http goes through its own client. */
+    bool literal_hosts = !connect_to || !*connect_to;
+    if (driven && h1_client_new(u->epoll_fd, literal_hosts, h1_ended, u, &u->h1) < 0) {
+        u->stopping = true;
+        upstream_free(u);
+        return -ENOMEM;
+    }
     *ret = u;
     return 0;
 }
@@ -622,6 +677,7 @@ void upstream_free(struct upstream *u)
         pthread_join(u->thread, NULL);
     }
     curl_multi_cleanup(u->multi);
+    h1_client_free(u->h1);
     close(u->epoll_fd);
     close(u->wake_fd);
     pthread_mutex_destroy(&u->lock);
@@ -745,11 +801,37 @@ int upstream_fetch(struct upstream *u, const struct upstream_call *call, upstrea
     return submit(u, j, NULL);
 }
 
+/* A streamed call for the engine's own client; NULL with 0 when it is libcurl's. */
+static int h1_job_new(struct upstream *u, const struct upstream_call *call,
+                      const struct upstream_stream_ops *ops, void *ctx, struct job **ret)
+{
+    *ret = NULL;
+    if (!u->h1) return 0;
+    struct job *j = calloc(1, sizeof(*j));
+    if (!j) return -ENOMEM;
+    int e = h1_call_new(u->h1, call, ops, ctx, j, &j->h1);
+    if (e < 0 || !j->h1) {
+        free(j);
+        return e;
+    }
+    j->engine = u;
+    j->conn_fd = -1;
+    j->ops = ops;
+    j->ctx = ctx;
+    *ret = j;
+    return 0;
+}
+
 int upstream_stream(struct upstream *u, const struct upstream_call *call,
                     const struct upstream_stream_ops *ops, void *ctx, uint64_t *ret_id)
 {
-    struct job *j = job_new(u, call);
+    struct job *j;
+    int e = h1_job_new(u, call, ops, ctx, &j);
+    if (e < 0) return e;
+    if (j) return submit(u, j, ret_id);
+    j = job_new(u, call);
     if (!j) return -ENOMEM;
+    j->learn = u->h1 != NULL;
     j->ops = ops;
     j->ctx = ctx;
     if (call->decompress) curl_easy_setopt(j->easy, CURLOPT_ACCEPT_ENCODING, "");

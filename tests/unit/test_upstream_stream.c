@@ -1179,6 +1179,202 @@ START_TEST(a_call_s_timeout_ends_an_answer_that_keeps_trickling)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- a hostile upstream, a hostile
+ * caller: what the proxy's own client refuses (an application is user code) */
+
+START_TEST(a_header_line_with_a_line_break_is_refused_before_anything_is_sent)
+{
+    struct bench b;
+    bench_start(&b, (const struct step *const[]){read_and_answer, NULL});
+    const char *const lines[] = {"X-User: alice\r\nImpersonate-Group: system:masters", NULL};
+    b.call.headers = lines;
+    struct seen s = {.u = b.u};
+    ck_assert_int_eq(upstream_stream(b.u, &b.call, &ops, &s, &s.id), -EINVAL);
+    const char *const bare_lf[] = {"X-User: alice\nX-Other: 1", NULL};
+    b.call.headers = bare_lf;
+    ck_assert_int_eq(upstream_stream(b.u, &b.call, &ops, &s, &s.id), -EINVAL);
+    bench_stop(&b);
+    ck_assert_int_eq(b.p.accepted, 0);
+    ck_assert(!s.done);
+    peer_free(&b.p);
+}
+END_TEST
+
+START_TEST(an_answer_framed_twice_loses_its_content_length_and_its_connection)
+{
+    /* Transfer-Encoding and Content-Length: the length does not describe the body that comes,
+     * and a proxy passing it on would let its client misread the stream (RFC 9112 6.3) */
+    static const struct step s0[] = {
+        READ_REQUEST,
+        SEND("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "6\r\nlonger\r\n0\r\n\r\n"),
+        END};
+    static const struct step s1[] = {READ_REQUEST,
+                                     SEND("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext"), END};
+    struct bench b;
+    bench_start(&b, (const struct step *const[]){s0, s1, NULL});
+    struct seen s = {0}, s2 = {0};
+    call(&b, &s);
+    ck_assert(s.done);
+    ck_assert_int_eq(s.error, 0);
+    ck_assert_int_eq(s.status, 200);
+    for (size_t i = 0; i < s.n_lines; i++)
+        ck_assert_msg(strncasecmp(s.lines[i], "Content-Length:", 15) != 0, "%s", s.lines[i]);
+    ck_assert_uint_eq(s.body.n, 6);
+    ck_assert_mem_eq(s.body.p, "longer", 6);
+    call(&b, &s2);
+    ck_assert(s2.done);
+    ck_assert_int_eq(s2.error, 0);
+    ck_assert_mem_eq(s2.body.p, "next", 4);
+    bench_stop(&b);
+    ck_assert_int_eq(b.p.accepted, 2);
+    seen_free(&s);
+    seen_free(&s2);
+    peer_free(&b.p);
+}
+END_TEST
+
+START_TEST(bytes_past_an_answer_s_end_never_become_the_next_answer)
+{
+    static const struct step s0[] = {READ_REQUEST,
+                                     SEND("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                                          "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged"),
+                                     END};
+    static const struct step s1[] = {READ_REQUEST,
+                                     SEND("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nreal"), END};
+    struct bench b;
+    bench_start(&b, (const struct step *const[]){s0, s1, NULL});
+    struct seen s = {0}, s2 = {0};
+    call(&b, &s);
+    ck_assert(s.done);
+    ck_assert_int_eq(s.error, 0);
+    ck_assert_mem_eq(s.body.p, "ok", 2);
+    call(&b, &s2);
+    ck_assert(s2.done);
+    ck_assert_int_eq(s2.error, 0);
+    ck_assert_uint_eq(s2.body.n, 4);
+    ck_assert_mem_eq(s2.body.p, "real", 4);
+    bench_stop(&b);
+    ck_assert_int_eq(b.p.accepted, 2);
+    seen_free(&s);
+    seen_free(&s2);
+    peer_free(&b.p);
+}
+END_TEST
+
+START_TEST(endless_interim_answers_fail_the_call)
+{
+    struct buf h;
+    buf_init(&h, BYTES_MAX);
+    for (int i = 0; i < 20; i++) buf_adds(&h, "HTTP/1.1 100 Continue\r\n\r\n");
+    buf_adds(&h, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    struct seen s = {0};
+    answer_with(buf_str(&h), &s);
+    ck_assert(s.done);
+    ck_assert_int_eq(s.error, -EIO);
+    ck_assert_int_eq(s.heads, 0);
+    seen_free(&s);
+    buf_reset(&h);
+}
+END_TEST
+
+START_TEST(a_nul_byte_in_an_answer_s_head_fails_the_call)
+{
+    static const char head[] = "HTTP/1.1 200 OK\r\nX-Cut: a\0b\r\nContent-Length: 2\r\n\r\nok";
+    const struct step s0[] = {
+        READ_REQUEST, {.op = OP_SEND, .bytes = head, .n = sizeof(head) - 1}, END};
+    struct bench b;
+    bench_start(&b, (const struct step *const[]){s0, NULL});
+    struct seen s = {0};
+    call(&b, &s);
+    ck_assert(s.done);
+    ck_assert_int_eq(s.error, -EIO);
+    ck_assert_int_eq(s.heads, 0);
+    bench_stop(&b);
+    seen_free(&s);
+    peer_free(&b.p);
+}
+END_TEST
+
+START_TEST(a_post_without_a_body_says_its_length_is_zero)
+{
+    struct bench b;
+    bench_start(&b, (const struct step *const[]){read_and_answer, NULL});
+    b.call.method = "POST";
+    struct seen s = {0};
+    call(&b, &s);
+    ck_assert(s.done);
+    ck_assert_int_eq(s.error, 0);
+    bench_stop(&b);
+    ck_assert_int_eq(b.p.n_reqs, 1);
+    char value[32];
+    ck_assert_int_eq(header(b.p.reqs[0].head, "Content-Length", value, sizeof(value)), 1);
+    ck_assert_str_eq(value, "0");
+    seen_free(&s);
+    peer_free(&b.p);
+}
+END_TEST
+
+START_TEST(a_request_target_never_carries_spaces_or_control_bytes)
+{
+    struct bench b;
+    bench_start(&b, (const struct step *const[]){read_and_answer, NULL});
+    snprintf(b.url, sizeof(b.url), "http://127.0.0.1:%d/a b\x01\x7f\xc3\xa9?q=1 2#fragment",
+             b.p.port);
+    struct seen s = {0};
+    call(&b, &s);
+    ck_assert(s.done);
+    ck_assert_int_eq(s.error, 0);
+    bench_stop(&b);
+    ck_assert_int_eq(b.p.n_reqs, 1);
+    char line[128];
+    request_line(&b.p.reqs[0], line, sizeof(line));
+    ck_assert_str_eq(line, "GET /a%20b%01%7F%C3%A9?q=1%202 HTTP/1.1");
+    seen_free(&s);
+    peer_free(&b.p);
+}
+END_TEST
+
+START_TEST(a_name_mapped_with_connect_to_is_reached_at_the_mapped_address)
+{
+    /* The first call goes through libcurl, which resolves; later ones may go to the address
+     * it reached. Each is answered by the mapped peer with the URL's Host. */
+    static const struct step s0[] = {
+        READ_REQUEST, SEND("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none"),
+        READ_REQUEST, SEND("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntwo"),
+        READ_REQUEST, SEND("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nthree"),
+        END};
+    static const struct step s1[] = {
+        READ_REQUEST, SEND("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntwo"), READ_REQUEST,
+        SEND("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nthree"), END};
+    struct bench b;
+    peer_start(&b.p, (const struct step *const[]){s0, s1, NULL});
+    char map[96];
+    snprintf(map, sizeof(map), "app.test:80:127.0.0.1:%d", b.p.port);
+    ck_assert_int_eq(upstream_new_driven(map, 0, &b.u), 0);
+    snprintf(b.url, sizeof(b.url), "http://app.test/x");
+    b.call = (struct upstream_call){.method = "GET", .url = b.url, .timeout_ms = 10000};
+    static const char *const bodies[] = {"one", "two", "three"};
+    for (int i = 0; i < 3; i++) {
+        struct seen s = {0};
+        call(&b, &s);
+        ck_assert_msg(s.done && s.error == 0, "call %d: error %d", i + 1, s.error);
+        ck_assert_uint_eq(s.body.n, strlen(bodies[i]));
+        ck_assert_mem_eq(s.body.p, bodies[i], s.body.n);
+        seen_free(&s);
+    }
+    bench_stop(&b);
+    ck_assert_int_eq(b.p.n_reqs, 3);
+    ck_assert_int_le(b.p.accepted, 2); /* the third call came on a kept connection */
+    for (int i = 0; i < 3; i++) {
+        char value[64];
+        ck_assert_int_eq(header(b.p.reqs[i].head, "Host", value, sizeof(value)), 1);
+        ck_assert_str_eq(value, "app.test");
+    }
+    peer_free(&b.p);
+}
+END_TEST
+
 RUN_SUITE("upstream_stream", an_answer_with_content_length_arrives_whole_after_one_head,
           a_chunked_answer_is_handed_over_decoded_without_extensions_or_trailers,
           an_answer_that_ends_when_the_server_closes_arrives_whole,
@@ -1199,4 +1395,11 @@ RUN_SUITE("upstream_stream", an_answer_with_content_length_arrives_whole_after_o
           a_call_cancelled_in_the_middle_of_its_answer_ends_as_cancelled,
           an_answer_before_the_streamed_body_is_in_reaches_the_caller,
           a_malformed_status_line_fails_the_call_without_a_head,
-          a_call_s_timeout_ends_an_answer_that_keeps_trickling)
+          a_call_s_timeout_ends_an_answer_that_keeps_trickling,
+          a_header_line_with_a_line_break_is_refused_before_anything_is_sent,
+          an_answer_framed_twice_loses_its_content_length_and_its_connection,
+          bytes_past_an_answer_s_end_never_become_the_next_answer,
+          endless_interim_answers_fail_the_call, a_nul_byte_in_an_answer_s_head_fails_the_call,
+          a_post_without_a_body_says_its_length_is_zero,
+          a_request_target_never_carries_spaces_or_control_bytes,
+          a_name_mapped_with_connect_to_is_reached_at_the_mapped_address)
