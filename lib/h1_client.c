@@ -16,6 +16,7 @@
 
 #include "lib/buf.h"
 #include "lib/clock.h"
+#include "lib/h1_answer.h"
 
 #define KEY_MAX          300        /* "host:port" of a URL, as pooled and learnt */
 #define ADDRS_MAX        256        /* learnt addresses kept */
@@ -24,14 +25,9 @@
 #define IDLE_KEEP_MS     60000      /* an idle connection is closed after this long */
 #define POOL_BUCKETS     64         /* idle connections by hash of their key */
 #define REQUEST_MAX      (1 << 20)  /* a request's head and fixed body */
-#define HEAD_BYTES_MAX   (64 << 10) /* an answer's head */
-#define HEAD_LINE_MAX    8192       /* one header line of it (as with libcurl) */
-#define CHUNK_LINE_MAX   4096       /* a chunk's size line, extensions included */
-#define TRAILERS_MAX     (16 << 10) /* a chunked answer's trailer lines */
 #define READ_BYTES       (64 << 10) /* read from a socket at once */
 #define SEND_PIECE       (64 << 10) /* streamed request body asked for at once */
 #define CONNECT_DEFAULT  300000     /* connecting, when the call sets no limit (as libcurl) */
-#define INTERIM_MAX      8          /* 1xx answers before the real one */
 #define DETAIL_URL_CHARS 120
 
 /* ---------------------------------------------------------------- addresses */
@@ -122,12 +118,6 @@ static bool literal_address(const struct target *t, struct sockaddr_storage *sa,
 
 struct h1_conn;
 
-/* How an answer's body ends. */
-enum framing { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_CLOSE };
-
-/* Where the chunked decoder is. */
-enum chunk_state { CHUNK_SIZE, CHUNK_DATA, CHUNK_DATA_END, CHUNK_TRAILERS };
-
 struct h1_call {
     struct h1_client *client;
     void *job; /* the engine's, handed back in `ended` */
@@ -145,20 +135,11 @@ struct h1_call {
     bool send_paused;  /* ops->read said UPSTREAM_PAUSE */
     bool send_failed;  /* the upstream stopped reading our request */
     bool replayable;   /* out still holds the whole request: may go again on a new connection */
-    bool head_only;    /* HEAD: the answer has no body */
     bool recv_paused;  /* ops->data said UPSTREAM_PAUSE: held waits for unpause */
     bool got_bytes;    /* an answer byte came on this connection */
-    bool head_done;    /* ops->head was called */
-    int interim;       /* 1xx answers skipped */
-    bool keep_alive;   /* the connection may serve another call after this answer */
-    struct buf head;   /* the answer's head while it comes */
-    char *held;        /* answer bytes read but not yet taken (paused) */
-    size_t held_len;   /* bytes in held */
-    enum framing framing;
-    unsigned long long remaining; /* BODY_LENGTH: bytes to come; CHUNK_DATA: of this chunk */
-    enum chunk_state chunk;
-    struct buf chunk_line; /* a chunk's size line or a trailer line while it comes */
-    size_t trailer_bytes;
+    struct h1_answer answer;  /* the answer as it comes */
+    char *held;               /* answer bytes read but not yet taken (paused) */
+    size_t held_len;          /* bytes in held */
     long connect_ms;          /* connecting may take this long */
     int64_t connect_deadline; /* monotonic ms, while connecting */
     int64_t call_deadline;    /* the whole call's (ms relative to its start until it starts); 0 */
@@ -395,10 +376,8 @@ int h1_call_new(struct h1_client *c, const struct upstream_call *call,
     k->sa_len = len;
     k->body_streams = call->body_streams;
     k->replayable = true;
-    k->head_only = strcasecmp(call->method, "HEAD") == 0;
+    h1_answer_init(&k->answer, strcasecmp(call->method, "HEAD") == 0);
     buf_init(&k->out, REQUEST_MAX + SEND_PIECE + 32);
-    buf_init(&k->head, HEAD_BYTES_MAX);
-    buf_init(&k->chunk_line, CHUNK_LINE_MAX);
     int e = write_request(k, call, &t);
     if (e < 0) {
         h1_call_free(k);
@@ -416,8 +395,7 @@ void h1_call_free(struct h1_call *k)
 {
     if (!k) return;
     buf_reset(&k->out);
-    buf_reset(&k->head);
-    buf_reset(&k->chunk_line);
+    h1_answer_reset(&k->answer);
     free(k->held);
     free(k);
 }
@@ -518,7 +496,7 @@ static void end_call(struct h1_client *c, struct h1_call *k, int error, const ch
     struct h1_conn *n = k->conn;
     k->conn = NULL;
     if (n) {
-        bool clean = !error && k->keep_alive && !k->send_failed && !k->body_streams &&
+        bool clean = !error && k->answer.keep_alive && !k->send_failed && !k->body_streams &&
                      k->out_off == k->out.n;
         if (clean) {
             pool_put(c, n);
@@ -594,289 +572,6 @@ static bool send_some(struct h1_client *c, struct h1_call *k)
     }
     update_watch(c, k);
     return true;
-}
-
-/* ---------------------------------------------------------------- receiving */
-
-/* The head's lines in place, NUL-terminated; status or -errno. */
-static int parse_head(struct h1_call *k, char **lines, size_t *n_lines, int *minor)
-{
-    char *p = k->head.p, *end = k->head.p + k->head.n;
-    if (memchr(p, '\0', k->head.n)) return -EIO; /* it would cut a line short */
-    char *eol = memchr(p, '\n', (size_t)(end - p));
-    if (!eol) return -EIO;
-    *eol = '\0';
-    if (eol > p && eol[-1] == '\r') eol[-1] = '\0';
-    if (strncmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') || p[8] != ' ' ||
-        p[9] < '1' || p[9] > '5' || p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9' ||
-        (p[12] != ' ' && p[12] != '\0'))
-        return -EIO;
-    *minor = p[7] - '0';
-    int status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
-    size_t count = 0;
-    for (p = eol + 1; p < end;) {
-        eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol) break;
-        *eol = '\0';
-        if (eol > p && eol[-1] == '\r') eol[-1] = '\0';
-        if (*p == '\0') break;                                       /* the blank line */
-        if (*p == ' ' || *p == '\t' || !strchr(p, ':')) return -EIO; /* folded, or no name */
-        if (strlen(p) > HEAD_LINE_MAX || count == UPSTREAM_HEAD_MAX) return -EMSGSIZE;
-        lines[count++] = p;
-        p = eol + 1;
-    }
-    *n_lines = count;
-    return status;
-}
-
-static const char *value_of(const char *line)
-{
-    const char *v = strchr(line, ':') + 1;
-    while (*v == ' ' || *v == '\t') v++;
-    return v;
-}
-
-/* Whether a comma-separated header value has token (case-insensitive), or ends with it. */
-static bool has_token(const char *value, const char *token, bool last_only)
-{
-    size_t n = strlen(token);
-    bool found = false;
-    for (const char *p = value; *p;) {
-        while (*p == ' ' || *p == '\t' || *p == ',') p++;
-        size_t len = strcspn(p, ",");
-        size_t trimmed = len;
-        while (trimmed && (p[trimmed - 1] == ' ' || p[trimmed - 1] == '\t')) trimmed--;
-        size_t word = strcspn(p, ";, \t");
-        if (word > trimmed) word = trimmed;
-        bool match = word == n && strncasecmp(p, token, n) == 0;
-        found = last_only ? match : found || match;
-        p += len;
-    }
-    return found;
-}
-
-/* How the body of an answer with these lines ends; -EIO for a Content-Length that is not a
- * number or disagrees with another. */
-static int frame_answer(struct h1_call *k, int status, int minor, char **lines, size_t *n)
-{
-    bool chunked = false, te = false, close = minor == 0, have_length = false;
-    unsigned long long length = 0;
-    for (size_t i = 0; i < *n; i++) {
-        const char *v = value_of(lines[i]);
-        if (names(lines[i], "Transfer-Encoding")) {
-            te = true;
-            chunked = has_token(v, "chunked", true);
-        } else if (names(lines[i], "Content-Length")) {
-            char *end;
-            if (*v < '0' || *v > '9') return -EIO;
-            unsigned long long len = strtoull(v, &end, 10);
-            while (*end == ' ' || *end == '\t') end++;
-            if (*end || (have_length && len != length)) return -EIO;
-            length = len;
-            have_length = true;
-        } else if (names(lines[i], "Connection")) {
-            if (has_token(v, "close", false)) close = true;
-            if (minor == 0 && has_token(v, "keep-alive", false)) close = false;
-        }
-    }
-    /* Both: the length is wrong for the body that comes (RFC 9112 6.3). A proxy would pass on a
-     * length its client must not trust: drop it, and the connection after this answer. */
-    if (te && have_length) {
-        size_t kept = 0;
-        for (size_t i = 0; i < *n; i++)
-            if (!names(lines[i], "Content-Length")) lines[kept++] = lines[i];
-        *n = kept;
-        close = true;
-    }
-    k->keep_alive = !close;
-    if (k->head_only || status == 204 || status == 304) {
-        k->framing = BODY_NONE;
-    } else if (te) {
-        k->framing = chunked ? BODY_CHUNKED : BODY_CLOSE;
-        k->chunk = CHUNK_SIZE;
-    } else if (have_length) {
-        k->framing = length ? BODY_LENGTH : BODY_NONE;
-        k->remaining = length;
-    } else {
-        k->framing = BODY_CLOSE;
-    }
-    if (k->framing == BODY_CLOSE) k->keep_alive = false;
-    return 0;
-}
-
-/* Outcomes of feeding answer bytes. */
-enum fed { FED_MORE, FED_PAUSED, FED_COMPLETE, FED_ENDED };
-
-/* A whole head is in k->head: hand it over (or skip an interim one). */
-static enum fed head_complete(struct h1_client *c, struct h1_call *k)
-{
-    char *lines[UPSTREAM_HEAD_MAX];
-    size_t n = 0;
-    int minor = 1;
-    int status = parse_head(k, lines, &n, &minor);
-    if (status == -EMSGSIZE) {
-        end_call(c, k, -EMSGSIZE, "answer too large (its head)");
-        return FED_ENDED;
-    }
-    if (status < 0 || status == 101) {
-        end_call(c, k, -EIO, "not an HTTP/1.1 answer");
-        return FED_ENDED;
-    }
-    k->head.n = 0;
-    if (status < 200 && ++k->interim > INTERIM_MAX) {
-        end_call(c, k, -EIO, "too many interim (1xx) answers");
-        return FED_ENDED;
-    }
-    if (status < 200) return FED_MORE; /* 100 Continue and the like: the real one follows */
-    if (frame_answer(k, status, minor, lines, &n) < 0) {
-        end_call(c, k, -EIO, "the answer's Content-Length is not valid");
-        return FED_ENDED;
-    }
-    k->head_done = true;
-    k->ops->head(k->ctx, status, (const char *const *)lines, n);
-    return k->framing == BODY_NONE ? FED_COMPLETE : FED_MORE;
-}
-
-/* Hands body bytes on; FED_PAUSED when the caller wants them again later. */
-static enum fed hand_on(struct h1_client *c, struct h1_call *k, const char *p, size_t len)
-{
-    if (!len) return FED_MORE;
-    size_t took = k->ops->data(k->ctx, p, len);
-    if (took == UPSTREAM_PAUSE) {
-        k->recv_paused = true;
-        return FED_PAUSED;
-    }
-    if (took != len) {
-        end_call(c, k, -EIO, "the caller refused the answer");
-        return FED_ENDED;
-    }
-    return FED_MORE;
-}
-
-/* One step of the chunked decoder over p; *used: bytes consumed. */
-static enum fed chunk_step(struct h1_client *c, struct h1_call *k, const char *p, size_t len,
-                           size_t *used)
-{
-    *used = 0;
-    if (k->chunk == CHUNK_DATA) {
-        size_t take = len < k->remaining ? len : (size_t)k->remaining;
-        enum fed f = hand_on(c, k, p, take);
-        if (f != FED_MORE) return f;
-        *used = take;
-        k->remaining -= take;
-        if (!k->remaining) k->chunk = CHUNK_DATA_END;
-        return FED_MORE;
-    }
-    /* The other states read a line. */
-    const char *eol = memchr(p, '\n', len);
-    size_t take = eol ? (size_t)(eol - p) + 1 : len;
-    if (k->chunk == CHUNK_TRAILERS) k->trailer_bytes += take;
-    if (buf_add(&k->chunk_line, p, take) < 0 || k->trailer_bytes > TRAILERS_MAX) {
-        end_call(c, k, -EIO, "a chunk's size line or the trailers are too long");
-        return FED_ENDED;
-    }
-    *used = take;
-    if (!eol) return FED_MORE;
-    char *line = k->chunk_line.p;
-    size_t n = k->chunk_line.n - 1; /* without the LF */
-    if (n && line[n - 1] == '\r') n--;
-    line[n] = '\0';
-    k->chunk_line.n = 0;
-    if (k->chunk == CHUNK_DATA_END) {
-        if (n) {
-            end_call(c, k, -EIO, "a chunk is longer than its size");
-            return FED_ENDED;
-        }
-        k->chunk = CHUNK_SIZE;
-        return FED_MORE;
-    }
-    if (k->chunk == CHUNK_TRAILERS) return n ? FED_MORE : FED_COMPLETE;
-    unsigned long long size = 0;
-    size_t digits = 0;
-    for (; digits < n; digits++) {
-        char ch = line[digits];
-        int v = ch >= '0' && ch <= '9'   ? ch - '0'
-                : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-                : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
-                                         : -1;
-        if (v < 0) break;
-        if (digits == 15) break; /* more than 2^60 bytes: refused below */
-        size = size * 16 + (unsigned)v;
-    }
-    char after = line[digits];
-    if (!digits || (after && after != ';' && after != ' ' && after != '\t')) {
-        end_call(c, k, -EIO, "a chunk's size is not valid");
-        return FED_ENDED;
-    }
-    k->remaining = size;
-    k->chunk = size ? CHUNK_DATA : CHUNK_TRAILERS;
-    return FED_MORE;
-}
-
-/* A byte of the head seen so far and q: `back` bytes before q[i]; -1 before the start. */
-static int joined(const struct h1_call *k, const char *q, size_t i, size_t back)
-{
-    if (i >= back) return (unsigned char)q[i - back];
-    size_t before = back - i;
-    return k->head.n >= before ? (unsigned char)k->head.p[k->head.n - before] : -1;
-}
-
-/* Bytes of q up to and including the head's blank line, or 0 when it is not in q. */
-static size_t head_end(const struct h1_call *k, const char *q, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        if (q[i] != '\n') continue;
-        int prev = joined(k, q, i, 1);
-        if (prev == '\n' || (prev == '\r' && joined(k, q, i, 2) == '\n')) return i + 1;
-    }
-    return 0;
-}
-
-/* Feeds answer bytes to the call; *used: how many it consumed (the rest is held on a pause, or
- * is surplus after a complete answer). */
-static enum fed feed(struct h1_client *c, struct h1_call *k, const char *p, size_t len,
-                     size_t *used)
-{
-    size_t at = 0;
-    enum fed f = FED_MORE;
-    while (at < len && f == FED_MORE) {
-        const char *q = p + at;
-        size_t left = len - at;
-        if (!k->head_done) {
-            size_t end = head_end(k, q, left);
-            size_t take = end ? end : left;
-            if (k->head.n + take > HEAD_BYTES_MAX || buf_add(&k->head, q, take) < 0) {
-                end_call(c, k, -EMSGSIZE, "answer too large (its head)");
-                return FED_ENDED;
-            }
-            at += take;
-            if (end) f = head_complete(c, k);
-            continue;
-        }
-        size_t step = 0;
-        switch (k->framing) {
-        case BODY_NONE:
-            f = FED_COMPLETE;
-            break;
-        case BODY_LENGTH:
-            step = left < k->remaining ? left : (size_t)k->remaining;
-            f = hand_on(c, k, q, step);
-            if (f != FED_MORE) break;
-            k->remaining -= step;
-            if (!k->remaining) f = FED_COMPLETE;
-            break;
-        case BODY_CLOSE:
-            step = left;
-            f = hand_on(c, k, q, step);
-            break;
-        case BODY_CHUNKED:
-            f = chunk_step(c, k, q, left, &step);
-            break;
-        }
-        if (f == FED_MORE || f == FED_COMPLETE) at += step;
-    }
-    *used = at;
-    return f;
 }
 
 /* ---------------------------------------------------------------- running a call */
@@ -964,20 +659,20 @@ static bool retry_or_fail(struct h1_client *c, struct h1_call *k, int error, con
 /* The answer is whole: the call ends; its connection goes back to the pool if it is clean. */
 static void complete(struct h1_client *c, struct h1_call *k, bool surplus)
 {
-    if (surplus) k->keep_alive = false;
+    if (surplus) k->answer.keep_alive = false;
     end_call(c, k, 0, "");
 }
 
 /* The server closed (or reset) the connection. */
 static void closed(struct h1_client *c, struct h1_call *k, int err)
 {
-    if (k->head_done && k->framing == BODY_CLOSE && !err) {
+    if (h1_answer_ends_at_close(&k->answer) && !err) {
         complete(c, k, false);
         return;
     }
     char what[96];
     snprintf(what, sizeof(what), "the connection %s before the answer %s",
-             err ? "failed" : "was closed", k->head_done ? "ended" : "came");
+             err ? "failed" : "was closed", k->answer.head_done ? "ended" : "came");
     if (err) snprintf(what + strlen(what), sizeof(what) - strlen(what), " (%s)", strerror(err));
     retry_or_fail(c, k, -EIO, what);
 }
@@ -997,6 +692,16 @@ static bool hold(struct h1_client *c, struct h1_call *k, const char *p, size_t l
     return true;
 }
 
+/* Answer bytes to the call: on H1_FAILED it has ended (k is gone); H1_PAUSED marks it. */
+static enum h1_fed feed(struct h1_client *c, struct h1_call *k, const char *p, size_t len,
+                        size_t *used)
+{
+    enum h1_fed f = h1_answer_feed(&k->answer, p, len, used, k->ops, k->ctx);
+    if (f == H1_FAILED) end_call(c, k, k->answer.error, k->answer.why);
+    if (f == H1_PAUSED) k->recv_paused = true;
+    return f;
+}
+
 static void on_readable(struct h1_client *c, struct h1_call *k)
 {
     struct h1_conn *n = k->conn;
@@ -1011,13 +716,13 @@ static void on_readable(struct h1_client *c, struct h1_call *k)
         k->got_bytes = true;
         k->last_ms = clock_ms();
         size_t used = 0;
-        enum fed f = feed(c, k, c->rbuf, (size_t)got, &used);
-        if (f == FED_ENDED) return;
-        if (f == FED_COMPLETE) {
+        enum h1_fed f = feed(c, k, c->rbuf, (size_t)got, &used);
+        if (f == H1_FAILED) return;
+        if (f == H1_COMPLETE) {
             complete(c, k, used < (size_t)got);
             return;
         }
-        if (f == FED_PAUSED) {
+        if (f == H1_PAUSED) {
             if (hold(c, k, c->rbuf + used, (size_t)got - used)) update_watch(c, k);
             return;
         }
@@ -1052,15 +757,15 @@ void h1_call_unpause(struct h1_client *c, struct h1_call *k)
         k->recv_paused = false;
         k->last_ms = clock_ms();
         size_t used = 0;
-        enum fed f = k->held_len ? feed(c, k, k->held, k->held_len, &used) : FED_MORE;
-        if (f == FED_ENDED) return;
-        if (f == FED_COMPLETE) {
+        enum h1_fed f = k->held_len ? feed(c, k, k->held, k->held_len, &used) : H1_MORE;
+        if (f == H1_FAILED) return;
+        if (f == H1_COMPLETE) {
             complete(c, k, used < k->held_len);
             return;
         }
         memmove(k->held, k->held + used, k->held_len - used);
         k->held_len -= used;
-        if (f == FED_PAUSED) {
+        if (f == H1_PAUSED) {
             update_watch(c, k);
             return;
         }
