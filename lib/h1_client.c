@@ -17,10 +17,9 @@
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/h1_answer.h"
+#include "lib/h1_names.h"
 
-#define KEY_MAX          300        /* "host:port" of a URL, as pooled and learnt */
-#define ADDRS_MAX        256        /* learnt addresses kept */
-#define ADDR_KEEP_MS     60000      /* a learnt address is used this long (libcurl's DNS cache) */
+#define KEY_MAX          300        /* "host:port" of a URL, as pooled */
 #define IDLE_MAX         256        /* idle connections kept, all upstreams together */
 #define IDLE_KEEP_MS     60000      /* an idle connection is closed after this long */
 #define POOL_BUCKETS     64         /* idle connections by hash of their key */
@@ -30,14 +29,7 @@
 #define CONNECT_DEFAULT  300000     /* connecting, when the call sets no limit (as libcurl) */
 #define DETAIL_URL_CHARS 120
 
-/* ---------------------------------------------------------------- addresses */
-
-struct address {
-    char key[KEY_MAX];
-    struct sockaddr_storage sa;
-    socklen_t len;
-    int64_t expires_ms;
-};
+/* ---------------------------------------------------------------- URLs */
 
 /* The parts of a plain-http URL. */
 struct target {
@@ -94,26 +86,6 @@ static bool parse_url(const char *url, struct target *t)
     return true;
 }
 
-static bool literal_address(const struct target *t, struct sockaddr_storage *sa, socklen_t *len)
-{
-    struct sockaddr_in *v4 = (struct sockaddr_in *)sa;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)sa;
-    memset(sa, 0, sizeof(*sa));
-    if (inet_pton(AF_INET, t->host, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons((uint16_t)t->port);
-        *len = sizeof(*v4);
-        return true;
-    }
-    if (inet_pton(AF_INET6, t->host, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons((uint16_t)t->port);
-        *len = sizeof(*v6);
-        return true;
-    }
-    return false;
-}
-
 /* ---------------------------------------------------------------- the client */
 
 struct h1_conn;
@@ -123,9 +95,12 @@ struct h1_call {
     void *job; /* the engine's, handed back in `ended` */
     const struct upstream_stream_ops *ops;
     void *ctx;
-    char key[KEY_MAX]; /* the upstream's, for the pool */
-    struct sockaddr_storage sa;
-    socklen_t sa_len;
+    char key[KEY_MAX];      /* the upstream's, for the pool */
+    char host[KEY_MAX - 8]; /* ... its host and port */
+    unsigned port;
+    bool resolving;                 /* waits for h1_names */
+    struct h1_addrs addrs;          /* where it may be (none yet: ask h1_names) */
+    size_t addr;                    /* the one tried now */
     char url[DETAIL_URL_CHARS + 1]; /* for details in logs */
     struct buf out;                 /* request bytes not yet written (from out_off) */
     size_t out_off;
@@ -162,13 +137,10 @@ struct h1_conn {
 
 struct h1_client {
     int epoll_fd;
-    bool literal_hosts;
     bool enabled; /* false when libcurl would go through a proxy from the environment */
     h1_ended_fn *ended;
     void *owner;
-    pthread_mutex_t lock; /* guards addrs */
-    struct address addrs[ADDRS_MAX];
-    size_t n_addrs;
+    struct h1_names *names; /* where to connect */
     struct h1_conn **by_fd; /* every connection, by descriptor */
     size_t n_by_fd;
     struct h1_conn *pool[POOL_BUCKETS];
@@ -189,24 +161,30 @@ static bool proxy_in_environment(void)
     return false;
 }
 
-int h1_client_new(int epoll_fd, bool literal_hosts, h1_ended_fn *ended, void *owner,
+int h1_client_new(int epoll_fd, const char *connect_to, h1_ended_fn *ended, void *owner,
                   struct h1_client **ret)
 {
     struct h1_client *c = calloc(1, sizeof(*c));
     if (!c) return -ENOMEM;
-    c->rbuf = malloc(READ_BYTES);
-    if (!c->rbuf) {
+    int e = h1_names_new(connect_to, &c->names);
+    c->rbuf = e ? NULL : malloc(READ_BYTES);
+    struct epoll_event ev = {.events = EPOLLIN};
+    if (c->rbuf) {
+        ev.data.fd = h1_names_fd(c->names);
+        if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0) e = -errno;
+    }
+    if (e || !c->rbuf) {
+        h1_names_free(c->names);
+        free(c->rbuf);
         free(c);
-        return -ENOMEM;
+        return e ? e : -ENOMEM;
     }
     c->epoll_fd = epoll_fd;
-    c->literal_hosts = literal_hosts;
     c->enabled = !proxy_in_environment();
     c->ended = ended;
     c->owner = owner;
     c->pool_due = -1;
     c->calls_due = -1;
-    pthread_mutex_init(&c->lock, NULL);
     *ret = c;
     return 0;
 }
@@ -228,51 +206,10 @@ void h1_client_free(struct h1_client *c)
             conn_close(c, n);
         }
     }
-    pthread_mutex_destroy(&c->lock);
+    h1_names_free(c->names); /* its descriptor leaves the epoll set as it closes */
     free(c->by_fd);
     free(c->rbuf);
     free(c);
-}
-
-static bool lookup_address(struct h1_client *c, const char *key, struct sockaddr_storage *sa,
-                           socklen_t *len)
-{
-    int64_t now = clock_ms();
-    bool found = false;
-    pthread_mutex_lock(&c->lock);
-    for (size_t i = 0; i < c->n_addrs && !found; i++) {
-        if (c->addrs[i].expires_ms > now && strcmp(c->addrs[i].key, key) == 0) {
-            *sa = c->addrs[i].sa;
-            *len = c->addrs[i].len;
-            found = true;
-        }
-    }
-    pthread_mutex_unlock(&c->lock);
-    return found;
-}
-
-void h1_client_learn(struct h1_client *c, const char *url, const char *ip, long port)
-{
-    struct target t;
-    if (!c || !url || !ip || port <= 0 || port > 65535 || !parse_url(url, &t)) return;
-    struct target at = {.port = (unsigned)port};
-    snprintf(at.host, sizeof(at.host), "%s", ip);
-    struct sockaddr_storage sa;
-    socklen_t len;
-    if (!literal_address(&at, &sa, &len)) return;
-    int64_t now = clock_ms();
-    pthread_mutex_lock(&c->lock);
-    struct address *slot = NULL;
-    for (size_t i = 0; i < c->n_addrs && !slot; i++)
-        if (strcmp(c->addrs[i].key, t.key) == 0) slot = &c->addrs[i];
-    if (!slot && c->n_addrs < ADDRS_MAX) slot = &c->addrs[c->n_addrs++];
-    for (size_t i = 0; i < c->n_addrs && !slot; i++) /* full: the one that expires first */
-        if (!slot || c->addrs[i].expires_ms < slot->expires_ms) slot = &c->addrs[i];
-    snprintf(slot->key, sizeof(slot->key), "%s", t.key);
-    slot->sa = sa;
-    slot->len = len;
-    slot->expires_ms = now + ADDR_KEEP_MS;
-    pthread_mutex_unlock(&c->lock);
 }
 
 /* ---------------------------------------------------------------- the request */
@@ -359,11 +296,6 @@ int h1_call_new(struct h1_client *c, const struct upstream_call *call,
     struct target t;
     *ret = NULL;
     if (!c->enabled || call->decompress || !parse_url(call->url, &t)) return 0;
-    struct sockaddr_storage sa;
-    socklen_t len;
-    if (!(c->literal_hosts && literal_address(&t, &sa, &len)) &&
-        !lookup_address(c, t.key, &sa, &len))
-        return 0;
     struct h1_call *k = calloc(1, sizeof(*k));
     if (!k) return -ENOMEM;
     k->client = c;
@@ -372,8 +304,8 @@ int h1_call_new(struct h1_client *c, const struct upstream_call *call,
     k->ctx = ctx;
     snprintf(k->key, sizeof(k->key), "%s", t.key);
     snprintf(k->url, sizeof(k->url), "%s", call->url);
-    k->sa = sa;
-    k->sa_len = len;
+    snprintf(k->host, sizeof(k->host), "%s", t.host);
+    k->port = t.port;
     k->body_streams = call->body_streams;
     k->replayable = true;
     h1_answer_init(&k->answer, strcasecmp(call->method, "HEAD") == 0);
@@ -584,10 +516,18 @@ static int64_t earliest(int64_t a, int64_t b)
 /* When the call times out as it stands (0: never). Waiting for the caller is not stalling. */
 static int64_t deadline_of(const struct h1_call *k)
 {
-    if (k->conn && k->conn->connecting) return earliest(k->call_deadline, k->connect_deadline);
+    if (k->resolving || (k->conn && k->conn->connecting))
+        return earliest(k->call_deadline, k->connect_deadline);
     if (k->idle_ms && !k->recv_paused && !k->send_paused)
         return earliest(k->call_deadline, k->last_ms + k->idle_ms);
     return k->call_deadline;
+}
+
+/* The call must be looked at again by its deadline. */
+static void note_deadline(struct h1_client *c, const struct h1_call *k)
+{
+    int64_t d = deadline_of(k);
+    if (d && (c->calls_due < 0 || d < c->calls_due)) c->calls_due = d;
 }
 
 /* What the call's connection waits for, and when the call must be looked at again. */
@@ -602,13 +542,26 @@ static void update_watch(struct h1_client *c, struct h1_call *k)
         events = (k->recv_paused ? 0 : EPOLLIN) | (more_out ? EPOLLOUT : 0);
     }
     watch(c, n, events);
-    int64_t d = deadline_of(k);
-    if (d && (c->calls_due < 0 || d < c->calls_due)) c->calls_due = d;
+    note_deadline(c, k);
+}
+
+static bool connect_new(struct h1_client *c, struct h1_call *k);
+
+/* Connecting failed with err: the name's next address, if it has one (as libcurl tries them). */
+static bool next_address(struct h1_client *c, struct h1_call *k, int err)
+{
+    struct h1_conn *n = k->conn;
+    k->conn = NULL;
+    if (n) conn_close(c, n);
+    if (++k->addr < k->addrs.n) return connect_new(c, k);
+    end_call(c, k, -ECONNREFUSED, strerror(err));
+    return false;
 }
 
 static bool connect_new(struct h1_client *c, struct h1_call *k)
 {
-    int fd = socket(k->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const struct sockaddr_storage *sa = &k->addrs.sa[k->addr];
+    int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int e = errno;
     struct h1_conn *n = fd >= 0 ? calloc(1, sizeof(*n)) : NULL;
     struct h1_conn **slot = n ? slot_of(c, fd) : NULL;
@@ -625,18 +578,34 @@ static bool connect_new(struct h1_client *c, struct h1_call *k)
     snprintf(n->key, sizeof(n->key), "%s", k->key);
     *slot = n;
     k->conn = n;
-    k->connect_deadline = clock_ms() + k->connect_ms;
-    if (connect(fd, (struct sockaddr *)&k->sa, k->sa_len) < 0) {
+    if (connect(fd, (const struct sockaddr *)sa, k->addrs.len[k->addr]) < 0) {
         e = errno;
-        if (e != EINPROGRESS) {
-            end_call(c, k, -ECONNREFUSED, strerror(e));
-            return false;
-        }
+        if (e != EINPROGRESS) return next_address(c, k, e);
         n->connecting = true;
         update_watch(c, k);
         return true;
     }
     return send_some(c, k);
+}
+
+/* A new connection for the call, once h1_names knows where (it may have to wait for it). */
+static void open_connection(struct h1_client *c, struct h1_call *k)
+{
+    if (!k->resolving) k->connect_deadline = clock_ms() + k->connect_ms; /* naming included */
+    if (!k->addrs.n) {
+        char why[H1_NAMES_WHY_MAX];
+        int r = h1_names_lookup(c->names, k->host, k->port, &k->addrs, why);
+        if (r < 0) {
+            end_call(c, k, -EHOSTUNREACH, why);
+            return;
+        }
+        k->resolving = r == 0;
+        if (k->resolving) {
+            note_deadline(c, k);
+            return;
+        }
+    }
+    connect_new(c, k);
 }
 
 /* A kept-alive connection that the server closed as the request went (it cannot have seen
@@ -652,7 +621,7 @@ static bool retry_or_fail(struct h1_client *c, struct h1_call *k, int error, con
     conn_close(c, n);
     k->out_off = 0;
     k->send_failed = false;
-    connect_new(c, k);
+    open_connection(c, k);
     return false;
 }
 
@@ -741,7 +710,7 @@ void h1_call_start(struct h1_client *c, struct h1_call *k)
     c->calls = k;
     struct h1_conn *n = pool_take(c, k->key);
     if (!n) {
-        connect_new(c, k);
+        open_connection(c, k);
         return;
     }
     n->call = k;
@@ -782,6 +751,14 @@ void h1_call_abort(struct h1_client *c, struct h1_call *k)
 
 bool h1_client_event(struct h1_client *c, int fd, uint32_t events)
 {
+    if (fd == h1_names_fd(c->names)) { /* names resolved: the calls that waited go on */
+        h1_names_drain(c->names);
+        for (struct h1_call *k = c->calls, *next; k; k = next) {
+            next = k->next;
+            if (k->resolving) open_connection(c, k);
+        }
+        return true;
+    }
     struct h1_conn *n = (size_t)fd < c->n_by_fd ? c->by_fd[fd] : NULL;
     if (!n) return false;
     struct h1_call *k = n->call;
@@ -794,7 +771,7 @@ bool h1_client_event(struct h1_client *c, int fd, uint32_t events)
         socklen_t len = sizeof(err);
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
         if (err) {
-            end_call(c, k, -ECONNREFUSED, strerror(err));
+            next_address(c, k, err);
             return true;
         }
         n->connecting = false;
@@ -825,7 +802,7 @@ static void expire_calls(struct h1_client *c, int64_t now)
             if (c->calls_due < 0 || d < c->calls_due) c->calls_due = d;
             continue;
         }
-        bool connecting = k->conn && k->conn->connecting;
+        bool connecting = k->resolving || (k->conn && k->conn->connecting);
         end_call(c, k, -ETIMEDOUT,
                  connecting ? "timed out connecting"
                  : k->call_deadline && k->call_deadline <= now

@@ -6,15 +6,13 @@
  * reads the answer when the owner's loop reports the socket ready, and keeps idle connections
  * per upstream in the loop's epoll set, where a close by the server shows at once.
  *
- * What it leaves to libcurl (upstream.c chooses per call): https, buffered calls, decompression,
- * a proxy from the environment, and names it has no address for. It does not resolve names: it
- * uses IP literals, and the address libcurl connected to for the same host and port (learnt
- * after each libcurl call, kept a minute, as libcurl keeps its DNS cache).
+ * What it leaves to libcurl (upstream.c chooses per call): https, buffered calls, decompression
+ * and a proxy from the environment. Names are found by h1_names (connect_to, IP literals, a
+ * resolver thread); answers are read by h1_answer.
  *
- * Threads: h1_call_new and h1_client_learn from any thread (the address table has its own
- * lock); everything else on the thread that drives the engine. Callbacks (the call's ops and
- * the client's `ended`) run on that thread, from inside h1_call_start, h1_client_event,
- * h1_call_unpause and h1_client_expire.
+ * Threads: h1_call_new from any thread; everything else on the thread that drives the engine.
+ * Callbacks (the call's ops and the client's `ended`) run on that thread, from inside
+ * h1_call_start, h1_client_event, h1_call_unpause and h1_client_expire.
  */
 #pragma once
 
@@ -31,16 +29,15 @@ struct h1_call;
 typedef void h1_ended_fn(void *owner, void *job, int error, const char *detail);
 
 /* A client whose sockets go in epoll_fd (events for them come back through h1_client_event).
- * literal_hosts: IP literals in URLs are connected to as they are (false when a --connect-to
- * mapping may redirect them: then only learnt addresses are used). */
-int h1_client_new(int epoll_fd, bool literal_hosts, h1_ended_fn *ended, void *owner,
+ * connect_to: NULL, or curl's --connect-to entries (h1_names.h); -EINVAL when malformed. */
+int h1_client_new(int epoll_fd, const char *connect_to, h1_ended_fn *ended, void *owner,
                   struct h1_client **ret);
 /* Closes idle connections and frees; calls must have ended or been aborted. NULL-safe. */
 void h1_client_free(struct h1_client *c);
 
 /* Any thread. 0 with *ret: the call is this client's (job is handed back in `ended`); 0 with
- * *ret NULL: it is not (https, an unknown address, ...: use libcurl); -EINVAL for a header line
- * that would split the request (CR or LF in it), -ENOMEM. */
+ * *ret NULL: it is not (https, a proxy from the environment, ...: use libcurl); -EINVAL for a
+ * header line that would split the request (CR or LF in it), -ENOMEM. */
 int h1_call_new(struct h1_client *c, const struct upstream_call *call,
                 const struct upstream_stream_ops *ops, void *ctx, void *job, struct h1_call **ret);
 void h1_call_free(struct h1_call *k);
@@ -58,7 +55,3 @@ bool h1_client_event(struct h1_client *c, int fd, uint32_t events);
 int64_t h1_client_due(const struct h1_client *c);
 /* Ends calls past their deadlines and closes connections idle too long. */
 void h1_client_expire(struct h1_client *c);
-
-/* Any thread: libcurl reached url's host and port at ip:port (NULL-safe, ignores what is not
- * plain http). */
-void h1_client_learn(struct h1_client *c, const char *url, const char *ip, long port);

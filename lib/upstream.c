@@ -31,7 +31,6 @@ struct job {
     uint64_t id;                           /* names the job in commands from other threads */
     CURL *easy;                            /* the transfer (libcurl's calls) */
     struct h1_call *h1;                    /* or the call (the driven engine's own client) */
-    bool learn;                            /* tell h1 the address libcurl reached */
     struct curl_slist *headers;            /* request headers, freed with the job */
     const struct upstream_stream_ops *ops; /* streamed: told head, data, done; NULL: buffered */
     struct buf body;                       /* buffered: the answer, bounded by the call */
@@ -448,17 +447,6 @@ static int on_timer(CURLM *m, long timeout_ms, void *userp)
     return 0;
 }
 
-/* The engine's own client may go straight to the address libcurl reached for this URL. */
-static void learn_address(struct upstream *u, struct job *j)
-{
-    char *ip = NULL, *url = NULL;
-    long port = 0;
-    if (curl_easy_getinfo(j->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK &&
-        curl_easy_getinfo(j->easy, CURLINFO_PRIMARY_PORT, &port) == CURLE_OK &&
-        curl_easy_getinfo(j->easy, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK)
-        h1_client_learn(u->h1, url, ip, port);
-}
-
 /* Hands finished transfers to their callers. */
 static void reap(struct upstream *u)
 {
@@ -471,7 +459,6 @@ static void reap(struct upstream *u)
         struct job *j = NULL;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&j);
         if (j->connected && rc == CURLE_OK) keep_socket(u, j);
-        if (j->learn && rc == CURLE_OK) learn_address(u, j);
         curl_multi_remove_handle(u->multi, easy);
         unlink_active(u, j);
         finish(j, rc);
@@ -644,11 +631,11 @@ static int engine_new(const char *connect_to, size_t max_calls, bool driven, str
         return -EAGAIN;
     }
     /* A driven engine runs the proxy's calls: plain http goes through its own client. */
-    bool literal_hosts = !connect_to || !*connect_to;
-    if (driven && h1_client_new(u->epoll_fd, literal_hosts, h1_ended, u, &u->h1) < 0) {
+    int e = driven ? h1_client_new(u->epoll_fd, connect_to, h1_ended, u, &u->h1) : 0;
+    if (e < 0) {
         u->stopping = true;
         upstream_free(u);
-        return -ENOMEM;
+        return e;
     }
     *ret = u;
     return 0;
@@ -831,7 +818,6 @@ int upstream_stream(struct upstream *u, const struct upstream_call *call,
     if (j) return submit(u, j, ret_id);
     j = job_new(u, call);
     if (!j) return -ENOMEM;
-    j->learn = u->h1 != NULL;
     j->ops = ops;
     j->ctx = ctx;
     if (call->decompress) curl_easy_setopt(j->easy, CURLOPT_ACCEPT_ENCODING, "");

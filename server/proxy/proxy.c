@@ -125,7 +125,9 @@ static void reply_failure(struct http_request *r, int error, const char *detail)
     const char *accept = http_request_header(r, "Accept");
     const char *what = status == 504   ? "the application did not answer in time"
                        : status == 503 ? "too many requests under way; try again"
-                                       : "the application cannot be reached";
+                       : error == -EIO || error == -EMSGSIZE
+                           ? "the application's answer was cut short or is not valid HTTP"
+                           : "the application cannot be reached";
     if (accept && strstr(accept, "text/html") && !strstr(accept, "application/json")) {
         struct buf b;
         buf_init(&b, 4096);

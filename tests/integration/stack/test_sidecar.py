@@ -2,12 +2,15 @@
 oauth2-proxy would, streaming HTTP answers and relaying the kernel's WebSocket.
 
 One check needs to see the exact headers kfdash sends upstream, which no real peer here echoes:
-for that alone a small header-echo server runs in the test (named `echo` below).
+for that alone a small header-echo server runs in the test (named `echo` below). Another plays a
+hostile application (its answers are built to split or smuggle), which no real peer does on
+demand: a socket server in the test (`hostile` below).
 """
 import hashlib
 import http.server
 import json
 import os
+import socket
 import threading
 import time
 from pathlib import Path
@@ -202,3 +205,76 @@ def test_sigterm_closes_open_websockets_and_exits_promptly(stack, jupyter, beare
     finally:
         plain_session().delete(stack["JUPYTER_ALICE_NB1_URL"] + f"api/kernels/{kernel}",
                                headers={"X-XSRFToken": xsrf}, cookies={"_xsrf": xsrf}, timeout=30)
+
+
+# ---------------------------------------------------------------- a hostile application
+
+
+HOSTILE_ANSWERS = {
+    # a bare CR inside a header line: some readers end the line there
+    "/bare-cr": b"HTTP/1.1 200 OK\r\nX-A: a\rSet-Cookie: kfdash_session=x\r\nContent-Length: 2\r\n\r\nok",
+    # a line without a name
+    "/nameless": b"HTTP/1.1 200 OK\r\n: x\r\nContent-Length: 2\r\n\r\nok",
+    # framed twice: the length would not describe the body that comes
+    "/twice": b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+              b"6\r\nlonger\r\n0\r\n\r\n",
+    # bytes past the answer's end, shaped as the answer to the next request on the connection
+    "/surplus": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"
+                b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged",
+    "/next": b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nreal",
+}
+
+
+@pytest.fixture
+def hostile():
+    """A server that answers each request with HOSTILE_ANSWERS[path], keeping the connection."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve(conn):
+        with conn:
+            data = b""
+            while not stop.is_set():
+                while b"\r\n\r\n" not in data:
+                    more = conn.recv(65536)
+                    if not more:
+                        return
+                    data += more
+                head, data = data.split(b"\r\n\r\n", 1)
+                path = head.split(b" ")[1].decode()
+                conn.sendall(HOSTILE_ANSWERS.get(path, HOSTILE_ANSWERS["/next"]))
+
+    def accept():
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    listener.close()
+
+
+def test_an_application_cannot_split_or_smuggle_its_answers(stack, bearer, hostile):
+    k = sidecar(stack, hostile)
+    try:
+        s = plain_session()
+        for path in ("/bare-cr", "/nameless"):
+            r = s.get(k.url + path, headers=bearer, timeout=20)
+            assert r.status_code == 502, (path, r.status_code, r.text[:200])
+            assert r.json()["error"] == "the application's answer was cut short or is not valid HTTP"
+            assert "kfdash_session" not in r.headers.get("Set-Cookie", "")
+        r = s.get(k.url + "/twice", headers=bearer, timeout=20)
+        assert r.status_code == 200 and r.content == b"longer"
+        assert r.headers.get("Content-Length") in (None, "6")
+        # the surplus never becomes the answer to the next request, on any connection
+        for _ in range(5):
+            first = s.get(k.url + "/surplus", headers=bearer, timeout=20)
+            assert first.status_code == 200 and first.content == b"first"
+            after = s.get(k.url + "/next", headers=bearer, timeout=20)
+            assert after.status_code == 200 and after.content == b"real", after.content
+    finally:
+        k.stop()
