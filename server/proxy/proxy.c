@@ -178,15 +178,24 @@ static long pipe_read(void *ctx, char *out, size_t max)
 }
 
 /* When the upstream's whole answer is in the pipe already (small answers are, by the time the
- * client's worker gets to them): room for its body, to send with the head in one write. NULL
- * when it must stream: no body to count on (HEAD, 1xx, 204, 304), or not all of it came. */
-static char *whole_answer(struct http_request *r, const struct pipe *p)
+ * client's worker gets to them): its bytes, to send with the head in one write: the pipe's own
+ * buffer when they lie at its start (nothing was read from it yet: no copy), else a copy. NULL
+ * when it must stream: no body to count on (HEAD, 1xx, 204, 304), or not all of it came. The
+ * lock is held. */
+static char *take_whole_answer(struct http_request *r, struct pipe *p, size_t *ret_len)
 {
     size_t n = ring_len(&p->down);
     if (strcmp(http_request_method(r), "HEAD") == 0 || p->status < 200 || p->status == 204 ||
         p->status == 304 || (p->size != HTTP_SIZE_UNKNOWN && p->size != n))
         return NULL;
-    return malloc(n ? n : 1);
+    char *bytes = p->down.data;
+    if (n && p->down.start == 0) {
+        ring_init(&p->down, NULL, 0); /* the reply frees it */
+    } else if ((bytes = malloc(n ? n : 1))) {
+        n = ring_get(&p->down, bytes, n);
+    }
+    *ret_len = n;
+    return bytes;
 }
 
 /* The answer's head is in (or the call failed before it): answer the client. */
@@ -198,8 +207,8 @@ static void head_arrived(struct http_request *r)
     int error = p->error;
     char detail[UPSTREAM_DETAIL_MAX];
     snprintf(detail, sizeof(detail), "%s", p->detail);
-    char *whole = head_in && p->engine_done && !error ? whole_answer(r, p) : NULL;
-    size_t whole_len = whole ? ring_get(&p->down, whole, ring_len(&p->down)) : 0;
+    size_t whole_len = 0;
+    char *whole = head_in && p->engine_done && !error ? take_whole_answer(r, p, &whole_len) : NULL;
     pthread_mutex_unlock(&p->lock);
     if (!head_in) {
         reply_failure(r, error ? error : -EIO, detail);
