@@ -270,8 +270,12 @@ static int write_request(struct h1_call *k, const struct upstream_call *call,
         buf_add(b, "\r\n", 2);
     }
     for (size_t i = 0; call->headers && call->headers[i]; i++) {
-        if (!has_value(call->headers[i])) continue;
-        buf_adds(b, call->headers[i]);
+        const char *line = call->headers[i];
+        /* The framing is the client's own: a second one would let the upstream read two
+         * requests where one was sent. */
+        if (!has_value(line) || names(line, "Content-Length") || names(line, "Transfer-Encoding"))
+            continue;
+        buf_adds(b, line);
         buf_add(b, "\r\n", 2);
     }
     bool sends_length = strcasecmp(call->method, "POST") == 0 ||

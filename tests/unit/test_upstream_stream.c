@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -1296,6 +1297,33 @@ START_TEST(a_nul_byte_in_an_answer_s_head_fails_the_call)
 }
 END_TEST
 
+START_TEST(a_caller_s_framing_lines_never_reach_the_server)
+{
+    /* the body's length is the client's to say: a second one, or chunked beside it, would let
+     * the server read the body's end as a request of its own */
+    struct bench b;
+    bench_start(&b, (const struct step *const[]){read_and_answer, NULL});
+    b.call.method = "POST";
+    b.call.body = "GET /smuggled HTTP/1.1\r\n\r\n";
+    b.call.body_len = strlen(b.call.body);
+    const char *const lines[] = {"Content-Length: 0", "Transfer-Encoding: chunked", NULL};
+    b.call.headers = lines;
+    struct seen s = {0};
+    call(&b, &s);
+    ck_assert(s.done);
+    ck_assert_int_eq(s.error, 0);
+    bench_stop(&b);
+    ck_assert_int_eq(b.p.n_reqs, 1);
+    char value[32];
+    ck_assert_int_eq(header(b.p.reqs[0].head, "Content-Length", value, sizeof(value)), 1);
+    ck_assert_uint_eq(strtoul(value, NULL, 10), strlen(b.call.body));
+    ck_assert_int_eq(header(b.p.reqs[0].head, "Transfer-Encoding", NULL, 0), 0);
+    ck_assert_uint_eq(b.p.reqs[0].body.n, strlen(b.call.body));
+    seen_free(&s);
+    peer_free(&b.p);
+}
+END_TEST
+
 START_TEST(a_post_without_a_body_says_its_length_is_zero)
 {
     struct bench b;
@@ -1442,6 +1470,7 @@ RUN_SUITE("upstream_stream", an_answer_with_content_length_arrives_whole_after_o
           an_answer_framed_twice_loses_its_content_length_and_its_connection,
           bytes_past_an_answer_s_end_never_become_the_next_answer,
           endless_interim_answers_fail_the_call, a_nul_byte_in_an_answer_s_head_fails_the_call,
+          a_caller_s_framing_lines_never_reach_the_server,
           a_post_without_a_body_says_its_length_is_zero,
           a_request_target_never_carries_spaces_or_control_bytes,
           a_name_mapped_with_connect_to_is_reached_at_the_mapped_address,
