@@ -3,7 +3,9 @@
  * without blocking the HTTP threads.
  *
  * One thread drives libcurl's multi interface: the engine's own, or (a driven engine) the
- * thread that made it, inside its own event loop. A handler submits a call and parks its request
+ * thread that made it, inside its own event loop. A driven engine sends streamed calls to
+ * plain-http servers through its own HTTP/1.1 client instead (h1_client.h: the proxy's path);
+ * callers see the same calls either way. A handler submits a call and parks its request
  * (http_request_suspend); the engine calls `done` on its own thread when the answer is in (or the
  * call failed), and `done` resumes the request. Every call has a timeout and a response size
  * limit; the number of calls under way is bounded, past it submitting fails with -EBUSY.
