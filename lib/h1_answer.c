@@ -45,7 +45,7 @@ static bool named(const char *line)
     return n > 0 && line[n] == ':';
 }
 
-static bool names(const char *line, const char *name)
+bool h1_line_names(const char *line, const char *name)
 {
     size_t n = strlen(name);
     return strncasecmp(line, name, n) == 0 && line[n] == ':';
@@ -117,10 +117,10 @@ static int frame_answer(struct h1_answer *a, int status, int minor, char **lines
     unsigned long long length = 0;
     for (size_t i = 0; i < *n; i++) {
         const char *v = value_of(lines[i]);
-        if (names(lines[i], "Transfer-Encoding")) {
+        if (h1_line_names(lines[i], "Transfer-Encoding")) {
             te = true;
             chunked = has_token(v, "chunked", true);
-        } else if (names(lines[i], "Content-Length")) {
+        } else if (h1_line_names(lines[i], "Content-Length")) {
             char *end;
             if (*v < '0' || *v > '9') return -EIO;
             unsigned long long len = strtoull(v, &end, 10);
@@ -128,7 +128,7 @@ static int frame_answer(struct h1_answer *a, int status, int minor, char **lines
             if (*end || (have_length && len != length)) return -EIO;
             length = len;
             have_length = true;
-        } else if (names(lines[i], "Connection")) {
+        } else if (h1_line_names(lines[i], "Connection")) {
             if (has_token(v, "close", false)) close = true;
             if (minor == 0 && has_token(v, "keep-alive", false)) close = false;
         }
@@ -138,7 +138,7 @@ static int frame_answer(struct h1_answer *a, int status, int minor, char **lines
     if (te && have_length) {
         size_t kept = 0;
         for (size_t i = 0; i < *n; i++)
-            if (!names(lines[i], "Content-Length")) lines[kept++] = lines[i];
+            if (!h1_line_names(lines[i], "Content-Length")) lines[kept++] = lines[i];
         *n = kept;
         close = true;
     }

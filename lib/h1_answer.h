@@ -64,5 +64,8 @@ void h1_answer_reset(struct h1_answer *a);
 enum h1_fed h1_answer_feed(struct h1_answer *a, const char *p, size_t len, size_t *used,
                            const struct upstream_stream_ops *ops, void *ctx);
 
+/* Whether a "Name: value" line has that name (case aside). */
+bool h1_line_names(const char *line, const char *name);
+
 /* Whether the connection's end ends the answer (no length was given). */
 bool h1_answer_ends_at_close(const struct h1_answer *a);

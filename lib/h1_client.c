@@ -243,12 +243,6 @@ static bool has_value(const char *line)
     return false;
 }
 
-static bool names(const char *line, const char *name)
-{
-    size_t n = strlen(name);
-    return strncasecmp(line, name, n) == 0 && line[n] == ':';
-}
-
 static int write_request(struct h1_call *k, const struct upstream_call *call,
                          const struct target *t)
 {
@@ -256,7 +250,8 @@ static int write_request(struct h1_call *k, const struct upstream_call *call,
     bool has_host = false;
     for (size_t i = 0; call->headers && call->headers[i]; i++) {
         if (strpbrk(call->headers[i], "\r\n")) return -EINVAL;
-        has_host = has_host || (names(call->headers[i], "Host") && has_value(call->headers[i]));
+        has_host =
+            has_host || (h1_line_names(call->headers[i], "Host") && has_value(call->headers[i]));
     }
     if (strpbrk(call->method, " \r\n") || !*call->method) return -EINVAL;
     /* By hand, not printf: every proxied request comes this way. */
@@ -273,7 +268,8 @@ static int write_request(struct h1_call *k, const struct upstream_call *call,
         const char *line = call->headers[i];
         /* The framing is the client's own: a second one would let the upstream read two
          * requests where one was sent. */
-        if (!has_value(line) || names(line, "Content-Length") || names(line, "Transfer-Encoding"))
+        if (!has_value(line) || h1_line_names(line, "Content-Length") ||
+            h1_line_names(line, "Transfer-Encoding"))
             continue;
         buf_adds(b, line);
         buf_add(b, "\r\n", 2);
