@@ -91,7 +91,6 @@ static bool parse_url(const char *url, struct target *t)
 struct h1_conn;
 
 struct h1_call {
-    struct h1_client *client;
     void *job; /* the engine's, handed back in `ended` */
     const struct upstream_stream_ops *ops;
     void *ctx;
@@ -104,9 +103,8 @@ struct h1_call {
     char url[DETAIL_URL_CHARS + 1]; /* for details in logs */
     struct buf out;                 /* request bytes not yet written (from out_off) */
     size_t out_off;
-    bool body_streams; /* more request body comes from ops->read */
+    bool body_streams; /* more request body comes from ops->read (false once it said 0) */
     bool chunked_body; /* ... framed as chunks */
-    bool body_ended;   /* ops->read said 0 */
     bool send_paused;  /* ops->read said UPSTREAM_PAUSE */
     bool send_failed;  /* the upstream stopped reading our request */
     bool replayable;   /* out still holds the whole request: may go again on a new connection */
@@ -298,7 +296,6 @@ int h1_call_new(struct h1_client *c, const struct upstream_call *call,
     if (!c->enabled || call->decompress || !parse_url(call->url, &t)) return 0;
     struct h1_call *k = calloc(1, sizeof(*k));
     if (!k) return -ENOMEM;
-    k->client = c;
     k->job = job;
     k->ops = ops;
     k->ctx = ctx;
@@ -449,7 +446,7 @@ static void update_watch(struct h1_client *c, struct h1_call *k);
 /* More body from the caller into out (after what is still to be written). */
 static void fill_body(struct h1_call *k)
 {
-    if (!k->body_streams || k->body_ended || k->send_paused) return;
+    if (!k->body_streams || k->send_paused) return;
     if (k->out_off == k->out.n) { /* all written: start over */
         k->out.n = 0;
         k->out_off = 0;
@@ -462,7 +459,6 @@ static void fill_body(struct h1_call *k)
         k->send_paused = true;
     } else if (got == 0) {
         k->body_streams = false;
-        k->body_ended = true;
         if (k->chunked_body) buf_adds(&k->out, "0\r\n\r\n");
     } else if (k->chunked_body) {
         buf_addf(&k->out, "%zx\r\n", got);
