@@ -17,7 +17,7 @@
 
 #define BUCKETS 1024
 #define WAYS    8
-#define KEY_LEN 16
+#define KEY_LEN FAIRNESS_KEY_LEN
 
 struct entry {
     unsigned char key[KEY_LEN]; /* SHA-256 of "u:<name>" or "a:<address>", cut */
@@ -131,12 +131,12 @@ static enum fairness_verdict refuse(struct fairness *f, enum fairness_verdict v)
     return v;
 }
 
-enum fairness_verdict fairness_enter(struct fairness *f, const char *user, long *retry_after_s)
+enum fairness_verdict fairness_enter(struct fairness *f, const char *user,
+                                     struct fairness_seat *seat, long *retry_after_s)
 {
-    unsigned char key[KEY_LEN];
-    key_of('u', user, strlen(user), key);
+    key_of('u', user, strlen(user), seat->key);
     struct bucket *b;
-    struct entry *e = find(f, key, f->burst, f->rate, clock_ms(), &b);
+    struct entry *e = find(f, seat->key, f->burst, f->rate, clock_ms(), &b);
     enum fairness_verdict v = FAIR_UNCOUNTED;
     if (e && e->in_flight >= f->in_flight_max) {
         *retry_after_s = 1;
@@ -151,12 +151,10 @@ enum fairness_verdict fairness_enter(struct fairness *f, const char *user, long 
     return v < 0 ? refuse(f, v) : v;
 }
 
-void fairness_leave(struct fairness *f, const char *user)
+void fairness_leave(struct fairness *f, const struct fairness_seat *seat)
 {
-    unsigned char key[KEY_LEN];
-    key_of('u', user, strlen(user), key);
     struct bucket *b;
-    struct entry *e = find(f, key, f->burst, f->rate, clock_ms(), &b);
+    struct entry *e = find(f, seat->key, f->burst, f->rate, clock_ms(), &b);
     if (e && e->in_flight > 0) e->in_flight--;
     pthread_mutex_unlock(&b->lock);
 }

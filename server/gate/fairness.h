@@ -19,6 +19,12 @@ struct config;
 struct fairness;
 struct sockaddr;
 
+/* Where an admitted request is counted: what fairness_leave needs (no second hash). */
+#define FAIRNESS_KEY_LEN 16
+struct fairness_seat {
+    unsigned char key[FAIRNESS_KEY_LEN];
+};
+
 enum fairness_verdict {
     FAIR_UNCOUNTED = 1,       /* admitted, but no room to count it: no fairness_leave */
     FAIR_ADMITTED = 0,        /* admitted and counted: fairness_leave when it ends */
@@ -30,10 +36,12 @@ enum fairness_verdict {
 int fairness_new(const struct config *cfg, struct fairness **ret);
 void fairness_free(struct fairness *f);
 
-/* A request of user starts; *retry_after_s (at least 1) when refused. */
-enum fairness_verdict fairness_enter(struct fairness *f, const char *user, long *retry_after_s);
-/* A request fairness_enter admitted (FAIR_ADMITTED) has ended. */
-void fairness_leave(struct fairness *f, const char *user);
+/* A request of user starts: its *seat when admitted, *retry_after_s (at least 1) when
+ * refused. */
+enum fairness_verdict fairness_enter(struct fairness *f, const char *user,
+                                     struct fairness_seat *seat, long *retry_after_s);
+/* A request fairness_enter admitted (FAIR_ADMITTED) in seat has ended. */
+void fairness_leave(struct fairness *f, const struct fairness_seat *seat);
 /* A request from peer that proved no identity, or is about to cost kfdash work before it has
  * (a token never seen, a sign-in): charged to its address when charge, else only checked
  * (peer NULL: admitted). */

@@ -940,13 +940,13 @@ static void too_many(struct http_request *r, long retry_after_s, const char *mes
 
 struct fair_share {
     struct fairness *f;
-    char user[];
+    struct fairness_seat seat;
 };
 
 static void share_ended(void *p)
 {
     struct fair_share *s = p;
-    fairness_leave(s->f, s->user);
+    fairness_leave(s->f, &s->seat);
     free(s);
 }
 
@@ -956,7 +956,8 @@ static bool within_share(struct http_request *r, const struct identity *who)
     struct fairness *f = kfdash_of(r)->fairness;
     if (!f) return true;
     long retry = 1;
-    enum fairness_verdict v = fairness_enter(f, who->email, &retry);
+    struct fairness_seat seat;
+    enum fairness_verdict v = fairness_enter(f, who->email, &seat, &retry);
     if (v == FAIR_IN_FLIGHT) {
         too_many(r, retry,
                  "you have too many requests under way (watches, streams, WebSockets "
@@ -968,14 +969,12 @@ static bool within_share(struct http_request *r, const struct identity *who)
         return false;
     }
     if (v == FAIR_ADMITTED) {
-        size_t n = strlen(who->email) + 1;
-        struct fair_share *s = malloc(sizeof(*s) + n);
+        struct fair_share *s = malloc(sizeof(*s));
         if (s) {
-            s->f = f;
-            memcpy(s->user, who->email, n);
+            *s = (struct fair_share){.f = f, .seat = seat};
             http_request_on_end(r, share_ended, s);
         } else {
-            fairness_leave(f, who->email);
+            fairness_leave(f, &seat);
         }
     }
     return true;
