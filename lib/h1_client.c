@@ -82,7 +82,16 @@ static bool parse_url(const char *url, struct target *t)
         t->host[i] = (char)((host[i] >= 'A' && host[i] <= 'Z') ? host[i] + 32 : host[i]);
     t->host[host_len] = '\0';
     t->port = (unsigned)p;
-    snprintf(t->key, sizeof(t->key), "%s:%u", t->host, t->port);
+    /* key: host ':' port, by hand (every call comes this way) */
+    memcpy(t->key, t->host, host_len);
+    char *at = t->key + host_len;
+    *at++ = ':';
+    char digits[5];
+    size_t n_digits = 0;
+    do digits[n_digits++] = (char)('0' + p % 10);
+    while ((p /= 10) != 0);
+    while (n_digits) *at++ = digits[--n_digits];
+    *at = '\0';
     return true;
 }
 
@@ -299,9 +308,10 @@ int h1_call_new(struct h1_client *c, const struct upstream_call *call,
     k->job = job;
     k->ops = ops;
     k->ctx = ctx;
-    snprintf(k->key, sizeof(k->key), "%s", t.key);
-    snprintf(k->url, sizeof(k->url), "%s", call->url);
-    snprintf(k->host, sizeof(k->host), "%s", t.host);
+    memcpy(k->key, t.key, strlen(t.key) + 1); /* as long as t's: they fit */
+    memcpy(k->host, t.host, strlen(t.host) + 1);
+    size_t url_len = strnlen(call->url, sizeof(k->url) - 1); /* cut: it is for details */
+    memcpy(k->url, call->url, url_len);
     k->port = t.port;
     k->body_streams = call->body_streams;
     k->replayable = true;

@@ -94,7 +94,6 @@ static void pipe_unref(struct pipe *p)
     bool last = --p->refs == 0;
     pthread_mutex_unlock(&p->lock);
     if (!last) return;
-    for (size_t i = 0; p->head && p->head[i]; i++) free(p->head[i]);
     free(p->head);
     free(p->down.data);
     free(p->up.data);
@@ -205,8 +204,8 @@ static void head_arrived(struct http_request *r)
     pthread_mutex_lock(&p->lock);
     bool head_in = p->head_in;
     int error = p->error;
-    char detail[UPSTREAM_DETAIL_MAX];
-    snprintf(detail, sizeof(detail), "%s", p->detail);
+    char detail[UPSTREAM_DETAIL_MAX] = "";
+    if (!head_in) snprintf(detail, sizeof(detail), "%s", p->detail);
     size_t whole_len = 0;
     char *whole = head_in && p->engine_done && !error ? take_whole_answer(r, p, &whole_len) : NULL;
     pthread_mutex_unlock(&p->lock);
@@ -271,53 +270,70 @@ static char *prefixed_location(const char *prefix, const char *base, const char 
 static const char *const sandboxing[] = {"Content-Security-Policy", "sandbox; default-src 'none'",
                                          "X-Content-Type-Options", "nosniff"};
 
+/* Whether the answer's header line name: value stays out of what the client gets. */
+static bool dropped_from_answer(const struct pipe *p, const char *name, const char *value)
+{
+    /* An application may not set kfdash's cookies (session fixation, a planted CSRF token). */
+    return is_hop_by_hop(name) || strcasecmp(name, "Date") == 0 ||
+           strcasecmp(name, "Server") == 0 || auth_sets_kfdash_cookie(name, value) ||
+           (p->sandbox &&
+            (strcasecmp(name, sandboxing[0]) == 0 || strcasecmp(name, sandboxing[2]) == 0));
+}
+
+/* The answer's header lines as the client gets them: name, value, ..., NULL, in one
+ * allocation (one free); *size: its Content-Length, if valid. NULL without memory. */
+static char **relayed_head(const struct pipe *p, const char *const *lines, size_t n, uint64_t *size)
+{
+    size_t extra = p->sandbox ? 4 : 0;
+    /* A line "name: value" becomes "name\0value\0"; a Location under the prefix grows by it
+     * at most. */
+    size_t grow = p->location_prefix ? strlen(p->location_prefix) : 0, room = 0;
+    for (size_t i = 0; i < n; i++) room += strlen(lines[i]) + 2 + grow;
+    char **head = malloc((2 * n + extra + 1) * sizeof(char *) + room);
+    if (!head) return NULL;
+    char *next = (char *)(head + 2 * n + extra + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *colon = strchr(lines[i], ':');
+        if (!colon) continue;
+        const char *value = colon + 1;
+        while (*value == ' ' || *value == '\t') value++;
+        char *name = next;
+        memcpy(name, lines[i], (size_t)(colon - lines[i]));
+        name[colon - lines[i]] = '\0';
+        if (strcasecmp(name, "Content-Length") == 0) {
+            char *end;
+            unsigned long long v = strtoull(value, &end, 10);
+            if (*value && !*end) *size = v;
+        }
+        if (dropped_from_answer(p, name, value)) continue;
+        bool relocate = p->location_prefix && strcasecmp(name, "Location") == 0;
+        char *moved =
+            relocate ? prefixed_location(p->location_prefix, p->location_base, value) : NULL;
+        if (relocate && !moved) continue; /* without memory it does not go */
+        const char *kept = moved ? moved : value;
+        size_t len = strlen(kept);
+        char *copy = name + (colon - lines[i]) + 1;
+        memcpy(copy, kept, len + 1);
+        free(moved);
+        head[k++] = name;
+        head[k++] = copy;
+        next = copy + len + 1;
+    }
+    for (size_t j = 0; j < extra; j++) head[k++] = (char *)sandboxing[j];
+    head[k] = NULL;
+    return head;
+}
+
 static void on_head(void *ctx, long status, const char *const *lines, size_t n)
 {
     struct pipe *p = ctx;
-    char **head = calloc(2 * n + 5, sizeof(char *));
-    size_t k = 0;
     uint64_t size = HTTP_SIZE_UNKNOWN;
-    for (size_t i = 0; head && i < n; i++) {
-        const char *colon = strchr(lines[i], ':');
-        if (!colon) continue;
-        char *name = strndup(lines[i], (size_t)(colon - lines[i]));
-        const char *value = colon + 1;
-        while (*value == ' ' || *value == '\t') value++;
-        if (name && strcasecmp(name, "Content-Length") == 0) {
-            char *end;
-            unsigned long long v = strtoull(value, &end, 10);
-            if (*value && !*end) size = v;
-        }
-        /* An application may not set kfdash's cookies (session fixation, a planted CSRF
-         * token). */
-        if (!name || is_hop_by_hop(name) || strcasecmp(name, "Date") == 0 ||
-            strcasecmp(name, "Server") == 0 || auth_sets_kfdash_cookie(name, value) ||
-            (p->sandbox &&
-             (strcasecmp(name, sandboxing[0]) == 0 || strcasecmp(name, sandboxing[2]) == 0))) {
-            free(name);
-            continue;
-        }
-        head[k++] = name;
-        head[k++] = strcasecmp(name, "Location") == 0 && p->location_prefix
-                        ? prefixed_location(p->location_prefix, p->location_base, value)
-                        : strdup(value);
-        if (!head[k - 1]) k -= 2, free(name);
-    }
-    for (size_t i = 0; head && p->sandbox && i < 4; i++) {
-        if ((head[k] = strdup(sandboxing[i]))) {
-            k++;
-            continue;
-        }
-        /* Unsandboxed it would not go: no answer at all (502). */
-        for (size_t j = 0; j < k; j++) free(head[j]);
-        free(head);
-        head = NULL;
-    }
+    char **head = relayed_head(p, lines, n, &size);
     /* Room for the answer: all of a small one, PIPE_BYTES of a larger or unknown one. */
     size_t room = size < PIPE_BYTES ? (size_t)size + 1 : PIPE_BYTES;
     char *bytes = head ? malloc(room) : NULL;
-    if (!bytes && head) {
-        for (size_t j = 0; j < k; j++) free(head[j]);
+    if (!bytes) {
         free(head);
         head = NULL;
     }
@@ -355,7 +371,7 @@ static void on_done(void *ctx, int error, const char *detail)
     pthread_mutex_lock(&p->lock);
     p->engine_done = true;
     p->error = error;
-    snprintf(p->detail, sizeof(p->detail), "%s", detail);
+    if (error || !p->head_in) snprintf(p->detail, sizeof(p->detail), "%s", detail);
     if (!p->head_in) answer_locked(p);
     wake_locked(p);
     pthread_mutex_unlock(&p->lock);
