@@ -81,12 +81,13 @@ struct http_conn {
 struct http_worker {
     struct http_server *server;                 /* whose */
     struct MHD_Daemon *daemons[LISTEN_MAX_FDS]; /* one per listening socket */
-    int epoll_fd; /* the listening sockets, the daemons' epoll fds, the engine's, wake_fd */
-    int wake_fd;  /* eventfd: quiesce or stop */
-    struct upstream *engine; /* made and driven on the worker's thread */
-    pthread_t thread;        /* runs worker_main */
-    bool started;            /* thread must be joined */
-    bool quiesced;           /* the daemons accept no more connections */
+    int daemon_fds[LISTEN_MAX_FDS];             /* their epoll sets, to wait on */
+    int epoll_fd;                               /* the listening sockets and wake_fd */
+    int wake_fd;                                /* eventfd: quiesce or stop */
+    struct upstream *engine;                    /* made and driven on the worker's thread */
+    pthread_t thread;                           /* runs worker_main */
+    bool started;                               /* thread must be joined */
+    bool quiesced;                              /* the daemons accept no more connections */
     bool resumed; /* a connection was resumed on the worker's own thread: run the daemons */
     atomic_bool quiesce_done; /* told to http_server_quiesce */
 };
@@ -1122,22 +1123,36 @@ static int worker_wait_ms(const struct http_worker *w)
     return (int)wait;
 }
 
+/* The loop's own set (wakes, listening sockets), the engine's and each daemon's, waited on side
+ * by side rather than nested: an epoll set inside another makes every descriptor added to the
+ * inner one (libmicrohttpd adds a connection back at each resume) take the kernel's global
+ * nesting check, and every event on it wake both sets. */
+enum { WAIT_LOOP, WAIT_ENGINE, WAIT_DAEMONS };
+
+static nfds_t worker_wait_set(const struct http_worker *w, struct pollfd *set)
+{
+    set[WAIT_LOOP] = (struct pollfd){.fd = w->epoll_fd, .events = POLLIN};
+    set[WAIT_ENGINE] =
+        (struct pollfd){.fd = w->engine ? upstream_fd(w->engine) : -1, .events = POLLIN};
+    for (size_t i = 0; i < w->server->n_fds; i++)
+        set[WAIT_DAEMONS + i] = (struct pollfd){.fd = w->daemon_fds[i], .events = POLLIN};
+    return WAIT_DAEMONS + w->server->n_fds;
+}
+
 static void *worker_main(void *arg)
 {
     struct http_worker *w = arg;
     struct http_server *s = w->server;
     /* Made here: the thread that drives an engine is the one that made it. Without one,
      * proxied requests use the application's shared engine. */
-    if (upstream_new_driven(s->cfg->connect_to, 0, &w->engine) == 0) {
-        struct epoll_event ev = {.events = EPOLLIN, .data.fd = upstream_fd(w->engine)};
-        epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, ev.data.fd, &ev);
-    } else {
+    if (upstream_new_driven(s->cfg->connect_to, 0, &w->engine) < 0) {
         w->engine = NULL;
         log_msg(LOG_WARN, "cannot start a worker's upstream engine", "detail",
                 "proxied requests use the shared one");
     }
+    struct pollfd set[WAIT_DAEMONS + LISTEN_MAX_FDS];
+    nfds_t n_set = worker_wait_set(w, set);
     struct epoll_event events[16];
-    int engine_fd = w->engine ? upstream_fd(w->engine) : -1;
     bool run_daemons = true, drive = w->engine != NULL;
     while (!atomic_load(&s->stopping)) {
         if (atomic_load(&s->draining) && !w->quiesced) worker_quiesce(w);
@@ -1152,18 +1167,19 @@ static void *worker_main(void *arg)
             run_daemons = w->resumed;
             drive = false;
         }
-        int n = epoll_wait(w->epoll_fd, events, 16, worker_wait_ms(w));
+        int n = poll(set, n_set, worker_wait_ms(w));
         /* What is due runs whatever else happened (a busy socket must not starve a timer). */
         run_daemons = n <= 0 || daemons_wait_ms(w) == 0;
         drive = w->engine && (n <= 0 || upstream_due_ms(w->engine) == 0);
-        for (int i = 0; i < n; i++) {
+        if (n <= 0) continue;
+        drive = drive || set[WAIT_ENGINE].revents;
+        for (nfds_t i = WAIT_DAEMONS; i < n_set; i++) run_daemons = run_daemons || set[i].revents;
+        if (!set[WAIT_LOOP].revents) continue;
+        /* a listening socket or a wake (quiesce, resume, stop) */
+        run_daemons = true;
+        int m = epoll_wait(w->epoll_fd, events, 16, 0);
+        for (int i = 0; i < m; i++) {
             uint64_t count;
-            if (events[i].data.fd == engine_fd) {
-                drive = true;
-                continue;
-            }
-            /* a listening socket, a daemon's epoll set, or a wake (quiesce, resume, stop) */
-            run_daemons = true;
             if (worker_accept(w, events[i].data.fd)) continue;
             if (events[i].data.fd == w->wake_fd && read(w->wake_fd, &count, sizeof(count)) < 0) {
             }
@@ -1231,11 +1247,12 @@ static int worker_prepare(struct http_server *s, struct http_worker *w, unsigned
         w->daemons[i] = start_daemon(s, w, i, limit);
         const union MHD_DaemonInfo *info =
             w->daemons[i] ? MHD_get_daemon_info(w->daemons[i], MHD_DAEMON_INFO_EPOLL_FD) : NULL;
-        struct epoll_event dev = {.events = EPOLLIN, .data.fd = info ? info->epoll_fd : -1};
-        /* One worker woken per new connection, not all of them. */
-        struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = s->fds[i]};
-        if (!info || epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, dev.data.fd, &dev) < 0 ||
-            epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, s->fds[i], &lev) < 0) {
+        w->daemon_fds[i] = info ? info->epoll_fd : -1;
+        /* Every worker waiting in poll is woken by a new connection (EPOLLEXCLUSIVE only
+         * spares those in epoll_wait); the first takes it, the others find none. Busy workers
+         * are not woken at all. */
+        struct epoll_event lev = {.events = EPOLLIN, .data.fd = s->fds[i]};
+        if (!info || epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, s->fds[i], &lev) < 0) {
             char where[80];
             listen_describe(s->fds[i], where, sizeof(where));
             snprintf(err, HTTP_ERROR_MAX, "cannot start the HTTP daemon on %s", where);
