@@ -17,10 +17,9 @@
 
 #define BUCKETS 1024
 #define WAYS    8
-#define KEY_LEN FAIRNESS_KEY_LEN
 
 struct entry {
-    unsigned char key[KEY_LEN]; /* SHA-256 of "u:<name>" or "a:<address>", cut */
+    unsigned char key[FAIRNESS_KEY_LEN]; /* SHA-256 of "u:<name>" or "a:<address>", cut */
     bool used;
     long in_flight; /* requests admitted, not yet ended */
     double tokens;  /* requests that may start now */
@@ -66,7 +65,7 @@ void fairness_free(struct fairness *f)
     free(f);
 }
 
-static void key_of(char kind, const void *name, size_t len, unsigned char key[KEY_LEN])
+static void key_of(char kind, const void *name, size_t len, unsigned char key[FAIRNESS_KEY_LEN])
 {
     unsigned char digest[32];
     mbedtls_sha256_context c;
@@ -76,12 +75,12 @@ static void key_of(char kind, const void *name, size_t len, unsigned char key[KE
     mbedtls_sha256_update_ret(&c, name, len);
     mbedtls_sha256_finish_ret(&c, digest);
     mbedtls_sha256_free(&c);
-    memcpy(key, digest, KEY_LEN);
+    memcpy(key, digest, FAIRNESS_KEY_LEN);
 }
 
 /* The refilled entry for key in its locked bucket (*ret_b), or NULL when it has no room. */
-static struct entry *find(struct fairness *f, const unsigned char key[KEY_LEN], double burst,
-                          double rate, int64_t now, struct bucket **ret_b)
+static struct entry *find(struct fairness *f, const unsigned char key[FAIRNESS_KEY_LEN],
+                          double burst, double rate, int64_t now, struct bucket **ret_b)
 {
     uint32_t h;
     memcpy(&h, key, sizeof(h));
@@ -91,7 +90,7 @@ static struct entry *find(struct fairness *f, const unsigned char key[KEY_LEN], 
     struct entry *found = NULL, *free_way = NULL;
     for (size_t w = 0; w < WAYS && !found; w++) {
         struct entry *e = &b->ways[w];
-        if (e->used && memcmp(e->key, key, KEY_LEN) == 0) {
+        if (e->used && memcmp(e->key, key, FAIRNESS_KEY_LEN) == 0) {
             found = e;
         } else if (!free_way) {
             /* Free, or forgotten: nothing under way and its tokens back to the full burst. */
@@ -103,7 +102,7 @@ static struct entry *find(struct fairness *f, const unsigned char key[KEY_LEN], 
     if (!found && free_way) {
         found = free_way;
         *found = (struct entry){.used = true, .tokens = burst, .refilled_ms = now};
-        memcpy(found->key, key, KEY_LEN);
+        memcpy(found->key, key, FAIRNESS_KEY_LEN);
     }
     if (found) {
         found->tokens += (double)(now - found->refilled_ms) / 1000.0 * rate;
@@ -162,7 +161,7 @@ void fairness_leave(struct fairness *f, const struct fairness_seat *seat)
 enum fairness_verdict fairness_anonymous(struct fairness *f, const struct sockaddr *peer,
                                          bool charge, long *retry_after_s)
 {
-    unsigned char key[KEY_LEN];
+    unsigned char key[FAIRNESS_KEY_LEN];
     if (!peer) return FAIR_UNCOUNTED;
     if (peer->sa_family == AF_INET6) {
         const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)peer;
